@@ -1,0 +1,147 @@
+"""Shared UI pieces: the store connection, language switch, dataset picker, problem tables.
+
+Pages stay thin: read widgets, call one library function, render what comes back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from funnel.i18n import DEFAULT_LANG, LANGUAGES
+from funnel.i18n import t as _t
+from funnel.problems import Problem
+from funnel.store import DatasetInfo, Store, StoreError, default_db_path
+
+_LANG_KEY = "lang"
+_DATASET_KEY = "dataset"
+_PENDING_DATASET = "_select_dataset"
+
+
+def lang() -> str:
+    """Return the current UI language code."""
+    value = st.session_state.get(_LANG_KEY, DEFAULT_LANG)
+    return value if value in LANGUAGES else DEFAULT_LANG
+
+
+def t(key: str, **params: Any) -> str:
+    """Translate a message into the current UI language."""
+    return _t(key, lang(), **params)
+
+
+def language_switch() -> None:
+    """Sidebar language selector; ``?lang=ja`` in the URL sets the starting language."""
+    if _LANG_KEY not in st.session_state:
+        wanted = st.query_params.get("lang", DEFAULT_LANG)
+        st.session_state[_LANG_KEY] = wanted if wanted in LANGUAGES else DEFAULT_LANG
+    st.sidebar.selectbox(
+        "Language / 言語",
+        options=list(LANGUAGES),
+        format_func=lambda code: LANGUAGES[code],
+        key=_LANG_KEY,
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(path: str) -> tuple[Store | None, str | None]:
+    """Open the one store of this process; fall back to read-only browsing if needed."""
+    try:
+        return Store(path), None
+    except StoreError as exc:
+        if exc.code in ("db_locked", "db_read_only"):
+            try:
+                return Store(path, read_only=True), exc.code
+            except StoreError as inner:
+                return None, inner.code
+        return None, exc.code
+
+
+def store() -> Store:
+    """Return the process's store, or stop the page with a message saying what to do."""
+    path = str(default_db_path())
+    opened, problem = _open_store(path)
+    if opened is None:
+        st.error(t(f"store.{problem}", path=path, detail="", version="", name="", known=""))
+        st.stop()
+    assert opened is not None
+    if problem:
+        st.warning(t(f"store.{problem}", path=path))
+    return opened
+
+
+def datasets() -> list[DatasetInfo]:
+    return store().datasets()
+
+
+def select_dataset(name: str) -> None:
+    """Ask the sidebar picker to select ``name`` on the next run."""
+    st.session_state[_PENDING_DATASET] = name
+
+
+def dataset_picker() -> DatasetInfo | None:
+    """Sidebar dataset picker shared by every page; returns the selected dataset."""
+    infos = datasets()
+    names = [d.name for d in infos]
+    pending = st.session_state.pop(_PENDING_DATASET, None)
+    if pending in names:
+        st.session_state[_DATASET_KEY] = pending
+    if st.session_state.get(_DATASET_KEY) not in names:
+        st.session_state[_DATASET_KEY] = names[0] if names else None
+    if not names:
+        st.sidebar.caption(t("app.no_datasets"))
+        return None
+    st.sidebar.selectbox(t("app.dataset"), options=names, key=_DATASET_KEY)
+    st.sidebar.caption(t("app.db_path", path=str(default_db_path())))
+    return current_dataset()
+
+
+def current_dataset() -> DatasetInfo | None:
+    name = st.session_state.get(_DATASET_KEY)
+    return store().dataset(name) if name else None
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_md(text: str) -> str:
+    """Escape user text for places Streamlit renders as Markdown (titles, captions).
+
+    >>> escape_md("**x** [a](b)")
+    '\\\\*\\\\*x\\\\*\\\\* \\\\[a\\\\]\\\\(b\\\\)'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+    """Render problems as a table in the UI language (values stay plain text)."""
+    code = lang()
+    rows = [
+        {
+            t("data.col.severity"): t(f"severity.{p.severity}"),
+            t("data.col.file"): p.file,
+            t("data.col.column"): p.column or "",
+            t("data.col.rows"): ", ".join(str(r) for r in p.rows),
+            t("data.col.message"): p.message(code),
+            t("data.col.fix"): p.fix(code),
+        }
+        for p in problems
+    ]
+    return pd.DataFrame(rows)
+
+
+def show_problems(problems: Sequence[Problem]) -> None:
+    if problems:
+        st.dataframe(problems_frame(problems), hide_index=True, width="stretch")
+
+
+def progress_reporter(bar: Any) -> Any:
+    """Return a library progress callback that drives a Streamlit progress bar."""
+
+    def report(step: str, fraction: float) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=t(f"progress.{step}"))
+
+    return report

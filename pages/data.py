@@ -1,0 +1,328 @@
+"""Data: upload → proposed mapping → confirm → validation report or stored dataset.
+
+Also lists stored datasets, with rename and (confirmed) delete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import ui
+from funnel.ingest import load_files
+from funnel.mapping import (
+    OUTCOMES_FILE_CHOICES,
+    ROLE_CHOICES,
+    Mapping,
+    OutcomeSpec,
+    apply_rows,
+    mapping_rows,
+    outcome_value_options,
+    propose_mapping,
+)
+from funnel.parsing import DEFAULT_PLACEHOLDERS
+from funnel.problems import LoadError, Problem
+from funnel.readers import SourceFile, read_bytes
+
+_LAST = "_data_last_load"
+
+
+def role_label(choice: str) -> str:
+    if choice.startswith("stage:"):
+        return f"{ui.t('role.stage')}: {ui.t('stage.' + choice.split(':', 1)[1])}"
+    return ui.t(f"role.{choice}")
+
+
+def read_upload(upload: Any) -> SourceFile | list[Problem]:
+    """Read an uploaded file once per upload; remember problems instead of raising."""
+    cache: dict[str, SourceFile | list[Problem]] = st.session_state.setdefault("_reads", {})
+    key = f"{upload.file_id}:{upload.name}"
+    if key not in cache:
+        try:
+            cache[key] = read_bytes(upload.getvalue(), upload.name)
+        except LoadError as exc:
+            cache[key] = list(exc.problems)
+    return cache[key]
+
+
+def describe(source: SourceFile) -> str:
+    enc = f", {source.encoding}" if source.encoding else ""
+    return ui.t(
+        "data.read_info",
+        file=source.name,
+        rows=f"{len(source.frame):,}",
+        cols=len(source.columns),
+        format=source.kind.upper(),
+        encoding=enc,
+    )
+
+
+def editor(
+    mapping: Mapping, source: SourceFile, file: str, choices: tuple[str, ...], key: str
+) -> Mapping:
+    """Show the mapping of one file as an editable table; return the edited mapping."""
+    rows = pd.DataFrame(mapping_rows(mapping, source, file))
+    rows["role"] = rows["role"].map(role_label)
+    rows["reason"] = rows["reason"].map(lambda r: ui.t(r) if r else "")
+    edited = st.data_editor(
+        rows,
+        key=key,
+        hide_index=True,
+        width="stretch",
+        disabled=["column", "reason", "sample"],
+        column_config={
+            "column": st.column_config.TextColumn(ui.t("data.col.column")),
+            "role": st.column_config.SelectboxColumn(
+                ui.t("data.col.role"), options=[role_label(c) for c in choices], required=True
+            ),
+            "leak": st.column_config.CheckboxColumn(ui.t("data.col.leak")),
+            "reason": st.column_config.TextColumn(ui.t("data.col.reason")),
+            "sample": st.column_config.TextColumn(ui.t("data.col.sample")),
+        },
+    )
+    back = {role_label(c): c for c in ROLE_CHOICES}
+    original = {s.name: s.reason for s in mapping._specs(file)}
+    records = [
+        {
+            "column": r["column"],
+            "role": back.get(r["role"], "ignore"),
+            "leak": bool(r["leak"]),
+            "reason": original.get(r["column"]) or "",
+        }
+        for r in edited.to_dict("records")
+    ]
+    return apply_rows(mapping, records, file)
+
+
+def outcome_controls(mapping: Mapping, leads: SourceFile, outcomes: SourceFile | None) -> Mapping:
+    st.markdown(f"**{ui.t('data.outcome_header')}**")
+    spec = mapping.outcome
+    if spec is not None and spec.won_only:
+        st.info(ui.t("data.outcome_won_only"))
+        return mapping
+    if spec is None or spec.column is None:
+        return mapping
+    st.caption(
+        ui.escape_md(
+            ui.t(
+                "data.outcome_column",
+                column=spec.column,
+                file=leads.name if spec.file == "leads" else (outcomes.name if outcomes else ""),
+            )
+        )
+    )
+    options = outcome_value_options(mapping, leads, outcomes)
+    cols = st.columns(3)
+    won = cols[0].multiselect(
+        ui.t("data.won_values"),
+        options,
+        default=[v for v in spec.won if v in options],
+        key="won_values",
+    )
+    lost = cols[1].multiselect(
+        ui.t("data.lost_values"),
+        options,
+        default=[v for v in spec.lost if v in options],
+        key="lost_values",
+    )
+    open_ = cols[2].multiselect(
+        ui.t("data.open_values"),
+        options,
+        default=[v for v in spec.open if v in options],
+        key="open_values",
+    )
+    return replace(
+        mapping, outcome=replace(spec, won=tuple(won), lost=tuple(lost), open=tuple(open_))
+    )
+
+
+st.title(ui.t("data.title"))
+st.caption(ui.t("data.intro"))
+
+last = st.session_state.pop(_LAST, None)
+if last is not None:
+    st.success(last["message"])
+    ui.show_problems([Problem.from_dict(p) for p in last["notes"]])
+
+st.subheader(ui.t("data.load_header"))
+leads_up = st.file_uploader(ui.t("data.leads_file"), key="up_leads")
+with st.expander(ui.t("data.outcomes_file") + " · " + ui.t("data.activities_file")):
+    outcomes_up = st.file_uploader(ui.t("data.outcomes_file"), key="up_outcomes")
+    activities_up = st.file_uploader(ui.t("data.activities_file"), key="up_activities")
+
+if leads_up is None:
+    st.info(ui.t("data.upload_first"))
+    st.caption(ui.t("data.cli_hint"))
+else:
+    reads = {
+        k: (read_upload(u) if u is not None else None)
+        for k, u in (("leads", leads_up), ("outcomes", outcomes_up), ("activities", activities_up))
+    }
+    read_problems = [p for r in reads.values() if isinstance(r, list) for p in r]
+    if read_problems:
+        st.error(ui.t("data.failed"))
+        ui.show_problems(read_problems)
+        st.stop()
+    leads: SourceFile = reads["leads"]  # type: ignore[assignment]
+    outcomes: SourceFile | None = reads["outcomes"]  # type: ignore[assignment]
+    activities: SourceFile | None = reads["activities"]  # type: ignore[assignment]
+    for source in (leads, outcomes, activities):
+        if source is not None:
+            st.caption(ui.escape_md(describe(source)))
+
+    placeholders_text = st.text_input(
+        ui.t("data.placeholders"),
+        value=", ".join(p for p in DEFAULT_PLACEHOLDERS if p),
+        key="placeholders",
+    )
+    placeholders = ("",) + tuple(p.strip() for p in placeholders_text.split(",") if p.strip())
+    outcome_choice = st.session_state.get("outcome_column")
+    uploads_key = hashlib.sha1(
+        repr(
+            [(u.file_id if u else None) for u in (leads_up, outcomes_up, activities_up)]
+            + [placeholders, outcome_choice]
+        ).encode()
+    ).hexdigest()[:12]
+    proposals: dict[str, Mapping] = st.session_state.setdefault("_proposals", {})
+    if uploads_key not in proposals:
+        with st.spinner(ui.t("progress.map")):
+            proposals[uploads_key] = propose_mapping(
+                leads,
+                outcomes,
+                activities,
+                outcome_column=outcome_choice if outcome_choice else None,
+                placeholders=placeholders,
+            )
+    mapping = proposals[uploads_key]
+
+    st.subheader(ui.t("data.mapping_header"))
+    st.caption(ui.t("data.mapping_help"))
+    mapping = editor(mapping, leads, "leads", ROLE_CHOICES, f"map_leads_{uploads_key}")
+    if outcomes is not None:
+        st.caption(ui.escape_md(outcomes.name))
+        mapping = editor(
+            mapping, outcomes, "outcomes", OUTCOMES_FILE_CHOICES, f"map_out_{uploads_key}"
+        )
+    if activities is not None:
+        st.caption(ui.escape_md(activities.name))
+        mapping = editor(
+            mapping,
+            activities,
+            "activities",
+            ("id", "created", "source", "ignore"),
+            f"map_act_{uploads_key}",
+        )
+
+    if mapping.outcome is None and outcomes is None:
+        st.warning(ui.t("data.outcome_none"))
+        text_cols = [s.name for s in mapping.leads if s.role in ("attribute", "number", "ignore")]
+        st.selectbox(
+            ui.t("data.outcome_pick"),
+            [""] + text_cols,
+            key="outcome_column",
+            format_func=lambda c: c or ui.t("data.none"),
+        )
+    elif mapping.outcome is None and mapping.column("outcome") is not None:
+        mapping = replace(mapping, outcome=OutcomeSpec("leads", mapping.column("outcome")))
+    mapping = outcome_controls(mapping, leads, outcomes)
+
+    cols = st.columns(3)
+    name = cols[0].text_input(
+        ui.t("data.dataset_name"), value=Path(leads.name).stem, key="dataset_name"
+    )
+    first_stage = cols[1].selectbox(
+        ui.t("data.first_stage"),
+        ["lead", "mql"],
+        index=0 if mapping.first_stage == "lead" else 1,
+        format_func=lambda s: ui.t(f"stage.{s}"),
+        key="first_stage",
+    )
+    keep_last = cols[2].checkbox(ui.t("data.keep_last"), key="keep_last")
+    mapping = replace(mapping, first_stage=first_stage, placeholders=placeholders)
+
+    if st.button(ui.t("data.load_button"), type="primary", key="load"):
+        bar = st.progress(0.0, text=ui.t("progress.validate"))
+        try:
+            result = load_files(
+                ui.store(),
+                name,
+                leads,
+                outcomes,
+                activities,
+                mapping=mapping,
+                keep_last=keep_last,
+                progress=ui.progress_reporter(bar),
+            )
+        except LoadError as exc:
+            bar.empty()
+            st.error(ui.t("data.failed"))
+            ui.show_problems(exc.problems)
+        else:
+            info = result.dataset
+            st.session_state[_LAST] = {
+                "message": ui.t(
+                    "data.loaded",
+                    name=info.name,
+                    leads=f"{info.leads:,}",
+                    won=f"{info.won:,}",
+                    lost=f"{info.lost:,}",
+                    open=f"{info.open:,}",
+                ),
+                "notes": [p.as_dict() for p in result.problems],
+            }
+            ui.select_dataset(info.name)
+            st.rerun()
+
+st.divider()
+st.subheader(ui.t("data.stored_header"))
+infos = ui.datasets()
+if not infos:
+    st.info(ui.t("data.no_datasets"))
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("overview.name"): [d.name for d in infos],
+                ui.t("overview.leads"): [d.leads for d in infos],
+                ui.t("overview.won"): [d.won for d in infos],
+                ui.t("overview.lost"): [d.lost for d in infos],
+                ui.t("overview.open"): [d.open for d in infos],
+                ui.t("overview.loaded_at"): [d.loaded_at for d in infos],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    names = [d.name for d in infos]
+    target = st.selectbox(ui.t("app.dataset"), names, key="manage_dataset")
+    cols = st.columns([2, 1, 1])
+    new_name = cols[0].text_input(ui.t("data.new_name"), key="new_name")
+    if cols[1].button(ui.t("data.rename"), key="rename") and new_name.strip():
+        from funnel.store import StoreError
+
+        try:
+            ui.store().rename(target, new_name)
+        except StoreError as exc:
+            st.error(ui.t(f"store.{exc.code}", **exc.params))
+        else:
+            ui.select_dataset(new_name.strip())
+            st.rerun()
+    if cols[2].button(ui.t("data.delete"), key="delete"):
+        st.session_state["_pending_delete"] = target
+    pending = st.session_state.get("_pending_delete")
+    if pending in names:
+        info = next(d for d in infos if d.name == pending)
+        st.warning(ui.t("data.delete_confirm", name=info.name, leads=f"{info.leads:,}"))
+        yes, no = st.columns(2)
+        if yes.button(ui.t("data.delete_yes"), type="primary", key="delete_yes"):
+            ui.store().delete(pending)
+            st.session_state.pop("_pending_delete", None)
+            st.rerun()
+        if no.button(ui.t("data.cancel"), key="delete_no"):
+            st.session_state.pop("_pending_delete", None)
+            st.rerun()

@@ -1,0 +1,62 @@
+"""Overview: headline counts of the selected dataset and of every stored dataset."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import ui
+from funnel.ingest import load_demo
+from funnel.problems import Problem
+
+st.title(ui.t("overview.title"))
+st.caption(ui.t("app.tagline"))
+
+infos = ui.datasets()
+if not infos:
+    st.info(ui.t("overview.empty"))
+    if st.button(ui.t("overview.create_demo"), type="primary", key="create_demo"):
+        bar = st.progress(0.0)
+        result = load_demo(ui.store(), "demo", progress=ui.progress_reporter(bar))
+        ui.select_dataset(result.dataset.name)
+        st.rerun()
+    st.stop()
+
+info = ui.current_dataset() or infos[0]
+st.subheader(ui.escape_md(info.name))
+cols = st.columns(5)
+cols[0].metric(ui.t("overview.leads"), f"{info.leads:,}")
+cols[1].metric(ui.t("overview.won"), f"{info.won:,}")
+cols[2].metric(ui.t("overview.lost"), f"{info.lost:,}")
+cols[3].metric(ui.t("overview.open"), f"{info.open:,}")
+rate = info.win_rate
+cols[4].metric(ui.t("overview.win_rate"), "–" if rate is None else f"{rate:.1%}")
+files = ", ".join(str(f.get("name", "")) for f in info.files)
+st.caption(
+    ui.escape_md(ui.t("overview.files", files=files))
+    + " · "
+    + ui.escape_md(f"{ui.t('overview.loaded_at')}: {info.loaded_at:%Y-%m-%d %H:%M}")
+)
+notes = [Problem.from_dict(p) for p in info.report]
+if notes:
+    with st.expander(ui.t("overview.notes"), expanded=False):
+        ui.show_problems(notes)
+
+st.subheader(ui.t("overview.all_datasets"))
+st.dataframe(
+    pd.DataFrame(
+        {
+            ui.t("overview.name"): [d.name for d in infos],
+            ui.t("overview.leads"): [d.leads for d in infos],
+            ui.t("overview.won"): [d.won for d in infos],
+            ui.t("overview.lost"): [d.lost for d in infos],
+            ui.t("overview.open"): [d.open for d in infos],
+            ui.t("overview.win_rate"): [d.win_rate for d in infos],
+            ui.t("overview.columns"): [len(d.columns) for d in infos],
+            ui.t("overview.loaded_at"): [d.loaded_at for d in infos],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+    column_config={ui.t("overview.win_rate"): st.column_config.NumberColumn(format="percent")},
+)

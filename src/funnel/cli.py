@@ -1,0 +1,374 @@
+"""The ``funnel`` command line: the same functions as the app, printable as JSON.
+
+Exit codes: 0 success, 2 bad input or unusable database (problems on stderr, in plain words),
+1 an unexpected internal error (set ``FUNNEL_DEBUG=1`` for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from funnel.i18n import t
+from funnel.ingest import LoadResult, load_demo, load_files, read_inputs
+from funnel.mapping import (
+    Mapping,
+    MappingFileError,
+    OutcomeSpec,
+    mapping_from_yaml,
+    mapping_to_yaml,
+    propose_mapping,
+)
+from funnel.parsing import DEFAULT_PLACEHOLDERS
+from funnel.problems import LoadError, Problem
+from funnel.readers import SourceFile
+from funnel.store import Store, StoreError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="database file (default: $FUNNEL_DB or data/funnel.duckdb)")
+    common.add_argument("--lang", choices=("en", "ja"), default=os.environ.get("FUNNEL_LANG", "en"))
+
+    parser = argparse.ArgumentParser(
+        prog="funnel", description="Agree, with data, on what a hot lead is.", parents=[common]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", parents=[common], help="generate the demo dataset")
+    demo.add_argument("--leads", type=int, default=50_000, help="number of leads (default 50000)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--dataset", default="demo", help="dataset name (default: demo)")
+    demo.add_argument(
+        "--data-lang",
+        choices=("en", "ja"),
+        default="en",
+        help="language of the generated headers and values",
+    )
+    demo.add_argument("--out", help="write the leads to this CSV/Parquet file instead of storing")
+    demo.add_argument("--encoding", default="utf-8", help="encoding of --out CSV (e.g. cp932)")
+
+    mapping_flags = argparse.ArgumentParser(add_help=False)
+    mapping_flags.add_argument("--outcomes", help="a separate outcomes (deals) file")
+    mapping_flags.add_argument("--activities", help="an activity log: lead id, timestamp, type")
+    mapping_flags.add_argument("--mapping", help="a YAML mapping file (see `funnel mapping`)")
+    mapping_flags.add_argument("--outcome", help="the leads file's outcome column")
+    mapping_flags.add_argument("--id", dest="id_column", help="the lead id column")
+    mapping_flags.add_argument("--created", help="the created-date column")
+    mapping_flags.add_argument("--source", help="the source/channel column")
+    mapping_flags.add_argument("--won", action="append", default=[], help="a value meaning won")
+    mapping_flags.add_argument("--lost", action="append", default=[], help="a value meaning lost")
+    mapping_flags.add_argument(
+        "--leak",
+        action="append",
+        default=[],
+        help="a column that is not a lead feature (known after the sale)",
+    )
+    mapping_flags.add_argument(
+        "--placeholder", action="append", default=[], help="an extra value meaning missing"
+    )
+    mapping_flags.add_argument("--encoding", help="force the text encoding (utf-8, cp932, ...)")
+    mapping_flags.add_argument("--max-size", type=int, help="largest file in bytes (default 1 GiB)")
+
+    load = sub.add_parser("load", parents=[common, mapping_flags], help="load a CRM export")
+    load.add_argument("file")
+    load.add_argument("--dataset", help="dataset name (default: the file name)")
+    load.add_argument(
+        "--keep-last",
+        action="store_true",
+        help="keep the last row of each repeated id instead of failing",
+    )
+    load.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    mp = sub.add_parser(
+        "mapping",
+        parents=[common, mapping_flags],
+        help="print the proposed mapping as YAML to edit",
+    )
+    mp.add_argument("file")
+
+    ds = sub.add_parser("datasets", parents=[common], help="list stored datasets")
+    ds.add_argument("--json", action="store_true")
+
+    rn = sub.add_parser("rename", parents=[common], help="rename a dataset")
+    rn.add_argument("old")
+    rn.add_argument("new")
+
+    rm = sub.add_parser("delete", parents=[common], help="delete a dataset")
+    rm.add_argument("name")
+    rm.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    lang = args.lang
+    try:
+        return int(_COMMANDS[args.command](args))
+    except LoadError as exc:
+        print_problems(exc.problems, lang, sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"error: {t('store.' + exc.code, lang, **exc.params)}", file=sys.stderr)
+        return 2
+    except MappingFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was changed.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never show a traceback to a user
+        if os.environ.get("FUNNEL_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("Set FUNNEL_DEBUG=1 to see the details, and please report it.", file=sys.stderr)
+        return 1
+
+
+def print_problems(problems: Sequence[Problem], lang: str, out: TextIO) -> None:
+    """Print problems as plain sentences, errors first, each with its fix."""
+    for p in problems:
+        label = {"error": "error", "warning": "warning", "info": "note"}[p.severity]
+        print(f"{label}: {p.message(lang)}", file=out)
+        fix = p.fix(lang)
+        if fix and p.severity != "info":
+            print(f"  fix: {fix}", file=out)
+
+
+def _store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
+    return Store(args.db, read_only=read_only)
+
+
+def _progress(lang: str) -> Any:
+    last: list[str] = []
+
+    def report(step: str, _fraction: float) -> None:
+        if step != (last[-1] if last else None):
+            last.append(step)
+            print(t(f"progress.{step}", lang), file=sys.stderr, flush=True)
+
+    return report
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from funnel.demo import generate_leads
+
+    if args.out:
+        print(t("progress.generate", args.lang), file=sys.stderr, flush=True)
+        frame = generate_leads(args.leads, seed=args.seed, lang=args.data_lang)
+        out = Path(args.out)
+        if out.suffix.lower() in (".parquet", ".pq"):
+            frame.to_parquet(out, index=False)
+        else:
+            sep = "\t" if out.suffix.lower() in (".tsv", ".tab") else ","
+            frame.to_csv(out, index=False, sep=sep, encoding=args.encoding, date_format="%Y-%m-%d")
+        print(f"wrote {len(frame)} leads to {out}", file=sys.stderr)
+        return 0
+    with _store(args) as store:
+        result = load_demo(
+            store,
+            args.dataset,
+            leads=args.leads,
+            seed=args.seed,
+            lang=args.data_lang,
+            progress=_progress(args.lang),
+        )
+    _print_loaded(result, args.lang, as_json=False)
+    return 0
+
+
+def _apply_flags(mapping: Mapping, args: argparse.Namespace) -> Mapping:
+    """Apply the CLI's --id/--created/--source/--won/--lost/--leak/--placeholder overrides."""
+    for flag, role in (("id_column", "id"), ("created", "created"), ("source", "source")):
+        col = getattr(args, flag)
+        if col:
+            _require_column(mapping, col)
+            mapping = mapping.with_role(col, role)  # type: ignore[arg-type]
+    if args.won or args.lost:
+        base = mapping.outcome or OutcomeSpec(column=args.outcome)
+        mapping = replace(
+            mapping,
+            outcome=replace(
+                base,
+                won=tuple(args.won) or base.won,
+                lost=tuple(args.lost) or base.lost,
+            ),
+        )
+    for col in args.leak:
+        _require_column(mapping, col)
+        mapping = replace(
+            mapping,
+            leads=tuple(
+                replace(s, leak=True, reason="leak.user") if s.name == col else s
+                for s in mapping.leads
+            ),
+        )
+    if args.placeholder:
+        mapping = replace(mapping, placeholders=mapping.placeholders + tuple(args.placeholder))
+    return mapping
+
+
+def _require_column(mapping: Mapping, col: str) -> None:
+    names = [s.name for s in mapping.leads]
+    if col not in names:
+        raise LoadError(
+            [
+                Problem(
+                    "column_missing",
+                    "leads",
+                    column=col,
+                    params={"available": ", ".join(names[:12])},
+                )
+            ]
+        )
+
+
+def _mapping_for(
+    args: argparse.Namespace,
+    leads: SourceFile,
+    outcomes: SourceFile | None,
+    activities: SourceFile | None,
+) -> Mapping:
+    if args.mapping:
+        path = Path(args.mapping)
+        if not path.is_file():
+            raise MappingFileError(f"{path}: the mapping file does not exist.")
+        mapping = mapping_from_yaml(path.read_text(encoding="utf-8"), source=str(path))
+    else:
+        placeholders = DEFAULT_PLACEHOLDERS + tuple(args.placeholder)
+        if args.outcome and args.outcome not in leads.columns:
+            raise LoadError(
+                [
+                    Problem(
+                        "column_missing",
+                        leads.name,
+                        column=args.outcome,
+                        params={"available": ", ".join(leads.columns[:12])},
+                    )
+                ]
+            )
+        mapping = propose_mapping(
+            leads, outcomes, activities, outcome_column=args.outcome, placeholders=placeholders
+        )
+        args.placeholder = []
+    return _apply_flags(mapping, args)
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    progress = _progress(args.lang)
+    progress("read", 0.0)
+    leads, outcomes, activities = read_inputs(
+        args.file, args.outcomes, args.activities, max_bytes=args.max_size, encoding=args.encoding
+    )
+    progress("map", 0.1)
+    mapping = _mapping_for(args, leads, outcomes, activities)
+    name = args.dataset or Path(args.file).stem
+    with _store(args) as store:
+        result = load_files(
+            store,
+            name,
+            leads,
+            outcomes,
+            activities,
+            mapping=mapping,
+            keep_last=args.keep_last,
+            progress=progress,
+        )
+    _print_loaded(result, args.lang, as_json=args.json)
+    return 0
+
+
+def _print_loaded(result: LoadResult, lang: str, *, as_json: bool) -> None:
+    info = result.dataset
+    if as_json:
+        payload = info.as_dict() | {"notes": [p.as_dict(lang) for p in result.problems]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    print_problems([p for p in result.problems if p.severity != "info"], lang, sys.stderr)
+    print(
+        t(
+            "data.loaded",
+            lang,
+            name=info.name,
+            leads=f"{info.leads:,}",
+            won=f"{info.won:,}",
+            lost=f"{info.lost:,}",
+            open=f"{info.open:,}",
+        )
+    )
+
+
+def _cmd_mapping(args: argparse.Namespace) -> int:
+    leads, outcomes, activities = read_inputs(
+        args.file, args.outcomes, args.activities, max_bytes=args.max_size, encoding=args.encoding
+    )
+    mapping = _mapping_for(args, leads, outcomes, activities)
+    sys.stdout.write(mapping_to_yaml(mapping))
+    return 0
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    path = Path(args.db) if args.db else None
+    from funnel.store import default_db_path
+
+    if not (path or default_db_path()).exists():
+        rows: list[Any] = []
+    else:
+        with _store(args, read_only=True) as store:
+            rows = store.datasets()
+    if args.json:
+        print(json.dumps([d.as_dict() for d in rows], ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print(t("overview.empty", args.lang))
+        return 0
+    width = max(len(d.name) for d in rows)
+    print(f"{'name':<{width}}  {'leads':>10}  {'won':>8}  {'lost':>8}  {'open':>8}  loaded_at")
+    for d in rows:
+        print(
+            f"{d.name:<{width}}  {d.leads:>10,}  {d.won:>8,}  {d.lost:>8,}  {d.open:>8,}  "
+            f"{d.loaded_at:%Y-%m-%d %H:%M}"
+        )
+    return 0
+
+
+def _cmd_rename(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        info = store.rename(args.old, args.new)
+    print(t("data.renamed", args.lang, name=info.name))
+    return 0
+
+
+def _cmd_delete(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        info = store.require(args.name)
+        if not args.yes:
+            prompt = t("data.delete_confirm", args.lang, name=info.name, leads=f"{info.leads:,}")
+            if not sys.stdin.isatty():
+                print(f"{prompt} (add --yes)", file=sys.stderr)
+                return 2
+            if input(f"{prompt} [y/N] ").strip().lower() not in ("y", "yes"):
+                return 1
+        store.delete(args.name)
+    print(t("data.deleted", args.lang, name=args.name))
+    return 0
+
+
+_COMMANDS = {
+    "demo": _cmd_demo,
+    "load": _cmd_load,
+    "mapping": _cmd_mapping,
+    "datasets": _cmd_datasets,
+    "rename": _cmd_rename,
+    "delete": _cmd_delete,
+}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

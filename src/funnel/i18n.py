@@ -1,0 +1,593 @@
+"""The one translation layer: every user-facing string, in English and Japanese.
+
+``t(key, lang, **params)`` renders a message; parameters are user data inserted as plain text
+(pages render the result as text, never as Markdown/HTML).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGUAGES = {"en": "English", "ja": "日本語"}
+DEFAULT_LANG = "en"
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # --- generic ---
+    "rows.more": ("{shown} (and {more} more)", "{shown}（他 {more} 行）"),
+    # --- problems: file level ---
+    "problem.file_missing": (
+        "{file}: the file does not exist.",
+        "{file}: ファイルが見つかりません。",
+    ),
+    "fix.file_missing": (
+        "Check the path ({path}) and try again.",
+        "パス（{path}）を確認して、もう一度お試しください。",
+    ),
+    "problem.too_large": (
+        "{file} is {size}, above the size limit of {limit}.",
+        "{file} は {size} で、上限 {limit} を超えています。",
+    ),
+    "fix.too_large": (
+        "Split the export into smaller files, or raise the limit with --max-size or "
+        "FUNNEL_MAX_FILE_BYTES.",
+        "エクスポートを分割するか、--max-size または FUNNEL_MAX_FILE_BYTES で上限を上げてください。",
+    ),
+    "problem.unsupported_binary": (
+        "{file} is not a table file (it looks like {what}).",
+        "{file} は表形式のファイルではありません（{what} のようです）。",
+    ),
+    "fix.unsupported_binary": (
+        "Export the data as CSV, .xlsx or Parquet. Old .xls workbooks: open and save as .xlsx.",
+        "CSV・.xlsx・Parquet で書き出してください。古い .xls は開いて .xlsx で保存し直してください。",
+    ),
+    "problem.wrong_format": (
+        "{file} is named {ext} but its content is {actual}.",
+        "{file} の拡張子は {ext} ですが、中身は {actual} です。",
+    ),
+    "fix.wrong_format": (
+        "Rename the file to match its content (.csv, .xlsx or .parquet), or export it again.",
+        "中身に合わせて拡張子（.csv・.xlsx・.parquet）を直すか、もう一度書き出してください。",
+    ),
+    "problem.encoding": (
+        "{file} is not readable as {encoding} text (line {line}, bytes {values}).",
+        "{file} は {encoding} のテキストとして読めません（{line} 行目、バイト列 {values}）。",
+    ),
+    "fix.encoding": (
+        "Save the file as UTF-8 (or Shift_JIS), or name its encoding with --encoding.",
+        "UTF-8（または Shift_JIS）で保存し直すか、--encoding で文字コードを指定してください。",
+    ),
+    "problem.file_empty": ("{file} is empty.", "{file} は空です。"),
+    "fix.file_empty": (
+        "Export the leads again; the file has no header and no rows.",
+        "リードをもう一度書き出してください。見出しもデータもありません。",
+    ),
+    "problem.header_only": (
+        "{file} has a header ({values}) but no data rows.",
+        "{file} には見出し（{values}）しかなく、データ行がありません。",
+    ),
+    "fix.header_only": (
+        "Check the export's filters: it produced no rows.",
+        "エクスポートの絞り込み条件を確認してください。行が 0 件でした。",
+    ),
+    "problem.no_header": (
+        "{file} has no header row: its first line holds values such as {values}.",
+        "{file} に見出し行がありません。1 行目が {values} のような値です。",
+    ),
+    "fix.no_header": (
+        "Add a first line with the column names (e.g. lead_id,created_at,source,...).",
+        "1 行目に列名（例: リードID,作成日,流入元,...）を追加してください。",
+    ),
+    "problem.unnamed_column": (
+        "{file}: column {index} has no name; it was named {column}.",
+        "{file}: {index} 列目に名前がないため {column} と名付けました。",
+    ),
+    "fix.unnamed_column": (
+        "Give the column a name in the file if it matters.",
+        "必要であればファイル側で列名を付けてください。",
+    ),
+    "problem.duplicate_header": (
+        "{file} has several columns named {values} (names are compared ignoring case).",
+        "{file} に同じ名前の列が複数あります: {values}（大文字・小文字は区別しません）。",
+    ),
+    "fix.duplicate_header": (
+        "Rename the duplicates so every column name is unique.",
+        "列名がすべて異なるように名前を変えてください。",
+    ),
+    "problem.bad_csv": (
+        "{file} could not be read as CSV: {detail}",
+        "{file} を CSV として読めませんでした: {detail}",
+    ),
+    "fix.bad_csv": (
+        "Open it in a spreadsheet and export it again as CSV.",
+        "表計算ソフトで開き、CSV として書き出し直してください。",
+    ),
+    "problem.ragged_rows": (
+        "{file}: {count} rows do not have {expected} fields like the header "
+        "(rows {rows}; they have {values} fields; delimiter: {delimiter}).",
+        "{file}: {count} 行の項目数が見出しの {expected} 個と合いません"
+        "（{rows} 行目。項目数 {values}。区切り文字: {delimiter}）。",
+    ),
+    "fix.ragged_rows": (
+        "Quote values that contain the delimiter or line breaks, or remove the stray delimiters.",
+        '区切り文字や改行を含む値を " で囲むか、余分な区切り文字を削除してください。',
+    ),
+    "problem.bad_excel": (
+        "{file} could not be read as an Excel workbook: {detail}",
+        "{file} を Excel ブックとして読めませんでした: {detail}",
+    ),
+    "fix.bad_excel": (
+        "Open it in Excel and save it again as .xlsx, or export CSV instead.",
+        "Excel で開いて .xlsx で保存し直すか、CSV で書き出してください。",
+    ),
+    "problem.bad_parquet": (
+        "{file} could not be read as Parquet: {detail}",
+        "{file} を Parquet として読めませんでした: {detail}",
+    ),
+    "fix.bad_parquet": (
+        "Write the file again; it may be truncated.",
+        "ファイルを書き出し直してください。途中で切れている可能性があります。",
+    ),
+    # --- problems: mapping ---
+    "problem.column_missing": (
+        "{file} has no column {column} (the mapping uses it). Columns found: {available}.",
+        "{file} に列 {column} がありません（マッピングで使用）。存在する列: {available}。",
+    ),
+    "fix.column_missing": (
+        "Correct the column name in the mapping or option, or export the column.",
+        "マッピングやオプションの列名を直すか、その列を含めて書き出してください。",
+    ),
+    "problem.role_twice": (
+        "{file}: several columns are mapped as {role}: {values}.",
+        "{file}: 複数の列が {role} に割り当てられています: {values}。",
+    ),
+    "fix.role_twice": (
+        "Keep one column for that role.",
+        "その役割には 1 列だけ割り当ててください。",
+    ),
+    "problem.outcomes_file_missing": (
+        "The mapping takes the outcome from an outcomes file, but none was given.",
+        "マッピングでは結果を結果ファイルから取りますが、ファイルが指定されていません。",
+    ),
+    "fix.outcomes_file_missing": (
+        "Add the outcomes file (--outcomes), or map an outcome column in the leads file.",
+        "結果ファイル（--outcomes）を追加するか、リードファイルの結果列を割り当ててください。",
+    ),
+    "problem.outcomes_without_id": (
+        "{file}: no column is mapped as the lead id, so outcomes cannot be matched to leads.",
+        "{file}: リードIDの列が割り当てられていないため、結果をリードに結び付けられません。",
+    ),
+    "fix.outcomes_without_id": (
+        "Map the column that holds the lead id in the outcomes file.",
+        "結果ファイルのリードID列を割り当ててください。",
+    ),
+    "problem.leads_without_id": (
+        "{file}: no lead id column, but another file must be matched to the leads by id.",
+        "{file}: リードID列がありませんが、他のファイルをIDで結び付ける必要があります。",
+    ),
+    "fix.leads_without_id": (
+        "Map the lead id column of the leads file.",
+        "リードファイルのリードID列を割り当ててください。",
+    ),
+    "problem.no_won_value": (
+        "{file}: none of the values of {column} is marked as meaning won.",
+        "{file}: 列 {column} のどの値も「受注」を表す値に指定されていません。",
+    ),
+    "fix.no_won_value": (
+        "Choose which values mean won (and lost) in the mapping.",
+        "マッピングで受注（と失注）を表す値を選んでください。",
+    ),
+    "problem.activity_role_missing": (
+        "{file}: no column is mapped as the activity {role}.",
+        "{file}: 行動ログの {role} 列が割り当てられていません。",
+    ),
+    "fix.activity_role_missing": (
+        "An activity log needs a lead id, a timestamp and an activity type column.",
+        "行動ログにはリードID・日時・行動種別の列が必要です。",
+    ),
+    # --- problems: values ---
+    "problem.missing_id": (
+        "{file}: {count} rows have no value in the id column {column} (rows {rows}).",
+        "{file}: ID列 {column} が空の行が {count} 行あります（{rows} 行目）。",
+    ),
+    "fix.missing_id": (
+        "Fill in the id, remove those rows, or map no id column to number the leads.",
+        "IDを入力するか、その行を削除するか、ID列を割り当てずに自動採番してください。",
+    ),
+    "problem.duplicate_id": (
+        "{file}: ids in {column} appear more than once: {values} ({count} rows: {rows}).",
+        "{file}: 列 {column} のIDが重複しています: {values}（{count} 行: {rows} 行目）。",
+    ),
+    "fix.duplicate_id": (
+        "Remove the duplicate rows, or keep the last occurrence of each id with --keep-last "
+        '(the "keep last duplicate" box in the app).',
+        "重複行を削除するか、--keep-last（アプリでは「重複は最後の行を使う」）で各IDの最後の行を使ってください。",
+    ),
+    "problem.bad_date": (
+        "{file}: {count} values in {column} are not dates: {values} (rows {rows}).",
+        "{file}: 列 {column} の {count} 件が日付として読めません: {values}（{rows} 行目）。",
+    ),
+    "fix.bad_date": (
+        "Write dates as 2024-01-31 or 2024/01/31 (a time may follow), or map the column as "
+        "an attribute.",
+        "日付は 2024-01-31 や 2024/01/31 の形式で（時刻は続けて可）書くか、属性として割り当ててください。",
+    ),
+    "problem.future_date": (
+        "{file}: {count} dates in {column} are in the future: {values} (rows {rows}).",
+        "{file}: 列 {column} に未来の日付が {count} 件あります: {values}（{rows} 行目）。",
+    ),
+    "fix.future_date": (
+        "Check the export (time zone, typing errors) and correct those dates.",
+        "エクスポート設定（タイムゾーン等）や入力ミスを確認して、日付を直してください。",
+    ),
+    "problem.not_a_number": (
+        "{file}: {count} values in {column} are not numbers: {values} (rows {rows}).",
+        "{file}: 列 {column} の {count} 件が数値ではありません: {values}（{rows} 行目）。",
+    ),
+    "fix.not_a_number": (
+        "Keep only digits in that column, or map it as a category (attribute).",
+        "その列は数字だけにするか、カテゴリ（属性）として割り当ててください。",
+    ),
+    "problem.negative_count": (
+        "{file}: {count} counts in {column} are negative: {values} (rows {rows}).",
+        "{file}: 回数の列 {column} に負の値が {count} 件あります: {values}（{rows} 行目）。",
+    ),
+    "fix.negative_count": (
+        "Counts of behaviour cannot be below zero: correct them, or map the column as a number.",
+        "行動の回数は 0 未満になりません。値を直すか、数値属性として割り当ててください。",
+    ),
+    "problem.unknown_outcome_value": (
+        "{file}: {count} values in the outcome column {column} mean neither won nor lost: "
+        "{values} (rows {rows}).",
+        "{file}: 結果列 {column} に受注・失注のどちらでもない値が {count} 件あります: "
+        "{values}（{rows} 行目）。",
+    ),
+    "fix.unknown_outcome_value": (
+        "Say which values mean won, lost or still open in the mapping (or fix the cells).",
+        "マッピングでそれぞれの値が受注・失注・商談中のどれかを指定してください（またはセルを修正）。",
+    ),
+    "problem.unknown_lead": (
+        "{file}: {count} rows refer to leads that are not in the leads file: {values} "
+        "(rows {rows}).",
+        "{file}: リードファイルにないリードを参照する行が {count} 行あります: {values}（{rows} 行目）。",
+    ),
+    "fix.unknown_lead": (
+        "Export leads and outcomes for the same period, or remove those rows.",
+        "リードと結果を同じ期間で書き出すか、その行を削除してください。",
+    ),
+    "problem.missing_activity_type": (
+        "{file}: {count} activities have no type in {column} (rows {rows}).",
+        "{file}: 列 {column} に行動種別が空の行が {count} 行あります（{rows} 行目）。",
+    ),
+    "fix.missing_activity_type": ("Fill in the activity type.", "行動種別を入力してください。"),
+    "problem.invalid_value": (
+        "{file}: {count} invalid values in {column}: {values} (rows {rows}).",
+        "{file}: 列 {column} に不正な値が {count} 件あります: {values}（{rows} 行目）。",
+    ),
+    "fix.invalid_value": ("Correct those cells.", "該当するセルを直してください。"),
+    "problem.too_many_activity_types": (
+        "{file}: {count} different activity types in {column} (limit {limit}), e.g. {values}.",
+        "{file}: 列 {column} の行動種別が {count} 種類あります（上限 {limit}）。例: {values}。",
+    ),
+    "fix.too_many_activity_types": (
+        "Map the column that holds the activity type, not a free-text column.",
+        "自由記述ではなく、行動種別を表す列を割り当ててください。",
+    ),
+    # --- notes and warnings ---
+    "problem.placeholders": (
+        '{file}: {count} cells in {column} mean "missing" ({values}) and are stored as empty.',
+        "{file}: 列 {column} の {count} 件は欠損を表す値（{values}）のため空として保存します。",
+    ),
+    "fix.placeholders": (
+        "Edit the placeholder list if one of these is a real value.",
+        "実際の値が含まれている場合は、欠損値リストを編集してください。",
+    ),
+    "problem.merged_spellings": (
+        "{file}: in {column}, {values} were merged into {kept} ({count} rows).",
+        "{file}: 列 {column} の {values} を {kept} にまとめました（{count} 行）。",
+    ),
+    "fix.merged_spellings": (
+        "Spellings differing only by case or spaces are one category.",
+        "大文字・小文字や空白だけが違う表記は同じカテゴリとして扱います。",
+    ),
+    "problem.duplicates_dropped": (
+        "{file}: {count} earlier rows with a repeated id in {column} were replaced by the last "
+        "one (rows {rows}).",
+        "{file}: 列 {column} のIDが重複する {count} 行は最後の行を採用しました（{rows} 行目）。",
+    ),
+    "fix.duplicates_dropped": (
+        "Load without --keep-last to see them as errors instead.",
+        "--keep-last を付けずに取り込むと、エラーとして確認できます。",
+    ),
+    "problem.surrogate_id": (
+        "{file} has no id column; leads were numbered by row in a new column {column}.",
+        "{file} にID列がないため、行番号から新しい列 {column} にIDを振りました。",
+    ),
+    "fix.surrogate_id": (
+        "Map an id column if the file has one, so outcomes and new files can be matched.",
+        "ID列がある場合は割り当ててください。結果や新しいファイルと照合できます。",
+    ),
+    "problem.no_outcome": (
+        "No outcome (won/lost) was mapped: conversion views will have nothing to show.",
+        "結果（受注／失注）が割り当てられていないため、転換率は表示できません。",
+    ),
+    "fix.no_outcome": (
+        "Map an outcome column, or add an outcomes file (--outcome COL / --outcomes FILE).",
+        "結果列を割り当てるか、結果ファイルを追加してください（--outcome 列 / --outcomes ファイル）。",
+    ),
+    "problem.absent_not_won": (
+        "{file}: {count} leads have no row in the outcomes file and count as not won.",
+        "{file}: 結果ファイルにない {count} 件のリードは未受注として扱います。",
+    ),
+    "fix.absent_not_won": (
+        "This is expected when the file lists only won deals.",
+        "受注案件だけを載せたファイルの場合は想定どおりです。",
+    ),
+    "problem.closed_before_created": (
+        "{file}: {count} deals closed before the lead was created (in {column}), e.g. leads "
+        "{values}.",
+        "{file}: リード作成日より前に完了した案件が {count} 件あります（{column}）。例: {values}。",
+    ),
+    "fix.closed_before_created": (
+        "Usually a data-entry slip; they are kept, but check those leads.",
+        "多くは入力ミスです。データは保持しますが、該当リードを確認してください。",
+    ),
+    "problem.activities_counted": (
+        "{file}: {count} activities counted per lead into {types} behaviour columns ({values}).",
+        "{file}: {count} 件の行動をリードごとに集計し、{types} 個の行動列（{values}）を追加しました。",
+    ),
+    "fix.activities_counted": ("", ""),
+    "problem.no_dates": (
+        "{file} has no created date: time-based views will say why they are not shown.",
+        "{file} に作成日がないため、時系列の表示はできません（理由を表示します）。",
+    ),
+    "fix.no_dates": (
+        "Map a created-date column if the file has one.",
+        "作成日の列があれば割り当ててください。",
+    ),
+    # --- leak reasons ---
+    "leak.name": (
+        "its name suggests it is recorded during or after the sale",
+        "列名から、商談中または受注後に記録される項目と考えられます",
+    ),
+    "leak.only_won": (
+        "it is filled almost only for won leads",
+        "ほぼ受注したリードにだけ値があります",
+    ),
+    "leak.never_won": (
+        "it is never filled for won leads (e.g. a lost reason)",
+        "受注したリードには一度も値がありません（失注理由など）",
+    ),
+    "leak.value_always_won": (
+        "one of its common values is almost always won: it looks recorded after the sale",
+        "よく出る値のひとつがほぼ必ず受注しており、受注後に記録された項目と考えられます",
+    ),
+    "leak.user": (
+        "marked by you as known only after the sale",
+        "受注後にしか分からない項目として指定されました",
+    ),
+    "leak.outcomes_file": (
+        "it comes from the outcomes file: known only once a deal exists",
+        "結果ファイルの項目で、案件ができてから分かる情報です",
+    ),
+    # --- store errors ---
+    "store.db_locked": (
+        "The database {path} is in use by another funnel process (the app or a CLI command).",
+        "データベース {path} は別の funnel プロセス（アプリまたはCLI）が使用中です。",
+    ),
+    "store.db_read_only": (
+        "The database {path} is read-only: it can be browsed but nothing can be saved.",
+        "データベース {path} は読み取り専用です。閲覧はできますが保存はできません。",
+    ),
+    "store.db_missing": (
+        "The database {path} does not exist.",
+        "データベース {path} がありません。",
+    ),
+    "store.db_unreadable": (
+        "The database {path} cannot be opened: {detail}",
+        "データベース {path} を開けません: {detail}",
+    ),
+    "store.db_too_new": (
+        "The database {path} was written by a newer funnel (schema {version}).",
+        "データベース {path} は新しいバージョンの funnel で作成されています（スキーマ {version}）。",
+    ),
+    "store.db_not_initialised": (
+        "The database {path} holds no funnel data yet.",
+        "データベース {path} にはまだ funnel のデータがありません。",
+    ),
+    "store.dataset_missing": (
+        "There is no dataset named {name}. Datasets: {known}.",
+        "データセット {name} はありません。登録済み: {known}。",
+    ),
+    "store.dataset_exists": (
+        "A dataset named {name} already exists.",
+        "データセット {name} は既に存在します。",
+    ),
+    "store.bad_dataset_name": (
+        "{name} is not a usable dataset name (1–100 characters).",
+        "{name} はデータセット名に使えません（1〜100 文字）。",
+    ),
+    # --- progress ---
+    "progress.read": ("Reading files…", "ファイルを読み込んでいます…"),
+    "progress.map": ("Proposing the column mapping…", "列の割り当てを推定しています…"),
+    "progress.validate": ("Validating every row…", "すべての行を検証しています…"),
+    "progress.type": ("Typing columns…", "列の型を変換しています…"),
+    "progress.store": ("Storing the dataset…", "データセットを保存しています…"),
+    "progress.done": ("Done.", "完了しました。"),
+    "progress.generate": ("Generating demo leads…", "デモ用のリードを生成しています…"),
+    # --- roles ---
+    "role.id": ("Lead id", "リードID"),
+    "role.created": ("Created date", "作成日"),
+    "role.source": ("Source / channel", "流入元・チャネル"),
+    "role.outcome": ("Outcome (won/lost)", "結果（受注／失注）"),
+    "role.stage": ("Stage date", "ステージ到達日"),
+    "role.closed": ("Closed date", "完了日"),
+    "role.amount": ("Deal amount", "金額"),
+    "role.attribute": ("Attribute (category)", "属性（カテゴリ）"),
+    "role.number": ("Attribute (number)", "属性（数値）"),
+    "role.behaviour": ("Behaviour (count)", "行動（回数）"),
+    "role.ignore": ("Keep, not used", "保持のみ（未使用）"),
+    "stage.lead": ("Lead", "リード"),
+    "stage.mql": ("MQL", "MQL"),
+    "stage.sql": ("SQL", "SQL"),
+    "stage.opportunity": ("Opportunity", "商談"),
+    "stage.won": ("Won", "受注"),
+    "severity.error": ("Error", "エラー"),
+    "severity.warning": ("Warning", "警告"),
+    "severity.info": ("Note", "お知らせ"),
+    # --- app shell ---
+    "app.title": ("funnel", "funnel"),
+    "app.tagline": (
+        "Where marketing and sales agree, with data, on what a hot lead is.",
+        "マーケティングと営業が、データで「ホットリード」の定義に合意する場所。",
+    ),
+    "app.language": ("Language", "言語"),
+    "app.dataset": ("Dataset", "データセット"),
+    "app.no_datasets": ("No dataset yet", "データセットがありません"),
+    "app.db_path": ("Database: {path}", "データベース: {path}"),
+    "page.overview": ("Overview", "概要"),
+    "page.data": ("Data", "データ"),
+    # --- overview ---
+    "overview.title": ("Overview", "概要"),
+    "overview.empty": (
+        "No datasets yet. Load your CRM export on the Data page, or create the demo dataset.",
+        "データセットがまだありません。データページでCRMのエクスポートを取り込むか、デモデータを作成してください。",
+    ),
+    "overview.create_demo": (
+        "Create the demo dataset (50,000 leads)",
+        "デモデータを作成（50,000 件）",
+    ),
+    "overview.demo_created": (
+        "Demo dataset {name} created.",
+        "デモデータセット {name} を作成しました。",
+    ),
+    "overview.leads": ("Leads", "リード数"),
+    "overview.won": ("Won", "受注"),
+    "overview.lost": ("Lost / not won", "失注・未受注"),
+    "overview.open": ("Open", "商談中"),
+    "overview.win_rate": ("Lead → won", "リード→受注率"),
+    "overview.loaded_at": ("Loaded", "取り込み日時"),
+    "overview.columns": ("Columns", "列数"),
+    "overview.all_datasets": ("All datasets", "すべてのデータセット"),
+    "overview.name": ("Name", "名前"),
+    "overview.files": ("Loaded from {files}", "取り込み元: {files}"),
+    "overview.notes": ("Notes from loading", "取り込み時のお知らせ"),
+    # --- data page ---
+    "data.title": ("Data", "データ"),
+    "data.intro": (
+        "Load a CRM or marketing-automation export: CSV/TSV (UTF-8 or Shift_JIS), Excel "
+        ".xlsx or Parquet. Outcomes can be a column of the leads file or a separate file.",
+        "CRM・MAのエクスポートを取り込みます。CSV/TSV（UTF-8・Shift_JIS）、Excel（.xlsx）、"
+        "Parquet に対応。結果はリードファイルの列でも、別ファイルでも構いません。",
+    ),
+    "data.load_header": ("Load a file", "ファイルを取り込む"),
+    "data.leads_file": ("Leads file", "リードファイル"),
+    "data.outcomes_file": (
+        "Outcomes file (optional: won/lost deals)",
+        "結果ファイル（任意: 受注・失注案件）",
+    ),
+    "data.activities_file": (
+        "Activity log (optional: lead id, timestamp, activity type)",
+        "行動ログ（任意: リードID・日時・行動種別）",
+    ),
+    "data.dataset_name": ("Dataset name", "データセット名"),
+    "data.mapping_header": ("Confirm the column mapping", "列の割り当てを確認"),
+    "data.mapping_help": (
+        'funnel proposed a role for every column. Change any role, and tick "not a lead '
+        'feature" for columns known only after the sale.',
+        "すべての列の役割を推定しました。必要なら変更し、受注後にしか分からない列には"
+        "「リードの特徴に使わない」を付けてください。",
+    ),
+    "data.col.column": ("Column", "列"),
+    "data.col.role": ("Role", "役割"),
+    "data.col.stage": ("Stage", "ステージ"),
+    "data.col.leak": ("Not a lead feature", "リードの特徴に使わない"),
+    "data.col.reason": ("Why flagged", "理由"),
+    "data.col.sample": ("Sample values", "値の例"),
+    "data.outcome_header": ("Outcome values", "結果の値"),
+    "data.outcome_column": ("Outcome column: {column} ({file})", "結果の列: {column}（{file}）"),
+    "data.outcome_won_only": (
+        "The outcomes file lists only won deals: every lead absent from it is not won.",
+        "結果ファイルは受注案件のみです。載っていないリードは未受注として扱います。",
+    ),
+    "data.outcome_none": (
+        "No outcome column found. Pick one (or add an outcomes file):",
+        "結果の列が見つかりません。選択するか、結果ファイルを追加してください:",
+    ),
+    "data.outcome_pick": ("Outcome column", "結果の列"),
+    "data.none": ("(none)", "（なし）"),
+    "data.won_values": ("Values meaning won", "受注を表す値"),
+    "data.lost_values": ("Values meaning lost", "失注を表す値"),
+    "data.open_values": ("Values meaning still open", "商談中を表す値"),
+    "data.placeholders": (
+        'Values meaning "missing" (comma-separated)',
+        "欠損を表す値（カンマ区切り）",
+    ),
+    "data.keep_last": (
+        "Keep the last row when an id repeats",
+        "IDが重複したら最後の行を使う",
+    ),
+    "data.first_stage": ("First funnel stage of these leads", "これらのリードの最初のステージ"),
+    "data.load_button": ("Load dataset", "データセットを取り込む"),
+    "data.loaded": (
+        "Stored {name}: {leads} leads — {won} won, {lost} lost, {open} open.",
+        "{name} を保存しました: リード {leads} 件（受注 {won}・失注 {lost}・商談中 {open}）。",
+    ),
+    "data.failed": (
+        "Nothing was stored: fix these problems in the file and load it again.",
+        "何も保存していません。ファイルの以下の問題を直して、もう一度取り込んでください。",
+    ),
+    "data.notes": ("Notes", "お知らせ"),
+    "data.col.severity": ("Severity", "重要度"),
+    "data.col.file": ("File", "ファイル"),
+    "data.col.rows": ("Rows (header = row 1)", "行（見出し = 1 行目）"),
+    "data.col.values": ("Values", "値"),
+    "data.col.message": ("Problem", "内容"),
+    "data.col.fix": ("How to fix", "直し方"),
+    "data.read_info": (
+        "{file}: {rows} rows, {cols} columns ({format}{encoding}).",
+        "{file}: {rows} 行・{cols} 列（{format}{encoding}）。",
+    ),
+    "data.stored_header": ("Stored datasets", "保存済みデータセット"),
+    "data.rename": ("Rename", "名前を変更"),
+    "data.new_name": ("New name", "新しい名前"),
+    "data.renamed": ("Renamed to {name}.", "{name} に名前を変更しました。"),
+    "data.delete": ("Delete", "削除"),
+    "data.delete_confirm": (
+        "Really delete {name} and its {leads} leads? This cannot be undone.",
+        "{name}（リード {leads} 件）を削除しますか？ 元に戻せません。",
+    ),
+    "data.delete_yes": ("Yes, delete it", "削除する"),
+    "data.cancel": ("Cancel", "キャンセル"),
+    "data.deleted": ("Deleted {name}.", "{name} を削除しました。"),
+    "data.no_datasets": (
+        "No dataset stored yet: upload a file above.",
+        "保存済みのデータセットはありません。上からファイルをアップロードしてください。",
+    ),
+    "data.upload_first": (
+        "Upload a leads file to start. Try one of the files in the README's \"Load your own "
+        'data" section.',
+        "まずリードファイルをアップロードしてください。",
+    ),
+    "data.cli_hint": (
+        "Same from the command line: funnel load FILE [--outcomes FILE] --dataset NAME",
+        "コマンドラインでも同じことができます: funnel load ファイル [--outcomes ファイル] --dataset 名前",
+    ),
+}
+
+
+class _Params(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
+    """Render a message in ``lang`` (``en`` or ``ja``); unknown keys render as the key.
+
+    >>> t("overview.demo_created", "ja", name="demo")
+    'デモデータセット demo を作成しました。'
+    """
+    pair = MESSAGES.get(key)
+    if pair is None:
+        return key
+    text = pair[1] if lang == "ja" and pair[1] else pair[0]
+    return text.format_map(_Params(params)) if params else text.replace("{{", "{")

@@ -1,0 +1,691 @@
+"""Turn CRM/MA export files into a validated, typed dataset, then store it all-or-nothing.
+
+:func:`prepare` cleans placeholders, validates every file with pandera (all problems at once),
+types the columns and derives the outcome of every lead; :func:`load_files` reads, maps,
+prepares and stores — the one path used by ``funnel load``, ``funnel demo`` and the Data page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from funnel.mapping import (
+    ColumnSpec,
+    Mapping,
+    propose_mapping,
+)
+from funnel.parsing import merge_spellings, null_placeholders, parse_dates, parse_numbers
+from funnel.problems import MAX_EXAMPLES, LoadError, Problem, has_errors
+from funnel.readers import SourceFile, read_file
+from funnel.store import DatasetInfo, Store
+from funnel.validation import DATE_ROLES, NUMBER_ROLES, Parsed, build_schema, validate_frame
+
+Progress = Callable[[str, float], None]
+TEXT_ROLES = ("attribute", "source", "outcome", "ignore")
+MAX_ACTIVITY_TYPES = 100
+
+
+def _no_progress(_step: str, _fraction: float) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A dataset ready to store: typed frames, the final mapping, and what was noticed."""
+
+    leads: pd.DataFrame
+    outcomes: pd.DataFrame
+    activities: pd.DataFrame | None
+    mapping: Mapping
+    problems: tuple[Problem, ...]
+    files: list[dict[str, Any]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    fingerprint: str = ""
+
+    @property
+    def counts(self) -> dict[str, int]:
+        labels = self.outcomes["outcome"].value_counts()
+        return {
+            "leads": len(self.leads),
+            "won": int(labels.get("won", 0)),
+            "lost": int(labels.get("lost", 0)),
+            "open": int(labels.get("open", 0)),
+        }
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """A stored dataset and the warnings and notes produced while loading it."""
+
+    dataset: DatasetInfo
+    problems: tuple[Problem, ...]
+
+
+def fingerprint(files: Sequence[SourceFile]) -> str:
+    """Fingerprint the input files' contents (stable across machines)."""
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode())
+        digest.update(pd.util.hash_pandas_object(f.frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+# --- prepare ---------------------------------------------------------------------------------
+
+
+def prepare(
+    leads: SourceFile,
+    mapping: Mapping,
+    outcomes: SourceFile | None = None,
+    activities: SourceFile | None = None,
+    *,
+    keep_last: bool = False,
+    now: pd.Timestamp | None = None,
+    progress: Progress = _no_progress,
+) -> Prepared:
+    """Clean, validate and type the files; raise :class:`LoadError` listing every problem."""
+    now = now if now is not None else pd.Timestamp.now()
+    problems: list[Problem] = []
+    mapping = _complete(mapping, leads, outcomes, activities)
+    problems += _structural_problems(mapping, leads, outcomes, activities)
+    if has_errors(problems):
+        raise LoadError(problems)
+
+    progress("validate", 0.3)
+    lead_frame, lead_parsed, notes = _clean(leads, mapping.leads, mapping.placeholders)
+    problems += notes
+    outcome = mapping.outcome
+    lead_outcome = outcome if outcome is not None and outcome.file == "leads" else None
+    schema = build_schema(
+        mapping.leads, lead_parsed, now=now, unique_ids=not keep_last, outcome=lead_outcome
+    )
+    problems += validate_frame(lead_frame, schema, leads.name)
+
+    id_col = mapping.column("id")
+    lead_ids: pd.Series | None = lead_frame[id_col].astype("str") if id_col else None
+    out_frame: pd.DataFrame | None = None
+    out_parsed: Parsed | None = None
+    if outcomes is not None:
+        progress("validate", 0.45)
+        out_frame, out_parsed, notes = _clean(outcomes, mapping.outcomes, mapping.placeholders)
+        problems += notes
+        known = set(lead_ids.dropna()) if lead_ids is not None else None
+        out_schema = build_schema(
+            mapping.outcomes,
+            out_parsed,
+            now=now,
+            outcome=outcome if outcome is not None and outcome.file == "outcomes" else None,
+            known_ids=known,
+        )
+        problems += validate_frame(out_frame, out_schema, outcomes.name)
+        problems += _duplicate_outcome_ids(out_frame, mapping, outcomes.name, keep_last)
+    act_frame: pd.DataFrame | None = None
+    act_parsed: Parsed | None = None
+    if activities is not None:
+        progress("validate", 0.55)
+        act_frame, act_parsed, notes = _clean(
+            activities, mapping.activities, mapping.placeholders, merge=False
+        )
+        known = set(lead_ids.dropna()) if lead_ids is not None else None
+        type_col = mapping.column("source", "activities")
+        act_schema = build_schema(
+            mapping.activities, act_parsed, now=now, known_ids=known, activity_type=type_col
+        )
+        problems += validate_frame(act_frame, act_schema, activities.name)
+    if has_errors(problems):
+        raise LoadError(_ordered(problems))
+
+    progress("type", 0.65)
+    if keep_last and id_col:
+        dupes = lead_frame[id_col].duplicated(keep="last")
+        if dupes.any():
+            problems.append(
+                Problem(
+                    "duplicates_dropped",
+                    leads.name,
+                    column=id_col,
+                    rows=tuple(int(i) + 2 for i in dupes[dupes].index[:MAX_EXAMPLES]),
+                    count=int(dupes.sum()),
+                    severity="info",
+                )
+            )
+            keep = ~dupes
+            lead_frame, lead_parsed = lead_frame[keep], _subset(lead_parsed, keep)
+    typed, mapping, notes = _typed_leads(lead_frame, lead_parsed, mapping, leads.name)
+    problems += notes
+    id_col = mapping.column("id")
+    assert id_col is not None
+    outcome_frame, notes = _outcomes(
+        typed, lead_frame, lead_parsed, mapping, keep_last, out_frame, out_parsed, outcomes
+    )
+    problems += notes
+    if out_frame is not None and outcomes is not None:
+        typed, mapping = _join_outcome_columns(typed, mapping, out_frame, out_parsed, keep_last)
+    act_typed = None
+    if act_frame is not None and act_parsed is not None and activities is not None:
+        act_typed, typed, mapping, notes = _activities(
+            typed, mapping, act_frame, act_parsed, activities.name
+        )
+        problems += notes
+    if mapping.column("created") is None:
+        problems.append(Problem("no_dates", leads.name, severity="info"))
+    sources = [leads] + [f for f in (outcomes, activities) if f is not None]
+    return Prepared(
+        leads=typed.reset_index(drop=True),
+        outcomes=outcome_frame.reset_index(drop=True),
+        activities=act_typed,
+        mapping=mapping,
+        problems=tuple(_ordered(problems)),
+        files=[_file_info(f) for f in sources],
+        columns=[str(c) for c in typed.columns],
+        fingerprint=fingerprint(sources),
+    )
+
+
+def _ordered(problems: Sequence[Problem]) -> list[Problem]:
+    rank = {"error": 0, "warning": 1, "info": 2}
+    return sorted(problems, key=lambda p: rank[p.severity])
+
+
+def _file_info(f: SourceFile) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "format": f.kind,
+        "encoding": f.encoding,
+        "delimiter": f.delimiter,
+        "rows": len(f.frame),
+    }
+
+
+def _complete(
+    mapping: Mapping,
+    leads: SourceFile,
+    outcomes: SourceFile | None,
+    activities: SourceFile | None,
+) -> Mapping:
+    """Add columns the mapping does not mention (kept as text, role ``ignore``)."""
+
+    def fill(specs: tuple[ColumnSpec, ...], source: SourceFile | None) -> tuple[ColumnSpec, ...]:
+        if source is None:
+            return specs
+        named = {s.name for s in specs}
+        extra = tuple(ColumnSpec(c, "ignore") for c in source.columns if c not in named)
+        return specs + extra
+
+    return replace(
+        mapping,
+        leads=fill(mapping.leads, leads),
+        outcomes=fill(mapping.outcomes, outcomes),
+        activities=fill(mapping.activities, activities),
+    )
+
+
+def _structural_problems(
+    mapping: Mapping,
+    leads: SourceFile,
+    outcomes: SourceFile | None,
+    activities: SourceFile | None,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for specs, source in (
+        (mapping.leads, leads),
+        (mapping.outcomes, outcomes),
+        (mapping.activities, activities),
+    ):
+        if source is None:
+            continue
+        present = set(source.columns)
+        for spec in specs:
+            if spec.name not in present:
+                problems.append(
+                    Problem(
+                        "column_missing",
+                        source.name,
+                        column=spec.name,
+                        params={"available": ", ".join(source.columns[:12])},
+                    )
+                )
+        for role in ("id", "created", "source", "outcome", "closed", "amount"):
+            cols = [s.name for s in specs if s.role == role]
+            if len(cols) > 1:
+                problems.append(
+                    Problem(
+                        "role_twice",
+                        source.name,
+                        values=tuple(cols),
+                        count=len(cols),
+                        params={"role": role},
+                    )
+                )
+    o = mapping.outcome
+    if o is not None:
+        if o.file == "outcomes" and outcomes is None:
+            problems.append(Problem("outcomes_file_missing", leads.name))
+        if (
+            o.file == "outcomes"
+            and outcomes is not None
+            and mapping.column("id", "outcomes") is None
+        ):
+            problems.append(Problem("outcomes_without_id", outcomes.name))
+        if o.column is not None and not o.won_only and not o.won:
+            problems.append(Problem("no_won_value", leads.name, column=o.column))
+        if outcomes is not None and mapping.column("id") is None:
+            problems.append(Problem("leads_without_id", leads.name))
+    if activities is not None:
+        if mapping.column("id") is None:
+            problems.append(Problem("leads_without_id", leads.name))
+        for role in ("id", "created", "source"):
+            if mapping.column(role, "activities") is None:  # type: ignore[arg-type]
+                problems.append(
+                    Problem("activity_role_missing", activities.name, params={"role": role})
+                )
+    return problems
+
+
+def _clean(
+    source: SourceFile,
+    specs: Sequence[ColumnSpec],
+    placeholders: Sequence[str],
+    *,
+    merge: bool = True,
+) -> tuple[pd.DataFrame, Parsed, list[Problem]]:
+    """Null placeholders, merge spellings of categories, parse dates and numbers."""
+    frame = source.frame.copy()
+    notes: list[Problem] = []
+    dates: dict[str, pd.Series] = {}
+    numbers: dict[str, pd.Series] = {}
+    for spec in specs:
+        if spec.name not in frame.columns:
+            continue
+        cleaned, counts = null_placeholders(frame[spec.name], placeholders)
+        if counts:
+            notes.append(
+                Problem(
+                    "placeholders",
+                    source.name,
+                    column=spec.name,
+                    values=tuple(list(counts)[:MAX_EXAMPLES]),
+                    count=sum(counts.values()),
+                    severity="info",
+                )
+            )
+        if spec.role in ("attribute", "source") and merge:
+            cleaned, merges = merge_spellings(cleaned)
+            for m in merges:
+                notes.append(
+                    Problem(
+                        "merged_spellings",
+                        source.name,
+                        column=spec.name,
+                        values=m.merged[:MAX_EXAMPLES],
+                        count=m.rows,
+                        severity="info",
+                        params={"kept": m.kept},
+                    )
+                )
+        frame[spec.name] = cleaned
+        if spec.role in DATE_ROLES:
+            dates[spec.name] = parse_dates(cleaned)
+        elif spec.role in NUMBER_ROLES:
+            numbers[spec.name] = parse_numbers(cleaned)
+    return frame, Parsed(dates, numbers), notes
+
+
+def _subset(parsed: Parsed, keep: pd.Series) -> Parsed:
+    return Parsed(
+        {k: v[keep] for k, v in parsed.dates.items()},
+        {k: v[keep] for k, v in parsed.numbers.items()},
+    )
+
+
+def _duplicate_outcome_ids(
+    frame: pd.DataFrame, mapping: Mapping, file: str, keep_last: bool
+) -> list[Problem]:
+    id_col = mapping.column("id", "outcomes")
+    if id_col is None or keep_last:
+        return []
+    dupes = frame[id_col].duplicated(keep=False) & frame[id_col].notna()
+    if not dupes.any():
+        return []
+    rows = [int(i) + 2 for i in dupes[dupes].index]
+    values = list(dict.fromkeys(frame.loc[dupes, id_col].astype("str")))
+    return [
+        Problem(
+            "duplicate_id",
+            file,
+            column=id_col,
+            rows=tuple(rows[:MAX_EXAMPLES]),
+            values=tuple(values[:MAX_EXAMPLES]),
+            count=len(rows),
+        )
+    ]
+
+
+def _typed_leads(
+    frame: pd.DataFrame, parsed: Parsed, mapping: Mapping, file: str
+) -> tuple[pd.DataFrame, Mapping, list[Problem]]:
+    out: dict[str, pd.Series] = {}
+    notes: list[Problem] = []
+    for spec in mapping.leads:
+        col = spec.name
+        if col in parsed.dates:
+            out[col] = parsed.dates[col]
+        elif col in parsed.numbers:
+            values = parsed.numbers[col]
+            whole = values.dropna()
+            if len(whole) and (whole == whole.round()).all() and whole.abs().max() < 2**53:
+                out[col] = values.astype("Int64")
+            else:
+                out[col] = values
+        else:
+            series = frame[col]
+            if pd.api.types.is_datetime64_any_dtype(series.dtype) and spec.role != "id":
+                out[col] = parse_dates(series)
+            elif pd.api.types.is_numeric_dtype(series.dtype) and spec.role not in TEXT_ROLES:
+                out[col] = series
+            else:
+                out[col] = _as_text(series)
+    typed = pd.DataFrame(out, index=frame.index)
+    if mapping.column("id") is None:
+        name = _free_name("lead_id", typed.columns)
+        width = max(6, len(str(len(typed))))
+        surrogate = pd.Series(
+            [f"R{i:0{width}d}" for i in range(1, len(typed) + 1)], index=typed.index, dtype="str"
+        )
+        typed.insert(0, name, surrogate)
+        mapping = replace(mapping, leads=(ColumnSpec(name, "id"),) + mapping.leads)
+        notes.append(Problem("surrogate_id", file, column=name, severity="info"))
+    return typed, mapping, notes
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_string_dtype(series.dtype):
+        return series.astype("str")
+    text = series.astype("str")
+    return text.where(series.notna(), None).astype("str")
+
+
+def _free_name(base: str, existing: Any) -> str:
+    taken = {str(c).casefold() for c in existing}
+    name, i = base, 2
+    while name.casefold() in taken:
+        name, i = f"{base}_{i}", i + 1
+    return name
+
+
+def _outcomes(
+    typed: pd.DataFrame,
+    lead_frame: pd.DataFrame,
+    lead_parsed: Parsed,
+    mapping: Mapping,
+    keep_last: bool,
+    out_frame: pd.DataFrame | None,
+    out_parsed: Parsed | None,
+    outcomes: SourceFile | None,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Derive one outcome row per lead: ``lead_id, outcome, closed_at, amount``."""
+    id_col = mapping.column("id")
+    assert id_col is not None
+    ids = typed[id_col].astype("str")
+    result = pd.DataFrame(
+        {
+            "lead_id": ids.to_numpy(),
+            "outcome": "open",
+            "closed_at": pd.Series(pd.NaT, index=typed.index, dtype="datetime64[us]").to_numpy(),
+            "amount": float("nan"),
+        }
+    )
+    notes: list[Problem] = []
+    spec = mapping.outcome
+    if spec is None:
+        notes.append(Problem("no_outcome", outcomes.name if outcomes else "", severity="warning"))
+        return result, notes
+    if spec.file == "leads" and spec.column is not None:
+        labels = spec.labels(lead_frame[spec.column])
+        result["outcome"] = labels.fillna("open").to_numpy()
+        closed = mapping.column("closed")
+        amount = mapping.column("amount")
+        if closed:
+            result["closed_at"] = lead_parsed.dates[closed].to_numpy()
+        if amount:
+            result["amount"] = lead_parsed.numbers[amount].to_numpy()
+    elif out_frame is not None and out_parsed is not None and outcomes is not None:
+        out_id = mapping.column("id", "outcomes")
+        assert out_id is not None
+        o = pd.DataFrame({"lead_id": out_frame[out_id].astype("str")})
+        if spec.won_only:
+            o["outcome"] = "won"
+        else:
+            assert spec.column is not None
+            o["outcome"] = spec.labels(out_frame[spec.column]).fillna("open")
+        closed = mapping.column("closed", "outcomes")
+        amount = mapping.column("amount", "outcomes")
+        o["closed_at"] = out_parsed.dates[closed] if closed else pd.NaT
+        o["amount"] = out_parsed.numbers[amount] if amount else float("nan")
+        o = o.drop_duplicates("lead_id", keep="last").set_index("lead_id")
+        joined = result.set_index("lead_id")
+        joined["outcome"] = "lost"
+        present = joined.index.isin(o.index)
+        joined.loc[present, ["outcome", "closed_at", "amount"]] = o.loc[
+            joined.index[present], ["outcome", "closed_at", "amount"]
+        ].to_numpy()
+        result = joined.reset_index()
+        result["closed_at"] = pd.to_datetime(result["closed_at"]).astype("datetime64[us]")
+        result["amount"] = pd.to_numeric(result["amount"], errors="coerce").astype("float64")
+        absent = int((~present).sum())
+        if absent:
+            notes.append(
+                Problem(
+                    "absent_not_won",
+                    outcomes.name,
+                    count=absent,
+                    severity="info",
+                    params={"won_only": spec.won_only},
+                )
+            )
+        created = mapping.column("created")
+        if created and closed:
+            notes += _closed_before_created(result, typed[created], outcomes.name, closed)
+        return result, notes
+    created = mapping.column("created")
+    closed = mapping.column("closed")
+    if created and closed:
+        notes += _closed_before_created(result, typed[created], "", closed)
+    return result, notes
+
+
+def _closed_before_created(
+    result: pd.DataFrame, created: pd.Series, file: str, column: str
+) -> list[Problem]:
+    early = (result["closed_at"].to_numpy() < created.to_numpy()) & result[
+        "closed_at"
+    ].notna().to_numpy()
+    if not early.any():
+        return []
+    ids = result.loc[early, "lead_id"].astype("str").tolist()
+    return [
+        Problem(
+            "closed_before_created",
+            file,
+            column=column,
+            values=tuple(ids[:MAX_EXAMPLES]),
+            count=int(early.sum()),
+            severity="warning",
+        )
+    ]
+
+
+def _join_outcome_columns(
+    typed: pd.DataFrame,
+    mapping: Mapping,
+    out_frame: pd.DataFrame,
+    out_parsed: Parsed | None,
+    keep_last: bool,
+) -> tuple[pd.DataFrame, Mapping]:
+    """Join the outcomes file's extra columns (deal details) onto the leads, flagged as leaks."""
+    out_id = mapping.column("id", "outcomes")
+    id_col = mapping.column("id")
+    assert out_id is not None and id_col is not None
+    extra = [s for s in mapping.outcomes if s.role in ("attribute", "number", "ignore")]
+    if not extra:
+        return typed, mapping
+    cols: dict[str, pd.Series] = {}
+    specs: list[ColumnSpec] = []
+    for s in extra:
+        name = _free_name(s.name, list(typed.columns) + list(cols))
+        values = out_frame[s.name]
+        if out_parsed is not None and s.name in out_parsed.numbers:
+            values = out_parsed.numbers[s.name]
+        elif not pd.api.types.is_numeric_dtype(values.dtype) or s.role != "number":
+            values = _as_text(values)
+        cols[name] = values
+        specs.append(replace(s, name=name, leak=True, reason=s.reason or "leak.outcomes_file"))
+    details = pd.DataFrame(cols)
+    details["__id"] = out_frame[out_id].astype("str").to_numpy()
+    details = details.drop_duplicates("__id", keep="last").set_index("__id")
+    aligned = details.reindex(typed[id_col].astype("str").to_numpy())
+    aligned.index = typed.index
+    joined = pd.concat([typed, aligned], axis=1)
+    return joined, replace(mapping, leads=mapping.leads + tuple(specs))
+
+
+def _activities(
+    typed: pd.DataFrame,
+    mapping: Mapping,
+    frame: pd.DataFrame,
+    parsed: Parsed,
+    file: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, Mapping, list[Problem]]:
+    """Type the activity log and derive one behaviour count column per activity type."""
+    id_col, ts_col, type_col = (
+        mapping.column(r, "activities") for r in ("id", "created", "source")
+    )
+    assert id_col and ts_col and type_col
+    lead_id = mapping.column("id")
+    assert lead_id is not None
+    log = pd.DataFrame(
+        {
+            "lead_id": frame[id_col].astype("str"),
+            "occurred_at": parsed.dates[ts_col],
+            "activity_type": frame[type_col].astype("str").str.strip(),
+        }
+    ).reset_index(drop=True)
+    kinds = log["activity_type"].value_counts()
+    if len(kinds) > MAX_ACTIVITY_TYPES:
+        raise LoadError(
+            [
+                Problem(
+                    "too_many_activity_types",
+                    file,
+                    column=type_col,
+                    values=tuple(str(k) for k in kinds.index[:MAX_EXAMPLES]),
+                    count=len(kinds),
+                    params={"limit": MAX_ACTIVITY_TYPES},
+                )
+            ]
+        )
+    counts = log.groupby(["lead_id", "activity_type"]).size().unstack(fill_value=0)
+    specs: list[ColumnSpec] = []
+    for kind in counts.columns:
+        name = _free_name(f"activity_{kind}", typed.columns)
+        per_lead = typed[lead_id].astype("str").map(counts[kind]).fillna(0).astype("Int64")
+        typed = typed.assign(**{name: per_lead.to_numpy()})
+        specs.append(ColumnSpec(name, "behaviour"))
+    notes = [
+        Problem(
+            "activities_counted",
+            file,
+            values=tuple(s.name for s in specs[:MAX_EXAMPLES]),
+            count=len(log),
+            severity="info",
+            params={"types": len(specs)},
+        )
+    ]
+    return log, typed, replace(mapping, leads=mapping.leads + tuple(specs)), notes
+
+
+# --- the whole load ---------------------------------------------------------------------------
+
+
+def read_inputs(
+    leads: str | Path,
+    outcomes: str | Path | None = None,
+    activities: str | Path | None = None,
+    *,
+    max_bytes: int | None = None,
+    encoding: str | None = None,
+) -> tuple[SourceFile, SourceFile | None, SourceFile | None]:
+    """Read the leads file and the optional outcomes/activities files, collecting problems."""
+    problems: list[Problem] = []
+    out: list[SourceFile | None] = []
+    for path in (leads, outcomes, activities):
+        if path is None:
+            out.append(None)
+            continue
+        try:
+            out.append(read_file(path, max_bytes=max_bytes, encoding=encoding))
+        except LoadError as exc:
+            problems += exc.problems
+            out.append(None)
+    if problems:
+        raise LoadError(problems)
+    assert out[0] is not None
+    return out[0], out[1], out[2]
+
+
+def load_files(
+    store: Store,
+    dataset: str,
+    leads: SourceFile,
+    outcomes: SourceFile | None = None,
+    activities: SourceFile | None = None,
+    *,
+    mapping: Mapping | None = None,
+    outcome_column: str | None = None,
+    keep_last: bool = False,
+    progress: Progress = _no_progress,
+) -> LoadResult:
+    """Map (if no mapping is given), prepare and store files as ``dataset``."""
+    if mapping is None:
+        progress("map", 0.15)
+        if outcome_column is not None and outcome_column not in leads.columns:
+            raise LoadError(
+                [
+                    Problem(
+                        "column_missing",
+                        leads.name,
+                        column=outcome_column,
+                        params={"available": ", ".join(leads.columns[:12])},
+                    )
+                ]
+            )
+        mapping = propose_mapping(leads, outcomes, activities, outcome_column=outcome_column)
+    prepared = prepare(leads, mapping, outcomes, activities, keep_last=keep_last, progress=progress)
+    progress("store", 0.8)
+    info = store.save(dataset, prepared)
+    progress("done", 1.0)
+    return LoadResult(info, prepared.problems)
+
+
+def load_demo(
+    store: Store,
+    dataset: str = "demo",
+    *,
+    leads: int = 50_000,
+    seed: int = 7,
+    lang: str = "en",
+    progress: Progress = _no_progress,
+) -> LoadResult:
+    """Generate the demo leads and store them through the same mapping and validation."""
+    from funnel.demo import generate_leads
+
+    progress("generate", 0.05)
+    frame = generate_leads(leads, seed=seed, lang=lang)
+    source = SourceFile(f"demo (seed {seed})", frame, "parquet")
+    return load_files(store, dataset, source, progress=progress)

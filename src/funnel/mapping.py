@@ -1,0 +1,947 @@
+"""Column mapping: which column is the id, the dates, the source, the outcome, and the features.
+
+:func:`propose_mapping` looks at headers (English and Japanese) and values and proposes a
+:class:`Mapping`; the user confirms or edits it in the Data page, or overrides it with CLI flags
+or a YAML file (:func:`mapping_to_yaml` / :func:`mapping_from_yaml`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+
+from funnel.parsing import (
+    DEFAULT_PLACEHOLDERS,
+    is_placeholder,
+    normalise_token,
+    null_placeholders,
+    parse_dates,
+    parse_numbers,
+)
+from funnel.readers import SourceFile
+
+Role = Literal[
+    "id",
+    "created",
+    "source",
+    "outcome",
+    "stage",
+    "closed",
+    "amount",
+    "attribute",
+    "number",
+    "behaviour",
+    "ignore",
+]
+ROLES: tuple[Role, ...] = (
+    "id",
+    "created",
+    "source",
+    "outcome",
+    "stage",
+    "closed",
+    "amount",
+    "attribute",
+    "number",
+    "behaviour",
+    "ignore",
+)
+#: Roles a lead can be scored on.
+FEATURE_ROLES: tuple[Role, ...] = ("source", "attribute", "number", "behaviour")
+#: Roles of which a file has at most one column.
+SINGLE_ROLES: tuple[Role, ...] = ("id", "created", "source", "outcome", "closed", "amount")
+STAGES = ("lead", "mql", "sql", "opportunity")
+MAPPING_VERSION = 1
+
+
+def norm(name: str) -> str:
+    """Normalise a header for matching: NFKC, lower case, no spaces or punctuation.
+
+    >>> norm(" Lead ID "), norm("リードＩＤ"), norm("first_contact_date")
+    ('leadid', 'リードid', 'firstcontactdate')
+    """
+    s = unicodedata.normalize("NFKC", name).lower()
+    return re.sub(r"[\s_\-./:()\[\]【】（）・]+", "", s)
+
+
+_SYNONYMS: dict[str, set[str]] = {
+    "id": {
+        "id",
+        "leadid",
+        "mqlid",
+        "contactid",
+        "customerid",
+        "recordid",
+        "prospectid",
+        "personid",
+        "accountid",
+        "leadnumber",
+        "リードid",
+        "顧客id",
+        "レコードid",
+        "リード番号",
+        "顧客番号",
+        "管理番号",
+        "問い合わせid",
+        "コンタクトid",
+    },
+    "created": {
+        "created",
+        "createdat",
+        "createddate",
+        "createdon",
+        "createdate",
+        "creationdate",
+        "firstcontactdate",
+        "leadcreateddate",
+        "leaddate",
+        "inquirydate",
+        "leadcreated",
+        "作成日",
+        "作成日時",
+        "登録日",
+        "登録日時",
+        "獲得日",
+        "リード作成日",
+        "リード獲得日",
+        "初回接触日",
+        "問い合わせ日",
+        "流入日",
+        "リード登録日",
+    },
+    "source": {
+        "source",
+        "leadsource",
+        "origin",
+        "channel",
+        "utmsource",
+        "acquisitionchannel",
+        "leadorigin",
+        "流入元",
+        "流入経路",
+        "獲得経路",
+        "チャネル",
+        "リードソース",
+        "媒体",
+        "経路",
+    },
+    "outcome": {
+        "outcome",
+        "result",
+        "won",
+        "iswon",
+        "converted",
+        "y",
+        "closedwon",
+        "dealoutcome",
+        "受注",
+        "受注有無",
+        "成約",
+        "成約有無",
+        "商談結果",
+        "結果",
+        "成否",
+        "受注フラグ",
+    },
+    "closed": {
+        "closeddate",
+        "closedate",
+        "closedat",
+        "wondate",
+        "dealcloseddate",
+        "closingdate",
+        "完了日",
+        "受注日",
+        "成約日",
+        "クローズ日",
+        "失注日",
+        "商談完了日",
+    },
+    "amount": {
+        "amount",
+        "dealamount",
+        "dealvalue",
+        "value",
+        "dealsize",
+        "金額",
+        "受注金額",
+        "契約金額",
+        "商談金額",
+    },
+}
+# In an outcomes file, a status column is the outcome.
+_OUTCOME_FILE_OUTCOME = {
+    "status",
+    "dealstatus",
+    "stage",
+    "dealstage",
+    "ステータス",
+    "商談ステータス",
+}
+_STAGE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("mql", ("mql",)),
+    ("sql", ("sql",)),
+    ("opportunity", ("opportunity", "opp", "商談化", "商談作成", "商談日")),
+)
+_BEHAVIOUR_HINTS = (
+    "visit",
+    "view",
+    "open",
+    "click",
+    "download",
+    "request",
+    "signup",
+    "submit",
+    "inquir",
+    "attend",
+    "trial",
+    "session",
+    "pageview",
+    "webinar",
+    "count",
+    "訪問",
+    "閲覧",
+    "開封",
+    "クリック",
+    "請求",
+    "登録数",
+    "問い合わせ数",
+    "参加",
+    "申込",
+    "回数",
+    "ダウンロード",
+)
+_LEAK_HINTS = (
+    "lostreason",
+    "wonreason",
+    "closereason",
+    "lossreason",
+    "salesstatus",
+    "dealstage",
+    "leadstatus",
+    "status",
+    "tags",
+    "leadquality",
+    "失注理由",
+    "受注理由",
+    "商談ステータス",
+    "ステータス",
+)
+_OUTCOME_WON = {
+    "1",
+    "1.0",
+    "yes",
+    "y",
+    "true",
+    "t",
+    "won",
+    "win",
+    "closedwon",
+    "closed won",
+    "受注",
+    "成約",
+    "はい",
+    "converted",
+    "success",
+    "○",
+}
+_OUTCOME_LOST = {
+    "0",
+    "0.0",
+    "no",
+    "n",
+    "false",
+    "f",
+    "lost",
+    "lose",
+    "closedlost",
+    "closed lost",
+    "失注",
+    "不成約",
+    "いいえ",
+    "not converted",
+    "failure",
+    "×",
+}
+_OUTCOME_OPEN = {"open", "in progress", "pending", "商談中", "進行中", "検討中", "未完了"}
+SAMPLE_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """How one column of an input file is used."""
+
+    name: str
+    role: Role
+    stage: str | None = None
+    leak: bool = False
+    reason: str | None = None  # i18n key + params, rendered by the UI: "leak.only_won"
+
+    def to_yaml_value(self) -> str | dict[str, Any]:
+        role = f"stage:{self.stage}" if self.role == "stage" else self.role
+        if not self.leak:
+            return role
+        out: dict[str, Any] = {"role": role, "leak": True}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    """Where the outcome comes from and which values mean won, lost and open."""
+
+    file: Literal["leads", "outcomes"] = "leads"
+    column: str | None = None
+    won: tuple[str, ...] = ()
+    lost: tuple[str, ...] = ()
+    open: tuple[str, ...] = ()
+    won_only: bool = False  # the outcomes file lists only won deals
+
+    def classify(self, value: str) -> str | None:
+        """Return ``won``/``lost``/``open`` for a raw value, or None if unknown.
+
+        >>> OutcomeSpec(column="y", won=("yes",), lost=("no",)).classify(" YES ")
+        'won'
+        """
+        key = normalise_token(value)
+        for label, values in (("won", self.won), ("lost", self.lost), ("open", self.open)):
+            if key in {normalise_token(v) for v in values}:
+                return label
+        return None
+
+    def labels(self, series: pd.Series) -> pd.Series:
+        """Classify a whole column (per distinct value, so fast on millions of rows).
+
+        >>> OutcomeSpec(column="y", won=("1",), lost=("0",)).labels(pd.Series(["1", "0", None]))
+        0     won
+        1    lost
+        2     NaN
+        dtype: str
+        """
+        text = series.astype("str")
+        uniques = pd.Series(text.dropna().unique(), dtype="str")
+        return text.map({v: self.classify(v) for v in uniques}).astype("str")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """The confirmed meaning of every column of the leads (and outcomes/activities) files."""
+
+    leads: tuple[ColumnSpec, ...]
+    outcome: OutcomeSpec | None = None
+    outcomes: tuple[ColumnSpec, ...] = ()
+    activities: tuple[ColumnSpec, ...] = ()
+    placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
+    first_stage: str = "lead"
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def column(self, role: Role, file: str = "leads") -> str | None:
+        """Return the column holding a single-valued role, if any."""
+        for spec in self._specs(file):
+            if spec.role == role:
+                return spec.name
+        return None
+
+    def columns_with(self, *roles: Role, file: str = "leads") -> list[ColumnSpec]:
+        return [s for s in self._specs(file) if s.role in roles]
+
+    def features(self) -> list[ColumnSpec]:
+        """Columns a lead may be scored on: never leaks, never outcomes-file columns."""
+        return [s for s in self.leads if s.role in FEATURE_ROLES and not s.leak]
+
+    def stage_columns(self) -> dict[str, str]:
+        return {s.stage: s.name for s in self.leads if s.role == "stage" and s.stage}
+
+    def _specs(self, file: str) -> tuple[ColumnSpec, ...]:
+        return {"leads": self.leads, "outcomes": self.outcomes, "activities": self.activities}[file]
+
+    def with_role(self, name: str, role: Role, *, file: str = "leads") -> Mapping:
+        """Return a copy with one column's role changed (single roles move, not duplicate)."""
+        specs = list(self._specs(file))
+        out = []
+        for s in specs:
+            if s.name == name:
+                out.append(replace(s, role=role, leak=False if role in SINGLE_ROLES else s.leak))
+            elif role in SINGLE_ROLES and s.role == role:
+                out.append(replace(s, role=_fallback_role(s)))
+            else:
+                out.append(s)
+        return with_specs(self, file, tuple(out))
+
+
+def with_specs(mapping: Mapping, file: str, specs: tuple[ColumnSpec, ...]) -> Mapping:
+    """Return the mapping with one file's column specs replaced."""
+    if file == "outcomes":
+        return replace(mapping, outcomes=specs)
+    if file == "activities":
+        return replace(mapping, activities=specs)
+    return replace(mapping, leads=specs)
+
+
+def _fallback_role(spec: ColumnSpec) -> Role:
+    return "attribute" if spec.role in ("source", "outcome", "id") else "ignore"
+
+
+# --- proposal ----------------------------------------------------------------------------------
+
+
+def propose_mapping(
+    leads: SourceFile,
+    outcomes: SourceFile | None = None,
+    activities: SourceFile | None = None,
+    *,
+    outcome_column: str | None = None,
+    placeholders: Sequence[str] = DEFAULT_PLACEHOLDERS,
+) -> Mapping:
+    """Propose a mapping from headers and values; the user confirms or edits it."""
+    frame = leads.frame
+    sample = frame.head(SAMPLE_ROWS)
+    kinds = {c: infer_kind(sample[c], placeholders) for c in leads.columns}
+    used: set[str] = set()
+    specs: dict[str, ColumnSpec] = {}
+
+    def take(role: Role, name: str | None, stage: str | None = None) -> None:
+        if name is not None and name not in used:
+            used.add(name)
+            specs[name] = ColumnSpec(name, role, stage)
+
+    outcome_col = outcome_column if outcome_column in leads.columns else None
+    if outcome_col is None and outcomes is None:
+        outcome_col = _match(leads.columns, "outcome", used, kinds, ("text", "number"))
+        if outcome_col is not None and not _looks_binary(sample[outcome_col], placeholders):
+            outcome_col = None
+    take("outcome", outcome_col)
+    take("id", _pick_id(frame, kinds, used))
+    take("created", _match(leads.columns, "created", used, kinds, ("date",)))
+    take("source", _match(leads.columns, "source", used, kinds, ("text",)))
+    if outcome_col is not None:
+        take("closed", _match(leads.columns, "closed", used, kinds, ("date",)))
+        take("amount", _match(leads.columns, "amount", used, kinds, ("number",)))
+    for col in leads.columns:
+        if col in used:
+            continue
+        kind = kinds[col]
+        if kind == "date":
+            stage = _stage_for(col)
+            take("stage" if stage else "ignore", col, stage)
+        elif kind == "number":
+            take(_numeric_role(col, sample[col]), col)
+        elif kind == "empty":
+            take("ignore", col)
+        else:
+            take("attribute", col)
+    lead_specs = tuple(specs[c] for c in leads.columns)
+
+    outcome: OutcomeSpec | None = None
+    outcome_specs: tuple[ColumnSpec, ...] = ()
+    if outcome_col is not None:
+        outcome = _outcome_values("leads", outcome_col, frame[outcome_col], placeholders)
+    if outcomes is not None:
+        outcome_specs, outcome = _propose_outcomes_file(outcomes, frame, specs, placeholders)
+    activity_specs = _propose_activities(activities) if activities is not None else ()
+    first_stage = "mql" if _mentions_mql(leads, specs) else "lead"
+    mapping = Mapping(
+        leads=lead_specs,
+        outcome=outcome,
+        outcomes=outcome_specs,
+        activities=activity_specs,
+        placeholders=tuple(placeholders),
+        first_stage=first_stage,
+    )
+    return flag_leaks(mapping, leads, outcomes)
+
+
+Kind = Literal["date", "number", "text", "empty"]
+
+
+def infer_kind(series: pd.Series, placeholders: Sequence[str] = DEFAULT_PLACEHOLDERS) -> Kind:
+    """Classify a column's values as date, number, text or empty (placeholders ignored).
+
+    >>> infer_kind(pd.Series(["2024-01-02", "2024/02/03", None]))
+    'date'
+    >>> infer_kind(pd.Series(["1,200", "3", "unknown"])), infer_kind(pd.Series(["a", "1"]))
+    ('number', 'text')
+    """
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return "date"
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return "text"
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return "number" if series.notna().any() else "empty"
+    values = null_placeholders(series, placeholders)[0].dropna()
+    if values.empty:
+        return "empty"
+    head = values.head(200)  # a cheap first look rules out most text columns
+    if parse_numbers(head).notna().mean() < 0.5 and parse_dates(head).notna().mean() < 0.5:
+        return "text"
+    nums = parse_numbers(values)
+    if nums.notna().mean() >= 0.98:
+        return "number"
+    dates = parse_dates(values)
+    if dates.notna().mean() >= 0.98:
+        return "date"
+    return "text"
+
+
+def _match(
+    columns: Iterable[str],
+    role: str,
+    used: set[str],
+    kinds: MappingABC[str, Kind],
+    allowed: Sequence[Kind],
+) -> str | None:
+    for col in columns:
+        if col not in used and norm(col) in _SYNONYMS[role] and kinds[col] in allowed:
+            return col
+    return None
+
+
+def _pick_id(frame: pd.DataFrame, kinds: MappingABC[str, Kind], used: set[str]) -> str | None:
+    candidates = [c for c in frame.columns if c not in used and norm(str(c)) in _SYNONYMS["id"]]
+    candidates += [
+        c
+        for c in frame.columns
+        if c not in used
+        and c not in candidates
+        and re.search(r"(id|番号|コード)$", norm(str(c)))
+        and kinds[str(c)] in ("text", "number")
+    ]
+    for col in candidates:
+        values = frame[col]
+        if values.notna().mean() >= 0.99 and values.nunique(dropna=True) >= 0.99 * len(values):
+            return str(col)
+    return None
+
+
+def _stage_for(column: str) -> str | None:
+    key = norm(column)
+    for stage, hints in _STAGE_HINTS:
+        if any(h in key for h in hints):
+            return stage
+    return None
+
+
+def _numeric_role(column: str, series: pd.Series) -> Role:
+    key = norm(column)
+    values = parse_numbers(series.dropna())
+    if values.nunique() <= 2 and set(values.dropna().unique()) <= {0.0, 1.0}:
+        return "attribute"  # a 0/1 flag reads better as a category
+    if any(h in key for h in _BEHAVIOUR_HINTS) and (values.dropna() >= 0).all():
+        return "behaviour"
+    return "number"
+
+
+def _looks_binary(series: pd.Series, placeholders: Sequence[str]) -> bool:
+    values = {
+        normalise_token(str(v))
+        for v in series.dropna().unique()[:50]
+        if not is_placeholder(str(v), placeholders)
+    }
+    known = _OUTCOME_WON | _OUTCOME_LOST | _OUTCOME_OPEN
+    return 0 < len(values) <= 6 and len(values & known) >= min(2, len(values))
+
+
+def _outcome_values(
+    file: Literal["leads", "outcomes"], column: str, series: pd.Series, placeholders: Sequence[str]
+) -> OutcomeSpec:
+    won: list[str] = []
+    lost: list[str] = []
+    open_: list[str] = []
+    for raw in series.dropna().astype("str").unique()[:1000]:
+        value = str(raw).strip()
+        if is_placeholder(value, placeholders):
+            continue
+        key = normalise_token(value)
+        if key in _OUTCOME_WON and value not in won:
+            won.append(value)
+        elif key in _OUTCOME_LOST and value not in lost:
+            lost.append(value)
+        elif key in _OUTCOME_OPEN and value not in open_:
+            open_.append(value)
+    return OutcomeSpec(file, column, tuple(won), tuple(lost), tuple(open_))
+
+
+def _propose_outcomes_file(
+    outcomes: SourceFile,
+    leads_frame: pd.DataFrame,
+    lead_specs: MappingABC[str, ColumnSpec],
+    placeholders: Sequence[str],
+) -> tuple[tuple[ColumnSpec, ...], OutcomeSpec]:
+    frame = outcomes.frame
+    sample = frame.head(SAMPLE_ROWS)
+    kinds = {c: infer_kind(sample[c], placeholders) for c in outcomes.columns}
+    lead_id = next((s.name for s in lead_specs.values() if s.role == "id"), None)
+    used: set[str] = set()
+    id_col = lead_id if lead_id in outcomes.columns else None
+    if id_col is None and lead_id is not None:
+        ids = set(leads_frame[lead_id].dropna().astype("str").head(SAMPLE_ROWS))
+        overlap = {c: sample[c].dropna().astype("str").isin(ids).mean() for c in outcomes.columns}
+        best = max(overlap, key=lambda c: overlap[c]) if overlap else None
+        id_col = best if best is not None and overlap[best] > 0.5 else None
+    if id_col is None:
+        id_col = _pick_id(frame, kinds, used)
+    used.add(id_col or "")
+    status = next(
+        (
+            c
+            for c in outcomes.columns
+            if c not in used
+            and (norm(c) in _OUTCOME_FILE_OUTCOME or norm(c) in _SYNONYMS["outcome"])
+            and _looks_binary(sample[c], placeholders)
+        ),
+        None,
+    )
+    used.add(status or "")
+    closed = _match(outcomes.columns, "closed", used, kinds, ("date",))
+    used.add(closed or "")
+    amount = _match(outcomes.columns, "amount", used, kinds, ("number",))
+    specs: list[ColumnSpec] = []
+    for col in outcomes.columns:
+        if col == id_col:
+            specs.append(ColumnSpec(col, "id"))
+        elif col == status:
+            specs.append(ColumnSpec(col, "outcome"))
+        elif col == closed:
+            specs.append(ColumnSpec(col, "closed"))
+        elif col == amount:
+            specs.append(ColumnSpec(col, "amount"))
+        else:
+            role: Role = {"number": "number", "date": "ignore", "empty": "ignore"}.get(
+                kinds[col], "attribute"
+            )  # type: ignore[assignment]
+            specs.append(ColumnSpec(col, role, leak=True, reason="leak.outcomes_file"))
+    if status is not None:
+        spec = _outcome_values("outcomes", status, frame[status], placeholders)
+    else:
+        spec = OutcomeSpec("outcomes", None, won_only=True)
+    return tuple(specs), spec
+
+
+def _propose_activities(activities: SourceFile) -> tuple[ColumnSpec, ...]:
+    sample = activities.frame.head(SAMPLE_ROWS)
+    kinds = {c: infer_kind(sample[c]) for c in activities.columns}
+    used: set[str] = set()
+    id_col = _pick_id_like(activities.columns)
+    used.add(id_col or "")
+    ts = next((c for c in activities.columns if c not in used and kinds[c] == "date"), None)
+    used.add(ts or "")
+    kind = next((c for c in activities.columns if c not in used and kinds[c] == "text"), None)
+    specs = []
+    for col in activities.columns:
+        role: Role = (
+            "id"
+            if col == id_col
+            else "created"
+            if col == ts
+            else "source"
+            if col == kind
+            else "ignore"
+        )
+        specs.append(ColumnSpec(col, role))
+    return tuple(specs)
+
+
+def _pick_id_like(columns: Sequence[str]) -> str | None:
+    for col in columns:
+        if norm(col) in _SYNONYMS["id"] or re.search(r"(id|番号)$", norm(col)):
+            return col
+    return columns[0] if columns else None
+
+
+def _mentions_mql(leads: SourceFile, specs: MappingABC[str, ColumnSpec]) -> bool:
+    id_col = next((s.name for s in specs.values() if s.role == "id"), "")
+    return "mql" in norm(leads.name) or "mql" in norm(id_col) or "qualifiedlead" in norm(leads.name)
+
+
+# --- leak flags ------------------------------------------------------------------------------
+
+
+def flag_leaks(mapping: Mapping, leads: SourceFile, outcomes: SourceFile | None = None) -> Mapping:
+    """Flag lead columns that look recorded after the sale, saying why in ``reason``.
+
+    A column is flagged when its name says so (status, lost reason, tags...), when it is filled
+    for won leads only (or never for won leads), or when one of its common values is almost
+    always won.
+    """
+    won = outcome_flags(mapping, leads, outcomes)
+    specs = []
+    for spec in mapping.leads:
+        if spec.role in FEATURE_ROLES and not spec.leak and spec.role != "source":
+            reason = _leak_reason(spec, leads.frame[spec.name], won)
+            if reason:
+                spec = replace(spec, leak=True, reason=reason)
+        specs.append(spec)
+    return replace(mapping, leads=tuple(specs))
+
+
+def outcome_flags(
+    mapping: Mapping, leads: SourceFile, outcomes: SourceFile | None = None
+) -> pd.Series | None:
+    """Return a boolean won flag per lead row (None where the outcome is unknown)."""
+    spec = mapping.outcome
+    if spec is None:
+        return None
+    if spec.file == "leads" and spec.column in leads.frame.columns:
+        return spec.labels(leads.frame[spec.column]).eq("won")
+    id_col = mapping.column("id")
+    out_id = mapping.column("id", "outcomes")
+    if outcomes is None or id_col is None or out_id is None:
+        return None
+    if spec.won_only:
+        won_ids = set(outcomes.frame[out_id].dropna().astype("str"))
+    elif spec.column is not None:
+        o = outcomes.frame
+        won_mask = spec.labels(o[spec.column]).eq("won")
+        won_ids = set(o.loc[won_mask, out_id].dropna().astype("str"))
+    else:
+        return None
+    return leads.frame[id_col].astype("str").isin(won_ids)
+
+
+def _leak_reason(spec: ColumnSpec, series: pd.Series, won: pd.Series | None) -> str | None:
+    key = norm(spec.name)
+    if any(h == key or (len(h) > 5 and h in key) for h in _LEAK_HINTS):
+        return "leak.name"
+    if won is None:
+        return None
+    won = won.astype(bool)
+    n_won, n_other = int(won.sum()), int((~won).sum())
+    if n_won < 10 or n_other < 10:
+        return None
+    filled = null_placeholders(series)[0].notna()
+    fill_won = float(filled[won].mean())
+    fill_other = float(filled[~won].mean())
+    if fill_won >= 0.2 and fill_other <= 0.01:
+        return "leak.only_won"
+    if fill_won == 0.0 and fill_other >= 0.05:
+        return "leak.never_won"
+    if spec.role == "attribute":
+        base = n_won / (n_won + n_other)
+        if base < 0.5:
+            values = series.astype("str").str.strip().str.lower()
+            stats = (
+                pd.DataFrame({"v": values, "w": won})
+                .groupby("v", dropna=True)["w"]
+                .agg(["size", "mean"])
+            )
+            strong = stats[(stats["size"] >= max(30, 0.01 * len(series))) & (stats["mean"] >= 0.97)]
+            if not strong.empty:
+                return "leak.value_always_won"
+    return None
+
+
+# --- YAML ----------------------------------------------------------------------------------
+
+
+def mapping_to_dict(mapping: Mapping) -> dict[str, Any]:
+    """Render a mapping as plain data (the YAML/JSON form)."""
+    out: dict[str, Any] = {
+        "version": MAPPING_VERSION,
+        "first_stage": mapping.first_stage,
+        "placeholders": list(mapping.placeholders),
+        "leads": {s.name: s.to_yaml_value() for s in mapping.leads},
+    }
+    if mapping.outcome is not None:
+        o = mapping.outcome
+        out["outcome"] = {
+            "file": o.file,
+            "column": o.column,
+            "won": list(o.won),
+            "lost": list(o.lost),
+            "open": list(o.open),
+            "won_only": o.won_only,
+        }
+    if mapping.outcomes:
+        out["outcomes"] = {s.name: s.to_yaml_value() for s in mapping.outcomes}
+    if mapping.activities:
+        out["activities"] = {s.name: s.to_yaml_value() for s in mapping.activities}
+    return out
+
+
+def mapping_to_yaml(mapping: Mapping) -> str:
+    """Render a mapping as YAML for the user to edit."""
+    header = (
+        "# funnel column mapping. Roles: id, created, source, outcome,\n"
+        "# stage:<mql|sql|opportunity>, closed, amount, attribute, number, behaviour, ignore.\n"
+        "# Add `leak: true` to keep a column out of scoring (known only after the sale).\n"
+    )
+    body = yaml.safe_dump(mapping_to_dict(mapping), allow_unicode=True, sort_keys=False)
+    return header + body
+
+
+class MappingFileError(ValueError):
+    """A mapping file that cannot be used; the message says where and how to fix it."""
+
+
+def mapping_from_dict(data: Any, *, source: str = "mapping") -> Mapping:
+    """Build a mapping from plain data, with errors that name the offending key."""
+    if not isinstance(data, dict):
+        raise MappingFileError(f"{source}: expected a mapping of keys (leads:, outcome:, ...).")
+    version = data.get("version", MAPPING_VERSION)
+    if not isinstance(version, int) or version > MAPPING_VERSION:
+        raise MappingFileError(
+            f"{source}: version {version!r} is newer than this funnel understands "
+            f"({MAPPING_VERSION}); upgrade funnel."
+        )
+    leads = _specs_from(data.get("leads"), f"{source}: leads")
+    if not leads:
+        raise MappingFileError(f"{source}: 'leads:' must list the leads file's columns.")
+    outcome = None
+    if isinstance(data.get("outcome"), dict):
+        o = data["outcome"]
+        file = o.get("file", "leads")
+        if file not in ("leads", "outcomes"):
+            raise MappingFileError(f"{source}: outcome.file must be 'leads' or 'outcomes'.")
+        outcome = OutcomeSpec(
+            file=file,
+            column=None if o.get("column") is None else str(o["column"]),
+            won=tuple(str(v) for v in o.get("won") or ()),
+            lost=tuple(str(v) for v in o.get("lost") or ()),
+            open=tuple(str(v) for v in o.get("open") or ()),
+            won_only=bool(o.get("won_only", False)),
+        )
+    placeholders = data.get("placeholders", list(DEFAULT_PLACEHOLDERS))
+    if not isinstance(placeholders, list):
+        raise MappingFileError(f"{source}: placeholders must be a list of strings.")
+    return Mapping(
+        leads=leads,
+        outcome=outcome,
+        outcomes=_specs_from(data.get("outcomes"), f"{source}: outcomes"),
+        activities=_specs_from(data.get("activities"), f"{source}: activities"),
+        placeholders=tuple("" if p is None else str(p) for p in placeholders),
+        first_stage=str(data.get("first_stage", "lead")),
+    )
+
+
+def _specs_from(section: Any, where: str) -> tuple[ColumnSpec, ...]:
+    if section is None:
+        return ()
+    if not isinstance(section, dict):
+        raise MappingFileError(f"{where}: expected 'column name: role' lines.")
+    specs = []
+    for name, value in section.items():
+        leak, reason = False, None
+        if isinstance(value, dict):
+            leak = bool(value.get("leak", False))
+            reason = value.get("reason")
+            value = value.get("role")
+        role_text = str(value)
+        stage = None
+        if role_text.startswith("stage:"):
+            role_text, stage = "stage", role_text.split(":", 1)[1].strip()
+        if role_text not in ROLES:
+            raise MappingFileError(
+                f"{where}: column {name!r} has unknown role {value!r}; use one of "
+                + ", ".join(ROLES)
+                + "."
+            )
+        specs.append(ColumnSpec(str(name), role_text, stage, leak, reason))
+    return tuple(specs)
+
+
+def mapping_from_yaml(text: str, *, source: str = "mapping") -> Mapping:
+    """Parse a mapping YAML file (safe loader only)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise MappingFileError(f"{source}: not valid YAML ({exc}).") from None
+    return mapping_from_dict(data, source=source)
+
+
+# --- the editable table (Data page) ----------------------------------------------------------
+
+#: Role choices offered per column, stage dates spelled out.
+ROLE_CHOICES: tuple[str, ...] = (
+    "id",
+    "created",
+    "source",
+    "outcome",
+    "stage:mql",
+    "stage:sql",
+    "stage:opportunity",
+    "closed",
+    "amount",
+    "attribute",
+    "number",
+    "behaviour",
+    "ignore",
+)
+OUTCOMES_FILE_CHOICES: tuple[str, ...] = (
+    "id",
+    "outcome",
+    "closed",
+    "amount",
+    "attribute",
+    "number",
+    "ignore",
+)
+
+
+def role_choice(spec: ColumnSpec) -> str:
+    """Return the choice code of a column spec (``stage:mql`` for stage dates)."""
+    return f"stage:{spec.stage}" if spec.role == "stage" else spec.role
+
+
+def sample_values(series: pd.Series, k: int = 3) -> str:
+    """Show a few distinct values of a column, as plain text.
+
+    >>> sample_values(pd.Series(["a", "b", "a", None, "c", "d"]))
+    'a, b, c'
+    """
+    values = [str(v) for v in series.dropna().head(1000).unique()[:k]]
+    return ", ".join(v if len(v) <= 30 else v[:29] + "…" for v in values)
+
+
+def mapping_rows(mapping: Mapping, source: SourceFile, file: str = "leads") -> list[dict[str, Any]]:
+    """Rows of the mapping editor: column, role choice, leak flag, reason key, samples."""
+    return [
+        {
+            "column": spec.name,
+            "role": role_choice(spec),
+            "leak": spec.leak,
+            "reason": spec.reason or "",
+            "sample": sample_values(source.frame[spec.name])
+            if spec.name in source.frame.columns
+            else "",
+        }
+        for spec in mapping._specs(file)
+    ]
+
+
+def apply_rows(
+    mapping: Mapping, rows: Iterable[MappingABC[str, Any]], file: str = "leads"
+) -> Mapping:
+    """Return the mapping with one file's specs replaced by the edited rows."""
+    specs = []
+    for row in rows:
+        choice = str(row.get("role") or "ignore")
+        stage = None
+        if choice.startswith("stage:"):
+            choice, stage = "stage", choice.split(":", 1)[1]
+        role: Role = choice if choice in ROLES else "ignore"
+        leak = bool(row.get("leak", False))
+        reason = (str(row.get("reason") or "") or ("leak.user" if leak else None)) if leak else None
+        specs.append(ColumnSpec(str(row["column"]), role, stage, leak, reason))
+    return with_specs(mapping, file, tuple(specs))
+
+
+def outcome_value_options(
+    mapping: Mapping, leads: SourceFile, outcomes: SourceFile | None
+) -> list[str]:
+    """Distinct values of the outcome column, for choosing which mean won/lost/open."""
+    spec = mapping.outcome
+    if spec is None or spec.column is None:
+        return []
+    source = leads if spec.file == "leads" else outcomes
+    if source is None or spec.column not in source.frame.columns:
+        return []
+    values = source.frame[spec.column].dropna().astype("str").str.strip().unique()[:50]
+    return [str(v) for v in values if not is_placeholder(str(v), mapping.placeholders)]

@@ -1,0 +1,394 @@
+"""Read CRM/MA export files into pandas frames, refusing anything ambiguous.
+
+Formats are recognised by content, not trusted from the extension: CSV/TSV text (UTF-8, UTF-8
+with BOM, UTF-16 with BOM, Shift_JIS/cp932), ``.xlsx`` and Parquet. Text is decoded strictly in
+Python (DuckDB 2.0 cannot decode cp932), so a wrong guess is an error, never mojibake.
+Text and Excel cells come back as strings; Parquet keeps its types.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from funnel.problems import MAX_EXAMPLES, LoadError, Problem
+
+Kind = Literal["csv", "xlsx", "parquet"]
+
+#: Default largest file accepted, overridable by ``FUNNEL_MAX_FILE_BYTES`` or ``--max-size``.
+DEFAULT_MAX_BYTES = 1 << 30
+DELIMITERS = (",", "\t", ";", "|")
+TEXT_EXTENSIONS = {".csv", ".tsv", ".txt", ".tab"}
+EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
+PARQUET_EXTENSIONS = {".parquet", ".pq"}
+ENCODING_NAMES = {"utf-8", "utf-8-sig", "utf-16", "cp932", "shift_jis"}
+
+_KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
+_VALUE_LIKE = re.compile(
+    r"""^(?:
+        [-+]?\d[\d,]*(?:\.\d+)?          # a number
+      | \d{4}[-/.]\d{1,2}[-/.]\d{1,2}.*  # a date or timestamp
+      | [0-9a-fA-F-]{16,}                # a hash or uuid
+      | [^@\s]+@[^@\s]+\.[^@\s]+         # an e-mail address
+    )$""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file read into memory, with how it was read."""
+
+    name: str
+    frame: pd.DataFrame
+    kind: Kind
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.frame.columns]
+
+
+def max_bytes_default() -> int:
+    """Return the configured size limit (``FUNNEL_MAX_FILE_BYTES`` or 1 GiB)."""
+    raw = os.environ.get("FUNNEL_MAX_FILE_BYTES", "")
+    return int(raw) if raw.strip().isdigit() else DEFAULT_MAX_BYTES
+
+
+def read_file(
+    path: str | Path,
+    *,
+    max_bytes: int | None = None,
+    encoding: str | None = None,
+    name: str | None = None,
+) -> SourceFile:
+    """Read a file from disk; raise :class:`LoadError` with plain-language problems."""
+    path = Path(path)
+    display = name or path.name
+    if not path.is_file():
+        raise LoadError([Problem("file_missing", display, params={"path": str(path)})])
+    limit = max_bytes if max_bytes is not None else max_bytes_default()
+    size = path.stat().st_size
+    if size > limit:
+        raise LoadError([_too_large(display, size, limit)])
+    return read_bytes(path.read_bytes(), display, max_bytes=limit, encoding=encoding)
+
+
+def read_bytes(
+    data: bytes, name: str, *, max_bytes: int | None = None, encoding: str | None = None
+) -> SourceFile:
+    """Read an uploaded file's bytes; the name's extension is checked against the content."""
+    limit = max_bytes if max_bytes is not None else max_bytes_default()
+    if len(data) > limit:
+        raise LoadError([_too_large(name, len(data), limit)])
+    actual = sniff_kind(data)
+    ext = Path(name).suffix.lower()
+    expected = _kind_for_extension(ext)
+    if actual in {"xls", "pdf", "binary"}:
+        raise LoadError([Problem("unsupported_binary", name, params={"what": actual})])
+    if expected is not None and expected != actual:
+        raise LoadError(
+            [Problem("wrong_format", name, params={"ext": ext or "?", "actual": actual})]
+        )
+    if actual == "xlsx":
+        return _read_excel(data, name)
+    if actual == "parquet":
+        return _read_parquet(data, name)
+    return _read_text(data, name, encoding)
+
+
+def sniff_kind(data: bytes) -> str:
+    """Tell a file's format from its first bytes.
+
+    >>> sniff_kind(b"PK\\x03\\x04rest"), sniff_kind(b"PAR1..."), sniff_kind(b"id,name\\n1,a\\n")
+    ('xlsx', 'parquet', 'csv')
+    """
+    head = data[:8192]
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "csv"  # UTF-16 text with a byte-order mark
+    if b"\x00" in head:
+        return "binary"
+    return "csv"
+
+
+def _kind_for_extension(ext: str) -> str | None:
+    if ext in TEXT_EXTENSIONS:
+        return "csv"
+    if ext in EXCEL_EXTENSIONS:
+        return "xlsx"
+    if ext in PARQUET_EXTENSIONS:
+        return "parquet"
+    return None
+
+
+def _too_large(name: str, size: int, limit: int) -> Problem:
+    return Problem(
+        "too_large", name, params={"size": _human_bytes(size), "limit": _human_bytes(limit)}
+    )
+
+
+def _human_bytes(n: int) -> str:
+    """Render a byte count.
+
+    >>> _human_bytes(1 << 30), _human_bytes(1536)
+    ('1.0 GiB', '1.5 KiB')
+    """
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode bytes strictly, detecting UTF-8 (with or without BOM), UTF-16 and cp932.
+
+    >>> decode_text("リードID\\n".encode("cp932"), "x.csv")
+    ('リードID\\n', 'cp932')
+    >>> decode_text(b"\\xef\\xbb\\xbfid\\n", "x.csv")
+    ('id\\n', 'utf-8-sig')
+    """
+    if encoding:
+        enc = encoding.lower().replace("_", "-")
+        enc = {"shift-jis": "cp932", "sjis": "cp932", "utf8": "utf-8"}.get(enc, enc)
+        try:
+            return data.decode(enc), enc
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise LoadError([_decode_problem(data, name, enc, exc)]) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        candidates = ["utf-8-sig"]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8", "cp932"]
+    first_error: UnicodeDecodeError | None = None
+    for enc in candidates:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
+            continue
+        if enc == "cp932" and not _KANA.search(text):
+            # cp932 accepts many byte pairs; without any kana this is probably not Japanese
+            # text at all (e.g. a Latin-1 export), and guessing would produce mojibake.
+            break
+        return text, enc
+    raise LoadError([_decode_problem(data, name, candidates[0], first_error)])
+
+
+def _decode_problem(data: bytes, name: str, enc: str, exc: Exception | None) -> Problem:
+    pos = exc.start if isinstance(exc, UnicodeDecodeError) else 0
+    line = data[:pos].count(b"\n") + 1
+    snippet = data[max(0, pos - 10) : pos + 10]
+    return Problem(
+        "encoding",
+        name,
+        rows=(line,),
+        values=(repr(snippet),),
+        count=1,
+        params={"encoding": enc, "line": line},
+    )
+
+
+def sniff_delimiter(text: str) -> str:
+    """Pick the delimiter giving the most consistent field count over the first lines.
+
+    >>> sniff_delimiter("a;b;c\\n1;2;3\\n"), sniff_delimiter("a\\tb\\n1\\t2\\n")
+    (';', '\\t')
+    >>> sniff_delimiter('name,note\\n"x; y",1\\n')
+    ','
+    """
+    sample = "\n".join(text[:65536].splitlines()[:50])
+    best, best_score = ",", (0.0, 0)
+    for delim in DELIMITERS:
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=delim) if r]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        mode, freq = Counter(counts).most_common(1)[0]
+        if mode < 2:
+            continue
+        score = (freq / len(counts), mode)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def looks_like_value(cell: str) -> bool:
+    """Tell whether a header cell looks like data rather than a column name.
+
+    >>> looks_like_value("2024-01-05"), looks_like_value("12,000"), looks_like_value("industry")
+    (True, True, False)
+    """
+    return bool(_VALUE_LIKE.match(cell.strip()))
+
+
+def check_header(names: Sequence[str], name: str) -> tuple[list[str], list[Problem]]:
+    """Validate header names: report a missing header, duplicates; name empty columns."""
+    problems: list[Problem] = []
+    cleaned = [str(n).strip().lstrip("\ufeff") for n in names]
+    value_like = [c for c in cleaned if c and looks_like_value(c)]
+    if value_like and len(value_like) * 2 >= len(cleaned):
+        problems.append(
+            Problem("no_header", name, values=tuple(value_like[:MAX_EXAMPLES]), count=1, rows=(1,))
+        )
+        return cleaned, problems
+    out: list[str] = []
+    for i, c in enumerate(cleaned, start=1):
+        if not c:
+            c = f"column_{i}"
+            problems.append(
+                Problem("unnamed_column", name, column=c, severity="warning", params={"index": i})
+            )
+        out.append(c)
+    dupes = [c for c, k in Counter(out).items() if k > 1]
+    if dupes:
+        problems.append(
+            Problem("duplicate_header", name, values=tuple(dupes[:MAX_EXAMPLES]), count=len(dupes))
+        )
+    return out, problems
+
+
+def _read_text(data: bytes, name: str, encoding: str | None) -> SourceFile:
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise LoadError([Problem("file_empty", name)])
+    text, enc = decode_text(data, name, encoding)
+    if not text.strip():
+        raise LoadError([Problem("file_empty", name)])
+    delim = sniff_delimiter(text)
+    header = next(csv.reader(io.StringIO(text), delimiter=delim))
+    names, problems = check_header(header, name)
+    if any(p.severity == "error" for p in problems):
+        raise LoadError(problems)
+    bad_rows: list[int] = []
+
+    def on_invalid(_row: object) -> str:
+        bad_rows.append(1)
+        return "skip"
+
+    utf8 = data if enc == "utf-8" else text.encode("utf-8")
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pacsv.ReadOptions(
+                skip_rows=1, column_names=names, block_size=1 << 24, use_threads=True
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        raise LoadError([Problem("bad_csv", name, params={"detail": str(exc)[:200]})]) from None
+    if bad_rows:
+        raise LoadError([_ragged_rows(text, delim, len(names), name)])
+    if table.num_rows == 0:
+        raise LoadError([Problem("header_only", name, values=tuple(names[:MAX_EXAMPLES]))])
+    frame = table.to_pandas()
+    return SourceFile(name, frame, "csv", encoding=enc, delimiter=delim)
+
+
+def _ragged_rows(text: str, delim: str, expected: int, name: str) -> Problem:
+    """Find (exactly, on the slow path) the rows whose field count differs from the header."""
+    rows: list[int] = []
+    counts: list[str] = []
+    total = 0
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    next(reader, None)
+    for record in reader:
+        if record and len(record) != expected:
+            total += 1
+            if len(rows) < MAX_EXAMPLES:
+                rows.append(reader.line_num)
+                counts.append(str(len(record)))
+    return Problem(
+        "ragged_rows",
+        name,
+        rows=tuple(rows),
+        values=tuple(counts),
+        count=max(total, 1),
+        params={"expected": expected, "delimiter": _delimiter_name(delim)},
+    )
+
+
+def _delimiter_name(delim: str) -> str:
+    return {",": "comma (,)", "\t": "tab", ";": "semicolon (;)", "|": "pipe (|)"}[delim]
+
+
+# --- binary formats ----------------------------------------------------------------------------
+
+
+def _read_excel(data: bytes, name: str) -> SourceFile:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if not any(n.startswith("xl/") for n in zf.namelist()):
+                raise LoadError(
+                    [Problem("wrong_format", name, params={"ext": ".xlsx", "actual": "zip"})]
+                )
+        raw = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=str)
+    except LoadError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on damaged workbooks
+        raise LoadError([Problem("bad_excel", name, params={"detail": str(exc)[:200]})]) from None
+    raw = raw.dropna(how="all")
+    if raw.empty:
+        raise LoadError([Problem("file_empty", name)])
+    header = ["" if pd.isna(v) else str(v) for v in raw.iloc[0].tolist()]
+    names, problems = check_header(header, name)
+    if any(p.severity == "error" for p in problems):
+        raise LoadError(problems)
+    body = raw.iloc[1:].reset_index(drop=True)
+    if body.empty:
+        raise LoadError([Problem("header_only", name, values=tuple(names[:MAX_EXAMPLES]))])
+    body.columns = pd.Index(names)
+    frame = body.astype("str").where(body.notna(), None)
+    return SourceFile(name, frame, "xlsx")
+
+
+def _read_parquet(data: bytes, name: str) -> SourceFile:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... on damaged files
+        raise LoadError([Problem("bad_parquet", name, params={"detail": str(exc)[:200]})]) from None
+    names, problems = check_header([str(c) for c in table.column_names], name)
+    if any(p.severity == "error" for p in problems if p.code != "no_header"):
+        raise LoadError(problems)
+    if table.num_rows == 0:
+        raise LoadError([Problem("header_only", name, values=tuple(names[:MAX_EXAMPLES]))])
+    frame = table.to_pandas()
+    frame.columns = pd.Index(names)
+    return SourceFile(name, frame, "parquet")
