@@ -145,10 +145,6 @@ st.title(ui.t("data.title"))
 st.caption(ui.t("data.intro"))
 
 last = st.session_state.pop(_LAST, None)
-if last is not None:
-    st.success(last["message"])
-    ui.show_problems([Problem.from_dict(p) for p in last["notes"]])
-
 st.subheader(ui.t("data.load_header"))
 leads_up = st.file_uploader(ui.t("data.leads_file"), key="up_leads")
 with st.expander(ui.t("data.outcomes_file") + " · " + ui.t("data.activities_file")):
@@ -277,6 +273,10 @@ else:
             }
             ui.select_dataset(info.name)
             st.rerun()
+
+if last is not None:  # the result of the load that just finished, next to its button
+    st.success(last["message"])
+    ui.show_problems([Problem.from_dict(p) for p in last["notes"]])
 
 st.divider()
 st.subheader(ui.t("data.stored_header"))

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -140,6 +141,20 @@ def print_problems(problems: Sequence[Problem], lang: str, out: TextIO) -> None:
         fix = p.fix(lang)
         if fix and p.severity != "info":
             print(f"  fix: {fix}", file=out)
+
+
+def display_width(text: str) -> int:
+    """Terminal width of text: East Asian wide characters take two columns.
+
+    >>> display_width("demo"), display_width("日本語デモ")
+    (4, 10)
+    """
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    """Left-align text to a terminal width."""
+    return text + " " * max(0, width - display_width(text))
 
 
 def _store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
@@ -329,11 +344,11 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     if not rows:
         print(t("overview.empty", args.lang))
         return 0
-    width = max(len(d.name) for d in rows)
-    print(f"{'name':<{width}}  {'leads':>10}  {'won':>8}  {'lost':>8}  {'open':>8}  loaded_at")
+    width = max([4] + [display_width(d.name) for d in rows])
+    print(f"{pad('name', width)}  {'leads':>10}  {'won':>8}  {'lost':>8}  {'open':>8}  loaded_at")
     for d in rows:
         print(
-            f"{d.name:<{width}}  {d.leads:>10,}  {d.won:>8,}  {d.lost:>8,}  {d.open:>8,}  "
+            f"{pad(d.name, width)}  {d.leads:>10,}  {d.won:>8,}  {d.lost:>8,}  {d.open:>8,}  "
             f"{d.loaded_at:%Y-%m-%d %H:%M}"
         )
     return 0

@@ -71,206 +71,61 @@ def norm(name: str) -> str:
     return re.sub(r"[\s_\-./:()\[\]【】（）・]+", "", s)
 
 
-_SYNONYMS: dict[str, set[str]] = {
-    "id": {
-        "id",
-        "leadid",
-        "mqlid",
-        "contactid",
-        "customerid",
-        "recordid",
-        "prospectid",
-        "personid",
-        "accountid",
-        "leadnumber",
-        "リードid",
-        "顧客id",
-        "レコードid",
-        "リード番号",
-        "顧客番号",
-        "管理番号",
-        "問い合わせid",
-        "コンタクトid",
-    },
-    "created": {
-        "created",
-        "createdat",
-        "createddate",
-        "createdon",
-        "createdate",
-        "creationdate",
-        "firstcontactdate",
-        "leadcreateddate",
-        "leaddate",
-        "inquirydate",
-        "leadcreated",
-        "作成日",
-        "作成日時",
-        "登録日",
-        "登録日時",
-        "獲得日",
-        "リード作成日",
-        "リード獲得日",
-        "初回接触日",
-        "問い合わせ日",
-        "流入日",
-        "リード登録日",
-    },
-    "source": {
-        "source",
-        "leadsource",
-        "origin",
-        "channel",
-        "utmsource",
-        "acquisitionchannel",
-        "leadorigin",
-        "流入元",
-        "流入経路",
-        "獲得経路",
-        "チャネル",
-        "リードソース",
-        "媒体",
-        "経路",
-    },
-    "outcome": {
-        "outcome",
-        "result",
-        "won",
-        "iswon",
-        "converted",
-        "y",
-        "closedwon",
-        "dealoutcome",
-        "受注",
-        "受注有無",
-        "成約",
-        "成約有無",
-        "商談結果",
-        "結果",
-        "成否",
-        "受注フラグ",
-    },
-    "closed": {
-        "closeddate",
-        "closedate",
-        "closedat",
-        "wondate",
-        "dealcloseddate",
-        "closingdate",
-        "完了日",
-        "受注日",
-        "成約日",
-        "クローズ日",
-        "失注日",
-        "商談完了日",
-    },
-    "amount": {
-        "amount",
-        "dealamount",
-        "dealvalue",
-        "value",
-        "dealsize",
-        "金額",
-        "受注金額",
-        "契約金額",
-        "商談金額",
-    },
+def _words(text: str) -> frozenset[str]:
+    """Split a whitespace-separated word list (entries are already normalised by :func:`norm`)."""
+    return frozenset(text.split())
+
+
+# Header synonyms per role, English and Japanese, normalised with norm().
+_SYNONYMS: dict[str, frozenset[str]] = {
+    "id": _words(
+        """id leadid mqlid contactid customerid recordid prospectid personid accountid
+        leadnumber リードid 顧客id レコードid リード番号 顧客番号 管理番号 問い合わせid
+        コンタクトid"""
+    ),
+    "created": _words(
+        """created createdat createddate createdon createdate creationdate firstcontactdate
+        leadcreateddate leaddate inquirydate leadcreated 作成日 作成日時 登録日 登録日時
+        獲得日 リード作成日 リード獲得日 初回接触日 問い合わせ日 流入日 リード登録日"""
+    ),
+    "source": _words(
+        """source leadsource origin channel utmsource acquisitionchannel leadorigin 流入元
+        流入経路 獲得経路 チャネル リードソース 媒体 経路"""
+    ),
+    "outcome": _words(
+        """outcome result won iswon converted y closedwon dealoutcome 受注 受注有無 成約
+        成約有無 商談結果 結果 成否 受注フラグ"""
+    ),
+    "closed": _words(
+        """closeddate closedate closedat wondate dealcloseddate closingdate 完了日 受注日
+        成約日 クローズ日 失注日 商談完了日"""
+    ),
+    "amount": _words("amount dealamount dealvalue value dealsize 金額 受注金額 契約金額 商談金額"),
 }
 # In an outcomes file, a status column is the outcome.
-_OUTCOME_FILE_OUTCOME = {
-    "status",
-    "dealstatus",
-    "stage",
-    "dealstage",
-    "ステータス",
-    "商談ステータス",
-}
+_OUTCOME_FILE_OUTCOME = _words("status dealstatus stage dealstage ステータス 商談ステータス")
 _STAGE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("mql", ("mql",)),
     ("sql", ("sql",)),
     ("opportunity", ("opportunity", "opp", "商談化", "商談作成", "商談日")),
 )
-_BEHAVIOUR_HINTS = (
-    "visit",
-    "view",
-    "open",
-    "click",
-    "download",
-    "request",
-    "signup",
-    "submit",
-    "inquir",
-    "attend",
-    "trial",
-    "session",
-    "pageview",
-    "webinar",
-    "count",
-    "訪問",
-    "閲覧",
-    "開封",
-    "クリック",
-    "請求",
-    "登録数",
-    "問い合わせ数",
-    "参加",
-    "申込",
-    "回数",
-    "ダウンロード",
+# Substrings of a numeric column's name that say it counts a behaviour.
+_BEHAVIOUR_HINTS = tuple(
+    """visit view open click download request signup submit inquir attend trial session
+    pageview webinar count 訪問 閲覧 開封 クリック 請求 登録数 問い合わせ数 参加 申込 回数
+    ダウンロード""".split()
 )
-_LEAK_HINTS = (
-    "lostreason",
-    "wonreason",
-    "closereason",
-    "lossreason",
-    "salesstatus",
-    "dealstage",
-    "leadstatus",
-    "status",
-    "tags",
-    "leadquality",
-    "失注理由",
-    "受注理由",
-    "商談ステータス",
-    "ステータス",
+# Names of columns recorded during or after the sale.
+_LEAK_HINTS = tuple(
+    """lostreason wonreason closereason lossreason salesstatus dealstage leadstatus status
+    tags leadquality 失注理由 受注理由 商談ステータス ステータス""".split()
 )
-_OUTCOME_WON = {
-    "1",
-    "1.0",
-    "yes",
-    "y",
-    "true",
-    "t",
-    "won",
-    "win",
-    "closedwon",
-    "closed won",
-    "受注",
-    "成約",
-    "はい",
-    "converted",
-    "success",
-    "○",
-}
-_OUTCOME_LOST = {
-    "0",
-    "0.0",
-    "no",
-    "n",
-    "false",
-    "f",
-    "lost",
-    "lose",
-    "closedlost",
-    "closed lost",
-    "失注",
-    "不成約",
-    "いいえ",
-    "not converted",
-    "failure",
-    "×",
-}
-_OUTCOME_OPEN = {"open", "in progress", "pending", "商談中", "進行中", "検討中", "未完了"}
+# Outcome values (compared with normalise_token: case-folded, single spaces).
+_OUTCOME_WON = _words("1 1.0 yes y true t won win closedwon 受注 成約 はい converted success ○")
+_OUTCOME_WON |= {"closed won"}
+_OUTCOME_LOST = _words("0 0.0 no n false f lost lose closedlost 失注 不成約 いいえ failure ×")
+_OUTCOME_LOST |= {"closed lost", "not converted"}
+_OUTCOME_OPEN = _words("open pending 商談中 進行中 検討中 未完了") | {"in progress"}
 SAMPLE_ROWS = 50_000
 
 
@@ -626,14 +481,22 @@ def _propose_outcomes_file(
 
 
 def _propose_activities(activities: SourceFile) -> tuple[ColumnSpec, ...]:
-    sample = activities.frame.head(SAMPLE_ROWS)
-    kinds = {c: infer_kind(sample[c]) for c in activities.columns}
-    used: set[str] = set()
+    """Pick the lead id, timestamp and activity type columns of an activity log.
+
+    The timestamp is the column whose values are mostly dates (so a few bad cells are reported
+    by validation rather than hiding the column); the type is the first text column, preferring
+    names like type/activity/event.
+    """
+    sample = null_placeholders_frame(activities.frame.head(SAMPLE_ROWS))
     id_col = _pick_id_like(activities.columns)
-    used.add(id_col or "")
-    ts = next((c for c in activities.columns if c not in used and kinds[c] == "date"), None)
-    used.add(ts or "")
-    kind = next((c for c in activities.columns if c not in used and kinds[c] == "text"), None)
+    rest = [c for c in activities.columns if c != id_col]
+    date_share = {c: float(parse_dates(sample[c].dropna()).notna().mean() or 0) for c in rest}
+    ts = max(rest, key=lambda c: date_share[c], default=None)
+    if ts is not None and date_share[ts] < 0.5:
+        ts = None
+    texts = [c for c in rest if c != ts and infer_kind(sample[c]) == "text"]
+    hinted = [c for c in texts if any(h in norm(c) for h in _ACTIVITY_TYPE_HINTS)]
+    kind = next(iter(hinted or texts), None)
     specs = []
     for col in activities.columns:
         role: Role = (
@@ -647,6 +510,14 @@ def _propose_activities(activities: SourceFile) -> tuple[ColumnSpec, ...]:
         )
         specs.append(ColumnSpec(col, role))
     return tuple(specs)
+
+
+_ACTIVITY_TYPE_HINTS = ("type", "activity", "event", "action", "種別", "行動", "アクション")
+
+
+def null_placeholders_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of a frame with placeholder cells as NULL (default placeholder list)."""
+    return pd.DataFrame({c: null_placeholders(frame[c])[0] for c in frame.columns})
 
 
 def _pick_id_like(columns: Sequence[str]) -> str | None:

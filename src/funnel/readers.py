@@ -250,12 +250,17 @@ def looks_like_value(cell: str) -> bool:
     return bool(_VALUE_LIKE.match(cell.strip()))
 
 
-def check_header(names: Sequence[str], name: str) -> tuple[list[str], list[Problem]]:
-    """Validate header names: report a missing header, duplicates; name empty columns."""
+def check_header(
+    names: Sequence[str], name: str, *, detect_missing: bool = True
+) -> tuple[list[str], list[Problem]]:
+    """Validate header names: report a missing header, duplicates; name empty columns.
+
+    Duplicates are compared ignoring case, as DuckDB does for column names.
+    """
     problems: list[Problem] = []
     cleaned = [str(n).strip().lstrip("\ufeff") for n in names]
     value_like = [c for c in cleaned if c and looks_like_value(c)]
-    if value_like and len(value_like) * 2 >= len(cleaned):
+    if detect_missing and value_like and len(value_like) * 2 >= len(cleaned):
         problems.append(
             Problem("no_header", name, values=tuple(value_like[:MAX_EXAMPLES]), count=1, rows=(1,))
         )
@@ -268,7 +273,8 @@ def check_header(names: Sequence[str], name: str) -> tuple[list[str], list[Probl
                 Problem("unnamed_column", name, column=c, severity="warning", params={"index": i})
             )
         out.append(c)
-    dupes = [c for c, k in Counter(out).items() if k > 1]
+    folded = Counter(c.casefold() for c in out)
+    dupes = list(dict.fromkeys(c for c in out if folded[c.casefold()] > 1))
     if dupes:
         problems.append(
             Problem("duplicate_header", name, values=tuple(dupes[:MAX_EXAMPLES]), count=len(dupes))
@@ -384,8 +390,8 @@ def _read_parquet(data: bytes, name: str) -> SourceFile:
         table = pq.read_table(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... on damaged files
         raise LoadError([Problem("bad_parquet", name, params={"detail": str(exc)[:200]})]) from None
-    names, problems = check_header([str(c) for c in table.column_names], name)
-    if any(p.severity == "error" for p in problems if p.code != "no_header"):
+    names, problems = check_header([str(c) for c in table.column_names], name, detect_missing=False)
+    if any(p.severity == "error" for p in problems):
         raise LoadError(problems)
     if table.num_rows == 0:
         raise LoadError([Problem("header_only", name, values=tuple(names[:MAX_EXAMPLES]))])
