@@ -38,7 +38,9 @@ def _codes_emitted_by_source() -> set[str]:
 def test_every_problem_code_has_a_message_and_a_fix() -> None:
     codes = _codes_emitted_by_source()
     assert len(codes) > 30
-    missing = sorted(c for c in codes if f"problem.{c}" not in MESSAGES or f"fix.{c}" not in MESSAGES)
+    missing = sorted(
+        c for c in codes if f"problem.{c}" not in MESSAGES or f"fix.{c}" not in MESSAGES
+    )
     assert missing == []
 
 
