@@ -35,7 +35,7 @@ def test_activity_counts_become_behaviour_columns(tmp_path: Path, store: Store) 
     result = load_files(store, "acts", *files)
     info = result.dataset
     counts = store.fetch_frame(
-        f'SELECT lead_id, activity_web_visit, activity_inquiry FROM {info.table()} '
+        f"SELECT lead_id, activity_web_visit, activity_inquiry FROM {info.table()} "
         "WHERE lead_id IN ('L1', 'L2', 'L3') ORDER BY lead_id"
     )
     assert counts.values.tolist() == [["L1", 2, 1], ["L2", 1, 0], ["L3", 0, 0]]
