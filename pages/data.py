@@ -74,6 +74,7 @@ def editor(
         key=key,
         hide_index=True,
         width="stretch",
+        height=min(36 + 35 * len(rows), 736),
         disabled=["column", "reason", "sample"],
         column_config={
             "column": st.column_config.TextColumn(ui.t("data.col.column")),
