@@ -33,6 +33,31 @@ def t(key: str, **params: Any) -> str:
     return _t(key, lang(), **params)
 
 
+def tm(key: str, **params: Any) -> str:
+    """Translate for places Streamlit renders as Markdown: user-supplied values are escaped."""
+    return _t(key, lang(), **{k: escape_md(str(v)) for k, v in params.items()})
+
+
+def role_labels() -> dict[str, str]:
+    """Map the label of every role choice, in every language, back to its code."""
+    from funnel.mapping import ROLE_CHOICES
+
+    out: dict[str, str] = {}
+    for code in LANGUAGES:
+        for choice in ROLE_CHOICES:
+            out[role_label(choice, code)] = choice
+    return out
+
+
+def role_label(choice: str, code: str | None = None) -> str:
+    """Label of a role choice (``stage:mql`` reads "Stage date: MQL")."""
+    code = code or lang()
+    if choice.startswith("stage:"):
+        stage = choice.split(":", 1)[1]
+        return f"{_t('role.stage', code)}: {_t('stage.' + stage, code)}"
+    return _t(f"role.{choice}", code)
+
+
 def language_switch() -> None:
     """Sidebar language selector; ``?lang=ja`` in the URL sets the starting language."""
     if _LANG_KEY not in st.session_state:
@@ -65,11 +90,11 @@ def store() -> Store:
     path = str(default_db_path())
     opened, problem = _open_store(path)
     if opened is None:
-        st.error(t(f"store.{problem}", path=path, detail="", version="", name="", known=""))
+        st.error(tm(f"store.{problem}", path=path, detail="", version="", name="", known=""))
         st.stop()
     assert opened is not None
     if problem:
-        st.warning(t(f"store.{problem}", path=path))
+        st.warning(tm(f"store.{problem}", path=path))
     return opened
 
 
@@ -95,7 +120,7 @@ def dataset_picker() -> DatasetInfo | None:
         st.sidebar.caption(t("app.no_datasets"))
         return None
     st.sidebar.selectbox(t("app.dataset"), options=names, key=_DATASET_KEY)
-    st.sidebar.caption(t("app.db_path", path=str(default_db_path())))
+    st.sidebar.caption(tm("app.db_path", path=str(default_db_path())))
     return current_dataset()
 
 

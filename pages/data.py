@@ -32,12 +32,6 @@ from funnel.readers import SourceFile, read_bytes
 _LAST = "_data_last_load"
 
 
-def role_label(choice: str) -> str:
-    if choice.startswith("stage:"):
-        return f"{ui.t('role.stage')}: {ui.t('stage.' + choice.split(':', 1)[1])}"
-    return ui.t(f"role.{choice}")
-
-
 def read_upload(upload: Any) -> SourceFile | list[Problem]:
     """Read an uploaded file once per upload; remember problems instead of raising."""
     cache: dict[str, SourceFile | list[Problem]] = st.session_state.setdefault("_reads", {})
@@ -67,7 +61,7 @@ def editor(
 ) -> Mapping:
     """Show the mapping of one file as an editable table; return the edited mapping."""
     rows = pd.DataFrame(mapping_rows(mapping, source, file))
-    rows["role"] = rows["role"].map(role_label)
+    rows["role"] = rows["role"].map(ui.role_label)
     rows["reason"] = rows["reason"].map(lambda r: ui.t(r) if r else "")
     edited = st.data_editor(
         rows,
@@ -79,14 +73,14 @@ def editor(
         column_config={
             "column": st.column_config.TextColumn(ui.t("data.col.column")),
             "role": st.column_config.SelectboxColumn(
-                ui.t("data.col.role"), options=[role_label(c) for c in choices], required=True
+                ui.t("data.col.role"), options=[ui.role_label(c) for c in choices], required=True
             ),
             "leak": st.column_config.CheckboxColumn(ui.t("data.col.leak")),
             "reason": st.column_config.TextColumn(ui.t("data.col.reason")),
             "sample": st.column_config.TextColumn(ui.t("data.col.sample")),
         },
     )
-    back = {role_label(c): c for c in ROLE_CHOICES}
+    back = ui.role_labels()  # edits made before a language switch keep their meaning
     original = {s.name: s.reason for s in mapping._specs(file)}
     records = [
         {
@@ -262,7 +256,7 @@ else:
         else:
             info = result.dataset
             st.session_state[_LAST] = {
-                "message": ui.t(
+                "message": ui.tm(
                     "data.loaded",
                     name=info.name,
                     leads=f"{info.leads:,}",
@@ -307,18 +301,18 @@ else:
         from funnel.store import StoreError
 
         try:
-            ui.store().rename(target, new_name)
+            renamed = ui.store().rename(target, new_name)
         except StoreError as exc:
-            st.error(ui.t(f"store.{exc.code}", **exc.params))
+            st.error(ui.tm(f"store.{exc.code}", **exc.params))
         else:
-            ui.select_dataset(new_name.strip())
+            ui.select_dataset(renamed.name)
             st.rerun()
     if cols[2].button(ui.t("data.delete"), key="delete"):
         st.session_state["_pending_delete"] = target
     pending = st.session_state.get("_pending_delete")
     if pending in names:
         info = next(d for d in infos if d.name == pending)
-        st.warning(ui.t("data.delete_confirm", name=info.name, leads=f"{info.leads:,}"))
+        st.warning(ui.tm("data.delete_confirm", name=info.name, leads=f"{info.leads:,}"))
         yes, no = st.columns(2)
         if yes.button(ui.t("data.delete_yes"), type="primary", key="delete_yes"):
             ui.store().delete(pending)

@@ -51,12 +51,14 @@ st.dataframe(
             ui.t("overview.won"): [d.won for d in infos],
             ui.t("overview.lost"): [d.lost for d in infos],
             ui.t("overview.open"): [d.open for d in infos],
-            ui.t("overview.win_rate"): [d.win_rate for d in infos],
+            ui.t("overview.win_rate"): [
+                None if d.win_rate is None else 100 * d.win_rate for d in infos
+            ],
             ui.t("overview.columns"): [len(d.columns) for d in infos],
             ui.t("overview.loaded_at"): [d.loaded_at for d in infos],
         }
     ),
     hide_index=True,
     width="stretch",
-    column_config={ui.t("overview.win_rate"): st.column_config.NumberColumn(format="percent")},
+    column_config={ui.t("overview.win_rate"): st.column_config.NumberColumn(format="%.1f%%")},
 )
