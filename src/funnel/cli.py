@@ -199,12 +199,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _apply_flags(mapping: Mapping, args: argparse.Namespace) -> Mapping:
+def _apply_flags(mapping: Mapping, args: argparse.Namespace, file: str) -> Mapping:
     """Apply the CLI's --id/--created/--source/--won/--lost/--leak/--placeholder overrides."""
     for flag, role in (("id_column", "id"), ("created", "created"), ("source", "source")):
         col = getattr(args, flag)
         if col:
-            _require_column(mapping, col)
+            _require_column(mapping, col, file)
             mapping = mapping.with_role(col, role)  # type: ignore[arg-type]
     if args.won or args.lost:
         base = mapping.outcome or OutcomeSpec(column=args.outcome)
@@ -217,7 +217,7 @@ def _apply_flags(mapping: Mapping, args: argparse.Namespace) -> Mapping:
             ),
         )
     for col in args.leak:
-        _require_column(mapping, col)
+        _require_column(mapping, col, file)
         mapping = replace(
             mapping,
             leads=tuple(
@@ -230,14 +230,14 @@ def _apply_flags(mapping: Mapping, args: argparse.Namespace) -> Mapping:
     return mapping
 
 
-def _require_column(mapping: Mapping, col: str) -> None:
+def _require_column(mapping: Mapping, col: str, file: str) -> None:
     names = [s.name for s in mapping.leads]
     if col not in names:
         raise LoadError(
             [
                 Problem(
                     "column_missing",
-                    "leads",
+                    file,
                     column=col,
                     params={"available": ", ".join(names[:12])},
                 )
@@ -273,7 +273,7 @@ def _mapping_for(
             leads, outcomes, activities, outcome_column=args.outcome, placeholders=placeholders
         )
         args.placeholder = []
-    return _apply_flags(mapping, args)
+    return _apply_flags(mapping, args, leads.name)
 
 
 def _cmd_load(args: argparse.Namespace) -> int:

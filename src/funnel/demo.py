@@ -215,8 +215,8 @@ BUDGET_JA: dict[str, str] = {"Yes": "あり", "No": "なし"}
 DECISION_MAKER_JA: dict[str, str] = {"Yes": "はい", "No": "いいえ"}
 TIMELINE_JA: dict[str, str] = {
     "Within 3 months": "3ヶ月以内",
-    "3-6 months": "3〜6ヶ月",
-    "6-12 months": "6〜12ヶ月",
+    "3-6 months": "3～6ヶ月",
+    "6-12 months": "6～12ヶ月",
     "Undecided": "未定",
 }
 OUTCOME_JA: dict[str, str] = {"Won": "受注", "Lost": "失注", "Open": "商談中"}

@@ -247,8 +247,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "problem.unknown_lead": (
         "{file}: {count} rows refer to leads that are not in the leads file: {values} "
-        "(rows {rows}).",
-        "{file}: リードファイルにないリードを参照する行が {count} 行あります: {values}（{rows} 行目）。",
+        "(column {column}, rows {rows}).",
+        "{file}: リードファイルにないリードを参照する行が {count} 行あります: {values}（列 {column}、{rows} 行目）。",
     ),
     "fix.unknown_lead": (
         "Export leads and outcomes for the same period, or remove those rows.",

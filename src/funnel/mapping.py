@@ -71,13 +71,13 @@ def norm(name: str) -> str:
     return re.sub(r"[\s_\-./:()\[\]【】（）・]+", "", s)
 
 
-def _words(text: str) -> frozenset[str]:
-    """Split a whitespace-separated word list (entries are already normalised by :func:`norm`)."""
-    return frozenset(text.split())
+def _words(text: str) -> tuple[str, ...]:
+    """Split a whitespace-separated word list, keeping its order (earlier = preferred)."""
+    return tuple(text.split())
 
 
-# Header synonyms per role, English and Japanese, normalised with norm().
-_SYNONYMS: dict[str, frozenset[str]] = {
+# Header synonyms per role, English and Japanese, normalised with norm(), most specific first.
+_SYNONYMS: dict[str, tuple[str, ...]] = {
     "id": _words(
         """id leadid mqlid contactid customerid recordid prospectid personid accountid
         leadnumber リードid 顧客id レコードid リード番号 顧客番号 管理番号 問い合わせid
@@ -89,8 +89,8 @@ _SYNONYMS: dict[str, frozenset[str]] = {
         獲得日 リード作成日 リード獲得日 初回接触日 問い合わせ日 流入日 リード登録日"""
     ),
     "source": _words(
-        """source leadsource origin channel utmsource acquisitionchannel leadorigin 流入元
-        流入経路 獲得経路 チャネル リードソース 媒体 経路"""
+        """source leadsource 流入元 リードソース origin channel utmsource acquisitionchannel
+        流入経路 獲得経路 チャネル 媒体 経路 leadorigin"""
     ),
     "outcome": _words(
         """outcome result won iswon converted y closedwon dealoutcome 受注 受注有無 成約
@@ -103,7 +103,9 @@ _SYNONYMS: dict[str, frozenset[str]] = {
     "amount": _words("amount dealamount dealvalue value dealsize 金額 受注金額 契約金額 商談金額"),
 }
 # In an outcomes file, a status column is the outcome.
-_OUTCOME_FILE_OUTCOME = _words("status dealstatus stage dealstage ステータス 商談ステータス")
+_OUTCOME_FILE_OUTCOME = frozenset(
+    _words("status dealstatus stage dealstage ステータス 商談ステータス")
+)
 _STAGE_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("mql", ("mql",)),
     ("sql", ("sql",)),
@@ -121,11 +123,13 @@ _LEAK_HINTS = tuple(
     tags leadquality 失注理由 受注理由 商談ステータス ステータス""".split()
 )
 # Outcome values (compared with normalise_token: case-folded, single spaces).
-_OUTCOME_WON = _words("1 1.0 yes y true t won win closedwon 受注 成約 はい converted success ○")
-_OUTCOME_WON |= {"closed won"}
-_OUTCOME_LOST = _words("0 0.0 no n false f lost lose closedlost 失注 不成約 いいえ failure ×")
-_OUTCOME_LOST |= {"closed lost", "not converted"}
-_OUTCOME_OPEN = _words("open pending 商談中 進行中 検討中 未完了") | {"in progress"}
+_OUTCOME_WON = frozenset(
+    _words("1 1.0 yes y true t won win closedwon 受注 成約 はい converted success ○")
+) | {"closed won"}
+_OUTCOME_LOST = frozenset(
+    _words("0 0.0 no n false f lost lose closedlost 失注 不成約 いいえ failure ×")
+) | {"closed lost", "not converted"}
+_OUTCOME_OPEN = frozenset(_words("open pending 商談中 進行中 検討中 未完了")) | {"in progress"}
 SAMPLE_ROWS = 50_000
 
 
@@ -270,23 +274,25 @@ def propose_mapping(
 
     outcome_col = outcome_column if outcome_column in leads.columns else None
     if outcome_col is None and outcomes is None:
-        outcome_col = _match(leads.columns, "outcome", used, kinds, ("text", "number"))
+        outcome_col = _match(leads.columns, "outcome", used, kinds, ("text", "number"), sample)
         if outcome_col is not None and not _looks_binary(sample[outcome_col], placeholders):
             outcome_col = None
     take("outcome", outcome_col)
     take("id", _pick_id(frame, kinds, used))
-    take("created", _match(leads.columns, "created", used, kinds, ("date",)))
-    take("source", _match(leads.columns, "source", used, kinds, ("text",)))
+    take("created", _match(leads.columns, "created", used, kinds, ("date",), sample))
+    take("source", _match(leads.columns, "source", used, kinds, ("text",), sample))
     if outcome_col is not None:
-        take("closed", _match(leads.columns, "closed", used, kinds, ("date",)))
-        take("amount", _match(leads.columns, "amount", used, kinds, ("number",)))
+        take("closed", _match(leads.columns, "closed", used, kinds, ("date",), sample))
+        take("amount", _match(leads.columns, "amount", used, kinds, ("number",), sample))
     for col in leads.columns:
         if col in used:
             continue
         kind = kinds[col]
-        if kind == "date":
-            stage = _stage_for(col)
-            take("stage" if stage else "ignore", col, stage)
+        stage = _stage_for(col)
+        if stage and (kind == "date" or _mostly(sample[col], ("date",))):
+            take("stage", col, stage)
+        elif kind == "date":
+            take("ignore", col)
         elif kind == "number":
             take(_numeric_role(col, sample[col]), col)
         elif kind == "empty":
@@ -352,27 +358,60 @@ def _match(
     used: set[str],
     kinds: MappingABC[str, Kind],
     allowed: Sequence[Kind],
+    sample: pd.DataFrame,
 ) -> str | None:
-    for col in columns:
-        if col not in used and norm(col) in _SYNONYMS[role] and kinds[col] in allowed:
+    """Pick the column whose header is the most preferred synonym of ``role``.
+
+    A column named for a date or number role is taken when most of its values parse, so that
+    a few bad cells are reported by validation instead of hiding the column.
+    """
+    prefs = _SYNONYMS[role]
+    ranked = sorted(
+        (prefs.index(norm(c)), i, c)
+        for i, c in enumerate(columns)
+        if c not in used and norm(c) in prefs
+    )
+    for _, _, col in ranked:
+        if kinds[col] in allowed or _mostly(sample[col], allowed):
             return col
     return None
 
 
+def _mostly(series: pd.Series, allowed: Sequence[Kind], share: float = 0.5) -> bool:
+    """Tell whether most non-missing values parse as one of the allowed kinds."""
+    values = null_placeholders(series)[0].dropna()
+    if values.empty:
+        return False
+    if "date" in allowed and float(parse_dates(values).notna().mean()) >= share:
+        return True
+    return "number" in allowed and float(parse_numbers(values).notna().mean()) >= share
+
+
 def _pick_id(frame: pd.DataFrame, kinds: MappingABC[str, Kind], used: set[str]) -> str | None:
-    candidates = [c for c in frame.columns if c not in used and norm(str(c)) in _SYNONYMS["id"]]
-    candidates += [
-        c
+    """Pick the lead id: a column named like an id whose values are (nearly) all unique.
+
+    A named id column with a few repeats or blanks is still the id, so validation can report
+    them; a column merely ending in "id" must be unique to be chosen.
+    """
+    prefs = _SYNONYMS["id"]
+    named = sorted(
+        (prefs.index(norm(str(c))), i, str(c))
+        for i, c in enumerate(frame.columns)
+        if c not in used and norm(str(c)) in prefs
+    )
+    guessed = [
+        str(c)
         for c in frame.columns
         if c not in used
-        and c not in candidates
+        and norm(str(c)) not in prefs
         and re.search(r"(id|番号|コード)$", norm(str(c)))
         and kinds[str(c)] in ("text", "number")
     ]
-    for col in candidates:
+    candidates = [(c, 0.9) for _, _, c in named] + [(c, 0.99) for c in guessed]
+    for col, share in candidates:
         values = frame[col]
-        if values.notna().mean() >= 0.99 and values.nunique(dropna=True) >= 0.99 * len(values):
-            return str(col)
+        if values.notna().mean() >= share and values.nunique(dropna=True) >= share * len(values):
+            return col
     return None
 
 
@@ -385,12 +424,25 @@ def _stage_for(column: str) -> str | None:
 
 
 def _numeric_role(column: str, series: pd.Series) -> Role:
+    """Classify a numeric column: a 0/1 flag, a behaviour count, an id-like number, or a number.
+
+    A column named like a count stays a behaviour even with a negative cell, which validation
+    then reports.
+    """
     key = norm(column)
     values = parse_numbers(series.dropna())
     if values.nunique() <= 2 and set(values.dropna().unique()) <= {0.0, 1.0}:
         return "attribute"  # a 0/1 flag reads better as a category
-    if any(h in key for h in _BEHAVIOUR_HINTS) and (values.dropna() >= 0).all():
+    if any(h in key for h in _BEHAVIOUR_HINTS):
         return "behaviour"
+    whole = values.dropna()
+    if (
+        re.search(r"(id|number|no|num|番号|コード)$", key)
+        and len(whole) > 1
+        and whole.is_unique
+        and bool((whole == whole.round()).all())
+    ):
+        return "ignore"  # a record number, not something a lead can score on
     return "number"
 
 
@@ -455,9 +507,9 @@ def _propose_outcomes_file(
         None,
     )
     used.add(status or "")
-    closed = _match(outcomes.columns, "closed", used, kinds, ("date",))
+    closed = _match(outcomes.columns, "closed", used, kinds, ("date",), sample)
     used.add(closed or "")
-    amount = _match(outcomes.columns, "amount", used, kinds, ("number",))
+    amount = _match(outcomes.columns, "amount", used, kinds, ("number",), sample)
     specs: list[ColumnSpec] = []
     for col in outcomes.columns:
         if col == id_col:
@@ -657,7 +709,11 @@ def mapping_from_dict(data: Any, *, source: str = "mapping") -> Mapping:
     if not isinstance(data, dict):
         raise MappingFileError(f"{source}: expected a mapping of keys (leads:, outcome:, ...).")
     version = data.get("version", MAPPING_VERSION)
-    if not isinstance(version, int) or version > MAPPING_VERSION:
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise MappingFileError(f"{source}: version must be a number, not {version!r}.") from None
+    if version > MAPPING_VERSION:
         raise MappingFileError(
             f"{source}: version {version!r} is newer than this funnel understands "
             f"({MAPPING_VERSION}); upgrade funnel."

@@ -35,7 +35,11 @@ EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
 PARQUET_EXTENSIONS = {".parquet", ".pq"}
 ENCODING_NAMES = {"utf-8", "utf-8-sig", "utf-16", "cp932", "shift_jis"}
 
-_KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
+_KANA = re.compile(r"[\u3040-\u30ff]")  # hiragana and full-width katakana
+_KANJI = re.compile(r"[\u4e00-\u9fff]")
+_JAPANESE = re.compile(
+    r"[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff9f\u2460-\u24ff\u3200-\u33ff\u2160-\u217f]"
+)
 _VALUE_LIKE = re.compile(
     r"""^(?:
         [-+]?\d[\d,]*(?:\.\d+)?          # a number
@@ -193,12 +197,32 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
         except UnicodeDecodeError as exc:
             first_error = first_error or exc
             continue
-        if enc == "cp932" and not _KANA.search(text):
-            # cp932 accepts many byte pairs; without any kana this is probably not Japanese
-            # text at all (e.g. a Latin-1 export), and guessing would produce mojibake.
+        if enc == "cp932" and not looks_japanese(text):
+            # cp932 accepts many byte pairs: a Latin-1 export "decodes" into half-width kana
+            # and rare kanji. Guessing would produce mojibake, so refuse instead.
             break
         return text, enc
     raise LoadError([_decode_problem(data, name, candidates[0], first_error)])
+
+
+def looks_japanese(text: str) -> bool:
+    r"""Tell whether cp932-decoded text is plausibly Japanese rather than misread Latin-1.
+
+    Japanese text has kana, or kanji that are mostly common (JIS level 1); text misread from
+    Latin-1 turns accented letters into half-width katakana, private-use or rare kanji.
+
+    >>> looks_japanese("業種,地域\n製造業,東京\n"), looks_japanese("KLAUS MﾜLLER,KﾖLN")
+    (True, False)
+    """
+    foreign = [c for c in set(text) if ord(c) > 0x7F]
+    if not foreign or any(_KANA.match(c) for c in foreign):
+        return True  # Latin-1 bytes never decode to hiragana or full-width katakana
+    japanese = [c for c in foreign if _JAPANESE.match(c)]
+    if len(japanese) < 0.9 * len(foreign):
+        return False
+    kanji = [c for c in japanese if _KANJI.match(c)]
+    common = [c for c in kanji if c.encode("cp932")[0] <= 0x98]  # JIS level 1 lead bytes
+    return bool(kanji) and len(common) >= 0.8 * len(kanji)
 
 
 def _decode_problem(data: bytes, name: str, enc: str, exc: Exception | None) -> Problem:
@@ -259,8 +283,10 @@ def check_header(
     """
     problems: list[Problem] = []
     cleaned = [str(n).strip().lstrip("\ufeff") for n in names]
-    value_like = [c for c in cleaned if c and looks_like_value(c)]
-    if detect_missing and value_like and len(value_like) * 2 >= len(cleaned):
+    filled = [c for c in cleaned if c]
+    value_like = [c for c in filled if looks_like_value(c)]
+    repeated = len(value_like) > len(set(value_like))  # e.g. two columns "named" 0
+    if detect_missing and value_like and (3 * len(value_like) >= len(filled) or repeated):
         problems.append(
             Problem("no_header", name, values=tuple(value_like[:MAX_EXAMPLES]), count=1, rows=(1,))
         )
@@ -333,11 +359,15 @@ def _ragged_rows(text: str, delim: str, expected: int, name: str) -> Problem:
     total = 0
     reader = csv.reader(io.StringIO(text), delimiter=delim)
     next(reader, None)
+    row = 1  # spreadsheet rows: the header is row 1, a multi-line cell is still one row
     for record in reader:
-        if record and len(record) != expected:
+        if not record:
+            continue  # blank lines are skipped by the reader too
+        row += 1
+        if len(record) != expected:
             total += 1
             if len(rows) < MAX_EXAMPLES:
-                rows.append(reader.line_num)
+                rows.append(row)
                 counts.append(str(len(record)))
     return Problem(
         "ragged_rows",
