@@ -37,6 +37,24 @@ st.caption(
     + " · "
     + ui.escape_md(f"{ui.t('overview.loaded_at')}: {info.loaded_at:%Y-%m-%d %H:%M}")
 )
+with st.expander(ui.t("overview.mapping"), expanded=False):
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("data.col.column"): [s.name for s in info.mapping.leads],
+                ui.t("data.col.role"): [
+                    ui.role_label(f"stage:{s.stage}" if s.role == "stage" else s.role)
+                    for s in info.mapping.leads
+                ],
+                ui.t("data.col.leak"): [s.leak for s in info.mapping.leads],
+                ui.t("data.col.reason"): [
+                    ui.t(s.reason) if s.reason else "" for s in info.mapping.leads
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 notes = [Problem.from_dict(p) for p in info.report]
 if notes:
     with st.expander(ui.t("overview.notes"), expanded=False):

@@ -471,6 +471,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "overview.name": ("Name", "名前"),
     "overview.files": ("Loaded from {files}", "取り込み元: {files}"),
     "overview.notes": ("Notes from loading", "取り込み時のお知らせ"),
+    "overview.mapping": (
+        "Columns: what each one means, and which are not lead features",
+        "列の役割と、リードの特徴に使わない列",
+    ),
     # --- data page ---
     "data.title": ("Data", "データ"),
     "data.intro": (

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from funnel.i18n import t
 from funnel.store import DatasetInfo
 
 MARKUP_NAME = "**bold** <script>x</script>"
+
+
+def datasets_table(at: AppTest) -> pd.DataFrame:
+    """The "All datasets" table: the one with a Name column."""
+    name = t("overview.name", "en")
+    return next(df.value for df in at.dataframe if name in df.value.columns)
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -91,7 +98,7 @@ def test_dataset_picker_lists_every_stored_dataset(
     assert sorted(at.sidebar.selectbox(key="dataset").options) == sorted(
         ["alpha", "beta", "広告リード 2026"]
     )
-    table = at.dataframe[0].value
+    table = datasets_table(at)
     assert sorted(table[t("overview.name", "en")]) == sorted(stored())
 
 
@@ -148,6 +155,6 @@ def test_dataset_name_with_markup_is_shown_as_plain_text_on_the_overview(
     assert literal(at.subheader[0].value) == MARKUP_NAME
     # Selectbox options and table cells are plain text already: the exact name, unescaped.
     assert at.sidebar.selectbox(key="dataset").options == [MARKUP_NAME]
-    assert list(at.dataframe[0].value[t("overview.name", "en")]) == [MARKUP_NAME]
+    assert list(datasets_table(at)[t("overview.name", "en")]) == [MARKUP_NAME]
     for caption in at.main.caption:
         literal(caption.value)
