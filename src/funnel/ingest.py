@@ -68,11 +68,14 @@ class LoadResult:
 
 
 def fingerprint(files: Sequence[SourceFile]) -> str:
-    """Fingerprint the input files' contents (stable across machines)."""
+    """Fingerprint the input files' contents (stable across machines and runs)."""
     digest = hashlib.sha256()
     for f in files:
         digest.update(f.name.encode())
-        digest.update(pd.util.hash_pandas_object(f.frame, index=False).to_numpy().tobytes())
+        if f.digest is not None:
+            digest.update(f.digest.encode())
+        else:  # generated or in-memory frames
+            digest.update(pd.util.hash_pandas_object(f.frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()[:16]
 
 

@@ -9,13 +9,14 @@ Text and Excel cells come back as strings; Parquet keeps its types.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import re
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -60,6 +61,7 @@ class SourceFile:
     kind: Kind
     encoding: str | None = None
     delimiter: str | None = None
+    digest: str | None = None  # SHA-256 of the file's bytes, when read from a file
 
     @property
     def columns(self) -> list[str]:
@@ -108,10 +110,12 @@ def read_bytes(
             [Problem("wrong_format", name, params={"ext": ext or "?", "actual": actual})]
         )
     if actual == "xlsx":
-        return _read_excel(data, name)
-    if actual == "parquet":
-        return _read_parquet(data, name)
-    return _read_text(data, name, encoding)
+        source = _read_excel(data, name)
+    elif actual == "parquet":
+        source = _read_parquet(data, name)
+    else:
+        source = _read_text(data, name, encoding)
+    return replace(source, digest=hashlib.sha256(data).hexdigest())
 
 
 def sniff_kind(data: bytes) -> str:
