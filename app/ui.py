@@ -141,6 +141,24 @@ def escape_md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+def datasets_frame(infos: Sequence[DatasetInfo], *, detailed: bool = False) -> pd.DataFrame:
+    """The stored datasets as a table (names are user text: rendered as plain cells)."""
+    columns: dict[str, list[Any]] = {
+        t("overview.name"): [d.name for d in infos],
+        t("overview.leads"): [d.leads for d in infos],
+        t("overview.won"): [d.won for d in infos],
+        t("overview.lost"): [d.lost for d in infos],
+        t("overview.open"): [d.open for d in infos],
+    }
+    if detailed:
+        columns[t("overview.win_rate")] = [
+            None if d.win_rate is None else 100 * d.win_rate for d in infos
+        ]
+        columns[t("overview.columns")] = [len(d.columns) for d in infos]
+    columns[t("overview.loaded_at")] = [d.loaded_at for d in infos]
+    return pd.DataFrame(columns)
+
+
 def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
     """Render problems as a table in the UI language (values stay plain text)."""
     code = lang()

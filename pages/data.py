@@ -280,16 +280,7 @@ if not infos:
     st.info(ui.t("data.no_datasets"))
 else:
     st.dataframe(
-        pd.DataFrame(
-            {
-                ui.t("overview.name"): [d.name for d in infos],
-                ui.t("overview.leads"): [d.leads for d in infos],
-                ui.t("overview.won"): [d.won for d in infos],
-                ui.t("overview.lost"): [d.lost for d in infos],
-                ui.t("overview.open"): [d.open for d in infos],
-                ui.t("overview.loaded_at"): [d.loaded_at for d in infos],
-            }
-        ),
+        ui.datasets_frame(infos),
         hide_index=True,
         width="stretch",
     )

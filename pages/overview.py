@@ -62,20 +62,7 @@ if notes:
 
 st.subheader(ui.t("overview.all_datasets"))
 st.dataframe(
-    pd.DataFrame(
-        {
-            ui.t("overview.name"): [d.name for d in infos],
-            ui.t("overview.leads"): [d.leads for d in infos],
-            ui.t("overview.won"): [d.won for d in infos],
-            ui.t("overview.lost"): [d.lost for d in infos],
-            ui.t("overview.open"): [d.open for d in infos],
-            ui.t("overview.win_rate"): [
-                None if d.win_rate is None else 100 * d.win_rate for d in infos
-            ],
-            ui.t("overview.columns"): [len(d.columns) for d in infos],
-            ui.t("overview.loaded_at"): [d.loaded_at for d in infos],
-        }
-    ),
+    ui.datasets_frame(infos, detailed=True),
     hide_index=True,
     width="stretch",
     column_config={ui.t("overview.win_rate"): st.column_config.NumberColumn(format="%.1f%%")},

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pandas as pd
 import yaml
@@ -40,19 +40,7 @@ Role = Literal[
     "behaviour",
     "ignore",
 ]
-ROLES: tuple[Role, ...] = (
-    "id",
-    "created",
-    "source",
-    "outcome",
-    "stage",
-    "closed",
-    "amount",
-    "attribute",
-    "number",
-    "behaviour",
-    "ignore",
-)
+ROLES: tuple[Role, ...] = get_args(Role)
 #: Roles a lead can be scored on.
 FEATURE_ROLES: tuple[Role, ...] = ("source", "attribute", "number", "behaviour")
 #: Roles of which a file has at most one column.

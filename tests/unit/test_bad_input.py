@@ -8,7 +8,6 @@ sentence), and that the stored dataset is byte-for-byte what it was.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import shutil
@@ -27,6 +26,8 @@ from funnel.mapping import mapping_from_yaml, mapping_to_yaml, propose_mapping
 from funnel.problems import LoadError, Problem
 from funnel.readers import read_file
 from funnel.store import Store
+from tests.support import Snapshot
+from tests.support import snapshot as stored_snapshot
 
 NAME = "leads"
 
@@ -34,29 +35,8 @@ NAME = "leads"
 # --- helpers -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """What a stored dataset looks like: catalog counts plus checksums of its tables."""
-
-    schema: str
-    counts: tuple[int, int, int, int]
-    leads_sha: str
-    outcomes_sha: str
-
-
-def table_sha(store: Store, sql: str) -> str:
-    frame = store.fetch_frame(sql)
-    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
-
-
 def snapshot(store: Store, name: str = NAME) -> Snapshot:
-    info = store.require(name)
-    return Snapshot(
-        schema=info.schema,
-        counts=(info.leads, info.won, info.lost, info.open),
-        leads_sha=table_sha(store, f"SELECT * FROM {info.table('leads')}"),
-        outcomes_sha=table_sha(store, f"SELECT * FROM {info.table('outcomes')}"),
-    )
+    return stored_snapshot(store, name)
 
 
 def demo_frame(n: int = 150, seed: int = 3) -> pd.DataFrame:

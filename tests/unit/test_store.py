@@ -3,12 +3,10 @@ interrupted by an exception or killed outright; clear errors for locked or unusa
 
 from __future__ import annotations
 
-import hashlib
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -22,33 +20,9 @@ from funnel.ingest import load_demo, load_files
 from funnel.problems import LoadError
 from funnel.readers import read_bytes, read_file
 from funnel.store import Store, StoreError
+from tests.support import snapshot
 
 CRM_EXPORT = Path(__file__).resolve().parents[1] / "fixtures" / "crm_wide_export.csv"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What a stored dataset looks like: catalog entry plus checksums of its tables."""
-
-    schema: str
-    counts: tuple[int, int, int, int]
-    leads_sha: str
-    outcomes_sha: str
-
-
-def table_sha(store: Store, sql: str) -> str:
-    frame = store.fetch_frame(sql)
-    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
-
-
-def snapshot(store: Store, name: str) -> Snapshot:
-    info = store.require(name)
-    return Snapshot(
-        schema=info.schema,
-        counts=(info.leads, info.won, info.lost, info.open),
-        leads_sha=table_sha(store, f"SELECT * FROM {info.table('leads')}"),
-        outcomes_sha=table_sha(store, f"SELECT * FROM {info.table('outcomes')}"),
-    )
 
 
 def schemas(store: Store) -> set[str]:
