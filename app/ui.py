@@ -177,8 +177,22 @@ def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
 
 
 def show_problems(problems: Sequence[Problem]) -> None:
+    """Show problems as a table: what is wrong and how to fix it get the room."""
     if problems:
-        st.dataframe(problems_frame(problems), hide_index=True, width="stretch")
+        widths = {
+            "data.col.severity": "small",
+            "data.col.file": "small",
+            "data.col.column": "small",
+            "data.col.rows": "small",
+            "data.col.message": "large",
+            "data.col.fix": "large",
+        }
+        st.dataframe(
+            problems_frame(problems),
+            hide_index=True,
+            width="stretch",
+            column_config={t(k): st.column_config.TextColumn(width=w) for k, w in widths.items()},  # type: ignore[arg-type]
+        )
 
 
 def progress_reporter(bar: Any) -> Any:

@@ -102,10 +102,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "表計算ソフトで開き、CSV として書き出し直してください。",
     ),
     "problem.ragged_rows": (
-        "{file}: {count} rows do not have {expected} fields like the header "
-        "(rows {rows}; they have {values} fields; delimiter: {delimiter}).",
-        "{file}: {count} 行の項目数が見出しの {expected} 個と合いません"
-        "（{rows} 行目。項目数 {values}。区切り文字: {delimiter}）。",
+        "{file}: some rows do not have {expected} fields like the header ({count} in all; rows {rows} have {values} fields; delimiter: {delimiter}).",
+        "{file}: 項目数が見出しの {expected} 個と合わない行があります（計 {count} 行。{rows} 行目の項目数 {values}。区切り文字: {delimiter}）。",
     ),
     "fix.ragged_rows": (
         "Quote values that contain the delimiter or line breaks, or remove the stray delimiters.",
@@ -186,7 +184,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # --- problems: values ---
     "problem.missing_id": (
-        "{file}: {count} rows have no value in the id column {column} (rows {rows}).",
+        "{file}: the id column {column} is empty in some rows ({count} in all; rows {rows}).",
         "{file}: ID列 {column} が空の行が {count} 行あります（{rows} 行目）。",
     ),
     "fix.missing_id": (
@@ -203,7 +201,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "重複行を削除するか、--keep-last（アプリでは「重複は最後の行を使う」）で各IDの最後の行を使ってください。",
     ),
     "problem.bad_date": (
-        "{file}: {count} values in {column} are not dates: {values} (rows {rows}).",
+        "{file}: {column} has values that are not dates: {values} ({count} in all; rows {rows}).",
         "{file}: 列 {column} の {count} 件が日付として読めません: {values}（{rows} 行目）。",
     ),
     "fix.bad_date": (
@@ -212,7 +210,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "日付は 2024-01-31 や 2024/01/31 の形式で（時刻は続けて可）書くか、属性として割り当ててください。",
     ),
     "problem.future_date": (
-        "{file}: {count} dates in {column} are in the future: {values} (rows {rows}).",
+        "{file}: {column} has dates in the future: {values} ({count} in all; rows {rows}).",
         "{file}: 列 {column} に未来の日付が {count} 件あります: {values}（{rows} 行目）。",
     ),
     "fix.future_date": (
@@ -220,7 +218,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "エクスポート設定（タイムゾーン等）や入力ミスを確認して、日付を直してください。",
     ),
     "problem.not_a_number": (
-        "{file}: {count} values in {column} are not numbers: {values} (rows {rows}).",
+        "{file}: {column} has values that are not numbers: {values} ({count} in all; rows {rows}).",
         "{file}: 列 {column} の {count} 件が数値ではありません: {values}（{rows} 行目）。",
     ),
     "fix.not_a_number": (
@@ -228,7 +226,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "その列は数字だけにするか、カテゴリ（属性）として割り当ててください。",
     ),
     "problem.negative_count": (
-        "{file}: {count} counts in {column} are negative: {values} (rows {rows}).",
+        "{file}: {column} counts a behaviour but has negative values: {values} ({count} in all; rows {rows}).",
         "{file}: 回数の列 {column} に負の値が {count} 件あります: {values}（{rows} 行目）。",
     ),
     "fix.negative_count": (
@@ -236,18 +234,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "行動の回数は 0 未満になりません。値を直すか、数値属性として割り当ててください。",
     ),
     "problem.unknown_outcome_value": (
-        "{file}: {count} values in the outcome column {column} mean neither won nor lost: "
-        "{values} (rows {rows}).",
-        "{file}: 結果列 {column} に受注・失注のどちらでもない値が {count} 件あります: "
-        "{values}（{rows} 行目）。",
+        "{file}: the outcome column {column} has values that mean neither won nor lost: {values} ({count} in all; rows {rows}).",
+        "{file}: 結果列 {column} に受注・失注のどちらでもない値があります: {values}（計 {count} 件。{rows} 行目）。",
     ),
     "fix.unknown_outcome_value": (
         "Say which values mean won, lost or still open in the mapping (or fix the cells).",
         "マッピングでそれぞれの値が受注・失注・商談中のどれかを指定してください（またはセルを修正）。",
     ),
     "problem.unknown_lead": (
-        "{file}: {count} rows refer to leads that are not in the leads file: {values} "
-        "(column {column}, rows {rows}).",
+        "{file}: some rows refer to leads that are not in the leads file: {values} (column {column}; {count} in all; rows {rows}).",
         "{file}: リードファイルにないリードを参照する行が {count} 行あります: {values}（列 {column}、{rows} 行目）。",
     ),
     "fix.unknown_lead": (
@@ -255,12 +250,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "リードと結果を同じ期間で書き出すか、その行を削除してください。",
     ),
     "problem.missing_activity_type": (
-        "{file}: {count} activities have no type in {column} (rows {rows}).",
+        "{file}: some activities have no type in {column} ({count} in all; rows {rows}).",
         "{file}: 列 {column} に行動種別が空の行が {count} 行あります（{rows} 行目）。",
     ),
     "fix.missing_activity_type": ("Fill in the activity type.", "行動種別を入力してください。"),
     "problem.invalid_value": (
-        "{file}: {count} invalid values in {column}: {values} (rows {rows}).",
+        "{file}: {column} has invalid values: {values} ({count} in all; rows {rows}).",
         "{file}: 列 {column} に不正な値が {count} 件あります: {values}（{rows} 行目）。",
     ),
     "fix.invalid_value": ("Correct those cells.", "該当するセルを直してください。"),
@@ -274,7 +269,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # --- notes and warnings ---
     "problem.placeholders": (
-        '{file}: {count} cells in {column} mean "missing" ({values}) and are stored as empty.',
+        '{file}: cells in {column} that mean "missing" ({values}) are stored as empty ({count} in all).',
         "{file}: 列 {column} の {count} 件は欠損を表す値（{values}）のため空として保存します。",
     ),
     "fix.placeholders": (
@@ -282,7 +277,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "実際の値が含まれている場合は、欠損値リストを編集してください。",
     ),
     "problem.merged_spellings": (
-        "{file}: in {column}, {values} were merged into {kept} ({count} rows).",
+        "{file}: in {column}, {values} were merged into {kept} ({count} cells).",
         "{file}: 列 {column} の {values} を {kept} にまとめました（{count} 行）。",
     ),
     "fix.merged_spellings": (
@@ -290,8 +285,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "大文字・小文字や空白だけが違う表記は同じカテゴリとして扱います。",
     ),
     "problem.duplicates_dropped": (
-        "{file}: {count} earlier rows with a repeated id in {column} were replaced by the last "
-        "one (rows {rows}).",
+        "{file}: rows with a repeated id in {column} were replaced by the last one ({count} in all; rows {rows}).",
         "{file}: 列 {column} のIDが重複する {count} 行は最後の行を採用しました（{rows} 行目）。",
     ),
     "fix.duplicates_dropped": (
@@ -315,7 +309,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "結果列を割り当てるか、結果ファイルを追加してください（--outcome 列 / --outcomes ファイル）。",
     ),
     "problem.absent_not_won": (
-        "{file}: {count} leads have no row in the outcomes file and count as not won.",
+        "{file}: leads with no row in the outcomes file count as not won ({count} leads).",
         "{file}: 結果ファイルにない {count} 件のリードは未受注として扱います。",
     ),
     "fix.absent_not_won": (
@@ -323,8 +317,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "受注案件だけを載せたファイルの場合は想定どおりです。",
     ),
     "problem.closed_before_created": (
-        "{file}: {count} deals closed before the lead was created (in {column}), e.g. leads "
-        "{values}.",
+        "{file}: some deals closed before the lead was created ({column}; {count} in all), e.g. leads {values}.",
         "{file}: リード作成日より前に完了した案件が {count} 件あります（{column}）。例: {values}。",
     ),
     "fix.closed_before_created": (
@@ -332,7 +325,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "多くは入力ミスです。データは保持しますが、該当リードを確認してください。",
     ),
     "problem.activities_counted": (
-        "{file}: {count} activities counted per lead into {types} behaviour columns ({values}).",
+        "{file}: activities counted per lead into {types} behaviour columns ({values}; {count} activities in all).",
         "{file}: {count} 件の行動をリードごとに集計し、{types} 個の行動列（{values}）を追加しました。",
     ),
     "fix.activities_counted": ("", ""),

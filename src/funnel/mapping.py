@@ -283,6 +283,8 @@ def propose_mapping(
             take("ignore", col)
         elif kind == "number":
             take(_numeric_role(col, sample[col]), col)
+        elif _counts_behaviour(col) and _mostly(sample[col], ("number",)):
+            take("behaviour", col)  # a few bad cells are reported by validation
         elif kind == "empty":
             take("ignore", col)
         else:
@@ -411,6 +413,12 @@ def _stage_for(column: str) -> str | None:
     return None
 
 
+def _counts_behaviour(column: str) -> bool:
+    """Tell whether a column's name says it counts a behaviour (visits, opens, 訪問数, ...)."""
+    key = norm(column)
+    return any(h in key for h in _BEHAVIOUR_HINTS)
+
+
 def _numeric_role(column: str, series: pd.Series) -> Role:
     """Classify a numeric column: a 0/1 flag, a behaviour count, an id-like number, or a number.
 
@@ -421,7 +429,7 @@ def _numeric_role(column: str, series: pd.Series) -> Role:
     values = parse_numbers(series.dropna())
     if values.nunique() <= 2 and set(values.dropna().unique()) <= {0.0, 1.0}:
         return "attribute"  # a 0/1 flag reads better as a category
-    if any(h in key for h in _BEHAVIOUR_HINTS):
+    if _counts_behaviour(column):
         return "behaviour"
     whole = values.dropna()
     if (
