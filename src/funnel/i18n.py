@@ -198,7 +198,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "fix.duplicate_id": (
         "Remove the duplicate rows, or keep the last occurrence of each id with --keep-last "
         '(the "Keep the last row when an id repeats" box in the app).',
-        "重複行を削除するか、--keep-last（アプリでは「重複は最後の行を使う」）で各IDの最後の行を使ってください。",
+        "重複行を削除するか、--keep-last（アプリでは「IDが重複したら最後の行を使う」）で各IDの最後の行を使ってください。",
     ),
     "problem.bad_date": (
         "{file}: {column} has values that are not dates: {values} ({count} in all; rows {rows}).",
