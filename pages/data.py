@@ -68,16 +68,19 @@ def editor(
         key=key,
         hide_index=True,
         width="stretch",
-        height=min(36 + 35 * len(rows), 736),
+        height=min(36 + 35 * len(rows), 36 + 35 * 30),
         disabled=["column", "reason", "sample"],
         column_config={
-            "column": st.column_config.TextColumn(ui.t("data.col.column")),
+            "column": st.column_config.TextColumn(ui.t("data.col.column"), width="medium"),
             "role": st.column_config.SelectboxColumn(
-                ui.t("data.col.role"), options=[ui.role_label(c) for c in choices], required=True
+                ui.t("data.col.role"),
+                options=[ui.role_label(c) for c in choices],
+                required=True,
+                width="medium",
             ),
-            "leak": st.column_config.CheckboxColumn(ui.t("data.col.leak")),
-            "reason": st.column_config.TextColumn(ui.t("data.col.reason")),
-            "sample": st.column_config.TextColumn(ui.t("data.col.sample")),
+            "leak": st.column_config.CheckboxColumn(ui.t("data.col.leak"), width="small"),
+            "reason": st.column_config.TextColumn(ui.t("data.col.reason"), width="medium"),
+            "sample": st.column_config.TextColumn(ui.t("data.col.sample"), width="medium"),
         },
     )
     back = ui.role_labels()  # edits made before a language switch keep their meaning
