@@ -182,6 +182,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "An activity log needs a lead id, a timestamp and an activity type column.",
         "行動ログにはリードID・日時・行動種別の列が必要です。",
     ),
+    "problem.reserved_column": (
+        "{file}: column names starting with _funnel_ are reserved by funnel: {values}.",
+        "{file}: _funnel_ で始まる列名は funnel が使用するため使えません: {values}。",
+    ),
+    "fix.reserved_column": (
+        "Rename those columns in the file.",
+        "ファイル側で列名を変更してください。",
+    ),
     # --- problems: values ---
     "problem.missing_id": (
         "{file}: the id column {column} is empty in some rows ({count} in all; rows {rows}).",

@@ -23,7 +23,7 @@ from funnel.mapping import (
 from funnel.parsing import merge_spellings, null_placeholders, parse_dates, parse_numbers
 from funnel.problems import MAX_EXAMPLES, LoadError, Problem, has_errors
 from funnel.readers import SourceFile, read_file
-from funnel.store import DatasetInfo, Store
+from funnel.store import RESERVED_PREFIX, DatasetInfo, Store
 from funnel.validation import DATE_ROLES, NUMBER_ROLES, Parsed, build_schema, validate_frame
 
 Progress = Callable[[str, float], None]
@@ -266,6 +266,16 @@ def _structural_problems(
                         params={"role": role},
                     )
                 )
+    for source in (leads, outcomes):
+        reserved = [
+            c
+            for c in (source.columns if source else [])
+            if c.casefold().startswith(RESERVED_PREFIX)
+        ]
+        if reserved and source is not None:
+            problems.append(
+                Problem("reserved_column", source.name, values=tuple(reserved), count=len(reserved))
+            )
     o = mapping.outcome
     if o is not None:
         if o.file == "outcomes" and outcomes is None:

@@ -215,7 +215,7 @@ def test_cp932_japanese_csv_loads_with_japanese_column_names_intact(
     info = stored()["リード"]
     assert info.columns == tuple(frame.columns)
     with Store(db_path) as s:
-        table = s.fetch_frame(f"SELECT * FROM {info.table()}")
+        table = s.leads_frame(info)
     assert list(table.columns) == list(frame.columns)
     for column in ("流入元", "業種", "地域"):
         assert set(table[column].dropna()) == set(frame[column].dropna())

@@ -598,7 +598,7 @@ def test_a_cp932_file_with_japanese_headers_loads_with_its_text_unchanged(
     info = result.dataset
     assert info.files[0]["encoding"] == "cp932"
     assert info.columns == tuple(original.columns)
-    stored = store.fetch_frame(f"SELECT * FROM {info.table()} ORDER BY 1")
+    stored = store.leads_frame(info).sort_values(info.columns[0]).reset_index(drop=True)
     assert stored[["リードID", "会社名", "導入時期", "受注"]].to_dict("list") == original[
         ["リードID", "会社名", "導入時期", "受注"]
     ].to_dict("list")
@@ -617,7 +617,7 @@ def test_a_cp932_demo_export_loads_back_with_its_text_unchanged(
 
     info = result.dataset
     assert info.files[0]["encoding"] == "cp932"
-    stored = store.fetch_frame(f"SELECT * FROM {info.table()} ORDER BY 1")
+    stored = store.leads_frame(info).sort_values(info.columns[0]).reset_index(drop=True)
     assert list(stored.columns) == list(original.columns)
     for col in original.columns:
         if pd.api.types.is_string_dtype(original[col].dtype):

@@ -376,7 +376,7 @@ def test_a_japanese_cp932_demo_export_loads_back(funnel: Run, tmp_path: Path) ->
     assert "Stored デモ: 200 leads" in funnel.out
     with Store(funnel.db, read_only=True) as store:
         info = store.require("デモ")
-        stored = store.fetch_frame(f"SELECT * FROM {info.table()} ORDER BY 1")
+        stored = store.leads_frame(info).sort_values(info.columns[0]).reset_index(drop=True)
     assert list(stored.columns) == list(COLUMNS_JA.values())
     for column in ("リードID", "流入元", "業種", "地域", "役職", "商談結果", "失注理由"):
         assert stored[column].tolist() == original[column].tolist(), column

@@ -1,0 +1,54 @@
+"""Databases written by an older funnel are migrated in place, losing nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from funnel.ingest import load_demo
+from funnel.store import AMOUNT_COL, CLOSED_COL, OUTCOME_COL, SCHEMA_VERSION, Store
+from tests.support import snapshot
+
+
+def _downgrade_to_v1(path: Path, schema: str) -> None:
+    """Make the file look like schema 1: no settings table, no outcome columns on leads."""
+    con = duckdb.connect(str(path))
+    for col in (OUTCOME_COL, CLOSED_COL, AMOUNT_COL):
+        con.execute(f'ALTER TABLE "{schema}".leads DROP COLUMN "{col}"')
+    con.execute("DROP TABLE funnel_settings")
+    con.execute("UPDATE funnel_meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+
+
+def test_a_version_1_database_gains_outcome_columns_and_keeps_every_dataset(
+    db_path: Path,
+) -> None:
+    with Store(db_path) as store:
+        info = load_demo(store, "demo", leads=3000).dataset
+        before = snapshot(store, "demo")
+        expected = store.fetch_frame(
+            f'SELECT lead_id, "{OUTCOME_COL}" AS o FROM {info.table()} ORDER BY lead_id'
+        )
+    _downgrade_to_v1(db_path, info.schema)
+
+    with Store(db_path) as store:
+        assert snapshot(store, "demo") == before  # leads (minus added columns) and outcomes
+        migrated = store.fetch_frame(
+            f'SELECT lead_id, "{OUTCOME_COL}" AS o FROM {info.table()} ORDER BY lead_id'
+        )
+        version = store.fetch_frame("SELECT value FROM funnel_meta WHERE key='schema_version'")
+        store.set_setting("demo", "stages", ["lead", "won"])
+        assert store.setting("demo", "stages") == ["lead", "won"]
+    assert migrated.equals(expected)
+    assert version["value"].iloc[0] == str(SCHEMA_VERSION)
+
+
+def test_settings_follow_a_rename_and_go_with_a_delete(store: Store) -> None:
+    load_demo(store, "demo", leads=500)
+    store.set_setting("demo", "stages", ["lead", "mql", "won"])
+    store.rename("demo", "spring")
+    assert store.setting("spring", "stages") == ["lead", "mql", "won"]
+    assert store.setting("demo", "stages") is None
+    store.delete("spring")
+    assert store.setting("spring", "stages") is None
