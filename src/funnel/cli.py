@@ -16,6 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from funnel.filters import FilterError, Filters, parse_date, parse_where
+from funnel.funnels import Unavailable, cohort_trend, compute_funnel, stages_for, time_to_convert
 from funnel.i18n import t
 from funnel.ingest import LoadResult, load_demo, load_files, read_inputs
 from funnel.mapping import (
@@ -29,7 +31,9 @@ from funnel.mapping import (
 from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile
-from funnel.store import Store, StoreError
+from funnel.segments import Binning, segment_table
+from funnel.stats import DEFAULT_MIN_N
+from funnel.store import DatasetInfo, Store, StoreError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +105,56 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("old")
     rn.add_argument("new")
 
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--dataset", help="dataset name (default: the most recently loaded)")
+    filters.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COL=VALUE",
+        help="keep leads whose COL equals VALUE (repeat for several values)",
+    )
+    filters.add_argument(
+        "--from",
+        dest="date_from",
+        metavar="DATE",
+        help="leads created on or after DATE (YYYY-MM-DD)",
+    )
+    filters.add_argument(
+        "--to", dest="date_to", metavar="DATE", help="leads created on or before DATE (YYYY-MM-DD)"
+    )
+    filters.add_argument("--json", action="store_true", help="print JSON")
+
+    fn = sub.add_parser("funnel", parents=[common, filters], help="leads reaching each stage")
+    fn.add_argument("--stages", help="comma-separated stage list, e.g. lead,mql,sql,won")
+    fn.add_argument("--cohorts", action="store_true", help="also the monthly cohort trend")
+    fn.add_argument("--times", action="store_true", help="also the time between stages")
+
+    sg = sub.add_parser("segments", parents=[common, filters], help="conversion by segment")
+    sg.add_argument(
+        "--by",
+        action="append",
+        required=True,
+        metavar="COL",
+        help="the column to segment by (give twice for two columns)",
+    )
+    sg.add_argument("--from-stage", help="population: leads reaching this stage (default first)")
+    sg.add_argument("--to-stage", help="conversion: reaching this stage (default last, won)")
+    sg.add_argument(
+        "--min-n",
+        type=int,
+        default=DEFAULT_MIN_N,
+        help="segments with fewer leads are marked small (default 30)",
+    )
+    sg.add_argument("--bins", type=int, default=5, help="quantile bins for numeric columns")
+    sg.add_argument(
+        "--edges",
+        action="append",
+        default=[],
+        metavar="COL=E1,E2,...",
+        help="custom bin edges for a numeric column",
+    )
+
     rm = sub.add_parser("delete", parents=[common], help="delete a dataset")
     rm.add_argument("name")
     rm.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -121,6 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except MappingFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (FilterError, Unavailable) as exc:
+        print(f"error: {t('analysis.' + exc.code, lang, **exc.params)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: nothing was changed.", file=sys.stderr)
@@ -376,6 +433,110 @@ def _cmd_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analysis_inputs(args: argparse.Namespace, store: Store) -> tuple[DatasetInfo, Filters]:
+    if args.dataset:
+        info = store.require(args.dataset)
+    else:
+        infos = store.datasets()
+        if not infos:
+            raise StoreError("dataset_missing", name="-", known="-")
+        info = infos[0]
+    filters = Filters(
+        date_from=parse_date(args.date_from),
+        date_to=parse_date(args.date_to),
+        equals=parse_where(args.where),
+    )
+    return info, filters
+
+
+def _cmd_funnel(args: argparse.Namespace) -> int:
+    with _store(args, read_only=True) as store:
+        info, filters = _analysis_inputs(args, store)
+        stages = args.stages.split(",") if args.stages else stages_for(store, info)
+        steps = compute_funnel(store, info, [s.strip() for s in stages], filters)
+        trend = cohort_trend(store, info, stages, filters) if args.cohorts else None
+        times = time_to_convert(store, info, stages, filters) if args.times else None
+    if args.json:
+        payload: Any = [s.as_dict() for s in steps]
+        if trend is not None or times is not None:
+            payload = {"funnel": payload}
+            if trend is not None:
+                payload["cohorts"] = [
+                    {**c.__dict__, "month": c.month.date().isoformat()} for c in trend.cohorts
+                ]
+                payload["days_to_convert_p90"] = trend.days_to_convert_p90
+            if times is not None:
+                payload["times"] = [
+                    {k: v for k, v in tr.__dict__.items() if k != "histogram"} for tr in times
+                ]
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(f"{info.name}: {', '.join(f'{k} = {v}' for k, v in filters.describe()) or 'all leads'}")
+    print(f"{'stage':<12} {'leads':>10} {'from prev':>10} {'from first':>11} {'drop-off':>10}")
+    for step in steps:
+        print(
+            f"{step.stage:<12} {step.n:>10,} {_pct(step.rate_from_previous):>10} "
+            f"{_pct(step.rate_from_first):>11} {step.drop_off:>10,}"
+        )
+    if trend is not None:
+        print(f"\ncohorts ({trend.target}; p90 days to convert: {trend.days_to_convert_p90})")
+        for c in trend.cohorts:
+            flag = "" if c.mature else "  (immature)"
+            print(f"{c.month:%Y-%m} {c.n:>8,} {c.converted:>7,} {_pct(c.rate):>7}{flag}")
+    for tr in times or []:
+        print(f"{tr.from_stage} -> {tr.to_stage}: median {tr.median_days} days (n={tr.n:,})")
+    return 0
+
+
+def _pct(x: float | None) -> str:
+    """Render a rate as a percentage.
+
+    >>> _pct(0.10525), _pct(None)
+    ('10.5%', '–')
+    """
+    return "–" if x is None else f"{x:.1%}"
+
+
+def _cmd_segments(args: argparse.Namespace) -> int:
+    bins: dict[str, Binning] = {c: Binning(q=args.bins) for c in args.by}
+    for item in args.edges:
+        col, _, text = item.partition("=")
+        try:
+            edges = tuple(float(x) for x in text.split(",") if x.strip())
+        except ValueError:
+            raise FilterError("bad_edges", item=item) from None
+        bins[col.strip()] = Binning(edges=edges)
+    with _store(args, read_only=True) as store:
+        info, filters = _analysis_inputs(args, store)
+        table = segment_table(
+            store,
+            info,
+            args.by,
+            filters,
+            from_stage=args.from_stage,
+            to_stage=args.to_stage,
+            min_n=args.min_n,
+            bins=bins,
+        )
+    if args.json:
+        print(json.dumps([s.as_dict() for s in table.segments], ensure_ascii=False, indent=2))
+        return 0
+    print(
+        f"{info.name}: {table.from_stage} -> {table.to_stage} by {' × '.join(table.by)}; "
+        f"overall {_pct(table.overall_rate)} of {table.n:,}"
+    )
+    width = max([7] + [display_width(s.label) for s in table.segments])
+    print(f"{pad('segment', width)}  {'leads':>9}  {'conv':>7}  {'rate':>6}  95% CI          lift")
+    for s in table.segments:
+        flag = " small" if s.small_sample else " best" if s.best else " worst" if s.worst else ""
+        lift = "–" if s.lift is None else f"{s.lift:.2f}"
+        print(
+            f"{pad(s.label, width)}  {s.n:>9,}  {s.converted:>7,}  {_pct(s.rate):>6}  "
+            f"{_pct(s.ci_low):>6}–{_pct(s.ci_high):<6}  {lift:>5}{flag}"
+        )
+    return 0
+
+
 _COMMANDS = {
     "demo": _cmd_demo,
     "load": _cmd_load,
@@ -383,6 +544,8 @@ _COMMANDS = {
     "datasets": _cmd_datasets,
     "rename": _cmd_rename,
     "delete": _cmd_delete,
+    "funnel": _cmd_funnel,
+    "segments": _cmd_segments,
 }
 
 if __name__ == "__main__":

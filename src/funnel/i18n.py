@@ -407,6 +407,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name} is not a usable dataset name (1–100 characters).",
         "{name} はデータセット名に使えません（1〜100 文字）。",
     ),
+    # --- analysis errors ---
+    "analysis.filter_no_dates": (
+        "{dataset} has no created date, so it cannot be filtered by date.",
+        "{dataset} には作成日がないため、日付で絞り込めません。",
+    ),
+    "analysis.filter_unknown_column": (
+        "There is no column {column} to filter on. Columns: {columns}.",
+        "絞り込みに使う列 {column} がありません。列: {columns}。",
+    ),
+    "analysis.filter_syntax": (
+        "Write filters as COLUMN=VALUE, not {item}.",
+        "絞り込みは 列=値 の形で書いてください（{item} ではなく）。",
+    ),
+    "analysis.filter_bad_date": (
+        "{value} is not a date: write YYYY-MM-DD.",
+        "{value} は日付ではありません。YYYY-MM-DD の形で書いてください。",
+    ),
+    "analysis.bad_edges": (
+        "Bin edges must be numbers: COLUMN=0,10,100 (not {item}).",
+        "区切りは数値で指定してください: 列=0,10,100（{item} ではなく）。",
+    ),
+    "analysis.no_dates": (
+        "This dataset has no created date, so there is no time-based view. Map a created-date "
+        "column on the Data page to see it.",
+        "このデータセットには作成日がないため、時系列の表示はできません。データページで作成日の列を割り当ててください。",
+    ),
+    "analysis.too_few_stages": (
+        "A funnel needs at least two stages.",
+        "ファネルには 2 つ以上のステージが必要です。",
+    ),
+    "analysis.unknown_stage": (
+        "This dataset has no stage {stage}.",
+        "このデータセットにはステージ {stage} がありません。",
+    ),
+    "analysis.segment_by_count": (
+        "Segment by one column, or two for a heatmap.",
+        "セグメントは 1 列（ヒートマップは 2 列）で指定してください。",
+    ),
+    "analysis.segment_unknown_column": (
+        "{column} cannot be a segment. Columns: {columns}.",
+        "{column} はセグメントに使えません。列: {columns}。",
+    ),
+    "analysis.segment_bad_stages": (
+        "Conversion must go from an earlier stage to a later one ({start} → {end}; stages: "
+        "{stages}).",
+        "転換は前のステージから後のステージへ指定してください（{start} → {end}。ステージ: {stages}）。",
+    ),
     # --- progress ---
     "progress.read": ("Reading files…", "ファイルを読み込んでいます…"),
     "progress.map": ("Proposing the column mapping…", "列の割り当てを推定しています…"),

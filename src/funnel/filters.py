@@ -1,0 +1,143 @@
+"""Filters shared by every analysis: a lead creation date range and values of any column.
+
+A :class:`Filters` renders itself both as a SQL ``WHERE`` clause with bound parameters and as a
+plain-language description (shown above every chart), like datasette's filters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from funnel.store import DatasetInfo, quote_ident
+
+#: How a NULL (missing) value is named in filters, segments and the CLI.
+MISSING = "(missing)"
+
+
+class FilterError(ValueError):
+    """A filter that cannot apply to this dataset; ``code`` selects the message."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(f"{code}: {params}")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Lead filters: created date range (inclusive) and allowed values per column."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    equals: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+
+    @property
+    def active(self) -> bool:
+        return bool(self.date_from or self.date_to or self.equals)
+
+    def where(self, info: DatasetInfo, alias: str = "") -> tuple[str, list[Any]]:
+        """Return ``(sql, params)`` for a WHERE clause (``TRUE`` when nothing is filtered).
+
+        Values are compared as text, so a filter written on the command line matches numbers
+        too; ``(missing)`` selects empty cells.
+        """
+        prefix = f"{alias}." if alias else ""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.date_from or self.date_to:
+            created = info.mapping.column("created")
+            if created is None:
+                raise FilterError("filter_no_dates", dataset=info.name)
+            col = prefix + quote_ident(created)
+            if self.date_from:
+                clauses.append(f"{col} >= ?")
+                params.append(self.date_from)
+            if self.date_to:
+                clauses.append(f"{col} < ?")
+                params.append(self.date_to + timedelta(days=1))
+        for column, values in self.equals:
+            if column not in info.columns:
+                raise FilterError(
+                    "filter_unknown_column", column=column, columns=", ".join(info.columns[:15])
+                )
+            col = prefix + quote_ident(column)
+            wanted = [v for v in values if v != MISSING]
+            parts = []
+            if wanted:
+                parts.append(f"CAST({col} AS VARCHAR) IN ({', '.join('?' for _ in wanted)})")
+                params += wanted
+            if MISSING in values:
+                parts.append(f"{col} IS NULL")
+            clauses.append("(" + " OR ".join(parts) + ")" if parts else "FALSE")
+        return (" AND ".join(clauses) if clauses else "TRUE"), params
+
+    def describe(self) -> list[tuple[str, str]]:
+        """Describe the active filters as (what, values) pairs, for display as plain text."""
+        out: list[tuple[str, str]] = []
+        if self.date_from or self.date_to:
+            start = self.date_from.isoformat() if self.date_from else "…"
+            end = self.date_to.isoformat() if self.date_to else "…"
+            out.append(("created", f"{start} – {end}"))
+        for column, values in self.equals:
+            out.append((column, ", ".join(values)))
+        return out
+
+    def key(self) -> str:
+        """A stable text key (cache keys, URLs).
+
+        >>> Filters(equals=(("source", ("Ads",)),)).key()
+        '{"from": null, "to": null, "equals": [["source", ["Ads"]]]}'
+        """
+        return json.dumps(
+            {
+                "from": self.date_from.isoformat() if self.date_from else None,
+                "to": self.date_to.isoformat() if self.date_to else None,
+                "equals": [[c, list(v)] for c, v in self.equals],
+            },
+            ensure_ascii=False,
+        )
+
+    def and_(self, other: Filters) -> Filters:
+        """Combine two filters (both must hold)."""
+        return Filters(
+            date_from=max(filter(None, (self.date_from, other.date_from)), default=None),
+            date_to=min(filter(None, (self.date_to, other.date_to)), default=None),
+            equals=self.equals + other.equals,
+        )
+
+
+#: No filtering (the default everywhere).
+NO_FILTERS = Filters()
+
+
+def parse_where(items: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Parse ``COL=VALUE`` options; repeating a column allows several values.
+
+    >>> parse_where(["source=Ads", "source=Seminar", "業種=製造業"])
+    (('source', ('Ads', 'Seminar')), ('業種', ('製造業',)))
+    """
+    out: dict[str, list[str]] = {}
+    for item in items:
+        if "=" not in item:
+            raise FilterError("filter_syntax", item=item)
+        column, value = item.split("=", 1)
+        out.setdefault(column.strip(), []).append(value.strip())
+    return tuple((c, tuple(v)) for c, v in out.items())
+
+
+def parse_date(text: str | None) -> date | None:
+    """Parse a ``YYYY-MM-DD`` option.
+
+    >>> parse_date("2025-04-01")
+    datetime.date(2025, 4, 1)
+    """
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise FilterError("filter_bad_date", value=text) from None

@@ -1,0 +1,299 @@
+"""The funnel: stages in order, conversion between them, cohorts and time to convert.
+
+A lead *reaches* a stage when it has that stage's date, or reached any later stage in the
+chosen order (a won lead whose SQL date was never filled in still passed SQL). The first stage
+is every lead; ``won`` is the outcome. All counting happens in one DuckDB query per view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from funnel.filters import NO_FILTERS, Filters
+from funnel.stats import wilson_sql
+from funnel.store import CLOSED_COL, OUTCOME_COL, DatasetInfo, Store, quote_ident
+
+STAGE_ORDER = ("lead", "mql", "sql", "opportunity", "won")
+STAGES_SETTING = "funnel_stages"
+
+
+class Unavailable(Exception):
+    """A view that this dataset cannot show; ``code`` says why (e.g. ``no_dates``)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(code)
+
+
+def stage_dates(info: DatasetInfo) -> dict[str, str | None]:
+    """The stages this dataset has, each with the column holding the date it was reached.
+
+    The first stage's date is the created date; ``won`` uses the outcome's closed date.
+    """
+    mapping = info.mapping
+    first = mapping.first_stage if mapping.first_stage in STAGE_ORDER else "lead"
+    columns = mapping.stage_columns()
+    out: dict[str, str | None] = {first: columns.get(first) or mapping.column("created")}
+    for stage in STAGE_ORDER[1:-1]:
+        if stage in columns and stage not in out:
+            out[stage] = columns[stage]
+    if mapping.outcome is not None:
+        out["won"] = CLOSED_COL
+    return out
+
+
+def default_stages(info: DatasetInfo) -> list[str]:
+    """Every stage the dataset has, in the usual order (Olist: mql, won)."""
+    have = stage_dates(info)
+    return [s for s in STAGE_ORDER if s in have]
+
+
+def stages_for(store: Store, info: DatasetInfo) -> list[str]:
+    """The remembered stage list of a dataset, or its default."""
+    saved = store.setting(info.name, STAGES_SETTING)
+    have = stage_dates(info)
+    if isinstance(saved, list):
+        stages = [s for s in saved if s in have]
+        if len(stages) >= 2:
+            return stages
+    return default_stages(info)
+
+
+def remember_stages(store: Store, info: DatasetInfo, stages: Sequence[str]) -> list[str]:
+    """Validate and remember a dataset's stage list (at least two known stages)."""
+    have = stage_dates(info)
+    cleaned = [s for s in dict.fromkeys(stages) if s in have]
+    if len(cleaned) < 2:
+        raise Unavailable("too_few_stages")
+    store.set_setting(info.name, STAGES_SETTING, cleaned)
+    return cleaned
+
+
+def reach_conditions(info: DatasetInfo, stages: Sequence[str]) -> list[str]:
+    """SQL conditions, one per stage: reached this stage or any later one."""
+    have = stage_dates(info)
+    evidence: list[str] = []
+    for i, stage in enumerate(stages):
+        if stage not in have:
+            raise Unavailable("unknown_stage", stage=stage)
+        if i == 0:
+            evidence.append("TRUE")
+        elif stage == "won":
+            evidence.append(f"{quote_ident(OUTCOME_COL)} = 'won'")
+        else:
+            column = have[stage]
+            evidence.append(f"{quote_ident(column)} IS NOT NULL" if column else "FALSE")
+    return ["(" + " OR ".join(evidence[i:]) + ")" if i else "TRUE" for i in range(len(evidence))]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stage of a funnel."""
+
+    stage: str
+    n: int
+    rate_from_previous: float | None
+    rate_from_first: float | None
+    drop_off: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "n": self.n,
+            "rate_from_previous": self.rate_from_previous,
+            "rate_from_first": self.rate_from_first,
+            "drop_off": self.drop_off,
+        }
+
+
+def compute_funnel(
+    store: Store, info: DatasetInfo, stages: Sequence[str], filters: Filters = NO_FILTERS
+) -> list[Step]:
+    """Count the leads reaching each stage, with conversion and drop-off."""
+    conditions = reach_conditions(info, stages)
+    where, params = filters.where(info)
+    counts = ", ".join(f"count(*) FILTER (WHERE {c})" for c in conditions)
+    with store.cursor() as cur:
+        row = cur.execute(f"SELECT {counts} FROM {info.table()} WHERE {where}", params).fetchone()
+    values = [int(v) for v in (row or [0] * len(stages))]
+    steps: list[Step] = []
+    for i, (stage, n) in enumerate(zip(stages, values, strict=True)):
+        prev = values[i - 1] if i else n
+        steps.append(
+            Step(
+                stage=stage,
+                n=n,
+                rate_from_previous=(n / prev if prev else None) if i else (1.0 if n else None),
+                rate_from_first=n / values[0] if values[0] else None,
+                drop_off=prev - n if i else 0,
+            )
+        )
+    return steps
+
+
+def compare_funnels(
+    store: Store,
+    info: DatasetInfo,
+    stages: Sequence[str],
+    filters: Filters,
+    a: Filters,
+    b: Filters,
+) -> tuple[list[Step], list[Step]]:
+    """Two segments' funnels under the same shared filters, stage by stage."""
+    return (
+        compute_funnel(store, info, stages, filters.and_(a)),
+        compute_funnel(store, info, stages, filters.and_(b)),
+    )
+
+
+# --- cohorts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Conversion of the leads created in one month."""
+
+    month: datetime
+    n: int
+    converted: int
+    rate: float | None
+    ci_low: float
+    ci_high: float
+    mature: bool
+
+
+@dataclass(frozen=True)
+class CohortTrend:
+    """Monthly cohorts, and what decides whether a cohort has had time to convert."""
+
+    cohorts: list[Cohort]
+    days_to_convert_p90: float | None
+    as_of: datetime | None
+    target: str
+
+
+def _date_expr(info: DatasetInfo, stage: str) -> str | None:
+    column = stage_dates(info).get(stage)
+    return quote_ident(column) if column else None
+
+
+def cohort_trend(
+    store: Store,
+    info: DatasetInfo,
+    stages: Sequence[str],
+    filters: Filters = NO_FILTERS,
+    *,
+    quantile: float = 0.9,
+) -> CohortTrend:
+    """Monthly conversion from the first to the last stage, by lead creation month.
+
+    A cohort is *immature* when its youngest leads have not yet had as long as the dataset's
+    own 90th percentile of time to convert, counted to the latest date in the data: its rate
+    will still rise, so it must not be read as a collapse.
+    """
+    created = info.mapping.column("created")
+    if created is None:
+        raise Unavailable("no_dates")
+    reached = reach_conditions(info, stages)[-1]
+    target_date = _date_expr(info, stages[-1])
+    c = quote_ident(created)
+    where, params = filters.where(info)
+    dates = [c] + [quote_ident(v) for v in stage_dates(info).values() if v]
+    p90_sql = "NULL"
+    if target_date is not None:
+        p90_sql = (
+            f"(SELECT quantile_cont(date_diff('second', {c}, {target_date}) / 86400.0, {quantile})"
+            f" FROM {info.table()} WHERE {reached} AND {target_date} >= {c})"
+        )
+    as_of_sql = "greatest(" + ", ".join(f"max({d})" for d in dates) + ")"
+    low, high = wilson_sql("converted", "n")
+    sql = f"""
+        WITH params AS (
+            SELECT {p90_sql} AS p90, (SELECT {as_of_sql} FROM {info.table()}) AS as_of
+        ),
+        months AS (
+            SELECT date_trunc('month', {c}) AS month, count(*) AS n,
+                   count(*) FILTER (WHERE {reached}) AS converted
+            FROM {info.table()} WHERE {c} IS NOT NULL AND {where} GROUP BY 1
+        )
+        SELECT month, n, converted, converted / n AS rate, {low} AS ci_low, {high} AS ci_high,
+               (month + INTERVAL 1 MONTH - INTERVAL 1 DAY
+                    + to_days(CAST(ceil(coalesce(p90, 0)) AS INTEGER))) <= as_of AS mature,
+               p90, as_of
+        FROM months, params ORDER BY month
+    """
+    with store.cursor() as cur:
+        rows = cur.execute(sql, params).fetchall()
+        if not rows:
+            extra = cur.execute(
+                f"SELECT {p90_sql}, (SELECT {as_of_sql} FROM {info.table()})"
+            ).fetchone()
+            p90, as_of = extra or (None, None)
+        else:
+            p90, as_of = rows[0][7], rows[0][8]
+    cohorts = [
+        Cohort(r[0], int(r[1]), int(r[2]), r[3], float(r[4]), float(r[5]), bool(r[6])) for r in rows
+    ]
+    return CohortTrend(cohorts, None if p90 is None else float(p90), as_of, stages[-1])
+
+
+# --- time to convert ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    """How long leads took from one stage to the next."""
+
+    from_stage: str
+    to_stage: str
+    n: int
+    median_days: float | None
+    p25_days: float | None
+    p75_days: float | None
+    p90_days: float | None
+    histogram: list[tuple[float, int]]  # (bucket start in days, leads)
+    bucket_days: int
+
+
+def time_to_convert(
+    store: Store, info: DatasetInfo, stages: Sequence[str], filters: Filters = NO_FILTERS
+) -> list[Transition]:
+    """Median and distribution of days between consecutive stages that both have dates."""
+    where, params = filters.where(info)
+    out: list[Transition] = []
+    for a, b in zip(stages, stages[1:], strict=False):
+        da, db = _date_expr(info, a), _date_expr(info, b)
+        if da is None or db is None:
+            continue
+        days = f"date_diff('second', {da}, {db}) / 86400.0"
+        only = f"{da} IS NOT NULL AND {db} IS NOT NULL"
+        if b == "won":
+            only += f" AND {quote_ident(OUTCOME_COL)} = 'won'"
+        base = f"SELECT {days} AS d FROM {info.table()} WHERE {only} AND {where}"
+        with store.cursor() as cur:
+            stats = cur.execute(
+                f"SELECT count(*), quantile_cont(d, [0.25, 0.5, 0.75, 0.9, 0.99]) FROM ({base})",
+                params,
+            ).fetchone()
+            n = int(stats[0]) if stats else 0
+            q = stats[1] if stats and stats[1] is not None else [None] * 5
+            bucket = 7 if (q[3] or 0) > 28 else 1
+            hist = (
+                cur.execute(
+                    f"SELECT floor(d / ?) * ? AS b, count(*) FROM ({base}) "
+                    "WHERE d <= ? GROUP BY 1 ORDER BY 1",
+                    [bucket, bucket, *params, q[4] if q[4] is not None else 0],
+                ).fetchall()
+                if n
+                else []
+            )
+        out.append(
+            Transition(
+                a, b, n, q[1], q[0], q[2], q[3], [(float(x), int(y)) for x, y in hist], bucket
+            )
+        )
+    return out

@@ -1,0 +1,262 @@
+"""Conversion by segment: any column, or two at once, with honest intervals.
+
+Per segment: leads, conversions, rate, Wilson 95% interval and lift against the overall rate
+of the same population. Segments under the minimum size are marked small and are never named
+best or worst. Numeric columns are binned (quantiles, or edges the user gives); missing values
+are their own bucket, labelled ``(missing)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping as MappingABC
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from funnel.filters import MISSING, NO_FILTERS, Filters
+from funnel.funnels import Unavailable, reach_conditions, stages_for
+from funnel.stats import DEFAULT_MIN_N, wilson_sql
+from funnel.store import RESERVED_PREFIX, DatasetInfo, Store, quote_ident
+
+NUMERIC_ROLES = ("number", "behaviour", "amount")
+
+
+@dataclass(frozen=True)
+class Binning:
+    """How to bucket a numeric column: ``q`` quantile bins, or explicit ``edges``."""
+
+    q: int = 5
+    edges: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Conversion of one segment (one value, or one pair of values)."""
+
+    keys: tuple[str, ...]
+    order: tuple[int, ...]
+    n: int
+    converted: int
+    rate: float | None
+    ci_low: float
+    ci_high: float
+    lift: float | None
+    small_sample: bool
+    best: bool = False
+    worst: bool = False
+
+    @property
+    def label(self) -> str:
+        return " × ".join(self.keys)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The CLI's JSON record."""
+        return {
+            "segment": self.label,
+            "keys": list(self.keys),
+            "n": self.n,
+            "converted": self.converted,
+            "rate": self.rate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "lift": self.lift,
+            "small_sample": self.small_sample,
+        }
+
+
+@dataclass(frozen=True)
+class SegmentTable:
+    """Segments of a population, with the overall rate they are compared to."""
+
+    by: tuple[str, ...]
+    from_stage: str
+    to_stage: str
+    n: int
+    converted: int
+    overall_rate: float | None
+    min_n: int
+    segments: list[Segment] = field(default_factory=list)
+
+
+def segment_columns(info: DatasetInfo) -> list[str]:
+    """Columns a segment can be cut by: every stored column except ids and dates."""
+    roles = {s.name: s.role for s in info.mapping.leads}
+    return [
+        c
+        for c in info.columns
+        if roles.get(c) not in ("id", "created", "stage", "closed")
+        and not c.startswith(RESERVED_PREFIX)
+    ]
+
+
+def numeric_columns(info: DatasetInfo) -> set[str]:
+    return {s.name for s in info.mapping.leads if s.role in NUMERIC_ROLES}
+
+
+def _bin_expression(
+    store: Store,
+    info: DatasetInfo,
+    column: str,
+    binning: Binning,
+    where: str,
+    params: Sequence[Any],
+) -> tuple[str, list[Any], list[str]]:
+    """A CASE expression numbering a numeric column's bins, its params, and bin labels."""
+    col = quote_ident(column)
+    edges = sorted(set(binning.edges))
+    if not edges:
+        qs = [i / binning.q for i in range(1, binning.q)]
+        with store.cursor() as cur:
+            row = cur.execute(
+                f"SELECT quantile_cont({col}, ?::DOUBLE[]), min({col}), max({col}) "
+                f"FROM {info.table()} WHERE {col} IS NOT NULL AND {where}",
+                [qs, *params],
+            ).fetchone()
+        found = row[0] if row and row[0] is not None else []
+        edges = sorted({float(e) for e in found if e is not None and math.isfinite(e)})
+    cases: list[str] = []
+    values: list[Any] = []
+    labels: list[str] = []
+    lower: float | None = None
+    for i, edge in enumerate(edges):
+        cases.append(f"WHEN {col} < ? THEN {i}")
+        values.append(edge)
+        labels.append(f"< {_fmt(edge)}" if lower is None else f"{_fmt(lower)} – {_fmt(edge)}")
+        lower = edge
+    labels.append(f"≥ {_fmt(lower)}" if lower is not None else "all")
+    expr = f"CASE WHEN {col} IS NULL THEN NULL {' '.join(cases)} ELSE {len(edges)} END"
+    return expr, values, labels
+
+
+def _fmt(x: float) -> str:
+    """Format a bin edge compactly.
+
+    >>> _fmt(1000.0), _fmt(2.5), _fmt(1234567.0)
+    ('1,000', '2.5', '1,234,567')
+    """
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.4g}"
+
+
+def segment_table(
+    store: Store,
+    info: DatasetInfo,
+    by: Sequence[str],
+    filters: Filters = NO_FILTERS,
+    *,
+    from_stage: str | None = None,
+    to_stage: str | None = None,
+    min_n: int = DEFAULT_MIN_N,
+    bins: MappingABC[str, Binning] | None = None,
+) -> SegmentTable:
+    """Conversion from ``from_stage`` (default: the first) to ``to_stage`` (default: the last)
+    by one or two columns."""
+    if not 1 <= len(by) <= 2:
+        raise Unavailable("segment_by_count")
+    allowed = segment_columns(info)
+    for col in by:
+        if col not in allowed:
+            raise Unavailable("segment_unknown_column", column=col, columns=", ".join(allowed[:15]))
+    stages = stages_for(store, info)
+    start = from_stage or stages[0]
+    end = to_stage or stages[-1]
+    if start not in stages or end not in stages or stages.index(start) >= stages.index(end):
+        raise Unavailable("segment_bad_stages", start=start, end=end, stages=", ".join(stages))
+    conditions = reach_conditions(info, stages)
+    population = conditions[stages.index(start)]
+    converted = conditions[stages.index(end)]
+    where, params = filters.where(info)
+    numeric = numeric_columns(info)
+    keys_sql: list[str] = []
+    key_params: list[Any] = []
+    labels: dict[int, list[str]] = {}
+    for i, col in enumerate(by):
+        if col in numeric:
+            expr, values, names = _bin_expression(
+                store,
+                info,
+                col,
+                (bins or {}).get(col, Binning()),
+                f"{population} AND {where}",
+                params,
+            )
+            keys_sql.append(expr)
+            key_params += values
+            labels[i] = names
+        else:
+            keys_sql.append(f"CAST({quote_ident(col)} AS VARCHAR)")
+    low, high = wilson_sql("converted", "n")
+    select_keys = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys_sql))
+    group = ", ".join(f"k{i}" for i in range(len(by)))
+    sql = f"""
+        WITH base AS (
+            SELECT {select_keys}, ({converted}) AS hit
+            FROM {info.table()} WHERE {population} AND {where}
+        ),
+        groups AS (
+            SELECT {group}, count(*) AS n, count(*) FILTER (WHERE hit) AS converted
+            FROM base GROUP BY {group}
+        )
+        SELECT *, converted / n AS rate, {low} AS ci_low, {high} AS ci_high,
+               sum(n) OVER () AS total_n, sum(converted) OVER () AS total_converted
+        FROM groups
+    """
+    with store.cursor() as cur:
+        rows = cur.execute(sql, [*key_params, *params]).fetchall()
+    total_n = int(rows[0][-2]) if rows else 0
+    total_converted = int(rows[0][-1]) if rows else 0
+    overall = total_converted / total_n if total_n else None
+    segments: list[Segment] = []
+    k = len(by)
+    for row in rows:
+        keys: list[str] = []
+        order: list[int] = []
+        for i in range(k):
+            raw = row[i]
+            if raw is None:
+                keys.append(MISSING)
+                order.append(10**6)
+            elif i in labels:
+                keys.append(labels[i][int(raw)])
+                order.append(int(raw))
+            else:
+                keys.append(str(raw))
+                order.append(0)
+        n, conv = int(row[k]), int(row[k + 1])
+        r = row[k + 2]
+        segments.append(
+            Segment(
+                keys=tuple(keys),
+                order=tuple(order),
+                n=n,
+                converted=conv,
+                rate=r,
+                ci_low=float(row[k + 3]),
+                ci_high=float(row[k + 4]),
+                lift=(r / overall) if (r is not None and overall) else None,
+                small_sample=n < min_n,
+            )
+        )
+    segments.sort(key=lambda s: (s.order, s.keys))
+    segments = _mark_extremes(segments)
+    return SegmentTable(tuple(by), start, end, total_n, total_converted, overall, min_n, segments)
+
+
+def _mark_extremes(segments: list[Segment]) -> list[Segment]:
+    """Name the best and worst segments among those large enough to rank (ties: both)."""
+    ranked = [s for s in segments if not s.small_sample and s.rate is not None]
+    if len(ranked) < 2:
+        return segments
+    top = max(s.rate or 0.0 for s in ranked)
+    bottom = min(s.rate or 0.0 for s in ranked)
+    if top == bottom:
+        return segments
+    out = []
+    for s in segments:
+        ok = not s.small_sample and s.rate is not None
+        out.append(
+            Segment(
+                **{**s.__dict__, "best": ok and s.rate == top, "worst": ok and s.rate == bottom}
+            )
+        )
+    return out
