@@ -18,7 +18,7 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval for k successes out of n (0, 0 when n is 0).
 
     >>> [round(x, 4) for x in wilson(842, 8000)]
-    [0.0988, 0.1122]
+    [0.0987, 0.1122]
     >>> wilson(0, 0)
     (0.0, 0.0)
     """
