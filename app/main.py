@@ -26,6 +26,18 @@ navigation = st.navigation(
             url_path="overview",
         ),
         st.Page(
+            PAGES / "funnel.py",
+            title=ui.t("page.funnel"),
+            icon=":material/filter_list:",
+            url_path="funnel",
+        ),
+        st.Page(
+            PAGES / "segments.py",
+            title=ui.t("page.segments"),
+            icon=":material/bar_chart:",
+            url_path="segments",
+        ),
+        st.Page(
             PAGES / "data.py",
             title=ui.t("page.data"),
             icon=":material/upload_file:",

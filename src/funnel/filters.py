@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from funnel.store import DatasetInfo, quote_ident
+from funnel.store import DatasetInfo, Store, quote_ident
 
 #: How a NULL (missing) value is named in filters, segments and the CLI.
 MISSING = "(missing)"
@@ -101,6 +101,20 @@ class Filters:
             ensure_ascii=False,
         )
 
+    @classmethod
+    def from_key(cls, key: str) -> Filters:
+        """Rebuild filters from :meth:`key` (a URL or cache key).
+
+        >>> Filters.from_key(Filters(equals=(("source", ("Ads",)),)).key()).equals
+        (('source', ('Ads',)),)
+        """
+        data = json.loads(key)
+        return cls(
+            date_from=date.fromisoformat(data["from"]) if data.get("from") else None,
+            date_to=date.fromisoformat(data["to"]) if data.get("to") else None,
+            equals=tuple((str(c), tuple(str(v) for v in vs)) for c, vs in data.get("equals", [])),
+        )
+
     def and_(self, other: Filters) -> Filters:
         """Combine two filters (both must hold)."""
         return Filters(
@@ -141,3 +155,32 @@ def parse_date(text: str | None) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise FilterError("filter_bad_date", value=text) from None
+
+
+def date_span(store: Store, info: DatasetInfo) -> tuple[date, date] | None:
+    """The first and last lead creation dates of a dataset (None without dates)."""
+    created = info.mapping.column("created")
+    if created is None:
+        return None
+    col = quote_ident(created)
+    with store.cursor() as cur:
+        row = cur.execute(f"SELECT min({col}), max({col}) FROM {info.table()}").fetchone()
+    if not row or row[0] is None:
+        return None
+    return row[0].date(), row[1].date()
+
+
+def column_values(store: Store, info: DatasetInfo, column: str, limit: int = 200) -> list[str]:
+    """A column's values, most frequent first (``(missing)`` included when present)."""
+    if column not in info.columns:
+        raise FilterError(
+            "filter_unknown_column", column=column, columns=", ".join(info.columns[:15])
+        )
+    col = quote_ident(column)
+    with store.cursor() as cur:
+        rows = cur.execute(
+            f"SELECT CAST({col} AS VARCHAR) AS v, count(*) AS n FROM {info.table()} "
+            "GROUP BY 1 ORDER BY n DESC, v LIMIT ?",
+            [limit],
+        ).fetchall()
+    return [MISSING if v is None else str(v) for v, _ in rows]

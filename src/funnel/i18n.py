@@ -454,6 +454,122 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{stages}).",
         "転換は前のステージから後のステージへ指定してください（{start} → {end}。ステージ: {stages}）。",
     ),
+    # --- analysis pages ---
+    "page.funnel": ("Funnel", "ファネル"),
+    "page.segments": ("Segments", "セグメント"),
+    "analysis.empty": (
+        "No dataset yet: load one on the Data page, or create the demo dataset on Overview.",
+        "データセットがありません。データページで取り込むか、概要ページでデモデータを作成してください。",
+    ),
+    "filters.title": ("Filters", "絞り込み"),
+    "filters.created": ("Lead created", "リード作成日"),
+    "filters.source": ("Source ({column})", "流入元（{column}）"),
+    "filters.more": ("Filter by other columns", "他の列で絞り込む"),
+    "filters.clear": ("Clear filters", "絞り込みを解除"),
+    "filters.none": ("All leads: no filter applied.", "すべてのリード（絞り込みなし）。"),
+    "filters.active": ("Filtered: {filters}", "絞り込み中: {filters}"),
+    "download.csv": ("Download table (CSV)", "表をダウンロード（CSV）"),
+    "download.html": ("Download chart (HTML)", "グラフをダウンロード（HTML）"),
+    "funnel.title": ("Funnel", "ファネル"),
+    "funnel.stages": ("Stages, in order", "ステージ（順番どおり）"),
+    "funnel.stages_help": (
+        "Remove or re-add stages to change the funnel; the list is remembered for this dataset.",
+        "ステージを外したり追加したりしてファネルを変えられます。このデータセット用に記憶されます。",
+    ),
+    "funnel.no_leads": (
+        "No lead matches the filters: widen them in the sidebar.",
+        "絞り込みに合うリードがありません。サイドバーで条件を広げてください。",
+    ),
+    "funnel.col.stage": ("Stage", "ステージ"),
+    "funnel.col.leads": ("Leads", "リード数"),
+    "funnel.col.from_previous": ("From previous", "前ステージから"),
+    "funnel.col.from_first": ("From first", "最初から"),
+    "funnel.col.drop_off": ("Drop-off", "離脱数"),
+    "funnel.col.month": ("Created month", "作成月"),
+    "funnel.col.converted": ("Converted", "転換数"),
+    "funnel.col.rate": ("Conversion", "転換率"),
+    "funnel.col.ci": ("95% interval", "95%信頼区間"),
+    "funnel.col.mature": ("Matured?", "成熟度"),
+    "funnel.compare": ("Two segments side by side", "2 つのセグメントを並べて比較"),
+    "funnel.compare_help": (
+        "Pick a column and the values of segment A and segment B (e.g. source = Seminar vs Ads).",
+        "列を選び、セグメントAとBの値を選んでください（例: 流入元 = セミナー と 広告）。",
+    ),
+    "funnel.compare_by": ("Compare by", "比較する列"),
+    "funnel.segment_a": ("Segment A", "セグメントA"),
+    "funnel.segment_b": ("Segment B", "セグメントB"),
+    "funnel.compare_names": ("A = {a} · B = {b}", "A = {a} · B = {b}"),
+    "funnel.compare_empty": (
+        "Choose values for both segments to compare their funnels.",
+        "両方のセグメントの値を選ぶと、ファネルを比較できます。",
+    ),
+    "funnel.cohorts": ("Conversion to {stage} by month of creation", "作成月別の{stage}への転換率"),
+    "funnel.cohorts_help": (
+        "Grey months are immature: their leads have had less time than it takes 90% of "
+        "conversions to happen ({days} days in this dataset, counted to {as_of}). Their rate "
+        "will still rise — it is not a collapse.",
+        "グレーの月は未成熟です。転換の 90% が起きるまでの期間（このデータでは {days} 日、{as_of} 時点）が"
+        "まだ経っていないため、転換率は今後上がります。落ち込みではありません。",
+    ),
+    "funnel.mature": ("Mature", "成熟"),
+    "funnel.immature": ("Immature (still converting)", "未成熟（転換途中）"),
+    "funnel.cohort_table": ("Cohort table", "コホート表"),
+    "funnel.times": ("Time to convert between stages", "ステージ間の所要日数"),
+    "funnel.times_none": (
+        "No two consecutive stages both have dates, so times cannot be measured.",
+        "日付のある連続したステージがないため、所要日数は計算できません。",
+    ),
+    "funnel.median_days": ("{step}: median days", "{step}: 日数の中央値"),
+    "funnel.quartiles": (
+        "25%: {p25} · 75%: {p75} · 90%: {p90} days (n = {n})",
+        "25%: {p25} · 75%: {p75} · 90%: {p90} 日（n = {n}）",
+    ),
+    "funnel.days": ("Days", "日数"),
+    "segments.title": ("Segments", "セグメント"),
+    "segments.by": ("Segment by", "セグメントの列"),
+    "segments.and_by": ("…and by (heatmap)", "…さらに（ヒートマップ）"),
+    "segments.from_stage": ("From", "起点"),
+    "segments.to_stage": ("To", "到達"),
+    "segments.min_n": ("Minimum leads", "最小リード数"),
+    "segments.bins": ("{column}: bins", "{column}: 区間数"),
+    "segments.edges": (
+        "{column}: custom bin edges (e.g. 10, 100, 1000)",
+        "{column}: 区切り値を指定（例: 10, 100, 1000）",
+    ),
+    "segments.bad_edges": (
+        "Bin edges must be numbers separated by commas; quantile bins are used instead.",
+        "区切り値はカンマ区切りの数値で指定してください。代わりに分位点で区切ります。",
+    ),
+    "segments.summary": (
+        "{start} → {end}: {rate} overall ({converted} of {n}). Segments under {min_n} leads are "
+        "marked small and never called best or worst; a segment is clearly above or below "
+        "only when its whole 95% interval is.",
+        "{start} → {end}: 全体 {rate}（{n} 件中 {converted} 件）。{min_n} 件未満のセグメントは少数として示し、"
+        "最良・最悪には含めません。95% 信頼区間全体が全体の転換率を上回る（下回る）場合のみ「明確に高い（低い）」とします。",
+    ),
+    "segments.small_warning": (
+        "{count} segments have fewer than {min_n} leads: their rates are too uncertain to rank.",
+        "{count} 個のセグメントはリードが {min_n} 件未満のため、転換率は順位付けできるほど確かではありません。",
+    ),
+    "segments.overall": ("Overall", "全体"),
+    "segments.small": ("Too few leads", "少数"),
+    "segments.best": ("Best", "最良"),
+    "segments.worst": ("Worst", "最悪"),
+    "segments.ci_low": ("95% low", "95%下限"),
+    "segments.ci_high": ("95% high", "95%上限"),
+    "segments.lift": ("Lift", "リフト"),
+    "segments.note": ("Note", "注記"),
+    "segments.versus": ("vs overall (95%)", "全体との比較（95%）"),
+    "segments.versus.above": ("Clearly above", "明確に高い"),
+    "segments.versus.below": ("Clearly below", "明確に低い"),
+    "segments.versus.similar": ("Not distinguishable", "差は不明確"),
+    "segments.help": (
+        "Conversion with a Wilson 95% interval; lift is the segment's rate divided by the "
+        "overall rate. Numeric columns are cut into quantile bins unless you give edges; empty "
+        "values form their own (missing) segment.",
+        "転換率と Wilson 法による 95% 信頼区間。リフトはセグメントの転換率 ÷ 全体の転換率です。"
+        "数値の列は区切り値を指定しない限り分位点で区切り、空の値は (missing) として別に集計します。",
+    ),
     # --- progress ---
     "progress.read": ("Reading files…", "ファイルを読み込んでいます…"),
     "progress.map": ("Proposing the column mapping…", "列の割り当てを推定しています…"),

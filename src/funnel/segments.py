@@ -45,6 +45,7 @@ class Segment:
     small_sample: bool
     best: bool = False
     worst: bool = False
+    versus: str = "similar"  # the interval lies "above" or "below" the overall rate, or spans it
 
     @property
     def label(self) -> str:
@@ -62,6 +63,7 @@ class Segment:
             "ci_high": self.ci_high,
             "lift": self.lift,
             "small_sample": self.small_sample,
+            "versus_overall": self.versus,
         }
 
 
@@ -235,11 +237,27 @@ def segment_table(
                 ci_high=float(row[k + 4]),
                 lift=(r / overall) if (r is not None and overall) else None,
                 small_sample=n < min_n,
+                versus=_versus(float(row[k + 3]), float(row[k + 4]), overall),
             )
         )
     segments.sort(key=lambda s: (s.order, s.keys))
     segments = _mark_extremes(segments)
     return SegmentTable(tuple(by), start, end, total_n, total_converted, overall, min_n, segments)
+
+
+def _versus(low: float, high: float, overall: float | None) -> str:
+    """Where a segment's interval lies against the overall rate.
+
+    >>> _versus(0.12, 0.15, 0.10), _versus(0.05, 0.08, 0.10), _versus(0.08, 0.12, 0.10)
+    ('above', 'below', 'similar')
+    """
+    if overall is None:
+        return "similar"
+    if low > overall:
+        return "above"
+    if high < overall:
+        return "below"
+    return "similar"
 
 
 def _mark_extremes(segments: list[Segment]) -> list[Segment]:

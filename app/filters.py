@@ -1,0 +1,188 @@
+"""The shared filter panel (sidebar) and the cached analysis calls of the analysis pages.
+
+Filters live in plain session state per dataset and re-seed their widgets on every page that
+shows them, so they are kept when switching pages. Results are cached per dataset (its id
+changes on every reload) and per filter state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import streamlit as st
+
+from app import ui
+from funnel.filters import Filters, column_values, date_span
+from funnel.funnels import (
+    CohortTrend,
+    Step,
+    Transition,
+    Unavailable,
+    cohort_trend,
+    compare_funnels,
+    compute_funnel,
+    time_to_convert,
+)
+from funnel.segments import Binning, SegmentTable, numeric_columns, segment_columns, segment_table
+from funnel.store import DatasetInfo
+
+_STATE = "_filters"
+
+
+def _keep(
+    state: dict[str, Any], prefix: str, key: str, default: Any, options: Sequence[Any] | None = None
+) -> str:
+    """Seed a widget's key from the persisted state (dropping values no longer offered)."""
+    widget = prefix + key
+    if widget not in st.session_state:
+        value = state.get(key, default)
+        if options is not None and isinstance(value, list):
+            value = [v for v in value if v in options]
+        st.session_state[widget] = value
+    return widget
+
+
+def filter_panel(info: DatasetInfo) -> Filters:
+    """Render the sidebar filters for a dataset and return them."""
+    state: dict[str, Any] = st.session_state.setdefault(_STATE, {}).setdefault(info.name, {})
+    prefix = f"flt:{info.dataset_id}:"
+    bar = st.sidebar
+    bar.subheader(ui.t("filters.title"))
+    date_from: date | None = None
+    date_to: date | None = None
+    span = _span(info)
+    if span is not None:
+        key = _keep(state, prefix, "dates", span)
+        picked = bar.date_input(
+            ui.t("filters.created"), min_value=span[0], max_value=span[1], key=key
+        )
+        state["dates"] = picked
+        if isinstance(picked, tuple) and len(picked) == 2 and tuple(picked) != span:
+            date_from, date_to = picked
+    equals: list[tuple[str, tuple[str, ...]]] = []
+    source = info.mapping.column("source")
+    if source:
+        options = _values(info, source)
+        key = _keep(state, prefix, "source", [], options)
+        chosen = bar.multiselect(ui.t("filters.source", column=source), options, key=key)
+        state["source"] = chosen
+        if chosen:
+            equals.append((source, tuple(chosen)))
+    numeric = numeric_columns(info)
+    others = [c for c in segment_columns(info) if c != source and c not in numeric]
+    key = _keep(state, prefix, "columns", [], others)
+    columns = bar.multiselect(ui.t("filters.more"), others, key=key)
+    state["columns"] = columns
+    for col in columns:
+        options = _values(info, col)
+        key = _keep(state, prefix, f"col:{col}", [], options)
+        chosen = bar.multiselect(col, options, key=key)
+        state[f"col:{col}"] = chosen
+        if chosen:
+            equals.append((col, tuple(chosen)))
+    filters = Filters(date_from, date_to, tuple(equals))
+    if filters.active:
+        bar.button(ui.t("filters.clear"), key="filters_clear", on_click=_clear, args=(info,))
+    return filters
+
+
+def _clear(info: DatasetInfo) -> None:
+    st.session_state.get(_STATE, {}).pop(info.name, None)
+    prefix = f"flt:{info.dataset_id}:"
+    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+        del st.session_state[key]
+
+
+def show_active(filters: Filters) -> None:
+    """Say which filters apply, as plain text, at the top of an analysis page."""
+    if not filters.active:
+        st.caption(ui.t("filters.none"))
+        return
+    parts = []
+    for what, values in filters.describe():
+        label = ui.t("filters.created") if what == "created" else what
+        parts.append(f"{label} = {values}")
+    st.info(ui.t("filters.active", filters="; ".join(parts)), icon=":material/filter_alt:")
+
+
+# --- cached calls -------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _span_cached(dataset_id: int, name: str) -> tuple[date, date] | None:
+    return date_span(ui.store(), ui.store().require(name))
+
+
+def _span(info: DatasetInfo) -> tuple[date, date] | None:
+    return _span_cached(info.dataset_id, info.name)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _values_cached(dataset_id: int, name: str, column: str) -> list[str]:
+    return column_values(ui.store(), ui.store().require(name), column)
+
+
+def _values(info: DatasetInfo, column: str) -> list[str]:
+    return _values_cached(info.dataset_id, info.name, column)
+
+
+def _filters(key: str) -> Filters:
+    return Filters.from_key(key)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def funnel(dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str) -> list[Step]:
+    return compute_funnel(ui.store(), ui.store().require(name), stages, _filters(filters_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def comparison(
+    dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str, a: str, b: str
+) -> tuple[list[Step], list[Step]]:
+    info = ui.store().require(name)
+    return compare_funnels(
+        ui.store(), info, stages, _filters(filters_key), _filters(a), _filters(b)
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cohorts(
+    dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str
+) -> CohortTrend | str:
+    try:
+        return cohort_trend(ui.store(), ui.store().require(name), stages, _filters(filters_key))
+    except Unavailable as exc:
+        return exc.code
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def times(
+    dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str
+) -> list[Transition]:
+    return time_to_convert(ui.store(), ui.store().require(name), stages, _filters(filters_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def segments(
+    dataset_id: int,
+    name: str,
+    by: tuple[str, ...],
+    filters_key: str,
+    from_stage: str,
+    to_stage: str,
+    min_n: int,
+    bins: tuple[tuple[str, int, tuple[float, ...]], ...],
+) -> SegmentTable:
+    binning = {c: Binning(q=q, edges=e) for c, q, e in bins}
+    return segment_table(
+        ui.store(),
+        ui.store().require(name),
+        by,
+        _filters(filters_key),
+        from_stage=from_stage,
+        to_stage=to_stage,
+        min_n=min_n,
+        bins=binning,
+    )

@@ -1,0 +1,157 @@
+"""Segments: which segments actually convert — with intervals, and small samples marked."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import filters as shared
+from app import ui
+from funnel import charts
+from funnel.funnels import stages_for
+from funnel.segments import SegmentTable, numeric_columns, segment_columns
+from funnel.stats import DEFAULT_MIN_N
+
+st.title(ui.t("segments.title"))
+info = ui.current_dataset()
+if info is None:
+    st.info(ui.t("analysis.empty"))
+    st.stop()
+assert info is not None
+store = ui.store()
+filters = shared.filter_panel(info)
+shared.show_active(filters)
+
+columns = segment_columns(info)
+numeric = numeric_columns(info)
+stages = stages_for(store, info)
+if len(stages) < 2:
+    st.info(ui.t("analysis.too_few_stages"))
+    st.stop()
+
+
+def stage_label(stage: str) -> str:
+    return ui.t(f"stage.{stage}")
+
+
+source = info.mapping.column("source")
+c1, c2, c3, c4, c5 = st.columns([2, 2, 1, 1, 1])
+by = c1.selectbox(
+    ui.t("segments.by"),
+    columns,
+    index=columns.index(source) if source in columns else 0,
+    key="seg_by",
+)
+second = c2.selectbox(
+    ui.t("segments.and_by"),
+    [""] + [c for c in columns if c != by],
+    format_func=lambda c: c or ui.t("data.none"),
+    key="seg_by2",
+)
+start = c3.selectbox(
+    ui.t("segments.from_stage"), stages[:-1], format_func=stage_label, key="seg_from"
+)
+later = stages[stages.index(start) + 1 :]
+end = c4.selectbox(
+    ui.t("segments.to_stage"), later, index=len(later) - 1, format_func=stage_label, key="seg_to"
+)
+min_n = int(
+    c5.number_input(
+        ui.t("segments.min_n"), min_value=1, value=DEFAULT_MIN_N, step=5, key="seg_min_n"
+    )
+)
+chosen = [c for c in (by, second) if c]
+bins: list[tuple[str, int, tuple[float, ...]]] = []
+for col in chosen:
+    if col in numeric:
+        b1, b2 = st.columns([1, 3])
+        q = int(b1.number_input(ui.t("segments.bins", column=col), 2, 20, 5, key=f"bins:{col}"))
+        text = b2.text_input(ui.t("segments.edges", column=col), key=f"edges:{col}")
+        try:
+            edges = tuple(float(x) for x in text.replace("、", ",").split(",") if x.strip())
+        except ValueError:
+            st.warning(ui.t("segments.bad_edges"))
+            edges = ()
+        bins.append((col, q, edges))
+
+table: SegmentTable = shared.segments(
+    info.dataset_id, info.name, tuple(chosen), filters.key(), start, end, min_n, tuple(bins)
+)
+st.caption(
+    ui.t(
+        "segments.summary",
+        start=stage_label(start),
+        end=stage_label(end),
+        rate="–" if table.overall_rate is None else f"{table.overall_rate:.1%}",
+        converted=f"{table.converted:,}",
+        n=f"{table.n:,}",
+        min_n=min_n,
+    )
+)
+small = sum(s.small_sample for s in table.segments)
+if small:
+    st.warning(ui.t("segments.small_warning", count=small, min_n=min_n))
+
+rate_title = ui.t("funnel.col.rate")
+if len(chosen) == 1:
+    fig = charts.segment_bar_figure(
+        table, rate_title, ui.t("segments.overall"), ui.t("segments.small")
+    )
+else:
+    fig = charts.segment_heatmap_figure(table, rate_title, ui.t("segments.small"))
+st.plotly_chart(fig, key="segments_chart")
+
+
+def _verdict(s: object) -> str:
+    if getattr(s, "small_sample", False):
+        return ui.t("segments.small")
+    if getattr(s, "best", False):
+        return ui.t("segments.best")
+    if getattr(s, "worst", False):
+        return ui.t("segments.worst")
+    return ""
+
+
+frame = pd.DataFrame(
+    {
+        **{col: [s.keys[i] for s in table.segments] for i, col in enumerate(chosen)},
+        ui.t("funnel.col.leads"): [s.n for s in table.segments],
+        ui.t("funnel.col.converted"): [s.converted for s in table.segments],
+        rate_title: [None if s.rate is None else 100 * s.rate for s in table.segments],
+        ui.t("segments.ci_low"): [100 * s.ci_low for s in table.segments],
+        ui.t("segments.ci_high"): [100 * s.ci_high for s in table.segments],
+        ui.t("segments.lift"): [s.lift for s in table.segments],
+        ui.t("segments.versus"): [ui.t(f"segments.versus.{s.versus}") for s in table.segments],
+        ui.t("segments.note"): [_verdict(s) for s in table.segments],
+    }
+)
+pct = st.column_config.NumberColumn(format="%.1f%%")
+st.dataframe(
+    frame,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        rate_title: pct,
+        ui.t("segments.ci_low"): pct,
+        ui.t("segments.ci_high"): pct,
+        ui.t("segments.lift"): st.column_config.NumberColumn(format="%.2f×"),
+    },
+    key="segments_table",
+)
+name = "-".join([info.name, *chosen])
+d1, d2, _ = st.columns([1, 1, 2])
+d1.download_button(
+    ui.t("download.csv"),
+    data=frame.to_csv(index=False).encode("utf-8"),
+    file_name=f"segments-{name}.csv",
+    mime="text/csv",
+    key="dl_segments_csv",
+)
+d2.download_button(
+    ui.t("download.html"),
+    data=lambda: charts.to_html(fig),
+    file_name=f"segments-{name}.html",
+    mime="text/html",
+    key="dl_segments_html",
+)
+st.caption(ui.t("segments.help"))

@@ -1,0 +1,202 @@
+"""Plotly figures for funnels, cohorts, times and segments (no Streamlit here).
+
+Labels arrive already translated; category values are user data and go into figures as data
+(Plotly renders them as text), never into HTML templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import plotly.graph_objects as go
+
+from funnel.funnels import CohortTrend, Step, Transition
+from funnel.segments import SegmentTable
+
+ACCENT = "#E4572E"
+SECOND = "#2E86AB"
+MUTED = "#B8B8B8"
+Label = Callable[[str], str]
+
+
+def _layout(fig: go.Figure, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "y": 1.08},
+        font={"family": "Noto Sans CJK JP, Noto Sans, sans-serif"},
+    )
+    return fig
+
+
+def funnel_figure(series: Sequence[tuple[str, Sequence[Step]]], stage_label: Label) -> go.Figure:
+    """A funnel chart; several named series are drawn side by side for comparison."""
+    fig = go.Figure()
+    colours = [ACCENT, SECOND]
+    for i, (name, steps) in enumerate(series):
+        fig.add_trace(
+            go.Funnel(
+                name=name,
+                y=[stage_label(s.stage) for s in steps],
+                x=[s.n for s in steps],
+                textinfo="value+percent initial+percent previous",
+                marker={"color": colours[i % len(colours)]},
+                offsetgroup=str(i),
+            )
+        )
+    return _layout(fig, 320 + 20 * max((len(s) for _, s in series), default=0))
+
+
+def cohort_figure(
+    trend: CohortTrend, rate_title: str, immature_name: str, mature_name: str
+) -> go.Figure:
+    """Conversion by creation month with 95% intervals; immature months drawn apart."""
+    fig = go.Figure()
+    for mature, name, colour in ((True, mature_name, ACCENT), (False, immature_name, MUTED)):
+        points = [c for c in trend.cohorts if c.mature == mature]
+        if not points:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                name=name,
+                x=[c.month for c in points],
+                y=[c.rate for c in points],
+                mode="markers+lines" if mature else "markers",
+                marker={"color": colour, "size": 8},
+                line={"color": colour},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [c.ci_high - (c.rate or 0) for c in points],
+                    "arrayminus": [(c.rate or 0) - c.ci_low for c in points],
+                    "color": colour,
+                },
+                customdata=[[c.n, c.converted] for c in points],
+                hovertemplate="%{x|%Y-%m}: %{y:.1%} (%{customdata[1]:,} / %{customdata[0]:,})"
+                "<extra></extra>",
+            )
+        )
+    fig.update_yaxes(title=rate_title, tickformat=".0%", rangemode="tozero")
+    return _layout(fig)
+
+
+def time_figure(transition: Transition, x_title: str, y_title: str) -> go.Figure:
+    """Distribution of days between two stages, median marked."""
+    fig = go.Figure(
+        go.Bar(
+            x=[b for b, _ in transition.histogram],
+            y=[n for _, n in transition.histogram],
+            width=transition.bucket_days * 0.9,
+            offset=0,
+            marker={"color": SECOND},
+            hovertemplate="%{x}–: %{y:,}<extra></extra>",
+        )
+    )
+    if transition.median_days is not None:
+        fig.add_vline(x=transition.median_days, line={"color": ACCENT, "dash": "dash"})
+    fig.update_xaxes(title=x_title)
+    fig.update_yaxes(title=y_title)
+    return _layout(fig, 260)
+
+
+def segment_bar_figure(
+    table: SegmentTable, rate_title: str, overall_name: str, small_name: str
+) -> go.Figure:
+    """Rate per segment with 95% error bars; small segments greyed, overall rate as a line."""
+    segs = table.segments
+    fig = go.Figure(
+        go.Bar(
+            x=[s.label for s in segs],
+            y=[s.rate for s in segs],
+            marker={
+                "color": [MUTED if s.small_sample else ACCENT for s in segs],
+                "pattern": {"shape": ["/" if s.small_sample else "" for s in segs]},
+            },
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [s.ci_high - (s.rate or 0) for s in segs],
+                "arrayminus": [(s.rate or 0) - s.ci_low for s in segs],
+            },
+            customdata=[[s.n, s.converted, small_name if s.small_sample else ""] for s in segs],
+            hovertemplate="%{x}: %{y:.1%} (%{customdata[1]:,} / %{customdata[0]:,}) "
+            "%{customdata[2]}<extra></extra>",
+        )
+    )
+    if table.overall_rate is not None:
+        fig.add_hline(
+            y=table.overall_rate,
+            line={"color": SECOND, "dash": "dash"},
+            annotation_text=f"{overall_name} {table.overall_rate:.1%}",
+        )
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title=rate_title, tickformat=".0%", rangemode="tozero")
+    return _layout(fig, 400)
+
+
+def segment_heatmap_figure(table: SegmentTable, rate_title: str, small_name: str) -> go.Figure:
+    """Rate by two columns; cells under the minimum are grey with their n shown."""
+    rows = list(dict.fromkeys(s.keys[0] for s in table.segments))
+    cols = list(
+        dict.fromkeys(
+            s.keys[1] for s in sorted(table.segments, key=lambda s: (s.order[1], s.keys[1]))
+        )
+    )
+    cell = {s.keys: s for s in table.segments}
+    z: list[list[float | None]] = []
+    grey: list[list[float | None]] = []
+    text: list[list[str]] = []
+    for r in rows:
+        z_row: list[float | None] = []
+        g_row: list[float | None] = []
+        t_row: list[str] = []
+        for c in cols:
+            s = cell.get((r, c))
+            if s is None:
+                z_row.append(None)
+                g_row.append(None)
+                t_row.append("")
+            elif s.small_sample:
+                z_row.append(None)
+                g_row.append(1.0)
+                t_row.append(f"n={s.n}")
+            else:
+                z_row.append(s.rate)
+                g_row.append(None)
+                t_row.append(f"{(s.rate or 0):.1%}<br>n={s.n:,}")
+        z.append(z_row)
+        grey.append(g_row)
+        text.append(t_row)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Heatmap(
+            z=grey,
+            x=cols,
+            y=rows,
+            showscale=False,
+            colorscale=[[0, "#E6E6E6"], [1, "#E6E6E6"]],
+            hoverinfo="skip",
+            name=small_name,
+        )
+    )
+    fig.add_trace(
+        go.Heatmap(
+            z=z,
+            x=cols,
+            y=rows,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="OrRd",
+            colorbar={"title": {"text": rate_title}, "tickformat": ".0%"},
+            hovertemplate="%{y} × %{x}: %{z:.1%}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(type="category", title=table.by[1])
+    fig.update_yaxes(type="category", title=table.by[0], autorange="reversed")
+    return _layout(fig, 220 + 34 * len(rows))
+
+
+def to_html(fig: go.Figure) -> bytes:
+    """A self-contained HTML file of a figure (works offline)."""
+    html: str = fig.to_html(include_plotlyjs=True, full_html=True)
+    return html.encode("utf-8")
