@@ -215,7 +215,13 @@ def pad(text: str, width: int) -> str:
 
 
 def _store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
-    return Store(args.db, read_only=read_only)
+    """Open the database; a reading command falls back to read-only when it is locked."""
+    try:
+        return Store(args.db)
+    except StoreError as exc:
+        if read_only and exc.code in ("db_locked", "db_read_only"):
+            return Store(args.db, read_only=True)
+        raise
 
 
 def _progress(lang: str) -> Any:

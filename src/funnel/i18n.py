@@ -391,6 +391,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The database {path} was written by a newer funnel (schema {version}).",
         "データベース {path} は新しいバージョンの funnel で作成されています（スキーマ {version}）。",
     ),
+    "store.db_old_schema": (
+        "The database {path} was written by an older funnel (schema {version}) and is open "
+        "read-only, so it cannot be upgraded now. Close the other funnel process (or make the "
+        "file writable) and open it again: it is upgraded in place, nothing is lost.",
+        "データベース {path} は古い funnel（スキーマ {version}）で作成され、読み取り専用で開かれているため"
+        "更新できません。他の funnel を終了する（またはファイルを書き込み可能にする）ともう一度開くと、"
+        "データを失わずにその場で更新されます。",
+    ),
     "store.db_not_initialised": (
         "The database {path} holds no funnel data yet.",
         "データベース {path} にはまだ funnel のデータがありません。",
@@ -570,6 +578,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "転換率と Wilson 法による 95% 信頼区間。リフトはセグメントの転換率 ÷ 全体の転換率です。"
         "数値の列は区切り値を指定しない限り分位点で区切り、空の値は (missing) として別に集計します。",
     ),
+    # --- rules in plain language ---
+    "rule.category": ("{column} = {value}: {points} points", "{column} が {value}: {points} 点"),
+    "rule.range": (
+        "{column} from {low} to under {high}: {points} points",
+        "{column} が {low} 以上 {high} 未満: {points} 点",
+    ),
+    "rule.per_unit": ("Each {column}: {points} points", "{column} 1 回ごとに {points} 点"),
+    "rule.per_unit_cap": (
+        "Each {column}: {points} points, up to {cap}",
+        "{column} 1 回ごとに {points} 点（上限 {cap} 点）",
+    ),
+    "rule.count": (
+        "{column} at least {at_least}: {points} points",
+        "{column} が {at_least} 以上: {points} 点",
+    ),
+    "rule.gate": (
+        "Never hot when {column} is {values}",
+        "{column} が {values} のときはホットにしない",
+    ),
+    "rule.score_cap": ("The score is capped at {cap}", "スコアの上限は {cap} 点"),
+    "rule.tier": ("{tier}: score {score} or more", "{tier}: スコア {score} 点以上"),
+    "rule.tier_rest": ("{tier}: every other lead", "{tier}: それ以外のリード"),
     # --- progress ---
     "progress.read": ("Reading files…", "ファイルを読み込んでいます…"),
     "progress.map": ("Proposing the column mapping…", "列の割り当てを推定しています…"),

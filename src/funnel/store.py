@@ -119,6 +119,8 @@ class Store:
             self._migrate()
         elif not self._has_catalog():
             raise StoreError("db_not_initialised", path=str(self.path))
+        elif self._version() < SCHEMA_VERSION:
+            raise StoreError("db_old_schema", path=str(self.path), version=self._version())
 
     def close(self) -> None:
         self.conn.close()
@@ -146,6 +148,13 @@ class Store:
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [_CATALOG]
             ).fetchone()
         return bool(row and row[0])
+
+    def _version(self) -> int:
+        with self.cursor() as cur:
+            row = cur.execute(
+                "SELECT value FROM funnel_meta WHERE key = 'schema_version'"
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def _migrate(self) -> None:
         with self.cursor() as cur:

@@ -1,0 +1,413 @@
+"""Scoring rule sets: fit and engagement points, caps, knock-out gates and tiers.
+
+Every rule is a small frozen dataclass that renders itself both as SQL (an expression giving
+its points, values bound as parameters) and as a plain-language sentence. A :class:`RuleSet`
+serialises to YAML/JSON with a schema version and reads back exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import yaml
+
+from funnel.i18n import t
+from funnel.store import quote_ident
+
+SCHEMA_VERSION = 1
+Group = Literal["fit", "engagement"]
+SqlPart = tuple[str, list[Any]]
+
+
+class RuleSetError(ValueError):
+    """A rule set file or edit that cannot be used; the message says where and how to fix it."""
+
+
+def _points(value: Any, where: str) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise RuleSetError(f"{where}: points must be a whole number, not {value!r}.") from None
+    if not math.isfinite(number) or abs(number) > 1000 or number != int(number):
+        raise RuleSetError(f"{where}: points must be a whole number between -1000 and 1000.")
+    return int(number)
+
+
+def _number(value: Any, where: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise RuleSetError(f"{where}: {value!r} is not a number.") from None
+    if not math.isfinite(number):
+        raise RuleSetError(f"{where}: {value!r} is not a finite number.")
+    return number
+
+
+def _num_text(x: float) -> str:
+    """Render a number without a useless ``.0``.
+
+    >>> _num_text(3.0), _num_text(2.5)
+    ('3', '2.5')
+    """
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    """Fit: points when a column equals a value (``industry = SaaS → +15``)."""
+
+    column: str
+    value: str
+    points: int
+    kind: Literal["category"] = "category"
+    group: Group = "fit"
+
+    def sql(self) -> SqlPart:
+        col = quote_ident(self.column)
+        return f"CASE WHEN CAST({col} AS VARCHAR) = ? THEN {self.points} ELSE 0 END", [self.value]
+
+    def describe(self, lang: str = "en") -> str:
+        return t(
+            "rule.category", lang, column=self.column, value=self.value, points=f"{self.points:+d}"
+        )
+
+
+@dataclass(frozen=True)
+class RangeRule:
+    """Fit: points when a number lies in ``[low, high)`` (either end may be open)."""
+
+    column: str
+    low: float | None
+    high: float | None
+    points: int
+    kind: Literal["range"] = "range"
+    group: Group = "fit"
+
+    def sql(self) -> SqlPart:
+        col = quote_ident(self.column)
+        parts, params = [], []
+        if self.low is not None:
+            parts.append(f"{col} >= ?")
+            params.append(self.low)
+        if self.high is not None:
+            parts.append(f"{col} < ?")
+            params.append(self.high)
+        cond = " AND ".join(parts) if parts else f"{col} IS NOT NULL"
+        return f"CASE WHEN {cond} THEN {self.points} ELSE 0 END", params
+
+    def describe(self, lang: str = "en") -> str:
+        low = "…" if self.low is None else _num_text(self.low)
+        high = "…" if self.high is None else _num_text(self.high)
+        return t(
+            "rule.range", lang, column=self.column, low=low, high=high, points=f"{self.points:+d}"
+        )
+
+
+@dataclass(frozen=True)
+class PerUnitRule:
+    """Engagement: points for each unit of a count, capped (``web visit +1 each, at most 10``)."""
+
+    column: str
+    points: int
+    cap: int | None = None
+    kind: Literal["per_unit"] = "per_unit"
+    group: Group = "engagement"
+
+    def sql(self) -> SqlPart:
+        raw = f"coalesce({quote_ident(self.column)}, 0) * {self.points}"
+        if self.cap is None:
+            return raw, []
+        bound = abs(self.cap)
+        clamp = f"least({raw}, {bound})" if self.points >= 0 else f"greatest({raw}, {-bound})"
+        return clamp, []
+
+    def describe(self, lang: str = "en") -> str:
+        key = "rule.per_unit_cap" if self.cap is not None else "rule.per_unit"
+        return t(key, lang, column=self.column, points=f"{self.points:+d}", cap=self.cap)
+
+
+@dataclass(frozen=True)
+class CountRule:
+    """Engagement: points for reaching a count (``≥ 3 visits → +5``; negatives allowed)."""
+
+    column: str
+    at_least: float
+    points: int
+    kind: Literal["count"] = "count"
+    group: Group = "engagement"
+
+    def sql(self) -> SqlPart:
+        return (
+            f"CASE WHEN {quote_ident(self.column)} >= ? THEN {self.points} ELSE 0 END",
+            [self.at_least],
+        )
+
+    def describe(self, lang: str = "en") -> str:
+        return t(
+            "rule.count",
+            lang,
+            column=self.column,
+            at_least=_num_text(self.at_least),
+            points=f"{self.points:+d}",
+        )
+
+
+Rule = CategoryRule | RangeRule | PerUnitRule | CountRule
+RULE_TYPES: dict[str, type[Any]] = {
+    "category": CategoryRule,
+    "range": RangeRule,
+    "per_unit": PerUnitRule,
+    "count": CountRule,
+}
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Knock-out: a lead whose column holds one of these values is never hot."""
+
+    column: str
+    values: tuple[str, ...]
+
+    def sql(self) -> SqlPart:
+        marks = ", ".join("?" for _ in self.values)
+        return f"CAST({quote_ident(self.column)} AS VARCHAR) IN ({marks})", list(self.values)
+
+    def describe(self, lang: str = "en") -> str:
+        return t("rule.gate", lang, column=self.column, values=", ".join(self.values))
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A named tier: leads scoring at least ``min_score`` (the last tier takes the rest)."""
+
+    name: str
+    min_score: float
+
+
+DEFAULT_TIERS = (Tier("hot", 60), Tier("warm", 30), Tier("cold", -math.inf))
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A definition of a hot lead."""
+
+    name: str = "rules"
+    rules: tuple[Rule, ...] = ()
+    gates: tuple[Gate, ...] = ()
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    score_cap: int | None = None
+    description: str = ""
+    schema_version: int = field(default=SCHEMA_VERSION)
+
+    def __post_init__(self) -> None:
+        if len(self.tiers) < 2:
+            raise RuleSetError("A rule set needs at least two tiers (e.g. hot and cold).")
+        names = [tier.name for tier in self.tiers]
+        if len(set(names)) != len(names) or any(not n.strip() for n in names):
+            raise RuleSetError("Tier names must be non-empty and different.")
+        mins = [tier.min_score for tier in self.tiers[:-1]]
+        if any(a <= b for a, b in zip(mins, mins[1:], strict=False)):
+            raise RuleSetError("Tier thresholds must go down from the first tier to the last.")
+
+    @property
+    def hot(self) -> Tier:
+        return self.tiers[0]
+
+    def score_sql(self) -> SqlPart:
+        """The score expression: the sum of every rule's points, capped if asked."""
+        if not self.rules:
+            return "0", []
+        parts, params = [], []
+        for rule in self.rules:
+            sql, p = rule.sql()
+            parts.append(f"({sql})")
+            params += p
+        total = " + ".join(parts)
+        if self.score_cap is not None:
+            total = f"least({total}, {int(self.score_cap)})"
+        return total, params
+
+    def gate_sql(self) -> SqlPart:
+        """A boolean expression: the lead is knocked out by a gate."""
+        if not self.gates:
+            return "FALSE", []
+        parts, params = [], []
+        for gate in self.gates:
+            sql, p = gate.sql()
+            parts.append(f"coalesce({sql}, FALSE)")
+            params += p
+        return " OR ".join(parts), params
+
+    def with_threshold(self, tier: str, min_score: float) -> RuleSet:
+        """Return a copy with one tier's threshold changed."""
+        tiers = tuple(replace(x, min_score=min_score) if x.name == tier else x for x in self.tiers)
+        return replace(self, tiers=tiers)
+
+    def with_points(self, index: int, points: int) -> RuleSet:
+        """Return a copy with one rule's points changed."""
+        rules = list(self.rules)
+        rules[index] = replace(rules[index], points=int(points))
+        return replace(self, rules=tuple(rules))
+
+    def columns(self) -> set[str]:
+        return {r.column for r in self.rules} | {g.column for g in self.gates}
+
+    def describe(self, lang: str = "en") -> list[str]:
+        """Every rule, gate and tier as sentences."""
+        lines = [r.describe(lang) for r in self.rules]
+        lines += [g.describe(lang) for g in self.gates]
+        if self.score_cap is not None:
+            lines.append(t("rule.score_cap", lang, cap=self.score_cap))
+        for tier in self.tiers[:-1]:
+            lines.append(t("rule.tier", lang, tier=tier.name, score=_num_text(tier.min_score)))
+        lines.append(t("rule.tier_rest", lang, tier=self.tiers[-1].name))
+        return lines
+
+
+# --- serialisation ------------------------------------------------------------------------------
+
+
+def ruleset_to_dict(rs: RuleSet) -> dict[str, Any]:
+    """Plain data for YAML/JSON (schema-versioned)."""
+    rules = []
+    for r in rs.rules:
+        item: dict[str, Any] = {"kind": r.kind, "column": r.column, "points": r.points}
+        if isinstance(r, CategoryRule):
+            item["value"] = r.value
+        elif isinstance(r, RangeRule):
+            item["low"], item["high"] = r.low, r.high
+        elif isinstance(r, PerUnitRule):
+            item["cap"] = r.cap
+        else:
+            item["at_least"] = r.at_least
+        rules.append(item)
+    return {
+        "schema_version": rs.schema_version,
+        "name": rs.name,
+        "description": rs.description,
+        "rules": rules,
+        "gates": [{"column": g.column, "values": list(g.values)} for g in rs.gates],
+        "score_cap": rs.score_cap,
+        "tiers": [
+            {"name": x.name, "min_score": None if math.isinf(x.min_score) else x.min_score}
+            for x in rs.tiers
+        ],
+    }
+
+
+def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
+    """Build a rule set from plain data, with errors naming the offending entry."""
+    if not isinstance(data, dict):
+        raise RuleSetError(f"{source}: expected a mapping with rules:, tiers:, ...")
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise RuleSetError(f"{source}: schema_version must be a whole number.")
+    if version > SCHEMA_VERSION:
+        raise RuleSetError(
+            f"{source}: schema_version {version} is newer than this funnel understands "
+            f"({SCHEMA_VERSION}); upgrade funnel."
+        )
+    rules: list[Rule] = []
+    for i, item in enumerate(data.get("rules") or [], start=1):
+        where = f"{source}: rule {i}"
+        if not isinstance(item, dict):
+            raise RuleSetError(f"{where}: expected kind:, column:, points:.")
+        kind = item.get("kind")
+        if kind not in RULE_TYPES:
+            raise RuleSetError(
+                f"{where}: unknown kind {kind!r}; use one of {', '.join(RULE_TYPES)}."
+            )
+        column = item.get("column")
+        if not isinstance(column, str) or not column:
+            raise RuleSetError(f"{where}: column must be a column name.")
+        points = _points(item.get("points"), where)
+        if kind == "category":
+            rules.append(CategoryRule(column, str(item.get("value", "")), points))
+        elif kind == "range":
+            low = None if item.get("low") is None else _number(item["low"], where)
+            high = None if item.get("high") is None else _number(item["high"], where)
+            if low is not None and high is not None and low >= high:
+                raise RuleSetError(f"{where}: low must be below high.")
+            rules.append(RangeRule(column, low, high, points))
+        elif kind == "per_unit":
+            cap = None if item.get("cap") is None else _points(item["cap"], where)
+            rules.append(PerUnitRule(column, points, cap))
+        else:
+            rules.append(CountRule(column, _number(item.get("at_least"), where), points))
+    gates = []
+    for i, item in enumerate(data.get("gates") or [], start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("column"), str):
+            raise RuleSetError(f"{source}: gate {i}: expected column: and values:.")
+        values = item.get("values") or []
+        if not isinstance(values, list) or not values:
+            raise RuleSetError(f"{source}: gate {i}: values must be a non-empty list.")
+        gates.append(Gate(item["column"], tuple(str(v) for v in values)))
+    tiers = []
+    raw_tiers = data.get("tiers") or [ruleset_to_dict(RuleSet())["tiers"]][0]
+    for i, item in enumerate(raw_tiers, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise RuleSetError(f"{source}: tier {i}: expected name: and min_score:.")
+        last = i == len(raw_tiers)
+        raw = item.get("min_score")
+        score = -math.inf if (last or raw is None) else _number(raw, f"{source}: tier {i}")
+        tiers.append(Tier(item["name"], score))
+    cap = data.get("score_cap")
+    return RuleSet(
+        name=str(data.get("name", "rules")),
+        description=str(data.get("description", "") or ""),
+        rules=tuple(rules),
+        gates=tuple(gates),
+        tiers=tuple(tiers),
+        score_cap=None if cap is None else _points(cap, f"{source}: score_cap"),
+    )
+
+
+def ruleset_to_yaml(rs: RuleSet) -> str:
+    return yaml.safe_dump(ruleset_to_dict(rs), allow_unicode=True, sort_keys=False)
+
+
+def ruleset_to_json(rs: RuleSet) -> str:
+    return json.dumps(ruleset_to_dict(rs), ensure_ascii=False, indent=2)
+
+
+def ruleset_from_text(text: str, *, source: str = "rule set") -> RuleSet:
+    """Read YAML or JSON (safe loader only: no tags, no objects)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RuleSetError(f"{source}: not valid YAML or JSON ({exc}).") from None
+    return ruleset_from_dict(data, source=source)
+
+
+def check_columns(rs: RuleSet, columns: Sequence[str], *, source: str = "rule set") -> None:
+    """Refuse a rule set that names columns the dataset does not have."""
+    missing = sorted(rs.columns() - set(columns))
+    if missing:
+        raise RuleSetError(
+            f"{source}: unknown column(s) {', '.join(missing)}; the dataset has "
+            f"{', '.join(list(columns)[:15])}."
+        )
+
+
+def simple_template(info_columns: Sequence[str], behaviours: dict[str, str]) -> RuleSet:
+    """The template many teams start with: web visit 1, document or newsletter 2, inquiry 3,
+    ranked A/B/C.
+
+    ``behaviours`` maps the template's roles (visit, document, newsletter, inquiry) to the
+    dataset's columns; roles without a column are left out.
+    """
+    points = {"visit": 1, "document": 2, "newsletter": 2, "inquiry": 3}
+    rules = tuple(
+        PerUnitRule(col, points[role], cap=10 * points[role])
+        for role, col in behaviours.items()
+        if role in points and col in info_columns
+    )
+    return RuleSet(
+        name="simple template",
+        rules=rules,
+        tiers=(Tier("A", 10), Tier("B", 4), Tier("C", -math.inf)),
+    )
