@@ -45,12 +45,23 @@ class ScoreHistogram:
 
 
 def score_histogram(
-    store: Store, info: DatasetInfo, rs: RuleSet, filters: Filters = NO_FILTERS
+    store: Store,
+    info: DatasetInfo,
+    rs: RuleSet,
+    filters: Filters = NO_FILTERS,
+    *,
+    extra: tuple[str, list[Any]] | None = None,
 ) -> ScoreHistogram:
-    """Group the (filtered) leads by score and gate; one query."""
+    """Group the (filtered) leads by score and gate; one query.
+
+    ``extra`` is a further trusted SQL condition with its parameters (e.g. a holdout split).
+    """
     score, score_params = rs.score_sql()
     gate, gate_params = rs.gate_sql()
     where, where_params = filters.where(info)
+    if extra is not None:
+        where = f"({where}) AND ({extra[0]})"
+        where_params = [*where_params, *extra[1]]
     sql = f"""
         SELECT score, gated, count(*) AS n, count(*) FILTER (WHERE won) AS won
         FROM (

@@ -1,0 +1,222 @@
+"""Start from the data: fit a regularised logistic regression and turn it into points.
+
+Lead features (never columns flagged as leaking) become indicators that map one-to-one onto
+rules: a category value (:class:`CategoryRule`), a numeric quantile range (:class:`RangeRule`)
+or "at least N" of a behaviour (:class:`CountRule`, cumulative, so points add up as counts
+grow). Coefficients are scaled to whole points. The model is fitted on a training split and
+its AUC is reported on a holdout — the latest quarter of leads by creation date where dates
+exist, otherwise a seeded hash split — beside the AUC of a comparison rule set, so nobody is
+fooled by in-sample fit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from funnel.filters import NO_FILTERS, Filters
+from funnel.rules import CategoryRule, CountRule, RangeRule, Rule, RuleSet, Tier
+from funnel.scoring import (
+    evaluate,
+    score_histogram,
+    threshold_for_capacity,
+    threshold_for_target,
+)
+from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
+
+MAX_VALUES = 15  # category values per column
+MIN_LEADS = 30  # a value needs this many leads to earn its own points
+FIT_ROWS = 300_000  # training rows sampled for the fit
+
+
+class SuggestError(ValueError):
+    """Suggestion impossible (no outcome, no features, no wins); ``code`` says why."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(code)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggested rule set and how it does on leads it was not fitted on."""
+
+    ruleset: RuleSet
+    split: str  # "time" or "random"
+    holdout_from: str | None
+    train_n: int
+    holdout_n: int
+    holdout_auc: float | None
+    baseline_auc: float | None
+    baseline_name: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "split": self.split,
+            "holdout_from": self.holdout_from,
+            "train_n": self.train_n,
+            "holdout_n": self.holdout_n,
+            "holdout_auc": self.holdout_auc,
+            "baseline_auc": self.baseline_auc,
+            "baseline": self.baseline_name,
+        }
+
+
+@dataclass(frozen=True)
+class _Indicator:
+    rule: Rule  # with 1 point (so its SQL is the indicator); real points set after the fit
+    sql: str
+    params: list[Any]
+
+
+def _indicators(store: Store, info: DatasetInfo, where: str, params: list[Any]) -> list[_Indicator]:
+    out: list[_Indicator] = []
+    for spec in info.mapping.features():
+        col = quote_ident(spec.name)
+        if spec.role in ("attribute", "source"):
+            with store.cursor() as cur:
+                rows = cur.execute(
+                    f"SELECT CAST({col} AS VARCHAR) AS v, count(*) AS n FROM {info.table()} "
+                    f"WHERE {where} AND {col} IS NOT NULL GROUP BY 1 HAVING count(*) >= ? "
+                    "ORDER BY n DESC, v LIMIT ?",
+                    [*params, MIN_LEADS, MAX_VALUES],
+                ).fetchall()
+            for value, _ in rows:
+                rule = CategoryRule(spec.name, str(value), 1)  # 1 point: the indicator
+                sql, p = rule.sql()
+                out.append(_Indicator(rule, f"(({sql}) <> 0)", [*p]))
+            continue
+        with store.cursor() as cur:
+            row = cur.execute(
+                f"SELECT quantile_disc({col}, [0.25, 0.5, 0.75, 0.9]), min({col}), max({col}) "
+                f"FROM {info.table()} WHERE {where} AND {col} IS NOT NULL",
+                params,
+            ).fetchone()
+        if not row or row[0] is None:
+            continue
+        qs = sorted({float(q) for q in row[0] if q is not None})
+        low = float(row[1])
+        if spec.role == "behaviour":
+            thresholds = sorted({t for t in [1.0, *qs] if t > max(low, 0.0)})
+            for t in thresholds:
+                rule_c = CountRule(spec.name, t, 1)
+                sql, p = rule_c.sql()
+                out.append(_Indicator(rule_c, f"(coalesce(({sql}) <> 0, FALSE))", [*p]))
+        else:
+            edges = [e for e in qs if e > low]
+            bounds = [None, *edges, None]
+            for lo, hi in zip(bounds, bounds[1:], strict=False):
+                rule_r = RangeRule(spec.name, lo, hi, 1)
+                sql, p = rule_r.sql()
+                out.append(_Indicator(rule_r, f"(({sql}) <> 0)", [*p]))
+    return out
+
+
+def _split(
+    info: DatasetInfo, store: Store, where: str, params: list[Any], seed: int
+) -> tuple[str, list[Any], str, str | None]:
+    """SQL condition selecting the holdout, its params, the split kind and its start date."""
+    created = info.mapping.column("created")
+    if created:
+        c = quote_ident(created)
+        with store.cursor() as cur:
+            row = cur.execute(
+                f"SELECT quantile_disc({c}, 0.75) FROM {info.table()} WHERE {where}", params
+            ).fetchone()
+        if row and row[0] is not None:
+            return f"{c} >= ?", [row[0]], "time", f"{row[0]:%Y-%m-%d}"
+    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
+    return f"hash(CAST({id_col} AS VARCHAR) || ?) % 4 = 0", [str(seed)], "random", None
+
+
+def suggest_rules(
+    store: Store,
+    info: DatasetInfo,
+    *,
+    filters: Filters = NO_FILTERS,
+    target_conversion: float | None = None,
+    capacity_per_week: float | None = None,
+    max_points: int = 30,
+    baseline: RuleSet | None = None,
+    seed: int = 7,
+    c: float = 1.0,
+) -> Suggestion:
+    """Fit, convert to points, choose the hot threshold, and measure on the holdout."""
+    from sklearn.linear_model import LogisticRegression
+
+    if info.mapping.outcome is None:
+        raise SuggestError("no_outcome")
+    where, params = filters.where(info)
+    indicators = _indicators(store, info, where, params)
+    if not indicators:
+        raise SuggestError("no_features")
+    hold_sql, hold_params, split, hold_from = _split(info, store, where, params, seed)
+    columns = ", ".join(f"{ind.sql} AS x{i}" for i, ind in enumerate(indicators))
+    x_params = [p for ind in indicators for p in ind.params]
+    sql = (
+        f"SELECT {columns}, {quote_ident(OUTCOME_COL)} = 'won' AS y FROM {info.table()} "
+        f"WHERE ({where}) AND NOT ({hold_sql}) "
+        f"USING SAMPLE {FIT_ROWS} ROWS (reservoir, {int(seed)})"
+    )
+    train: pd.DataFrame = store.fetch_frame(sql, [*x_params, *params, *hold_params])
+    if train.empty or train["y"].nunique() < 2:
+        raise SuggestError("no_wins")
+    x = train.drop(columns="y").to_numpy(dtype=float)
+    y = train["y"].to_numpy(dtype=bool)
+    model = LogisticRegression(C=c, max_iter=500)
+    model.fit(x, y)
+    coef = model.coef_[0]
+    scale = max_points / max(float(np.abs(coef).max()), 1e-9)
+    rules: list[Rule] = []
+    for ind, w in zip(indicators, coef, strict=True):
+        points = int(round(w * scale))
+        if points != 0:
+            rules.append(replace(ind.rule, points=points))
+    draft = RuleSet(
+        name="suggested from data",
+        description=f"logistic regression on {len(train):,} training leads ({split} split)",
+        rules=tuple(rules),
+        tiers=(Tier("hot", 1e9), Tier("warm", 1e8), Tier("cold", -math.inf)),  # set below
+    )
+    hist = score_histogram(store, info, draft, filters)
+    hot = None
+    if target_conversion is not None:
+        hot = threshold_for_target(hist, target_conversion)
+    elif capacity_per_week is not None:
+        hot = threshold_for_capacity(hist, capacity_per_week)
+    scores = np.repeat(hist.score, hist.n) if hist.total < 5_000_000 else hist.score
+    if hot is None:
+        hot = float(np.quantile(scores, 0.9)) if scores.size else 0.0
+    warm = float(np.quantile(scores, 0.6)) if scores.size else hot - 1
+    warm = min(warm, hot - 1)
+    ruleset = replace(draft, tiers=(Tier("hot", hot), Tier("warm", warm), Tier("cold", -math.inf)))
+    hold_auc, hold_n = _holdout_auc(store, info, ruleset, filters, hold_sql, hold_params)
+    base_auc = None
+    if baseline is not None and baseline.rules:
+        base_auc, _ = _holdout_auc(store, info, baseline, filters, hold_sql, hold_params)
+    return Suggestion(
+        ruleset=ruleset,
+        split=split,
+        holdout_from=hold_from,
+        train_n=len(train),
+        holdout_n=hold_n,
+        holdout_auc=hold_auc,
+        baseline_auc=base_auc,
+        baseline_name=None if baseline is None else baseline.name,
+    )
+
+
+def _holdout_auc(
+    store: Store,
+    info: DatasetInfo,
+    rs: RuleSet,
+    filters: Filters,
+    hold_sql: str,
+    hold_params: list[Any],
+) -> tuple[float | None, int]:
+    hist = score_histogram(store, info, rs, filters, extra=(hold_sql, hold_params))
+    return evaluate(hist, rs).auc, hist.total
