@@ -31,9 +31,12 @@ from funnel.mapping import (
 from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile
+from funnel.rules import RuleSet, RuleSetError, check_columns, ruleset_from_text, ruleset_to_yaml
+from funnel.scoring import evaluate, score_histogram, score_leads
 from funnel.segments import Binning, segment_table
 from funnel.stats import DEFAULT_MIN_N
 from funnel.store import DatasetInfo, Store, StoreError
+from funnel.suggest import SuggestError, suggest_rules, template_for
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,6 +158,58 @@ def build_parser() -> argparse.ArgumentParser:
         help="custom bin edges for a numeric column",
     )
 
+    rules_file = argparse.ArgumentParser(add_help=False)
+    rules_file.add_argument(
+        "--rules", required=True, metavar="R.yaml", help="a rule set file (YAML or JSON)"
+    )
+
+    ev = sub.add_parser(
+        "evaluate",
+        parents=[common, filters, rules_file],
+        help="what a rule set would have done on past outcomes",
+    )
+    ev.add_argument(
+        "--capacity",
+        type=float,
+        metavar="LEADS_PER_WEEK",
+        help="sales capacity, to compare with the hot leads per week",
+    )
+
+    sc = sub.add_parser(
+        "score",
+        parents=[common, filters, rules_file],
+        help="score every lead of a dataset: id, score, tier, top reasons",
+    )
+    sc.add_argument("--out", required=True, metavar="FILE.csv|.parquet")
+
+    su = sub.add_parser(
+        "suggest",
+        parents=[common, filters],
+        help="fit a rule set from the data (logistic regression to points)",
+    )
+    target = su.add_mutually_exclusive_group()
+    target.add_argument(
+        "--target-conversion",
+        type=float,
+        metavar="RATE",
+        help="lowest hot threshold whose hot conversion reaches RATE (e.g. 0.8)",
+    )
+    target.add_argument(
+        "--capacity",
+        type=float,
+        metavar="LEADS_PER_WEEK",
+        help="lowest hot threshold whose weekly hot volume fits capacity",
+    )
+    su.add_argument("--out", required=True, metavar="R.yaml")
+    su.add_argument("--max-points", type=int, default=30, help="points of the strongest rule")
+
+    tp = sub.add_parser(
+        "template",
+        parents=[common, filters],
+        help="write the simple starting template for a dataset",
+    )
+    tp.add_argument("--out", required=True, metavar="R.yaml")
+
     rm = sub.add_parser("delete", parents=[common], help="delete a dataset")
     rm.add_argument("name")
     rm.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -178,6 +233,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (FilterError, Unavailable) as exc:
         print(f"error: {t('analysis.' + exc.code, lang, **exc.params)}", file=sys.stderr)
+        return 2
+    except RuleSetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SuggestError as exc:
+        print(f"error: {t('suggest.' + exc.code, lang)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: nothing was changed.", file=sys.stderr)
@@ -543,6 +604,100 @@ def _cmd_segments(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_rules(path_text: str, info: DatasetInfo) -> RuleSet:
+    path = Path(path_text)
+    if not path.is_file():
+        raise RuleSetError(f"{path}: the rule set file does not exist.")
+    rs = ruleset_from_text(path.read_text(encoding="utf-8"), source=str(path))
+    check_columns(rs, info.columns, source=str(path))
+    return rs
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    with _store(args, read_only=True) as store:
+        info, filters = _analysis_inputs(args, store)
+        rs = _read_rules(args.rules, info)
+        result = evaluate(score_histogram(store, info, rs, filters), rs)
+    payload = result.as_dict() | {"capacity_per_week": args.capacity}
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{info.name}: {rs.name} — {result.n:,} leads, base rate {_pct(result.base_rate)}")
+    for tier in result.tiers:
+        print(
+            f"  {tier.name:<8} {tier.n:>9,} leads ({_pct(tier.share)})  won {tier.won:>7,}  "
+            f"{_pct(tier.rate):>6} [{_pct(tier.ci_low)}–{_pct(tier.ci_high)}]"
+        )
+    auc = "–" if result.auc is None else f"{result.auc:.3f}"
+    lift = "–" if result.lift is None else f"{result.lift:.2f}×"
+    print(
+        f"  precision {_pct(result.precision)}  recall {_pct(result.recall)}  lift {lift}  "
+        f"AUC {auc}  won deals not hot: {result.missed_won:,}"
+    )
+    if result.hot_per_week is not None:
+        fits = ""
+        if args.capacity:
+            fits = (
+                " (fits capacity)" if result.hot_per_week <= args.capacity else " (over capacity)"
+            )
+        print(f"  hot leads per week: {result.hot_per_week:,.1f}{fits}")
+    if not result.monotonic:
+        print("  note: conversion is not monotonic across score deciles")
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    with _store(args, read_only=True) as store:
+        info, filters = _analysis_inputs(args, store)
+        rs = _read_rules(args.rules, info)
+        frame = score_leads(store, info, rs, filters, lang=args.lang)
+    frame = frame.drop(columns=["outcome"])
+    _write_table(frame, Path(args.out))
+    print(f"wrote {len(frame):,} scored leads to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _write_table(frame: Any, out: Path) -> None:
+    if out.suffix.lower() in (".parquet", ".pq"):
+        frame.to_parquet(out, index=False)
+    else:
+        frame.to_csv(out, index=False)
+
+
+def _cmd_suggest(args: argparse.Namespace) -> int:
+    with _store(args, read_only=True) as store:
+        info, filters = _analysis_inputs(args, store)
+        suggestion = suggest_rules(
+            store,
+            info,
+            filters=filters,
+            target_conversion=args.target_conversion,
+            capacity_per_week=args.capacity,
+            max_points=args.max_points,
+            baseline=template_for(info),
+        )
+    Path(args.out).write_text(ruleset_to_yaml(suggestion.ruleset), encoding="utf-8")
+    if args.json:
+        print(json.dumps(suggestion.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        s = suggestion
+        auc = "–" if s.holdout_auc is None else f"{s.holdout_auc:.3f}"
+        base = "–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}"
+        print(
+            f"wrote {args.out}: {len(s.ruleset.rules)} rules; holdout ({s.split} split, "
+            f"{s.holdout_n:,} leads) AUC {auc} vs {s.baseline_name or 'template'} {base}"
+        )
+    return 0
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    with _store(args, read_only=True) as store:
+        info, _ = _analysis_inputs(args, store)
+    Path(args.out).write_text(ruleset_to_yaml(template_for(info)), encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
 _COMMANDS = {
     "demo": _cmd_demo,
     "load": _cmd_load,
@@ -552,6 +707,10 @@ _COMMANDS = {
     "delete": _cmd_delete,
     "funnel": _cmd_funnel,
     "segments": _cmd_segments,
+    "evaluate": _cmd_evaluate,
+    "score": _cmd_score,
+    "suggest": _cmd_suggest,
+    "template": _cmd_template,
 }
 
 if __name__ == "__main__":

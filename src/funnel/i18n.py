@@ -578,6 +578,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "転換率と Wilson 法による 95% 信頼区間。リフトはセグメントの転換率 ÷ 全体の転換率です。"
         "数値の列は区切り値を指定しない限り分位点で区切り、空の値は (missing) として別に集計します。",
     ),
+    "suggest.no_outcome": (
+        "This dataset has no outcome, so there is nothing to learn points from.",
+        "このデータセットには結果がないため、配点を学習できません。",
+    ),
+    "suggest.no_features": (
+        "No lead feature to score on: map attribute or behaviour columns on the Data page.",
+        "スコアに使えるリードの特徴がありません。データページで属性・行動の列を割り当ててください。",
+    ),
+    "suggest.no_wins": (
+        "The training leads have no won (or no lost) outcome, so no model can be fitted.",
+        "学習用のリードに受注（または失注）がないため、モデルを作れません。",
+    ),
     # --- rules in plain language ---
     "rule.category": ("{column} = {value}: {points} points", "{column} が {value}: {points} 点"),
     "rule.range": (

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
-from funnel.rules import CategoryRule, CountRule, RangeRule, Rule, RuleSet, Tier
+from funnel.rules import CategoryRule, CountRule, RangeRule, Rule, RuleSet, Tier, simple_template
 from funnel.scoring import (
     evaluate,
     score_histogram,
@@ -208,6 +208,26 @@ def suggest_rules(
         baseline_auc=base_auc,
         baseline_name=None if baseline is None else baseline.name,
     )
+
+
+_TEMPLATE_HINTS = {
+    "visit": ("visit", "訪問", "pageview", "session"),
+    "document": ("document", "download", "資料", "whitepaper"),
+    "newsletter": ("newsletter", "メルマガ", "subscri"),
+    "inquiry": ("inquir", "問い合わせ", "contact", "demo request"),
+}
+
+
+def template_for(info: DatasetInfo) -> RuleSet:
+    """The simple template fitted to a dataset's behaviour columns (by their names)."""
+    behaviours = [s.name for s in info.mapping.features() if s.role == "behaviour"]
+    found: dict[str, str] = {}
+    for role, hints in _TEMPLATE_HINTS.items():
+        for col in behaviours:
+            if col not in found.values() and any(h in col.lower() for h in hints):
+                found[role] = col
+                break
+    return simple_template(info.columns, found)
 
 
 def _holdout_auc(
