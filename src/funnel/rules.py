@@ -411,3 +411,32 @@ def simple_template(info_columns: Sequence[str], behaviours: dict[str, str]) -> 
         rules=rules,
         tiers=(Tier("A", 10), Tier("B", 4), Tier("C", -math.inf)),
     )
+
+
+def encode_ruleset(rs: RuleSet) -> str:
+    """A compact, URL-safe text form of a rule set (for sharing the tuner's state).
+
+    >>> rs = RuleSet(rules=(PerUnitRule("web_visits", 1, 10),))
+    >>> decode_ruleset(encode_ruleset(rs)) == rs
+    True
+    """
+    import base64
+    import zlib
+
+    raw = json.dumps(ruleset_to_dict(rs), ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(zlib.compress(raw.encode("utf-8"), 9)).decode("ascii")
+
+
+def decode_ruleset(text: str, *, max_bytes: int = 200_000) -> RuleSet:
+    """Read :func:`encode_ruleset` output; anything malformed is a :class:`RuleSetError`."""
+    import base64
+    import binascii
+    import zlib
+
+    try:
+        packed = base64.urlsafe_b64decode(text.encode("ascii"))
+        raw = zlib.decompressobj().decompress(packed, max_bytes)
+        data = json.loads(raw.decode("utf-8"))
+    except (binascii.Error, zlib.error, UnicodeError, ValueError) as exc:
+        raise RuleSetError(f"shared link: the rule set in the link is damaged ({exc}).") from None
+    return ruleset_from_dict(data, source="shared link")

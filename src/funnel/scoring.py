@@ -413,3 +413,111 @@ def moved(
 def finite(x: float) -> float | None:
     """JSON-safe number (None for infinities)."""
     return None if math.isinf(x) else x
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One lead's score, rule by rule."""
+
+    lead_id: str
+    score: float
+    tier: str
+    outcome: str | None
+    points: list[tuple[str, float]]  # (rule sentence, points), in rule order
+    gates: list[str]  # sentences of the gates that apply
+
+
+def explain_lead(
+    store: Store, info: DatasetInfo, rs: RuleSet, lead_id: str, lang: str = "en"
+) -> Explanation | None:
+    """Explain a lead's score and tier (None when the id is unknown)."""
+    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
+    cols, params = [], []
+    for i, rule in enumerate(rs.rules):
+        sql, p = rule.sql()
+        cols.append(f"({sql})::DOUBLE AS r{i}")
+        params += p
+    for j, gate in enumerate(rs.gates):
+        sql, p = gate.sql()
+        cols.append(f"coalesce({sql}, FALSE) AS g{j}")
+        params += p
+    select = ", ".join([f"{quote_ident(OUTCOME_COL)} AS outcome", *cols])
+    with store.cursor() as cur:
+        row = cur.execute(
+            f"SELECT {select} FROM {info.table()} WHERE CAST({id_col} AS VARCHAR) = ? LIMIT 1",
+            [*params, lead_id],
+        ).fetchone()
+    if row is None:
+        return None
+    values = [float(v or 0) for v in row[1 : 1 + len(rs.rules)]]
+    total = sum(values)
+    if rs.score_cap is not None:
+        total = min(total, rs.score_cap)
+    gated = [bool(v) for v in row[1 + len(rs.rules) :]]
+    idx = tier_index(np.array([total]), np.array([any(gated)]), rs)[0]
+    return Explanation(
+        lead_id=lead_id,
+        score=total,
+        tier=rs.tiers[int(idx)].name,
+        outcome=row[0],
+        points=[(r.describe(lang), v) for r, v in zip(rs.rules, values, strict=True)],
+        gates=[g.describe(lang) for g, hit in zip(rs.gates, gated, strict=True) if hit],
+    )
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Where two rule sets disagree on who is hot: counts, conversion and example leads."""
+
+    both: tuple[int, int]  # (leads, won)
+    only_a: tuple[int, int]
+    only_b: tuple[int, int]
+    neither: tuple[int, int]
+    examples: dict[str, list[str]]
+
+
+def disagreement(
+    store: Store,
+    info: DatasetInfo,
+    a: RuleSet,
+    b: RuleSet,
+    filters: Filters = NO_FILTERS,
+    examples: int = 50,
+) -> Disagreement:
+    """The hot-in-A-only / B-only / both matrix, with example lead ids per cell."""
+    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
+    sa, pa = a.score_sql()
+    ga, gpa = a.gate_sql()
+    sb, pb = b.score_sql()
+    gb, gpb = b.gate_sql()
+    where, wp = filters.where(info)
+    sql = f"""
+        WITH hot AS (
+            SELECT CAST({id_col} AS VARCHAR) AS id, {quote_ident(OUTCOME_COL)} = 'won' AS won,
+                   (({sa}) >= ? AND NOT ({ga})) AS a, (({sb}) >= ? AND NOT ({gb})) AS b
+            FROM {info.table()} WHERE {where}
+        )
+        SELECT a, b, count(*), count(*) FILTER (WHERE won),
+               list(id ORDER BY id) FILTER (WHERE a <> b)[1:{int(examples)}]
+        FROM hot GROUP BY a, b
+    """
+    params = [*pa, a.hot.min_score, *gpa, *pb, b.hot.min_score, *gpb, *wp]
+    with store.cursor() as cur:
+        rows = cur.execute(sql, params).fetchall()
+    cells = {(bool(r[0]), bool(r[1])): (int(r[2]), int(r[3]), list(r[4] or [])) for r in rows}
+    empty: tuple[int, int, list[str]] = (0, 0, [])
+
+    def pair(key: tuple[bool, bool]) -> tuple[int, int]:
+        n, w, _ = cells.get(key, empty)
+        return n, w
+
+    return Disagreement(
+        both=pair((True, True)),
+        only_a=pair((True, False)),
+        only_b=pair((False, True)),
+        neither=pair((False, False)),
+        examples={
+            "only_a": cells.get((True, False), empty)[2],
+            "only_b": cells.get((False, True), empty)[2],
+        },
+    )
