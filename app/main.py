@@ -38,6 +38,12 @@ navigation = st.navigation(
             url_path="segments",
         ),
         st.Page(
+            PAGES / "tuner.py",
+            title=ui.t("page.tuner"),
+            icon=":material/tune:",
+            url_path="tuner",
+        ),
+        st.Page(
             PAGES / "data.py",
             title=ui.t("page.data"),
             icon=":material/upload_file:",

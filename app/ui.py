@@ -112,6 +112,8 @@ def dataset_picker() -> DatasetInfo | None:
     infos = datasets()
     names = [d.name for d in infos]
     pending = st.session_state.pop(_PENDING_DATASET, None)
+    if _DATASET_KEY not in st.session_state and st.query_params.get("dataset") in names:
+        pending = st.query_params.get("dataset")  # a shared link names its dataset
     if pending in names:
         st.session_state[_DATASET_KEY] = pending
     if st.session_state.get(_DATASET_KEY) not in names:

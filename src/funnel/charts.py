@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import plotly.graph_objects as go
 
 from funnel.funnels import CohortTrend, Step, Transition
+from funnel.scoring import Evaluation
 from funnel.segments import SegmentTable
 
 ACCENT = "#E4572E"
@@ -200,3 +201,102 @@ def to_html(fig: go.Figure) -> bytes:
     """A self-contained HTML file of a figure (works offline)."""
     html: str = fig.to_html(include_plotlyjs=True, full_html=True)
     return html.encode("utf-8")
+
+
+def tiers_figure(evaluation: Evaluation, leads_title: str, rate_title: str) -> go.Figure:
+    """Leads per tier (bars) and each tier's conversion with its 95% interval (points)."""
+    names = [t.name for t in evaluation.tiers]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            name=leads_title,
+            x=names,
+            y=[t.n for t in evaluation.tiers],
+            marker={"color": MUTED},
+            yaxis="y",
+            hovertemplate="%{x}: %{y:,}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            name=rate_title,
+            x=names,
+            y=[t.rate for t in evaluation.tiers],
+            yaxis="y2",
+            mode="markers",
+            marker={"color": ACCENT, "size": 12},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [t.ci_high - (t.rate or 0) for t in evaluation.tiers],
+                "arrayminus": [(t.rate or 0) - t.ci_low for t in evaluation.tiers],
+            },
+            hovertemplate="%{x}: %{y:.1%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        yaxis={"title": leads_title},
+        yaxis2={
+            "title": rate_title,
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": ".0%",
+            "rangemode": "tozero",
+        },
+    )
+    fig.update_xaxes(type="category")
+    return _layout(fig, 300)
+
+
+def deciles_figure(evaluation: Evaluation, rate_title: str, decile_title: str) -> go.Figure:
+    """Conversion by score decile (1 = highest scores); rises are drawn in a warning colour."""
+    rates = [d["rate"] for d in evaluation.deciles]
+    colours = []
+    for i, r in enumerate(rates):
+        rise = i > 0 and r is not None and rates[i - 1] is not None and r > rates[i - 1] + 1e-9
+        colours.append(SECOND if rise else ACCENT)
+    fig = go.Figure(
+        go.Bar(
+            x=[str(d["decile"]) for d in evaluation.deciles],
+            y=rates,
+            marker={"color": colours},
+            hovertemplate="%{x}: %{y:.1%}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title=decile_title, type="category")
+    fig.update_yaxes(title=rate_title, tickformat=".0%", rangemode="tozero")
+    return _layout(fig, 280)
+
+
+def threshold_figure(
+    evaluation: Evaluation,
+    thresholds: Sequence[tuple[str, float]],
+    precision_name: str,
+    recall_name: str,
+    score_title: str,
+) -> go.Figure:
+    """Precision and recall of "hot" for every possible threshold, current ones marked."""
+    curve = evaluation.curve
+    x = [c["threshold"] for c in curve]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            name=precision_name,
+            x=x,
+            y=[c["precision"] for c in curve],
+            line={"color": ACCENT, "shape": "hv"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            name=recall_name,
+            x=x,
+            y=[c["recall"] for c in curve],
+            line={"color": SECOND, "shape": "hv"},
+        )
+    )
+    for name, value in thresholds:
+        fig.add_vline(x=value, line={"color": "#555", "dash": "dot"}, annotation_text=name)
+    fig.update_xaxes(title=score_title)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
+    return _layout(fig, 300)

@@ -116,6 +116,27 @@ def _indicators(store: Store, info: DatasetInfo, where: str, params: list[Any]) 
     return out
 
 
+def _relative_to_most_common(
+    coef: np.ndarray, indicators: list[_Indicator], x: np.ndarray
+) -> np.ndarray:
+    """Express each column's value and range points relative to its most common one.
+
+    Within a column exactly one value (or range) applies to most leads, so subtracting that
+    one's weight from all of them leaves the ranking of those leads unchanged, turns the most
+    common case into 0 points (dropped) and keeps noise columns from scattering small points
+    over every value. Cumulative counts are left as they are.
+    """
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, ind in enumerate(indicators):
+        if ind.rule.kind in ("category", "range"):
+            groups.setdefault((ind.rule.kind, ind.rule.column), []).append(i)
+    counts = x.sum(axis=0)
+    for members in groups.values():
+        ref = max(members, key=lambda i: counts[i])
+        coef[members] -= coef[ref]
+    return coef
+
+
 def _split(
     info: DatasetInfo, store: Store, where: str, params: list[Any], seed: int
 ) -> tuple[str, list[Any], str, str | None]:
@@ -143,7 +164,7 @@ def suggest_rules(
     max_points: int = 30,
     baseline: RuleSet | None = None,
     seed: int = 7,
-    c: float = 1.0,
+    c: float = 0.3,
 ) -> Suggestion:
     """Fit, convert to points, choose the hot threshold, and measure on the holdout."""
     from sklearn.linear_model import LogisticRegression
@@ -169,7 +190,7 @@ def suggest_rules(
     y = train["y"].to_numpy(dtype=bool)
     model = LogisticRegression(C=c, max_iter=500)
     model.fit(x, y)
-    coef = model.coef_[0]
+    coef = _relative_to_most_common(model.coef_[0].copy(), indicators, x)
     scale = max_points / max(float(np.abs(coef).max()), 1e-9)
     rules: list[Rule] = []
     for ind, w in zip(indicators, coef, strict=True):

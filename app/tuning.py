@@ -1,0 +1,185 @@
+"""The tuner's session state (two named proposals) and its cached library calls.
+
+The score histogram is cached on the rules alone (not the thresholds), so moving a threshold
+slider recomputes every metric from the cached histogram without touching the leads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import streamlit as st
+
+from app import ui
+from funnel.filters import Filters
+from funnel.rules import (
+    DEFAULT_TIERS,
+    RuleSet,
+    RuleSetError,
+    check_columns,
+    decode_ruleset,
+    encode_ruleset,
+    ruleset_from_dict,
+    ruleset_to_dict,
+)
+from funnel.scoring import (
+    Disagreement,
+    ScoreHistogram,
+    disagreement,
+    moved,
+    score_histogram,
+    score_leads,
+)
+from funnel.store import DatasetInfo
+from funnel.suggest import Suggestion, suggest_rules, template_for
+
+PROPOSALS = ("marketing", "sales")
+
+
+def state(info: DatasetInfo) -> dict[str, Any]:
+    """This dataset's tuner state: both proposals, which is active, a widget version."""
+    all_states: dict[str, dict[str, Any]] = st.session_state.setdefault("_tuner", {})
+    if info.name not in all_states:
+        start = template_for(info)
+        if not start.rules:
+            start = replace(start, tiers=DEFAULT_TIERS)
+        shared = st.query_params.get("rules")
+        if shared and st.query_params.get("dataset") == info.name:
+            try:
+                candidate = decode_ruleset(shared)
+                check_columns(candidate, info.columns)
+                start = candidate
+            except RuleSetError as exc:
+                st.warning(str(exc))
+        all_states[info.name] = {
+            "proposals": {name: ruleset_to_dict(replace(start, name=name)) for name in PROPOSALS},
+            "active": PROPOSALS[0],
+            "version": 0,
+            "last": None,
+            "suggestion": None,
+        }
+    return all_states[info.name]
+
+
+def proposal(info: DatasetInfo, name: str) -> RuleSet:
+    return ruleset_from_dict(state(info)["proposals"][name], source=name)
+
+
+def store_proposal(info: DatasetInfo, name: str, rs: RuleSet, *, new_widgets: bool = False) -> None:
+    """Save a proposal; ``new_widgets`` re-creates the sliders (rules added/removed/loaded)."""
+    s = state(info)
+    s["proposals"][name] = ruleset_to_dict(replace(rs, name=name))
+    if new_widgets:
+        s["version"] += 1
+
+
+def share(info: DatasetInfo, rs: RuleSet) -> None:
+    """Put the dataset and the active rule set in the URL, so the page can be shared."""
+    st.query_params["dataset"] = info.name
+    st.query_params["rules"] = encode_ruleset(rs)
+
+
+# --- cached calls ---------------------------------------------------------------------------------
+
+
+def _scoring_key(rs: RuleSet) -> str:
+    """The part of a rule set that changes scores (thresholds excluded)."""
+    return encode_ruleset(replace(rs, tiers=DEFAULT_TIERS, name="", description=""))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _histogram(dataset_id: int, name: str, key: str, filters_key: str) -> ScoreHistogram:
+    from funnel.rules import decode_ruleset as decode
+
+    return score_histogram(
+        ui.store(), ui.store().require(name), decode(key), Filters.from_key(filters_key)
+    )
+
+
+def histogram(info: DatasetInfo, rs: RuleSet, filters: Filters) -> ScoreHistogram:
+    return _histogram(info.dataset_id, info.name, _scoring_key(rs), filters.key())
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _moved(dataset_id: int, name: str, before: str, after: str, filters_key: str) -> dict[str, int]:
+    info = ui.store().require(name)
+    return moved(
+        ui.store(),
+        info,
+        decode_ruleset(before),
+        decode_ruleset(after),
+        Filters.from_key(filters_key),
+    )
+
+
+def moved_since(
+    info: DatasetInfo, before: RuleSet, after: RuleSet, filters: Filters
+) -> dict[str, int]:
+    return _moved(
+        info.dataset_id, info.name, encode_ruleset(before), encode_ruleset(after), filters.key()
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _disagreement(dataset_id: int, name: str, a: str, b: str, filters_key: str) -> Disagreement:
+    info = ui.store().require(name)
+    return disagreement(
+        ui.store(), info, decode_ruleset(a), decode_ruleset(b), Filters.from_key(filters_key)
+    )
+
+
+def compare(info: DatasetInfo, a: RuleSet, b: RuleSet, filters: Filters) -> Disagreement:
+    return _disagreement(
+        info.dataset_id, info.name, encode_ruleset(a), encode_ruleset(b), filters.key()
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _missed(dataset_id: int, name: str, rules: str, filters_key: str, lang: str) -> Any:
+    info = ui.store().require(name)
+    return score_leads(
+        ui.store(),
+        info,
+        decode_ruleset(rules),
+        Filters.from_key(filters_key),
+        only="missed",
+        limit=200,
+        lang=lang,
+    )
+
+
+def missed(info: DatasetInfo, rs: RuleSet, filters: Filters) -> Any:
+    return _missed(info.dataset_id, info.name, encode_ruleset(rs), filters.key(), ui.lang())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _suggest(
+    dataset_id: int,
+    name: str,
+    filters_key: str,
+    target: float | None,
+    capacity: float | None,
+    baseline: str,
+) -> Suggestion:
+    info = ui.store().require(name)
+    return suggest_rules(
+        ui.store(),
+        info,
+        filters=Filters.from_key(filters_key),
+        target_conversion=target,
+        capacity_per_week=capacity,
+        baseline=decode_ruleset(baseline),
+    )
+
+
+def suggest(
+    info: DatasetInfo,
+    filters: Filters,
+    baseline: RuleSet,
+    target: float | None,
+    capacity: float | None,
+) -> Suggestion:
+    return _suggest(
+        info.dataset_id, info.name, filters.key(), target, capacity, encode_ruleset(baseline)
+    )

@@ -1,0 +1,405 @@
+"""Tuner: move points and thresholds, and watch what that definition of "hot" would have done."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from app import filters as shared
+from app import tuning, ui
+from funnel import charts
+from funnel.rules import (
+    CategoryRule,
+    CountRule,
+    Gate,
+    PerUnitRule,
+    RangeRule,
+    RuleSet,
+    ruleset_from_dict,
+    ruleset_to_dict,
+)
+from funnel.scoring import (
+    evaluate,
+    explain_lead,
+    threshold_for_capacity,
+    threshold_for_target,
+)
+from funnel.segments import numeric_columns
+from funnel.suggest import SuggestError, template_for
+
+st.title(ui.t("tuner.title"))
+info = ui.current_dataset()
+if info is None:
+    st.info(ui.t("analysis.empty"))
+    st.stop()
+assert info is not None
+if info.mapping.outcome is None:
+    st.info(ui.t("suggest.no_outcome"))
+    st.stop()
+filters = shared.filter_panel(info)
+shared.show_active(filters)
+state = tuning.state(info)
+
+# --- which proposal -----------------------------------------------------------------------------
+top = st.columns([2, 1, 1, 1])
+active = top[0].radio(
+    ui.t("tuner.proposal"),
+    tuning.PROPOSALS,
+    format_func=lambda p: ui.t(f"tuner.proposal.{p}"),
+    horizontal=True,
+    key=f"tuner_active:{info.dataset_id}",
+)
+other = tuning.PROPOSALS[1 - tuning.PROPOSALS.index(active)]
+rs = tuning.proposal(info, active)
+version = state["version"]
+prefix = f"{info.dataset_id}:{active}:{version}"
+
+
+def load(new: RuleSet, note: str | None = None) -> None:
+    tuning.store_proposal(info, active, new, new_widgets=True)
+    state["suggestion"] = note
+
+
+if top[1].button(ui.t("tuner.from_data"), key="tuner_suggest", help=ui.t("tuner.from_data_help")):
+    with st.spinner(ui.t("tuner.fitting")):
+        try:
+            suggestion = tuning.suggest(info, filters, rs, None, None)
+        except SuggestError as exc:
+            st.error(ui.t(f"suggest.{exc.code}"))
+        else:
+            load(suggestion.ruleset, suggestion.as_dict() | {"baseline": rs.name})
+            st.rerun()
+if top[2].button(ui.t("tuner.template"), key="tuner_template"):
+    load(template_for(info))
+    st.rerun()
+if top[3].button(ui.t("tuner.copy", other=ui.t(f"tuner.proposal.{other}")), key="tuner_copy"):
+    tuning.store_proposal(info, other, rs, new_widgets=True)
+    st.toast(ui.t("tuner.copied", other=ui.t(f"tuner.proposal.{other}")))
+
+note = state.get("suggestion")
+if isinstance(note, dict) and note.get("holdout_auc") is not None:
+    st.success(
+        ui.t(
+            "tuner.suggested",
+            auc=f"{note['holdout_auc']:.3f}",
+            base="–" if note.get("baseline_auc") is None else f"{note['baseline_auc']:.3f}",
+            baseline=str(note.get("baseline") or ""),
+            split=ui.t(f"tuner.split.{note['split']}", since=note.get("holdout_from") or ""),
+            n=f"{note['holdout_n']:,}",
+        )
+    )
+
+# --- the rules --------------------------------------------------------------------------------
+left, right = st.columns([1, 1], gap="large")
+with left:
+    st.subheader(ui.t("tuner.rules"))
+    if not rs.rules:
+        st.info(ui.t("tuner.no_rules"))
+    points: list[int] = []
+    remove: int | None = None
+    for i, rule in enumerate(rs.rules):
+        label = rule.describe(ui.lang()).split(":")[0]
+        c1, c2 = st.columns([6, 1])
+        value = c1.slider(
+            label, -50, 50, int(rule.points), key=f"pts:{prefix}:{i}", help=rule.describe(ui.lang())
+        )
+        points.append(int(value))
+        if c2.button("✕", key=f"rm:{prefix}:{i}", help=ui.t("tuner.remove")):
+            remove = i
+    for i, value in enumerate(points):
+        rs = rs.with_points(i, value)
+    if remove is not None:
+        rs = replace(rs, rules=rs.rules[:remove] + rs.rules[remove + 1 :])
+        tuning.store_proposal(info, active, rs, new_widgets=True)
+        st.rerun()
+
+    with st.expander(ui.t("tuner.add_rule")):
+        numeric = numeric_columns(info)
+        features = [s.name for s in info.mapping.features()]
+        column = st.selectbox(ui.t("tuner.column"), features, key=f"add_col:{prefix}")
+        new_rule = None
+        if column in numeric:
+            kind = st.radio(
+                ui.t("tuner.kind"),
+                ("per_unit", "count", "range"),
+                format_func=lambda k: ui.t(f"tuner.kind.{k}"),
+                horizontal=True,
+                key=f"add_kind:{prefix}",
+            )
+            a, b, c = st.columns(3)
+            pts = int(a.number_input(ui.t("tuner.points"), -50, 50, 5, key=f"add_pts:{prefix}"))
+            if kind == "per_unit":
+                cap = int(b.number_input(ui.t("tuner.cap"), 1, 500, 10, key=f"add_cap:{prefix}"))
+                new_rule = PerUnitRule(column, pts, cap)
+            elif kind == "count":
+                at = float(
+                    b.number_input(ui.t("tuner.at_least"), value=1.0, key=f"add_at:{prefix}")
+                )
+                new_rule = CountRule(column, at, pts)
+            else:
+                lo = float(b.number_input(ui.t("tuner.low"), value=0.0, key=f"add_lo:{prefix}"))
+                hi = float(c.number_input(ui.t("tuner.high"), value=100.0, key=f"add_hi:{prefix}"))
+                new_rule = RangeRule(column, lo, hi, pts) if lo < hi else None
+        elif column:
+            values = shared._values(info, column)
+            a, b = st.columns(2)
+            value = a.selectbox(ui.t("tuner.value"), values, key=f"add_val:{prefix}")
+            pts = int(b.number_input(ui.t("tuner.points"), -50, 50, 10, key=f"add_pts:{prefix}"))
+            new_rule = CategoryRule(column, str(value), pts) if value is not None else None
+        if st.button(ui.t("tuner.add"), key=f"add:{prefix}", disabled=new_rule is None):
+            assert new_rule is not None
+            tuning.store_proposal(
+                info, active, replace(rs, rules=(*rs.rules, new_rule)), new_widgets=True
+            )
+            st.rerun()
+
+    st.subheader(ui.t("tuner.gates"))
+    st.caption(ui.t("tuner.gates_help"))
+    for j, gate in enumerate(rs.gates):
+        g1, g2 = st.columns([6, 1])
+        g1.text(gate.describe(ui.lang()))
+        if g2.button("✕", key=f"rmg:{prefix}:{j}"):
+            tuning.store_proposal(
+                info, active, replace(rs, gates=rs.gates[:j] + rs.gates[j + 1 :]), new_widgets=True
+            )
+            st.rerun()
+    g1, g2, g3 = st.columns([2, 3, 1])
+    gate_col = g1.selectbox(
+        ui.t("tuner.column"),
+        [s.name for s in info.mapping.leads if s.role in ("attribute", "source")],
+        key=f"gate_col:{prefix}",
+    )
+    gate_values = g2.multiselect(
+        ui.t("tuner.values"),
+        shared._values(info, gate_col) if gate_col else [],
+        key=f"gate_vals:{prefix}",
+    )
+    if g3.button(ui.t("tuner.add"), key=f"gate_add:{prefix}", disabled=not gate_values):
+        gate = Gate(str(gate_col), tuple(gate_values))
+        tuning.store_proposal(info, active, replace(rs, gates=(*rs.gates, gate)), new_widgets=True)
+        st.rerun()
+
+# --- thresholds and capacity --------------------------------------------------------------------
+hist = tuning.histogram(info, rs, filters)
+low = math.floor(float(hist.score.min())) if hist.score.size else 0
+high = math.ceil(float(hist.score.max())) if hist.score.size else 100
+low, high = min(low, -1), max(high, low + 10)
+with right:
+    st.subheader(ui.t("tuner.thresholds"))
+    tiers = list(rs.tiers)
+    for k, tier in enumerate(tiers[:-1]):
+        key = f"thr:{prefix}:{k}"
+        current = tier.min_score if math.isfinite(tier.min_score) else high
+        if key in st.session_state:
+            current = st.session_state[key]
+        st.session_state[key] = int(min(max(current, low), high))
+        value = st.slider(ui.t("tuner.threshold", tier=tier.name), low, high, key=key)
+        tiers[k] = replace(tier, min_score=float(value))
+    for k in range(1, len(tiers) - 1):  # keep thresholds strictly descending
+        if tiers[k].min_score >= tiers[k - 1].min_score:
+            tiers[k] = replace(tiers[k], min_score=tiers[k - 1].min_score - 1)
+    rs = replace(rs, tiers=tuple(tiers))
+
+    c1, c2 = st.columns(2)
+    reps = int(c1.number_input(ui.t("tuner.reps"), 1, 1000, 5, key="tuner_reps"))
+    per_rep = int(c2.number_input(ui.t("tuner.per_rep"), 1, 10000, 20, key="tuner_per_rep"))
+    capacity = reps * per_rep
+    c3, c4 = st.columns(2)
+    target = float(c3.number_input(ui.t("tuner.target"), 0.01, 1.0, 0.3, 0.05, key="tuner_target"))
+    hot_key = f"thr:{prefix}:0"
+
+    def set_hot(value: float | None, missing: str) -> None:
+        if value is None:
+            st.session_state["_tuner_msg"] = missing
+        else:
+            st.session_state[hot_key] = int(min(max(math.ceil(value), low), high))
+
+    c4.button(
+        ui.t("tuner.fill_capacity"),
+        key="fill_capacity",
+        on_click=lambda: set_hot(threshold_for_capacity(hist, capacity), "tuner.no_capacity_fit"),
+    )
+    c4.button(
+        ui.t("tuner.reach_target"),
+        key="reach_target",
+        on_click=lambda: set_hot(threshold_for_target(hist, target), "tuner.no_target_fit"),
+    )
+    message = st.session_state.pop("_tuner_msg", None)
+    if message:
+        st.warning(ui.t(message))
+
+tuning.store_proposal(info, active, rs)
+tuning.share(info, rs)
+result = evaluate(hist, rs)
+hot = result.tiers[0]
+
+# --- what that definition would have done --------------------------------------------------------
+st.subheader(ui.t("tuner.results"))
+m = st.columns(6)
+m[0].metric(ui.t("tuner.m.hot"), f"{hot.n:,}", f"{(hot.share or 0):.1%}", delta_color="off")
+m[1].metric(
+    ui.t("tuner.m.hot_rate"),
+    "–" if hot.rate is None else f"{hot.rate:.1%}",
+    f"{hot.ci_low:.1%}–{hot.ci_high:.1%}",
+    delta_color="off",
+)
+m[2].metric(ui.t("tuner.m.lift"), "–" if result.lift is None else f"{result.lift:.2f}×")
+m[3].metric(ui.t("tuner.m.recall"), "–" if result.recall is None else f"{result.recall:.1%}")
+m[4].metric(ui.t("tuner.m.missed"), f"{result.missed_won:,}")
+m[5].metric(ui.t("tuner.m.auc"), "–" if result.auc is None else f"{result.auc:.3f}")
+if result.hot_per_week is not None:
+    fits = result.hot_per_week <= capacity
+    (st.success if fits else st.warning)(
+        ui.t(
+            "tuner.capacity_fit" if fits else "tuner.capacity_over",
+            per_week=f"{result.hot_per_week:,.1f}",
+            capacity=f"{capacity:,}",
+        )
+    )
+else:
+    st.caption(ui.t("tuner.no_weeks"))
+current = ruleset_to_dict(rs)
+if state.get("current") not in (None, current):
+    state["previous"] = state["current"]  # the definition before the latest change
+state["current"] = current
+if state.get("previous") is not None:
+    before = ruleset_from_dict(state["previous"])
+    change = tuning.moved_since(info, before, rs, filters)
+    st.caption(ui.t("tuner.moved", entered=f"{change['entered']:,}", left=f"{change['left']:,}"))
+
+tabs = st.tabs([ui.t("tuner.tab.tiers"), ui.t("tuner.tab.deciles"), ui.t("tuner.tab.curve")])
+with tabs[0]:
+    st.plotly_chart(
+        charts.tiers_figure(result, ui.t("funnel.col.leads"), ui.t("funnel.col.rate")),
+        key="tiers_chart",
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("tuner.col.tier"): [t.name for t in result.tiers],
+                ui.t("funnel.col.leads"): [t.n for t in result.tiers],
+                ui.t("tuner.col.share"): [100 * (t.share or 0) for t in result.tiers],
+                ui.t("overview.won"): [t.won for t in result.tiers],
+                ui.t("funnel.col.rate"): [
+                    None if t.rate is None else 100 * t.rate for t in result.tiers
+                ],
+                ui.t("segments.ci_low"): [100 * t.ci_low for t in result.tiers],
+                ui.t("segments.ci_high"): [100 * t.ci_high for t in result.tiers],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            c: st.column_config.NumberColumn(format="%.1f%%")
+            for c in (
+                ui.t("tuner.col.share"),
+                ui.t("funnel.col.rate"),
+                ui.t("segments.ci_low"),
+                ui.t("segments.ci_high"),
+            )
+        },
+    )
+with tabs[1]:
+    if not result.monotonic:
+        st.warning(ui.t("tuner.not_monotonic"))
+    st.plotly_chart(
+        charts.deciles_figure(result, ui.t("funnel.col.rate"), ui.t("tuner.decile")),
+        key="deciles_chart",
+    )
+with tabs[2]:
+    marks = [(t.name, t.min_score) for t in rs.tiers[:-1]]
+    st.plotly_chart(
+        charts.threshold_figure(
+            result, marks, ui.t("tuner.precision"), ui.t("tuner.m.recall"), ui.t("tuner.score")
+        ),
+        key="curve_chart",
+    )
+
+# --- explain, missed deals, and the other proposal ------------------------------------------------
+st.subheader(ui.t("tuner.explain"))
+lead_id = st.text_input(ui.t("tuner.lead_id"), key="explain_id")
+if lead_id.strip():
+    explanation = explain_lead(ui.store(), info, rs, lead_id.strip(), ui.lang())
+    if explanation is None:
+        st.warning(ui.t("tuner.no_lead"))
+    else:
+        st.text(
+            ui.t(
+                "tuner.explained",
+                score=f"{explanation.score:g}",
+                tier=explanation.tier,
+                outcome=explanation.outcome or "–",
+            )
+        )
+        st.dataframe(
+            pd.DataFrame(explanation.points, columns=[ui.t("tuner.rule"), ui.t("tuner.points")]),
+            hide_index=True,
+            width="stretch",
+        )
+        for gate_text in explanation.gates:
+            st.warning(gate_text)
+
+if st.toggle(ui.t("tuner.show_missed", count=f"{result.missed_won:,}"), key="show_missed"):
+    st.dataframe(tuning.missed(info, rs, filters), hide_index=True, width="stretch")
+
+st.subheader(ui.t("tuner.compare"))
+rs_other = tuning.proposal(info, other)
+result_other = evaluate(tuning.histogram(info, rs_other, filters), rs_other)
+names = (ui.t(f"tuner.proposal.{active}"), ui.t(f"tuner.proposal.{other}"))
+rows = []
+for name, r in zip(names, (result, result_other), strict=True):
+    h = r.tiers[0]
+    rows.append(
+        {
+            ui.t("tuner.col.proposal"): name,
+            ui.t("tuner.m.hot"): h.n,
+            ui.t("tuner.m.hot_rate"): None if h.rate is None else 100 * h.rate,
+            ui.t("tuner.m.recall"): None if r.recall is None else 100 * r.recall,
+            ui.t("tuner.m.lift"): r.lift,
+            ui.t("tuner.m.auc"): r.auc,
+        }
+    )
+st.dataframe(
+    pd.DataFrame(rows),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        ui.t("tuner.m.hot_rate"): st.column_config.NumberColumn(format="%.1f%%"),
+        ui.t("tuner.m.recall"): st.column_config.NumberColumn(format="%.1f%%"),
+        ui.t("tuner.m.lift"): st.column_config.NumberColumn(format="%.2f×"),
+        ui.t("tuner.m.auc"): st.column_config.NumberColumn(format="%.3f"),
+    },
+)
+d = tuning.compare(info, rs, rs_other, filters)
+matrix = pd.DataFrame(
+    {
+        ui.t("tuner.col.cell"): [
+            ui.t("tuner.cell.both"),
+            ui.t("tuner.cell.only", name=names[0]),
+            ui.t("tuner.cell.only", name=names[1]),
+            ui.t("tuner.cell.neither"),
+        ],
+        ui.t("funnel.col.leads"): [d.both[0], d.only_a[0], d.only_b[0], d.neither[0]],
+        ui.t("overview.won"): [d.both[1], d.only_a[1], d.only_b[1], d.neither[1]],
+        ui.t("funnel.col.rate"): [
+            100 * w / n if n else None for n, w in (d.both, d.only_a, d.only_b, d.neither)
+        ],
+    }
+)
+st.dataframe(
+    matrix,
+    hide_index=True,
+    width="stretch",
+    column_config={ui.t("funnel.col.rate"): st.column_config.NumberColumn(format="%.1f%%")},
+)
+e1, e2 = st.columns(2)
+e1.caption(ui.t("tuner.cell.only", name=names[0]))
+e1.text(", ".join(d.examples["only_a"][:50]) or "–")
+e2.caption(ui.t("tuner.cell.only", name=names[1]))
+e2.text(", ".join(d.examples["only_b"][:50]) or "–")
+with st.expander(ui.t("tuner.definition")):
+    for line in rs.describe(ui.lang()):
+        st.text("• " + line)
