@@ -149,7 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MIN_N,
         help="segments with fewer leads are marked small (default 30)",
     )
-    sg.add_argument("--bins", type=int, default=5, help="quantile bins for numeric columns")
+    sg.add_argument(
+        "--bins",
+        type=_at_least_two,
+        default=5,
+        help="quantile bins for numeric columns (2 or more)",
+    )
     sg.add_argument(
         "--edges",
         action="append",
@@ -519,8 +524,12 @@ def _analysis_inputs(args: argparse.Namespace, store: Store) -> tuple[DatasetInf
 def _cmd_funnel(args: argparse.Namespace) -> int:
     with _store(args, read_only=True) as store:
         info, filters = _analysis_inputs(args, store)
-        stages = args.stages.split(",") if args.stages else stages_for(store, info)
-        steps = compute_funnel(store, info, [s.strip() for s in stages], filters)
+        stages = (
+            [s.strip() for s in args.stages.split(",") if s.strip()]
+            if args.stages
+            else stages_for(store, info)
+        )
+        steps = compute_funnel(store, info, stages, filters)
         trend = cohort_trend(store, info, stages, filters) if args.cohorts else None
         times = time_to_convert(store, info, stages, filters) if args.times else None
     if args.json:
@@ -553,6 +562,13 @@ def _cmd_funnel(args: argparse.Namespace) -> int:
     for tr in times or []:
         print(f"{tr.from_stage} -> {tr.to_stage}: median {tr.median_days} days (n={tr.n:,})")
     return 0
+
+
+def _at_least_two(text: str) -> int:
+    value = int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError("needs at least 2 bins")
+    return value
 
 
 def _pct(x: float | None) -> str:
@@ -588,9 +604,10 @@ def _cmd_segments(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([s.as_dict() for s in table.segments], ensure_ascii=False, indent=2))
         return 0
+    described = ", ".join(f"{k} = {v}" for k, v in filters.describe()) or "all leads"
     print(
-        f"{info.name}: {table.from_stage} -> {table.to_stage} by {' × '.join(table.by)}; "
-        f"overall {_pct(table.overall_rate)} of {table.n:,}"
+        f"{info.name} ({described}): {table.from_stage} -> {table.to_stage} by "
+        f"{' × '.join(table.by)}; overall {_pct(table.overall_rate)} of {table.n:,}"
     )
     width = max([7] + [display_width(s.label) for s in table.segments])
     print(f"{pad('segment', width)}  {'leads':>9}  {'conv':>7}  {'rate':>6}  95% CI          lift")

@@ -75,6 +75,8 @@ def remember_stages(store: Store, info: DatasetInfo, stages: Sequence[str]) -> l
 
 def reach_conditions(info: DatasetInfo, stages: Sequence[str]) -> list[str]:
     """SQL conditions, one per stage: reached this stage or any later one."""
+    if len(stages) < 2:
+        raise Unavailable("too_few_stages")
     have = stage_dates(info)
     evidence: list[str] = []
     for i, stage in enumerate(stages):

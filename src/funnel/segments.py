@@ -87,7 +87,7 @@ def segment_columns(info: DatasetInfo) -> list[str]:
     return [
         c
         for c in info.columns
-        if roles.get(c) not in ("id", "created", "stage", "closed")
+        if roles.get(c) not in ("id", "created", "stage", "closed", "outcome")
         and not c.startswith(RESERVED_PREFIX)
     ]
 
@@ -104,30 +104,64 @@ def _bin_expression(
     where: str,
     params: Sequence[Any],
 ) -> tuple[str, list[Any], list[str]]:
-    """A CASE expression numbering a numeric column's bins, its params, and bin labels."""
+    """A CASE expression numbering a numeric column's bins, its params, and bin labels.
+
+    Quantile bins by default. When one lowest value holds so many leads that quantiles
+    collapse onto it (most leads have 0 trials), that value gets its own "= value" bin and the
+    rest is cut by its own quantiles.
+    """
     col = quote_ident(column)
     edges = sorted(set(binning.edges))
+    point: float | None = None
     if not edges:
         qs = [i / binning.q for i in range(1, binning.q)]
         with store.cursor() as cur:
             row = cur.execute(
-                f"SELECT quantile_cont({col}, ?::DOUBLE[]), min({col}), max({col}) "
+                f"SELECT quantile_cont({col}, ?::DOUBLE[]), min({col}) "
                 f"FROM {info.table()} WHERE {col} IS NOT NULL AND {where}",
                 [qs, *params],
             ).fetchone()
-        found = row[0] if row and row[0] is not None else []
-        edges = sorted({float(e) for e in found if e is not None and math.isfinite(e)})
+        found = (
+            [float(e) for e in (row[0] or []) if e is not None and math.isfinite(e)] if row else []
+        )
+        lowest = None if not row or row[1] is None else float(row[1])
+        edges = sorted({e for e in found if lowest is None or e > lowest})
+        if lowest is not None and 2 * len(edges) < binning.q - 1:
+            point = lowest
+            with store.cursor() as cur:
+                rest = cur.execute(
+                    f"SELECT quantile_cont({col}, ?::DOUBLE[]), min({col}) FROM {info.table()} "
+                    f"WHERE {col} > ? AND {where}",
+                    [qs, lowest, *params],
+                ).fetchone()
+            above = [float(e) for e in (rest[0] or []) if e is not None] if rest else []
+            first_above = None if not rest or rest[1] is None else float(rest[1])
+            edges = sorted({e for e in above if first_above is None or e > first_above})
     cases: list[str] = []
     values: list[Any] = []
     labels: list[str] = []
     lower: float | None = None
-    for i, edge in enumerate(edges):
-        cases.append(f"WHEN {col} < ? THEN {i}")
+    if point is not None:
+        cases.append(f"WHEN {col} <= ? THEN 0")
+        values.append(point)
+        labels.append(f"= {_fmt(point)}")
+    for edge in edges:
+        cases.append(f"WHEN {col} < ? THEN {len(labels)}")
         values.append(edge)
-        labels.append(f"< {_fmt(edge)}" if lower is None else f"{_fmt(lower)} – {_fmt(edge)}")
+        if lower is None and point is None:
+            labels.append(f"< {_fmt(edge)}")
+        elif lower is None:
+            labels.append(f"{_fmt(point or 0)} < x < {_fmt(edge)}")
+        else:
+            labels.append(f"{_fmt(lower)} ≤ x < {_fmt(edge)}")
         lower = edge
-    labels.append(f"≥ {_fmt(lower)}" if lower is not None else "all")
-    expr = f"CASE WHEN {col} IS NULL THEN NULL {' '.join(cases)} ELSE {len(edges)} END"
+    if lower is not None:
+        labels.append(f"≥ {_fmt(lower)}")
+    elif point is not None:
+        labels.append(f"> {_fmt(point)}")
+    else:
+        labels.append("all")
+    expr = f"CASE WHEN {col} IS NULL THEN NULL {' '.join(cases)} ELSE {len(labels) - 1} END"
     return expr, values, labels
 
 

@@ -19,8 +19,8 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
 
     >>> [round(x, 4) for x in wilson(842, 8000)]
     [0.0987, 0.1122]
-    >>> wilson(0, 0)
-    (0.0, 0.0)
+    >>> wilson(0, 0), wilson(0, 7)[0], wilson(10, 10)[1]
+    ((0.0, 0.0), 0.0, 1.0)
     """
     if n <= 0:
         return 0.0, 0.0
@@ -28,7 +28,9 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if k <= 0 else max(0.0, centre - half)  # exact at the edges, no rounding dust
+    high = 1.0 if k >= n else min(1.0, centre + half)
+    return low, high
 
 
 def wilson_sql(k: str, n: str, z: float = Z95) -> tuple[str, str]:
@@ -43,8 +45,11 @@ def wilson_sql(k: str, n: str, z: float = Z95) -> tuple[str, str]:
         f"({z!r} * sqrt({p} * (1 - {p}) / ({n}) + {zz} / (4.0 * ({n}) * ({n}))) "
         f"/ (1 + {zz} / ({n})))"
     )
-    low = f"CASE WHEN ({n}) > 0 THEN greatest(0.0, {centre} - {half}) ELSE 0.0 END"
-    high = f"CASE WHEN ({n}) > 0 THEN least(1.0, {centre} + {half}) ELSE 0.0 END"
+    low = f"CASE WHEN ({n}) <= 0 OR ({k}) <= 0 THEN 0.0 ELSE greatest(0.0, {centre} - {half}) END"
+    high = (
+        f"CASE WHEN ({n}) <= 0 THEN 0.0 WHEN ({k}) >= ({n}) THEN 1.0 "
+        f"ELSE least(1.0, {centre} + {half}) END"
+    )
     return low, high
 
 
