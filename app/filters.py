@@ -41,6 +41,8 @@ def _keep(
         if options is not None and isinstance(value, list):
             value = [v for v in value if v in options]
         st.session_state[widget] = value
+    else:  # re-assert: Streamlit drops a widget's value when the page switches
+        st.session_state[widget] = st.session_state[widget]
     return widget
 
 
