@@ -101,7 +101,7 @@ with left:
     points: list[int] = []
     remove: int | None = None
     for i, rule in enumerate(rs.rules):
-        label = rule.describe(ui.lang()).split(":")[0]
+        label = rule.label(ui.lang())
         c1, c2 = st.columns([6, 1])
         value = c1.slider(
             label, -50, 50, int(rule.points), key=f"pts:{prefix}:{i}", help=rule.describe(ui.lang())

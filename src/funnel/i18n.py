@@ -586,6 +586,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "No lead feature to score on: map attribute or behaviour columns on the Data page.",
         "スコアに使えるリードの特徴がありません。データページで属性・行動の列を割り当ててください。",
     ),
+    "suggest.no_dates_for_capacity": (
+        "This dataset has no dates, so leads per week (and capacity) cannot be measured: use "
+        "--target-conversion instead.",
+        "日付がないため週あたりのリード数（キャパシティ）を測れません。--target-conversion を使ってください。",
+    ),
     "suggest.no_wins": (
         "The training leads have no won (or no lost) outcome, so no model can be fitted.",
         "学習用のリードに受注（または失注）がないため、モデルを作れません。",
@@ -601,6 +606,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Each {column}: {points} points, up to {cap}",
         "{column} 1 回ごとに {points} 点（上限 {cap} 点）",
     ),
+    "rule.per_unit_label": ("Each {column}", "{column} 1 回ごと"),
     "rule.count": (
         "{column} at least {at_least}: {points} points",
         "{column} が {at_least} 以上: {points} 点",

@@ -26,6 +26,7 @@ from funnel.parsing import (
     parse_numbers,
 )
 from funnel.readers import SourceFile
+from funnel.yamlfiles import YamlError, load_yaml
 
 Role = Literal[
     "id",
@@ -773,9 +774,9 @@ def _specs_from(section: Any, where: str) -> tuple[ColumnSpec, ...]:
 def mapping_from_yaml(text: str, *, source: str = "mapping") -> Mapping:
     """Parse a mapping YAML file (safe loader only)."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise MappingFileError(f"{source}: not valid YAML ({exc}).") from None
+        data = load_yaml(text, source)
+    except YamlError as exc:
+        raise MappingFileError(str(exc)) from None
     return mapping_from_dict(data, source=source)
 
 

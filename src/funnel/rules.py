@@ -17,6 +17,7 @@ import yaml
 
 from funnel.i18n import t
 from funnel.store import quote_ident
+from funnel.yamlfiles import YamlError, load_yaml
 
 SCHEMA_VERSION = 1
 Group = Literal["fit", "engagement"]
@@ -28,6 +29,8 @@ class RuleSetError(ValueError):
 
 
 def _points(value: Any, where: str) -> int:
+    if isinstance(value, bool):
+        raise RuleSetError(f"{where}: points must be a whole number, not {value!r}.")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -38,6 +41,8 @@ def _points(value: Any, where: str) -> int:
 
 
 def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool):
+        raise RuleSetError(f"{where}: {value!r} is not a number.")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -75,6 +80,10 @@ class CategoryRule:
             "rule.category", lang, column=self.column, value=self.value, points=f"{self.points:+d}"
         )
 
+    def label(self, lang: str = "en") -> str:
+        """A short name for the rule (slider labels, reasons)."""
+        return f"{self.column} = {self.value}"
+
 
 @dataclass(frozen=True)
 class RangeRule:
@@ -106,6 +115,11 @@ class RangeRule:
             "rule.range", lang, column=self.column, low=low, high=high, points=f"{self.points:+d}"
         )
 
+    def label(self, lang: str = "en") -> str:
+        low = "" if self.low is None else f"{_num_text(self.low)} ≤ "
+        high = "" if self.high is None else f" < {_num_text(self.high)}"
+        return f"{low}{self.column}{high}"
+
 
 @dataclass(frozen=True)
 class PerUnitRule:
@@ -128,6 +142,9 @@ class PerUnitRule:
     def describe(self, lang: str = "en") -> str:
         key = "rule.per_unit_cap" if self.cap is not None else "rule.per_unit"
         return t(key, lang, column=self.column, points=f"{self.points:+d}", cap=self.cap)
+
+    def label(self, lang: str = "en") -> str:
+        return t("rule.per_unit_label", lang, column=self.column)
 
 
 @dataclass(frozen=True)
@@ -154,6 +171,9 @@ class CountRule:
             at_least=_num_text(self.at_least),
             points=f"{self.points:+d}",
         )
+
+    def label(self, lang: str = "en") -> str:
+        return f"{self.column} ≥ {_num_text(self.at_least)}"
 
 
 Rule = CategoryRule | RangeRule | PerUnitRule | CountRule
@@ -326,7 +346,10 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
             raise RuleSetError(f"{where}: column must be a column name.")
         points = _points(item.get("points"), where)
         if kind == "category":
-            rules.append(CategoryRule(column, str(item.get("value", "")), points))
+            value = item.get("value")
+            if value is None or value == "":
+                raise RuleSetError(f"{where}: a category rule needs value: (the category).")
+            rules.append(CategoryRule(column, str(value), points))
         elif kind == "range":
             low = None if item.get("low") is None else _number(item["low"], where)
             high = None if item.get("high") is None else _number(item["high"], where)
@@ -377,9 +400,9 @@ def ruleset_to_json(rs: RuleSet) -> str:
 def ruleset_from_text(text: str, *, source: str = "rule set") -> RuleSet:
     """Read YAML or JSON (safe loader only: no tags, no objects)."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RuleSetError(f"{source}: not valid YAML or JSON ({exc}).") from None
+        data = load_yaml(text, source)
+    except YamlError as exc:
+        raise RuleSetError(str(exc)) from None
     return ruleset_from_dict(data, source=source)
 
 

@@ -213,8 +213,17 @@ def _ranked(hist: ScoreHistogram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return hist.score[order], hist.n[order], hist.won[order]
 
 
+def _rank_key(hist: ScoreHistogram) -> np.ndarray:
+    """One number per group ordering leads as the tiers do: knocked-out leads below every
+    open lead, each group by score (the same ranking as the decile table)."""
+    if hist.score.size == 0:
+        return hist.score
+    span = float(hist.score.max() - hist.score.min()) + 1.0
+    return np.where(hist.gated, hist.score - span, hist.score)
+
+
 def auc(hist: ScoreHistogram) -> float | None:
-    """ROC AUC of the ranking (score, knocked out last), ties counted as half.
+    """ROC AUC of the ranking (knocked-out leads below open ones), ties counted as half.
 
     >>> h = ScoreHistogram(np.array([0., 1.]), np.array([False, False]),
     ...                    np.array([10, 10]), np.array([0, 10]), None)
@@ -226,10 +235,10 @@ def auc(hist: ScoreHistogram) -> float | None:
     p_total, n_total = pos.sum(), neg.sum()
     if p_total == 0 or n_total == 0:
         return None
-    key = np.where(hist.gated, -np.inf, hist.score)
+    key = _rank_key(hist)
     order = np.argsort(key, kind="stable")
     key, pos, neg = key[order], pos[order], neg[order]
-    # merge equal keys (a gated and an ungated group never tie: gated is -inf)
+    # merge equal keys (a knocked-out and an open group never tie, see _rank_key)
     uniq, inverse = np.unique(key, return_inverse=True)
     pos_u = np.bincount(inverse, weights=pos, minlength=len(uniq))
     neg_u = np.bincount(inverse, weights=neg, minlength=len(uniq))
@@ -381,7 +390,7 @@ def _reasons(frame: pd.DataFrame, rules: Sequence[Rule], k: int, lang: str) -> l
     if not rules or frame.empty:
         return [""] * len(frame)
     points = frame[[f"r{i}" for i in range(len(rules))]].to_numpy(dtype=float)
-    labels = [r.describe(lang).split(":")[0] for r in rules]
+    labels = [r.label(lang) for r in rules]
     order = np.argsort(-np.abs(points), axis=1)[:, :k]
     out = []
     for row, picks in zip(points, order, strict=True):

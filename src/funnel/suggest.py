@@ -208,6 +208,8 @@ def suggest_rules(
     if target_conversion is not None:
         hot = threshold_for_target(hist, target_conversion)
     elif capacity_per_week is not None:
+        if not hist.weeks:
+            raise SuggestError("no_dates_for_capacity")
         hot = threshold_for_capacity(hist, capacity_per_week)
     scores = np.repeat(hist.score, hist.n) if hist.total < 5_000_000 else hist.score
     if hot is None:
