@@ -57,7 +57,7 @@ def state(info: DatasetInfo) -> dict[str, Any]:
             "active": PROPOSALS[0],
             "version": 0,
             "last": None,
-            "suggestion": None,
+            "suggestion": {},  # per proposal: the last "start from the data" result
         }
     return all_states[info.name]
 

@@ -45,13 +45,19 @@ state = tuning.state(info)
 
 # --- which proposal -----------------------------------------------------------------------------
 top = st.columns([2, 1, 1, 1])
+active_key = f"tuner_active:{info.dataset_id}"
+if active_key not in st.session_state:
+    st.session_state[active_key] = state["active"]  # the proposal being edited, across pages
+else:
+    st.session_state[active_key] = st.session_state[active_key]
 active = top[0].radio(
     ui.t("tuner.proposal"),
     tuning.PROPOSALS,
     format_func=lambda p: ui.t(f"tuner.proposal.{p}"),
     horizontal=True,
-    key=f"tuner_active:{info.dataset_id}",
+    key=active_key,
 )
+state["active"] = active
 other = tuning.PROPOSALS[1 - tuning.PROPOSALS.index(active)]
 rs = tuning.proposal(info, active)
 version = state["version"]
@@ -60,7 +66,7 @@ prefix = f"{info.dataset_id}:{active}:{version}"
 
 def load(new: RuleSet, note: str | None = None) -> None:
     tuning.store_proposal(info, active, new, new_widgets=True)
-    state["suggestion"] = note
+    state["suggestion"][active] = note
 
 
 if top[1].button(ui.t("tuner.from_data"), key="tuner_suggest", help=ui.t("tuner.from_data_help")):
@@ -79,7 +85,7 @@ if top[3].button(ui.t("tuner.copy", other=ui.t(f"tuner.proposal.{other}")), key=
     tuning.store_proposal(info, other, rs, new_widgets=True)
     st.toast(ui.t("tuner.copied", other=ui.t(f"tuner.proposal.{other}")))
 
-note = state.get("suggestion")
+note = state["suggestion"].get(active)
 if isinstance(note, dict) and note.get("holdout_auc") is not None:
     st.success(
         ui.t(
@@ -169,7 +175,7 @@ with left:
     g1, g2, g3 = st.columns([2, 3, 1])
     gate_col = g1.selectbox(
         ui.t("tuner.column"),
-        [s.name for s in info.mapping.leads if s.role in ("attribute", "source")],
+        [s.name for s in info.mapping.features() if s.role in ("attribute", "source")],
         key=f"gate_col:{prefix}",
     )
     gate_values = g2.multiselect(
@@ -190,17 +196,20 @@ low, high = min(low, -1), max(high, low + 10)
 with right:
     st.subheader(ui.t("tuner.thresholds"))
     tiers = list(rs.tiers)
+    floor = low - 2 * len(tiers)  # room for every lower tier below the one above it
+    upper = high
     for k, tier in enumerate(tiers[:-1]):
         key = f"thr:{prefix}:{k}"
-        current = tier.min_score if math.isfinite(tier.min_score) else high
+        current = tier.min_score if math.isfinite(tier.min_score) else upper
         if key in st.session_state:
             current = st.session_state[key]
-        st.session_state[key] = int(min(max(current, low), high))
-        value = st.slider(ui.t("tuner.threshold", tier=tier.name), low, high, key=key)
+        # each tier's slider ends just below the tier above, so it shows the threshold in use
+        st.session_state[key] = int(min(max(current, floor), upper))
+        value = st.slider(
+            ui.t("tuner.threshold", tier=tier.name), floor, max(upper, floor + 1), key=key
+        )
         tiers[k] = replace(tier, min_score=float(value))
-    for k in range(1, len(tiers) - 1):  # keep thresholds strictly descending
-        if tiers[k].min_score >= tiers[k - 1].min_score:
-            tiers[k] = replace(tiers[k], min_score=tiers[k - 1].min_score - 1)
+        upper = int(value) - 1
     rs = replace(rs, tiers=tuple(tiers))
 
     c1, c2 = st.columns(2)
