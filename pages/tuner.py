@@ -195,6 +195,18 @@ high = math.ceil(float(hist.score.max())) if hist.score.size else 100
 low, high = min(low, -1), max(high, low + 10)
 with right:
     st.subheader(ui.t("tuner.thresholds"))
+    with st.expander(ui.t("tuner.tier_names")):
+        names = [
+            st.text_input(ui.t("tuner.tier_name", n=k + 1), tier.name, key=f"tname:{prefix}:{k}")
+            for k, tier in enumerate(rs.tiers)
+        ]
+        cleaned = [n.strip() for n in names]
+        if all(cleaned) and len(set(cleaned)) == len(cleaned):
+            rs = replace(
+                rs, tiers=tuple(replace(t, name=n) for t, n in zip(rs.tiers, cleaned, strict=True))
+            )
+        else:
+            st.warning(ui.t("tuner.tier_names_invalid"))
     tiers = list(rs.tiers)
     floor = low - 2 * len(tiers)  # room for every lower tier below the one above it
     upper = high

@@ -670,6 +670,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "tuner.thresholds": ("Tiers and sales capacity", "ランクと営業キャパシティ"),
     "tuner.threshold": ("{tier}: from score", "{tier}: スコア下限"),
+    "tuner.tier_names": ("Tier names", "ランク名"),
+    "tuner.tier_name": ("Tier {n}", "ランク {n}"),
+    "tuner.tier_names_invalid": (
+        "Tier names must be filled in and different; the previous names are kept.",
+        "ランク名は空にせず、重複しないようにしてください。以前の名前のままにします。",
+    ),
     "tuner.reps": ("Sales reps", "営業担当の人数"),
     "tuner.per_rep": ("Leads each can work per week", "1 人が週に対応できるリード数"),
     "tuner.target": ("Target hot conversion", "ホットの目標転換率"),

@@ -777,3 +777,22 @@ def test_dataset_without_an_outcome_says_there_is_nothing_to_tune(
     assert [i.value for i in at.main.info] == [t("suggest.no_outcome", "en")]
     assert not at.slider and not at.metric
     assert not [b for b in at.button if b.key == "tuner_suggest"]
+
+
+def test_tier_names_can_be_renamed_and_duplicates_are_refused(
+    open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], demo: DatasetInfo
+) -> None:
+    at = open_tuner(open_app, checked)
+    before = tiers_table(at)
+
+    checked(at.text_input(key=f"tname:{prefix(at, demo)}:0").set_value("Hot").run())
+
+    renamed = tiers_table(at)
+    assert list(renamed["tier"]) == ["Hot", "B", "C"]
+    assert list(renamed["n"]) == list(before["n"])  # a name changes nothing else
+    assert [tier.name for tier in proposal(at).tiers] == ["Hot", "B", "C"]
+
+    checked(at.text_input(key=f"tname:{prefix(at, demo)}:1").set_value("Hot").run())
+
+    assert any(w.value == t("tuner.tier_names_invalid", "en") for w in at.warning)
+    assert list(tiers_table(at)["tier"]) == ["Hot", "B", "C"]
