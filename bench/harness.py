@@ -20,7 +20,8 @@ automatically) and write::
         frame = pd.read_csv(ws.demo_csv(), dtype=str)  # untimed setup
         return Trial(run=lambda: score(frame), baseline=lambda: masks(frame))
 
-Inputs several cases need go through :meth:`Workspace.memo`, so they are built once per run.
+Inputs several cases need go through :meth:`Workspace.memo`, so they are built once per run
+(and dropped once no case of the module that built them is left to run).
 Speed goals are never asserted anywhere: the numbers are for people to read.
 """
 
@@ -38,7 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -49,6 +50,8 @@ import pandas as pd
 import pyarrow as pa
 
 from funnel.demo import generate_leads
+from funnel.ingest import load_demo
+from funnel.store import DatasetInfo, Store
 
 DEFAULT_ROWS = 1_000_000
 DEFAULT_REPEAT = 5
@@ -136,13 +139,38 @@ class Workspace:
         self.root = root
         self.log = log
         self._memo: dict[str, Any] = {}
+        #: The module of the case being set up; each input remembers the one that built it.
+        self.topic = ""
+        self._built_by: dict[str, str] = {}
+        self._closers: dict[str, Callable[[Any], None]] = {}
 
-    def memo(self, key: str, make: Callable[[], T]) -> T:
-        """Return the input stored under ``key``, building it with ``make`` the first time."""
+    def memo(self, key: str, make: Callable[[], T], close: Callable[[T], None] | None = None) -> T:
+        """Return the input stored under ``key``, building it with ``make`` the first time.
+
+        ``close`` (if given) releases what the input holds open when it is dropped.
+        """
         if key not in self._memo:
             self._memo[key] = make()
+            self._built_by[key] = self.topic
+            if close is not None:
+                self._closers[key] = close
         value: T = self._memo[key]
         return value
+
+    def release(self, keep: Collection[str] = ()) -> None:
+        """Drop the inputs built by cases of modules not in ``keep`` (all when empty).
+
+        At 10M rows the inputs of one module take gigabytes (the ingest frames, the analysis
+        store and frame), so they are dropped once no case of that module is left to run; an
+        input another module asks for later is simply built again.
+        """
+        for key in [k for k, topic in self._built_by.items() if topic not in keep]:
+            value = self._memo.pop(key)
+            del self._built_by[key]
+            close = self._closers.pop(key, None)
+            if close is not None:
+                close(value)
+            del value
 
     def path(self, name: str) -> Path:
         """Return a path inside the scratch directory (removed when the run ends)."""
@@ -151,17 +179,21 @@ class Workspace:
     def demo_frame(self) -> pd.DataFrame:
         """The demo leads (``generate_leads(rows, seed=7)``), typed as the generator returns."""
 
-        def make() -> pd.DataFrame:
-            with self.step(f"generating {self.rows:,} demo leads (seed {DEMO_SEED})"):
-                return generate_leads(self.rows, seed=DEMO_SEED)
+        return self.memo("demo_frame", self._generate_demo)
 
-        return self.memo("demo_frame", make)
+    def _generate_demo(self) -> pd.DataFrame:
+        with self.step(f"generating {self.rows:,} demo leads (seed {DEMO_SEED})"):
+            return generate_leads(self.rows, seed=DEMO_SEED)
 
     def demo_csv(self) -> Path:
         """The demo leads written as CSV, dates as ``YYYY-MM-DD``, as a CRM export would."""
 
         def make() -> Path:
-            frame = self.demo_frame()
+            # The same frame as demo_frame(), but not kept just for writing the file (at 10M
+            # rows it holds ~6.5 GB that the cases reading the CSV would carry for nothing).
+            frame = self._memo.get("demo_frame")
+            if frame is None:
+                frame = self._generate_demo()
             csv = self.path("leads.csv")
             with self.step(f"writing {csv.name}"):
                 frame.to_csv(csv, index=False, date_format="%Y-%m-%d")
@@ -169,6 +201,35 @@ class Workspace:
             return csv
 
         return self.memo("demo_csv", make)
+
+    def demo_store(self) -> tuple[Store, DatasetInfo]:
+        """The demo leads stored by ``funnel.ingest.load_demo`` (seed 7) in a scratch DuckDB file.
+
+        Loaded once per run, through the real mapping, validation and storage, so the analysis
+        cases query exactly the table a ``funnel demo`` user gets. The store stays open while
+        cases of the module that asked for it remain (see :meth:`release`).
+        """
+
+        def make() -> tuple[Store, DatasetInfo]:
+            db = self.path("demo.duckdb")
+            for stale in (db, db.with_name(db.name + ".wal")):  # from an earlier, released load
+                stale.unlink(missing_ok=True)
+            store = Store(db)
+            start = time.perf_counter()
+
+            def progress(stage: str, fraction: float) -> None:
+                self.log(
+                    f"  load_demo: {stage} ({fraction:.0%}) at {time.perf_counter() - start:.1f} s"
+                )
+
+            with self.step(f"loading {self.rows:,} demo leads into {db.name} (load_demo)"):
+                result = load_demo(
+                    store, "demo", leads=self.rows, seed=DEMO_SEED, progress=progress
+                )
+            self.log(f"  {db.name}: {db.stat().st_size / 1e6:,.1f} MB")
+            return store, result.dataset
+
+        return self.memo("demo_store", make, close=lambda built: built[0].close())
 
     def step(self, what: str) -> _Step:
         """Log ``what`` on entry and the seconds it took on exit."""
@@ -355,24 +416,30 @@ def run_cases(
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="funnel-bench-", ignore_cleanup_errors=True) as tmp:
         ws = Workspace(rows, Path(tmp), log)
-        for i, bench_case in enumerate(cases, start=1):
-            label = f"[{i}/{len(cases)}] {bench_case.name}"
-            with ws.step(f"{label}: setup"):
-                trial = bench_case.build(ws)
-            log(f"{label}: warm-up")
-            measure(trial.run, trial.reset)
-            measure(trial.baseline, trial.reset)
-            funnel: list[Sample] = []
-            baseline: list[Sample] = []
-            for r in range(1, repeat + 1):
-                funnel.append(measure(trial.run, trial.reset))
-                baseline.append(measure(trial.baseline, trial.reset))
-                log(
-                    f"{label}: repeat {r}/{repeat}: funnel {funnel[-1].ms:,.0f} ms, "
-                    f"baseline {baseline[-1].ms:,.0f} ms"
-                )
-            trial.reset()
-            results.append(summarise(bench_case, rows, funnel, baseline, machine))
+        try:
+            for i, bench_case in enumerate(cases, start=1):
+                label = f"[{i}/{len(cases)}] {bench_case.name}"
+                ws.topic = bench_case.build.__module__
+                with ws.step(f"{label}: setup"):
+                    trial = bench_case.build(ws)
+                log(f"{label}: warm-up")
+                measure(trial.run, trial.reset)
+                measure(trial.baseline, trial.reset)
+                funnel: list[Sample] = []
+                baseline: list[Sample] = []
+                for r in range(1, repeat + 1):
+                    funnel.append(measure(trial.run, trial.reset))
+                    baseline.append(measure(trial.baseline, trial.reset))
+                    log(
+                        f"{label}: repeat {r}/{repeat}: funnel {funnel[-1].ms:,.0f} ms, "
+                        f"baseline {baseline[-1].ms:,.0f} ms"
+                    )
+                trial.reset()
+                results.append(summarise(bench_case, rows, funnel, baseline, machine))
+                del trial  # its closures hold the inputs: let release() really free them
+                ws.release(keep={c.build.__module__ for c in cases[i:]})
+        finally:
+            ws.release()
     return results
 
 
