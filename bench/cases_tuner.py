@@ -54,7 +54,10 @@ def _rules(inquiry_points: int, hot: float = 40) -> RuleSet:
 def _frame(ws: Workspace) -> pd.DataFrame:
     store, info = ws.demo_store()
     cols = ", ".join(f'"{c}"' for c in (*COLUMNS, OUTCOME_COL))
-    return ws.memo("tuner_frame", lambda: store.fetch_frame(f"SELECT {cols} FROM {info.table()}"))
+    frame: pd.DataFrame = ws.memo(
+        "tuner_frame", lambda: store.fetch_frame(f"SELECT {cols} FROM {info.table()}")
+    )
+    return frame
 
 
 def _pandas_metrics(frame: pd.DataFrame, rs: RuleSet) -> dict[str, float]:
