@@ -27,6 +27,7 @@ from funnel.scoring import (
     Disagreement,
     ScoreHistogram,
     disagreement,
+    fit_engagement_matrix,
     moved,
     score_histogram,
     score_leads,
@@ -133,6 +134,18 @@ def compare(info: DatasetInfo, a: RuleSet, b: RuleSet, filters: Filters) -> Disa
     return _disagreement(
         info.dataset_id, info.name, encode_ruleset(a), encode_ruleset(b), filters.key()
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _matrix(dataset_id: int, name: str, rules: str, filters_key: str) -> Any:
+    info = ui.store().require(name)
+    return fit_engagement_matrix(
+        ui.store(), info, decode_ruleset(rules), Filters.from_key(filters_key)
+    )
+
+
+def matrix(info: DatasetInfo, rs: RuleSet, filters: Filters) -> Any:
+    return _matrix(info.dataset_id, info.name, _scoring_key(rs), filters.key())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

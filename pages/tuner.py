@@ -291,7 +291,14 @@ if state.get("previous") is not None:
     change = tuning.moved_since(info, before, rs, filters)
     st.caption(ui.t("tuner.moved", entered=f"{change['entered']:,}", left=f"{change['left']:,}"))
 
-tabs = st.tabs([ui.t("tuner.tab.tiers"), ui.t("tuner.tab.deciles"), ui.t("tuner.tab.curve")])
+tabs = st.tabs(
+    [
+        ui.t("tuner.tab.tiers"),
+        ui.t("tuner.tab.deciles"),
+        ui.t("tuner.tab.curve"),
+        ui.t("tuner.tab.matrix"),
+    ]
+)
 with tabs[0]:
     st.plotly_chart(
         charts.tiers_figure(result, ui.t("funnel.col.leads"), ui.t("funnel.col.rate")),
@@ -338,6 +345,19 @@ with tabs[2]:
         ),
         key="curve_chart",
     )
+
+with tabs[3]:
+    cells = tuning.matrix(info, rs, filters)
+    if cells is None:
+        st.info(ui.t("tuner.matrix_needs_both"))
+    else:
+        st.caption(ui.t("tuner.matrix_help"))
+        st.plotly_chart(
+            charts.matrix_figure(
+                cells, ui.t("tuner.fit"), ui.t("tuner.engagement"), ui.t("funnel.col.rate")
+            ),
+            key="matrix_chart",
+        )
 
 # --- explain, missed deals, and the other proposal ------------------------------------------------
 st.subheader(ui.t("tuner.explain"))

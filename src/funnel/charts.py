@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import plotly.graph_objects as go
 
 from funnel.funnels import CohortTrend, Step, Transition
-from funnel.scoring import Evaluation
+from funnel.scoring import Evaluation, MatrixCell
 from funnel.segments import SegmentTable
 
 ACCENT = "#E4572E"
@@ -300,3 +300,35 @@ def threshold_figure(
     fig.update_xaxes(title=score_title)
     fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
     return _layout(fig, 300)
+
+
+def matrix_figure(
+    cells: Sequence[MatrixCell], fit_title: str, engagement_title: str, rate_title: str
+) -> go.Figure:
+    """The fit × engagement matrix (A1 … C3): conversion per cell, n shown."""
+    fits = ["A", "B", "C"]
+    engs = ["1", "2", "3"]
+    by = {(c.fit, c.engagement): c for c in cells}
+    z = [[by[(f, e)].rate if (f, e) in by else None for e in engs] for f in fits]
+    text = [
+        [
+            f"{f}{e}<br>{(by[(f, e)].rate or 0):.1%}<br>n={by[(f, e)].n:,}" if (f, e) in by else ""
+            for e in engs
+        ]
+        for f in fits
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=engs,
+            y=fits,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="OrRd",
+            colorbar={"title": {"text": rate_title}, "tickformat": ".0%"},
+            hovertemplate="%{y}%{x}: %{z:.1%}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title=engagement_title, type="category")
+    fig.update_yaxes(title=fit_title, type="category", autorange="reversed")
+    return _layout(fig, 320)

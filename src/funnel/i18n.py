@@ -716,6 +716,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tuner.tab.tiers": ("Tiers", "ランク"),
     "tuner.tab.deciles": ("By score decile", "スコア十分位"),
     "tuner.tab.curve": ("Precision and recall", "適合率と再現率"),
+    "tuner.tab.matrix": ("Fit × engagement", "適合度 × 関与度"),
+    "tuner.matrix_needs_both": (
+        "The matrix needs both fit rules (attributes) and engagement rules (behaviours).",
+        "マトリクスには適合度のルール（属性）と関与度のルール（行動）の両方が必要です。",
+    ),
+    "tuner.matrix_help": (
+        "Fit points (A = top third) against engagement points (1 = top third): conversion and "
+        "leads per cell, A1 being the best of both.",
+        "適合度の点数（A = 上位 3 分の 1）と関与度の点数（1 = 上位 3 分の 1）の組み合わせごとの転換率とリード数。"
+        "A1 が両方とも最良です。",
+    ),
+    "tuner.fit": ("Fit (attributes)", "適合度（属性）"),
+    "tuner.engagement": ("Engagement (behaviours)", "関与度（行動）"),
     "tuner.col.tier": ("Tier", "ランク"),
     "tuner.col.share": ("Share", "割合"),
     "tuner.col.proposal": ("Proposal", "提案"),

@@ -530,3 +530,64 @@ def disagreement(
             "only_b": cells.get((False, True), empty)[2],
         },
     )
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    """Leads in one fit band × engagement band (A = best third, C = worst)."""
+
+    fit: str
+    engagement: str
+    n: int
+    won: int
+    rate: float | None
+    ci_low: float
+    ci_high: float
+
+
+def _part(rs: RuleSet, group: str) -> tuple[str, list[Any]]:
+    parts, params = [], []
+    for rule in rs.rules:
+        if rule.group == group:
+            sql, p = rule.sql()
+            parts.append(f"({sql})")
+            params += p
+    return (" + ".join(parts) if parts else "0"), params
+
+
+def fit_engagement_matrix(
+    store: Store, info: DatasetInfo, rs: RuleSet, filters: Filters = NO_FILTERS
+) -> list[MatrixCell] | None:
+    """Conversion by fit band × engagement band (A1 … C3), where both kinds of rules exist.
+
+    Each sub-score is cut at its own 1/3 and 2/3 quantiles over the filtered leads: A holds
+    the leads scoring at or above the upper cut, C those below the lower cut.
+    """
+    groups = {rule.group for rule in rs.rules}
+    if groups != {"fit", "engagement"}:
+        return None
+    fit, fit_params = _part(rs, "fit")
+    eng, eng_params = _part(rs, "engagement")
+    where, wp = filters.where(info)
+    sql = f"""
+        WITH s AS (
+            SELECT ({fit})::DOUBLE AS f, ({eng})::DOUBLE AS e,
+                   {quote_ident(OUTCOME_COL)} = 'won' AS won
+            FROM {info.table()} WHERE {where}
+        ),
+        cuts AS (
+            SELECT quantile_cont(f, 2 / 3) AS f_hi, quantile_cont(f, 1 / 3) AS f_lo,
+                   quantile_cont(e, 2 / 3) AS e_hi, quantile_cont(e, 1 / 3) AS e_lo FROM s
+        )
+        SELECT CASE WHEN f >= f_hi THEN 'A' WHEN f >= f_lo THEN 'B' ELSE 'C' END AS fb,
+               CASE WHEN e >= e_hi THEN '1' WHEN e >= e_lo THEN '2' ELSE '3' END AS eb,
+               count(*) AS n, count(*) FILTER (WHERE won) AS won
+        FROM s, cuts GROUP BY 1, 2 ORDER BY 1, 2
+    """
+    with store.cursor() as cur:
+        rows = cur.execute(sql, [*fit_params, *eng_params, *wp]).fetchall()
+    out = []
+    for fb, eb, n, won in rows:
+        low, high = wilson(int(won), int(n))
+        out.append(MatrixCell(fb, eb, int(n), int(won), won / n if n else None, low, high))
+    return out

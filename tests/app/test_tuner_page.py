@@ -796,3 +796,23 @@ def test_tier_names_can_be_renamed_and_duplicates_are_refused(
 
     assert any(w.value == t("tuner.tier_names_invalid", "en") for w in at.warning)
     assert list(tiers_table(at)["tier"]) == ["Hot", "B", "C"]
+
+
+def test_fit_by_engagement_matrix_appears_once_both_kinds_of_rules_exist(
+    open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], demo: DatasetInfo
+) -> None:
+    at = open_tuner(open_app, checked)
+    assert any(
+        i.value == t("tuner.matrix_needs_both", "en") for i in at.info
+    )  # template: all behaviours
+
+    p = prefix(at, demo)
+    checked(at.selectbox(key=f"add_col:{p}").set_value("budget").run())
+    at.selectbox(key=f"add_val:{p}").set_value("Yes")
+    checked(at.number_input(key=f"add_pts:{p}").set_value(10).run())
+    checked(at.button(key=f"add:{p}").click().run())
+
+    assert not any(i.value == t("tuner.matrix_needs_both", "en") for i in at.info)
+    heat = figure(at, "matrix_chart")["data"][0]
+    assert heat["type"] == "heatmap"
+    assert heat["y"] == ["A", "B", "C"] and heat["x"] == ["1", "2", "3"]
