@@ -197,6 +197,30 @@ def show_problems(problems: Sequence[Problem]) -> None:
         )
 
 
+def download_table(frame: pd.DataFrame, name: str, key: str, where: Any = st) -> None:
+    """A CSV download button for a table (UTF-8, as shown)."""
+    where.download_button(
+        t("download.csv"),
+        data=frame.to_csv(index=False).encode("utf-8"),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=key,
+    )
+
+
+def download_chart(fig: Any, name: str, key: str, where: Any = st) -> None:
+    """A self-contained HTML download of a Plotly figure, built only when clicked."""
+    from funnel.charts import to_html
+
+    where.download_button(
+        t("download.html"),
+        data=lambda: to_html(fig),
+        file_name=f"{name}.html",
+        mime="text/html",
+        key=key,
+    )
+
+
 def progress_reporter(bar: Any) -> Any:
     """Return a library progress callback that drives a Streamlit progress bar."""
 

@@ -80,20 +80,8 @@ right.dataframe(
     column_config={ui.t("funnel.col.from_previous"): PCT, ui.t("funnel.col.from_first"): PCT},
 )
 d1, d2 = right.columns(2)
-d1.download_button(
-    ui.t("download.csv"),
-    data=table.to_csv(index=False).encode("utf-8"),
-    file_name=f"funnel-{info.name}.csv",
-    mime="text/csv",
-    key="dl_funnel_csv",
-)
-d2.download_button(
-    ui.t("download.html"),
-    data=lambda: charts.to_html(fig),
-    file_name=f"funnel-{info.name}.html",
-    mime="text/html",
-    key="dl_funnel_html",
-)
+ui.download_table(table, f"funnel-{info.name}", "dl_funnel_csv", d1)
+ui.download_chart(fig, f"funnel-{info.name}", "dl_funnel_html", d2)
 
 # --- two segments side by side ---------------------------------------------------------------
 st.subheader(ui.t("funnel.compare"))
@@ -137,13 +125,7 @@ if column and a_values and b_values:
             f"B: {ui.t('funnel.col.from_previous')}": PCT,
         },
     )
-    st.download_button(
-        ui.t("download.csv"),
-        data=compare.to_csv(index=False).encode("utf-8"),
-        file_name=f"funnel-compare-{info.name}.csv",
-        mime="text/csv",
-        key="dl_compare_csv",
-    )
+    ui.download_table(compare, f"funnel-compare-{info.name}", "dl_compare_csv")
 else:
     st.caption(ui.t("funnel.compare_empty"))
 
@@ -187,13 +169,7 @@ else:
             width="stretch",
             column_config={ui.t("funnel.col.rate"): PCT},
         )
-        st.download_button(
-            ui.t("download.csv"),
-            data=cohort_table.to_csv(index=False).encode("utf-8"),
-            file_name=f"cohorts-{info.name}.csv",
-            mime="text/csv",
-            key="dl_cohort_csv",
-        )
+        ui.download_table(cohort_table, f"cohorts-{info.name}", "dl_cohort_csv")
 
 # --- time to convert ---------------------------------------------------------------------------
 st.subheader(ui.t("funnel.times"))

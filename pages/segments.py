@@ -140,18 +140,6 @@ st.dataframe(
 )
 name = "-".join([info.name, *chosen])
 d1, d2, _ = st.columns([1, 1, 2])
-d1.download_button(
-    ui.t("download.csv"),
-    data=frame.to_csv(index=False).encode("utf-8"),
-    file_name=f"segments-{name}.csv",
-    mime="text/csv",
-    key="dl_segments_csv",
-)
-d2.download_button(
-    ui.t("download.html"),
-    data=lambda: charts.to_html(fig),
-    file_name=f"segments-{name}.html",
-    mime="text/html",
-    key="dl_segments_html",
-)
+ui.download_table(frame, f"segments-{name}", "dl_segments_csv", d1)
+ui.download_chart(fig, f"segments-{name}", "dl_segments_html", d2)
 st.caption(ui.t("segments.help"))

@@ -233,14 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"error: {t('store.' + exc.code, lang, **exc.params)}", file=sys.stderr)
         return 2
-    except MappingFileError as exc:
+    except (MappingFileError, RuleSetError) as exc:  # their messages name file and entry
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (FilterError, Unavailable) as exc:
         print(f"error: {t('analysis.' + exc.code, lang, **exc.params)}", file=sys.stderr)
-        return 2
-    except RuleSetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
         return 2
     except SuggestError as exc:
         print(f"error: {t('suggest.' + exc.code, lang)}", file=sys.stderr)
