@@ -102,10 +102,8 @@ if column and a_values and b_values:
         info.dataset_id, info.name, stages, filters.key(), a.key(), b.key()
     )
     name_a, name_b = ", ".join(a_values), ", ".join(b_values)
-    st.plotly_chart(
-        charts.funnel_figure([(name_a, steps_a), (name_b, steps_b)], stage_label),
-        key="compare_chart",
-    )
+    compare_fig = charts.funnel_figure([(name_a, steps_a), (name_b, steps_b)], stage_label)
+    st.plotly_chart(compare_fig, key="compare_chart")
     compare = pd.DataFrame(
         {
             ui.t("funnel.col.stage"): [stage_label(s.stage) for s in steps_a],
@@ -125,7 +123,9 @@ if column and a_values and b_values:
             f"B: {ui.t('funnel.col.from_previous')}": PCT,
         },
     )
-    ui.download_table(compare, f"funnel-compare-{info.name}", "dl_compare_csv")
+    c1, c2, _ = st.columns([1, 1, 2])
+    ui.download_table(compare, f"funnel-compare-{info.name}", "dl_compare_csv", c1)
+    ui.download_chart(compare_fig, f"funnel-compare-{info.name}", "dl_compare_html", c2)
 else:
     st.caption(ui.t("funnel.compare_empty"))
 
@@ -147,6 +147,7 @@ else:
         trend, ui.t("funnel.col.rate"), ui.t("funnel.immature"), ui.t("funnel.mature")
     )
     st.plotly_chart(cohort_fig, key="cohort_chart")
+    ui.download_chart(cohort_fig, f"cohorts-{info.name}", "dl_cohort_html")
     cohort_table = pd.DataFrame(
         {
             ui.t("funnel.col.month"): [c.month.strftime("%Y-%m") for c in trend.cohorts],
@@ -192,7 +193,11 @@ for tr in transitions:
             n=f"{tr.n:,}",
         )
     )
-    cols[1].plotly_chart(
-        charts.time_figure(tr, ui.t("funnel.days"), ui.t("funnel.col.leads")),
-        key=f"time_{tr.from_stage}_{tr.to_stage}",
+    time_fig = charts.time_figure(tr, ui.t("funnel.days"), ui.t("funnel.col.leads"))
+    cols[1].plotly_chart(time_fig, key=f"time_{tr.from_stage}_{tr.to_stage}")
+    ui.download_chart(
+        time_fig,
+        f"time-{tr.from_stage}-{tr.to_stage}-{info.name}",
+        f"dl_time_{tr.from_stage}_{tr.to_stage}",
+        cols[0],
     )

@@ -20,7 +20,13 @@ from funnel.store import DatasetInfo, Store
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "app" / "main.py"
 # AppTest.switch_page takes paths relative to the main script (app/main.py).
-PAGES = {"overview": "../pages/overview.py", "data": "../pages/data.py"}
+PAGES = {
+    "overview": "../pages/overview.py",
+    "data": "../pages/data.py",
+    "funnel": "../pages/funnel.py",
+    "segments": "../pages/segments.py",
+    "tuner": "../pages/tuner.py",
+}
 
 
 # CommonMark treats a backslash before ASCII punctuation as a literal character; these
