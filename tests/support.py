@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import pandas as pd
+
+from funnel.rules import CategoryRule, PerUnitRule, RangeRule, Rule
 from funnel.store import Store
 
 
@@ -33,3 +36,26 @@ def snapshot(store: Store, name: str) -> Snapshot:
         leads_sha=table_sha(store, f"SELECT * FROM {info.table('leads')}"),
         outcomes_sha=table_sha(store, f"SELECT * FROM {info.table('outcomes')}"),
     )
+
+
+def rule_points(rule: Rule, f: pd.DataFrame) -> pd.Series:
+    """One rule's points per lead, in pandas (missing values earn nothing)."""
+    col = f[rule.column]
+    if isinstance(rule, CategoryRule):
+        hit = col.notna() & col.astype(str).eq(rule.value)
+        return hit.astype(int) * rule.points
+    if isinstance(rule, RangeRule):
+        x = col.astype(float)
+        hit = x.notna()
+        if rule.low is not None:
+            hit &= x >= rule.low
+        if rule.high is not None:
+            hit &= x < rule.high
+        return hit.astype(int) * rule.points
+    if isinstance(rule, PerUnitRule):
+        raw = col.fillna(0).astype(float) * rule.points
+        if rule.cap is not None:
+            raw = raw.clip(upper=abs(rule.cap)) if rule.points >= 0 else raw.clip(-abs(rule.cap))
+        return raw
+    x = col.astype(float)
+    return (x.notna() & (x >= rule.at_least)).astype(int) * rule.points

@@ -26,7 +26,6 @@ from funnel.rules import (
     Gate,
     PerUnitRule,
     RangeRule,
-    Rule,
     RuleSet,
     Tier,
 )
@@ -42,6 +41,7 @@ from funnel.scoring import (
     threshold_for_target,
 )
 from funnel.store import DatasetInfo, Store
+from tests.support import rule_points
 
 N = 20_000
 HOT, WARM, CAP = 45, 20, 70
@@ -119,29 +119,6 @@ def mixed_by_hand(f: pd.DataFrame) -> pd.DataFrame:
             "created": f["created_at"],
         }
     )
-
-
-def rule_points(rule: Rule, f: pd.DataFrame) -> pd.Series:
-    """One rule's points per lead, in pandas (missing values earn nothing)."""
-    col = f[rule.column]
-    if isinstance(rule, CategoryRule):
-        hit = col.notna() & col.astype(str).eq(rule.value)
-        return hit.astype(int) * rule.points
-    if isinstance(rule, RangeRule):
-        x = col.astype(float)
-        hit = x.notna()
-        if rule.low is not None:
-            hit &= x >= rule.low
-        if rule.high is not None:
-            hit &= x < rule.high
-        return hit.astype(int) * rule.points
-    if isinstance(rule, PerUnitRule):
-        raw = col.fillna(0).astype(float) * rule.points
-        if rule.cap is not None:
-            raw = raw.clip(upper=abs(rule.cap)) if rule.points >= 0 else raw.clip(-abs(rule.cap))
-        return raw
-    x = col.astype(float)
-    return (x.notna() & (x >= rule.at_least)).astype(int) * rule.points
 
 
 def by_hand(rs: RuleSet, f: pd.DataFrame) -> pd.DataFrame:

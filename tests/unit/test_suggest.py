@@ -25,10 +25,6 @@ from funnel.i18n import t
 from funnel.ingest import load_demo, load_files, read_inputs
 from funnel.readers import SourceFile
 from funnel.rules import (
-    CategoryRule,
-    PerUnitRule,
-    RangeRule,
-    Rule,
     RuleSet,
     ruleset_from_text,
     ruleset_to_yaml,
@@ -36,6 +32,7 @@ from funnel.rules import (
 from funnel.scoring import evaluate, score_histogram
 from funnel.store import DatasetInfo, Store
 from funnel.suggest import SuggestError, Suggestion, suggest_rules, template_for
+from tests.support import rule_points
 
 N = 20_000
 NOT_FEATURES = {
@@ -81,28 +78,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         leads["won"] = leads["outcome"].eq("Won")
         suggestion = suggest_rules(store, info, baseline=template_for(info))
         yield Demo(store, info, leads, suggestion)
-
-
-def rule_points(rule: Rule, f: pd.DataFrame) -> pd.Series:
-    """One rule's points per lead, in pandas (missing values earn nothing)."""
-    col = f[rule.column]
-    if isinstance(rule, CategoryRule):
-        return (col.notna() & col.astype(str).eq(rule.value)).astype(int) * rule.points
-    if isinstance(rule, RangeRule):
-        x = col.astype(float)
-        hit = x.notna()
-        if rule.low is not None:
-            hit &= x >= rule.low
-        if rule.high is not None:
-            hit &= x < rule.high
-        return hit.astype(int) * rule.points
-    if isinstance(rule, PerUnitRule):
-        raw = col.fillna(0).astype(float) * rule.points
-        if rule.cap is not None:
-            raw = raw.clip(upper=abs(rule.cap)) if rule.points >= 0 else raw.clip(-abs(rule.cap))
-        return raw
-    x = col.astype(float)
-    return (x.notna() & (x >= rule.at_least)).astype(int) * rule.points
 
 
 def score_by_hand(rs: RuleSet, f: pd.DataFrame) -> pd.Series:
