@@ -66,7 +66,7 @@ def filter_panel(info: DatasetInfo) -> Filters:
     equals: list[tuple[str, tuple[str, ...]]] = []
     source = info.mapping.column("source")
     if source:
-        options = _values(info, source)
+        options = column_options(info, source)
         key = _keep(state, prefix, "source", [], options)
         chosen = bar.multiselect(ui.t("filters.source", column=source), options, key=key)
         state["source"] = chosen
@@ -78,7 +78,7 @@ def filter_panel(info: DatasetInfo) -> Filters:
     columns = bar.multiselect(ui.t("filters.more"), others, key=key)
     state["columns"] = columns
     for col in columns:
-        options = _values(info, col)
+        options = column_options(info, col)
         key = _keep(state, prefix, f"col:{col}", [], options)
         chosen = bar.multiselect(col, options, key=key)
         state[f"col:{col}"] = chosen
@@ -126,7 +126,8 @@ def _values_cached(dataset_id: int, name: str, column: str) -> list[str]:
     return column_values(ui.store(), ui.store().require(name), column)
 
 
-def _values(info: DatasetInfo, column: str) -> list[str]:
+def column_options(info: DatasetInfo, column: str) -> list[str]:
+    """A column's values for a picker, most frequent first (cached per dataset)."""
     return _values_cached(info.dataset_id, info.name, column)
 
 

@@ -16,39 +16,18 @@ from app import ui  # noqa: E402
 st.set_page_config(page_title="funnel", page_icon="🔥", layout="wide")
 ui.language_switch()
 PAGES = ROOT / "pages"
+# (script, title key, icon, url path); the first page is the default
+PAGE_TABLE = (
+    ("overview.py", "page.overview", ":material/dashboard:", "overview"),
+    ("funnel.py", "page.funnel", ":material/filter_list:", "funnel"),
+    ("segments.py", "page.segments", ":material/bar_chart:", "segments"),
+    ("tuner.py", "page.tuner", ":material/tune:", "tuner"),
+    ("data.py", "page.data", ":material/upload_file:", "data"),
+)
 navigation = st.navigation(
     [
-        st.Page(
-            PAGES / "overview.py",
-            title=ui.t("page.overview"),
-            icon=":material/dashboard:",
-            default=True,
-            url_path="overview",
-        ),
-        st.Page(
-            PAGES / "funnel.py",
-            title=ui.t("page.funnel"),
-            icon=":material/filter_list:",
-            url_path="funnel",
-        ),
-        st.Page(
-            PAGES / "segments.py",
-            title=ui.t("page.segments"),
-            icon=":material/bar_chart:",
-            url_path="segments",
-        ),
-        st.Page(
-            PAGES / "tuner.py",
-            title=ui.t("page.tuner"),
-            icon=":material/tune:",
-            url_path="tuner",
-        ),
-        st.Page(
-            PAGES / "data.py",
-            title=ui.t("page.data"),
-            icon=":material/upload_file:",
-            url_path="data",
-        ),
+        st.Page(PAGES / script, title=ui.t(title), icon=icon, url_path=path, default=i == 0)
+        for i, (script, title, icon, path) in enumerate(PAGE_TABLE)
     ]
 )
 ui.dataset_picker()

@@ -92,7 +92,7 @@ source = info.mapping.column("source")
 default_col = columns.index(source) if source in columns else 0
 c0, c1, c2 = st.columns(3)
 column = c0.selectbox(ui.t("funnel.compare_by"), columns, index=default_col, key="cmp_column")
-options = shared._values(info, column) if column else []
+options = shared.column_options(info, column) if column else []
 a_values = c1.multiselect(ui.t("funnel.segment_a"), options, key=f"cmp_a:{column}")
 b_values = c2.multiselect(ui.t("funnel.segment_b"), options, key=f"cmp_b:{column}")
 if column and a_values and b_values:

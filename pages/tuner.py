@@ -150,7 +150,7 @@ with left:
                 hi = float(c.number_input(ui.t("tuner.high"), value=100.0, key=f"add_hi:{prefix}"))
                 new_rule = RangeRule(column, lo, hi, pts) if lo < hi else None
         elif column:
-            values = shared._values(info, column)
+            values = shared.column_options(info, column)
             a, b = st.columns(2)
             value = a.selectbox(ui.t("tuner.value"), values, key=f"add_val:{prefix}")
             pts = int(b.number_input(ui.t("tuner.points"), -50, 50, 10, key=f"add_pts:{prefix}"))
@@ -180,7 +180,7 @@ with left:
     )
     gate_values = g2.multiselect(
         ui.t("tuner.values"),
-        shared._values(info, gate_col) if gate_col else [],
+        shared.column_options(info, gate_col) if gate_col else [],
         key=f"gate_vals:{prefix}",
     )
     if g3.button(ui.t("tuner.add"), key=f"gate_add:{prefix}", disabled=not gate_values):

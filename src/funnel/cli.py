@@ -35,7 +35,7 @@ from funnel.rules import RuleSet, RuleSetError, check_columns, ruleset_from_text
 from funnel.scoring import evaluate, score_histogram, score_leads
 from funnel.segments import Binning, segment_table
 from funnel.stats import DEFAULT_MIN_N
-from funnel.store import DatasetInfo, Store, StoreError
+from funnel.store import DatasetInfo, Store, StoreError, default_db_path
 from funnel.suggest import SuggestError, suggest_rules, template_for
 
 
@@ -456,10 +456,7 @@ def _cmd_mapping(args: argparse.Namespace) -> int:
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
-    path = Path(args.db) if args.db else None
-    from funnel.store import default_db_path
-
-    if not (path or default_db_path()).exists():
+    if not (Path(args.db) if args.db else default_db_path()).exists():
         rows: list[Any] = []
     else:
         with _store(args, read_only=True) as store:

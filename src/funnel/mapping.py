@@ -46,7 +46,6 @@ ROLES: tuple[Role, ...] = get_args(Role)
 FEATURE_ROLES: tuple[Role, ...] = ("source", "attribute", "number", "behaviour")
 #: Roles of which a file has at most one column.
 SINGLE_ROLES: tuple[Role, ...] = ("id", "created", "source", "outcome", "closed", "amount")
-STAGES = ("lead", "mql", "sql", "opportunity")
 MAPPING_VERSION = 1
 
 
@@ -198,9 +197,6 @@ class Mapping:
             if spec.role == role:
                 return spec.name
         return None
-
-    def columns_with(self, *roles: Role, file: str = "leads") -> list[ColumnSpec]:
-        return [s for s in self._specs(file) if s.role in roles]
 
     def features(self) -> list[ColumnSpec]:
         """Columns a lead may be scored on: never leaks, never outcomes-file columns."""

@@ -34,7 +34,6 @@ DELIMITERS = (",", "\t", ";", "|")
 TEXT_EXTENSIONS = {".csv", ".tsv", ".txt", ".tab"}
 EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
 PARQUET_EXTENSIONS = {".parquet", ".pq"}
-ENCODING_NAMES = {"utf-8", "utf-8-sig", "utf-16", "cp932", "shift_jis"}
 
 _KANA = re.compile(r"[\u3040-\u30ff]")  # hiragana and full-width katakana
 _KANJI = re.compile(r"[\u4e00-\u9fff]")

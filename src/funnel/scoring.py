@@ -11,7 +11,6 @@ is never in the first (hot) tier, whatever its score.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -417,11 +416,6 @@ def moved(
         row = cur.execute(sql, [*pb, hot_b, *gpb, *pa, hot_a, *gpa, *wp]).fetchone()
     entered, left = (int(row[0]), int(row[1])) if row else (0, 0)
     return {"entered": entered, "left": left}
-
-
-def finite(x: float) -> float | None:
-    """JSON-safe number (None for infinities)."""
-    return None if math.isinf(x) else x
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ problem; :func:`problems_from_failures` groups pandera's failure cases per colum
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 
 import pandas as pd
@@ -109,24 +108,16 @@ def _classifies(outcome: OutcomeSpec) -> Callable[[pd.Series], pd.Series]:
     return check
 
 
-def validate_frame(
-    frame: pd.DataFrame,
-    schema: pa.DataFrameSchema,
-    file: str,
-    *,
-    lang_params: MappingABC[str, str] | None = None,
-) -> list[Problem]:
+def validate_frame(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str) -> list[Problem]:
     """Run the schema lazily and return every problem found (empty when the frame is valid)."""
     try:
         schema.validate(frame, lazy=True)
     except SchemaErrors as exc:
-        return problems_from_failures(exc.failure_cases, file, lang_params or {})
+        return problems_from_failures(exc.failure_cases, file)
     return []
 
 
-def problems_from_failures(
-    failures: pd.DataFrame, file: str, params: MappingABC[str, str]
-) -> list[Problem]:
+def problems_from_failures(failures: pd.DataFrame, file: str) -> list[Problem]:
     """Group pandera failure cases into one problem per column and check."""
     problems: list[Problem] = []
     failures = failures[failures["column"].notna()]
@@ -148,7 +139,6 @@ def problems_from_failures(
                 rows=tuple(rows[:MAX_EXAMPLES]),
                 values=tuple(values[:MAX_EXAMPLES]),
                 count=count,
-                params=dict(params),
             )
         )
     return problems
