@@ -68,19 +68,21 @@ def filter_panel(info: DatasetInfo) -> Filters:
     if source:
         options = column_options(info, source)
         key = _keep(state, prefix, "source", [], options)
-        chosen = bar.multiselect(ui.t("filters.source", column=source), options, key=key)
+        chosen = bar.multiselect(
+            ui.t("filters.source", column=source), options, key=key, placeholder=ui.t("ui.choose")
+        )
         state["source"] = chosen
         if chosen:
             equals.append((source, tuple(chosen)))
     numeric = numeric_columns(info)
     others = [c for c in segment_columns(info) if c != source and c not in numeric]
     key = _keep(state, prefix, "columns", [], others)
-    columns = bar.multiselect(ui.t("filters.more"), others, key=key)
+    columns = bar.multiselect(ui.t("filters.more"), others, key=key, placeholder=ui.t("ui.choose"))
     state["columns"] = columns
     for col in columns:
         options = column_options(info, col)
         key = _keep(state, prefix, f"col:{col}", [], options)
-        chosen = bar.multiselect(col, options, key=key)
+        chosen = bar.multiselect(col, options, key=key, placeholder=ui.t("ui.choose"))
         state[f"col:{col}"] = chosen
         if chosen:
             equals.append((col, tuple(chosen)))

@@ -121,18 +121,21 @@ def outcome_controls(mapping: Mapping, leads: SourceFile, outcomes: SourceFile |
         options,
         default=[v for v in spec.won if v in options],
         key="won_values",
+        placeholder=ui.t("ui.choose"),
     )
     lost = cols[1].multiselect(
         ui.t("data.lost_values"),
         options,
         default=[v for v in spec.lost if v in options],
         key="lost_values",
+        placeholder=ui.t("ui.choose"),
     )
     open_ = cols[2].multiselect(
         ui.t("data.open_values"),
         options,
         default=[v for v in spec.open if v in options],
         key="open_values",
+        placeholder=ui.t("ui.choose"),
     )
     return replace(
         mapping, outcome=replace(spec, won=tuple(won), lost=tuple(lost), open=tuple(open_))

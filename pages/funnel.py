@@ -55,6 +55,7 @@ chosen = st.multiselect(
     format_func=stage_label,
     key=f"stages:{info.dataset_id}",
     help=ui.t("funnel.stages_help"),
+    placeholder=ui.t("ui.choose"),
 )
 if chosen != current:
     if len(chosen) < 2:
@@ -93,8 +94,12 @@ default_col = columns.index(source) if source in columns else 0
 c0, c1, c2 = st.columns(3)
 column = c0.selectbox(ui.t("funnel.compare_by"), columns, index=default_col, key="cmp_column")
 options = shared.column_options(info, column) if column else []
-a_values = c1.multiselect(ui.t("funnel.segment_a"), options, key=f"cmp_a:{column}")
-b_values = c2.multiselect(ui.t("funnel.segment_b"), options, key=f"cmp_b:{column}")
+a_values = c1.multiselect(
+    ui.t("funnel.segment_a"), options, key=f"cmp_a:{column}", placeholder=ui.t("ui.choose")
+)
+b_values = c2.multiselect(
+    ui.t("funnel.segment_b"), options, key=f"cmp_b:{column}", placeholder=ui.t("ui.choose")
+)
 if column and a_values and b_values:
     a = Filters(equals=((column, tuple(a_values)),))
     b = Filters(equals=((column, tuple(b_values)),))

@@ -182,6 +182,7 @@ with left:
         ui.t("tuner.values"),
         shared.column_options(info, gate_col) if gate_col else [],
         key=f"gate_vals:{prefix}",
+        placeholder=ui.t("ui.choose"),
     )
     if g3.button(ui.t("tuner.add"), key=f"gate_add:{prefix}", disabled=not gate_values):
         gate = Gate(str(gate_col), tuple(gate_values))
@@ -260,12 +261,19 @@ hot = result.tiers[0]
 # --- what that definition would have done --------------------------------------------------------
 st.subheader(ui.t("tuner.results"))
 m = st.columns(6)
-m[0].metric(ui.t("tuner.m.hot"), f"{hot.n:,}", f"{(hot.share or 0):.1%}", delta_color="off")
+m[0].metric(
+    ui.t("tuner.m.hot"),
+    f"{hot.n:,}",
+    f"{(hot.share or 0):.1%}",
+    delta_color="off",
+    delta_arrow="off",
+)
 m[1].metric(
     ui.t("tuner.m.hot_rate"),
     "–" if hot.rate is None else f"{hot.rate:.1%}",
     f"{hot.ci_low:.1%}–{hot.ci_high:.1%}",
     delta_color="off",
+    delta_arrow="off",
 )
 m[2].metric(ui.t("tuner.m.lift"), "–" if result.lift is None else f"{result.lift:.2f}×")
 m[3].metric(ui.t("tuner.m.recall"), "–" if result.recall is None else f"{result.recall:.1%}")

@@ -792,6 +792,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "マーケティングと営業が、データで「ホットリード」の定義に合意する場所。",
     ),
     "app.language": ("Language", "言語"),
+    "ui.choose": ("Choose…", "選択してください"),
     "app.dataset": ("Dataset", "データセット"),
     "app.no_datasets": ("No dataset yet", "データセットがありません"),
     "app.db_path": ("Database: {path}", "データベース: {path}"),
