@@ -22,6 +22,7 @@ from funnel.rules import (
     ruleset_to_dict,
 )
 from funnel.scoring import (
+    activity_log,
     evaluate,
     explain_lead,
     threshold_for_capacity,
@@ -188,6 +189,20 @@ with left:
         gate = Gate(str(gate_col), tuple(gate_values))
         tuning.store_proposal(info, active, replace(rs, gates=(*rs.gates, gate)), new_widgets=True)
         st.rerun()
+
+    log = activity_log(ui.store(), info)
+    if log is not None and any(r.column in log.columns for r in rs.rules):
+        st.subheader(ui.t("tuner.decay"))
+        days = st.number_input(
+            ui.t("tuner.half_life"),
+            0,
+            3650,
+            int(rs.decay_half_life or 0),
+            step=7,
+            key=f"decay:{prefix}",
+            help=ui.t("tuner.half_life_help", last=f"{log.last:%Y-%m-%d}" if log.last else "–"),
+        )
+        rs = replace(rs, decay_half_life=float(days) if days else None)
 
 # --- thresholds and capacity --------------------------------------------------------------------
 hist = tuning.histogram(info, rs, filters)

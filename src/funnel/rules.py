@@ -71,8 +71,8 @@ class CategoryRule:
     kind: Literal["category"] = "category"
     group: Group = "fit"
 
-    def sql(self) -> SqlPart:
-        col = quote_ident(self.column)
+    def sql(self, expr: str | None = None) -> SqlPart:
+        col = expr or quote_ident(self.column)
         return f"CASE WHEN CAST({col} AS VARCHAR) = ? THEN {self.points} ELSE 0 END", [self.value]
 
     def describe(self, lang: str = "en") -> str:
@@ -96,8 +96,8 @@ class RangeRule:
     kind: Literal["range"] = "range"
     group: Group = "fit"
 
-    def sql(self) -> SqlPart:
-        col = quote_ident(self.column)
+    def sql(self, expr: str | None = None) -> SqlPart:
+        col = expr or quote_ident(self.column)
         parts, params = [], []
         if self.low is not None:
             parts.append(f"{col} >= ?")
@@ -131,8 +131,9 @@ class PerUnitRule:
     kind: Literal["per_unit"] = "per_unit"
     group: Group = "engagement"
 
-    def sql(self) -> SqlPart:
-        raw = f"coalesce({quote_ident(self.column)}, 0) * {self.points}"
+    def sql(self, expr: str | None = None) -> SqlPart:
+        """Points as SQL; ``expr`` reads the count from elsewhere (a decayed count)."""
+        raw = f"coalesce({expr or quote_ident(self.column)}, 0) * {self.points}"
         if self.cap is None:
             return raw, []
         bound = abs(self.cap)
@@ -157,9 +158,9 @@ class CountRule:
     kind: Literal["count"] = "count"
     group: Group = "engagement"
 
-    def sql(self) -> SqlPart:
+    def sql(self, expr: str | None = None) -> SqlPart:
         return (
-            f"CASE WHEN {quote_ident(self.column)} >= ? THEN {self.points} ELSE 0 END",
+            f"CASE WHEN {expr or quote_ident(self.column)} >= ? THEN {self.points} ELSE 0 END",
             [self.at_least],
         )
 
@@ -221,6 +222,8 @@ class RuleSet:
     tiers: tuple[Tier, ...] = DEFAULT_TIERS
     score_cap: int | None = None
     description: str = ""
+    #: Behaviour points from an activity log halve every this many days (None: no decay).
+    decay_half_life: float | None = None
     schema_version: int = field(default=SCHEMA_VERSION)
 
     def __post_init__(self) -> None:
@@ -232,18 +235,34 @@ class RuleSet:
         mins = [tier.min_score for tier in self.tiers[:-1]]
         if any(a <= b for a, b in zip(mins, mins[1:], strict=False)):
             raise RuleSetError("Tier thresholds must go down from the first tier to the last.")
+        hl = self.decay_half_life
+        if hl is not None and not (math.isfinite(hl) and 0 < hl <= 3650):
+            raise RuleSetError("The decay half-life must be between 0 and 3650 days.")
 
     @property
     def hot(self) -> Tier:
         return self.tiers[0]
 
-    def score_sql(self) -> SqlPart:
-        """The score expression: the sum of every rule's points, capped if asked."""
+    def rule_sql(self, rule: Rule, decayed: dict[str, str] | None = None) -> SqlPart:
+        """One rule's points; engagement rules read ``decayed[column]`` when given.
+
+        A decayed rule's points are rounded to 0.1 so scores stay few and readable.
+        """
+        expr = (decayed or {}).get(rule.column) if rule.group == "engagement" else None
+        sql, params = rule.sql(expr)
+        return (f"round({sql}, 1)" if expr else sql), params
+
+    def score_sql(self, decayed: dict[str, str] | None = None) -> SqlPart:
+        """The score expression: the sum of every rule's points, capped if asked.
+
+        ``decayed`` maps activity-log columns to SQL reading their decayed counts (see
+        :attr:`decay_half_life`); without it every count is read as stored.
+        """
         if not self.rules:
             return "0", []
         parts, params = [], []
         for rule in self.rules:
-            sql, p = rule.sql()
+            sql, p = self.rule_sql(rule, decayed)
             parts.append(f"({sql})")
             params += p
         total = " + ".join(parts)
@@ -282,6 +301,8 @@ class RuleSet:
         lines += [g.describe(lang) for g in self.gates]
         if self.score_cap is not None:
             lines.append(t("rule.score_cap", lang, cap=self.score_cap))
+        if self.decay_half_life is not None:
+            lines.append(t("rule.decay", lang, days=_num_text(self.decay_half_life)))
         for tier in self.tiers[:-1]:
             lines.append(t("rule.tier", lang, tier=tier.name, score=_num_text(tier.min_score)))
         lines.append(t("rule.tier_rest", lang, tier=self.tiers[-1].name))
@@ -312,6 +333,7 @@ def ruleset_to_dict(rs: RuleSet) -> dict[str, Any]:
         "rules": rules,
         "gates": [{"column": g.column, "values": list(g.values)} for g in rs.gates],
         "score_cap": rs.score_cap,
+        **({"decay_half_life_days": rs.decay_half_life} if rs.decay_half_life is not None else {}),
         "tiers": [
             {"name": x.name, "min_score": None if math.isinf(x.min_score) else x.min_score}
             for x in rs.tiers
@@ -379,6 +401,13 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
         score = -math.inf if (last or raw is None) else _number(raw, f"{source}: tier {i}")
         tiers.append(Tier(item["name"], score))
     cap = data.get("score_cap")
+    half_life = data.get("decay_half_life_days")
+    if half_life is not None:
+        half_life = _number(half_life, f"{source}: decay_half_life_days")
+        if not 0 < half_life <= 3650:
+            raise RuleSetError(
+                f"{source}: decay_half_life_days must be between 0 and 3650 days (or left out)."
+            )
     return RuleSet(
         name=str(data.get("name", "rules")),
         description=str(data.get("description", "") or ""),
@@ -386,6 +415,7 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
         gates=tuple(gates),
         tiers=tuple(tiers),
         score_cap=None if cap is None else _points(cap, f"{source}: score_cap"),
+        decay_half_life=half_life,
     )
 
 

@@ -11,17 +11,128 @@ is never in the first (hot) tier, whatever its score.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
-from funnel.rules import Rule, RuleSet
+from funnel.rules import Rule, RuleSet, SqlPart
 from funnel.stats import wilson
 from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
+
+# --- where leads are read from: the leads table, or it joined with decayed activity counts ------
+
+
+@dataclass(frozen=True)
+class ActivityLog:
+    """A dataset's activity log: which lead column counts which activity type, and its end."""
+
+    columns: dict[str, str]  # lead column (activity_<type>) → activity type
+    last: datetime | None  # the latest activity: "now" for the decay of historical data
+
+
+_LOGS: dict[tuple[str, str, str], ActivityLog | None] = {}  # small: one entry per dataset
+_LOGS_LOCK = threading.Lock()
+
+
+def activity_log(store: Store, info: DatasetInfo) -> ActivityLog | None:
+    """Describe the dataset's activity log, or None when it was loaded without one.
+
+    The load derives one ``activity_<type>`` count column per activity type, in sorted type
+    order, appended last to the mapping; this pairs them back up.
+    """
+    key = (str(store.path), info.schema, info.fingerprint + info.loaded_at.isoformat())
+    with _LOGS_LOCK:
+        if key in _LOGS:
+            return _LOGS[key]
+    with store.cursor() as cur:
+        found = cur.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = 'activities'",
+            [info.schema],
+        ).fetchone()
+        log: ActivityLog | None = None
+        if found and found[0]:
+            table = info.table("activities")
+            types = cur.execute(f"SELECT DISTINCT activity_type FROM {table}").fetchall()
+            last = cur.execute(f"SELECT max(occurred_at) FROM {table}").fetchone()
+            derived = [s.name for s in info.mapping.leads if s.role == "behaviour"]
+            kinds = sorted(str(k[0]) for k in types)
+            tail = derived[len(derived) - len(kinds) :] if kinds else []
+            log = ActivityLog(
+                columns=dict(zip(tail, kinds, strict=True)),
+                last=last[0] if last else None,
+            )
+    with _LOGS_LOCK:
+        _LOGS[key] = log
+    return log
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a query reads leads from, as a CTE to put first (so its parameters come first)."""
+
+    cte: str  # "" or "name AS (...)"
+    table: str
+    params: list[Any]
+    decayed: dict[float, dict[str, str]]  # half-life → activity column → decayed count SQL
+
+    def with_(self, *more: str) -> str:
+        """The query's WITH clause: this source's CTE and ``more``."""
+        items = [c for c in (self.cte, *more) if c]
+        return ("WITH " + ",\n".join(items)) if items else ""
+
+    def score(self, rs: RuleSet) -> SqlPart:
+        return rs.score_sql(self._decay(rs))
+
+    def rule(self, rs: RuleSet, rule: Rule) -> SqlPart:
+        return rs.rule_sql(rule, self._decay(rs))
+
+    def _decay(self, rs: RuleSet) -> dict[str, str] | None:
+        return None if rs.decay_half_life is None else self.decayed.get(rs.decay_half_life)
+
+
+def source(store: Store, info: DatasetInfo, *rulesets: RuleSet) -> Source:
+    """Read the leads table, joined with decayed activity counts where a rule set decays.
+
+    A decayed count is the sum over a lead's activities of ``0.5 ** (age / half-life)``, the
+    age in days counted back from the log's last activity (future-dated activities count 1).
+    """
+    plain = Source("", info.table(), [], {})
+    lives = sorted({rs.decay_half_life for rs in rulesets if rs.decay_half_life is not None})
+    if not lives:
+        return plain
+    log = activity_log(store, info)
+    used = {r.column for rs in rulesets for r in rs.rules if r.group == "engagement"}
+    columns = [c for c in (log.columns if log else {}) if c in used]
+    if log is None or log.last is None or not columns:
+        return plain
+    sums: list[str] = []
+    params: list[Any] = []
+    decayed: dict[float, dict[str, str]] = {}
+    for i, life in enumerate(lives):
+        decayed[life] = {}
+        for j, column in enumerate(columns):
+            alias = f"__decay_{i}_{j}"
+            sums.append(
+                f"sum(pow(0.5, greatest(epoch(CAST(? AS TIMESTAMP)) - epoch(occurred_at), 0)"
+                f" / 86400.0 / ?)) FILTER (WHERE activity_type = ?) AS {alias}"
+            )
+            params += [log.last, life, log.columns[column]]
+            decayed[life][column] = f"coalesce({alias}, 0)"
+    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
+    cte = f"""__leads AS (
+        SELECT l.*, d.* EXCLUDE (lead_id) FROM {info.table()} AS l
+        LEFT JOIN (
+            SELECT lead_id, {", ".join(sums)} FROM {info.table("activities")} GROUP BY lead_id
+        ) AS d ON CAST(l.{id_col} AS VARCHAR) = d.lead_id
+    )"""
+    return Source(cte, "__leads", params, decayed)
 
 
 @dataclass(frozen=True)
@@ -55,23 +166,27 @@ def score_histogram(
 
     ``extra`` is a further trusted SQL condition with its parameters (e.g. a holdout split).
     """
-    score, score_params = rs.score_sql()
+    src = source(store, info, rs)
+    score, score_params = src.score(rs)
     gate, gate_params = rs.gate_sql()
     where, where_params = filters.where(info)
     if extra is not None:
         where = f"({where}) AND ({extra[0]})"
         where_params = [*where_params, *extra[1]]
     sql = f"""
+        {src.with_()}
         SELECT score, gated, count(*) AS n, count(*) FILTER (WHERE won) AS won
         FROM (
             SELECT ({score})::DOUBLE AS score, ({gate}) AS gated,
                    {quote_ident(OUTCOME_COL)} = 'won' AS won
-            FROM {info.table()} WHERE {where}
+            FROM {src.table} WHERE {where}
         ) GROUP BY score, gated ORDER BY score
     """
     created = info.mapping.column("created")
     with store.cursor() as cur:
-        rows = cur.execute(sql, [*score_params, *gate_params, *where_params]).fetchall()
+        rows = cur.execute(
+            sql, [*src.params, *score_params, *gate_params, *where_params]
+        ).fetchall()
         weeks_value = None
         if created:
             c = quote_ident(created)
@@ -341,12 +456,13 @@ def score_leads(
     ``only``: ``"hot"`` for hot leads, ``"missed"`` for won leads that were not hot.
     """
     id_col = info.mapping.column("id") or info.columns[0]
+    src = source(store, info, rs)
     parts, params = [], []
     for i, rule in enumerate(rs.rules):
-        sql, p = rule.sql()
+        sql, p = src.rule(rs, rule)
         parts.append(f"({sql}) AS r{i}")
         params += p
-    score, score_params = rs.score_sql()
+    score, score_params = src.score(rs)
     gate, gate_params = rs.gate_sql()
     where, where_params = filters.where(info)
     rule_cols = ", ".join(parts)
@@ -359,15 +475,17 @@ def score_leads(
         pick = f"NOT {hot} AND {quote_ident(OUTCOME_COL)} = 'won'"
         pick_params = hot_params
     sql = f"""
+        {src.with_()}
         SELECT CAST({quote_ident(id_col)} AS VARCHAR) AS id, ({score})::DOUBLE AS score,
                ({gate}) AS gated, {quote_ident(OUTCOME_COL)} AS outcome
                {", " + rule_cols if rule_cols else ""}
-        FROM {info.table()} WHERE ({where}) AND {pick}
+        FROM {src.table} WHERE ({where}) AND {pick}
         ORDER BY score DESC, id {"LIMIT ?" if limit is not None else ""}
     """
     frame: pd.DataFrame = store.fetch_frame(
         sql,
         [
+            *src.params,
             *score_params,
             *gate_params,
             *params,
@@ -401,19 +519,21 @@ def moved(
     store: Store, info: DatasetInfo, before: RuleSet, after: RuleSet, filters: Filters = NO_FILTERS
 ) -> dict[str, int]:
     """How many leads entered and left the hot tier between two rule sets."""
-    sb, pb = before.score_sql()
+    src = source(store, info, before, after)
+    sb, pb = src.score(before)
     gb, gpb = before.gate_sql()
-    sa, pa = after.score_sql()
+    sa, pa = src.score(after)
     ga, gpa = after.gate_sql()
     where, wp = filters.where(info)
     hot_b, hot_a = before.hot.min_score, after.hot.min_score
     sql = f"""
+        {src.with_()}
         SELECT count(*) FILTER (WHERE a AND NOT b), count(*) FILTER (WHERE b AND NOT a)
         FROM (SELECT (({sb}) >= ? AND NOT ({gb})) AS b, (({sa}) >= ? AND NOT ({ga})) AS a
-              FROM {info.table()} WHERE {where})
+              FROM {src.table} WHERE {where})
     """
     with store.cursor() as cur:
-        row = cur.execute(sql, [*pb, hot_b, *gpb, *pa, hot_a, *gpa, *wp]).fetchone()
+        row = cur.execute(sql, [*src.params, *pb, hot_b, *gpb, *pa, hot_a, *gpa, *wp]).fetchone()
     entered, left = (int(row[0]), int(row[1])) if row else (0, 0)
     return {"entered": entered, "left": left}
 
@@ -435,9 +555,10 @@ def explain_lead(
 ) -> Explanation | None:
     """Explain a lead's score and tier (None when the id is unknown)."""
     id_col = quote_ident(info.mapping.column("id") or info.columns[0])
+    src = source(store, info, rs)
     cols, params = [], []
     for i, rule in enumerate(rs.rules):
-        sql, p = rule.sql()
+        sql, p = src.rule(rs, rule)
         cols.append(f"({sql})::DOUBLE AS r{i}")
         params += p
     for j, gate in enumerate(rs.gates):
@@ -447,8 +568,9 @@ def explain_lead(
     select = ", ".join([f"{quote_ident(OUTCOME_COL)} AS outcome", *cols])
     with store.cursor() as cur:
         row = cur.execute(
-            f"SELECT {select} FROM {info.table()} WHERE CAST({id_col} AS VARCHAR) = ? LIMIT 1",
-            [*params, lead_id],
+            f"{src.with_()} SELECT {select} FROM {src.table} "
+            f"WHERE CAST({id_col} AS VARCHAR) = ? LIMIT 1",
+            [*src.params, *params, lead_id],
         ).fetchone()
     if row is None:
         return None
@@ -489,22 +611,24 @@ def disagreement(
 ) -> Disagreement:
     """The hot-in-A-only / B-only / both matrix, with example lead ids per cell."""
     id_col = quote_ident(info.mapping.column("id") or info.columns[0])
-    sa, pa = a.score_sql()
+    src = source(store, info, a, b)
+    sa, pa = src.score(a)
     ga, gpa = a.gate_sql()
-    sb, pb = b.score_sql()
+    sb, pb = src.score(b)
     gb, gpb = b.gate_sql()
     where, wp = filters.where(info)
-    sql = f"""
-        WITH hot AS (
+    hot = f"""hot AS (
             SELECT CAST({id_col} AS VARCHAR) AS id, {quote_ident(OUTCOME_COL)} = 'won' AS won,
                    (({sa}) >= ? AND NOT ({ga})) AS a, (({sb}) >= ? AND NOT ({gb})) AS b
-            FROM {info.table()} WHERE {where}
-        )
+            FROM {src.table} WHERE {where}
+        )"""
+    sql = f"""
+        {src.with_(hot)}
         SELECT a, b, count(*), count(*) FILTER (WHERE won),
                list(id ORDER BY id) FILTER (WHERE a <> b)[1:{int(examples)}]
         FROM hot GROUP BY a, b
     """
-    params = [*pa, a.hot.min_score, *gpa, *pb, b.hot.min_score, *gpb, *wp]
+    params = [*src.params, *pa, a.hot.min_score, *gpa, *pb, b.hot.min_score, *gpb, *wp]
     with store.cursor() as cur:
         rows = cur.execute(sql, params).fetchall()
     cells = {(bool(r[0]), bool(r[1])): (int(r[2]), int(r[3]), list(r[4] or [])) for r in rows}
@@ -539,11 +663,11 @@ class MatrixCell:
     ci_high: float
 
 
-def _part(rs: RuleSet, group: str) -> tuple[str, list[Any]]:
+def _part(src: Source, rs: RuleSet, group: str) -> tuple[str, list[Any]]:
     parts, params = [], []
     for rule in rs.rules:
         if rule.group == group:
-            sql, p = rule.sql()
+            sql, p = src.rule(rs, rule)
             parts.append(f"({sql})")
             params += p
     return (" + ".join(parts) if parts else "0"), params
@@ -560,15 +684,17 @@ def fit_engagement_matrix(
     groups = {rule.group for rule in rs.rules}
     if groups != {"fit", "engagement"}:
         return None
-    fit, fit_params = _part(rs, "fit")
-    eng, eng_params = _part(rs, "engagement")
+    src = source(store, info, rs)
+    fit, fit_params = _part(src, rs, "fit")
+    eng, eng_params = _part(src, rs, "engagement")
     where, wp = filters.where(info)
-    sql = f"""
-        WITH s AS (
+    s_cte = f"""s AS (
             SELECT ({fit})::DOUBLE AS f, ({eng})::DOUBLE AS e,
                    {quote_ident(OUTCOME_COL)} = 'won' AS won
-            FROM {info.table()} WHERE {where}
-        ),
+            FROM {src.table} WHERE {where}
+        )"""
+    sql = f"""
+        {src.with_(s_cte)},
         cuts AS (
             SELECT quantile_cont(f, 2 / 3) AS f_hi, quantile_cont(f, 1 / 3) AS f_lo,
                    quantile_cont(e, 2 / 3) AS e_hi, quantile_cont(e, 1 / 3) AS e_lo FROM s
@@ -579,7 +705,7 @@ def fit_engagement_matrix(
         FROM s, cuts GROUP BY 1, 2 ORDER BY 1, 2
     """
     with store.cursor() as cur:
-        rows = cur.execute(sql, [*fit_params, *eng_params, *wp]).fetchall()
+        rows = cur.execute(sql, [*src.params, *fit_params, *eng_params, *wp]).fetchall()
     out = []
     for fb, eb, n, won in rows:
         low, high = wilson(int(won), int(n))
