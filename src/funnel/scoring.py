@@ -217,6 +217,21 @@ def tier_index(score: np.ndarray, gated: np.ndarray, rs: RuleSet) -> np.ndarray:
     return np.where(gated & (out == 0), 1, out)
 
 
+def tier_case_sql(rs: RuleSet, score: str, gated: str) -> SqlPart:
+    """SQL naming each lead's tier from its score and gate columns, exactly as :func:`tier_index`.
+
+    >>> from funnel.rules import Tier
+    >>> rs = RuleSet(tiers=(Tier("hot", 10), Tier("cold", float("-inf"))))
+    >>> tier_case_sql(rs, "s", "g")
+    ('CASE WHEN s >= ? AND NOT g THEN ? ELSE ? END', [10, 'hot', 'cold'])
+    """
+    parts, params = [], []
+    for i, tier in enumerate(rs.tiers[:-1]):
+        parts.append(f"WHEN {score} >= ?{f' AND NOT {gated}' if i == 0 else ''} THEN ?")
+        params += [tier.min_score, tier.name]
+    return f"CASE {' '.join(parts)} ELSE ? END", [*params, rs.tiers[-1].name]
+
+
 @dataclass(frozen=True)
 class TierStat:
     name: str

@@ -28,10 +28,13 @@ from funnel.mapping import Mapping, mapping_from_dict, mapping_to_dict
 if TYPE_CHECKING:
     from funnel.ingest import Prepared
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_DB = Path("data") / "funnel.duckdb"
 _CATALOG = "funnel_datasets"
 _SETTINGS = "funnel_settings"
+#: Rule-set versions (append-only) and the events on them (proposed, signed), see versions.py.
+VERSIONS = "funnel_versions"
+VERSION_EVENTS = "funnel_version_events"
 #: Each lead's outcome, kept on the leads table too so metrics need no join (10x faster).
 OUTCOME_COL = "_funnel_outcome"
 CLOSED_COL = "_funnel_closed_at"
@@ -140,6 +143,19 @@ class Store:
         finally:
             cur.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Yield a cursor inside one write transaction: all of it is stored, or none of it."""
+        self._writable()
+        with self._write_lock, self.cursor() as cur:
+            cur.begin()
+            try:
+                yield cur
+                cur.commit()
+            except BaseException:
+                cur.rollback()
+                raise
+
     # --- schema ---------------------------------------------------------------------------
 
     def _has_catalog(self) -> bool:
@@ -192,6 +208,11 @@ class Store:
                 cur.begin()
                 self._migrate_to_2(cur)
                 _set_version(cur, 2)
+                cur.commit()
+            if version < 3:
+                cur.begin()
+                _migrate_to_3(cur)
+                _set_version(cur, 3)
                 cur.commit()
 
     def _migrate_to_2(self, cur: duckdb.DuckDBPyConnection) -> None:
@@ -314,6 +335,8 @@ class Store:
             cur.begin()
             cur.execute(f"UPDATE {_CATALOG} SET name = ? WHERE name = ?", [new, old])
             cur.execute(f"UPDATE {_SETTINGS} SET dataset = ? WHERE dataset = ?", [new, old])
+            # the history follows the dataset (each version keeps the name it was tuned on)
+            cur.execute(f"UPDATE {VERSIONS} SET dataset = ? WHERE dataset = ?", [new, old])
             cur.commit()
         return self.require(new)
 
@@ -368,6 +391,40 @@ class Store:
         """Run a query on its own cursor and return a pandas frame."""
         with self.cursor() as cur:
             return cur.execute(sql, list(params)).df()
+
+
+def _migrate_to_3(cur: duckdb.DuckDBPyConnection) -> None:
+    """v3: rule-set versions and their sign-off events; both tables are only ever appended to."""
+    cur.execute("CREATE SEQUENCE IF NOT EXISTS funnel_version_seq START 1")
+    cur.execute(
+        f"""CREATE TABLE IF NOT EXISTS {VERSIONS} (
+            version_id BIGINT NOT NULL PRIMARY KEY,
+            dataset VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            number INTEGER NOT NULL,
+            ruleset VARCHAR NOT NULL,
+            mapping VARCHAR,
+            author VARCHAR NOT NULL,
+            rationale VARCHAR NOT NULL,
+            effective_from DATE,
+            tuned_on VARCHAR NOT NULL,
+            fingerprint VARCHAR NOT NULL,
+            metrics VARCHAR NOT NULL,
+            saved_at TIMESTAMP NOT NULL,
+            UNIQUE (dataset, name, number)
+        )"""
+    )
+    cur.execute(
+        f"""CREATE TABLE IF NOT EXISTS {VERSION_EVENTS} (
+            event_id BIGINT NOT NULL,
+            version_id BIGINT NOT NULL,
+            kind VARCHAR NOT NULL,
+            role VARCHAR,
+            person VARCHAR,
+            comment VARCHAR,
+            happened_at TIMESTAMP NOT NULL
+        )"""
+    )
 
 
 def _set_version(cur: duckdb.DuckDBPyConnection, version: int) -> None:

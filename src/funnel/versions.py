@@ -1,0 +1,724 @@
+"""Agreed rule sets: append-only versions, sign-off by marketing and sales, exports and diffs.
+
+A version is saved once and never changed: its rule set, the mapping of the data it was tuned
+on (so the CLI can score new files the same way), who saved it and why, and the metrics at the
+time. What happens to it afterwards — proposed, signed by marketing, signed by sales — is a
+list of events appended beside it. Its status follows from those events: ``draft`` until
+proposed, ``proposed`` until both roles have signed, then ``agreed``. The ``current`` version
+of a dataset is the one agreed last; older agreed versions stay readable.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from funnel.filters import NO_FILTERS, Filters
+from funnel.i18n import t
+from funnel.mapping import Mapping, mapping_from_dict, mapping_to_dict
+from funnel.rules import (
+    CategoryRule,
+    CountRule,
+    PerUnitRule,
+    RangeRule,
+    Rule,
+    RuleSet,
+    RuleSetError,
+    check_columns,
+    ruleset_from_dict,
+    ruleset_to_dict,
+)
+from funnel.scoring import evaluate, score_histogram, source, tier_case_sql
+from funnel.store import (
+    OUTCOME_COL,
+    VERSION_EVENTS,
+    VERSIONS,
+    DatasetInfo,
+    Store,
+    quote_ident,
+)
+from funnel.yamlfiles import YamlError, load_yaml
+
+ROLES = ("marketing", "sales")
+STATUSES = ("draft", "proposed", "agreed")
+#: The export document's own format version (its ``rules:`` part has the rule set's).
+EXPORT_VERSION = 1
+MAX_TEXT = 2000
+
+
+class VersionError(Exception):
+    """A version action that cannot be done; ``code`` selects the user-facing message."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(t(f"versions.{code}", "en", **params))
+
+    def message(self, lang: str = "en") -> str:
+        return t(f"versions.{self.code}", lang, **self.params)
+
+
+@dataclass(frozen=True)
+class Signoff:
+    """One side's sign-off: ``marketing`` or ``sales``, who, when, and an optional comment."""
+
+    role: str
+    name: str
+    at: datetime
+    comment: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "name": self.name,
+            "at": self.at.isoformat(timespec="seconds"),
+            "comment": self.comment,
+        }
+
+
+@dataclass(frozen=True)
+class Version:
+    """One saved version of a rule set, with what happened to it since."""
+
+    ruleset: RuleSet
+    dataset: str
+    number: int
+    author: str
+    rationale: str
+    effective_from: date | None
+    tuned_on: str
+    fingerprint: str
+    metrics: dict[str, Any]
+    saved_at: datetime
+    mapping: Mapping | None = None
+    proposed_at: datetime | None = None
+    proposed_by: str = ""
+    signoffs: tuple[Signoff, ...] = ()
+    version_id: int = field(default=0, compare=False)
+    current: bool = field(default=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.ruleset.name
+
+    @property
+    def status(self) -> str:
+        if {s.role for s in self.signoffs} >= set(ROLES):
+            return "agreed"
+        return "proposed" if self.proposed_at is not None else "draft"
+
+    @property
+    def agreed_at(self) -> datetime | None:
+        if self.status != "agreed":
+            return None
+        return max(s.at for s in self.signoffs)
+
+    def signoff(self, role: str) -> Signoff | None:
+        return next((s for s in self.signoffs if s.role == role), None)
+
+    def label(self) -> str:
+        """``name v3`` — how people refer to it."""
+        return f"{self.name} v{self.number}"
+
+
+# --- saving and reading --------------------------------------------------------------------------
+
+
+def save_version(
+    store: Store,
+    info: DatasetInfo,
+    rs: RuleSet,
+    *,
+    author: str,
+    rationale: str = "",
+    effective_from: date | None = None,
+    now: datetime | None = None,
+) -> Version:
+    """Append a new draft version of ``rs`` (numbered after the last one of the same name).
+
+    The metrics are measured on the whole dataset now, so versions compare on equal terms.
+    """
+    author = _text(author, "author", required=True)
+    rationale = _text(rationale, "rationale")
+    name = _text(rs.name, "name", required=True)
+    check_columns(rs, info.columns, source=f"rule set {name!r}")
+    metrics = evaluate(score_histogram(store, info, rs), rs).as_dict()
+    saved_at = (now or datetime.now()).replace(microsecond=0)
+    with store.transaction() as cur:
+        row = cur.execute(
+            f"SELECT coalesce(max(number), 0) + 1 FROM {VERSIONS} WHERE dataset = ? AND name = ?",
+            [info.name, name],
+        ).fetchone()
+        number = int(row[0]) if row else 1
+        seq = cur.execute("SELECT nextval('funnel_version_seq')").fetchone()
+        version_id = int(seq[0]) if seq else 0
+        cur.execute(
+            f"INSERT INTO {VERSIONS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                version_id,
+                info.name,
+                name,
+                number,
+                json.dumps(ruleset_to_dict(rs), ensure_ascii=False),
+                json.dumps(mapping_to_dict(info.mapping), ensure_ascii=False),
+                author,
+                rationale,
+                effective_from or saved_at.date(),
+                info.name,
+                info.fingerprint,
+                json.dumps(_finite(metrics), ensure_ascii=False),
+                saved_at,
+            ],
+        )
+    return get_version(store, version_id)
+
+
+def list_versions(store: Store, dataset: str | None = None) -> list[Version]:
+    """Every version (of one dataset, or all), newest first."""
+    where, params = ("WHERE dataset = ?", [dataset]) if dataset is not None else ("", [])
+    with store.cursor() as cur:
+        rows = cur.execute(
+            f"SELECT * FROM {VERSIONS} {where} ORDER BY saved_at DESC, version_id DESC", params
+        ).fetchall()
+        names = [d[0] for d in cur.description or ()]
+        events = cur.execute(
+            f"SELECT version_id, kind, role, person, comment, happened_at FROM {VERSION_EVENTS} "
+            "ORDER BY event_id"
+        ).fetchall()
+    by_version: dict[int, list[tuple[Any, ...]]] = {}
+    for event in events:
+        by_version.setdefault(int(event[0]), []).append(event)
+    versions = [
+        _version(dict(zip(names, row, strict=True)), by_version.get(int(row[0]), []))
+        for row in rows
+    ]
+    latest: dict[str, Version] = {}
+    for v in versions:
+        agreed = v.agreed_at
+        if agreed is None:
+            continue
+        best = latest.get(v.dataset)
+        if best is None or (agreed, v.version_id) > (best.agreed_at, best.version_id):
+            latest[v.dataset] = v
+    chosen = {v.version_id for v in latest.values()}
+    return [replace(v, current=v.version_id in chosen) for v in versions]
+
+
+def get_version(store: Store, version_id: int) -> Version:
+    """One version by its id, or ``VersionError('missing')``."""
+    for v in list_versions(store):
+        if v.version_id == version_id:
+            return v
+    raise VersionError("missing", id=version_id)
+
+
+def current_version(store: Store, dataset: str) -> Version | None:
+    """The dataset's current agreed version (the one agreed last), if any."""
+    return next((v for v in list_versions(store, dataset) if v.current), None)
+
+
+def find_version(store: Store, ref: str, dataset: str | None = None) -> Version:
+    """Resolve what a user typed: ``12`` (an id), ``current``, or ``name v3`` / ``name@3``."""
+    text = str(ref).strip()
+    if text.lstrip("#").isdigit():
+        return get_version(store, int(text.lstrip("#")))
+    if text.lower() == "current":
+        if dataset is None:
+            raise VersionError("need_dataset")
+        found = current_version(store, dataset)
+        if found is None:
+            raise VersionError("no_current", dataset=dataset)
+        return found
+    for sep in ("@", " v"):
+        head, _, tail = text.rpartition(sep)
+        if head and tail.isdigit():
+            for v in list_versions(store, dataset):
+                if v.name == head.strip() and v.number == int(tail):
+                    return v
+    raise VersionError("unknown_ref", ref=text)
+
+
+def propose(store: Store, version_id: int, person: str, *, now: datetime | None = None) -> Version:
+    """Mark a draft as proposed for sign-off."""
+    person = _text(person, "name", required=True)
+    v = get_version(store, version_id)
+    if v.status != "draft":
+        raise VersionError("not_draft", label=v.label(), status=v.status)
+    _event(store, version_id, "proposed", None, person, "", now)
+    return get_version(store, version_id)
+
+
+def sign(
+    store: Store,
+    version_id: int,
+    role: str,
+    person: str,
+    comment: str = "",
+    *,
+    now: datetime | None = None,
+) -> Version:
+    """Record one side's sign-off; the second side's makes the version agreed (and current)."""
+    if role not in ROLES:
+        raise VersionError("bad_role", role=role, roles=", ".join(ROLES))
+    person = _text(person, "name", required=True)
+    comment = _text(comment, "comment")
+    v = get_version(store, version_id)
+    if v.status == "draft":
+        raise VersionError("sign_draft", label=v.label())
+    if v.signoff(role) is not None:
+        signed = v.signoff(role)
+        assert signed is not None
+        raise VersionError("already_signed", label=v.label(), role=role, name=signed.name)
+    other = [s for s in v.signoffs if s.role != role]
+    if any(s.name.casefold() == person.casefold() for s in other):
+        raise VersionError("same_person", name=person)
+    _event(store, version_id, "signed", role, person, comment, now)
+    return get_version(store, version_id)
+
+
+def _event(
+    store: Store,
+    version_id: int,
+    kind: str,
+    role: str | None,
+    person: str,
+    comment: str,
+    now: datetime | None,
+) -> None:
+    at = (now or datetime.now()).replace(microsecond=0)
+    with store.transaction() as cur:
+        row = cur.execute(f"SELECT coalesce(max(event_id), 0) + 1 FROM {VERSION_EVENTS}").fetchone()
+        event_id = int(row[0]) if row else 1
+        cur.execute(
+            f"INSERT INTO {VERSION_EVENTS} VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [event_id, version_id, kind, role, person, comment, at],
+        )
+
+
+def _version(row: dict[str, Any], events: Sequence[tuple[Any, ...]]) -> Version:
+    proposed_at, proposed_by, signoffs = None, "", []
+    for _, kind, role, person, comment, at in events:
+        if kind == "proposed" and proposed_at is None:
+            proposed_at, proposed_by = at, str(person or "")
+        elif kind == "signed":
+            signoffs.append(Signoff(str(role), str(person), at, str(comment or "")))
+    mapping = row.get("mapping")
+    return Version(
+        ruleset=ruleset_from_dict(json.loads(row["ruleset"]), source="stored rule set"),
+        dataset=str(row["dataset"]),
+        number=int(row["number"]),
+        author=str(row["author"]),
+        rationale=str(row["rationale"]),
+        effective_from=row["effective_from"],
+        tuned_on=str(row["tuned_on"]),
+        fingerprint=str(row["fingerprint"]),
+        metrics=json.loads(row["metrics"]),
+        saved_at=row["saved_at"],
+        mapping=mapping_from_dict(json.loads(mapping), source="stored mapping")
+        if mapping
+        else None,
+        proposed_at=proposed_at,
+        proposed_by=proposed_by,
+        signoffs=tuple(signoffs),
+        version_id=int(row["version_id"]),
+    )
+
+
+def _text(value: Any, what: str, *, required: bool = False) -> str:
+    text = " ".join(str(value or "").split()) if what != "rationale" else str(value or "").strip()
+    if required and not text:
+        raise VersionError("empty", what=what)
+    if len(text) > MAX_TEXT:
+        raise VersionError("too_long", what=what, limit=MAX_TEXT)
+    return text
+
+
+def _finite(value: Any) -> Any:
+    """Replace NaN/inf (not valid JSON) with None, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+# --- export and import ---------------------------------------------------------------------------
+
+
+def version_to_dict(v: Version) -> dict[str, Any]:
+    """The exported document: the rule set at the top (any rule-set reader accepts it), then
+    the version's record and the mapping new files are read with."""
+    out = ruleset_to_dict(v.ruleset)
+    out["version"] = {
+        "export_version": EXPORT_VERSION,
+        "dataset": v.dataset,
+        "number": v.number,
+        "status": v.status,
+        "author": v.author,
+        "rationale": v.rationale,
+        "effective_from": v.effective_from.isoformat() if v.effective_from else None,
+        "saved_at": v.saved_at.isoformat(timespec="seconds"),
+        "tuned_on": {"dataset": v.tuned_on, "fingerprint": v.fingerprint},
+        "metrics": v.metrics,
+        "proposed": (
+            None
+            if v.proposed_at is None
+            else {"by": v.proposed_by, "at": v.proposed_at.isoformat(timespec="seconds")}
+        ),
+        "signoffs": [s.as_dict() for s in v.signoffs],
+    }
+    if v.mapping is not None:
+        out["mapping"] = mapping_to_dict(v.mapping)
+    return out
+
+
+def version_to_yaml(v: Version) -> str:
+    return yaml.safe_dump(version_to_dict(v), allow_unicode=True, sort_keys=False)
+
+
+def version_to_json(v: Version) -> str:
+    return json.dumps(version_to_dict(v), ensure_ascii=False, indent=2)
+
+
+def version_from_dict(data: Any, *, source: str = "rule set file") -> Version:
+    """Read an exported version; a plain rule-set file gives an unsaved draft with no record."""
+    rs = ruleset_from_dict(data, source=source)
+    assert isinstance(data, dict)
+    mapping = None
+    if data.get("mapping") is not None:
+        try:
+            mapping = mapping_from_dict(data["mapping"], source=f"{source}: mapping")
+        except ValueError as exc:
+            raise RuleSetError(str(exc)) from None
+    record = data.get("version")
+    if record is None:
+        return Version(rs, "", 0, "", "", None, "", "", {}, datetime.min, mapping)
+    if not isinstance(record, dict):
+        raise RuleSetError(f"{source}: version: expected a mapping (number:, author:, ...).")
+    where = f"{source}: version"
+    export_version = record.get("export_version", EXPORT_VERSION)
+    if not isinstance(export_version, int) or export_version > EXPORT_VERSION:
+        raise RuleSetError(
+            f"{where}: export_version {export_version!r} is newer than this funnel understands "
+            f"({EXPORT_VERSION}); upgrade funnel."
+        )
+    tuned = record.get("tuned_on") or {}
+    if not isinstance(tuned, dict):
+        raise RuleSetError(f"{where}: tuned_on: expected dataset: and fingerprint:.")
+    signoffs = []
+    for i, item in enumerate(record.get("signoffs") or [], start=1):
+        if not isinstance(item, dict) or item.get("role") not in ROLES or not item.get("name"):
+            raise RuleSetError(f"{where}: signoff {i}: expected role: marketing|sales, name:, at:.")
+        signoffs.append(
+            Signoff(
+                str(item["role"]),
+                str(item["name"]),
+                _when(item.get("at"), f"{where}: signoff {i}: at"),
+                str(item.get("comment") or ""),
+            )
+        )
+    proposed = record.get("proposed")
+    if proposed is not None and not isinstance(proposed, dict):
+        raise RuleSetError(f"{where}: proposed: expected by: and at:.")
+    metrics = record.get("metrics") or {}
+    if not isinstance(metrics, dict):
+        raise RuleSetError(f"{where}: metrics: expected a mapping.")
+    number = record.get("number", 0)
+    if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+        raise RuleSetError(f"{where}: number must be a whole number.")
+    effective = record.get("effective_from")
+    return Version(
+        ruleset=rs,
+        dataset=str(record.get("dataset") or ""),
+        number=number,
+        author=str(record.get("author") or ""),
+        rationale=str(record.get("rationale") or ""),
+        effective_from=None if effective is None else _day(effective, f"{where}: effective_from"),
+        tuned_on=str(tuned.get("dataset") or ""),
+        fingerprint=str(tuned.get("fingerprint") or ""),
+        metrics=metrics,
+        saved_at=_when(record.get("saved_at"), f"{where}: saved_at"),
+        mapping=mapping,
+        proposed_at=None if proposed is None else _when(proposed.get("at"), f"{where}: proposed"),
+        proposed_by="" if proposed is None else str(proposed.get("by") or ""),
+        signoffs=tuple(signoffs),
+    )
+
+
+def version_from_text(text: str, *, source: str = "rule set file") -> Version:
+    """Read an exported version from YAML or JSON (safe loader: no tags, no objects)."""
+    try:
+        data = load_yaml(text, source)
+    except YamlError as exc:
+        raise RuleSetError(str(exc)) from None
+    return version_from_dict(data, source=source)
+
+
+def _when(value: Any, where: str) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        raise RuleSetError(
+            f"{where}: {value!r} is not a date and time (2026-11-22T10:00:00)."
+        ) from None
+
+
+def _day(value: Any, where: str) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise RuleSetError(f"{where}: {value!r} is not a date (2026-12-01).") from None
+
+
+def check_values(store: Store, info: DatasetInfo, rs: RuleSet, *, source: str) -> None:
+    """Refuse category rules and gates naming values the dataset's column never holds."""
+    check_columns(rs, info.columns, source=source)
+    wanted: dict[str, set[str]] = {}
+    for rule in rs.rules:
+        if isinstance(rule, CategoryRule):
+            wanted.setdefault(rule.column, set()).add(rule.value)
+    for gate in rs.gates:
+        wanted.setdefault(gate.column, set()).update(gate.values)
+    problems = []
+    with store.cursor() as cur:
+        for column, values in wanted.items():
+            col = quote_ident(column)
+            rows = cur.execute(
+                f"SELECT DISTINCT CAST({col} AS VARCHAR) FROM {info.table()} "
+                f"WHERE CAST({col} AS VARCHAR) IN ({', '.join('?' for _ in values)})",
+                sorted(values),
+            ).fetchall()
+            unknown = sorted(values - {r[0] for r in rows})
+            if unknown:
+                problems.append(f"{column}: {', '.join(repr(u) for u in unknown[:10])}")
+    if problems:
+        raise RuleSetError(
+            f"{source}: value(s) the dataset {info.name!r} never holds — "
+            + "; ".join(problems)
+            + ". Fix the spelling in the file, or pick the dataset the rules were made for."
+        )
+
+
+def import_version(
+    store: Store, info: DatasetInfo, text: str, *, source: str, author: str
+) -> Version:
+    """Save an exported (or plain) rule-set file as a new draft version of ``info``.
+
+    Sign-offs are never imported: people sign again, in this history.
+    """
+    v = version_from_text(text, source=source)
+    check_values(store, info, v.ruleset, source=source)
+    note = (
+        t("versions.imported", "en", file=source, label=v.label(), status=v.status)
+        if v.number
+        else t("versions.imported_plain", "en", file=source)
+    )
+    rationale = "\n\n".join(x for x in (v.rationale, note) if x)
+    return save_version(
+        store,
+        info,
+        v.ruleset,
+        author=author,
+        rationale=rationale,
+        effective_from=v.effective_from,
+    )
+
+
+# --- diff -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between two rule sets, as sentences (``before`` → ``after``)."""
+
+    kind: str  # added | removed | changed
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    """What changed between two versions, measured on the same (current) data."""
+
+    a: Version
+    b: Version
+    changes: list[Change]
+    metrics: list[tuple[str, float | None, float | None]]  # (metric key, a, b)
+    moves: list[tuple[str, str, int]]  # (tier in a, tier in b, leads), only where different
+    leads: pd.DataFrame  # id, tier_a, tier_b, score_a, score_b (up to ``limit`` rows)
+
+    @property
+    def changed_leads(self) -> int:
+        return sum(n for _, _, n in self.moves)
+
+
+def _identity(rule: Rule) -> tuple[Any, ...]:
+    if isinstance(rule, CategoryRule):
+        return ("category", rule.column, rule.value)
+    if isinstance(rule, RangeRule):
+        return ("range", rule.column, rule.low, rule.high)
+    if isinstance(rule, PerUnitRule):
+        return ("per_unit", rule.column)
+    assert isinstance(rule, CountRule)
+    return ("count", rule.column, rule.at_least)
+
+
+def diff_rules(a: RuleSet, b: RuleSet, lang: str = "en") -> list[Change]:
+    """Rules, gates, caps, decay and tiers that differ, in plain language."""
+    changes: list[Change] = []
+    rules_a = {_identity(r): r for r in a.rules}
+    rules_b = {_identity(r): r for r in b.rules}
+    for key, rule in rules_a.items():
+        other = rules_b.get(key)
+        if other is None:
+            changes.append(Change("removed", rule.describe(lang), None))
+        elif other != rule:
+            changes.append(Change("changed", rule.describe(lang), other.describe(lang)))
+    changes += [
+        Change("added", None, r.describe(lang)) for k, r in rules_b.items() if k not in rules_a
+    ]
+    gates_a, gates_b = set(a.gates), set(b.gates)
+    changes += [Change("removed", g.describe(lang), None) for g in a.gates if g not in gates_b]
+    changes += [Change("added", None, g.describe(lang)) for g in b.gates if g not in gates_a]
+    for attr, message in (("score_cap", "rule.score_cap"), ("decay_half_life", "rule.decay")):
+        va, vb = getattr(a, attr), getattr(b, attr)
+        if va != vb:
+            kind = "added" if va is None else "removed" if vb is None else "changed"
+            changes.append(
+                Change(
+                    kind,
+                    None if va is None else t(message, lang, cap=va, days=va),
+                    None if vb is None else t(message, lang, cap=vb, days=vb),
+                )
+            )
+    lines_a, lines_b = _tier_lines(a, lang), _tier_lines(b, lang)
+    if lines_a != lines_b:
+        for i in range(max(len(lines_a), len(lines_b))):
+            la = lines_a[i] if i < len(lines_a) else None
+            lb = lines_b[i] if i < len(lines_b) else None
+            if la != lb:
+                kind = "changed" if la and lb else "added" if lb else "removed"
+                changes.append(Change(kind, la, lb))
+    return changes
+
+
+def _tier_lines(rs: RuleSet, lang: str) -> list[str]:
+    lines = [line for line in rs.describe(lang)]
+    return lines[len(lines) - len(rs.tiers) :]
+
+
+METRIC_KEYS = ("hot", "hot_rate", "precision", "recall", "lift", "auc")
+
+
+def compare_versions(
+    store: Store,
+    info: DatasetInfo,
+    a: Version,
+    b: Version,
+    *,
+    filters: Filters = NO_FILTERS,
+    lang: str = "en",
+    limit: int = 500,
+) -> VersionDiff:
+    """Diff two versions: rule changes, metric deltas and tier moves on ``info``'s data now."""
+    metrics = []
+    evs = []
+    for v in (a, b):
+        check_columns(v.ruleset, info.columns, source=v.label())
+        evs.append(evaluate(score_histogram(store, info, v.ruleset, filters), v.ruleset))
+    for key in METRIC_KEYS:
+        values = []
+        for ev in evs:
+            value: float | None
+            if key == "hot":
+                value = float(ev.hot_n)
+            elif key == "hot_rate":
+                value = ev.tiers[0].rate
+            else:
+                value = getattr(ev, key)
+            values.append(value)
+        metrics.append((key, values[0], values[1]))
+    moves, leads = tier_moves(store, info, a.ruleset, b.ruleset, filters, limit=limit)
+    return VersionDiff(a, b, diff_rules(a.ruleset, b.ruleset, lang), metrics, moves, leads)
+
+
+def tier_moves(
+    store: Store,
+    info: DatasetInfo,
+    a: RuleSet,
+    b: RuleSet,
+    filters: Filters = NO_FILTERS,
+    *,
+    limit: int = 500,
+) -> tuple[list[tuple[str, str, int]], pd.DataFrame]:
+    """Leads whose tier differs between two rule sets: counts per (from, to) and a list."""
+    src = source(store, info, a, b)
+    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
+    sa, pa = src.score(a)
+    ga, gpa = a.gate_sql()
+    sb, pb = src.score(b)
+    gb, gpb = b.gate_sql()
+    ta, tpa = tier_case_sql(a, "score_a", "gated_a")
+    tb, tpb = tier_case_sql(b, "score_b", "gated_b")
+    where, wp = filters.where(info)
+    scored = f"""scored AS (
+            SELECT CAST({id_col} AS VARCHAR) AS id, ({sa})::DOUBLE AS score_a, ({ga}) AS gated_a,
+                   ({sb})::DOUBLE AS score_b, ({gb}) AS gated_b,
+                   {quote_ident(OUTCOME_COL)} AS outcome
+            FROM {src.table} WHERE {where}
+        )"""
+    tiered = f"""tiered AS (
+            SELECT id, score_a, score_b, outcome, {ta} AS tier_a, {tb} AS tier_b FROM scored
+        )"""
+    head = src.with_(scored, tiered)
+    params = [*src.params, *pa, *gpa, *pb, *gpb, *wp, *tpa, *tpb]
+    with store.cursor() as cur:
+        rows = cur.execute(
+            f"{head} SELECT tier_a, tier_b, count(*) FROM tiered WHERE tier_a <> tier_b "
+            "GROUP BY ALL ORDER BY 3 DESC",
+            params,
+        ).fetchall()
+        leads = cur.execute(
+            f"{head} SELECT id, tier_a, tier_b, score_a, score_b, outcome FROM tiered "
+            "WHERE tier_a <> tier_b ORDER BY score_b DESC, id LIMIT ?",
+            [*params, limit],
+        ).df()
+    return [(str(r[0]), str(r[1]), int(r[2])) for r in rows], leads
+
+
+__all__ = [
+    "Change",
+    "ROLES",
+    "Signoff",
+    "Version",
+    "VersionDiff",
+    "VersionError",
+    "check_values",
+    "compare_versions",
+    "current_version",
+    "diff_rules",
+    "find_version",
+    "get_version",
+    "import_version",
+    "list_versions",
+    "propose",
+    "save_version",
+    "sign",
+    "tier_moves",
+    "version_from_text",
+    "version_to_json",
+    "version_to_yaml",
+]
