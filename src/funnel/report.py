@@ -1,0 +1,665 @@
+"""The meeting report: one self-contained HTML file marketing and sales can file and print.
+
+It holds the definition of a hot lead in plain language, what it would have done on past
+leads (tiers with 95% intervals, precision, recall, lift, AUC, base rate), the charts, both
+sign-offs and the changes since the previous agreed version. The file works offline: styles are
+inline, plotly.js is embedded once in the head and every chart reuses it; no external font,
+script, image or stylesheet is referenced. Every piece of user text (rule values, names,
+comments, column and tier names) is HTML-escaped; chart data goes through Plotly's JSON, which
+escapes ``<``.
+
+:class:`ReportInput` holds plain values only, so the app and the CLI assemble it from whatever
+stores versions and sign-offs; :func:`build_report` does no database access.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from html import escape
+from typing import Any, Literal, Protocol
+
+import plotly.graph_objects as go
+
+from funnel.charts import deciles_figure, funnel_figure, tiers_figure
+from funnel.funnels import Step
+from funnel.i18n import MESSAGES, t
+from funnel.rules import CategoryRule, CountRule, Gate, RangeRule, Rule, RuleSet
+from funnel.scoring import Evaluation
+
+Role = Literal["marketing", "sales"]
+ROLES: tuple[Role, ...] = ("marketing", "sales")
+#: A metric before and after: (label, before, after); text is shown as is, numbers formatted.
+MetricChange = tuple[str, float | int | str | None, float | int | str | None]
+#: A tier's threshold before and after (None: the tier did not exist / takes the rest).
+ThresholdChange = tuple[str, float | None, float | None]
+
+
+class SignoffLike(Protocol):
+    """What the report reads from a sign-off (``funnel.versions.Signoff`` fits as it is)."""
+
+    @property
+    def role(self) -> str: ...  # "marketing" or "sales"; any other role is shown as given
+    @property
+    def name(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def comment(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Signoff:
+    """One person's agreement to a version."""
+
+    role: str
+    name: str
+    at: datetime
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ReportDiff:
+    """What changed since the previous agreed version, as plain text and numbers."""
+
+    previous_number: int | str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    thresholds: tuple[ThresholdChange, ...] = ()
+    metrics: tuple[MetricChange, ...] = ()
+    tier_changes: int | None = None
+    entered_hot: int | None = None
+    left_hot: int | None = None
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """Everything the report shows, as plain values."""
+
+    title: str
+    lang: str
+    ruleset: RuleSet
+    evaluation: Evaluation
+    dataset_name: str
+    dataset_fingerprint: str = ""
+    version_name: str = ""
+    version_number: int | str | None = None
+    status: str = ""
+    author: str = ""
+    rationale: str = ""
+    effective_from: date | datetime | None = None
+    signoffs: Sequence[SignoffLike] = ()
+    #: Decile rows as from :func:`funnel.scoring.decile_table`; empty: the evaluation's own.
+    deciles: Sequence[Mapping[str, Any]] = ()
+    #: The dataset's funnel from :func:`funnel.funnels.compute_funnel`, or None for no chart.
+    funnel: Sequence[Step] | None = None
+    diff: ReportDiff | None = None
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    """A share as a percentage; missing values as a dash.
+
+    >>> fmt_pct(0.12345), fmt_pct(None), fmt_pct(1.0, 0)
+    ('12.3%', '—', '100%')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value * 100:.{digits}f}%"
+
+
+def fmt_count(value: float | None) -> str:
+    """A count with thousands separators (fractional counts, as in deciles, rounded).
+
+    >>> fmt_count(12345), fmt_count(99.6), fmt_count(None)
+    ('12,345', '100', '—')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{round(value):,}"
+
+
+def fmt_number(value: float | None, digits: int = 2) -> str:
+    """A plain number without useless trailing zeros.
+
+    >>> fmt_number(2.5), fmt_number(60.0), fmt_number(0.81234, 3), fmt_number(None)
+    ('2.5', '60', '0.812', '—')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if math.isinf(value):
+        return "—"
+    text = f"{value:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fmt_when(value: date | datetime | None) -> str:
+    """A date, or a date and time to the minute (with its zone when it has one).
+
+    >>> fmt_when(datetime(2026, 3, 1, 9, 30)), fmt_when(date(2026, 4, 1)), fmt_when(None)
+    ('2026-03-01 09:30', '2026-04-01', '—')
+    >>> fmt_when(datetime(2026, 3, 1, 9, 30, tzinfo=UTC))
+    '2026-03-01 09:30 UTC'
+    """
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        zone = value.tzname()
+        return f"{value:%Y-%m-%d %H:%M}" + (f" {zone}" if zone else "")
+    return f"{value:%Y-%m-%d}"
+
+
+def _fmt_any(value: float | int | str | None) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return fmt_count(value)
+    return fmt_number(value, 3)
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _status(status: str, lang: str) -> str:
+    key = f"report.status.{status.strip().lower()}"
+    return t(key, lang) if key in MESSAGES else status
+
+
+# --- the diff ---------------------------------------------------------------------------------
+
+
+def _rule_key(rule: Rule) -> tuple[Any, ...]:
+    if isinstance(rule, CategoryRule):
+        return ("category", rule.column, rule.value)
+    if isinstance(rule, RangeRule):
+        return ("range", rule.column, rule.low, rule.high)
+    if isinstance(rule, CountRule):
+        return ("count", rule.column, rule.at_least)
+    return ("per_unit", rule.column)
+
+
+def report_diff(
+    previous_number: int | str,
+    before: RuleSet,
+    after: RuleSet,
+    *,
+    lang: str = "en",
+    before_eval: Evaluation | None = None,
+    after_eval: Evaluation | None = None,
+    tier_changes: int | None = None,
+    moved: Mapping[str, int] | None = None,
+) -> ReportDiff:
+    """Compare two rule sets (and optionally their evaluations) for the report.
+
+    A rule is *changed* when one with the same kind, column and condition has other points or
+    another cap; a gate when the same column knocks out other values. ``moved`` is
+    :func:`funnel.scoring.moved`'s ``{"entered", "left"}``.
+    """
+    old = {_rule_key(r): r for r in before.rules}
+    new = {_rule_key(r): r for r in after.rules}
+    added = [r.describe(lang) for k, r in new.items() if k not in old]
+    removed = [r.describe(lang) for k, r in old.items() if k not in new]
+    changed = [
+        f"{old[k].describe(lang)} → {r.describe(lang)}"
+        for k, r in new.items()
+        if k in old and old[k] != r
+    ]
+    old_gates: dict[str, Gate] = {g.column: g for g in before.gates}
+    new_gates: dict[str, Gate] = {g.column: g for g in after.gates}
+    added += [g.describe(lang) for c, g in new_gates.items() if c not in old_gates]
+    removed += [g.describe(lang) for c, g in old_gates.items() if c not in new_gates]
+    changed += [
+        f"{old_gates[c].describe(lang)} → {g.describe(lang)}"
+        for c, g in new_gates.items()
+        if c in old_gates and set(old_gates[c].values) != set(g.values)
+    ]
+    if before.score_cap != after.score_cap:
+        cap = "rule.score_cap"
+        if before.score_cap is None:
+            added.append(t(cap, lang, cap=after.score_cap))
+        elif after.score_cap is None:
+            removed.append(t(cap, lang, cap=before.score_cap))
+        else:
+            changed.append(
+                f"{t(cap, lang, cap=before.score_cap)} → {t(cap, lang, cap=after.score_cap)}"
+            )
+    thresholds = _threshold_changes(before, after)
+    metrics: list[MetricChange] = []
+    if before_eval is not None and after_eval is not None:
+        for key, getter, kind in _METRICS:
+            b, a = getter(before_eval), getter(after_eval)
+            if b != a:
+                metrics.append((t(key, lang), _fmt_metric(b, kind), _fmt_metric(a, kind)))
+    return ReportDiff(
+        previous_number=previous_number,
+        added=tuple(added),
+        removed=tuple(removed),
+        changed=tuple(changed),
+        thresholds=thresholds,
+        metrics=tuple(metrics),
+        tier_changes=tier_changes,
+        entered_hot=None if moved is None else int(moved.get("entered", 0)),
+        left_hot=None if moved is None else int(moved.get("left", 0)),
+    )
+
+
+def _threshold_changes(before: RuleSet, after: RuleSet) -> tuple[ThresholdChange, ...]:
+    def cut(rs: RuleSet) -> dict[str, float | None]:
+        return {x.name: (None if math.isinf(x.min_score) else x.min_score) for x in rs.tiers}
+
+    b, a = cut(before), cut(after)
+    names = [*a, *(n for n in b if n not in a)]
+    return tuple(
+        (name, b.get(name), a.get(name))
+        for name in names
+        if name not in a or name not in b or a[name] != b[name]
+    )
+
+
+Kind = Literal["pct", "count", "ratio", "auc", "number"]
+_METRICS: tuple[tuple[str, Any, Kind], ...] = (
+    ("report.m.hot", lambda e: e.hot_n, "count"),
+    ("report.m.precision", lambda e: e.precision, "pct"),
+    ("report.m.recall", lambda e: e.recall, "pct"),
+    ("report.m.lift", lambda e: e.lift, "ratio"),
+    ("report.m.auc", lambda e: e.auc, "auc"),
+    ("report.m.missed", lambda e: e.missed_won, "count"),
+    ("report.m.hot_per_week", lambda e: e.hot_per_week, "number"),
+)
+
+
+def _fmt_metric(value: float | None, kind: Kind) -> str:
+    """One metric as the report prints it.
+
+    >>> _fmt_metric(0.25, "pct"), _fmt_metric(2.456, "ratio"), _fmt_metric(0.81234, "auc")
+    ('25.0%', '2.46×', '0.812')
+    """
+    if kind == "pct":
+        return fmt_pct(value)
+    if kind == "count":
+        return fmt_count(value)
+    if kind == "auc":
+        return "—" if value is None else f"{value:.3f}"
+    if kind == "number":
+        return fmt_number(value, 1)
+    return "—" if value is None else f"{value:,.2f}×"
+
+
+# --- the HTML ---------------------------------------------------------------------------------
+
+_CSS = """
+:root { --accent: #E4572E; --second: #2E86AB; --muted: #6b6b6b; --line: #d9d9d9; }
+* { box-sizing: border-box; }
+body { font-family: "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic UI", "Yu Gothic", Meiryo,
+       "Segoe UI", system-ui, -apple-system, "Helvetica Neue", Arial, sans-serif;
+       color: #1f1f1f; margin: 0 auto; max-width: 980px; padding: 24px 28px 40px;
+       line-height: 1.55; font-size: 15px; }
+h1 { font-size: 1.7em; margin: 0 0 .2em; }
+h2 { font-size: 1.25em; margin: 1.8em 0 .6em; padding-bottom: .2em;
+     border-bottom: 2px solid var(--accent); }
+h3 { font-size: 1.05em; margin: 1.2em 0 .4em; }
+.badge { display: inline-block; padding: .1em .6em; border-radius: 1em; font-size: .85em;
+         border: 1px solid var(--second); color: var(--second); font-weight: 600; }
+.badge.status-agreed { border-color: #2e7d32; color: #2e7d32; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .15em 1.2em;
+          margin: .8em 0; }
+dl.meta dt { color: var(--muted); }
+dl.meta dd { margin: 0; overflow-wrap: anywhere; }
+code { font-size: .9em; overflow-wrap: anywhere; }
+ol.definition li { margin: .25em 0; }
+table { border-collapse: collapse; margin: .4em 0 1em; min-width: 50%; }
+th, td { border-bottom: 1px solid var(--line); padding: .3em .7em; text-align: left;
+         vertical-align: top; }
+th { background: #f5f5f5; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.unsigned td { color: #b3261e; font-weight: 600; background: #fdecea; }
+.note { color: var(--muted); }
+.warning { color: #8a4b00; background: #fff4e0; padding: .4em .7em; border-radius: 4px; }
+.text { white-space: pre-wrap; overflow-wrap: anywhere; }
+figure { margin: .6em 0 1.2em; break-inside: avoid; page-break-inside: avoid; }
+figcaption { font-weight: 600; margin-bottom: .3em; }
+.chart { width: 100%; }
+footer { margin-top: 2.5em; color: var(--muted); font-size: .85em; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11pt; }
+  section, table, figure, dl { break-inside: avoid; page-break-inside: avoid; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  .modebar, .modebar-container { display: none !important; }
+  a { color: inherit; text-decoration: none; }
+}
+@page { size: A4; margin: 15mm; }
+"""
+
+
+def build_report(data: ReportInput) -> bytes:
+    """Render the meeting report as one self-contained, offline, printable HTML file (UTF-8)."""
+    from plotly.offline import get_plotlyjs
+
+    lang = "ja" if data.lang == "ja" else "en"
+    charts = _charts(data, lang)
+    body = [
+        _header(data, lang),
+        _definition(data, lang),
+        _metrics(data, lang),
+        _charts_section(charts, data, lang),
+        _signoffs(data, lang),
+        _changes(data, lang),
+        f"<footer>{_e(t('report.footer', lang, at=fmt_when(data.generated_at)))}</footer>",
+    ]
+    page = (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(data.title)}</title>\n<style>{_CSS}</style>\n"
+        # plotly.js, once for every chart; MathJax is never fetched
+        "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n"
+        f"<script>{get_plotlyjs()}</script>\n"
+        "</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+    )
+    return page.encode("utf-8")
+
+
+def _header(data: ReportInput, lang: str) -> str:
+    status = data.status.strip()
+    rows: list[tuple[str, str]] = []
+    if data.version_name or data.version_number is not None:
+        version = data.version_name
+        if data.version_number is not None:
+            version = (
+                f"{version} (v{data.version_number})" if version else f"v{data.version_number}"
+            )
+        rows.append((t("report.version", lang), _e(version)))
+    if status:
+        css = "status-" + "".join(ch for ch in status.lower() if ch.isalnum())
+        rows.append(
+            (
+                t("report.status", lang),
+                f'<span class="badge {css}">{_e(_status(status, lang))}</span>',
+            )
+        )
+    if data.author:
+        rows.append((t("report.author", lang), _e(data.author)))
+    if data.effective_from is not None:
+        rows.append((t("report.effective_from", lang), _e(fmt_when(data.effective_from))))
+    rows.append((t("report.dataset", lang), _e(data.dataset_name)))
+    if data.dataset_fingerprint:
+        rows.append((t("report.fingerprint", lang), f"<code>{_e(data.dataset_fingerprint)}</code>"))
+    rows.append((t("report.generated_at", lang), _e(fmt_when(data.generated_at))))
+    meta = "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in rows)
+    return f'<header>\n<h1>{_e(data.title)}</h1>\n<dl class="meta">{meta}</dl>\n</header>'
+
+
+def _definition(data: ReportInput, lang: str) -> str:
+    items = "".join(f"<li>{_e(line)}</li>" for line in data.ruleset.describe(lang))
+    parts = [
+        f'<section id="definition">\n<h2>{_e(t("report.definition", lang))}</h2>',
+        f'<p class="note">{_e(t("report.rule_set", lang))}: {_e(data.ruleset.name)}</p>',
+    ]
+    if data.ruleset.description:
+        parts.append(f'<p class="text">{_e(data.ruleset.description)}</p>')
+    parts.append(f'<ol class="definition">{items}</ol>')
+    if data.rationale:
+        parts.append(f"<h3>{_e(t('report.rationale', lang))}</h3>")
+        parts.append(f'<p class="text">{_e(data.rationale)}</p>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _num_cell(text: str, value: float | int | None) -> str:
+    if value is None:
+        raw = ""
+    elif isinstance(value, int) or float(value).is_integer():
+        raw = str(int(value))
+    else:
+        raw = repr(float(value))
+    return f'<td class="num" data-value="{_e(raw)}">{_e(text)}</td>'
+
+
+def _metrics(data: ReportInput, lang: str) -> str:
+    ev = data.evaluation
+    head = "".join(
+        f"<th{cls}>{_e(t(k, lang))}</th>"
+        for k, cls in (
+            ("report.col.tier", ""),
+            ("report.col.leads", ' class="num"'),
+            ("report.col.share", ' class="num"'),
+            ("report.col.won", ' class="num"'),
+            ("report.col.rate", ' class="num"'),
+            ("report.col.ci", ' class="num"'),
+        )
+    )
+    rows = []
+    for tier in ev.tiers:
+        ci = f"{fmt_pct(tier.ci_low)} – {fmt_pct(tier.ci_high)}" if tier.n else "—"
+        rows.append(
+            f'<tr data-tier="{_e(tier.name)}"><td>{_e(tier.name)}</td>'
+            + _num_cell(fmt_count(tier.n), tier.n)
+            + _num_cell(fmt_pct(tier.share), tier.share)
+            + _num_cell(fmt_count(tier.won), tier.won)
+            + _num_cell(fmt_pct(tier.rate), tier.rate)
+            + f'<td class="num" data-low="{tier.ci_low!r}" data-high="{tier.ci_high!r}">'
+            f"{_e(ci)}</td></tr>"
+        )
+    key_metrics: list[tuple[str, str, float | int | None, str]] = [
+        ("leads", t("report.m.leads", lang), ev.n, fmt_count(ev.n)),
+        ("won", t("report.m.won", lang), ev.won, fmt_count(ev.won)),
+        ("base_rate", t("report.m.base_rate", lang), ev.base_rate, fmt_pct(ev.base_rate)),
+        ("hot", t("report.m.hot", lang), ev.hot_n, fmt_count(ev.hot_n)),
+        ("precision", t("report.m.precision", lang), ev.precision, fmt_pct(ev.precision)),
+        ("recall", t("report.m.recall", lang), ev.recall, fmt_pct(ev.recall)),
+        ("lift", t("report.m.lift", lang), ev.lift, _fmt_metric(ev.lift, "ratio")),
+        ("auc", t("report.m.auc", lang), ev.auc, _fmt_metric(ev.auc, "auc")),
+        ("missed_won", t("report.m.missed", lang), ev.missed_won, fmt_count(ev.missed_won)),
+    ]
+    if ev.hot_per_week is not None:
+        key_metrics.append(
+            (
+                "hot_per_week",
+                t("report.m.hot_per_week", lang),
+                ev.hot_per_week,
+                fmt_number(ev.hot_per_week, 1),
+            )
+        )
+    metric_rows = "".join(
+        f'<tr data-metric="{key}"><td>{_e(label)}</td>{_num_cell(text, value)}</tr>'
+        for key, label, value, text in key_metrics
+    )
+    note = t("report.metrics_note", lang, n=fmt_count(ev.n), won=fmt_count(ev.won))
+    parts = [
+        f'<section id="metrics">\n<h2>{_e(t("report.metrics", lang))}</h2>',
+        f'<p class="note">{_e(note)}</p>',
+        f'<table class="tiers"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>",
+        f'<table class="key-metrics"><thead><tr><th>{_e(t("report.col.metric", lang))}</th>'
+        f'<th class="num">{_e(t("report.col.value", lang))}</th></tr></thead>'
+        f"<tbody>{metric_rows}</tbody></table>",
+    ]
+    if not ev.monotonic:
+        parts.append(f'<p class="warning">{_e(t("report.not_monotonic", lang))}</p>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _charts(data: ReportInput, lang: str) -> list[tuple[str, go.Figure]]:
+    ev = data.evaluation
+    if data.deciles:
+        ev = replace(ev, deciles=[dict(d) for d in data.deciles])
+    out: list[tuple[str, go.Figure]] = []
+    if data.funnel:
+        fig = funnel_figure([("", list(data.funnel))], lambda s: t(f"stage.{s}", lang))
+        fig.update_layout(showlegend=False)
+        out.append(("funnel", fig))
+    out.append(
+        (
+            "tiers",
+            tiers_figure(ev, t("report.col.leads", lang), t("report.col.rate", lang)),
+        )
+    )
+    if ev.deciles:
+        out.append(
+            (
+                "deciles",
+                deciles_figure(ev, t("report.col.rate", lang), t("report.col.decile", lang)),
+            )
+        )
+    return out
+
+
+def _charts_section(charts: list[tuple[str, go.Figure]], data: ReportInput, lang: str) -> str:
+    parts = [f'<section id="charts">\n<h2>{_e(t("report.charts", lang))}</h2>']
+    for name, fig in charts:
+        div = fig.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=f"chart-{name}",
+            config={"displaylogo": False, "responsive": True},
+        )
+        parts.append(
+            f'<figure id="figure-{name}"><figcaption>{_e(t(f"report.chart.{name}", lang))}'
+            f'</figcaption><div class="chart">{div}</div>{_chart_table(name, data, lang)}</figure>'
+        )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _chart_table(name: str, data: ReportInput, lang: str) -> str:
+    """The numbers behind a chart, so a printout or a mail preview without scripts has them."""
+    if name == "funnel" and data.funnel:
+        head = (
+            f"<th>{_e(t('report.col.stage', lang))}</th>"
+            f"<th class='num'>{_e(t('report.col.leads', lang))}</th>"
+            f"<th class='num'>{_e(t('report.col.from_previous', lang))}</th>"
+        )
+        rows = "".join(
+            f"<tr><td>{_e(t(f'stage.{s.stage}', lang))}</td>"
+            + _num_cell(fmt_count(s.n), s.n)
+            + _num_cell(fmt_pct(s.rate_from_previous), s.rate_from_previous)
+            + "</tr>"
+            for s in data.funnel
+        )
+        return f'<table class="funnel"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    if name == "deciles":
+        deciles = data.deciles or data.evaluation.deciles
+        head = (
+            f"<th>{_e(t('report.col.decile', lang))}</th>"
+            f"<th class='num'>{_e(t('report.col.leads', lang))}</th>"
+            f"<th class='num'>{_e(t('report.col.rate', lang))}</th>"
+        )
+        rows = "".join(
+            f"<tr><td>{_e(d['decile'])}</td>"
+            + _num_cell(fmt_count(d["n"]), d["n"])
+            + _num_cell(fmt_pct(d["rate"]), d["rate"])
+            + "</tr>"
+            for d in deciles
+        )
+        return f'<table class="deciles"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    return ""
+
+
+def _signoffs(data: ReportInput, lang: str) -> str:
+    head = "".join(
+        f"<th>{_e(t(k, lang))}</th>"
+        for k in ("report.role", "report.col.name", "report.col.signed_at", "report.col.comment")
+    )
+    rows, waiting = [], []
+    for role in ROLES:
+        role_label = t(f"report.role.{role}", lang)
+        signed = [s for s in data.signoffs if s.role == role]
+        if not signed:
+            waiting.append(role_label)
+            rows.append(
+                f'<tr class="unsigned" data-role="{role}"><td>{_e(role_label)}</td>'
+                f'<td colspan="3">{_e(t("report.not_signed", lang))}</td></tr>'
+            )
+        for s in signed:
+            rows.append(
+                f'<tr class="signed" data-role="{role}"><td>{_e(role_label)}</td>'
+                f"<td>{_e(s.name)}</td><td>{_e(fmt_when(s.at))}</td>"
+                f'<td class="text">{_e(s.comment)}</td></tr>'
+            )
+    for s in data.signoffs:
+        if s.role not in ROLES:  # another role the caller tracks: shown as given
+            rows.append(
+                f'<tr class="signed" data-role="{_e(s.role)}"><td>{_e(s.role)}</td>'
+                f"<td>{_e(s.name)}</td><td>{_e(fmt_when(s.at))}</td>"
+                f'<td class="text">{_e(s.comment)}</td></tr>'
+            )
+    if waiting:
+        summary = (
+            f'<p class="warning">{_e(t("report.waiting_for", lang, roles=", ".join(waiting)))}</p>'
+        )
+    else:
+        summary = f'<p class="note">{_e(t("report.all_signed", lang))}</p>'
+    return (
+        f'<section id="signoffs">\n<h2>{_e(t("report.signoffs", lang))}</h2>\n{summary}\n'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>\n</section>"
+    )
+
+
+def _changes(data: ReportInput, lang: str) -> str:
+    diff = data.diff
+    if diff is None:
+        return (
+            f'<section id="changes">\n<h2>{_e(t("report.changes_title", lang))}</h2>\n'
+            f'<p class="first-version">{_e(t("report.first_version", lang))}</p>\n</section>'
+        )
+    parts = [
+        f'<section id="changes">\n<h2>{_e(t("report.changes", lang, number=diff.previous_number))}'
+        "</h2>"
+    ]
+    lists = (
+        ("added", diff.added, "+ "),
+        ("removed", diff.removed, "− "),
+        ("changed", diff.changed, ""),
+    )
+    if not (diff.added or diff.removed or diff.changed):
+        parts.append(f'<p class="note">{_e(t("report.no_rule_changes", lang))}</p>')
+    for key, lines, mark in lists:
+        if lines:
+            items = "".join(f"<li>{_e(mark + line)}</li>" for line in lines)
+            parts.append(f'<h3>{_e(t(f"report.{key}", lang))}</h3><ul class="{key}">{items}</ul>')
+    before_after = (
+        f"<th class='num'>{_e(t('report.col.before', lang))}</th>"
+        f"<th class='num'>{_e(t('report.col.after', lang))}</th>"
+    )
+    if diff.thresholds:
+        rows = "".join(
+            f"<tr><td>{_e(name)}</td><td class='num'>{_e(fmt_number(b))}</td>"
+            f"<td class='num'>{_e(fmt_number(a))}</td></tr>"
+            for name, b, a in diff.thresholds
+        )
+        parts.append(
+            f'<h3>{_e(t("report.thresholds", lang))}</h3><table class="thresholds"><thead><tr>'
+            f"<th>{_e(t('report.col.tier', lang))}</th>{before_after}</tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+    if diff.metrics:
+        rows = "".join(
+            f"<tr><td>{_e(label)}</td><td class='num'>{_e(_fmt_any(b))}</td>"
+            f"<td class='num'>{_e(_fmt_any(a))}</td></tr>"
+            for label, b, a in diff.metrics
+        )
+        parts.append(
+            f'<h3>{_e(t("report.metric_changes", lang))}</h3><table class="metric-changes">'
+            f"<thead><tr><th>{_e(t('report.col.metric', lang))}</th>{before_after}</tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+    if diff.tier_changes is not None:
+        parts.append(f"<p>{_e(t('report.tier_changes', lang, n=fmt_count(diff.tier_changes)))}</p>")
+    if diff.entered_hot is not None and diff.left_hot is not None:
+        moved = t(
+            "report.moved_hot",
+            lang,
+            entered=fmt_count(diff.entered_hot),
+            left=fmt_count(diff.left_hot),
+        )
+        parts.append(f"<p>{_e(moved)}</p>")
+    parts.append("</section>")
+    return "\n".join(parts)
