@@ -1,7 +1,8 @@
 """The ``funnel`` command line: the same functions as the app, printable as JSON.
 
 Exit codes: 0 success, 2 bad input or unusable database (problems on stderr, in plain words),
-1 an unexpected internal error (set ``FUNNEL_DEBUG=1`` for the traceback).
+1 an unexpected internal error (set ``FUNNEL_DEBUG=1`` for the traceback), 3 a webhook that
+did not accept the hot leads.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from funnel.apply import (
+    ApplyError,
+    WebhookError,
+    hot_leads,
+    post_webhook,
+    read_rules_file,
+    score_file,
+)
 from funnel.filters import FilterError, Filters, parse_date, parse_where
 from funnel.funnels import Unavailable, cohort_trend, compute_funnel, stages_for, time_to_convert
 from funnel.i18n import t
@@ -31,12 +40,27 @@ from funnel.mapping import (
 from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile
-from funnel.rules import RuleSet, RuleSetError, check_columns, ruleset_from_text, ruleset_to_yaml
+from funnel.rules import RuleSet, RuleSetError, check_columns, ruleset_from_text
 from funnel.scoring import evaluate, score_histogram, score_leads
 from funnel.segments import Binning, segment_table
 from funnel.stats import DEFAULT_MIN_N
 from funnel.store import DatasetInfo, Store, StoreError, default_db_path
 from funnel.suggest import SuggestError, suggest_rules, template_for
+from funnel.versions import (
+    Version,
+    VersionError,
+    compare_versions,
+    find_version,
+    import_version,
+    list_versions,
+    propose,
+    rules_document,
+    save_version,
+    sign,
+    version_to_dict,
+    version_to_json,
+    version_to_yaml,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,9 +207,51 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser(
         "score",
         parents=[common, filters, rules_file],
-        help="score every lead of a dataset: id, score, tier, top reasons",
+        help="score every lead of a dataset, or of a new leads FILE: id, score, tier, reasons",
     )
-    sc.add_argument("--out", required=True, metavar="FILE.csv|.parquet")
+    sc.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="a new leads file to score with the rule set's own mapping (no outcomes needed)",
+    )
+    sc.add_argument("--activities", metavar="FILE", help="the new leads' activity log")
+    sc.add_argument("--encoding", help="the file's text encoding (default: detected)")
+    sc.add_argument(
+        "--out", metavar="FILE.csv|.parquet", help="where to write (default: CSV on stdout)"
+    )
+
+    hot = sub.add_parser(
+        "hot",
+        parents=[common, rules_file],
+        help="the leads of a new file that are hot now (or became hot since a date)",
+    )
+    hot.add_argument("file", metavar="FILE", help="a leads file (CSV, Excel, Parquet)")
+    hot.add_argument("--activities", metavar="FILE", help="the leads' activity log")
+    hot.add_argument("--encoding", help="the file's text encoding (default: detected)")
+    hot.add_argument(
+        "--since", metavar="DATE", help="only leads that became hot on or after DATE (YYYY-MM-DD)"
+    )
+    hot.add_argument("--format", choices=("csv", "json"), default="csv", help="stdout format")
+    hot.add_argument("--webhook", metavar="URL", help="POST the hot leads as JSON to URL")
+
+    sq = sub.add_parser(
+        "sql",
+        parents=[common, rules_file],
+        help="SQL applying the rule set in your warehouse (returns id, score, tier)",
+    )
+    sq.add_argument(
+        "--dialect",
+        required=True,
+        choices=("duckdb", "postgres", "spark", "snowflake", "bigquery"),
+    )
+    sq.add_argument("--table", default="leads", help="the table holding the raw lead columns")
+    sq.add_argument(
+        "--dataset", help="take the column mapping from this dataset (default: the rules file's)"
+    )
+    sq.add_argument("--out", metavar="FILE.sql", help="where to write (default: stdout)")
+
+    _rules_commands(sub, common)
 
     su = sub.add_parser(
         "suggest",
@@ -221,6 +287,66 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _rules_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``funnel rules list|show|save|propose|sign|diff|export|import``."""
+    rules = sub.add_parser("rules", parents=[common], help="saved rule-set versions and sign-off")
+    rsub = rules.add_subparsers(dest="rules_command", required=True)
+    ref_help = "a version: its number (12 or #12), 'current', or 'NAME v3'"
+
+    ls = rsub.add_parser("list", parents=[common], help="the history, newest first")
+    ls.add_argument("--dataset", help="only this dataset's versions")
+    ls.add_argument("--json", action="store_true")
+
+    show = rsub.add_parser("show", parents=[common], help="one version: rules, metrics, sign-offs")
+    show.add_argument("ref", help=ref_help)
+    show.add_argument("--dataset", help="the dataset, for 'current' and 'NAME v3'")
+    show.add_argument("--json", action="store_true")
+
+    save = rsub.add_parser("save", parents=[common], help="save a rule set file as a new draft")
+    save.add_argument("--rules", required=True, metavar="R.yaml")
+    save.add_argument("--dataset", required=True)
+    save.add_argument("--author", required=True)
+    save.add_argument("--rationale", default="")
+    save.add_argument("--effective-from", metavar="DATE", help="YYYY-MM-DD (default: today)")
+    save.add_argument("--json", action="store_true")
+
+    pr = rsub.add_parser("propose", parents=[common], help="propose a draft for sign-off")
+    pr.add_argument("ref", help=ref_help)
+    pr.add_argument("--dataset")
+    pr.add_argument("--name", required=True, help="who proposes it")
+
+    sg = rsub.add_parser("sign", parents=[common], help="sign a proposed version for one side")
+    sg.add_argument("ref", help=ref_help)
+    sg.add_argument("--dataset")
+    sg.add_argument("--role", required=True, choices=("marketing", "sales"))
+    sg.add_argument("--name", required=True, help="who signs")
+    sg.add_argument("--comment", default="")
+
+    df = rsub.add_parser("diff", parents=[common], help="what changed between two versions")
+    df.add_argument("a", help=ref_help)
+    df.add_argument("b", help=ref_help)
+    df.add_argument("--dataset", help="measure both on this dataset (default: b's)")
+    df.add_argument("--json", action="store_true")
+
+    ex = rsub.add_parser("export", parents=[common], help="write a version to a file")
+    ex.add_argument("ref", help=ref_help)
+    ex.add_argument("--dataset")
+    ex.add_argument(
+        "--format",
+        required=True,
+        choices=("yaml", "json", "sql", "report", "handoff-csv", "handoff-xlsx"),
+    )
+    ex.add_argument("--dialect", default="duckdb", help="for --format sql")
+    ex.add_argument("--table", default="leads", help="for --format sql")
+    ex.add_argument("--out", required=True, metavar="FILE")
+
+    im = rsub.add_parser("import", parents=[common], help="save a rule set file as a new draft")
+    im.add_argument("file", metavar="R.yaml")
+    im.add_argument("--dataset", required=True)
+    im.add_argument("--author", required=True)
+    im.add_argument("--json", action="store_true")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -233,9 +359,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"error: {t('store.' + exc.code, lang, **exc.params)}", file=sys.stderr)
         return 2
-    except (MappingFileError, RuleSetError) as exc:  # their messages name file and entry
+    except (MappingFileError, RuleSetError, ApplyError) as exc:  # messages name file and entry
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except VersionError as exc:
+        print(f"error: {exc.message(lang)}", file=sys.stderr)
+        return 2
+    except WebhookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except (FilterError, Unavailable) as exc:
         print(f"error: {t('analysis.' + exc.code, lang, **exc.params)}", file=sys.stderr)
         return 2
@@ -658,13 +790,32 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    with _store(args, read_only=True) as store:
-        info, filters = _analysis_inputs(args, store)
-        rs = _read_rules(args.rules, info)
-        frame = score_leads(store, info, rs, filters, lang=args.lang)
-    frame = frame.drop(columns=["outcome"])
-    _write_table(frame, Path(args.out))
-    print(f"wrote {len(frame):,} scored leads to {args.out}", file=sys.stderr)
+    if args.file:
+        if args.dataset or args.where or args.date_from or args.date_to:
+            raise ApplyError(
+                "score FILE scores the file itself: leave out --dataset/--where/--from/--to."
+            )
+        scored = score_file(
+            read_rules_file(args.rules),
+            args.file,
+            activities_path=args.activities,
+            encoding=args.encoding,
+            lang=args.lang,
+        )
+        for note in scored.notes:
+            print(f"note: {note}", file=sys.stderr)
+        frame = scored.frame
+    else:
+        with _store(args, read_only=True) as store:
+            info, filters = _analysis_inputs(args, store)
+            rs = _read_rules(args.rules, info)
+            frame = score_leads(store, info, rs, filters, lang=args.lang)
+        frame = frame.drop(columns=["outcome"])
+    if args.out:
+        _write_table(frame, Path(args.out))
+        print(f"wrote {len(frame):,} scored leads to {args.out}", file=sys.stderr)
+    else:
+        frame.to_csv(sys.stdout, index=False)
     return 0
 
 
@@ -673,6 +824,257 @@ def _write_table(frame: Any, out: Path) -> None:
         frame.to_parquet(out, index=False)
     else:
         frame.to_csv(out, index=False)
+
+
+def _cmd_hot(args: argparse.Namespace) -> int:
+    rules = read_rules_file(args.rules)
+    since = parse_date(args.since) if args.since else None
+    frame = hot_leads(
+        rules,
+        args.file,
+        activities_path=args.activities,
+        since=since,
+        encoding=args.encoding,
+        lang=args.lang,
+    )
+    columns = ["id", "score", "tier", "reasons"]
+    records: list[dict[str, Any]] = json.loads(
+        frame[columns].to_json(orient="records", force_ascii=False)
+    )
+    if args.webhook:
+        payload = {
+            "rule_set": rules.ruleset.name,
+            "version": rules.number or None,
+            "since": None if since is None else since.isoformat(),
+            "count": len(records),
+            "leads": records,
+        }
+        status = post_webhook(args.webhook, payload)
+        print(
+            f"posted {len(records):,} hot leads to {args.webhook} (HTTP {status})", file=sys.stderr
+        )
+        return 0
+    if args.format == "json":
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+    else:
+        frame[["id", "score", "tier", "reasons"]].to_csv(sys.stdout, index=False)
+    print(f"{len(records):,} hot leads", file=sys.stderr)
+    return 0
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    from funnel.sqlexport import ruleset_sql
+
+    rules = read_rules_file(args.rules)
+    mapping = rules.mapping
+    if args.dataset or mapping is None:
+        with _store(args, read_only=True) as store:
+            if not args.dataset:
+                raise ApplyError(
+                    f"{args.rules} carries no mapping: say which dataset it was made for "
+                    "(--dataset NAME), or export the version from funnel."
+                )
+            info = store.require(args.dataset)
+            check_columns(rules.ruleset, info.columns, source=args.rules)
+            mapping = info.mapping
+    text = ruleset_sql(rules.ruleset, mapping, dialect=args.dialect, table=args.table)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# --- rules: the saved versions ---------------------------------------------------------------
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    return int(_RULES[args.rules_command](args))
+
+
+def _version_line(v: Version, lang: str) -> str:
+    signed = ", ".join(f"{s.role}: {s.name}" for s in v.signoffs) or "–"
+    flag = " (current)" if v.current else ""
+    return (
+        f"#{v.version_id:<4} {v.label():<28} {v.status + flag:<18} {v.dataset:<16} "
+        f"{v.saved_at:%Y-%m-%d %H:%M}  {v.author}  [{signed}]"
+    )
+
+
+def _version_json(v: Version) -> dict[str, Any]:
+    return {"id": v.version_id, "current": v.current, **version_to_dict(v)}
+
+
+def _rules_list(args: argparse.Namespace) -> int:
+    with _store(args, read_only=True) as store:
+        versions = list_versions(store, args.dataset)
+    if args.json:
+        print(json.dumps([_version_json(v) for v in versions], ensure_ascii=False, indent=2))
+    elif not versions:
+        print(t("versions.none", args.lang))
+    else:
+        for v in versions:
+            print(_version_line(v, args.lang))
+    return 0
+
+
+def _rules_show(args: argparse.Namespace) -> int:
+    with _store(args, read_only=True) as store:
+        v = find_version(store, args.ref, args.dataset)
+    if args.json:
+        print(json.dumps(_version_json(v), ensure_ascii=False, indent=2))
+        return 0
+    print(_version_line(v, args.lang))
+    if v.rationale:
+        print(f"  {v.rationale}")
+    for line in v.ruleset.describe(args.lang):
+        print(f"  - {line}")
+    m = v.metrics
+    if m:
+        print(
+            f"  hot {m.get('hot', 0):,}  precision {_pct(m.get('precision'))}  "
+            f"recall {_pct(m.get('recall'))}  AUC {m.get('auc') or '–'}"
+        )
+    return 0
+
+
+def _rules_save(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        info = store.require(args.dataset)
+        rs = _read_rules(args.rules, info)
+        v = save_version(
+            store,
+            info,
+            rs,
+            author=args.author,
+            rationale=args.rationale,
+            effective_from=parse_date(args.effective_from) if args.effective_from else None,
+        )
+    return _print_saved(v, args)
+
+
+def _print_saved(v: Version, args: argparse.Namespace) -> int:
+    if getattr(args, "json", False):
+        print(json.dumps(_version_json(v), ensure_ascii=False, indent=2))
+    else:
+        print(t("versions.saved", args.lang, label=v.label(), id=v.version_id))
+    return 0
+
+
+def _rules_propose(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        v = propose(store, find_version(store, args.ref, args.dataset).version_id, args.name)
+    print(_version_line(v, args.lang))
+    return 0
+
+
+def _rules_sign(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        ref = find_version(store, args.ref, args.dataset)
+        v = sign(store, ref.version_id, args.role, args.name, args.comment)
+    print(_version_line(v, args.lang))
+    return 0
+
+
+def _rules_diff(args: argparse.Namespace) -> int:
+    with _store(args, read_only=True) as store:
+        a = find_version(store, args.a, args.dataset)
+        b = find_version(store, args.b, args.dataset)
+        info = store.require(args.dataset or b.dataset)
+        diff = compare_versions(store, info, a, b, lang=args.lang)
+    if args.json:
+        payload = {
+            "a": a.version_id,
+            "b": b.version_id,
+            "dataset": info.name,
+            "changes": [c.__dict__ for c in diff.changes],
+            "metrics": [{"metric": k, "a": x, "b": y} for k, x, y in diff.metrics],
+            "tier_moves": [{"from": f, "to": to, "leads": n} for f, to, n in diff.moves],
+            "changed_leads": diff.changed_leads,
+            "leads": diff.leads.to_dict(orient="records"),
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(f"{a.label()} → {b.label()} on {info.name}")
+    for c in diff.changes:
+        print(
+            f"  {c.kind:<8} {c.before or ''}{' → ' if c.before and c.after else ''}{c.after or ''}"
+        )
+    if not diff.changes:
+        print("  no rule changes")
+    for key, x, y in diff.metrics:
+        print(f"  {key:<10} {_fmt_metric(key, x):>10} → {_fmt_metric(key, y):>10}")
+    for f, to, n in diff.moves:
+        print(f"  {n:>8,} leads {f} → {to}")
+    return 0
+
+
+def _fmt_metric(key: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if key == "hot":
+        return f"{int(value):,}"
+    if key in ("lift", "auc"):
+        return f"{value:.3f}"
+    return _pct(value)
+
+
+def _rules_export(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    with _store(args, read_only=True) as store:
+        v = find_version(store, args.ref, args.dataset)
+        if args.format == "yaml":
+            out.write_text(version_to_yaml(v), encoding="utf-8")
+        elif args.format == "json":
+            out.write_text(version_to_json(v), encoding="utf-8")
+        elif args.format == "sql":
+            from funnel.sqlexport import ruleset_sql
+
+            mapping = v.mapping or store.require(v.dataset).mapping
+            out.write_text(
+                ruleset_sql(v.ruleset, mapping, dialect=args.dialect, table=args.table),
+                encoding="utf-8",
+            )
+        else:
+            from funnel.meeting import handoff_bytes, report_bytes
+
+            info = store.require(v.dataset)
+            if args.format == "report":
+                out.write_bytes(report_bytes(store, info, v, lang=args.lang))
+            else:
+                kind = "xlsx" if args.format == "handoff-xlsx" else "csv"
+                out.write_bytes(handoff_bytes(store, info, v, kind=kind, lang=args.lang))
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _rules_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise RuleSetError(f"{path}: the rule set file does not exist.")
+    with _store(args) as store:
+        info = store.require(args.dataset)
+        v = import_version(
+            store,
+            info,
+            path.read_text(encoding="utf-8-sig"),
+            source=str(path),
+            author=args.author,
+        )
+    return _print_saved(v, args)
+
+
+_RULES = {
+    "list": _rules_list,
+    "show": _rules_show,
+    "save": _rules_save,
+    "propose": _rules_propose,
+    "sign": _rules_sign,
+    "diff": _rules_diff,
+    "export": _rules_export,
+    "import": _rules_import,
+}
 
 
 def _cmd_suggest(args: argparse.Namespace) -> int:
@@ -687,7 +1089,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
             max_points=args.max_points,
             baseline=template_for(info),
         )
-    Path(args.out).write_text(ruleset_to_yaml(suggestion.ruleset), encoding="utf-8")
+    Path(args.out).write_text(rules_document(suggestion.ruleset, info.mapping), encoding="utf-8")
     if args.json:
         print(json.dumps(suggestion.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -704,7 +1106,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 def _cmd_template(args: argparse.Namespace) -> int:
     with _store(args, read_only=True) as store:
         info, _ = _analysis_inputs(args, store)
-    Path(args.out).write_text(ruleset_to_yaml(template_for(info)), encoding="utf-8")
+    Path(args.out).write_text(rules_document(template_for(info), info.mapping), encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -720,6 +1122,9 @@ _COMMANDS = {
     "segments": _cmd_segments,
     "evaluate": _cmd_evaluate,
     "score": _cmd_score,
+    "hot": _cmd_hot,
+    "sql": _cmd_sql,
+    "rules": _cmd_rules,
     "suggest": _cmd_suggest,
     "template": _cmd_template,
 }

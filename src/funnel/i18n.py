@@ -125,6 +125,54 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Write the file again; it may be truncated.",
         "ファイルを書き出し直してください。途中で切れている可能性があります。",
     ),
+    "problem.too_many_columns": (
+        "{file} has {count} columns, more than the {limit} funnel reads.",
+        "{file} には {count} 列あり、funnel が読める {limit} 列を超えています。",
+    ),
+    "fix.too_many_columns": (
+        "Export only the columns you need (id, dates, source, outcome, lead attributes), and check that the delimiter is right.",
+        "必要な列（ID・日付・流入元・結果・リードの属性）だけを書き出し、区切り文字が正しいか確認してください。",
+    ),
+    "problem.column_name_too_long": (
+        "{file}: column {index} has a name longer than {limit} characters ({values}), so the first line is not a header.",
+        "{file}: {index} 列目の名前が {limit} 文字を超えています（{values}）。1 行目が見出しではないようです。",
+    ),
+    "fix.column_name_too_long": (
+        "Make the first line hold short column names (e.g. lead_id,created_at,source,...), and check the delimiter and line breaks.",
+        "1 行目を短い列名（例: リードID,作成日,流入元,...）にし、区切り文字と改行を確認してください。",
+    ),
+    "problem.nul_byte": (
+        "{file} contains a NUL byte (line {line}), which never appears in a text export.",
+        "{file} に NUL バイトが含まれています（{line} 行目）。テキストのエクスポートには現れない文字です。",
+    ),
+    "fix.nul_byte": (
+        "The file is damaged or not text: export it again as CSV.",
+        "ファイルが壊れているか、テキストではありません。CSV で書き出し直してください。",
+    ),
+    "problem.unclosed_quote": (
+        '{file}: the quote (") opened in row {rows} is never closed, so the rest of the file would become one cell.',
+        '{file}: {rows} 行目で開いた引用符（"）が閉じられていないため、残りがすべて 1 つのセルになってしまいます。',
+    ),
+    "fix.unclosed_quote": (
+        'Close the quote in that row, or write a quote inside a value twice ("").',
+        '該当行の引用符を閉じるか、値の中の引用符は 2 つ重ねて（""）書いてください。',
+    ),
+    "problem.excel_expands": (
+        "{file} unzips to {size} ({ratio} times its size), more than funnel opens (limit {limit}).",
+        "{file} は展開すると {size}（元の {ratio} 倍）になり、funnel が開ける上限（{limit}）を超えています。",
+    ),
+    "fix.excel_expands": (
+        "Open it in Excel and save it again as .xlsx, or export CSV instead; if the workbook is genuine, raise the limit with --max-size.",
+        "Excel で開いて .xlsx で保存し直すか、CSV で書き出してください。正しいブックであれば --max-size で上限を上げてください。",
+    ),
+    "problem.unsupported_type": (
+        "{file}: columns {values} hold values funnel cannot store as lead fields ({types}).",
+        "{file}: 列 {values} には funnel がリードの項目として保存できない値（{types}）が入っています。",
+    ),
+    "fix.unsupported_type": (
+        "Write those columns as text, numbers or dates (flatten lists and structs), or leave them out of the export.",
+        "それらの列をテキスト・数値・日付で書き出す（リストや構造体は展開する）か、エクスポートから外してください。",
+    ),
     # --- problems: mapping ---
     "problem.column_missing": (
         "{file} has no column {column} (the mapping uses it). Columns found: {available}.",
@@ -224,6 +272,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "fix.future_date": (
         "Check the export (time zone, typing errors) and correct those dates.",
         "エクスポート設定（タイムゾーン等）や入力ミスを確認して、日付を直してください。",
+    ),
+    "problem.ancient_date": (
+        "{file}: {column} has dates before 1900: {values} ({count} in all; rows {rows}).",
+        "{file}: 列 {column} に 1900 年より前の日付が {count} 件あります: {values}（{rows} 行目）。",
+    ),
+    "fix.ancient_date": (
+        "Correct those dates (typing errors, or a placeholder date such as 0000-01-01), or leave the cells empty.",
+        "日付を直すか（入力ミスや 0000-01-01 のような仮の日付）、セルを空にしてください。",
     ),
     "problem.not_a_number": (
         "{file}: {column} has values that are not numbers: {values} ({count} in all; rows {rows}).",
@@ -651,6 +707,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "versions.same_person": (
         "{name} has already signed for the other side; marketing and sales need two different people.",
         "{name} はすでにもう一方の立場で承認しています。マーケティングと営業は別の人が承認してください。",
+    ),
+    "versions.none": (
+        "No rule set has been saved yet. Save one from the Tuner, or: funnel rules save --rules R.yaml --dataset NAME --author YOU",
+        "保存済みのルールセットはまだありません。チューナーから保存するか、funnel rules save --rules R.yaml --dataset 名前 --author 名前 を実行してください。",
+    ),
+    "versions.saved": (
+        "Saved {label} as a draft (#{id}). Next: propose it, then marketing and sales each sign.",
+        "{label} を下書きとして保存しました(#{id})。次は提案し、マーケティングと営業がそれぞれ承認します。",
     ),
     "versions.empty": ("Fill in the {what}.", "{what} を入力してください。"),
     "versions.too_long": (

@@ -26,8 +26,9 @@ import plotly.graph_objects as go
 from funnel.charts import deciles_figure, funnel_figure, tiers_figure
 from funnel.funnels import Step
 from funnel.i18n import MESSAGES, t
-from funnel.rules import CategoryRule, CountRule, Gate, RangeRule, Rule, RuleSet
+from funnel.rules import RuleSet
 from funnel.scoring import Evaluation
+from funnel.versions import diff_rules
 
 Role = Literal["marketing", "sales"]
 ROLES: tuple[Role, ...] = ("marketing", "sales")
@@ -175,16 +176,6 @@ def _status(status: str, lang: str) -> str:
 # --- the diff ---------------------------------------------------------------------------------
 
 
-def _rule_key(rule: Rule) -> tuple[Any, ...]:
-    if isinstance(rule, CategoryRule):
-        return ("category", rule.column, rule.value)
-    if isinstance(rule, RangeRule):
-        return ("range", rule.column, rule.low, rule.high)
-    if isinstance(rule, CountRule):
-        return ("count", rule.column, rule.at_least)
-    return ("per_unit", rule.column)
-
-
 def report_diff(
     previous_number: int | str,
     before: RuleSet,
@@ -202,34 +193,16 @@ def report_diff(
     another cap; a gate when the same column knocks out other values. ``moved`` is
     :func:`funnel.scoring.moved`'s ``{"entered", "left"}``.
     """
-    old = {_rule_key(r): r for r in before.rules}
-    new = {_rule_key(r): r for r in after.rules}
-    added = [r.describe(lang) for k, r in new.items() if k not in old]
-    removed = [r.describe(lang) for k, r in old.items() if k not in new]
-    changed = [
-        f"{old[k].describe(lang)} → {r.describe(lang)}"
-        for k, r in new.items()
-        if k in old and old[k] != r
-    ]
-    old_gates: dict[str, Gate] = {g.column: g for g in before.gates}
-    new_gates: dict[str, Gate] = {g.column: g for g in after.gates}
-    added += [g.describe(lang) for c, g in new_gates.items() if c not in old_gates]
-    removed += [g.describe(lang) for c, g in old_gates.items() if c not in new_gates]
-    changed += [
-        f"{old_gates[c].describe(lang)} → {g.describe(lang)}"
-        for c, g in new_gates.items()
-        if c in old_gates and set(old_gates[c].values) != set(g.values)
-    ]
-    if before.score_cap != after.score_cap:
-        cap = "rule.score_cap"
-        if before.score_cap is None:
-            added.append(t(cap, lang, cap=after.score_cap))
-        elif after.score_cap is None:
-            removed.append(t(cap, lang, cap=before.score_cap))
+    added: list[str] = []
+    removed: list[str] = []
+    changed: list[str] = []
+    for change in diff_rules(before, after, lang, tiers=False):
+        if change.kind == "added":
+            added.append(change.after or "")
+        elif change.kind == "removed":
+            removed.append(change.before or "")
         else:
-            changed.append(
-                f"{t(cap, lang, cap=before.score_cap)} → {t(cap, lang, cap=after.score_cap)}"
-            )
+            changed.append(f"{change.before} → {change.after}")
     thresholds = _threshold_changes(before, after)
     metrics: list[MetricChange] = []
     if before_eval is not None and after_eval is not None:

@@ -381,6 +381,14 @@ def version_to_dict(v: Version) -> dict[str, Any]:
     return out
 
 
+def rules_document(rs: RuleSet, mapping: Mapping | None) -> str:
+    """A plain rule-set YAML carrying the mapping new files are read with (no version record)."""
+    out = ruleset_to_dict(rs)
+    if mapping is not None:
+        out["mapping"] = mapping_to_dict(mapping)
+    return yaml.safe_dump(out, allow_unicode=True, sort_keys=False)
+
+
 def version_to_yaml(v: Version) -> str:
     return yaml.safe_dump(version_to_dict(v), allow_unicode=True, sort_keys=False)
 
@@ -576,8 +584,9 @@ def _identity(rule: Rule) -> tuple[Any, ...]:
     return ("count", rule.column, rule.at_least)
 
 
-def diff_rules(a: RuleSet, b: RuleSet, lang: str = "en") -> list[Change]:
-    """Rules, gates, caps, decay and tiers that differ, in plain language."""
+def diff_rules(a: RuleSet, b: RuleSet, lang: str = "en", *, tiers: bool = True) -> list[Change]:
+    """Rules, gates, caps, decay and (unless ``tiers`` is False) tiers that differ, in plain
+    language."""
     changes: list[Change] = []
     rules_a = {_identity(r): r for r in a.rules}
     rules_b = {_identity(r): r for r in b.rules}
@@ -605,7 +614,7 @@ def diff_rules(a: RuleSet, b: RuleSet, lang: str = "en") -> list[Change]:
                 )
             )
     lines_a, lines_b = _tier_lines(a, lang), _tier_lines(b, lang)
-    if lines_a != lines_b:
+    if tiers and lines_a != lines_b:
         for i in range(max(len(lines_a), len(lines_b))):
             la = lines_a[i] if i < len(lines_a) else None
             lb = lines_b[i] if i < len(lines_b) else None

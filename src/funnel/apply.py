@@ -1,0 +1,235 @@
+"""Apply an agreed rule set to a new leads file, exactly as the app scores a stored dataset.
+
+The new file goes through the same reading, cleaning and typing as a load (with the mapping
+the rule set was tuned on), into a throw-away in-memory database, and is scored by the same
+:func:`funnel.scoring.score_leads` — so the CLI and the app cannot disagree on a lead.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from funnel.ingest import prepare, read_inputs
+from funnel.mapping import ColumnSpec, Mapping, propose_mapping
+from funnel.parsing import parse_dates
+from funnel.readers import SourceFile
+from funnel.rules import RuleSet, RuleSetError
+from funnel.scoring import score_leads
+from funnel.store import Store
+from funnel.versions import Version, version_from_text
+
+#: Roles that describe outcomes; a new file is scored without them.
+_OUTCOME_ROLES = ("outcome", "closed", "amount")
+
+
+class ApplyError(ValueError):
+    """The rules cannot be applied to this file as asked; the message says how to fix it."""
+
+
+class WebhookError(Exception):
+    """The webhook did not accept the hot leads; the message says what happened."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A new file's leads scored: one row each, plus what the mapping had to assume."""
+
+    frame: pd.DataFrame  # id, score, tier, reasons, knocked_out
+    ruleset: RuleSet
+    notes: tuple[str, ...]
+
+
+def read_rules_file(path: str | Path) -> Version:
+    """Read a rule-set file (an exported version, or a plain rule set)."""
+    p = Path(path)
+    if not p.is_file():
+        raise RuleSetError(f"{p}: the rule set file does not exist.")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise RuleSetError(f"{p}: a rule set file must be UTF-8 text (YAML or JSON).") from None
+    return version_from_text(text, source=str(p))
+
+
+def score_file(
+    rules: Version,
+    leads_path: str | Path,
+    *,
+    activities_path: str | Path | None = None,
+    encoding: str | None = None,
+    max_bytes: int | None = None,
+    lang: str = "en",
+    before: datetime | None = None,
+) -> Scored:
+    """Score every lead of a new file with ``rules``; no outcomes needed.
+
+    ``before``: only count activities that happened before this moment (what the rules
+    would have said then).
+    """
+    leads, _, activities = read_inputs(
+        leads_path, None, activities_path, max_bytes=max_bytes, encoding=encoding
+    )
+    mapping, notes = _mapping_for(rules, leads, activities)
+    if before is not None and activities is not None:
+        activities = _activities_before(activities, mapping, before)
+    prepared = prepare(leads, mapping, None, activities)
+    rs = rules.ruleset
+    missing = sorted(rs.columns() - set(prepared.columns))
+    if missing:
+        hint = ""
+        if activities is None and any(c.startswith("activity_") for c in missing):
+            hint = " (activity counts need the activity log: --activities FILE)"
+        raise ApplyError(
+            f"{leads.name}: the rule set needs column(s) {', '.join(missing)}, which the file "
+            f"does not have{hint}."
+        )
+    with Store(":memory:") as store:
+        info = store.save("new leads", prepared)
+        frame = score_leads(store, info, rs, lang=lang)
+    return Scored(frame.drop(columns=["outcome"]), rs, tuple(notes))
+
+
+def _mapping_for(
+    rules: Version, leads: SourceFile, activities: SourceFile | None
+) -> tuple[Mapping, list[str]]:
+    """The rule set's own mapping, fitted to the new file's columns (no outcomes)."""
+    notes: list[str] = []
+    base = rules.mapping
+    if base is None:
+        base = propose_mapping(leads, None, activities)
+        notes.append(
+            f"{leads.name}: the rule set file carries no mapping; the columns were mapped "
+            "automatically (export the version from funnel to keep the tuned mapping)."
+        )
+    present = set(leads.columns)
+    known = {s.name for s in base.leads}
+    specs: list[ColumnSpec] = []
+    for spec in base.leads:
+        if spec.name not in present:
+            continue  # derived (activity counts, outcome-file columns) or absent here
+        if spec.role in _OUTCOME_ROLES:
+            spec = replace(spec, role="ignore")
+        specs.append(spec)
+    specs += [ColumnSpec(c, "ignore") for c in leads.columns if c not in known]
+    act_specs = base.activities
+    if activities is not None and {s.name for s in act_specs} != set(activities.columns):
+        act_specs = propose_mapping(leads, None, activities).activities
+    mapping = replace(
+        base,
+        leads=tuple(specs),
+        outcome=None,
+        outcomes=(),
+        activities=act_specs if activities is not None else (),
+    )
+    return mapping, notes
+
+
+def _activities_before(activities: SourceFile, mapping: Mapping, before: datetime) -> SourceFile:
+    ts = mapping.column("created", "activities")
+    if ts is None:
+        return activities
+    keep = parse_dates(activities.frame[ts]) < pd.Timestamp(before)  # NaT compares False
+    return replace(activities, frame=activities.frame[keep.to_numpy(dtype=bool)])
+
+
+def hot_leads(
+    rules: Version,
+    leads_path: str | Path,
+    *,
+    activities_path: str | Path | None = None,
+    since: date | None = None,
+    encoding: str | None = None,
+    max_bytes: int | None = None,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """The leads hot now; with ``since``, only those that became hot since that day.
+
+    With an activity log, "became hot" means hot now but not when scored on the activities
+    before ``since``. Without one, it means hot and created on or after ``since``.
+    """
+    now = score_file(
+        rules,
+        leads_path,
+        activities_path=activities_path,
+        encoding=encoding,
+        max_bytes=max_bytes,
+        lang=lang,
+    )
+    hot_name = rules.ruleset.hot.name
+    hot = now.frame[now.frame["tier"] == hot_name]
+    if since is None:
+        return hot.reset_index(drop=True)
+    start = datetime.combine(since, datetime.min.time())
+    if activities_path is not None:
+        then = score_file(
+            rules,
+            leads_path,
+            activities_path=activities_path,
+            encoding=encoding,
+            max_bytes=max_bytes,
+            lang=lang,
+            before=start,
+        )
+        was_hot = set(then.frame.loc[then.frame["tier"] == hot_name, "id"])
+        return hot[~hot["id"].isin(was_hot)].reset_index(drop=True)
+    created = _created_dates(rules, leads_path, encoding=encoding, max_bytes=max_bytes)
+    if created is None:
+        raise ApplyError(
+            f"{Path(leads_path).name}: --since {since} needs lead creation dates or an activity "
+            "log (--activities FILE); this file has neither mapped."
+        )
+    fresh = {k for k, v in created.items() if v is not None and v >= start}
+    return hot[hot["id"].isin(fresh)].reset_index(drop=True)
+
+
+def _created_dates(
+    rules: Version, leads_path: str | Path, *, encoding: str | None, max_bytes: int | None
+) -> dict[str, datetime | None] | None:
+    leads, _, _ = read_inputs(leads_path, None, None, max_bytes=max_bytes, encoding=encoding)
+    mapping, _ = _mapping_for(rules, leads, None)
+    created, id_col = mapping.column("created"), mapping.column("id")
+    if created is None or id_col is None:
+        return None
+    parsed = parse_dates(leads.frame[created])
+    return {
+        str(k): (None if pd.isna(v) else pd.Timestamp(v).to_pydatetime())
+        for k, v in zip(leads.frame[id_col].astype("str"), parsed, strict=True)
+    }
+
+
+def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 15.0) -> int:
+    """POST ``payload`` as JSON; return the HTTP status, or raise :class:`WebhookError`."""
+    if not url.startswith(("http://", "https://")):
+        raise WebhookError(f"{url}: a webhook address must start with http:// or https://.")
+    body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "funnel"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            status = int(response.status)
+    except urllib.error.HTTPError as exc:
+        raise WebhookError(
+            f"{url} refused the hot leads: HTTP {exc.code} {exc.reason}. Nothing was delivered; "
+            "check the address and the receiving side, then run again."
+        ) from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise WebhookError(
+            f"{url} could not be reached ({reason}). Nothing was delivered; run again when "
+            "it is up."
+        ) from None
+    if not 200 <= status < 300:
+        raise WebhookError(f"{url} answered HTTP {status}; the hot leads may not be delivered.")
+    return status

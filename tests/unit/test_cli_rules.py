@@ -1,0 +1,390 @@
+"""``funnel rules``, ``score FILE``, ``hot`` and ``sql``: the agreed rules, applied anywhere."""
+
+from __future__ import annotations
+
+import csv
+import http.server
+import io
+import json
+import threading
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import openpyxl
+import pandas as pd
+import pytest
+
+from funnel.cli import main
+from funnel.demo import generate_leads
+from funnel.ingest import load_files, read_inputs
+from funnel.rules import ruleset_from_text, ruleset_to_yaml
+from funnel.scoring import score_leads
+from funnel.store import Store
+from funnel.suggest import template_for
+from funnel.versions import get_version, list_versions, version_from_text
+
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+
+
+@pytest.fixture(autouse=True)
+def no_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FUNNEL_DEBUG", raising=False)
+    monkeypatch.delenv("FUNNEL_LANG", raising=False)
+
+
+@pytest.fixture
+def leads(tmp_path: Path) -> pd.DataFrame:
+    """Demo leads with a company name column; the best lead's name is a planted formula."""
+    frame = generate_leads(2500, seed=11)
+    frame.insert(1, "company", [f"Company {i}" for i in range(len(frame))])
+    return frame
+
+
+@pytest.fixture
+def db(tmp_path: Path, leads: pd.DataFrame) -> Path:
+    path = tmp_path / "funnel.duckdb"
+    leads.to_csv(tmp_path / "crm.csv", index=False)
+    with Store(path) as store:
+        load_files(store, "crm", *read_inputs(tmp_path / "crm.csv"))
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], db: Path, *argv: str | Path) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main([*(str(a) for a in argv), "--db", str(db)])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def ok(capsys: pytest.CaptureFixture[str], db: Path, *argv: str | Path) -> str:
+    code, out, err = run(capsys, db, *argv)
+    assert code == 0, err
+    return out
+
+
+def template_file(db: Path, folder: Path) -> Path:
+    with Store(db) as store:
+        rs = template_for(store.require("crm"))
+    path = folder / "template.yaml"
+    path.write_text(ruleset_to_yaml(rs), encoding="utf-8")
+    return path
+
+
+def agree(capsys: pytest.CaptureFixture[str], db: Path, rules: Path) -> int:
+    saved = json.loads(
+        ok(capsys, db, "rules", "save", "--rules", rules, "--dataset", "crm",
+           "--author", "Aiko", "--rationale", "Q1 definition", "--json")
+    )  # fmt: skip
+    vid = saved["id"]
+    ok(capsys, db, "rules", "propose", str(vid), "--name", "Aiko")
+    ok(capsys, db, "rules", "sign", str(vid), "--role", "marketing", "--name", "Aiko")
+    ok(capsys, db, "rules", "sign", f"#{vid}", "--role", "sales", "--name", "Ben",
+       "--comment", "works for us")  # fmt: skip
+    return int(vid)
+
+
+def test_save_propose_sign_twice_then_export_reimports_identically(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    vid = agree(capsys, db, template_file(db, tmp_path))
+    listed = json.loads(ok(capsys, db, "rules", "list", "--dataset", "crm", "--json"))
+    assert [(v["id"], v["current"], v["version"]["status"]) for v in listed] == [
+        (vid, True, "agreed")
+    ]
+    assert [s["name"] for s in listed[0]["version"]["signoffs"]] == ["Aiko", "Ben"]
+    for fmt in ("yaml", "json"):
+        out = tmp_path / f"agreed.{fmt}"
+        ok(capsys, db, "rules", "export", "current", "--dataset", "crm", "--format", fmt,
+           "--out", out)  # fmt: skip
+        with Store(db) as store:
+            original = get_version(store, vid)
+        assert version_from_text(out.read_text(encoding="utf-8")) == original
+    ok(capsys, db, "rules", "import", tmp_path / "agreed.yaml", "--dataset", "crm",
+       "--author", "Carol")  # fmt: skip
+    with Store(db) as store:
+        versions = list_versions(store, "crm")
+    assert [v.number for v in versions] == [2, 1]
+    assert versions[0].ruleset == versions[1].ruleset and versions[0].status == "draft"
+    shown = ok(capsys, db, "rules", "show", "current", "--dataset", "crm")
+    assert "agreed (current)" in shown and "Each web_visits" in shown
+
+
+def test_cli_scores_a_fresh_leads_file_with_the_exported_yaml_exactly_as_the_app(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path, leads: pd.DataFrame
+) -> None:
+    vid = agree(capsys, db, template_file(db, tmp_path))
+    exported = tmp_path / "agreed.yaml"
+    ok(capsys, db, "rules", "export", str(vid), "--format", "yaml", "--out", exported)
+    fresh = leads.drop(columns=["outcome", "amount", "lost_reason", "closed_date"])
+    fresh.to_csv(tmp_path / "fresh.csv", index=False, encoding="cp932")
+    out = ok(capsys, db, "score", "--rules", exported, tmp_path / "fresh.csv")
+    cli = pd.read_csv(io.StringIO(out), dtype={"id": str}, keep_default_na=False)
+    with Store(db) as store:
+        app = score_leads(store, store.require("crm"), get_version(store, vid).ruleset)
+    merged = app.merge(cli, on="id", suffixes=("_app", "_cli"), validate="one_to_one")
+    assert len(merged) == len(leads)
+    assert (merged["tier_app"] == merged["tier_cli"]).all()
+    assert (merged["score_app"] == merged["score_cli"]).all()
+    assert (merged["reasons_app"] == merged["reasons_cli"]).all()
+
+
+def test_score_file_names_a_column_the_rules_need_and_the_file_lacks(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path, leads: pd.DataFrame
+) -> None:
+    rules = template_file(db, tmp_path)
+    leads.drop(columns=["web_visits"]).to_csv(tmp_path / "fresh.csv", index=False)
+    code, out, err = run(capsys, db, "score", "--rules", rules, tmp_path / "fresh.csv")
+    assert code == 2 and out == ""
+    assert "fresh.csv" in err and "web_visits" in err
+
+
+def test_hot_lists_the_hot_leads_and_since_keeps_only_new_ones(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path, leads: pd.DataFrame
+) -> None:
+    rules = template_file(db, tmp_path)
+    leads.to_csv(tmp_path / "today.csv", index=False)
+    hot = json.loads(
+        ok(capsys, db, "hot", "--rules", rules, tmp_path / "today.csv", "--format", "json")
+    )
+    rs = ruleset_from_text(rules.read_text(encoding="utf-8"))
+    with Store(db) as store:
+        app = score_leads(store, store.require("crm"), rs, only="hot")
+    assert [h["id"] for h in hot] == list(app["id"]) and hot
+    assert {h["tier"] for h in hot} == {rs.hot.name}
+    recent = json.loads(
+        ok(
+            capsys,
+            db,
+            "hot",
+            "--rules",
+            rules,
+            tmp_path / "today.csv",
+            "--format",
+            "json",
+            "--since",
+            "2026-07-01",
+        )  # fmt: skip
+    )
+    created = dict(
+        zip(leads["lead_id"].astype(str), pd.to_datetime(leads["created_at"]), strict=True)
+    )
+    expected = [h["id"] for h in hot if created[h["id"]] >= pd.Timestamp("2026-07-01")]
+    assert [h["id"] for h in recent] == expected and 0 < len(expected) < len(hot)
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    received: list[Any] = []
+    status = 200
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append(json.loads(body))
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, type[_Hook]]]:
+    handler = type("Hook", (_Hook,), {"received": [], "status": 200})
+    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", handler
+    server.shutdown()
+
+
+def test_hot_posts_the_hot_leads_to_a_webhook(
+    capsys: pytest.CaptureFixture[str],
+    db: Path,
+    tmp_path: Path,
+    leads: pd.DataFrame,
+    webhook: tuple[str, type[_Hook]],
+) -> None:
+    url, hook = webhook
+    rules = template_file(db, tmp_path)
+    leads.to_csv(tmp_path / "today.csv", index=False)
+    code, out, err = run(capsys, db, "hot", "--rules", rules, tmp_path / "today.csv",
+                         "--webhook", url)  # fmt: skip
+    assert code == 0 and out == ""
+    (payload,) = hook.received
+    assert payload["count"] == len(payload["leads"]) > 0
+    assert payload["rule_set"] == ruleset_from_text(rules.read_text()).name
+    assert f"posted {payload['count']:,} hot leads" in err
+
+
+def test_a_failing_webhook_is_reported_with_a_non_zero_exit(
+    capsys: pytest.CaptureFixture[str],
+    db: Path,
+    tmp_path: Path,
+    leads: pd.DataFrame,
+    webhook: tuple[str, type[_Hook]],
+) -> None:
+    url, hook = webhook
+    hook.status = 500
+    rules = template_file(db, tmp_path)
+    leads.head(200).to_csv(tmp_path / "today.csv", index=False)
+    code, _, err = run(
+        capsys, db, "hot", "--rules", rules, tmp_path / "today.csv", "--webhook", url
+    )
+    assert code == 3 and "HTTP 500" in err and "Nothing was delivered" in err
+    closed = "http://127.0.0.1:9/nothing-listens-here"
+    code, _, err = run(
+        capsys, db, "hot", "--rules", rules, tmp_path / "today.csv", "--webhook", closed
+    )
+    assert code == 3 and "could not be reached" in err
+
+
+def test_handoff_csv_and_excel_neutralise_a_formula_planted_in_a_company_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, leads: pd.DataFrame
+) -> None:
+    db = tmp_path / "planted.duckdb"
+    with Store(db) as store:
+        info = load_files(store, "crm", *read_inputs(_write(leads, tmp_path / "a.csv"))).dataset
+        rs = template_for(info)
+        best = str(score_leads(store, info, rs, only="hot")["id"].iloc[0])
+    planted = leads.assign(
+        company=leads["company"].mask(leads["lead_id"].astype(str) == best, FORMULA)
+    )
+    with Store(db) as store:
+        load_files(store, "crm", *read_inputs(_write(planted, tmp_path / "crm.csv")))
+    vid = agree(capsys, db, template_file(db, tmp_path))
+    ok(
+        capsys,
+        db,
+        "rules",
+        "export",
+        str(vid),
+        "--format",
+        "handoff-csv",
+        "--out",
+        tmp_path / "h.csv",
+    )
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "h.csv").read_text(encoding="utf-8-sig"))))
+    row = next(r for r in rows if r["id"] == best)
+    assert row["company"] == "'" + FORMULA
+    assert not any(v.startswith(("=", "+", "@")) for r in rows for v in r.values() if v)
+    ok(
+        capsys,
+        db,
+        "rules",
+        "export",
+        str(vid),
+        "--format",
+        "handoff-xlsx",
+        "--out",
+        tmp_path / "h.xlsx",
+    )
+    sheet = openpyxl.load_workbook(tmp_path / "h.xlsx").active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    cells = [r for r in sheet.iter_rows(min_row=2) if str(r[0].value) == best]
+    company = cells[0][header.index("company")]
+    assert company.value == "'" + FORMULA and company.data_type == "s"
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_report_export_is_one_self_contained_html_file(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    vid = agree(capsys, db, template_file(db, tmp_path))
+    out = tmp_path / "report.html"
+    ok(capsys, db, "rules", "export", str(vid), "--format", "report", "--out", out, "--lang", "ja")
+    html = out.read_text(encoding="utf-8")
+    assert html.count("Aiko") >= 1 and "Ben" in html and "合意済み" in html
+    links: list[str] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            links.extend(v or "" for k, v in attrs if k in ("src", "href"))
+
+    Tags().feed(html)
+    assert not [x for x in links if x.startswith(("http:", "https:", "//"))]
+
+
+def test_diff_reports_rule_changes_metric_deltas_and_tier_moves(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    rules = template_file(db, tmp_path)
+    first = agree(capsys, db, rules)
+    rs = ruleset_from_text(rules.read_text()).with_points(0, 5)
+    (tmp_path / "v2.yaml").write_text(ruleset_to_yaml(rs), encoding="utf-8")
+    second = agree(capsys, db, tmp_path / "v2.yaml")
+    diff = json.loads(ok(capsys, db, "rules", "diff", str(first), str(second), "--json"))
+    assert [c["kind"] for c in diff["changes"]] == ["changed"]
+    assert diff["changed_leads"] == sum(m["leads"] for m in diff["tier_moves"]) > 0
+    text = ok(capsys, db, "rules", "diff", str(first), str(second))
+    assert "changed" in text and "→" in text
+    with Store(db) as store:
+        assert (
+            get_version(store, first).status == "agreed" and not get_version(store, first).current
+        )
+
+
+def test_sql_export_runs_on_duckdb_and_tiers_every_lead_like_the_app(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    vid = agree(capsys, db, template_file(db, tmp_path))
+    ok(capsys, db, "rules", "export", str(vid), "--format", "yaml", "--out", tmp_path / "r.yaml")
+    sql = ok(capsys, db, "sql", "--rules", tmp_path / "r.yaml", "--dialect", "duckdb",
+             "--table", "raw_leads")  # fmt: skip
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE raw_leads AS SELECT * FROM read_csv(?, all_varchar = true)",
+        [str(tmp_path / "crm.csv")],
+    )
+    got = con.execute(sql).df()
+    with Store(db) as store:
+        app = score_leads(store, store.require("crm"), get_version(store, vid).ruleset)
+    merged = app.merge(got.astype({"id": str}), on="id", suffixes=("_app", "_sql"))
+    assert len(merged) == len(app) and (merged["tier_app"] == merged["tier_sql"]).all()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("rules", "sign", "999", "--role", "sales", "--name", "X"), "no saved version #999"),
+        (("rules", "show", "current", "--dataset", "crm"), "no agreed version yet"),
+        (("rules", "show", "nonsense v7"), "No version matches"),
+    ],
+)
+def test_bad_version_commands_explain_what_to_do(
+    capsys: pytest.CaptureFixture[str], db: Path, argv: tuple[str, ...], message: str
+) -> None:
+    code, out, err = run(capsys, db, *argv)
+    assert code == 2 and message in err
+
+
+def test_signing_a_draft_is_refused_and_nothing_is_recorded(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    saved = json.loads(
+        ok(
+            capsys,
+            db,
+            "rules",
+            "save",
+            "--rules",
+            template_file(db, tmp_path),
+            "--dataset",
+            "crm",
+            "--author",
+            "Aiko",
+            "--json",
+        )  # fmt: skip
+    )
+    code, _, err = run(capsys, db, "rules", "sign", str(saved["id"]), "--role", "sales",
+                       "--name", "Ben")  # fmt: skip
+    assert code == 2 and "propose it first" in err
+    with Store(db) as store:
+        assert get_version(store, saved["id"]).signoffs == ()
