@@ -22,6 +22,7 @@ PAGE_TABLE = (
     ("funnel.py", "page.funnel", ":material/filter_list:", "funnel"),
     ("segments.py", "page.segments", ":material/bar_chart:", "segments"),
     ("tuner.py", "page.tuner", ":material/tune:", "tuner"),
+    ("rulesets.py", "page.rulesets", ":material/verified:", "rulesets"),
     ("data.py", "page.data", ":material/upload_file:", "data"),
 )
 navigation = st.navigation(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +19,7 @@ from funnel.rules import (
     PerUnitRule,
     RangeRule,
     RuleSet,
+    RuleSetError,
     ruleset_from_dict,
     ruleset_to_dict,
 )
@@ -29,7 +31,9 @@ from funnel.scoring import (
     threshold_for_target,
 )
 from funnel.segments import numeric_columns
+from funnel.store import StoreError
 from funnel.suggest import SuggestError, template_for
+from funnel.versions import VersionError, save_version
 
 st.title(ui.t("tuner.title"))
 info = ui.current_dataset()
@@ -467,3 +471,32 @@ e2.text(", ".join(d.examples["only_b"][:50]) or "–")
 with st.expander(ui.t("tuner.definition")):
     for line in rs.describe(ui.lang()):
         st.text("• " + line)
+
+# --- save as a version --------------------------------------------------------------------------
+st.subheader(ui.t("tuner.save"))
+st.caption(ui.t("tuner.save_help"))
+with st.form(f"save_version:{info.dataset_id}"):
+    f1, f2, f3 = st.columns([2, 2, 1])
+    save_name = f1.text_input(ui.t("tuner.save_name"), value=rs.name, key="save_name")
+    author = f2.text_input(ui.t("report.author"), key="save_author")
+    effective = f3.date_input(ui.t("report.effective_from"), key="save_effective")
+    rationale = st.text_area(ui.t("report.rationale"), key="save_rationale")
+    submitted = st.form_submit_button(ui.t("tuner.save_button"), type="primary")
+if submitted:
+    try:
+        saved = save_version(
+            ui.store(),
+            info,
+            replace(rs, name=" ".join(save_name.split()) or rs.name),
+            author=author,
+            rationale=rationale,
+            effective_from=effective if isinstance(effective, date) else None,
+        )
+    except VersionError as exc:
+        st.error(exc.message(ui.lang()))
+    except RuleSetError as exc:
+        st.error(str(exc))
+    except StoreError as exc:
+        st.error(ui.t("store." + exc.code, **exc.params))
+    else:
+        st.success(ui.t("versions.saved", label=saved.label(), id=saved.version_id))

@@ -1,0 +1,302 @@
+"""Rule sets: the saved versions, their sign-off, diffs between them, and every export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from app import tuning, ui
+from funnel.meeting import handoff_bytes, report_bytes
+from funnel.sqlexport import DIALECTS, SqlExportError, ruleset_sql
+from funnel.store import StoreError
+from funnel.versions import (
+    ROLES,
+    Version,
+    VersionError,
+    compare_versions,
+    list_versions,
+    propose,
+    sign,
+    version_to_json,
+    version_to_yaml,
+)
+
+st.title(ui.t("rulesets.title"))
+info = ui.current_dataset()
+if info is None:
+    st.info(ui.t("analysis.empty"))
+    st.stop()
+store = ui.store()
+versions = list_versions(store, info.name)
+if not versions:
+    st.info(ui.t("versions.none"))
+    st.stop()
+by_id = {v.version_id: v for v in versions}
+METRIC_LABELS = {"hot_rate": "tuner.m.hot_rate"}
+
+
+def status_text(v: Version) -> str:
+    text = ui.t(f"report.status.{v.status}")
+    return f"{text} ★ {ui.t('rulesets.current')}" if v.current else text
+
+
+def signer(v: Version, role: str) -> str:
+    done = v.signoff(role)
+    return "" if done is None else done.name
+
+
+def act(action: str, run: Callable[[], object]) -> None:
+    """Run a history action; keep its refusal as a message instead of a traceback."""
+    try:
+        run()
+    except VersionError as exc:
+        st.session_state["_rulesets_msg"] = ("error", exc.message(ui.lang()))
+    except StoreError as exc:
+        st.session_state["_rulesets_msg"] = ("error", ui.t("store." + exc.code, **exc.params))
+    else:
+        st.session_state["_rulesets_msg"] = ("success", ui.t(f"rulesets.done.{action}"))
+
+
+# --- the history ----------------------------------------------------------------------------------
+st.caption(ui.t("rulesets.help"))
+history = pd.DataFrame(
+    [
+        {
+            "#": v.version_id,
+            ui.t("rulesets.col.version"): v.label(),
+            ui.t("report.status"): status_text(v),
+            ui.t("report.author"): v.author,
+            ui.t("rulesets.col.saved"): v.saved_at,
+            ui.t("report.effective_from"): v.effective_from,
+            ui.t("report.role.marketing"): signer(v, "marketing"),
+            ui.t("report.role.sales"): signer(v, "sales"),
+            ui.t("tuner.m.hot"): v.metrics.get("hot"),
+            ui.t("tuner.m.auc"): v.metrics.get("auc"),
+        }
+        for v in versions
+    ]
+)
+st.dataframe(
+    history,
+    hide_index=True,
+    width="stretch",
+    column_config={ui.t("tuner.m.auc"): st.column_config.NumberColumn(format="%.3f")},
+)
+message = st.session_state.pop("_rulesets_msg", None)
+if message:
+    (st.error if message[0] == "error" else st.success)(message[1])
+
+ids = [v.version_id for v in versions]
+picked = st.selectbox(
+    ui.t("rulesets.pick"),
+    ids,
+    format_func=lambda i: f"#{i} {by_id[i].label()} — {status_text(by_id[i])}",
+    key=f"rs_pick:{info.dataset_id}",
+)
+v = by_id[int(picked)]
+
+# --- one version ----------------------------------------------------------------------------------
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader(v.label())
+    st.text(
+        ui.t(
+            "rulesets.meta",
+            status=status_text(v),
+            author=v.author,
+            saved=f"{v.saved_at:%Y-%m-%d %H:%M}",
+            effective=f"{v.effective_from}" if v.effective_from else "–",
+            tuned_on=v.tuned_on,
+            fingerprint=v.fingerprint,
+        )
+    )
+    if v.rationale:
+        st.text(v.rationale)
+    for line in v.ruleset.describe(ui.lang()):
+        st.text("• " + line)
+    tiers = pd.DataFrame(v.metrics.get("tiers") or [])
+    if not tiers.empty:
+        st.caption(ui.t("rulesets.metrics_then"))
+        st.dataframe(
+            tiers[["tier", "n", "won", "rate", "ci_low", "ci_high"]],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                c: st.column_config.NumberColumn(format="percent")
+                for c in ("rate", "ci_low", "ci_high")
+            },
+        )
+
+with right:
+    st.subheader(ui.t("report.signoffs"))
+    for role in ROLES:
+        done = v.signoff(role)
+        label = ui.t(f"report.role.{role}")
+        if done is None:
+            st.text(f"{label}: {ui.t('report.not_signed')}")
+        else:
+            comment = f" — {done.comment}" if done.comment else ""
+            st.text(f"{label}: {done.name} ({done.at:%Y-%m-%d %H:%M}){comment}")
+    if v.status == "draft":
+        name_key = f"propose_name:{v.version_id}"
+        who = st.text_input(ui.t("rulesets.your_name"), key=name_key)
+        st.button(
+            ui.t("rulesets.propose"),
+            key=f"propose:{v.version_id}",
+            disabled=not who.strip(),
+            on_click=lambda: act(
+                "propose", lambda: propose(store, v.version_id, st.session_state[name_key])
+            ),
+        )
+    elif v.status == "proposed":
+        open_roles = [r for r in ROLES if v.signoff(r) is None]
+        st.radio(
+            ui.t("rulesets.sign_as"),
+            open_roles,
+            format_func=lambda r: ui.t(f"report.role.{r}"),
+            horizontal=True,
+            key=f"sign_role:{v.version_id}",
+        )
+        keys = (f"sign_role:{v.version_id}", f"sign_name:{v.version_id}")
+        who = st.text_input(ui.t("rulesets.your_name"), key=keys[1])
+        comment_key = f"sign_comment:{v.version_id}"
+        st.text_input(ui.t("rulesets.comment"), key=comment_key)
+
+        def do_sign() -> None:
+            state = st.session_state
+            act(
+                "sign",
+                lambda: sign(
+                    store, v.version_id, state[keys[0]], state[keys[1]], state[comment_key]
+                ),
+            )
+            if state["_rulesets_msg"][0] == "success":  # the other side signs next
+                state[keys[1]] = state[comment_key] = ""
+
+        st.button(
+            ui.t("rulesets.sign"),
+            key=f"sign:{v.version_id}",
+            type="primary",
+            disabled=not who.strip(),
+            on_click=do_sign,
+        )
+    else:
+        st.success(ui.t("rulesets.is_agreed"))
+
+    def open_in_tuner() -> None:
+        state = tuning.state(info)
+        tuning.store_proposal(info, state["active"], v.ruleset, new_widgets=True)
+
+    if st.button(ui.t("rulesets.open"), key=f"open:{v.version_id}", on_click=open_in_tuner):
+        st.switch_page("../pages/tuner.py")
+
+# --- exports --------------------------------------------------------------------------------------
+st.subheader(ui.t("rulesets.exports"))
+slug = "".join(c if c.isalnum() else "_" for c in v.name).strip("_") or "rules"
+base = f"{slug}_v{v.number}"
+lang = ui.lang()
+c1, c2, c3 = st.columns(3)
+c1.download_button(
+    ui.t("rulesets.dl.yaml"), version_to_yaml(v), f"{base}.yaml", "application/yaml", key="dl_yaml"
+)
+c1.download_button(
+    ui.t("rulesets.dl.json"), version_to_json(v), f"{base}.json", "application/json", key="dl_json"
+)
+c2.download_button(
+    ui.t("rulesets.dl.report"),
+    lambda: report_bytes(store, info, v, lang=lang),
+    f"{base}_report.html",
+    "text/html",
+    key="dl_report",
+)
+c2.download_button(
+    ui.t("rulesets.dl.handoff_csv"),
+    lambda: handoff_bytes(store, info, v, kind="csv", lang=lang),
+    f"{base}_hot_leads.csv",
+    "text/csv",
+    key="dl_handoff_csv",
+)
+c2.download_button(
+    ui.t("rulesets.dl.handoff_xlsx"),
+    lambda: handoff_bytes(store, info, v, kind="xlsx", lang=lang),
+    f"{base}_hot_leads.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="dl_handoff_xlsx",
+)
+dialect = c3.selectbox(ui.t("rulesets.dialect"), DIALECTS, key="sql_dialect")
+table = c3.text_input(ui.t("rulesets.table"), "leads", key="sql_table")
+try:
+    sql_text = ruleset_sql(
+        v.ruleset, v.mapping or info.mapping, dialect=dialect, table=table or "leads"
+    )
+except SqlExportError as exc:
+    c3.warning(str(exc))
+else:
+    c3.download_button(
+        ui.t("rulesets.dl.sql"), sql_text, f"{base}_{dialect}.sql", "application/sql", key="dl_sql"
+    )
+    with st.expander(ui.t("rulesets.show_sql")):
+        st.code(sql_text, language="sql")
+
+# --- diff -----------------------------------------------------------------------------------------
+st.subheader(ui.t("rulesets.diff"))
+if len(versions) < 2:
+    st.info(ui.t("rulesets.diff_need_two"))
+    st.stop()
+older = [i for i in ids if i != v.version_id]
+d1, d2 = st.columns(2)
+a_id = d1.selectbox(
+    ui.t("rulesets.diff_from"),
+    older,
+    format_func=lambda i: f"#{i} {by_id[i].label()}",
+    key=f"diff_a:{v.version_id}",
+)
+d2.text(ui.t("rulesets.diff_to", label=f"#{v.version_id} {v.label()}"))
+a = by_id[int(a_id)]
+with st.spinner(ui.t("rulesets.diffing")):
+    diff = compare_versions(store, info, a, v, lang=lang)
+if diff.changes:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    ui.t("rulesets.col.change"): ui.t(f"report.{c.kind}"),
+                    ui.t("report.col.before"): c.before or "",
+                    ui.t("report.col.after"): c.after or "",
+                }
+                for c in diff.changes
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.text(ui.t("report.no_rule_changes"))
+st.caption(ui.t("rulesets.diff_metrics", dataset=info.name))
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                ui.t("report.col.metric"): ui.t(METRIC_LABELS.get(key, f"report.m.{key}")),
+                a.label(): x,
+                v.label(): y,
+            }
+            for key, x, y in diff.metrics
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
+st.caption(ui.t("rulesets.moves", count=f"{diff.changed_leads:,}"))
+if diff.moves:
+    st.dataframe(
+        pd.DataFrame(
+            diff.moves,
+            columns=[a.label(), v.label(), ui.t("funnel.col.leads")],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.dataframe(diff.leads, hide_index=True, width="stretch")

@@ -1,0 +1,172 @@
+"""The tuner saves versions; the Rule sets page proposes, signs, diffs and exports them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from streamlit.testing.v1 import AppTest
+
+from app import ui
+from funnel.i18n import t
+from funnel.scoring import evaluate, score_histogram
+from funnel.store import DatasetInfo, Store
+from funnel.suggest import template_for
+from funnel.versions import list_versions, save_version
+
+RULESETS = "../pages/rulesets.py"
+TUNER = "../pages/tuner.py"
+
+
+def button(at: AppTest, label_key: str) -> Any:
+    label = t(label_key, "en")
+    return next(b for b in at.button if b.label == label)
+
+
+def save_from_tuner(at: AppTest, checked: Callable[[AppTest], AppTest], author: str) -> None:
+    at.text_input(key="save_author").input(author)
+    at.text_area(key="save_rationale").input("agreed in the Monday meeting")
+    checked(button(at, "tuner.save_button").click().run())
+
+
+def test_empty_history_says_how_to_save_a_version(
+    open_app: Callable[..., AppTest], seed: Callable[..., DatasetInfo]
+) -> None:
+    seed("demo")
+    at = open_app()
+    at.switch_page(RULESETS).run()
+    assert [i.value for i in at.info] == [t("versions.none", "en")]
+
+
+def test_tuner_saves_a_draft_with_the_metrics_of_the_whole_dataset(
+    open_app: Callable[..., AppTest],
+    seed: Callable[..., DatasetInfo],
+    checked: Callable[[AppTest], AppTest],
+) -> None:
+    info = seed("demo", leads=1500)
+    at = open_app("tuner")
+    save_from_tuner(at, checked, "Aiko")
+    (saved,) = list_versions(ui.store(), "demo")
+    assert [s.value for s in at.success][-1] == t(
+        "versions.saved", "en", label=saved.label(), id=saved.version_id
+    )
+    rs = template_for(info)
+    assert (saved.ruleset.rules, saved.ruleset.tiers) == (rs.rules, rs.tiers)
+    assert saved.author == "Aiko" and saved.status == "draft"
+    assert saved.metrics["hot"] == evaluate(score_histogram(ui.store(), info, rs), rs).hot_n
+
+
+def test_a_save_without_an_author_is_refused_and_nothing_is_stored(
+    open_app: Callable[..., AppTest],
+    seed: Callable[..., DatasetInfo],
+    checked: Callable[[AppTest], AppTest],
+) -> None:
+    seed("demo", leads=800)
+    at = open_app("tuner")
+    save_from_tuner(at, checked, "  ")
+    assert [e.value for e in at.error] == [t("versions.empty", "en", what="author")]
+    assert list_versions(ui.store(), "demo") == []
+
+
+def test_propose_and_both_sign_offs_make_the_version_agreed_and_current(
+    open_app: Callable[..., AppTest],
+    seed: Callable[..., DatasetInfo],
+    checked: Callable[[AppTest], AppTest],
+) -> None:
+    seed("demo", leads=1500)
+    at = open_app("tuner")
+    save_from_tuner(at, checked, "Aiko")
+    checked(at.switch_page(RULESETS).run())
+    (v,) = list_versions(ui.store(), "demo")
+    vid = v.version_id
+    checked(at.text_input(key=f"propose_name:{vid}").input("Aiko").run())
+    checked(at.button(key=f"propose:{vid}").click().run())
+    assert list_versions(ui.store(), "demo")[0].status == "proposed"
+
+    at.radio(key=f"sign_role:{vid}").set_value("marketing")
+    checked(at.text_input(key=f"sign_name:{vid}").input("Aiko").run())
+    at.text_input(key=f"sign_comment:{vid}").input("fits our MQL volume")
+    checked(at.button(key=f"sign:{vid}").click().run())
+    # the same person cannot sign for sales too
+    checked(at.text_input(key=f"sign_name:{vid}").input("aiko").run())
+    checked(at.button(key=f"sign:{vid}").click().run())
+    assert [e.value for e in at.error] == [t("versions.same_person", "en", name="aiko")]
+    checked(at.text_input(key=f"sign_name:{vid}").input("Ben").run())
+    checked(at.button(key=f"sign:{vid}").click().run())
+
+    (agreed,) = list_versions(ui.store(), "demo")
+    assert agreed.status == "agreed" and agreed.current
+    assert [(s.role, s.name, s.comment) for s in agreed.signoffs] == [
+        ("marketing", "Aiko", "fits our MQL volume"),
+        ("sales", "Ben", ""),
+    ]
+    assert t("rulesets.is_agreed", "en") in [s.value for s in at.success]
+    keys = {b.key for b in at.get("download_button")}
+    assert {
+        "dl_yaml",
+        "dl_json",
+        "dl_report",
+        "dl_handoff_csv",
+        "dl_handoff_xlsx",
+        "dl_sql",
+    } <= keys
+
+
+def test_diff_shows_the_changed_rule_and_both_versions_metrics(
+    open_app: Callable[..., AppTest],
+    seed: Callable[..., DatasetInfo],
+    checked: Callable[[AppTest], AppTest],
+) -> None:
+    info = seed("demo", leads=1500)
+    at = open_app("tuner")
+    save_from_tuner(at, checked, "Aiko")
+    state = at.session_state["_tuner"]["demo"]
+    prefix = f"{info.dataset_id}:{state['active']}:{state['version']}"
+    checked(at.slider(key=f"pts:{prefix}:0").set_value(9).run())
+    save_from_tuner(at, checked, "Ben")
+    checked(at.switch_page(RULESETS).run())
+    newest, oldest = list_versions(ui.store(), "demo")
+    frames = [d.value for d in at.dataframe]
+    changes = next(f for f in frames if t("rulesets.col.change", "en") in f.columns)
+    assert changes[t("rulesets.col.change", "en")].tolist() == [t("report.changed", "en")]
+    metrics = next(f for f in frames if t("report.col.metric", "en") in f.columns)
+    hot = metrics[metrics[t("report.col.metric", "en")] == t("report.m.hot", "en")]
+    assert hot[oldest.label()].iloc[0] == oldest.metrics["hot"]
+    assert hot[newest.label()].iloc[0] == newest.metrics["hot"]
+
+
+def test_open_in_tuner_loads_the_version_into_the_active_proposal(
+    open_app: Callable[..., AppTest],
+    seed: Callable[..., DatasetInfo],
+    checked: Callable[[AppTest], AppTest],
+) -> None:
+    info = seed("demo", leads=1000)
+    at = open_app("tuner")
+    state = at.session_state["_tuner"]["demo"]
+    prefix = f"{info.dataset_id}:{state['active']}:{state['version']}"
+    checked(at.slider(key=f"pts:{prefix}:0").set_value(7).run())
+    save_from_tuner(at, checked, "Aiko")
+    checked(at.slider(key=f"pts:{prefix}:0").set_value(1).run())
+    checked(at.switch_page(RULESETS).run())
+    (v,) = list_versions(ui.store(), "demo")
+    checked(at.button(key=f"open:{v.version_id}").click().run())
+    from funnel.rules import ruleset_from_dict
+
+    state = at.session_state["_tuner"]["demo"]
+    assert ruleset_from_dict(state["proposals"][state["active"]]).rules[0].points == 7
+
+
+def test_japanese_rule_sets_page(
+    open_app: Callable[..., AppTest], seed: Callable[..., DatasetInfo], db_path: Path
+) -> None:
+    info = seed("demo", leads=800)
+    with Store(db_path) as store:
+        save_version(store, info, template_for(info), author="佐藤", rationale="<b>理由</b>")
+    at = open_app("overview", lang="ja")
+    at.switch_page(RULESETS).run()
+    assert not at.exception
+    assert at.title[0].value == t("rulesets.title", "ja")
+    history = at.dataframe[0].value
+    assert history[t("report.status", "ja")].tolist() == [t("report.status.draft", "ja")]
+    assert "<b>理由</b>" in [x.value for x in at.text]  # shown as text, never as markup
