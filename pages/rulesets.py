@@ -140,48 +140,27 @@ with right:
             comment = f" — {done.comment}" if done.comment else ""
             st.text(f"{label}: {done.name} ({done.at:%Y-%m-%d %H:%M}){comment}")
     if v.status == "draft":
-        name_key = f"propose_name:{v.version_id}"
-        who = st.text_input(ui.t("rulesets.your_name"), key=name_key)
-        st.button(
-            ui.t("rulesets.propose"),
-            key=f"propose:{v.version_id}",
-            disabled=not who.strip(),
-            on_click=lambda: act(
-                "propose", lambda: propose(store, v.version_id, st.session_state[name_key])
-            ),
-        )
+        with st.form(f"propose_form:{v.version_id}", clear_on_submit=True):
+            who = st.text_input(ui.t("rulesets.your_name"), key=f"propose_name:{v.version_id}")
+            if st.form_submit_button(ui.t("rulesets.propose")):
+                act("propose", lambda: propose(store, v.version_id, who))
+                st.rerun()
     elif v.status == "proposed":
         open_roles = [r for r in ROLES if v.signoff(r) is None]
-        st.radio(
-            ui.t("rulesets.sign_as"),
-            open_roles,
-            format_func=lambda r: ui.t(f"report.role.{r}"),
-            horizontal=True,
-            key=f"sign_role:{v.version_id}",
-        )
-        keys = (f"sign_role:{v.version_id}", f"sign_name:{v.version_id}")
-        who = st.text_input(ui.t("rulesets.your_name"), key=keys[1])
-        comment_key = f"sign_comment:{v.version_id}"
-        st.text_input(ui.t("rulesets.comment"), key=comment_key)
-
-        def do_sign() -> None:
-            state = st.session_state
-            act(
-                "sign",
-                lambda: sign(
-                    store, v.version_id, state[keys[0]], state[keys[1]], state[comment_key]
-                ),
+        # a form: the name and comment reach the server together with the click
+        with st.form(f"sign_form:{v.version_id}", clear_on_submit=True):
+            role = st.radio(
+                ui.t("rulesets.sign_as"),
+                open_roles,
+                format_func=lambda r: ui.t(f"report.role.{r}"),
+                horizontal=True,
+                key=f"sign_role:{v.version_id}",
             )
-            if state["_rulesets_msg"][0] == "success":  # the other side signs next
-                state[keys[1]] = state[comment_key] = ""
-
-        st.button(
-            ui.t("rulesets.sign"),
-            key=f"sign:{v.version_id}",
-            type="primary",
-            disabled=not who.strip(),
-            on_click=do_sign,
-        )
+            who = st.text_input(ui.t("rulesets.your_name"), key=f"sign_name:{v.version_id}")
+            comment = st.text_input(ui.t("rulesets.comment"), key=f"sign_comment:{v.version_id}")
+            if st.form_submit_button(ui.t("rulesets.sign"), type="primary"):
+                act("sign", lambda: sign(store, v.version_id, str(role), who, comment))
+                st.rerun()
     else:
         st.success(ui.t("rulesets.is_agreed"))
 

@@ -80,20 +80,23 @@ def test_propose_and_both_sign_offs_make_the_version_agreed_and_current(
     checked(at.switch_page(RULESETS).run())
     (v,) = list_versions(ui.store(), "demo")
     vid = v.version_id
-    checked(at.text_input(key=f"propose_name:{vid}").input("Aiko").run())
-    checked(at.button(key=f"propose:{vid}").click().run())
+    at.text_input(key=f"propose_name:{vid}").input("Aiko")
+    checked(button(at, "rulesets.propose").click().run())
     assert list_versions(ui.store(), "demo")[0].status == "proposed"
+    assert t("rulesets.done.propose", "en") in [s.value for s in at.success]
 
-    at.radio(key=f"sign_role:{vid}").set_value("marketing")
-    checked(at.text_input(key=f"sign_name:{vid}").input("Aiko").run())
-    at.text_input(key=f"sign_comment:{vid}").input("fits our MQL volume")
-    checked(at.button(key=f"sign:{vid}").click().run())
-    # the same person cannot sign for sales too
-    checked(at.text_input(key=f"sign_name:{vid}").input("aiko").run())
-    checked(at.button(key=f"sign:{vid}").click().run())
+    def sign_as(role: str, name: str, comment: str = "") -> None:
+        at.radio(key=f"sign_role:{vid}").set_value(role)
+        at.text_input(key=f"sign_name:{vid}").input(name)
+        at.text_input(key=f"sign_comment:{vid}").input(comment)
+        checked(button(at, "rulesets.sign").click().run())
+
+    sign_as("marketing", "Aiko", "fits our MQL volume")
+    sign_as("sales", "aiko")  # the same person cannot sign for sales too
     assert [e.value for e in at.error] == [t("versions.same_person", "en", name="aiko")]
-    checked(at.text_input(key=f"sign_name:{vid}").input("Ben").run())
-    checked(at.button(key=f"sign:{vid}").click().run())
+    sign_as("sales", "", "no name")
+    assert [e.value for e in at.error] == [t("versions.empty", "en", what="name")]
+    sign_as("sales", "Ben")
 
     (agreed,) = list_versions(ui.store(), "demo")
     assert agreed.status == "agreed" and agreed.current

@@ -72,20 +72,23 @@ def test_tuner_save_sign_twice_and_download_the_yaml_and_the_report(
     page.screenshot(path=str(artifacts / "e2e-agree-1-saved.png"))
 
     go(page, "page.rulesets", "rulesets.title")
-    type_into(page, tr("rulesets.your_name"), "Aiko")
+    page.get_by_role("textbox", name=tr("rulesets.your_name"), exact=True).fill("Aiko")
     page.get_by_role("button", name=tr("rulesets.propose")).click()
     expect(page.get_by_text(tr("rulesets.done.propose"))).to_be_visible(timeout=WAIT)
+    idle(page)
 
     for role, name in (("marketing", "Aiko"), ("sales", "Ben")):
-        page.get_by_test_id("stRadio").get_by_text(tr(f"report.role.{role}"), exact=True).click()
-        idle(page)
-        type_into(page, tr("rulesets.your_name"), name)
-        type_into(page, tr("rulesets.comment"), f"ok from {role}")
-        page.get_by_role("button", name=tr("rulesets.sign"), exact=True).click()
+        form = page.get_by_test_id("stForm")
+        form.get_by_test_id("stRadio").get_by_text(tr(f"report.role.{role}"), exact=True).click()
+        form.get_by_role("textbox", name=tr("rulesets.your_name"), exact=True).fill(name)
+        form.get_by_role("textbox", name=tr("rulesets.comment"), exact=True).fill(f"ok from {role}")
+        form.get_by_role("button", name=tr("rulesets.sign"), exact=True).click()
         expect(page.get_by_text(tr("rulesets.done.sign"))).to_be_visible(timeout=WAIT)
+        idle(page)
         page.screenshot(path=str(artifacts / f"e2e-agree-2-signed-{role}.png"))
     expect(page.get_by_text(tr("rulesets.is_agreed"))).to_be_visible(timeout=WAIT)
 
+    idle(page)
     with page.expect_download(timeout=WAIT) as got:
         page.get_by_role("button", name=tr("rulesets.dl.yaml")).click()
     yaml_path = artifacts / "e2e-agreed.yaml"
@@ -98,7 +101,8 @@ def test_tuner_save_sign_twice_and_download_the_yaml_and_the_report(
     ]
     assert v.author == "Aiko" and v.rationale == "Hot = ready for a call"
 
-    with page.expect_download(timeout=60_000) as got:
+    idle(page)
+    with page.expect_download(timeout=90_000) as got:
         page.get_by_role("button", name=tr("rulesets.dl.report")).click()
     report = artifacts / "e2e-agreed-report.html"
     got.value.save_as(report)
