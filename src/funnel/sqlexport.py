@@ -1,0 +1,624 @@
+"""Export a rule set as one SQL ``SELECT`` that scores leads inside a warehouse.
+
+:func:`ruleset_sql` writes a complete, commented query returning ``id, score, tier`` for every
+row of a table that has the leads file's columns (as text or typed), for DuckDB, PostgreSQL,
+Spark SQL, Snowflake and BigQuery. Every value is inlined as a literal escaped for the dialect
+(a warehouse has nobody to bind parameters) and every identifier is quoted.
+
+The query cleans each value the way loading a file does, in portable SQL:
+
+* text is cast to text, full-width ASCII (``ＳａａＳ``, ``１２``) becomes ASCII, runs of
+  whitespace become one space and the ends are trimmed;
+* the mapping's placeholders (``N/A``, ``unknown``, ...) and empty cells count as missing,
+  compared without case;
+* numbers may have commas between thousands (``1,200``, not ``1,5``) and full-width digits;
+  a cell that is not a plain decimal number counts as missing, in every dialect alike (a
+  regular expression guards the cast, so ``inf``, ``NaN`` or ``0x1A`` never become numbers in
+  one engine only);
+* category rules and gates compare without case or spacing, which is what merging spellings
+  on load amounts to.
+
+Where the SQL can differ from the app (all rare in CRM exports):
+
+* Unicode normalisation is limited to full-width ASCII: half-width katakana, ligatures and
+  circled digits are not NFKC-folded; case folding is the engine's ``LOWER``, not Python's
+  ``casefold`` (``ß`` stays ``ß``), and PostgreSQL folds the case of non-ASCII letters only in a
+  database with a UTF-8 locale.
+* The app matches a category rule against the surviving (most frequent) spelling exactly, so a
+  rule naming a spelling that lost the merge matches nothing there but every spelling here.
+* Whitespace means ASCII whitespace and Unicode space separators (not U+001C-U+001F, U+0085);
+  a whitespace-only cell is missing even when the empty string is not a placeholder.
+* Numbers longer than 200 characters or with an exponent beyond two digits count as missing
+  (the app accepts them, but no lead has 1e100 web visits); this keeps every engine's cast
+  in range. A full-width exponent letter (``１Ｅ２``) is read here, not by the app.
+* A category rule or gate on a number column compares numbers (``"3"`` matches ``3.0``).
+  Typed columns are compared as the engine writes them as text: a yes/no column typed
+  ``BOOLEAN`` reads ``true``/``false``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from funnel.mapping import Mapping
+from funnel.rules import CategoryRule, PerUnitRule, RangeRule, Rule, RuleSet
+from funnel.validation import DATE_ROLES, NUMBER_ROLES
+
+DIALECTS: tuple[str, ...] = ("duckdb", "postgres", "spark", "snowflake", "bigquery")
+
+#: A plain decimal number, and one whose commas separate thousands (no backslashes, so the
+#: same text works in every dialect's string literals). A decimal comma (``1,5``) is neither.
+NUMBER_PATTERN = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,2})?$"
+GROUPED_PATTERN = "^[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?$"
+MAX_NUMBER_CHARS = 200
+
+_FULLWIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
+_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
+_TO_ASCII = str.maketrans(_FULLWIDTH, _ASCII)
+# ASCII whitespace (as RE2's \s) and the Unicode space separators (\p{Z}).
+_SPACE_SET = "\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # a bracket set
+_SPACES = re.compile("[\t\n\f\r " + _SPACE_SET + "]+")
+_NUMBER = re.compile(NUMBER_PATTERN)
+_GROUPED = re.compile(GROUPED_PATTERN)
+
+Escapes = Literal["standard", "postgres", "backslash", "snowflake"]
+
+
+class SqlExportError(ValueError):
+    """A rule set that cannot be written as SQL; the message says what and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one SQL dialect spells the few things that are not portable."""
+
+    name: str
+    title: str
+    text_type: str
+    double_type: str
+    #: A regular expression (as the engine sees it) matching a run of whitespace.
+    whitespace: str
+    #: Templates over ``{x}`` (an expression) and ``{p}`` (a pattern literal).
+    replace_spaces: str
+    matches: str
+    to_double: str
+    quote: Literal['"', "`"]
+    escapes: Escapes
+
+
+_DIALECTS: dict[str, Dialect] = {
+    d.name: d
+    for d in (
+        Dialect(
+            name="duckdb",
+            title="DuckDB",
+            text_type="VARCHAR",
+            double_type="DOUBLE",
+            whitespace=r"[\s\p{Z}]+",
+            replace_spaces="REGEXP_REPLACE({x}, {p}, ' ', 'g')",
+            matches="REGEXP_MATCHES({x}, {p})",
+            to_double="TRY_CAST({x} AS DOUBLE)",
+            quote='"',
+            escapes="standard",
+        ),
+        Dialect(
+            name="postgres",
+            title="PostgreSQL",
+            text_type="TEXT",
+            double_type="DOUBLE PRECISION",
+            whitespace=r"[[:space:]\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+",
+            replace_spaces="REGEXP_REPLACE({x}, {p}, ' ', 'g')",
+            matches="{x} ~ {p}",
+            to_double="CAST({x} AS DOUBLE PRECISION)",  # guarded by NUMBER_PATTERN: never fails
+            quote='"',
+            escapes="postgres",
+        ),
+        Dialect(
+            name="spark",
+            title="Spark SQL",
+            text_type="STRING",
+            double_type="DOUBLE",
+            whitespace=r"[\s\p{Z}]+",
+            replace_spaces="REGEXP_REPLACE({x}, {p}, ' ')",
+            matches="{x} RLIKE {p}",
+            to_double="TRY_CAST({x} AS DOUBLE)",
+            quote="`",
+            escapes="backslash",
+        ),
+        Dialect(
+            name="snowflake",
+            title="Snowflake",
+            text_type="VARCHAR",
+            double_type="DOUBLE",
+            whitespace="[[:space:]"
+            + _SPACE_SET
+            + "]+",  # the characters, written as \uXXXX escapes
+            replace_spaces="REGEXP_REPLACE({x}, {p}, ' ')",
+            matches="REGEXP_LIKE({x}, {p})",
+            to_double="TRY_TO_DOUBLE({x})",
+            quote='"',
+            escapes="snowflake",
+        ),
+        Dialect(
+            name="bigquery",
+            title="BigQuery",
+            text_type="STRING",
+            double_type="FLOAT64",
+            whitespace=r"[\s\p{Z}]+",
+            replace_spaces="REGEXP_REPLACE({x}, {p}, ' ')",
+            matches="REGEXP_CONTAINS({x}, {p})",
+            to_double="SAFE_CAST({x} AS FLOAT64)",
+            quote="`",
+            escapes="backslash",
+        ),
+    )
+}
+
+
+def get_dialect(name: str) -> Dialect:
+    """Return a dialect by name, or explain which names exist.
+
+    >>> get_dialect("postgres").title
+    'PostgreSQL'
+    """
+    try:
+        return _DIALECTS[name]
+    except KeyError:
+        raise SqlExportError(
+            f"unknown SQL dialect {name!r}; use one of {', '.join(DIALECTS)}."
+        ) from None
+
+
+# --- literals, identifiers, comments -------------------------------------------------------
+
+
+def _no_nul(text: str, what: str) -> None:
+    if "\x00" in text:
+        raise SqlExportError(f"{what} {text!r} contains a NUL character; remove it first.")
+
+
+def _invisible(c: str) -> bool:
+    """Tell whether a character is better written as an escape than as itself."""
+    return c != " " and unicodedata.category(c) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+def _backslashed(text: str, quote: str) -> str:
+    out = []
+    for c in text:
+        if c == "\\":
+            out.append("\\\\")
+        elif c == "'":
+            out.append(quote)
+        elif c in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[c])
+        elif _invisible(c) and ord(c) <= 0xFFFF:
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def string_literal(text: str, d: Dialect) -> str:
+    r"""Write a string literal for the dialect.
+
+    >>> for name in ("duckdb", "postgres", "spark", "snowflake"):
+    ...     d = get_dialect(name)
+    ...     print(string_literal("O'Reilly", d), string_literal(r"a\b", d))
+    'O''Reilly' 'a\b'
+    'O''Reilly' E'a\\b'
+    'O\'Reilly' 'a\\b'
+    'O''Reilly' 'a\\b'
+    """
+    _no_nul(text, "the value")
+    if d.escapes == "standard":
+        return "'" + text.replace("'", "''") + "'"
+    if d.escapes == "postgres":
+        if "\\" not in text and not any(_invisible(c) for c in text):
+            return "'" + text.replace("'", "''") + "'"
+        # E'' reads the same whatever standard_conforming_strings says
+        return "E'" + _backslashed(text, "''") + "'"
+    if d.escapes == "snowflake":
+        return "'" + _backslashed(text, "''") + "'"
+    return "'" + _backslashed(text, "\\'") + "'"  # Spark and BigQuery: '' would concatenate
+
+
+def quote_name(name: str, d: Dialect) -> str:
+    r"""Quote one identifier for the dialect.
+
+    >>> for name in ("postgres", "spark", "bigquery"):
+    ...     d = get_dialect(name)
+    ...     print(quote_name('会社 "規模" 名', d), quote_name("a`b", d))
+    "会社 ""規模"" 名" "a`b"
+    `会社 "規模" 名` `a``b`
+    `会社 "規模" 名` `a\`b`
+    """
+    _no_nul(name, "the name")
+    if d.quote == '"':
+        return '"' + name.replace('"', '""') + '"'
+    if d.name == "bigquery":
+        return "`" + _backslashed(name, "'").replace("`", "\\`") + "`"
+    return "`" + name.replace("`", "``") + "`"
+
+
+def table_name(table: str, d: Dialect) -> str:
+    """Quote a table name, each part of a qualified one (``schema.table``) on its own.
+
+    >>> print(table_name("crm.leads", get_dialect("bigquery")))
+    `crm`.`leads`
+    >>> print(table_name("Leads", get_dialect("duckdb")))
+    "Leads"
+    """
+    parts = [p.strip() for p in table.split(".")]
+    if not all(parts):
+        raise SqlExportError(
+            f"table name {table!r} is not usable; give it as table or schema.table "
+            "(each part non-empty)."
+        )
+    return ".".join(quote_name(p, d) for p in parts)
+
+
+def _comment(text: str) -> str:
+    r"""Make user text safe inside a ``--`` comment (no line breaks).
+
+    >>> _comment("a\nb\u2028c")
+    'a b c'
+    """
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+
+
+def number_literal(x: float) -> str:
+    """Write a number so every dialect reads back the same double.
+
+    >>> number_literal(45.0), number_literal(20.5), number_literal(-3), number_literal(1e20)
+    ('45', '20.5', '-3', '1e+20')
+    """
+    x = float(x)
+    if x.is_integer() and abs(x) < 2**53:
+        return str(int(x))
+    return repr(x)
+
+
+# --- cleaning, mirrored in Python for literals ---------------------------------------------
+
+
+def clean_text(value: str) -> str:
+    r"""Clean a value as the query does: full-width ASCII to ASCII, whitespace collapsed.
+
+    >>> clean_text("  ＩＴ・ソフト\u3000 ウェア ")
+    'IT・ソフト ウェア'
+    """
+    return _SPACES.sub(" ", value.translate(_TO_ASCII)).strip(" ")
+
+
+def parse_number(value: str) -> float | None:
+    """Parse a number as the query does (None when the query would find none).
+
+    >>> parse_number(" １，２００ "), parse_number("2.5e3"), parse_number("inf")
+    (1200.0, 2500.0, None)
+    >>> parse_number("1,5"), parse_number("-12,345.6")
+    (None, -12345.6)
+    """
+    text = clean_text(value)
+    if len(text) > MAX_NUMBER_CHARS:
+        return None
+    if _NUMBER.match(text):
+        return float(text)
+    if _GROUPED.match(text):
+        return float(text.replace(",", ""))
+    return None
+
+
+def _key(value: str, d: Dialect) -> str:
+    """The literal a cleaned, lower-cased column value is compared with.
+
+    Letters whose case only the engine can fold (``É``) are left to its ``LOWER``, so both
+    sides of the comparison are folded by the same function.
+
+    >>> print(_key(" Free  Mail", get_dialect("duckdb")), _key("Élan", get_dialect("duckdb")))
+    'free mail' LOWER('Élan')
+    """
+    text = clean_text(value)
+    if all(c.isascii() or c.lower() == c.upper() for c in text):
+        return string_literal(text.lower(), d)
+    return f"LOWER({string_literal(text, d)})"
+
+
+# --- the query -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Column:
+    """A lead column the rules read, and the forms they need it in."""
+
+    index: int
+    name: str
+    numeric: bool  # a number column: every rule on it compares numbers
+    key: bool  # needs the lower-cased text (k<i>)
+    number: bool  # needs the parsed number (n<i>)
+
+
+def _columns(rs: RuleSet, mapping: Mapping) -> list[_Column]:
+    roles = {s.name: s.role for s in mapping.leads}
+    order: list[str] = []
+    for name in [r.column for r in rs.rules] + [g.column for g in rs.gates]:
+        if name not in order:
+            order.append(name)
+    missing = [c for c in order if c not in roles]
+    if missing:
+        raise SqlExportError(
+            f"the rule set uses column(s) {', '.join(missing)} that the mapping does not have; "
+            f"the leads file has {', '.join(list(roles)[:15])}."
+        )
+    dated = [c for c in order if roles[c] in DATE_ROLES]
+    if dated:
+        raise SqlExportError(
+            f"the rule set scores date column(s) {', '.join(dated)}, which SQL export does not "
+            "support; score a number or category column instead."
+        )
+    out = []
+    for i, name in enumerate(order, start=1):
+        numeric = roles[name] in NUMBER_ROLES
+        compared = any(g.column == name for g in rs.gates) or any(
+            r.column == name and isinstance(r, CategoryRule) for r in rs.rules
+        )
+        counted = any(r.column == name and not isinstance(r, CategoryRule) for r in rs.rules)
+        out.append(_Column(i, name, numeric, not numeric and compared, numeric or counted))
+    return out
+
+
+def derived_columns(mapping: Mapping) -> dict[str, str]:
+    """Columns of a stored dataset that are not in its leads file, and where they come from.
+
+    Loading appends one behaviour column ``activity_<type>`` per activity type after every
+    column of the files, and joins the outcomes file's columns (flagged as leaks) before them.
+    """
+    out: dict[str, str] = {}
+    if mapping.activities:
+        for spec in reversed(mapping.leads):
+            if spec.role != "behaviour" or not spec.name.startswith("activity_"):
+                break
+            out[spec.name] = "the activity log"
+    for spec in mapping.leads:
+        if spec.leak and spec.reason == "leak.outcomes_file":
+            out[spec.name] = "the outcomes file"
+    return out
+
+
+def lead_source(mapping: Mapping, columns: Sequence[str], table: str, d: Dialect) -> str:
+    """The ``FROM`` target giving one row per lead with every column the rules read.
+
+    Today that is the leads table itself; columns derived from other files are refused here.
+    """
+    derived = derived_columns(mapping)
+    needed = [c for c in columns if c in derived]
+    if needed:
+        sources = sorted({derived[c] for c in needed})
+        raise SqlExportError(
+            f"the rule set uses {', '.join(needed)}, computed by funnel from "
+            f"{' and '.join(sources)}; SQL export reads only the leads table and needs the "
+            "activity log or outcomes joined in first, which it does not do yet. Remove those "
+            "rules to export the rest."
+        )
+    return table_name(table, d)
+
+
+def _clean_expr(column: str, alias: str, d: Dialect) -> tuple[str, ...]:
+    """The lines cleaning one column's text (step 1 of the query)."""
+    text = f"CAST({quote_name(column, d)} AS {d.text_type})"
+    before, after = d.replace_spaces.format(x="\x00", p=string_literal(d.whitespace, d)).split(
+        "\x00"
+    )
+    return (
+        f"TRIM({before}TRANSLATE(",
+        f"    {text},",
+        f"    {string_literal(_FULLWIDTH, d)},",
+        f"    {string_literal(_ASCII, d)}",
+        f"){after}) AS {alias}",
+    )
+
+
+def _number_expr(text: str, alias: str, d: Dialect) -> tuple[str, ...]:
+    """The lines parsing cleaned text as a number, NULL where it is not a plain number."""
+    plain = d.matches.format(x=text, p=string_literal(NUMBER_PATTERN, d))
+    grouped = d.matches.format(x=text, p=string_literal(GROUPED_PATTERN, d))
+    ungrouped = f"REPLACE({text}, ',', '')"
+    return (
+        "CASE",
+        f"    WHEN LENGTH({text}) > {MAX_NUMBER_CHARS} THEN NULL",
+        f"    WHEN {plain} THEN {d.to_double.format(x=text)}",
+        f"    WHEN {grouped} THEN {d.to_double.format(x=ungrouped)}",
+        f"END AS {alias}",
+    )
+
+
+def _rule_expr(rule: Rule, col: _Column, d: Dialect) -> tuple[str, str]:
+    """One rule's points as SQL, and a note for the comment beside it."""
+    n, k = f"n{col.index}", f"k{col.index}"
+    if isinstance(rule, CategoryRule):
+        if col.numeric:
+            value = parse_number(rule.value)
+            if value is None:
+                return "0", " (never: not a number)"
+            return f"CASE WHEN {n} = {number_literal(value)} THEN {rule.points} ELSE 0 END", ""
+        return f"CASE WHEN {k} = {_key(rule.value, d)} THEN {rule.points} ELSE 0 END", ""
+    if isinstance(rule, RangeRule):
+        parts = []
+        if rule.low is not None:
+            parts.append(f"{n} >= {number_literal(rule.low)}")
+        if rule.high is not None:
+            parts.append(f"{n} < {number_literal(rule.high)}")
+        cond = " AND ".join(parts) if parts else f"{n} IS NOT NULL"
+        return f"CASE WHEN {cond} THEN {rule.points} ELSE 0 END", ""
+    if isinstance(rule, PerUnitRule):
+        raw = f"COALESCE({n}, 0) * {rule.points}"
+        if rule.cap is None:
+            return raw, ""
+        bound = abs(rule.cap)
+        if rule.points >= 0:
+            return f"LEAST({raw}, {bound})", ""
+        return f"GREATEST({raw}, {-bound})", ""
+    return f"CASE WHEN {n} >= {number_literal(rule.at_least)} THEN {rule.points} ELSE 0 END", ""
+
+
+def _gate_expr(values: Sequence[str], col: _Column, d: Dialect) -> str:
+    if col.numeric:
+        numbers = [v for v in (parse_number(x) for x in values) if v is not None]
+        if not numbers:
+            return "FALSE"
+        listed = ", ".join(dict.fromkeys(number_literal(v) for v in numbers))
+        return f"COALESCE(n{col.index} IN ({listed}), FALSE)"
+    listed = ", ".join(dict.fromkeys(_key(v, d) for v in values))
+    return f"COALESCE(k{col.index} IN ({listed}), FALSE)"
+
+
+def _threshold(score: float) -> str | None:
+    """The condition for reaching a tier's minimum (None: always)."""
+    if math.isinf(score) and score < 0:
+        return None
+    if math.isnan(score) or math.isinf(score):
+        return "FALSE"
+    return f"score >= {number_literal(score)}"
+
+
+Item = tuple[str | tuple[str, ...], str]  # a select item (one line, or several) and its note
+
+
+def _lines(items: Sequence[Item], indent: str = "        ") -> str:
+    """Join select items with commas, each with its note as a comment after its last line."""
+    out = []
+    for i, (expr, note) in enumerate(items):
+        comma = "," if i < len(items) - 1 else ""
+        text = ("\n" + indent).join((expr,) if isinstance(expr, str) else expr)
+        out.append(f"{indent}{text}{comma}" + (f"  -- {_comment(note)}" if note else ""))
+    return "\n".join(out)
+
+
+def ruleset_sql(rs: RuleSet, mapping: Mapping, *, dialect: str, table: str = "leads") -> str:
+    """Write the rule set as one SQL ``SELECT id, score, tier`` over the leads table.
+
+    ``table`` holds the leads file's columns under their original names, as text or typed;
+    it may be qualified (``schema.table``). The result has no trailing semicolon, so it can be
+    wrapped in ``CREATE VIEW ... AS``.
+    """
+    d = get_dialect(dialect)
+    id_col = mapping.column("id")
+    if id_col is None:
+        raise SqlExportError(
+            "the mapping has no id column; map the leads file's id column (role id) so every "
+            "score can be matched to its lead."
+        )
+    columns = _columns(rs, mapping)
+    source = lead_source(mapping, [id_col, *(c.name for c in columns)], table, d)
+    by_name = {c.name: c for c in columns}
+    placeholders = ", ".join(dict.fromkeys(_key(p, d) for p in ("", *mapping.placeholders)))
+
+    text_items: list[Item] = [(f"CAST({quote_name(id_col, d)} AS {d.text_type}) AS id", id_col)]
+    text_items += [(_clean_expr(c.name, f"c{c.index}", d), c.name) for c in columns]
+    value_items: list[Item] = [("id", "")]
+    for c in columns:
+        missing = f"CASE WHEN LOWER(c{c.index}) IN ({placeholders}) THEN NULL"
+        if c.key:
+            value_items.append((f"{missing} ELSE LOWER(c{c.index}) END AS k{c.index}", c.name))
+        if c.number:
+            value_items.append((f"{missing} ELSE c{c.index} END AS d{c.index}", c.name))
+    number_items: list[Item] = [("id", "")]
+    for c in columns:
+        if c.key:
+            number_items.append((f"k{c.index}", ""))
+        if c.number:
+            number_items.append((_number_expr(f"d{c.index}", f"n{c.index}", d), c.name))
+    point_items: list[Item] = [("id", "")]
+    for i, rule in enumerate(rs.rules, start=1):
+        expr, note = _rule_expr(rule, by_name[rule.column], d)
+        point_items.append((f"{expr} AS r{i}", f"{rule.describe('en')}{note}"))
+    if rs.gates:
+        gates = " OR ".join(_gate_expr(g.values, by_name[g.column], d) for g in rs.gates)
+        note = "; ".join(g.describe("en") for g in rs.gates)
+        point_items.append((f"{gates} AS knocked_out", note))
+    total = " + ".join(f"r{i}" for i in range(1, len(rs.rules) + 1)) or "0"
+    if rs.score_cap is not None:
+        total = f"LEAST({total}, {int(rs.score_cap)})"
+    score_items: list[Item] = [("id", ""), (f"CAST({total} AS {d.double_type}) AS score", "")]
+    if rs.gates:
+        score_items.append(("knocked_out", ""))
+
+    tiers = []
+    for i, tier in enumerate(rs.tiers[:-1]):
+        cond = _threshold(tier.min_score)
+        if i == 0 and rs.gates:
+            cond = "NOT knocked_out" if cond is None else f"{cond} AND NOT knocked_out"
+        tiers.append(f"        WHEN {cond or 'TRUE'} THEN {string_literal(tier.name, d)}")
+    tiers.append(f"        ELSE {string_literal(rs.tiers[-1].name, d)}")
+    tier_lines = "\n".join(tiers)
+
+    header = _header(rs, mapping, d, id_col, source)
+    return f"""{header}
+WITH lead_text AS (
+    -- 1. The columns the rules read, as text: full-width ASCII made ASCII, runs of
+    --    whitespace made one space, ends trimmed.
+    SELECT
+{_lines(text_items)}
+    FROM {source}
+),
+lead_values AS (
+    -- 2. Placeholders and empty cells are missing; categories compare in lower case.
+    SELECT
+{_lines(value_items)}
+    FROM lead_text
+),
+lead_numbers AS (
+    -- 3. Numbers parsed where they are plain decimal numbers, or have commas between
+    --    thousands (1,200); missing otherwise.
+    SELECT
+{_lines(number_items)}
+    FROM lead_values
+),
+lead_points AS (
+    -- 4. Each rule's points{", and whether a gate knocks the lead out" if rs.gates else ""}.
+    SELECT
+{_lines(point_items)}
+    FROM lead_numbers
+),
+lead_scores AS (
+    -- 5. The score: the sum of the points{", capped" if rs.score_cap is not None else ""}.
+    SELECT
+{_lines(score_items)}
+    FROM lead_points
+)
+-- 6. The tier: the first whose minimum the score reaches{_gate_note(rs)}.
+SELECT
+    id,
+    score,
+    CASE
+{tier_lines}
+    END AS tier
+FROM lead_scores
+"""
+
+
+def _gate_note(rs: RuleSet) -> str:
+    if not rs.gates:
+        return ""
+    return f"; a knocked-out lead is never {_comment(rs.tiers[0].name)}"
+
+
+def _header(rs: RuleSet, mapping: Mapping, d: Dialect, id_col: str, source: str) -> str:
+    placeholders = ", ".join(repr(p) for p in mapping.placeholders) or "none"
+    intro = (
+        f"Lead scores and tiers for the funnel rule set {rs.name!r}, written for {d.title}. "
+        f"One row per row of {source}: id (column {id_col!r} as text), score and tier. "
+        "The table holds the leads file's columns under their own names, as text or typed; "
+        "names are quoted, so they must match exactly, case included. "
+        "Values are cleaned as funnel cleans them on load: empty cells and placeholders "
+        f"({placeholders}) are missing; categories compare without case or spacing; numbers "
+        "may have commas between thousands and full-width digits."
+    )
+    lines = textwrap.wrap(_comment(intro), width=92, break_on_hyphens=False)
+    lines += ["", "Rules:", *(f"  {_comment(line)}" for line in rs.describe("en"))]
+    return "\n".join(f"-- {line}".rstrip() for line in lines)
