@@ -1,0 +1,185 @@
+"""The whole meeting in a real browser, once in English and once with the Japanese UI.
+
+Upload a CRM export (cp932 CSV, Japanese headers) → confirm the mapping → the funnel and a
+segment → the tuner: "start from the data" as marketing, a tweaked copy as sales, compare,
+settle on marketing's → save → propose → marketing and sales sign → download the YAML, the
+hand-off CSV and the report → score the leads with the downloaded YAML through the CLI and get
+exactly the hot leads (ids, scores, tiers) the app handed off. Every step leaves a screenshot
+in tests/artifacts/meeting-<lang>/.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from funnel.demo import generate_leads
+from funnel.i18n import t
+from funnel.versions import version_from_text
+
+pytestmark = pytest.mark.e2e
+
+WAIT = 60_000  # ms
+LEADS = 3000
+OUTCOME_COLUMNS = ("完了日", "商談結果", "金額", "失注理由")
+
+
+class Meeting:
+    """One language's walk through the meeting, with a numbered screenshot per step."""
+
+    def __init__(self, page: Page, url: str, lang: str, folder: Path) -> None:
+        self.page, self.url, self.lang, self.folder = page, url, lang, folder
+        self.step = 0
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def tr(self, key: str, **params: str) -> str:
+        return t(key, self.lang, **params)
+
+    def shot(self, name: str) -> None:
+        self.step += 1
+        self.page.screenshot(path=str(self.folder / f"{self.step:02d}-{name}.png"), full_page=True)
+
+    def idle(self) -> None:
+        expect(self.page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=WAIT)
+
+    def heading(self, key: str) -> None:
+        expect(self.page.get_by_role("heading", name=self.tr(key), exact=True)).to_be_visible(
+            timeout=WAIT
+        )
+
+    def go(self, page_key: str, title_key: str) -> None:
+        nav = self.page.get_by_test_id("stSidebarNav")
+        nav.get_by_role("link", name=self.tr(page_key), exact=True).click()
+        self.heading(title_key)
+        self.idle()
+
+    def button(self, key: str, **params: str) -> None:
+        self.idle()
+        self.page.get_by_role("button", name=self.tr(key, **params), exact=True).click()
+
+    def success(self, text: str) -> None:
+        alert = self.page.get_by_test_id("stAlertContentSuccess").filter(has_text=text)
+        expect(alert.first).to_be_visible(timeout=WAIT)
+
+    def download(self, key: str, name: str) -> Path:
+        self.idle()
+        with self.page.expect_download(timeout=120_000) as got:
+            self.page.get_by_role("button", name=self.tr(key), exact=True).click()
+        path = self.folder / name
+        got.value.save_as(path)
+        return path
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_whole_meeting(page: Page, app_url: str, artifacts: Path, lang: str) -> None:
+    m = Meeting(page, app_url, lang, artifacts / f"meeting-{lang}")
+    page.set_viewport_size({"width": 1400, "height": 1400})
+    dataset = f"meeting-{lang}"
+    leads = generate_leads(LEADS, seed=31, lang="ja")
+    export = leads.to_csv(index=False).encode("cp932")
+
+    # 1. upload the CRM export and confirm the proposed mapping
+    page.goto(f"{app_url}/data?lang={lang}")
+    m.heading("data.title")
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text=m.tr("data.leads_file"))
+    uploader.locator("input[type=file]").set_input_files(
+        {"name": f"{dataset}.csv", "mimeType": "text/csv", "buffer": export}
+    )
+    expect(page.get_by_text(m.tr("data.mapping_header"), exact=True)).to_be_visible(timeout=WAIT)
+    m.shot("mapping")
+    m.button("data.load_button")
+    expect(page.get_by_test_id("stAlertContentSuccess").first).to_be_visible(timeout=WAIT)
+    m.shot("loaded")
+
+    # 2. the funnel, then conversion by a segment (industry)
+    m.go("page.funnel", "funnel.title")
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=WAIT)
+    m.shot("funnel")
+    m.go("page.segments", "segments.title")
+    by = page.get_by_test_id("stSelectbox").filter(has_text=m.tr("segments.by")).first
+    by.click()
+    page.get_by_role("option", name="業種", exact=True).click()
+    m.idle()
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=WAIT)
+    m.shot("segment-industry")
+
+    # 3. the tuner: marketing starts from the data, sales tweaks a copy, both compared
+    m.go("page.tuner", "tuner.title")
+    m.button("tuner.from_data")
+    expect(page.get_by_text("AUC", exact=False).first).to_be_visible(timeout=WAIT)
+    m.success("AUC")
+    m.shot("marketing-from-data")
+    m.button("tuner.copy", other=m.tr("tuner.proposal.sales"))
+    m.idle()
+    proposals = page.get_by_test_id("stRadio").filter(has_text=m.tr("tuner.proposal.sales"))
+    proposals.get_by_text(m.tr("tuner.proposal.sales"), exact=True).click()
+    m.idle()
+    thumb = page.get_by_test_id("stSlider").first.get_by_role("slider")
+    before = thumb.get_attribute("aria-valuenow")
+    thumb.focus()
+    for _ in range(4):
+        thumb.press("ArrowRight")
+    expect(thumb).not_to_have_attribute("aria-valuenow", before or "", timeout=WAIT)
+    m.idle()
+    expect(page.get_by_role("heading", name=m.tr("tuner.compare"))).to_be_visible(timeout=WAIT)
+    page.get_by_role("heading", name=m.tr("tuner.compare")).scroll_into_view_if_needed()
+    m.shot("sales-tweak-and-compare")
+
+    # 4. settle on marketing's proposal and save it
+    proposals.get_by_text(m.tr("tuner.proposal.marketing"), exact=True).click()
+    m.idle()
+    page.get_by_role("textbox", name=m.tr("report.author"), exact=True).fill("Aiko")
+    page.get_by_role("textbox", name=m.tr("report.rationale")).fill("Settled in the meeting")
+    m.button("tuner.save_button")
+    m.success("#")
+    m.shot("saved")
+
+    # 5. propose, then marketing and sales each sign
+    m.go("page.rulesets", "rulesets.title")
+    page.get_by_role("textbox", name=m.tr("rulesets.your_name"), exact=True).fill("Aiko")
+    m.button("rulesets.propose")
+    m.success(m.tr("rulesets.done.propose"))
+    for role, name in (("marketing", "Aiko"), ("sales", "Ben")):
+        m.idle()
+        form = page.get_by_test_id("stForm")
+        form.get_by_test_id("stRadio").get_by_text(m.tr(f"report.role.{role}"), exact=True).click()
+        form.get_by_role("textbox", name=m.tr("rulesets.your_name"), exact=True).fill(name)
+        form.get_by_role("button", name=m.tr("rulesets.sign"), exact=True).click()
+        m.success(m.tr("rulesets.done.sign"))
+        m.shot(f"signed-{role}")
+    m.success(m.tr("rulesets.is_agreed"))
+
+    # 6. take the decision away
+    yaml_path = m.download("rulesets.dl.yaml", "agreed.yaml")
+    handoff = m.download("rulesets.dl.handoff_csv", "hot_leads.csv")
+    report = m.download("rulesets.dl.report", "report.html")
+    m.shot("downloads")
+    version = version_from_text(yaml_path.read_text(encoding="utf-8"), source="agreed.yaml")
+    assert version.status == "agreed" and version.dataset == dataset
+    assert [(s.role, s.name) for s in version.signoffs] == [("marketing", "Aiko"), ("sales", "Ben")]
+    html = report.read_text(encoding="utf-8")
+    assert "Aiko" in html and "Ben" in html and version.ruleset.describe(lang)[0] in html
+    handed = list(csv.DictReader(io.StringIO(handoff.read_text(encoding="utf-8-sig"))))
+    assert handed and {row["tier"] for row in handed} == {version.ruleset.hot.name}
+
+    # 7. the CLI applies the downloaded YAML to the leads (outcomes removed): same hot leads
+    fresh = m.folder / "fresh.csv"
+    leads.drop(columns=list(OUTCOME_COLUMNS)).to_csv(fresh, index=False, encoding="cp932")
+    done = subprocess.run(
+        [sys.executable, "-m", "funnel.cli", "hot", "--rules", str(yaml_path), str(fresh)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    cli = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert [(r["id"], float(r["score"]), r["tier"]) for r in cli] == [
+        (r["id"], float(r["score"]), r["tier"]) for r in handed
+    ]
