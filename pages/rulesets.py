@@ -9,7 +9,7 @@ import streamlit as st
 
 from app import tuning, ui
 from funnel.meeting import handoff_bytes, report_bytes
-from funnel.sqlexport import DIALECTS, SqlExportError, ruleset_sql
+from funnel.sqlexport import DIALECTS, SqlExportError, check_dataset, ruleset_sql
 from funnel.store import StoreError
 from funnel.versions import (
     ROLES,
@@ -207,6 +207,7 @@ c2.download_button(
 dialect = c3.selectbox(ui.t("rulesets.dialect"), DIALECTS, key="sql_dialect")
 table = c3.text_input(ui.t("rulesets.table"), "leads", key="sql_table")
 try:
+    check_dataset(info.name, info.report)
     sql_text = ruleset_sql(
         v.ruleset, v.mapping or info.mapping, dialect=dialect, table=table or "leads"
     )

@@ -43,6 +43,7 @@ from funnel.readers import SourceFile
 from funnel.rules import RuleSet, RuleSetError, check_columns, ruleset_from_text
 from funnel.scoring import evaluate, score_histogram, score_leads
 from funnel.segments import Binning, segment_table
+from funnel.sqlexport import SqlExportError, check_dataset, ruleset_sql
 from funnel.stats import DEFAULT_MIN_N
 from funnel.store import DatasetInfo, Store, StoreError, default_db_path
 from funnel.suggest import SuggestError, suggest_rules, template_for
@@ -359,7 +360,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"error: {t('store.' + exc.code, lang, **exc.params)}", file=sys.stderr)
         return 2
-    except (MappingFileError, RuleSetError, ApplyError) as exc:  # messages name file and entry
+    except (
+        MappingFileError,
+        RuleSetError,
+        ApplyError,
+        SqlExportError,
+    ) as exc:  # messages name file and entry
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except VersionError as exc:
@@ -863,8 +869,6 @@ def _cmd_hot(args: argparse.Namespace) -> int:
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
-    from funnel.sqlexport import ruleset_sql
-
     rules = read_rules_file(args.rules)
     mapping = rules.mapping
     if args.dataset or mapping is None:
@@ -876,6 +880,7 @@ def _cmd_sql(args: argparse.Namespace) -> int:
                 )
             info = store.require(args.dataset)
             check_columns(rules.ruleset, info.columns, source=args.rules)
+            check_dataset(info.name, info.report)
             mapping = info.mapping
     text = ruleset_sql(rules.ruleset, mapping, dialect=args.dialect, table=args.table)
     if args.out:
@@ -1029,9 +1034,9 @@ def _rules_export(args: argparse.Namespace) -> int:
         elif args.format == "json":
             out.write_text(version_to_json(v), encoding="utf-8")
         elif args.format == "sql":
-            from funnel.sqlexport import ruleset_sql
-
-            mapping = v.mapping or store.require(v.dataset).mapping
+            info = store.require(v.dataset)
+            check_dataset(info.name, info.report)
+            mapping = v.mapping or info.mapping
             out.write_text(
                 ruleset_sql(v.ruleset, mapping, dialect=args.dialect, table=args.table),
                 encoding="utf-8",

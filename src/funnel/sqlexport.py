@@ -74,6 +74,19 @@ class SqlExportError(ValueError):
     """A rule set that cannot be written as SQL; the message says what and how to fix it."""
 
 
+def check_dataset(name: str, report: Sequence[dict[str, object]]) -> None:
+    """Refuse a dataset whose lead ids were made up at load (its file had no id column).
+
+    The warehouse table has no such column, so SQL could not return an id per lead.
+    """
+    if any(p.get("code") == "surrogate_id" for p in report):
+        raise SqlExportError(
+            f"{name}: its file had no lead id column, so funnel numbered the rows; the SQL "
+            "needs an id column in your table. Add one to the export (e.g. the CRM record id), "
+            "load it again and export the SQL from that dataset."
+        )
+
+
 @dataclass(frozen=True)
 class Dialect:
     """How one SQL dialect spells the few things that are not portable."""

@@ -388,3 +388,21 @@ def test_signing_a_draft_is_refused_and_nothing_is_recorded(
     assert code == 2 and "propose it first" in err
     with Store(db) as store:
         assert get_version(store, saved["id"]).signoffs == ()
+
+
+def test_sql_is_refused_for_a_dataset_whose_file_had_no_id_column(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "noid.duckdb"
+    rows = "\n".join(f"{'IT' if i % 2 else 'Retail'},{i % 5},{'yes' if i % 3 else 'no'}"
+                     for i in range(60))  # fmt: skip
+    (tmp_path / "noid.csv").write_text("industry,visits,y\n" + rows + "\n", encoding="utf-8")
+    with Store(db) as store:
+        files = read_inputs(tmp_path / "noid.csv")
+        info = load_files(store, "noid", *files, outcome_column="y").dataset
+        rules = tmp_path / "r.yaml"
+        rules.write_text(ruleset_to_yaml(template_for(info)), encoding="utf-8")
+    code, out, err = run(capsys, db, "sql", "--rules", rules, "--dialect", "postgres",
+                         "--dataset", "noid")  # fmt: skip
+    assert code == 2 and out == ""
+    assert "no lead id column" in err and "noid" in err
