@@ -92,7 +92,7 @@ ids = [v.version_id for v in versions]
 picked = st.selectbox(
     ui.t("rulesets.pick"),
     ids,
-    format_func=lambda i: f"#{i} {by_id[i].label()} — {status_text(by_id[i])}",
+    format_func=lambda i: f"#{i} {by_id[i].label()}",
     key=f"rs_pick:{info.dataset_id}",
 )
 v = by_id[int(picked)]

@@ -477,7 +477,8 @@ st.subheader(ui.t("tuner.save"))
 st.caption(ui.t("tuner.save_help"))
 with st.form(f"save_version:{info.dataset_id}"):
     f1, f2, f3 = st.columns([2, 2, 1])
-    save_name = f1.text_input(ui.t("tuner.save_name"), value=rs.name, key="save_name")
+    default_name = ui.t("tuner.save_default_name") if rs.name in tuning.PROPOSALS else rs.name
+    save_name = f1.text_input(ui.t("tuner.save_name"), value=default_name, key="save_name")
     author = f2.text_input(ui.t("report.author"), key="save_author")
     effective = f3.date_input(ui.t("report.effective_from"), key="save_effective")
     rationale = st.text_area(ui.t("report.rationale"), key="save_rationale")

@@ -804,6 +804,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "上のルールセットを新しい下書きとして履歴に保存します(指標はデータセット全体で測定)。ルールセットのページで提案・承認します。",
     ),
     "tuner.save_name": ("Rule set name", "ルールセット名"),
+    "tuner.save_default_name": ("hot lead definition", "ホットリードの定義"),
     "tuner.save_button": ("Save version", "バージョンを保存"),
     "tuner.title": ("Hot-lead tuner", "ホットリード・チューナー"),
     "tuner.proposal": ("Proposal", "提案"),
