@@ -158,8 +158,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         '該当行の引用符を閉じるか、値の中の引用符は 2 つ重ねて（""）書いてください。',
     ),
     "problem.excel_expands": (
-        "{file} unzips to {size} ({ratio} times its size), more than funnel opens (limit {limit}).",
-        "{file} は展開すると {size}（元の {ratio} 倍）になり、funnel が開ける上限（{limit}）を超えています。",
+        "{file} unzips to {size} ({ratio} times its size); funnel opens workbooks that expand at most {max_ratio} times and stay within the size limit of {limit}.",
+        "{file} は展開すると {size}（元の {ratio} 倍）になります。funnel が開けるのは、展開後が {max_ratio} 倍以内かつ上限 {limit} 以内のブックです。",
     ),
     "fix.excel_expands": (
         "Open it in Excel and save it again as .xlsx, or export CSV instead; if the workbook is genuine, raise the limit with --max-size.",

@@ -94,7 +94,7 @@ def prepare(
 ) -> Prepared:
     """Clean, validate and type the files; raise :class:`LoadError` listing every problem."""
     now = now if now is not None else pd.Timestamp.now()
-    problems: list[Problem] = []
+    problems = [p for f in (leads, outcomes, activities) if f is not None for p in f.notes]
     mapping = _complete(mapping, leads, outcomes, activities)
     problems += _structural_problems(mapping, leads, outcomes, activities)
     if has_errors(problems):

@@ -39,6 +39,7 @@ _DATE_FORMATS = (
     "%m/%d/%Y",
     "%m/%d/%Y %H:%M",
 )
+_THOUSANDS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
 
 
@@ -101,8 +102,13 @@ def null_placeholders(
 def parse_numbers(series: pd.Series) -> pd.Series:
     """Parse numbers written as text (thousands separators, full-width digits); NaN if not.
 
-    >>> parse_numbers(pd.Series(["1,200", " ３ ", "x", None])).tolist()
-    [1200.0, 3.0, nan, nan]
+    A comma must separate thousands: a decimal comma (``1,5``, ``1.234,50``) is not a number
+    here rather than silently becoming 15 or 1.2345.
+
+    >>> parse_numbers(pd.Series(["1,200", " ３ ", "x", None, "-12,345.6"])).tolist()
+    [1200.0, 3.0, nan, nan, -12345.6]
+    >>> parse_numbers(pd.Series(["1,5", "1.234,50", "12,34,567"])).tolist()
+    [nan, nan, nan]
     """
     if pd.api.types.is_bool_dtype(series.dtype):
         return pd.Series(float("nan"), index=series.index)
@@ -111,7 +117,11 @@ def parse_numbers(series: pd.Series) -> pd.Series:
     fast = _cast_clean_numbers(series)
     if fast is not None:
         return fast
-    text = _ascii_digits(series.astype("str")).str.replace(",", "", regex=False).str.strip()
+    text = _ascii_digits(series.astype("str")).str.strip()
+    commas = text.str.contains(",", regex=False, na=False)
+    if commas.any():
+        grouped = text.str.fullmatch(_THOUSANDS, na=False)
+        text = text.where(~commas | grouped).str.replace(",", "", regex=False)
     return _finite(pd.to_numeric(text, errors="coerce").astype("float64"))
 
 

@@ -2,11 +2,14 @@
 
 A :class:`Problem` names the file, the column, the first few rows and offending values, and a
 message code; :mod:`funnel.i18n` turns the code into an English or Japanese sentence and a fix.
-Row numbers are spreadsheet rows: the header is row 1, the first data row is row 2.
+Row numbers are spreadsheet rows: the header is row 1, the first data row is row 2. User text in
+a sentence (file and column names, values) has its control characters escaped, so a message stays
+one line and cannot drive a terminal.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -17,6 +20,17 @@ Severity = Literal["error", "warning", "info"]
 
 #: How many example rows and values a problem keeps.
 MAX_EXAMPLES = 5
+# C0/C1 control characters and the bidirectional overrides that reorder what a terminal shows.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    r"""Escape control characters in user text (``\x1b``, line breaks, bidi overrides).
+
+    >>> print(printable("a\x1b[31mb\nc\u202e"))
+    a\x1b[31mb\nc\u202e
+    """
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True)
@@ -41,13 +55,14 @@ class Problem:
         return t(f"fix.{self.code}", lang, **self._fields(lang))
 
     def _fields(self, lang: str) -> dict[str, Any]:
+        params = {k: printable(v) if isinstance(v, str) else v for k, v in self.params.items()}
         return {
-            "file": self.file,
-            "column": self.column or "",
+            "file": printable(self.file),
+            "column": printable(self.column or ""),
             "rows": format_rows(self.rows, self.count, lang),
             "values": format_values(self.values),
             "count": self.count,
-            **self.params,
+            **params,
         }
 
     def as_dict(self, lang: str = "en") -> dict[str, Any]:
@@ -119,7 +134,7 @@ def format_values(values: Iterable[str], limit: int = 40) -> str:
         s = str(v)
         if len(s) > limit:
             s = s[: limit - 1] + "…"
-        out.append(repr(s) if "'" not in s else '"' + s.replace('"', '\\"') + '"')
+        out.append(repr(s) if "'" not in s else '"' + printable(s).replace('"', '\\"') + '"')
     return ", ".join(out)
 
 

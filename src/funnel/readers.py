@@ -1,9 +1,10 @@
 """Read CRM/MA export files into pandas frames, refusing anything ambiguous.
 
 Formats are recognised by content, not trusted from the extension: CSV/TSV text (UTF-8, UTF-8
-with BOM, UTF-16 with BOM, Shift_JIS/cp932), ``.xlsx`` and Parquet. Text is decoded strictly in
-Python (DuckDB 2.0 cannot decode cp932), so a wrong guess is an error, never mojibake.
-Text and Excel cells come back as strings; Parquet keeps its types.
+with BOM, UTF-16 with or without BOM, Shift_JIS/cp932), ``.xlsx`` and Parquet. Text is decoded
+strictly in Python (DuckDB 2.0 cannot decode cp932), so a wrong guess is an error, never mojibake.
+Text and Excel cells come back as strings; Parquet keeps its types. Sizes are bounded: the file,
+the number of columns, the length of a column name, and what an .xlsx expands to when unzipped.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import io
 import os
 import re
+import sys
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
@@ -30,10 +32,21 @@ Kind = Literal["csv", "xlsx", "parquet"]
 
 #: Default largest file accepted, overridable by ``FUNNEL_MAX_FILE_BYTES`` or ``--max-size``.
 DEFAULT_MAX_BYTES = 1 << 30
+#: Most columns a file may have; wider files are not lead exports (or use the wrong delimiter).
+MAX_COLUMNS = 2_000
+#: Longest column name, in characters; a longer "name" means the first line is not a header.
+MAX_NAME_CHARS = 1_000
+#: An .xlsx whose content unzips to more than this many times its size is refused (zip bomb);
+#: real workbooks expand 5-15 times.
+MAX_EXCEL_RATIO = 50
+_EXCEL_RATIO_FLOOR = 64 << 20  # small workbooks may expand more: only refuse above 64 MiB
 DELIMITERS = (",", "\t", ";", "|")
 TEXT_EXTENSIONS = {".csv", ".tsv", ".txt", ".tab"}
 EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
 PARQUET_EXTENSIONS = {".parquet", ".pq"}
+
+# pyarrow reads cells of any length, so the csv module (header, ragged-row report) must too.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 _KANA = re.compile(r"[\u3040-\u30ff]")  # hiragana and full-width katakana
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
@@ -61,6 +74,7 @@ class SourceFile:
     encoding: str | None = None
     delimiter: str | None = None
     digest: str | None = None  # SHA-256 of the file's bytes, when read from a file
+    notes: tuple[Problem, ...] = ()  # warnings from reading (e.g. a column had no name)
 
     @property
     def columns(self) -> list[str]:
@@ -109,7 +123,7 @@ def read_bytes(
             [Problem("wrong_format", name, params={"ext": ext or "?", "actual": actual})]
         )
     if actual == "xlsx":
-        source = _read_excel(data, name)
+        source = _read_excel(data, name, limit)
     elif actual == "parquet":
         source = _read_parquet(data, name)
     else:
@@ -135,8 +149,32 @@ def sniff_kind(data: bytes) -> str:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "csv"  # UTF-16 text with a byte-order mark
     if b"\x00" in head:
-        return "binary"
+        return "csv" if bomless_utf16(head) else "binary"
     return "csv"
+
+
+def bomless_utf16(head: bytes) -> str | None:
+    """Recognise UTF-16 text saved without a byte-order mark by where its NUL bytes fall.
+
+    ASCII characters in UTF-16 put a NUL in every other byte; binary files scatter them.
+
+    >>> bomless_utf16("id,name\\n1,リード\\n".encode("utf-16-be"))
+    'utf-16-be'
+    >>> print(bomless_utf16(b"\\x89PNG\\r\\n\\x1a\\n\\x00\\x00\\x00\\rIHDR"))
+    None
+    """
+    sample = head[:4096]
+    sample = sample[: len(sample) // 2 * 2]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for enc, text_half, high_half in (("utf-16-le", even, odd), ("utf-16-be", odd, even)):
+        nul_high, nul_text = high_half.count(0), text_half.count(0)
+        if nul_high >= 0.3 * len(high_half) and nul_text <= nul_high / 8:
+            text = sample.decode(enc, errors="replace")
+            shown = sum(c.isprintable() or c in "\t\r\n" for c in text)
+            return enc if shown >= 0.95 * len(text) else None
+    return None
 
 
 def _kind_for_extension(ext: str) -> str | None:
@@ -191,6 +229,8 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
         candidates = ["utf-8-sig"]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         candidates = ["utf-16"]
+    elif b"\x00" in data[:8192] and (utf16 := bomless_utf16(data[:8192])):
+        candidates = [utf16]
     else:
         candidates = ["utf-8", "cp932"]
     first_error: UnicodeDecodeError | None = None
@@ -285,6 +325,10 @@ def check_header(
     Duplicates are compared ignoring case, as DuckDB does for column names.
     """
     problems: list[Problem] = []
+    if len(names) > MAX_COLUMNS:
+        return [str(n) for n in names], [
+            Problem("too_many_columns", name, count=len(names), params={"limit": MAX_COLUMNS})
+        ]
     cleaned = [str(n).strip().lstrip("\ufeff") for n in names]
     filled = [c for c in cleaned if c]
     value_like = [c for c in filled if looks_like_value(c)]
@@ -292,6 +336,18 @@ def check_header(
     if detect_missing and value_like and (3 * len(value_like) >= len(filled) or repeated):
         problems.append(
             Problem("no_header", name, values=tuple(value_like[:MAX_EXAMPLES]), count=1, rows=(1,))
+        )
+        return cleaned, problems
+    long = [(i, c) for i, c in enumerate(cleaned, start=1) if len(c) > MAX_NAME_CHARS]
+    if long:
+        problems.append(
+            Problem(
+                "column_name_too_long",
+                name,
+                values=tuple(c for _, c in long[:MAX_EXAMPLES]),
+                count=len(long),
+                params={"limit": MAX_NAME_CHARS, "index": long[0][0]},
+            )
         )
         return cleaned, problems
     out: list[str] = []
@@ -317,8 +373,12 @@ def _read_text(data: bytes, name: str, encoding: str | None) -> SourceFile:
     text, enc = decode_text(data, name, encoding)
     if not text.strip():
         raise LoadError([Problem("file_empty", name)])
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise LoadError([Problem("nul_byte", name, rows=(line,), count=1, params={"line": line})])
     delim = sniff_delimiter(text)
-    header = next(csv.reader(io.StringIO(text), delimiter=delim))
+    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     names, problems = check_header(header, name)
     if any(p.severity == "error" for p in problems):
         raise LoadError(problems)
@@ -346,13 +406,41 @@ def _read_text(data: bytes, name: str, encoding: str | None) -> SourceFile:
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        unclosed = _unclosed_quote(text, delim, name)
+        if unclosed is not None:
+            raise LoadError([unclosed]) from None
         raise LoadError([Problem("bad_csv", name, params={"detail": str(exc)[:200]})]) from None
+    if bad_rows or text.count('"') % 2:
+        unclosed = _unclosed_quote(text, delim, name)
+        if unclosed is not None:
+            raise LoadError([unclosed])
     if bad_rows:
         raise LoadError([_ragged_rows(text, delim, len(names), name)])
     if table.num_rows == 0:
         raise LoadError([Problem("header_only", name, values=tuple(names[:MAX_EXAMPLES]))])
     frame = table.to_pandas()
-    return SourceFile(name, frame, "csv", encoding=enc, delimiter=delim)
+    return SourceFile(name, frame, "csv", encoding=enc, delimiter=delim, notes=tuple(problems))
+
+
+def _unclosed_quote(text: str, delim: str, name: str) -> Problem | None:
+    """Find a quote that is never closed (the rest of the file would become one cell).
+
+    Only called when the quotes do not pair up; a file the strict reader rejects for another
+    reason (a quote in the middle of a cell) is left to the other checks.
+
+    >>> _unclosed_quote('id,note\\nL1,ok\\nL2,"broken\\nL3,x\\n', ",", "x.csv").rows
+    (3,)
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    row = 0  # spreadsheet rows read completely (the header is row 1)
+    try:
+        for record in reader:
+            if record:
+                row += 1
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return Problem("unclosed_quote", name, rows=(row + 1,), count=1)
+    return None
 
 
 def _ragged_rows(text: str, delim: str, expected: int, name: str) -> Problem:
@@ -360,7 +448,7 @@ def _ragged_rows(text: str, delim: str, expected: int, name: str) -> Problem:
     rows: list[int] = []
     counts: list[str] = []
     total = 0
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     next(reader, None)
     row = 1  # spreadsheet rows: the header is row 1, a multi-line cell is still one row
     for record in reader:
@@ -389,13 +477,32 @@ def _delimiter_name(delim: str) -> str:
 # --- binary formats ----------------------------------------------------------------------------
 
 
-def _read_excel(data: bytes, name: str) -> SourceFile:
+def _read_excel(data: bytes, name: str, limit: int) -> SourceFile:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            if not any(n.startswith("xl/") for n in zf.namelist()):
-                raise LoadError(
-                    [Problem("wrong_format", name, params={"ext": ".xlsx", "actual": "zip"})]
-                )
+            members = zf.infolist()
+        if not any(m.filename.startswith("xl/") for m in members):
+            raise LoadError(
+                [Problem("wrong_format", name, params={"ext": ".xlsx", "actual": "zip"})]
+            )
+        # Python's zipfile stops at each member's declared size, so the sum is a true bound.
+        expanded = sum(m.file_size for m in members)
+        ratio = expanded / max(len(data), 1)
+        if expanded > limit or (expanded > _EXCEL_RATIO_FLOOR and ratio > MAX_EXCEL_RATIO):
+            raise LoadError(
+                [
+                    Problem(
+                        "excel_expands",
+                        name,
+                        params={
+                            "size": _human_bytes(expanded),
+                            "ratio": f"{ratio:,.0f}",
+                            "max_ratio": MAX_EXCEL_RATIO,
+                            "limit": _human_bytes(limit),
+                        },
+                    )
+                ]
+            )
         raw = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=str)
     except LoadError:
         raise
@@ -413,7 +520,7 @@ def _read_excel(data: bytes, name: str) -> SourceFile:
         raise LoadError([Problem("header_only", name, values=tuple(names[:MAX_EXAMPLES]))])
     body.columns = pd.Index(names)
     frame = body.astype("str").where(body.notna(), None)
-    return SourceFile(name, frame, "xlsx")
+    return SourceFile(name, frame, "xlsx", notes=tuple(problems))
 
 
 def _read_parquet(data: bytes, name: str) -> SourceFile:
@@ -428,6 +535,51 @@ def _read_parquet(data: bytes, name: str) -> SourceFile:
         raise LoadError(problems)
     if table.num_rows == 0:
         raise LoadError([Problem("header_only", name, values=tuple(names[:MAX_EXAMPLES]))])
-    frame = table.to_pandas()
+    table = _flat_table(table, names, name)
+    try:
+        frame = table.to_pandas()
+    except Exception as exc:  # values pandas cannot hold (e.g. out-of-range timestamps)
+        raise LoadError([Problem("bad_parquet", name, params={"detail": str(exc)[:200]})]) from None
     frame.columns = pd.Index(names)
-    return SourceFile(name, frame, "parquet")
+    return SourceFile(name, frame, "parquet", notes=tuple(problems))
+
+
+def _flat_table(table: pa.Table, names: Sequence[str], name: str) -> pa.Table:
+    """Turn binary columns holding UTF-8 text into text; refuse nested and other binary columns.
+
+    Old Hive/Spark writers store strings as binary; lists, structs and maps are not lead
+    attributes, and showing them as Python reprs would silently change them.
+    """
+    import pyarrow.compute as pc
+
+    refused: list[tuple[str, str]] = []
+    columns = []
+    for column_name, field, column in zip(names, table.schema, table.columns, strict=True):
+        kind = field.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if pa.types.is_nested(kind):
+            refused.append((column_name, str(field.type)))
+        elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+            try:
+                text = pa.string() if pa.types.is_binary(kind) else pa.large_string()
+                column = pc.cast(column, text)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                refused.append((column_name, str(field.type)))
+        elif pa.types.is_fixed_size_binary(kind):
+            refused.append((column_name, str(field.type)))
+        columns.append(column)
+    if refused:
+        raise LoadError(
+            [
+                Problem(
+                    "unsupported_type",
+                    name,
+                    column=refused[0][0],
+                    values=tuple(c for c, _ in refused[:MAX_EXAMPLES]),
+                    count=len(refused),
+                    params={"types": ", ".join(dict.fromkeys(k for _, k in refused))},
+                )
+            ]
+        )
+    return pa.table(columns, names=[str(c) for c in table.column_names])

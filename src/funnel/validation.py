@@ -1,9 +1,10 @@
 """Validate input frames with pandera and explain every failure in plain words.
 
 The schema is built from the confirmed mapping: ids present and unique, dates that parse and are
-not in the future, counts that are numbers and not negative, outcome values that mean won, lost
-or open, outcome rows that belong to a known lead. Validation is lazy, so one pass finds every
-problem; :func:`problems_from_failures` groups pandera's failure cases per column and check.
+neither in the future nor before 1900, counts that are numbers and not negative, outcome values
+that mean won, lost or open, outcome rows that belong to a known lead. Validation is lazy, so one
+pass finds every problem; :func:`problems_from_failures` groups pandera's failure cases per
+column and check.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ DATE_ROLES = ("created", "stage", "closed")
 NUMBER_ROLES = ("number", "behaviour", "amount")
 #: Slack before a date counts as "in the future" (time zones, clocks).
 FUTURE_SLACK = pd.Timedelta(days=1)
+#: Earliest plausible date: anything before is a typing error or a placeholder (0000-01-01).
+EARLIEST_DATE = pd.Timestamp("1900-01-01")
 
 # pandera check name -> problem code
 _CODES = {
@@ -29,6 +32,7 @@ _CODES = {
     "field_uniqueness": "duplicate_id",
     "is_date": "bad_date",
     "not_future": "future_date",
+    "not_ancient": "ancient_date",
     "is_number": "not_a_number",
     "not_negative": "negative_count",
     "known_outcome": "unknown_outcome_value",
@@ -89,6 +93,7 @@ def _date_checks(values: pd.Series, limit: pd.Timestamp) -> list[pa.Check]:
     return [
         pa.Check(lambda s: values.reindex(s.index).notna(), name="is_date"),
         pa.Check(lambda s: ~(values.reindex(s.index) > limit), name="not_future"),
+        pa.Check(lambda s: ~(values.reindex(s.index) < EARLIEST_DATE), name="not_ancient"),
     ]
 
 
