@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 import pandas as pd
-import yaml
 
 from funnel.parsing import (
     DEFAULT_PLACEHOLDERS,
@@ -26,7 +25,7 @@ from funnel.parsing import (
     parse_numbers,
 )
 from funnel.readers import SourceFile
-from funnel.yamlfiles import YamlError, load_yaml
+from funnel.yamlfiles import YamlError, dump_yaml, load_yaml
 
 Role = Literal[
     "id",
@@ -695,7 +694,7 @@ def mapping_to_yaml(mapping: Mapping) -> str:
         "# stage:<mql|sql|opportunity>, closed, amount, attribute, number, behaviour, ignore.\n"
         "# Add `leak: true` to keep a column out of scoring (known only after the sale).\n"
     )
-    body = yaml.safe_dump(mapping_to_dict(mapping), allow_unicode=True, sort_keys=False)
+    body = dump_yaml(mapping_to_dict(mapping))
     return header + body
 
 
@@ -710,7 +709,7 @@ def mapping_from_dict(data: Any, *, source: str = "mapping") -> Mapping:
     version = data.get("version", MAPPING_VERSION)
     try:
         version = int(version)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise MappingFileError(f"{source}: version must be a number, not {version!r}.") from None
     if version > MAPPING_VERSION:
         raise MappingFileError(
@@ -721,6 +720,11 @@ def mapping_from_dict(data: Any, *, source: str = "mapping") -> Mapping:
     if not leads:
         raise MappingFileError(f"{source}: 'leads:' must list the leads file's columns.")
     outcome = None
+    if data.get("outcome") is not None and not isinstance(data["outcome"], dict):
+        raise MappingFileError(
+            f"{source}: outcome: must list file:, column:, won:, lost: and open: "
+            "on their own lines."
+        )
     if isinstance(data.get("outcome"), dict):
         o = data["outcome"]
         file = o.get("file", "leads")
@@ -729,10 +733,10 @@ def mapping_from_dict(data: Any, *, source: str = "mapping") -> Mapping:
         outcome = OutcomeSpec(
             file=file,
             column=None if o.get("column") is None else str(o["column"]),
-            won=tuple(str(v) for v in o.get("won") or ()),
-            lost=tuple(str(v) for v in o.get("lost") or ()),
-            open=tuple(str(v) for v in o.get("open") or ()),
-            won_only=bool(o.get("won_only", False)),
+            won=_values(o.get("won"), f"{source}: outcome.won"),
+            lost=_values(o.get("lost"), f"{source}: outcome.lost"),
+            open=_values(o.get("open"), f"{source}: outcome.open"),
+            won_only=_flag(o.get("won_only", False), f"{source}: outcome.won_only"),
         )
     placeholders = data.get("placeholders", list(DEFAULT_PLACEHOLDERS))
     if not isinstance(placeholders, list):
@@ -747,6 +751,27 @@ def mapping_from_dict(data: Any, *, source: str = "mapping") -> Mapping:
     )
 
 
+def _values(raw: Any, where: str) -> tuple[str, ...]:
+    """Read a list of outcome values; a single value stands for a one-item list.
+
+    >>> _values(["Won", 1], "m"), _values("Yes", "m"), _values(None, "m")
+    (('Won', '1'), ('Yes',), ())
+    """
+    if raw is None:
+        return ()
+    items = raw if isinstance(raw, list) else [raw]
+    if any(isinstance(v, (list, dict)) for v in items):
+        raise MappingFileError(f"{where}: expected a list of values, e.g. [Won, Closed Won].")
+    return tuple(str(v) for v in items)
+
+
+def _flag(raw: Any, where: str) -> bool:
+    """Read a true/false flag; ``yes``/``no`` are refused rather than guessed."""
+    if not isinstance(raw, bool):
+        raise MappingFileError(f"{where}: write true or false, not {raw!r}.")
+    return raw
+
+
 def _specs_from(section: Any, where: str) -> tuple[ColumnSpec, ...]:
     if section is None:
         return ()
@@ -756,8 +781,10 @@ def _specs_from(section: Any, where: str) -> tuple[ColumnSpec, ...]:
     for name, value in section.items():
         leak, reason = False, None
         if isinstance(value, dict):
-            leak = bool(value.get("leak", False))
+            leak = _flag(value.get("leak", False), f"{where}: column {name!r}: leak")
             reason = value.get("reason")
+            if reason is not None and not isinstance(reason, str):
+                raise MappingFileError(f"{where}: column {name!r}: reason must be text.")
             value = value.get("role")
         role_text = str(value)
         stage = None

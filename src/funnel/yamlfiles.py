@@ -3,18 +3,66 @@
 PyYAML's safe loader turns unquoted ``yes``, ``no``, ``on`` and ``off`` into booleans, so a
 hand-written ``value: Yes`` would silently become ``True``. This loader keeps them as text
 (YAML 1.2 behaviour: only true/false are booleans) and never constructs objects.
+
+:func:`dump_yaml` writes what :func:`load_yaml` reads back exactly (PyYAML's own dumper folds a
+NEL or line-separator character inside a quoted string into a space).
+
+Hostile files get a one-sentence :class:`YamlError`, never a traceback or a hang: the text is
+bounded, a document may not expand (through aliases) beyond :data:`MAX_NODES` values or nest
+deeper than :data:`MAX_DEPTH`, a key may not repeat, and a value that cannot be built (a
+timestamp like 2024-02-30, a 5,000-digit integer) names its line.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+#: Longest YAML/JSON text read, in characters (rule sets and mappings are a few KiB).
+MAX_CHARS = 10_000_000
+#: Most values a document may hold once its aliases are expanded ("billion laughs").
+MAX_NODES = 1_000_000
+#: Deepest nesting of lists and mappings.
+MAX_DEPTH = 100
+# A lone UTF-16 surrogate ("\\ud800" escaped in JSON or YAML) cannot be stored or encoded.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_PROBLEM = "an escaped character is half of a UTF-16 pair (\\ud800-\\udfff)"
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose only booleans are true/false."""
+    """SafeLoader whose only booleans are true/false, with bounds against hostile documents."""
+
+    def construct_document(self, node: Node) -> Any:
+        _check_size(node)
+        return super().construct_document(node)
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            value = super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:  # 2024-02-30, integers past 4,300 digits
+            raise ConstructorError(
+                None, None, f"cannot read the value: {str(exc)[:120]}", node.start_mark
+            ) from None
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise ConstructorError(None, None, _SURROGATE_PROBLEM, node.start_mark)
+        return value
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = self.construct_object(key_node)  # scalars are hashable
+                if key in seen:
+                    raise ConstructorError(
+                        None, None, f"the key {str(key)[:80]!r} appears twice", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -28,6 +76,98 @@ _Loader.add_implicit_resolver(
 )
 
 
+def _check_size(root: Node) -> None:
+    """Refuse a document too deep, self-referencing, or too big once aliases are expanded."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise ConstructorError(None, None, "an alias refers to itself", node.start_mark)
+        if depth > MAX_DEPTH:
+            raise ConstructorError(
+                None, None, f"nested more than {MAX_DEPTH} levels deep", node.start_mark
+            )
+        open_.add(key)
+        total = 1
+        if isinstance(node, SequenceNode):
+            total += sum(size(child, depth + 1) for child in node.value)
+        elif isinstance(node, MappingNode):
+            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
+        if total > MAX_NODES:
+            raise ConstructorError(
+                None,
+                None,
+                f"its aliases expand to more than {MAX_NODES:,} values",
+                node.start_mark,
+            )
+        open_.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root, 0)
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that double-quotes text holding YAML line breaks other than \\n."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = '"' if any(c in data for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(data: Any) -> str:
+    """Write plain data as YAML that :func:`load_yaml` reads back exactly.
+
+    >>> dump_yaml({"name": "a\\x85b"}), load_yaml(dump_yaml({"name": "a\\x85b"}), "x")
+    ('name: "a\\\\Nb"\\n', {'name': 'a\\x85b'})
+    """
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"the key {key[:80]!r} appears twice")
+        out[key] = value
+    return out
+
+
+def _json_problem(data: Any) -> str | None:
+    """Say why parsed JSON cannot be used: nested too deep, or a lone surrogate in its text.
+
+    >>> print(_json_problem([[1], {"a": ["x"]}]))
+    None
+    >>> _json_problem({"name": "\\ud800"})
+    'an escaped character is half of a UTF-16 pair (\\\\ud800-\\\\udfff)'
+    """
+    stack = [(data, 0)]
+    while stack:  # iterative: the data may be deep
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested more than {MAX_DEPTH} levels deep"
+        if isinstance(value, str) and _SURROGATE.search(value):
+            return _SURROGATE_PROBLEM
+        if isinstance(value, dict):
+            stack.extend((k, depth + 1) for k in value)
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return None
+
+
 class YamlError(ValueError):
     """A file that is not valid YAML; the message is one sentence naming the line."""
 
@@ -37,7 +177,34 @@ def load_yaml(text: str, source: str) -> Any:
 
     >>> load_yaml("value: Yes\\nflag: true\\n", "x.yaml")
     {'value': 'Yes', 'flag': True}
+    >>> try:
+    ...     load_yaml("a: &x [1]\\nb: *x\\na: 2\\n", "x.yaml")
+    ... except YamlError as exc:
+    ...     print(exc)
+    x.yaml: not valid YAML or JSON at line 3 (the key 'a' appears twice).
     """
+    if len(text) > MAX_CHARS:
+        raise YamlError(
+            f"{source}: {len(text):,} characters is too long for a rule set or mapping "
+            f"(limit {MAX_CHARS:,})."
+        )
+    if text.lstrip()[:1] in ("{", "["):
+        # JSON first: PyYAML refuses characters JSON allows (DEL, C1 controls) in strings.
+        try:
+            data = json.loads(text, object_pairs_hook=_json_object)
+        except json.JSONDecodeError:
+            pass  # YAML flow style, or broken: the YAML parser says where
+        except RecursionError:
+            raise YamlError(
+                f"{source}: not valid YAML or JSON (nested more than {MAX_DEPTH} levels deep)."
+            ) from None
+        except ValueError as exc:  # a repeated key, an integer of more than 4,300 digits
+            raise YamlError(f"{source}: not valid JSON ({str(exc)[:120]}).") from None
+        else:
+            problem = _json_problem(data)
+            if problem:
+                raise YamlError(f"{source}: not valid YAML or JSON ({problem}).")
+            return data
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
@@ -47,3 +214,7 @@ def load_yaml(text: str, source: str) -> Any:
         raise YamlError(f"{source}: not valid YAML or JSON{where} ({what}).") from None
     except yaml.YAMLError as exc:
         raise YamlError(f"{source}: not valid YAML or JSON ({type(exc).__name__}).") from None
+    except RecursionError:  # the composer recurses before the depth check can run
+        raise YamlError(
+            f"{source}: not valid YAML or JSON (nested more than {MAX_DEPTH} levels deep)."
+        ) from None
