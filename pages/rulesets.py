@@ -54,7 +54,7 @@ def act(action: str, run: Callable[[], object]) -> None:
     except VersionError as exc:
         st.session_state["_rulesets_msg"] = ("error", exc.message(ui.lang()))
     except StoreError as exc:
-        st.session_state["_rulesets_msg"] = ("error", ui.t("store." + exc.code, **exc.params))
+        st.session_state["_rulesets_msg"] = ("error", ui.tm(f"store.{exc.code}", **exc.params))
     else:
         st.session_state["_rulesets_msg"] = ("success", ui.t(f"rulesets.done.{action}"))
 

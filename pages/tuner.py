@@ -498,6 +498,6 @@ if submitted:
     except RuleSetError as exc:
         st.error(str(exc))
     except StoreError as exc:
-        st.error(ui.t("store." + exc.code, **exc.params))
+        st.error(ui.tm(f"store.{exc.code}", **exc.params))
     else:
         st.success(ui.t("versions.saved", label=saved.label(), id=saved.version_id))

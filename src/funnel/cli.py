@@ -27,6 +27,7 @@ from funnel.apply import (
 )
 from funnel.filters import FilterError, Filters, parse_date, parse_where
 from funnel.funnels import Unavailable, cohort_trend, compute_funnel, stages_for, time_to_convert
+from funnel.handoff import safe_frame
 from funnel.i18n import t
 from funnel.ingest import LoadResult, load_demo, load_files, read_inputs
 from funnel.mapping import (
@@ -519,7 +520,7 @@ def _mapping_for(
         path = Path(args.mapping)
         if not path.is_file():
             raise MappingFileError(f"{path}: the mapping file does not exist.")
-        mapping = mapping_from_yaml(path.read_text(encoding="utf-8"), source=str(path))
+        mapping = mapping_from_yaml(_text_file(path, "mapping"), source=str(path))
     else:
         placeholders = DEFAULT_PLACEHOLDERS + tuple(args.placeholder)
         if args.outcome and args.outcome not in leads.columns:
@@ -757,7 +758,7 @@ def _read_rules(path_text: str, info: DatasetInfo) -> RuleSet:
     path = Path(path_text)
     if not path.is_file():
         raise RuleSetError(f"{path}: the rule set file does not exist.")
-    rs = ruleset_from_text(path.read_text(encoding="utf-8"), source=str(path))
+    rs = ruleset_from_text(_text_file(path, "rule set"), source=str(path))
     check_columns(rs, info.columns, source=str(path))
     return rs
 
@@ -821,15 +822,29 @@ def _cmd_score(args: argparse.Namespace) -> int:
         _write_table(frame, Path(args.out))
         print(f"wrote {len(frame):,} scored leads to {args.out}", file=sys.stderr)
     else:
-        frame.to_csv(sys.stdout, index=False)
+        safe_frame(frame).to_csv(sys.stdout, index=False)
     return 0
 
 
 def _write_table(frame: Any, out: Path) -> None:
+    """Write scores; CSV cells a spreadsheet would run as formulas are neutralised."""
     if out.suffix.lower() in (".parquet", ".pq"):
         frame.to_parquet(out, index=False)
     else:
-        frame.to_csv(out, index=False)
+        safe_frame(frame).to_csv(out, index=False)
+
+
+def _text_file(path: Path, what: str) -> str:
+    """Read a YAML/JSON file the user wrote; anything but UTF-8 text is a clear refusal."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        message = f"{path}: a {what} file must be UTF-8 text (YAML or JSON); this one is not."
+        if what == "mapping":
+            raise MappingFileError(message) from None
+        raise RuleSetError(message) from None
+    except OSError as exc:
+        raise RuleSetError(f"{path}: cannot read the {what} file ({exc.strerror}).") from None
 
 
 def _cmd_hot(args: argparse.Namespace) -> int:
@@ -863,7 +878,7 @@ def _cmd_hot(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(records, ensure_ascii=False, indent=2))
     else:
-        frame[["id", "score", "tier", "reasons"]].to_csv(sys.stdout, index=False)
+        safe_frame(frame[["id", "score", "tier", "reasons"]]).to_csv(sys.stdout, index=False)
     print(f"{len(records):,} hot leads", file=sys.stderr)
     return 0
 
@@ -1063,7 +1078,7 @@ def _rules_import(args: argparse.Namespace) -> int:
         v = import_version(
             store,
             info,
-            path.read_text(encoding="utf-8-sig"),
+            _text_file(path, "rule set"),
             source=str(path),
             author=args.author,
         )

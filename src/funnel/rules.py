@@ -13,11 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-import yaml
-
 from funnel.i18n import t
 from funnel.store import quote_ident
-from funnel.yamlfiles import YamlError, load_yaml
+from funnel.yamlfiles import YamlError, dump_yaml, load_yaml
 
 SCHEMA_VERSION = 1
 Group = Literal["fit", "engagement"]
@@ -33,8 +31,10 @@ def _points(value: Any, where: str) -> int:
         raise RuleSetError(f"{where}: points must be a whole number, not {value!r}.")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise RuleSetError(f"{where}: points must be a whole number, not {value!r}.") from None
+    except (TypeError, ValueError, OverflowError):
+        raise RuleSetError(
+            f"{where}: points must be a whole number between -1000 and 1000."
+        ) from None
     if not math.isfinite(number) or abs(number) > 1000 or number != int(number):
         raise RuleSetError(f"{where}: points must be a whole number between -1000 and 1000.")
     return int(number)
@@ -45,8 +45,10 @@ def _number(value: Any, where: str) -> float:
         raise RuleSetError(f"{where}: {value!r} is not a number.")
     try:
         number = float(value)
+    except OverflowError:
+        raise RuleSetError(f"{where}: the number is far too large.") from None
     except (TypeError, ValueError):
-        raise RuleSetError(f"{where}: {value!r} is not a number.") from None
+        raise RuleSetError(f"{where}: {str(value)[:40]!r} is not a number.") from None
     if not math.isfinite(number):
         raise RuleSetError(f"{where}: {value!r} is not a finite number.")
     return number
@@ -353,6 +355,9 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
             f"{source}: schema_version {version} is newer than this funnel understands "
             f"({SCHEMA_VERSION}); upgrade funnel."
         )
+    for key in ("rules", "gates", "tiers"):
+        if data.get(key) is not None and not isinstance(data[key], list):
+            raise RuleSetError(f"{source}: {key}: expected a list (one '- ' entry per item).")
     rules: list[Rule] = []
     for i, item in enumerate(data.get("rules") or [], start=1):
         where = f"{source}: rule {i}"
@@ -408,19 +413,25 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
             raise RuleSetError(
                 f"{source}: decay_half_life_days must be between 0 and 3650 days (or left out)."
             )
-    return RuleSet(
-        name=str(data.get("name", "rules")),
-        description=str(data.get("description", "") or ""),
-        rules=tuple(rules),
-        gates=tuple(gates),
-        tiers=tuple(tiers),
-        score_cap=None if cap is None else _points(cap, f"{source}: score_cap"),
-        decay_half_life=half_life,
-    )
+    try:
+        return RuleSet(
+            name=str(data.get("name", "rules")),
+            description=str(data.get("description", "") or ""),
+            rules=tuple(rules),
+            gates=tuple(gates),
+            tiers=tuple(tiers),
+            score_cap=None if cap is None else _points(cap, f"{source}: score_cap"),
+            decay_half_life=half_life,
+        )
+    except RuleSetError as exc:
+        message = str(exc)
+        raise RuleSetError(
+            message if message.startswith(f"{source}: ") else f"{source}: {message}"
+        ) from None
 
 
 def ruleset_to_yaml(rs: RuleSet) -> str:
-    return yaml.safe_dump(ruleset_to_dict(rs), allow_unicode=True, sort_keys=False)
+    return dump_yaml(ruleset_to_dict(rs))
 
 
 def ruleset_to_json(rs: RuleSet) -> str:
@@ -490,6 +501,10 @@ def decode_ruleset(text: str, *, max_bytes: int = 200_000) -> RuleSet:
         packed = base64.urlsafe_b64decode(text.encode("ascii"))
         raw = zlib.decompressobj().decompress(packed, max_bytes)
         data = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise RuleSetError(
+            "shared link: the rule set in the link is damaged (nested too deeply)."
+        ) from None
     except (binascii.Error, zlib.error, UnicodeError, ValueError) as exc:
         raise RuleSetError(f"shared link: the rule set in the link is damaged ({exc}).") from None
     return ruleset_from_dict(data, source="shared link")

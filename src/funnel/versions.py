@@ -18,7 +18,6 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from funnel.filters import NO_FILTERS, Filters
 from funnel.i18n import t
@@ -44,7 +43,7 @@ from funnel.store import (
     Store,
     quote_ident,
 )
-from funnel.yamlfiles import YamlError, load_yaml
+from funnel.yamlfiles import YamlError, dump_yaml, load_yaml
 
 ROLES = ("marketing", "sales")
 STATUSES = ("draft", "proposed", "agreed")
@@ -386,11 +385,11 @@ def rules_document(rs: RuleSet, mapping: Mapping | None) -> str:
     out = ruleset_to_dict(rs)
     if mapping is not None:
         out["mapping"] = mapping_to_dict(mapping)
-    return yaml.safe_dump(out, allow_unicode=True, sort_keys=False)
+    return dump_yaml(out)
 
 
 def version_to_yaml(v: Version) -> str:
-    return yaml.safe_dump(version_to_dict(v), allow_unicode=True, sort_keys=False)
+    return dump_yaml(version_to_dict(v))
 
 
 def version_to_json(v: Version) -> str:

@@ -577,12 +577,6 @@ def test_a_hostile_mapping_file_is_refused_by_the_cli_with_exit_code_2(
     assert stored(db) == base.snapshot
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._mapping_for reads the mapping with read_text('utf-8'): a binary file is an "
-    "internal error (exit 1), not a message naming it",
-    raises=AssertionError,
-)
 def test_a_binary_mapping_file_is_refused_with_exit_code_2(
     db: Path, base: Base, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -602,15 +596,8 @@ RULES = CORPUS / "rules"
 class BadRules:
     file: str
     fragments: tuple[str, ...]
-    xfail: str | None = None  # a known bug in rules.py/cli.py (not ours to edit): its reason
-    raises: type[BaseException] = AssertionError  # what the parser raises while it is a bug
 
 
-_NO_FILE = "rules.RuleSet.__post_init__ raises without the file's name (check tiers in from_dict)"
-_BINARY = (
-    "cli._read_rules reads the rule file with read_text('utf-8'): a binary file is an internal "
-    "error (exit 1), not a message naming it"
-)
 BAD_RULES = [
     BadRules("python_apply.yaml", ("line 1", "python/object/apply:os.system")),
     BadRules("python_object_new.yaml", ("line 2", "python/object/new:subprocess.Popen")),
@@ -638,37 +625,16 @@ BAD_RULES = [
     BadRules("column_not_text.yaml", ("rule 1", "column must be a column name")),
     BadRules("impossible_date.yaml", ("line 2", "day is out of range")),
     BadRules("gate_values_not_list.yaml", ("gate 1", "non-empty list")),
-    BadRules("tiers_not_descending.yaml", ("go down",), xfail=_NO_FILE),
-    BadRules("one_tier.yaml", ("two tiers",), xfail=_NO_FILE),
-    BadRules(
-        "rules_not_a_list.yaml",
-        ("rules",),
-        xfail="rules.ruleset_from_dict iterates rules: 5 (TypeError, an internal error)",
-        raises=TypeError,
-    ),
-    BadRules(
-        "tiers_not_a_list.yaml",
-        ("tiers",),
-        xfail="rules.ruleset_from_dict iterates tiers: 5 (TypeError, an internal error)",
-        raises=TypeError,
-    ),
-    BadRules(
-        "points_huge_int.yaml",
-        ("rule 1", "whole number"),
-        xfail="rules._points/_number call float() on a 400-digit int (OverflowError)",
-        raises=OverflowError,
-    ),
+    BadRules("tiers_not_descending.yaml", ("go down",)),
+    BadRules("one_tier.yaml", ("two tiers",)),
+    BadRules("rules_not_a_list.yaml", ("rules: expected a list",)),
+    BadRules("tiers_not_a_list.yaml", ("tiers: expected a list",)),
+    BadRules("points_huge_int.yaml", ("rule 1", "whole number")),
 ]
 
 
-def _rule_params(cases: list[BadRules], *, cli: bool = False) -> list[Any]:
-    def marks(c: BadRules) -> list[Any]:
-        if not c.xfail:
-            return []
-        raises = AssertionError if cli else c.raises
-        return [pytest.mark.xfail(strict=True, reason=c.xfail, raises=raises)]
-
-    return [pytest.param(c, id=c.file, marks=marks(c)) for c in cases]
+def _rule_params(cases: list[BadRules]) -> list[Any]:
+    return [pytest.param(c, id=c.file) for c in cases]
 
 
 @pytest.mark.parametrize("case", _rule_params(BAD_RULES))
@@ -688,10 +654,7 @@ def test_a_hostile_rule_set_is_refused_by_the_parser_naming_the_file(case: BadRu
 
 @pytest.mark.parametrize(
     "case",
-    _rule_params(
-        [*BAD_RULES, BadRules("binary_junk.yaml", (), xfail=_BINARY)],
-        cli=True,
-    ),
+    _rule_params([*BAD_RULES, BadRules("binary_junk.yaml", ("must be UTF-8 text",))]),
 )
 def test_a_hostile_rule_set_is_refused_by_funnel_evaluate_with_exit_code_2(
     case: BadRules, db: Path, base: Base, capsys: pytest.CaptureFixture[str]
@@ -712,12 +675,6 @@ def test_a_rule_set_naming_a_column_the_dataset_lacks_is_refused_listing_the_col
     assert_refused_by_cli(run, str(path), '"; DROP TABLE x; --', "the dataset has lead_id")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rules.decode_ruleset: json.loads of a deeply nested shared link raises "
-    "RecursionError, which it does not catch",
-    raises=RecursionError,
-)
 def test_a_shared_link_with_deeply_nested_json_is_refused_as_damaged() -> None:
     import base64
     import zlib
@@ -786,12 +743,6 @@ def test_segments_by_a_column_named_like_sql_lists_its_values_verbatim(
     assert labels == ["Finance", "Retail", "SaaS"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._write_table (funnel score --out) writes cells starting with = + - @ as they "
-    "are, so a spreadsheet opening the export runs them as formulas",
-    raises=AssertionError,
-)
 def test_a_scores_export_neutralises_cells_that_a_spreadsheet_would_run(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
