@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from funnel.handoff import safe_frame
 from funnel.i18n import DEFAULT_LANG, LANGUAGES
 from funnel.i18n import t as _t
 from funnel.problems import Problem
@@ -72,29 +73,37 @@ def language_switch() -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _open_store(path: str) -> tuple[Store | None, str | None]:
-    """Open the one store of this process; fall back to read-only browsing if needed."""
+def _open_store(path: str) -> tuple[Store, StoreError | None]:
+    """Open the one store of this process; fall back to read-only browsing if needed.
+
+    Returns the store and, when it is open read-only, why. A store that cannot be opened at all
+    raises (Streamlit never caches a raise), so the next page run tries again: once the other
+    process lets go of the file, or the file is back, the app works without a restart.
+    """
     try:
         return Store(path), None
     except StoreError as exc:
-        if exc.code in ("db_locked", "db_read_only"):
-            try:
-                return Store(path, read_only=True), exc.code
-            except StoreError as inner:
-                return None, inner.code
-        return None, exc.code
+        if exc.code not in ("db_locked", "db_read_only"):
+            raise
+        return Store(path, read_only=True), exc
+
+
+def _store_message(exc: StoreError, path: str) -> str:
+    params: dict[str, Any] = {"path": path, "detail": "", "version": "", "name": "", "known": ""}
+    return tm(f"store.{exc.code}", **(params | exc.params))
 
 
 def store() -> Store:
     """Return the process's store, or stop the page with a message saying what to do."""
     path = str(default_db_path())
-    opened, problem = _open_store(path)
-    if opened is None:
-        st.error(tm(f"store.{problem}", path=path, detail="", version="", name="", known=""))
+    try:
+        opened, problem = _open_store(path)
+    except StoreError as exc:
+        st.error(_store_message(exc, path))
         st.stop()
-    assert opened is not None
-    if problem:
-        st.warning(tm(f"store.{problem}", path=path))
+        raise  # st.stop() raises; this line only tells type checkers so
+    if problem is not None:
+        st.warning(_store_message(problem, path))
     return opened
 
 
@@ -198,10 +207,10 @@ def show_problems(problems: Sequence[Problem]) -> None:
 
 
 def download_table(frame: pd.DataFrame, name: str, key: str, where: Any = st) -> None:
-    """A CSV download button for a table (UTF-8, as shown)."""
+    """A CSV download button for a table (UTF-8, as shown; formula-like cells neutralised)."""
     where.download_button(
         t("download.csv"),
-        data=frame.to_csv(index=False).encode("utf-8"),
+        data=safe_frame(frame).to_csv(index=False).encode("utf-8"),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=key,

@@ -118,12 +118,19 @@ class Store:
         self.read_only = read_only
         self._write_lock = threading.Lock()
         self.conn = _open(self.path, read_only)
-        if not read_only:
-            self._migrate()
-        elif not self._has_catalog():
-            raise StoreError("db_not_initialised", path=str(self.path))
-        elif self._version() < SCHEMA_VERSION:
-            raise StoreError("db_old_schema", path=str(self.path), version=self._version())
+        try:
+            if not read_only:
+                self._migrate()
+            elif not self._has_catalog():
+                raise StoreError("db_not_initialised", path=str(self.path))
+            elif self._version() < SCHEMA_VERSION:
+                raise StoreError("db_old_schema", path=str(self.path), version=self._version())
+        except duckdb.Error as exc:  # e.g. an upgrade that cannot write its log beside the file
+            self.conn.close()
+            raise _open_error(self.path, exc) from None
+        except BaseException:
+            self.conn.close()  # never keep a half-opened file locked
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -460,18 +467,28 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # DuckDB writes a log beside the file: without a writable file and folder nothing
+            # can be saved, so say so now rather than fail at the first save
+            if not os.access(path.parent, os.W_OK) or (
+                path.exists() and not os.access(path, os.W_OK)
+            ):
+                raise StoreError("db_read_only", path=str(path))
         return duckdb.connect(str(path), read_only=read_only)
     except PermissionError:
         raise StoreError("db_read_only", path=str(path)) from None
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            raise StoreError("db_locked", path=str(path)) from None
-        if "read-only" in text.lower() or "permission" in text.lower():
-            raise StoreError("db_read_only", path=str(path)) from None
-        raise StoreError("db_unreadable", path=str(path), detail=text[:200]) from None
     except (duckdb.Error, OSError) as exc:
-        raise StoreError("db_unreadable", path=str(path), detail=str(exc)[:200]) from None
+        raise _open_error(path, exc) from None
+
+
+def _open_error(path: Path, exc: Exception) -> StoreError:
+    """The StoreError for a DuckDB or OS error met while opening (or upgrading) a file."""
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, duckdb.IOException) and "lock" in lowered:
+        return StoreError("db_locked", path=str(path))
+    if any(w in lowered for w in ("read-only", "permission", "operation not permitted")):
+        return StoreError("db_read_only", path=str(path))
+    return StoreError("db_unreadable", path=str(path), detail=text[:200])
 
 
 def _info(row: dict[str, Any]) -> DatasetInfo:

@@ -1,0 +1,762 @@
+"""Load cases: N browser sessions moving tuner sliders on one ``streamlit run`` at the same time.
+
+Goal from issue #6 (read, never asserted): with 10 sessions, p95 of "slider release to updated
+metrics" under 1 s at 1M leads.
+
+Set-up (untimed): the run's demo store (``Workspace.demo_store``) is checkpointed and copied to a
+scratch file; ``streamlit run app/main.py`` serves that copy on 127.0.0.1 (a free port, nothing
+else is contacted); Debian's Chromium (``/usr/bin/chromium``, the flags of the e2e tests) opens
+one browser context per session on the Tuner page. Session ``k`` moves its own weight slider
+(rule ``k mod R`` of the R rules the page starts with), right for the first R sessions and left
+for the next R; later sessions also set a second slider one step up first, so no two sessions
+ever ask for the same rule set (each move is a cache miss on the server, and a session showing
+another's state would be noticed). When both cases run, the 10-session case adds five sessions
+to the five of the first case on the same server (opening a tab is the slow part of the set-up).
+Without Chromium (or Playwright) a case fails at once with "skipped: no browser: ...".
+
+One timed call is one round: every session presses ArrowRight/ArrowLeft on its slider's thumb at
+the same moment, and the call returns when every session shows its updated hot-lead count. A
+round is the harshest load N users can make: all of them release a slider at once.
+
+A move's latency, measured inside the page on its own clock (``performance.now()``), so neither
+Playwright nor the other sessions add to it: from the ``keyup`` of the arrow key (the slider's
+"release"; the thumb moves on ``keydown``) to the first DOM change after which (a) the "Hot
+leads" metric reads the count the library computes for that session's new rule set
+(``score_histogram`` + ``evaluate`` on the bench's own store) and (b) the URL's ``rules`` parameter
+is no longer the one before the key went up (the page writes it just before the metrics, so a
+move that leaves the count unchanged is still caught at the run that drew it). Charts and the
+comparison table further down the page may still be drawing then; before the next round every
+session waits until its app is idle (no status widget for 300 ms), untimed.
+
+Reported: ``median_ms`` in ``results.json`` is the median round (the slowest session of each
+round); the harness's memory columns are the bench process's, not the server's. Per session
+and over all sessions, the p50/p95/max of the single moves of the timed rounds (the harness's
+warm-up round is left out) are printed under "load figures" in the bench output (stderr) once
+the case is over, with the goal and the CPU seconds one move cost the server and the browsers
+(from ``/proc``, from a round's start until every session is idle). After every round each
+session is checked to show its own state — its slider values, the rule set in its URL and its
+hot-lead count — and a mismatch fails the case.
+
+Baseline: there is no pandas equivalent of N browsers, so the baseline is the library work one
+slider move needs, run while the sessions are idle: ``score_histogram`` + ``evaluate`` for a new
+weight on the same leads. ``ratio`` then reads "how many times the bare computation a user waits for
+when N users move at once" (browser rendering, the websocket and Streamlit's rerun included).
+The Chromium tabs run on the same 2 cores as the server, so the figures include their rendering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.harness import Trial, Workspace, case
+from funnel.i18n import t
+from funnel.rules import RuleSet, decode_ruleset
+from funnel.scoring import evaluate, score_histogram
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+#: The flags tests/e2e/conftest.py starts Debian's Chromium with.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+SESSION_COUNTS = (5, 10)
+GOAL_SESSIONS = 10
+GOAL_P95_MS = 1000.0
+LANG = "en"
+STARTUP_TIMEOUT_S = 90.0
+#: Longest wait for one page to load or one move to show; far above any figure worth reading.
+MOVE_TIMEOUT_S = 180.0
+IDLE_FOR_MS = 300
+VIEWPORT = {"width": 1400, "height": 1000}
+
+#: Runs in every page before its own scripts: stamps the arrow key's release and resolves
+#: ``done`` at the first DOM change showing the expected hot count under a new URL rule set.
+PAGE_PROBE = """
+(() => {
+  const label = %LABEL%;
+  const probe = { keyupAt: null, rulesAtKeyup: null, armed: null, done: null };
+  window.__funnelLoad = probe;
+  const hotText = () => {
+    for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
+      const name = metric.querySelector('[data-testid="stMetricLabel"]');
+      if (name && name.textContent.trim() === label) {
+        const value = metric.querySelector('[data-testid="stMetricValue"]');
+        return value ? value.textContent.trim() : null;
+      }
+    }
+    return null;
+  };
+  const rules = () => new URLSearchParams(window.location.search).get("rules");
+  probe.hotText = hotText;
+  probe.rules = rules;
+  const check = () => {
+    const armed = probe.armed;
+    if (armed === null || probe.keyupAt === null) return;
+    if (hotText() === armed.expected && rules() !== probe.rulesAtKeyup) {
+      probe.armed = null;
+      armed.resolve({ ms: performance.now() - probe.keyupAt, hot: hotText(), rules: rules() });
+    }
+  };
+  document.addEventListener("keyup", () => {
+    probe.keyupAt = performance.now();
+    probe.rulesAtKeyup = rules();
+  }, true);
+  new MutationObserver(check).observe(document, {
+    subtree: true, childList: true, characterData: true, attributes: true,
+  });
+  probe.arm = (expected) => {
+    probe.keyupAt = null;
+    probe.done = new Promise((resolve) => { probe.armed = { expected, resolve }; });
+  };
+  probe.idle = (quietMs) => new Promise((resolve) => {
+    let since = performance.now();
+    const tick = () => {
+      if (document.querySelector('[data-testid="stStatusWidget"]')) since = performance.now();
+      if (performance.now() - since >= quietMs) resolve(true); else setTimeout(tick, 50);
+    };
+    tick();
+  });
+})();
+"""
+
+
+class NoBrowser(RuntimeError):
+    """Chromium or Playwright is not installed: the load cases cannot run here."""
+
+
+def browser_missing() -> str | None:
+    """Why the load cases cannot run here, or None when Chromium and Playwright are there."""
+    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
+        return f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install -e '.[dev]')"
+    return None
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100), interpolated linearly between the nearest values.
+
+    >>> percentile([10, 20, 30, 40], 50), percentile([10, 20, 30, 40], 95)
+    (25.0, 38.5)
+    """
+    return float(np.percentile(np.asarray(values, dtype=float), q))
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionFigures:
+    """One session's moves: which slider, which way, and its latencies in ms."""
+
+    session: int
+    slider: str
+    direction: int
+    latencies_ms: tuple[float, ...]
+
+    @property
+    def moves(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.latencies_ms, 50)
+
+    @property
+    def p95_ms(self) -> float:
+        return percentile(self.latencies_ms, 95)
+
+    @property
+    def max_ms(self) -> float:
+        return max(self.latencies_ms)
+
+
+@dataclass(frozen=True)
+class LoadFigures:
+    """A load run: per-session figures, the same over all moves, and the isolation check."""
+
+    sessions: int
+    rows: int
+    per_session: tuple[SessionFigures, ...]
+    rounds_ms: tuple[float, ...]
+    isolation_checks: int
+    #: CPU seconds per move (server, browsers), from each round's start until all are idle.
+    cpu_per_move: tuple[float, float] | None = None
+
+    @property
+    def latencies_ms(self) -> tuple[float, ...]:
+        return tuple(ms for s in self.per_session for ms in s.latencies_ms)
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.latencies_ms, 50)
+
+    @property
+    def p95_ms(self) -> float:
+        return percentile(self.latencies_ms, 95)
+
+    @property
+    def max_ms(self) -> float:
+        return max(self.latencies_ms)
+
+    def lines(self) -> list[str]:
+        """The figures as the bench prints them."""
+        names = [f"{s.slider} ({'right' if s.direction > 0 else 'left'})" for s in self.per_session]
+        w = max([6, *map(len, names)])
+        out = [
+            f"load figures, {self.sessions} sessions on {self.rows:,} leads: "
+            "slider release -> updated hot-lead count, ms",
+            f"  {'session':<8} {'slider':<{w}} {'moves':>5} {'p50':>7} {'p95':>7} {'max':>7}",
+        ]
+        for s, name in zip(self.per_session, names, strict=True):
+            out.append(
+                f"  {s.session:<8} {name:<{w}} {s.moves:>5} "
+                f"{s.p50_ms:>7,.0f} {s.p95_ms:>7,.0f} {s.max_ms:>7,.0f}"
+            )
+        out.append(
+            f"  {'all':<8} {'':<{w}} {len(self.latencies_ms):>5} "
+            f"{self.p50_ms:>7,.0f} {self.p95_ms:>7,.0f} {self.max_ms:>7,.0f}"
+        )
+        if self.rounds_ms:
+            out.append(
+                f"  median round (slowest session): {statistics.median(self.rounds_ms):,.0f}"
+            )
+        if self.cpu_per_move is not None:
+            server, browsers = self.cpu_per_move
+            out.append(
+                f"  CPU per move: server {server:.2f} s, browsers {browsers:.2f} s "
+                f"(both on this machine's {os.cpu_count()} cores)"
+            )
+        goal = f"goal: p95 < {GOAL_P95_MS:,.0f} ms at {GOAL_SESSIONS} sessions"
+        if self.sessions == GOAL_SESSIONS:
+            met = "met" if self.p95_ms < GOAL_P95_MS else "NOT met"
+            out.append(f"  {goal}: {met} (p95 {self.p95_ms:,.0f} ms)")
+        else:
+            out.append(f"  {goal} (this run: {self.sessions} sessions)")
+        out.append(
+            f"  isolation: {self.isolation_checks} checks, every session showed only its own "
+            "slider values, URL rule set and hot-lead count"
+        )
+        return out
+
+
+# --- the server --------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return bool(response.read().decode().strip() == "ok")
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def cpu_seconds(server_pid: int) -> tuple[float, float] | None:
+    """CPU seconds used so far by the server's processes and by the browsers' (Linux only).
+
+    The browsers are every other live descendant of this process (Playwright's driver and
+    Chromium's); this process itself (the library work of the bench) is in neither.
+    """
+    me = os.getpid()
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return None
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents[int(name)] = int(fields[1])
+        used[int(name)] = (int(fields[11]) + int(fields[12])) / tick
+    server = browsers = 0.0
+    for pid, seconds in used.items():
+        walk, seen = pid, 0
+        while walk not in (server_pid, me, 0, 1) and seen < 64:
+            walk, seen = parents.get(walk, 0), seen + 1
+        if walk == server_pid:
+            server += seconds
+        elif walk == me and pid != me:
+            browsers += seconds
+    return server, browsers
+
+
+class Server:
+    """``streamlit run app/main.py`` on 127.0.0.1 with ``FUNNEL_DB`` set; stopped as one group."""
+
+    def __init__(self, db: Path, log: Path) -> None:
+        self.log = log
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        streamlit = Path(sys.executable).with_name("streamlit")
+        env = {
+            **os.environ,
+            "FUNNEL_DB": str(db),
+            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        }
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [str(streamlit), "run", "app/main.py"]
+                + ["--server.address", "127.0.0.1", "--server.port", str(port)]
+                + ["--server.headless", "true", "--server.fileWatcherType", "none"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not _healthy(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"streamlit did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=15)
+
+
+# --- the sessions ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Session:
+    """One browser context on the Tuner page and the slider moves it has made."""
+
+    number: int
+    page: Any
+    context: Any
+    slider: int
+    direction: int
+    points: list[int]
+    latencies: list[float] = field(default_factory=list)
+
+
+class LoadRig:
+    """A server, a browser and N sessions; ``round()`` moves every session's slider at once."""
+
+    def __init__(self, ws: Workspace, sessions: int) -> None:
+        reason = browser_missing()
+        if reason is not None:
+            raise NoBrowser(f"skipped: no browser: {reason}")
+        self.ws = ws
+        self.n = sessions
+        self.store, self.info = ws.demo_store()
+        self.hot_label = t("tuner.m.hot", LANG)
+        self.sessions: list[_Session] = []
+        self.rounds_ms: list[float] = []
+        self.rounds = 0
+        self.checks = 0
+        self.armed = False
+        self._cpu_at_round: tuple[float, float] | None = None
+        self._cpu: list[tuple[float, float]] = []
+        self.base: RuleSet | None = None
+        self._expected: dict[tuple[int, ...], str] = {}
+        self._runner = asyncio.Runner()
+        self._playwright: Any = None
+        self._browser: Any = None
+        self.server: Server | None = None
+        self.closed = False
+        #: False while a round, a settle or a grow is under way or after one failed.
+        self.healthy = False
+        try:
+            db = ws.memo("load_db", lambda: _copy_store(ws), close=_remove_store)
+            with ws.step(f"starting streamlit on a copy of the demo store ({db.name})"):
+                self.server = Server(db, ws.path(f"streamlit-{sessions}.log"))
+            with ws.step(f"opening {sessions} browser sessions on the Tuner page"):
+                self._run(self._open())
+            self.healthy = True
+        except BaseException:
+            self.close()
+            raise
+
+    # -- plumbing
+
+    def _run(self, coro: Any) -> Any:
+        return self._runner.run(asyncio.wait_for(coro, MOVE_TIMEOUT_S * 2))
+
+    def _hot(self, points: Sequence[int]) -> str:
+        """The hot-lead count as the page prints it, computed by the library (memoised)."""
+        key = tuple(points)
+        if key not in self._expected:
+            rs = self._ruleset(points)
+            self._expected[key] = (
+                f"{evaluate(score_histogram(self.store, self.info, rs), rs).tiers[0].n:,}"
+            )
+        return self._expected[key]
+
+    def _ruleset(self, points: Sequence[int]) -> RuleSet:
+        assert self.base is not None
+        rs = self.base
+        for i, p in enumerate(points):
+            rs = rs.with_points(i, p)
+        return rs
+
+    def _slider(self, session: _Session, index: int) -> Any:
+        assert self.base is not None
+        label = self.base.rules[index].label(LANG)
+        return session.page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider")
+
+    # -- opening
+
+    async def _open(self) -> None:
+        from playwright.async_api import async_playwright
+
+        assert self.server is not None
+        self._playwright = await async_playwright().start()
+        self._browser = await self._playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        await self._add_sessions(0)
+
+    async def _add_sessions(self, first: int) -> None:
+        """Open sessions ``first`` .. ``n - 1`` and check no two can ask for the same rules."""
+        probe = PAGE_PROBE.replace("%LABEL%", json.dumps(self.hot_label))
+        rest = range(max(first, 1), self.n)
+        if first == 0:  # the first session fills the server's caches for the starting rules
+            await self._open_session(0, probe)
+        await asyncio.gather(*(self._open_session(k, probe) for k in rest))
+        self.sessions.sort(key=lambda s: s.number)
+        for session in self.sessions[first:]:  # past 2R sessions: a second slider tells apart
+            rules = len(session.points)
+            marker = (session.number - 1) // (2 * rules)
+            if marker and rules > 1:
+                for _ in range(marker):
+                    await self._move(session, (session.slider + 1) % rules, +1)
+                await self._check(session)
+        states = [self._path(s, 8) for s in self.sessions]
+        for i, a in enumerate(states):
+            for b in states[i + 1 :]:
+                if set(a) & set(b):
+                    raise RuntimeError("two sessions would ask for the same rule set")
+
+    def grow(self, sessions: int) -> None:
+        """Open more sessions on the same server; the figures start again from the next round."""
+        with self.ws.step(f"opening {sessions - self.n} more browser sessions ({sessions} in all)"):
+            first, self.n = self.n, sessions
+            self.armed = self.healthy = False
+            self._run(self._add_sessions(first))
+        self.restart_figures()
+        self.healthy = True
+
+    def restart_figures(self) -> None:
+        """Forget the moves measured so far (the next round is a warm-up again)."""
+        self.rounds_ms.clear()
+        self.rounds = 0
+        self.checks = 0
+        self._cpu.clear()
+        self._cpu_at_round = None
+        for session in self.sessions:
+            session.latencies.clear()
+
+    async def _open_session(self, k: int, probe: str) -> None:
+        assert self.server is not None and self._browser is not None
+        context = await self._browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(MOVE_TIMEOUT_S * 1000)
+        await context.add_init_script(probe)
+        page = await context.new_page()
+        await page.goto(f"{self.server.url}/tuner?lang={LANG}")
+        await page.wait_for_function(
+            "() => window.__funnelLoad.hotText() && window.__funnelLoad.rules()"
+        )
+        await page.evaluate(f"() => window.__funnelLoad.idle({IDLE_FOR_MS})")
+        start = decode_ruleset(await page.evaluate("() => window.__funnelLoad.rules()"))
+        if self.base is None:
+            if not start.rules:
+                raise RuntimeError("the Tuner page starts with no rules: nothing to move")
+            self.base = start
+        elif start != self.base:
+            raise AssertionError(f"session {k + 1} started from another rule set: {start}")
+        rules = len(self.base.rules)
+        session = _Session(
+            number=k + 1,
+            page=page,
+            context=context,
+            slider=k % rules,
+            direction=1 if (k // rules) % 2 == 0 else -1,
+            points=[r.points for r in self.base.rules],
+        )
+        self.sessions.append(session)
+        await self._check(session)
+
+    def _path(self, session: _Session, moves: int) -> list[tuple[int, ...]]:
+        out = []
+        points = list(session.points)
+        for _ in range(moves):
+            points[session.slider] += session.direction
+            out.append(tuple(points))
+        return out
+
+    async def _arm(self, session: _Session, index: int, direction: int) -> None:
+        """Focus a slider's thumb and tell the page what its next move must show."""
+        following = list(session.points)
+        following[index] += direction
+        thumb = self._slider(session, index)
+        await thumb.focus()
+        await session.page.evaluate("e => window.__funnelLoad.arm(e)", self._hot(following))
+        if not await thumb.evaluate("el => el === document.activeElement"):
+            raise RuntimeError(f"session {session.number}: the slider's thumb lost the focus")
+
+    async def _fire(self, session: _Session, index: int, direction: int) -> float:
+        """Press the arrow key on the focused thumb; return the in-page latency in ms."""
+        session.points[index] += direction
+        await session.page.keyboard.press("ArrowRight" if direction > 0 else "ArrowLeft")
+        seen = await session.page.evaluate("() => window.__funnelLoad.done")
+        return float(seen["ms"])
+
+    async def _move(self, session: _Session, index: int, direction: int) -> float:
+        await self._arm(session, index, direction)
+        return await self._fire(session, index, direction)
+
+    async def _check(self, session: _Session) -> None:
+        """Fail unless the session shows its own slider values, URL rule set and hot count."""
+        assert self.base is not None
+        page = session.page
+        await page.evaluate(f"() => window.__funnelLoad.idle({IDLE_FOR_MS})")
+        shown = []
+        for i in range(len(self.base.rules)):
+            shown.append(int(await self._slider(session, i).input_value()))
+        shared = decode_ruleset(await page.evaluate("() => window.__funnelLoad.rules()"))
+        hot = await page.evaluate("() => window.__funnelLoad.hotText()")
+        url_points = [r.points for r in shared.rules]
+        expected = self._hot(session.points)
+        if shown != session.points or url_points != session.points or hot != expected:
+            raise AssertionError(
+                f"session {session.number} does not show its own state: sliders {shown}, "
+                f"URL rules {url_points}, hot {hot}; it set {session.points} (hot {expected})"
+            )
+        self.checks += 1
+
+    # -- the timed part and what surrounds it
+
+    def round(self, *, record: bool) -> None:
+        """Every session presses its arrow key at once; returns when all show the result."""
+        if not self.armed:
+            raise RuntimeError("settle() must run before each round")
+        self.armed = self.healthy = False
+
+        async def fire_all() -> list[float]:
+            moves = (self._fire(s, s.slider, s.direction) for s in self.sessions)
+            return list(await asyncio.gather(*moves))
+
+        assert self.server is not None
+        self._cpu_at_round = cpu_seconds(self.server.process.pid) if record else None
+        start = time.perf_counter()
+        latencies = self._run(fire_all())
+        elapsed = (time.perf_counter() - start) * 1000.0
+        self.rounds += 1
+        self.healthy = True
+        if record:
+            self.rounds_ms.append(elapsed)
+            for session, ms in zip(self.sessions, latencies, strict=True):
+                session.latencies.append(ms)
+
+    def settle(self) -> None:
+        """Wait until every session is idle and shows its own state; then compute (with the
+        library) what each one's next move must show and focus its slider's thumb."""
+
+        async def check_and_arm(session: _Session) -> None:
+            await self._check(session)
+            await self._arm(session, session.slider, session.direction)
+
+        self.healthy = False
+        for s in self.sessions:  # the library work first, so the sessions wait for none of it
+            following = list(s.points)
+            following[s.slider] += s.direction
+            self._hot(following)
+
+        async def all_sessions() -> None:
+            await asyncio.gather(*(check_and_arm(s) for s in self.sessions))
+
+        self._run(all_sessions())
+        self.armed = self.healthy = True
+        if self._cpu_at_round is not None and self.server is not None:
+            now = cpu_seconds(self.server.process.pid)
+            if now is not None:
+                before, self._cpu_at_round = self._cpu_at_round, None
+                self._cpu.append((now[0] - before[0], now[1] - before[1]))
+
+    def figures(self) -> LoadFigures:
+        assert self.base is not None
+        return LoadFigures(
+            sessions=self.n,
+            rows=self.info.leads,
+            per_session=tuple(
+                SessionFigures(
+                    s.number,
+                    self.base.rules[s.slider].label(LANG),
+                    s.direction,
+                    tuple(s.latencies),
+                )
+                for s in self.sessions
+            ),
+            rounds_ms=tuple(self.rounds_ms),
+            isolation_checks=self.checks,
+            cpu_per_move=(
+                (
+                    sum(c[0] for c in self._cpu) / (len(self._cpu) * self.n),
+                    sum(c[1] for c in self._cpu) / (len(self._cpu) * self.n),
+                )
+                if self._cpu
+                else None
+            ),
+        )
+
+    def close(self) -> None:
+        """Close the browser and stop the server (safe to call twice)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.healthy = False
+
+        async def shut() -> None:
+            for s in self.sessions:
+                await s.context.close()
+            if self._browser is not None:
+                await self._browser.close()
+            if self._playwright is not None:
+                await self._playwright.stop()
+
+        try:
+            self._runner.run(asyncio.wait_for(shut(), 60))
+        finally:
+            self._runner.close()
+            if self.server is not None:
+                self.server.stop()
+
+
+def _copy_store(ws: Workspace) -> Path:
+    """A copy of the demo store for the server (the bench process keeps the original open)."""
+    store, _info = ws.demo_store()
+    with store.cursor() as cur:
+        cur.execute("CHECKPOINT")
+    copy = ws.path("load.duckdb")
+    shutil.copyfile(store.path, copy)
+    return copy
+
+
+def _remove_store(path: Path) -> None:
+    for stale in (path, path.with_name(path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+
+
+def measure_load(ws: Workspace, sessions: int, moves: int, *, warmup: int = 1) -> LoadFigures:
+    """Open ``sessions`` browser sessions, make ``warmup`` + ``moves`` rounds, return figures."""
+    rig = LoadRig(ws, sessions)
+    try:
+        for r in range(warmup + moves):
+            rig.settle()
+            rig.round(record=r >= warmup)
+        rig.settle()
+        return rig.figures()
+    finally:
+        rig.close()
+
+
+# --- the cases -----------------------------------------------------------------------------------
+
+
+class _Active:
+    """The run's open rig: prints its figures when its case is over, closes it at the end."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self.log = log
+        self.rig: LoadRig | None = None
+
+    def report(self) -> None:
+        """Print the figures of the case that just ended, then start them again."""
+        if self.rig is not None and self.rig.rounds_ms:
+            for line in self.rig.figures().lines():
+                self.log(line)
+            self.rig.restart_figures()
+
+    def rig_for(self, ws: Workspace, sessions: int) -> LoadRig:
+        """A rig with ``sessions`` sessions: the open one grown (5 -> 10), or a new one."""
+        self.report()
+        if self.rig is not None and self.rig.healthy and self.rig.n <= sessions:
+            if self.rig.n < sessions:
+                self.rig.grow(sessions)
+            return self.rig
+        self.close()
+        self.rig = LoadRig(ws, sessions)
+        return self.rig
+
+    def close(self) -> None:
+        self.report()
+        if self.rig is not None:
+            self.rig, rig = None, self.rig
+            rig.close()
+
+
+def _load_case(sessions: int) -> Callable[[Workspace], Trial]:
+    def build(ws: Workspace) -> Trial:
+        active = ws.memo("load_rig", lambda: _Active(ws.log), close=_Active.close)
+        rig = active.rig_for(ws, sessions)
+        store, info = rig.store, rig.info
+        assert rig.base is not None
+        base = rig.base
+        weights = iter(range(10**9))
+
+        def baseline() -> object:
+            rs = base.with_points(0, base.rules[0].points + 1 + next(weights) % 2)
+            return evaluate(score_histogram(store, info, rs), rs)
+
+        return Trial(
+            run=lambda: rig.round(record=rig.rounds > 0),  # the harness's first call warms up
+            baseline=baseline,
+            reset=rig.settle,
+        )
+
+    return build
+
+
+for _n in SESSION_COUNTS:
+    case(
+        f"tuner_load_{_n}_sessions",
+        f"{_n} browser sessions move tuner sliders at once: release -> updated hot count "
+        "(slowest session per round) vs score_histogram + evaluate alone",
+    )(_load_case(_n))
