@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import tuning, ui
 from funnel.meeting import handoff_bytes, report_bytes
+from funnel.rules import RuleSetError
 from funnel.sqlexport import DIALECTS, SqlExportError, check_dataset, ruleset_sql
 from funnel.store import StoreError
 from funnel.versions import (
@@ -16,6 +17,7 @@ from funnel.versions import (
     Version,
     VersionError,
     compare_versions,
+    import_version,
     list_versions,
     propose,
     sign,
@@ -23,12 +25,42 @@ from funnel.versions import (
     version_to_yaml,
 )
 
+MAX_RULES_FILE = 2_000_000  # bytes; a rule set is a few kilobytes
 st.title(ui.t("rulesets.title"))
 info = ui.current_dataset()
 if info is None:
     st.info(ui.t("analysis.empty"))
     st.stop()
 store = ui.store()
+
+with st.expander(ui.t("rulesets.import")):
+    with st.form(f"import_form:{info.dataset_id}", clear_on_submit=True):
+        upload = st.file_uploader(ui.t("rulesets.import_file"), type=["yaml", "yml", "json"])
+        importer = st.text_input(ui.t("rulesets.your_name"))
+        if st.form_submit_button(ui.t("rulesets.import_button")):
+            if upload is None:
+                st.error(ui.t("rulesets.import_none"))
+            elif upload.size > MAX_RULES_FILE:
+                st.error(ui.t("rulesets.import_too_big", file=upload.name))
+            else:
+                try:
+                    text = upload.getvalue().decode("utf-8-sig")
+                    imported = import_version(
+                        store, info, text, source=upload.name, author=importer
+                    )
+                except UnicodeDecodeError:
+                    st.error(ui.t("rulesets.import_not_text", file=upload.name))
+                except RuleSetError as exc:
+                    st.error(str(exc))
+                except VersionError as exc:
+                    st.error(exc.message(ui.lang()))
+                except StoreError as exc:
+                    st.error(ui.tm(f"store.{exc.code}", **exc.params))
+                else:
+                    st.success(
+                        ui.t("versions.saved", label=imported.label(), id=imported.version_id)
+                    )
+
 versions = list_versions(store, info.name)
 if not versions:
     st.info(ui.t("versions.none"))

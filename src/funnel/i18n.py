@@ -748,6 +748,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "保存したすべてのバージョン(新しい順)。バージョンは変更されません。下書きを提案し、マーケティングと営業がそれぞれ承認します。最後に合意したバージョンが現行です。",
     ),
     "rulesets.current": ("current", "現行"),
+    "rulesets.import": ("Import a rule set file", "ルールセットのファイルを取り込む"),
+    "rulesets.import_file": (
+        "A YAML or JSON rule set (e.g. exported from funnel)",
+        "YAML または JSON のルールセット(funnel から書き出したものなど)",
+    ),
+    "rulesets.import_button": ("Import as a new draft", "新しい下書きとして取り込む"),
+    "rulesets.import_none": ("Choose a file first.", "先にファイルを選んでください。"),
+    "rulesets.import_too_big": (
+        "{file} is too large for a rule set (at most 2 MB).",
+        "{file} はルールセットとしては大きすぎます(2 MB まで)。",
+    ),
+    "rulesets.import_not_text": (
+        "{file} is not UTF-8 text; a rule set file is YAML or JSON.",
+        "{file} は UTF-8 のテキストではありません。ルールセットは YAML か JSON です。",
+    ),
     "rulesets.col.version": ("Version", "バージョン"),
     "rulesets.col.saved": ("Saved", "保存日時"),
     "rulesets.col.change": ("Change", "変更"),

@@ -13,7 +13,7 @@ from funnel.i18n import t
 from funnel.scoring import evaluate, score_histogram
 from funnel.store import DatasetInfo, Store
 from funnel.suggest import template_for
-from funnel.versions import list_versions, save_version
+from funnel.versions import list_versions, save_version, version_to_yaml
 
 RULESETS = "../pages/rulesets.py"
 TUNER = "../pages/tuner.py"
@@ -173,3 +173,31 @@ def test_japanese_rule_sets_page(
     history = at.dataframe[0].value
     assert history[t("report.status", "ja")].tolist() == [t("report.status.draft", "ja")]
     assert "<b>理由</b>" in [x.value for x in at.text]  # shown as text, never as markup
+
+
+def test_an_exported_file_imports_as_a_new_draft_and_a_bad_one_is_explained(
+    open_app: Callable[..., AppTest], seed: Callable[..., DatasetInfo], db_path: Path
+) -> None:
+    info = seed("demo", leads=800)
+    with Store(db_path) as store:
+        first = save_version(store, info, template_for(info), author="Aiko")
+    at = open_app("overview")
+    at.switch_page(RULESETS).run()
+    submit = t("rulesets.import_button", "en")
+
+    def upload(name: str, data: bytes) -> None:
+        at.get("file_uploader")[0].upload(name, data, "application/yaml")  # type: ignore[attr-defined]
+        at.text_input[0].input("Carol")
+        next(b for b in at.button if b.label == submit).click().run()
+
+    upload("agreed.yaml", version_to_yaml(first).encode())
+    assert not at.exception
+    newest = list_versions(ui.store(), "demo")[0]
+    assert (newest.number, newest.author, newest.status) == (2, "Carol", "draft")
+    assert newest.ruleset == first.ruleset
+
+    upload("bad.yaml", b"rules:\n- {kind: category, column: industry, value: Fishing, points: 5}\n")
+    assert any("never holds" in e.value for e in at.error)
+    upload("junk.yaml", b"\xff\xfe\x00junk")
+    assert [e.value for e in at.error] == [t("rulesets.import_not_text", "en", file="junk.yaml")]
+    assert len(list_versions(ui.store(), "demo")) == 2
