@@ -102,9 +102,15 @@ def store() -> Store:
         st.error(_store_message(exc, path))
         st.stop()
         raise  # st.stop() raises; this line only tells type checkers so
+    return opened
+
+
+def store_warning() -> None:
+    """Say once per page, at the top, why the store is read-only (if it is)."""
+    path = str(default_db_path())
+    _, problem = _open_store(path)
     if problem is not None:
         st.warning(_store_message(problem, path))
-    return opened
 
 
 def datasets() -> list[DatasetInfo]:
@@ -119,6 +125,7 @@ def select_dataset(name: str) -> None:
 def dataset_picker() -> DatasetInfo | None:
     """Sidebar dataset picker shared by every page; returns the selected dataset."""
     infos = datasets()
+    store_warning()
     names = [d.name for d in infos]
     pending = st.session_state.pop(_PENDING_DATASET, None)
     if _DATASET_KEY not in st.session_state and st.query_params.get("dataset") in names:

@@ -121,11 +121,13 @@ def load_cases() -> dict[str, Case]:
     return CASES
 
 
-def select(cases: dict[str, Case], only: Sequence[str] | None) -> list[Case]:
-    """Keep the cases whose name contains one of the ``only`` substrings (all when empty)."""
-    if not only:
-        return list(cases.values())
-    return [c for c in cases.values() if any(part in c.name for part in only)]
+def select(
+    cases: dict[str, Case], only: Sequence[str] | None, skip: Sequence[str] | None = None
+) -> list[Case]:
+    """Keep the cases whose name contains one of the ``only`` substrings (all when empty),
+    minus those whose name contains one of the ``skip`` substrings."""
+    chosen = [c for c in cases.values() if not only or any(part in c.name for part in only)]
+    return [c for c in chosen if not any(part in c.name for part in skip or ())]
 
 
 # --- shared inputs ---------------------------------------------------------------------------
@@ -546,6 +548,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="NAME_SUBSTRING",
         help="run only cases whose name contains this (repeatable)",
     )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        metavar="NAME_SUBSTRING",
+        help="leave out cases whose name contains this (repeatable)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results JSON path")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     return parser.parse_args(argv)
@@ -559,7 +567,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for c in cases.values():
             print(f"{c.name}: {c.summary}")
         return 0
-    chosen = select(cases, args.only)
+    chosen = select(cases, args.only, args.skip)
     if not chosen:
         log_stderr(f"no case matches {args.only}; cases: {', '.join(cases)}")
         return 2

@@ -417,7 +417,13 @@ def pad(text: str, width: int) -> str:
 
 
 def _store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
-    """Open the database; a reading command falls back to read-only when it is locked."""
+    """Open the database; a reading command falls back to read-only when it is locked.
+
+    A reading command never creates a database: a missing file is reported by name.
+    """
+    path = Path(args.db) if args.db else default_db_path()
+    if read_only and not path.exists():
+        raise StoreError("db_missing", path=str(path))
     try:
         return Store(args.db)
     except StoreError as exc:

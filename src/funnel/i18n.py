@@ -428,16 +428,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # --- store errors ---
     "store.db_locked": (
-        "The database {path} is in use by another funnel process (the app or a CLI command).",
-        "データベース {path} は別の funnel プロセス（アプリまたはCLI）が使用中です。",
+        "The database {path} is in use by another funnel process (the app or a CLI command). Close it or wait for it to finish, then reload.",
+        "データベース {path} は別の funnel プロセス（アプリまたはCLI）が使用中です。そのプロセスを閉じるか終わるのを待ってから、再読み込みしてください。",
     ),
     "store.db_read_only": (
         "The database {path} is read-only: it can be browsed but nothing can be saved.",
         "データベース {path} は読み取り専用です。閲覧はできますが保存はできません。",
     ),
     "store.db_missing": (
-        "The database {path} does not exist.",
-        "データベース {path} がありません。",
+        "The database {path} does not exist. Load data into it first (funnel demo, funnel load, or the Data page), or point FUNNEL_DB / --db at the right file in a writable folder.",
+        "データベース {path} がありません。先にデータを読み込む(funnel demo、funnel load、またはデータのページ)か、FUNNEL_DB / --db で書き込めるフォルダの正しいファイルを指定してください。",
     ),
     "store.db_unreadable": (
         "The database {path} cannot be opened: {detail}",

@@ -29,7 +29,10 @@ def test_bench_writes_one_entry_per_case_with_ratio_of_medians(
 ) -> None:
     out = tmp_path / "results.json"
 
-    code = harness.main(["--rows", "5000", "--repeat", "1", "--out", str(out)])
+    # the browser load cases have their own end-to-end check (test_bench_load.py)
+    code = harness.main(
+        ["--rows", "5000", "--repeat", "1", "--skip", "tuner_load", "--out", str(out)]
+    )
 
     assert code == 0
     entries = json.loads(out.read_text())
@@ -52,6 +55,14 @@ def test_bench_only_runs_matching_cases(harness: ModuleType, tmp_path: Path) -> 
     harness.main(["--rows", "2000", "--repeat", "1", "--only", "read_csv", "--out", str(out)])
 
     assert [e["name"] for e in json.loads(out.read_text())] == ["read_csv"]
+
+
+def test_bench_skip_leaves_matching_cases_out(harness: ModuleType, tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    argv = ["--rows", "2000", "--repeat", "1", "--only", "csv", "--skip", "load", "--out", str(out)]
+    harness.main(argv)
+    names = {e["name"] for e in json.loads(out.read_text())}
+    assert "read_csv" in names and "load_csv_validated" not in names
 
 
 def test_bench_refuses_a_filter_matching_no_case(harness: ModuleType, tmp_path: Path) -> None:

@@ -410,11 +410,6 @@ def test_a_read_only_database_opens_the_app_for_browsing(
 # --- a missing database file ---------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: reading commands open the file writable first (cli._store), so they create an "
-    "empty database and then say 'There is no dataset named -' instead of naming the file",
-)
 @pytest.mark.parametrize("command", [("funnel",), ("rules", "list")])
 def test_a_reading_command_on_a_missing_database_says_so_and_creates_nothing(
     tmp_path: Path, command: tuple[str, ...]
@@ -444,11 +439,6 @@ def test_a_missing_database_in_a_read_only_folder_is_named_in_the_app(
     assert not missing.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: store.db_missing only says the file does not exist, not what to do "
-    "(point FUNNEL_DB or --db at a writable folder, or load data there)",
-)
 def test_a_missing_database_message_says_how_to_go_on() -> None:
     message = t("store.db_missing", "en", path="/srv/funnel.duckdb")
     assert "FUNNEL_DB" in message or "writable" in message
@@ -489,11 +479,6 @@ def test_the_app_reports_a_locked_database_and_recovers_once_it_is_released(
     assert dataset_choices(at) == [DATASET]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: store.db_locked names the file and the cause but not what to do "
-    "(close the other funnel process, or wait for it, then reload)",
-)
 def test_a_locked_database_message_says_how_to_go_on() -> None:
     message = t("store.db_locked", "en", path="/srv/funnel.duckdb").lower()
     assert any(word in message for word in ("close", "try again", "wait", "reload"))
