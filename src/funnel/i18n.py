@@ -716,6 +716,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Saved {label} as a draft (#{id}). Next: propose it, then marketing and sales each sign.",
         "{label} を下書きとして保存しました(#{id})。次は提案し、マーケティングと営業がそれぞれ承認します。",
     ),
+    "versions.what.author": ("author", "作成者"),
+    "versions.what.name": ("name", "名前"),
+    "versions.what.rationale": ("rationale", "理由"),
+    "versions.what.comment": ("comment", "コメント"),
     "versions.empty": ("Fill in the {what}.", "{what} を入力してください。"),
     "versions.too_long": (
         "The {what} is too long (at most {limit} characters).",

@@ -58,10 +58,13 @@ class VersionError(Exception):
     def __init__(self, code: str, **params: Any) -> None:
         self.code = code
         self.params = params
-        super().__init__(t(f"versions.{code}", "en", **params))
+        super().__init__(self.message("en"))
 
     def message(self, lang: str = "en") -> str:
-        return t(f"versions.{self.code}", lang, **self.params)
+        params = dict(self.params)
+        if "what" in params:  # the field's name in the reader's language
+            params["what"] = t(f"versions.what.{params['what']}", lang)
+        return t(f"versions.{self.code}", lang, **params)
 
 
 @dataclass(frozen=True)

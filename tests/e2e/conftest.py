@@ -14,13 +14,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -166,6 +166,26 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     else:
         shot.unlink(missing_ok=True)
     context.close()
+
+
+def fill_steady(box: Locator, text: str) -> None:
+    """Fill a text box and make sure the text stays there.
+
+    A rerun still under way when the text is typed can re-render the box and drop it, so wait
+    a moment and type again if that happened.
+    """
+    for _ in range(5):
+        box.fill(text)
+        box.page.wait_for_timeout(400)
+        if box.input_value() == text:
+            return
+    expect(box).to_have_value(text)
+
+
+@pytest.fixture
+def fill() -> Callable[[Locator, str], None]:
+    """Return :func:`fill_steady` (fixtures are how test modules here share helpers)."""
+    return fill_steady
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,12 @@ must be one offline HTML file naming both signers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from funnel.demo import generate_leads
 from funnel.i18n import t
@@ -38,16 +39,8 @@ def idle(page: Page) -> None:
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=WAIT)
 
 
-def type_into(page: Page, label: str, text: str) -> None:
-    box = page.get_by_role("textbox", name=label, exact=True)
-    box.fill(text)
-    box.press("Enter")
-    expect(box).to_have_value(text, timeout=WAIT)
-    idle(page)
-
-
 def test_tuner_save_sign_twice_and_download_the_yaml_and_the_report(
-    page: Page, app_url: str, artifacts: Path
+    page: Page, app_url: str, artifacts: Path, fill: Callable[[Locator, str], None]
 ) -> None:
     data = generate_leads(1500, seed=21).to_csv(index=False).encode()
     page.goto(f"{app_url}/data?lang={LANG}")
@@ -64,15 +57,15 @@ def test_tuner_save_sign_twice_and_download_the_yaml_and_the_report(
     page.set_viewport_size({"width": 1400, "height": 1600})
 
     go(page, "page.tuner", "tuner.title")
-    type_into(page, tr("report.author"), "Aiko")
-    page.get_by_role("textbox", name=tr("report.rationale")).fill("Hot = ready for a call")
+    fill(page.get_by_role("textbox", name=tr("report.author"), exact=True), "Aiko")
+    fill(page.get_by_role("textbox", name=tr("report.rationale")), "Hot = ready for a call")
     page.get_by_role("button", name=tr("tuner.save_button")).click()
     saved = page.get_by_test_id("stAlertContentSuccess").filter(has_text="as a draft")
     expect(saved).to_be_visible(timeout=WAIT)
     page.screenshot(path=str(artifacts / "e2e-agree-1-saved.png"))
 
     go(page, "page.rulesets", "rulesets.title")
-    page.get_by_role("textbox", name=tr("rulesets.your_name"), exact=True).fill("Aiko")
+    fill(page.get_by_role("textbox", name=tr("rulesets.your_name"), exact=True), "Aiko")
     page.get_by_role("button", name=tr("rulesets.propose")).click()
     expect(page.get_by_text(tr("rulesets.done.propose"))).to_be_visible(timeout=WAIT)
     idle(page)
@@ -80,8 +73,10 @@ def test_tuner_save_sign_twice_and_download_the_yaml_and_the_report(
     for role, name in (("marketing", "Aiko"), ("sales", "Ben")):
         form = page.get_by_test_id("stForm")
         form.get_by_test_id("stRadio").get_by_text(tr(f"report.role.{role}"), exact=True).click()
-        form.get_by_role("textbox", name=tr("rulesets.your_name"), exact=True).fill(name)
-        form.get_by_role("textbox", name=tr("rulesets.comment"), exact=True).fill(f"ok from {role}")
+        fill(form.get_by_role("textbox", name=tr("rulesets.your_name"), exact=True), name)
+        fill(
+            form.get_by_role("textbox", name=tr("rulesets.comment"), exact=True), f"ok from {role}"
+        )
         form.get_by_role("button", name=tr("rulesets.sign"), exact=True).click()
         expect(page.get_by_text(tr("rulesets.done.sign"))).to_be_visible(timeout=WAIT)
         idle(page)

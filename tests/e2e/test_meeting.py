@@ -14,10 +14,11 @@ import csv
 import io
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from funnel.demo import generate_leads
 from funnel.i18n import t
@@ -77,7 +78,9 @@ class Meeting:
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
-def test_the_whole_meeting(page: Page, app_url: str, artifacts: Path, lang: str) -> None:
+def test_the_whole_meeting(
+    page: Page, app_url: str, artifacts: Path, lang: str, fill: Callable[[Locator, str], None]
+) -> None:
     m = Meeting(page, app_url, lang, artifacts / f"meeting-{lang}")
     page.set_viewport_size({"width": 1400, "height": 1400})
     dataset = f"meeting-{lang}"
@@ -134,22 +137,22 @@ def test_the_whole_meeting(page: Page, app_url: str, artifacts: Path, lang: str)
     # 4. settle on marketing's proposal and save it
     proposals.get_by_text(m.tr("tuner.proposal.marketing"), exact=True).click()
     m.idle()
-    page.get_by_role("textbox", name=m.tr("report.author"), exact=True).fill("Aiko")
-    page.get_by_role("textbox", name=m.tr("report.rationale")).fill("Settled in the meeting")
+    fill(page.get_by_role("textbox", name=m.tr("report.author"), exact=True), "Aiko")
+    fill(page.get_by_role("textbox", name=m.tr("report.rationale")), "Settled in the meeting")
     m.button("tuner.save_button")
     m.success("#")
     m.shot("saved")
 
     # 5. propose, then marketing and sales each sign
     m.go("page.rulesets", "rulesets.title")
-    page.get_by_role("textbox", name=m.tr("rulesets.your_name"), exact=True).fill("Aiko")
+    fill(page.get_by_role("textbox", name=m.tr("rulesets.your_name"), exact=True), "Aiko")
     m.button("rulesets.propose")
     m.success(m.tr("rulesets.done.propose"))
     for role, name in (("marketing", "Aiko"), ("sales", "Ben")):
         m.idle()
         form = page.get_by_test_id("stForm")
         form.get_by_test_id("stRadio").get_by_text(m.tr(f"report.role.{role}"), exact=True).click()
-        form.get_by_role("textbox", name=m.tr("rulesets.your_name"), exact=True).fill(name)
+        fill(form.get_by_role("textbox", name=m.tr("rulesets.your_name"), exact=True), name)
         form.get_by_role("button", name=m.tr("rulesets.sign"), exact=True).click()
         m.success(m.tr("rulesets.done.sign"))
         m.shot(f"signed-{role}")

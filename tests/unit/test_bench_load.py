@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import doctest
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 
@@ -45,7 +46,9 @@ def test_two_sessions_moving_sliders_report_p50_and_p95_per_session_and_overall(
     log: list[str] = []
     ws = Workspace(20_000, tmp_path, log.append)
     try:
-        figures = cases_load.measure_load(ws, sessions=2, moves=2)
+        # a thread of its own: the e2e tests' sync Playwright may hold this thread's event loop
+        with ThreadPoolExecutor(1) as pool:
+            figures = pool.submit(cases_load.measure_load, ws, sessions=2, moves=2).result()
     finally:
         ws.release()
 
