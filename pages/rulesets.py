@@ -210,10 +210,20 @@ base = f"{slug}_v{v.number}"
 lang = ui.lang()
 c1, c2, c3 = st.columns(3)
 c1.download_button(
-    ui.t("rulesets.dl.yaml"), version_to_yaml(v), f"{base}.yaml", "application/yaml", key="dl_yaml"
+    ui.t("rulesets.dl.yaml"),
+    version_to_yaml(v),
+    f"{base}.yaml",
+    "application/yaml",
+    key="dl_yaml",
+    on_click="ignore",
 )
 c1.download_button(
-    ui.t("rulesets.dl.json"), version_to_json(v), f"{base}.json", "application/json", key="dl_json"
+    ui.t("rulesets.dl.json"),
+    version_to_json(v),
+    f"{base}.json",
+    "application/json",
+    key="dl_json",
+    on_click="ignore",
 )
 c2.download_button(
     ui.t("rulesets.dl.report"),
@@ -221,6 +231,7 @@ c2.download_button(
     f"{base}_report.html",
     "text/html",
     key="dl_report",
+    on_click="ignore",
 )
 c2.download_button(
     ui.t("rulesets.dl.handoff_csv"),
@@ -228,6 +239,7 @@ c2.download_button(
     f"{base}_hot_leads.csv",
     "text/csv",
     key="dl_handoff_csv",
+    on_click="ignore",
 )
 c2.download_button(
     ui.t("rulesets.dl.handoff_xlsx"),
@@ -235,6 +247,7 @@ c2.download_button(
     f"{base}_hot_leads.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="dl_handoff_xlsx",
+    on_click="ignore",
 )
 dialect = c3.selectbox(ui.t("rulesets.dialect"), DIALECTS, key="sql_dialect")
 table = c3.text_input(ui.t("rulesets.table"), "leads", key="sql_table")
@@ -247,7 +260,12 @@ except SqlExportError as exc:
     c3.warning(str(exc))
 else:
     c3.download_button(
-        ui.t("rulesets.dl.sql"), sql_text, f"{base}_{dialect}.sql", "application/sql", key="dl_sql"
+        ui.t("rulesets.dl.sql"),
+        sql_text,
+        f"{base}_{dialect}.sql",
+        "application/sql",
+        key="dl_sql",
+        on_click="ignore",
     )
     with st.expander(ui.t("rulesets.show_sql")):
         st.code(sql_text, language="sql")

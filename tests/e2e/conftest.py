@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -180,6 +181,29 @@ def fill_steady(box: Locator, text: str) -> None:
         if box.input_value() == text:
             return
     expect(box).to_have_value(text)
+
+
+def download_to(button: Locator, path: Path, *, tries: int = 3) -> Path:
+    """Click a download button and save the file; click again if nothing came (as a user would).
+
+    The page may still be rerunning when the button is first clicked.
+    """
+    for attempt in range(tries):
+        try:
+            with button.page.expect_download(timeout=45_000) as got:
+                button.click()
+            got.value.save_as(path)
+            return path
+        except PlaywrightTimeoutError:
+            if attempt == tries - 1:
+                raise
+    return path
+
+
+@pytest.fixture
+def download() -> Callable[[Locator, Path], Path]:
+    """Return :func:`download_to`."""
+    return download_to
 
 
 @pytest.fixture

@@ -40,7 +40,11 @@ def idle(page: Page) -> None:
 
 
 def test_tuner_save_sign_twice_and_download_the_yaml_and_the_report(
-    page: Page, app_url: str, artifacts: Path, fill: Callable[[Locator, str], None]
+    page: Page,
+    app_url: str,
+    artifacts: Path,
+    fill: Callable[[Locator, str], None],
+    download: Callable[[Locator, Path], Path],
 ) -> None:
     data = generate_leads(1500, seed=21).to_csv(index=False).encode()
     page.goto(f"{app_url}/data?lang={LANG}")
@@ -84,10 +88,8 @@ def test_tuner_save_sign_twice_and_download_the_yaml_and_the_report(
     expect(page.get_by_text(tr("rulesets.is_agreed"))).to_be_visible(timeout=WAIT)
 
     idle(page)
-    with page.expect_download(timeout=WAIT) as got:
-        page.get_by_role("button", name=tr("rulesets.dl.yaml")).click()
     yaml_path = artifacts / "e2e-agreed.yaml"
-    got.value.save_as(yaml_path)
+    download(page.get_by_role("button", name=tr("rulesets.dl.yaml")), yaml_path)
     v = version_from_text(yaml_path.read_text(encoding="utf-8"), source="download")
     assert v.status == "agreed" and v.dataset == DATASET
     assert [(s.role, s.name, s.comment) for s in v.signoffs] == [
@@ -97,10 +99,8 @@ def test_tuner_save_sign_twice_and_download_the_yaml_and_the_report(
     assert v.author == "Aiko" and v.rationale == "Hot = ready for a call"
 
     idle(page)
-    with page.expect_download(timeout=90_000) as got:
-        page.get_by_role("button", name=tr("rulesets.dl.report")).click()
     report = artifacts / "e2e-agreed-report.html"
-    got.value.save_as(report)
+    download(page.get_by_role("button", name=tr("rulesets.dl.report")), report)
     html = report.read_text(encoding="utf-8")
     assert "Aiko" in html and "Ben" in html and v.ruleset.describe(LANG)[0] in html
     sources: list[str] = []

@@ -34,8 +34,15 @@ OUTCOME_COLUMNS = ("完了日", "商談結果", "金額", "失注理由")
 class Meeting:
     """One language's walk through the meeting, with a numbered screenshot per step."""
 
-    def __init__(self, page: Page, url: str, lang: str, folder: Path) -> None:
-        self.page, self.url, self.lang, self.folder = page, url, lang, folder
+    def __init__(
+        self,
+        page: Page,
+        url: str,
+        lang: str,
+        folder: Path,
+        save: Callable[[Locator, Path], Path],
+    ) -> None:
+        self.page, self.url, self.lang, self.folder, self.save = page, url, lang, folder, save
         self.step = 0
         folder.mkdir(parents=True, exist_ok=True)
 
@@ -70,18 +77,20 @@ class Meeting:
 
     def download(self, key: str, name: str) -> Path:
         self.idle()
-        with self.page.expect_download(timeout=120_000) as got:
-            self.page.get_by_role("button", name=self.tr(key), exact=True).click()
-        path = self.folder / name
-        got.value.save_as(path)
-        return path
+        button = self.page.get_by_role("button", name=self.tr(key), exact=True)
+        return self.save(button, self.folder / name)
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_the_whole_meeting(
-    page: Page, app_url: str, artifacts: Path, lang: str, fill: Callable[[Locator, str], None]
+    page: Page,
+    app_url: str,
+    artifacts: Path,
+    lang: str,
+    fill: Callable[[Locator, str], None],
+    download: Callable[[Locator, Path], Path],
 ) -> None:
-    m = Meeting(page, app_url, lang, artifacts / f"meeting-{lang}")
+    m = Meeting(page, app_url, lang, artifacts / f"meeting-{lang}", download)
     page.set_viewport_size({"width": 1400, "height": 1400})
     dataset = f"meeting-{lang}"
     leads = generate_leads(LEADS, seed=31, lang="ja")
