@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import ui
 from funnel.ingest import load_demo
+from funnel.mapping import role_choice
 from funnel.problems import Problem
 
 st.title(ui.t("overview.title"))
@@ -42,10 +43,7 @@ with st.expander(ui.t("overview.mapping"), expanded=False):
         pd.DataFrame(
             {
                 ui.t("data.col.column"): [s.name for s in info.mapping.leads],
-                ui.t("data.col.role"): [
-                    ui.role_label(f"stage:{s.stage}" if s.role == "stage" else s.role)
-                    for s in info.mapping.leads
-                ],
+                ui.t("data.col.role"): [ui.role_label(role_choice(s)) for s in info.mapping.leads],
                 ui.t("data.col.leak"): [s.leak for s in info.mapping.leads],
                 ui.t("data.col.reason"): [
                     ui.t(s.reason) if s.reason else "" for s in info.mapping.leads

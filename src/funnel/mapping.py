@@ -132,7 +132,7 @@ class ColumnSpec:
     reason: str | None = None  # i18n key + params, rendered by the UI: "leak.only_won"
 
     def to_yaml_value(self) -> str | dict[str, Any]:
-        role = f"stage:{self.stage}" if self.role == "stage" else self.role
+        role = role_choice(self)
         if not self.leak:
             return role
         out: dict[str, Any] = {"role": role, "leak": True}
