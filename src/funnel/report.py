@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from html import escape
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 
@@ -28,37 +28,12 @@ from funnel.funnels import Step
 from funnel.i18n import MESSAGES, t
 from funnel.rules import RuleSet
 from funnel.scoring import Evaluation
-from funnel.versions import diff_rules
+from funnel.versions import ROLES, Signoff, diff_rules
 
-Role = Literal["marketing", "sales"]
-ROLES: tuple[Role, ...] = ("marketing", "sales")
 #: A metric before and after: (label, before, after); text is shown as is, numbers formatted.
 MetricChange = tuple[str, float | int | str | None, float | int | str | None]
 #: A tier's threshold before and after (None: the tier did not exist / takes the rest).
 ThresholdChange = tuple[str, float | None, float | None]
-
-
-class SignoffLike(Protocol):
-    """What the report reads from a sign-off (``funnel.versions.Signoff`` fits as it is)."""
-
-    @property
-    def role(self) -> str: ...  # "marketing" or "sales"; any other role is shown as given
-    @property
-    def name(self) -> str: ...
-    @property
-    def at(self) -> datetime: ...
-    @property
-    def comment(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Signoff:
-    """One person's agreement to a version."""
-
-    role: str
-    name: str
-    at: datetime
-    comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,7 +67,7 @@ class ReportInput:
     author: str = ""
     rationale: str = ""
     effective_from: date | datetime | None = None
-    signoffs: Sequence[SignoffLike] = ()
+    signoffs: Sequence[Signoff] = ()
     #: Decile rows as from :func:`funnel.scoring.decile_table`; empty: the evaluation's own.
     deciles: Sequence[Mapping[str, Any]] = ()
     #: The dataset's funnel from :func:`funnel.funnels.compute_funnel`, or None for no chart.

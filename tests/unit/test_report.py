@@ -18,10 +18,11 @@ from plotly.offline import get_plotlyjs
 from funnel.funnels import compute_funnel, default_stages
 from funnel.i18n import t
 from funnel.ingest import load_demo
-from funnel.report import ReportDiff, ReportInput, Signoff, build_report, report_diff
+from funnel.report import ReportDiff, ReportInput, build_report, report_diff
 from funnel.rules import CategoryRule, CountRule, Gate, PerUnitRule, RuleSet, Tier
 from funnel.scoring import Evaluation, evaluate, moved, score_histogram
 from funnel.store import DatasetInfo, Store
+from funnel.versions import Signoff
 
 XSS = "<script>alert(1)</script>"
 RULES = RuleSet(
