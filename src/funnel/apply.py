@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from funnel.ingest import prepare, read_inputs
+from funnel.filters import NO_FILTERS, Filters
+from funnel.ingest import Prepared, prepare, read_inputs
 from funnel.mapping import ColumnSpec, Mapping, propose_mapping
 from funnel.parsing import parse_dates
 from funnel.readers import SourceFile
@@ -67,22 +68,24 @@ def score_file(
     encoding: str | None = None,
     max_bytes: int | None = None,
     lang: str = "en",
-    before: datetime | None = None,
 ) -> Scored:
-    """Score every lead of a new file with ``rules``; no outcomes needed.
-
-    ``before``: only count activities that happened before this moment (what the rules
-    would have said then).
-    """
+    """Score every lead of a new file with ``rules``; no outcomes needed."""
     leads, _, activities = read_inputs(
         leads_path, None, activities_path, max_bytes=max_bytes, encoding=encoding
     )
     mapping, notes = _mapping_for(rules, leads, activities)
-    if before is not None and activities is not None:
-        activities = _activities_before(activities, mapping, before)
+    with Store(":memory:") as store:
+        info = store.save("new leads", _prepared(rules, leads, mapping, activities))
+        frame = score_leads(store, info, rules.ruleset, lang=lang)
+    return Scored(frame.drop(columns=["outcome"]), rules.ruleset, tuple(notes))
+
+
+def _prepared(
+    rules: Version, leads: SourceFile, mapping: Mapping, activities: SourceFile | None
+) -> Prepared:
+    """Read the files as a load would; refuse when the rules need a column they lack."""
     prepared = prepare(leads, mapping, None, activities)
-    rs = rules.ruleset
-    missing = sorted(rs.columns() - set(prepared.columns))
+    missing = sorted(rules.ruleset.columns() - set(prepared.columns))
     if missing:
         hint = ""
         if activities is None and any(c.startswith("activity_") for c in missing):
@@ -91,10 +94,7 @@ def score_file(
             f"{leads.name}: the rule set needs column(s) {', '.join(missing)}, which the file "
             f"does not have{hint}."
         )
-    with Store(":memory:") as store:
-        info = store.save("new leads", prepared)
-        frame = score_leads(store, info, rs, lang=lang)
-    return Scored(frame.drop(columns=["outcome"]), rs, tuple(notes))
+    return prepared
 
 
 def _mapping_for(
@@ -153,56 +153,30 @@ def hot_leads(
     """The leads hot now; with ``since``, only those that became hot since that day.
 
     With an activity log, "became hot" means hot now but not when scored on the activities
-    before ``since``. Without one, it means hot and created on or after ``since``.
+    before ``since``. Without one, it means hot and created on or after ``since`` (the same
+    date filter as the app's). The files are read once.
     """
-    now = score_file(
-        rules,
-        leads_path,
-        activities_path=activities_path,
-        encoding=encoding,
-        max_bytes=max_bytes,
-        lang=lang,
+    leads, _, activities = read_inputs(
+        leads_path, None, activities_path, max_bytes=max_bytes, encoding=encoding
     )
-    hot_name = rules.ruleset.hot.name
-    hot = now.frame[now.frame["tier"] == hot_name]
-    if since is None:
-        return hot.reset_index(drop=True)
-    start = datetime.combine(since, datetime.min.time())
-    if activities_path is not None:
-        then = score_file(
-            rules,
-            leads_path,
-            activities_path=activities_path,
-            encoding=encoding,
-            max_bytes=max_bytes,
-            lang=lang,
-            before=start,
-        )
-        was_hot = set(then.frame.loc[then.frame["tier"] == hot_name, "id"])
-        return hot[~hot["id"].isin(was_hot)].reset_index(drop=True)
-    created = _created_dates(rules, leads_path, encoding=encoding, max_bytes=max_bytes)
-    if created is None:
-        raise ApplyError(
-            f"{Path(leads_path).name}: --since {since} needs lead creation dates or an activity "
-            "log (--activities FILE); this file has neither mapped."
-        )
-    fresh = {k for k, v in created.items() if v is not None and v >= start}
-    return hot[hot["id"].isin(fresh)].reset_index(drop=True)
-
-
-def _created_dates(
-    rules: Version, leads_path: str | Path, *, encoding: str | None, max_bytes: int | None
-) -> dict[str, datetime | None] | None:
-    leads, _, _ = read_inputs(leads_path, None, None, max_bytes=max_bytes, encoding=encoding)
-    mapping, _ = _mapping_for(rules, leads, None)
-    created, id_col = mapping.column("created"), mapping.column("id")
-    if created is None or id_col is None:
-        return None
-    parsed = parse_dates(leads.frame[created])
-    return {
-        str(k): (None if pd.isna(v) else pd.Timestamp(v).to_pydatetime())
-        for k, v in zip(leads.frame[id_col].astype("str"), parsed, strict=True)
-    }
+    mapping, _ = _mapping_for(rules, leads, activities)
+    rs = rules.ruleset
+    with Store(":memory:") as store:
+        now = store.save("now", _prepared(rules, leads, mapping, activities))
+        if since is not None and activities is None and now.mapping.column("created") is None:
+            raise ApplyError(
+                f"{leads.name}: --since {since} needs lead creation dates or an activity log "
+                "(--activities FILE); this file has neither mapped."
+            )
+        filters = Filters(date_from=since) if since and activities is None else NO_FILTERS
+        hot = score_leads(store, now, rs, filters, only="hot", lang=lang)
+        if since is not None and activities is not None:
+            start = datetime.combine(since, datetime.min.time())
+            earlier = _activities_before(activities, mapping, start)
+            then = store.save("then", _prepared(rules, leads, mapping, earlier))
+            was_hot = score_leads(store, then, rs, only="hot", lang=lang)["id"]
+            hot = hot[~hot["id"].isin(set(was_hot))]
+    return hot.drop(columns=["outcome"]).reset_index(drop=True)
 
 
 def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 15.0) -> int:

@@ -20,11 +20,17 @@ import pytest
 from funnel.cli import main
 from funnel.demo import generate_leads
 from funnel.ingest import load_files, read_inputs
-from funnel.rules import ruleset_from_text, ruleset_to_yaml
+from funnel.rules import PerUnitRule, RuleSet, Tier, ruleset_from_text, ruleset_to_yaml
 from funnel.scoring import score_leads
 from funnel.store import Store
 from funnel.suggest import template_for
-from funnel.versions import get_version, list_versions, version_from_text
+from funnel.versions import (
+    get_version,
+    list_versions,
+    save_version,
+    version_from_text,
+    version_to_yaml,
+)
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
@@ -406,3 +412,38 @@ def test_sql_is_refused_for_a_dataset_whose_file_had_no_id_column(
                          "--dataset", "noid")  # fmt: skip
     assert code == 2 and out == ""
     assert "no lead id column" in err and "noid" in err
+
+
+def test_hot_since_with_an_activity_log_lists_only_leads_that_crossed_the_threshold_since(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    leads = "lead_id,created_at,industry,Converted\n" + "\n".join(
+        f"L{i},2024-01-0{i},IT,{i % 2}" for i in range(1, 5)
+    )
+    log = "lead_id,occurred_at,activity\n" + "\n".join(
+        [
+            "L1,2024-02-01,web_visit", "L1,2024-02-02,web_visit", "L1,2024-02-03,web_visit",
+            "L2,2024-02-01,web_visit", "L2,2024-02-02,web_visit", "L2,2024-03-05,web_visit",
+            "L3,2024-03-06,web_visit", "L4,2024-02-01,web_visit",
+        ]
+    )  # fmt: skip
+    (tmp_path / "leads.csv").write_text(leads + "\n", encoding="utf-8")
+    (tmp_path / "log.csv").write_text(log + "\n", encoding="utf-8")
+    db = tmp_path / "acts.duckdb"
+    rs = RuleSet(
+        name="visits",
+        rules=(PerUnitRule("activity_web_visit", 10, cap=50),),
+        tiers=(Tier("hot", 25), Tier("cold", float("-inf"))),
+    )
+    with Store(db) as store:
+        files = read_inputs(tmp_path / "leads.csv", None, tmp_path / "log.csv")
+        info = load_files(store, "acts", *files).dataset
+        version = save_version(store, info, rs, author="A")
+    rules = tmp_path / "visits.yaml"
+    rules.write_text(version_to_yaml(version), encoding="utf-8")
+    hot = ("hot", "--rules", rules, tmp_path / "leads.csv", "--activities", tmp_path / "log.csv")
+
+    now = json.loads(ok(capsys, db, *hot, "--format", "json"))
+    assert [h["id"] for h in now] == ["L1", "L2"]  # three visits each
+    since = json.loads(ok(capsys, db, *hot, "--since", "2024-03-01", "--format", "json"))
+    assert [h["id"] for h in since] == ["L2"]  # L1 was already hot before March
