@@ -91,10 +91,8 @@ def _scoring_key(rs: RuleSet) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _histogram(dataset_id: int, name: str, key: str, filters_key: str) -> ScoreHistogram:
-    from funnel.rules import decode_ruleset as decode
-
     return score_histogram(
-        ui.store(), ui.store().require(name), decode(key), Filters.from_key(filters_key)
+        ui.store(), ui.store().require(name), decode_ruleset(key), Filters.from_key(filters_key)
     )
 
 
