@@ -11,9 +11,9 @@ from funnel.funnels import Unavailable, compute_funnel, stages_for
 from funnel.handoff import handoff_frame, to_csv_bytes, to_excel_bytes
 from funnel.report import ReportInput, build_report, report_diff
 from funnel.rules import check_columns
-from funnel.scoring import evaluate, moved, score_histogram
+from funnel.scoring import evaluate, score_histogram
 from funnel.store import DatasetInfo, Store
-from funnel.versions import Version, list_versions, tier_moves
+from funnel.versions import Version, compare_versions, list_versions
 
 
 def previous_agreed(store: Store, v: Version) -> Version | None:
@@ -31,27 +31,27 @@ def report_input(store: Store, info: DatasetInfo, v: Version, *, lang: str = "en
     """Everything the meeting report shows, measured on ``info``'s data now."""
     rs = v.ruleset
     check_columns(rs, info.columns, source=v.label())
-    evaluation = evaluate(score_histogram(store, info, rs), rs)
     try:
         steps = compute_funnel(store, info, stages_for(store, info))
     except Unavailable:
         steps = None
-    diff = None
     before = previous_agreed(store, v)
-    if before is not None and not (rs.columns() - set(info.columns)):
-        old = before.ruleset
-        if not (old.columns() - set(info.columns)):
-            changes, _ = tier_moves(store, info, old, rs, limit=0)
-            diff = report_diff(
-                before.label(),
-                old,
-                rs,
-                lang=lang,
-                before_eval=evaluate(score_histogram(store, info, old), old),
-                after_eval=evaluation,
-                tier_changes=sum(n for _, _, n in changes),
-                moved=moved(store, info, old, rs),
-            )
+    diff = None
+    if before is not None and not (before.ruleset.columns() - set(info.columns)):
+        versus = compare_versions(store, info, before, v, lang=lang, limit=0)
+        evaluation = versus.evaluation_b
+        diff = report_diff(
+            before.label(),
+            before.ruleset,
+            rs,
+            lang=lang,
+            before_eval=versus.evaluation_a,
+            after_eval=evaluation,
+            tier_changes=versus.changed_leads,
+            moved={"entered": versus.entered_hot, "left": versus.left_hot},
+        )
+    else:
+        evaluation = evaluate(score_histogram(store, info, rs), rs)
     return ReportInput(
         title=v.label(),
         lang=lang,

@@ -34,7 +34,7 @@ from funnel.rules import (
     ruleset_from_dict,
     ruleset_to_dict,
 )
-from funnel.scoring import evaluate, score_histogram, source, tier_case_sql
+from funnel.scoring import Evaluation, evaluate, score_histogram, source, tier_case_sql
 from funnel.store import (
     OUTCOME_COL,
     VERSION_EVENTS,
@@ -566,13 +566,43 @@ class VersionDiff:
     a: Version
     b: Version
     changes: list[Change]
-    metrics: list[tuple[str, float | None, float | None]]  # (metric key, a, b)
+    evaluation_a: Evaluation
+    evaluation_b: Evaluation
     moves: list[tuple[str, str, int]]  # (tier in a, tier in b, leads), only where different
     leads: pd.DataFrame  # id, tier_a, tier_b, score_a, score_b (up to ``limit`` rows)
 
     @property
     def changed_leads(self) -> int:
         return sum(n for _, _, n in self.moves)
+
+    @property
+    def entered_hot(self) -> int:
+        """Leads hot under b that were not hot under a."""
+        hot_a, hot_b = self.a.ruleset.hot.name, self.b.ruleset.hot.name
+        return sum(n for f, to, n in self.moves if to == hot_b and f != hot_a)
+
+    @property
+    def left_hot(self) -> int:
+        """Leads hot under a that are not hot under b."""
+        hot_a, hot_b = self.a.ruleset.hot.name, self.b.ruleset.hot.name
+        return sum(n for f, to, n in self.moves if f == hot_a and to != hot_b)
+
+    @property
+    def metrics(self) -> list[tuple[str, float | None, float | None]]:
+        """(metric key, value under a, value under b) for each of :data:`METRIC_KEYS`."""
+        return [
+            (key, _metric(self.evaluation_a, key), _metric(self.evaluation_b, key))
+            for key in METRIC_KEYS
+        ]
+
+
+def _metric(ev: Evaluation, key: str) -> float | None:
+    if key == "hot":
+        return float(ev.hot_n)
+    if key == "hot_rate":
+        return ev.tiers[0].rate
+    value: float | None = getattr(ev, key)
+    return value
 
 
 def _identity(rule: Rule) -> tuple[Any, ...]:
@@ -645,25 +675,13 @@ def compare_versions(
     limit: int = 500,
 ) -> VersionDiff:
     """Diff two versions: rule changes, metric deltas and tier moves on ``info``'s data now."""
-    metrics = []
     evs = []
     for v in (a, b):
         check_columns(v.ruleset, info.columns, source=v.label())
         evs.append(evaluate(score_histogram(store, info, v.ruleset, filters), v.ruleset))
-    for key in METRIC_KEYS:
-        values = []
-        for ev in evs:
-            value: float | None
-            if key == "hot":
-                value = float(ev.hot_n)
-            elif key == "hot_rate":
-                value = ev.tiers[0].rate
-            else:
-                value = getattr(ev, key)
-            values.append(value)
-        metrics.append((key, values[0], values[1]))
     moves, leads = tier_moves(store, info, a.ruleset, b.ruleset, filters, limit=limit)
-    return VersionDiff(a, b, diff_rules(a.ruleset, b.ruleset, lang), metrics, moves, leads)
+    changes = diff_rules(a.ruleset, b.ruleset, lang)
+    return VersionDiff(a, b, changes, evs[0], evs[1], moves, leads)
 
 
 def tier_moves(

@@ -11,6 +11,7 @@ import pytest
 from funnel.ingest import load_demo
 from funnel.rules import CategoryRule, RuleSet, RuleSetError, ruleset_from_text
 from funnel.scoring import evaluate, score_histogram, score_leads
+from funnel.scoring import moved as hot_moves
 from funnel.store import VERSION_EVENTS, VERSIONS, DatasetInfo, Store
 from funnel.suggest import template_for
 from funnel.versions import (
@@ -240,6 +241,8 @@ def test_diff_names_rule_and_threshold_changes_and_measures_both_on_the_same_dat
     assert diff.changed_leads == int(moved.sum()) > 0
     assert set(diff.leads["id"]) <= set(moved[moved].index)
     expected = pd.crosstab(tiers_a[moved], tiers_b.reindex(tiers_a.index)[moved]).stack()
+    hot = hot_moves(store, demo, base, changed)
+    assert (diff.entered_hot, diff.left_hot) == (hot["entered"], hot["left"])
     assert {(f, t): n for f, t, n in diff.moves} == {k: int(v) for k, v in expected.items() if v}
 
 
