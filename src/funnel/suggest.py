@@ -21,6 +21,7 @@ import pandas as pd
 from funnel.filters import NO_FILTERS, Filters
 from funnel.rules import CategoryRule, CountRule, RangeRule, Rule, RuleSet, Tier, simple_template
 from funnel.scoring import (
+    ScoreHistogram,
     evaluate,
     score_histogram,
     threshold_for_capacity,
@@ -211,10 +212,9 @@ def suggest_rules(
         if not hist.weeks:
             raise SuggestError("no_dates_for_capacity")
         hot = threshold_for_capacity(hist, capacity_per_week)
-    scores = np.repeat(hist.score, hist.n) if hist.total < 5_000_000 else hist.score
     if hot is None:
-        hot = float(np.quantile(scores, 0.9)) if scores.size else 0.0
-    warm = float(np.quantile(scores, 0.6)) if scores.size else hot - 1
+        hot = _lead_quantile(hist, 0.9) if hist.total else 0.0
+    warm = _lead_quantile(hist, 0.6) if hist.total else hot - 1
     warm = min(warm, hot - 1)
     ruleset = replace(draft, tiers=(Tier("hot", hot), Tier("warm", warm), Tier("cold", -math.inf)))
     hold_auc, hold_n = _holdout_auc(store, info, ruleset, filters, hold_sql, hold_params)
@@ -231,6 +231,30 @@ def suggest_rules(
         baseline_auc=base_auc,
         baseline_name=None if baseline is None else baseline.name,
     )
+
+
+def _lead_quantile(hist: ScoreHistogram, q: float) -> float:
+    """Return the ``q`` quantile of all leads' scores without repeating each score ``n`` times.
+
+    Equals ``np.quantile(np.repeat(score, n), q)`` exactly (linear interpolation, numpy's
+    rounding), so it is safe for any number of leads.
+
+    >>> hist = ScoreHistogram(np.array([5.0, 0.0, 2.0]), np.zeros(3, bool), np.array([1, 6, 3]),
+    ...                       np.zeros(3, int), None)
+    >>> repeated, qs = np.repeat(hist.score, hist.n), (0.0, 0.1, 0.5, 0.6, 0.9, 1.0)
+    >>> [_lead_quantile(hist, q) for q in qs] == [np.quantile(repeated, q) for q in qs]
+    True
+    """
+    order = np.argsort(hist.score, kind="stable")
+    scores, ends = hist.score[order], np.cumsum(hist.n[order])
+    total = int(ends[-1])
+    at = (total - 1) * q
+    lo = math.floor(at)
+    a, b = (
+        float(scores[np.searchsorted(ends, i, side="right")]) for i in (lo, min(lo + 1, total - 1))
+    )
+    t = at - lo
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t  # as numpy interpolates
 
 
 _TEMPLATE_HINTS = {

@@ -356,3 +356,30 @@ def test_suggest_on_a_dataset_without_outcome_exits_2_with_the_plain_sentence(
     assert code == 2 and stdout == ""
     assert err.strip() == f"error: {t('suggest.no_outcome')}"
     assert not out.exists()
+
+
+def test_default_thresholds_are_quantiles_of_leads_not_of_distinct_scores() -> None:
+    from funnel.scoring import ScoreHistogram
+    from funnel.suggest import _lead_quantile
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        size = int(rng.integers(1, 12))
+        hist = ScoreHistogram(
+            rng.integers(-20, 40, size).astype(float),
+            rng.random(size) < 0.2,
+            rng.integers(0, 50, size),
+            np.zeros(size, dtype=int),
+            None,
+        )
+        if not hist.total:
+            continue
+        repeated = np.repeat(hist.score, hist.n)
+        for q in (0.0, 0.6, 0.9, 1.0):
+            assert _lead_quantile(hist, q) == np.quantile(repeated, q)
+    # Past 5 million leads the hot threshold used to be a quantile of the distinct scores (9.0
+    # here): one lead in six million hot instead of the top tenth.
+    many = ScoreHistogram(
+        np.array([0.0, 10.0]), np.zeros(2, bool), np.array([6_000_000, 1]), np.zeros(2, int), None
+    )
+    assert _lead_quantile(many, 0.9) == 0.0
