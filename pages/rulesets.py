@@ -8,15 +8,17 @@ import pandas as pd
 import streamlit as st
 
 from app import tuning, ui
-from funnel.meeting import handoff_bytes, report_bytes
+from funnel.meeting import handoff_bytes, report_bytes, version_sql
 from funnel.rules import RuleSetError
-from funnel.sqlexport import DIALECTS, SqlExportError, check_dataset, ruleset_sql
+from funnel.sqlexport import DIALECTS, SqlExportError
 from funnel.store import StoreError
 from funnel.versions import (
     ROLES,
     Version,
+    VersionDiff,
     VersionError,
     compare_versions,
+    get_version,
     import_version,
     list_versions,
     propose,
@@ -67,6 +69,19 @@ if not versions:
     st.stop()
 by_id = {v.version_id: v for v in versions}
 METRIC_LABELS = {"hot_rate": "tuner.m.hot_rate"}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def version_diff(dataset_id: int, name: str, a_id: int, b_id: int, lang: str) -> VersionDiff:
+    """Versions never change and a reload gives the dataset a new id: safe to keep."""
+    del dataset_id  # part of the cache key only
+    return compare_versions(
+        ui.store(),
+        ui.store().require(name),
+        get_version(ui.store(), a_id),
+        get_version(ui.store(), b_id),
+        lang=lang,
+    )
 
 
 def status_text(v: Version) -> str:
@@ -209,53 +224,26 @@ slug = "".join(c if c.isalnum() else "_" for c in v.name).strip("_") or "rules"
 base = f"{slug}_v{v.number}"
 lang = ui.lang()
 c1, c2, c3 = st.columns(3)
-c1.download_button(
-    ui.t("rulesets.dl.yaml"),
-    version_to_yaml(v),
-    f"{base}.yaml",
-    "application/yaml",
-    key="dl_yaml",
-    on_click="ignore",
-)
-c1.download_button(
-    ui.t("rulesets.dl.json"),
-    version_to_json(v),
-    f"{base}.json",
-    "application/json",
-    key="dl_json",
-    on_click="ignore",
-)
-c2.download_button(
-    ui.t("rulesets.dl.report"),
-    lambda: report_bytes(store, info, v, lang=lang),
-    f"{base}_report.html",
-    "text/html",
-    key="dl_report",
-    on_click="ignore",
-)
-c2.download_button(
-    ui.t("rulesets.dl.handoff_csv"),
-    lambda: handoff_bytes(store, info, v, kind="csv", lang=lang),
-    f"{base}_hot_leads.csv",
-    "text/csv",
-    key="dl_handoff_csv",
-    on_click="ignore",
-)
-c2.download_button(
-    ui.t("rulesets.dl.handoff_xlsx"),
-    lambda: handoff_bytes(store, info, v, kind="xlsx", lang=lang),
-    f"{base}_hot_leads.xlsx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    key="dl_handoff_xlsx",
-    on_click="ignore",
-)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# (where, label, data or a callable making it on click, file name, mime type, key)
+DOWNLOADS = (
+    (c1, "yaml", version_to_yaml(v), f"{base}.yaml", "application/yaml"),
+    (c1, "json", version_to_json(v), f"{base}.json", "application/json"),
+    (c2, "report", lambda: report_bytes(store, info, v, lang=lang), f"{base}_report.html",
+     "text/html"),
+    (c2, "handoff_csv", lambda: handoff_bytes(store, info, v, kind="csv", lang=lang),
+     f"{base}_hot_leads.csv", "text/csv"),
+    (c2, "handoff_xlsx", lambda: handoff_bytes(store, info, v, kind="xlsx", lang=lang),
+     f"{base}_hot_leads.xlsx", XLSX),
+)  # fmt: skip
+for where, what, data, file_name, mime in DOWNLOADS:
+    where.download_button(
+        ui.t(f"rulesets.dl.{what}"), data, file_name, mime, key=f"dl_{what}", on_click="ignore"
+    )
 dialect = c3.selectbox(ui.t("rulesets.dialect"), DIALECTS, key="sql_dialect")
 table = c3.text_input(ui.t("rulesets.table"), "leads", key="sql_table")
 try:
-    check_dataset(info.name, info.report)
-    sql_text = ruleset_sql(
-        v.ruleset, v.mapping or info.mapping, dialect=dialect, table=table or "leads"
-    )
+    sql_text = version_sql(info, v, dialect=dialect, table=table or "leads")
 except SqlExportError as exc:
     c3.warning(str(exc))
 else:
@@ -286,7 +274,11 @@ a_id = d1.selectbox(
 d2.text(ui.t("rulesets.diff_to", label=f"#{v.version_id} {v.label()}"))
 a = by_id[int(a_id)]
 with st.spinner(ui.t("rulesets.diffing")):
-    diff = compare_versions(store, info, a, v, lang=lang)
+    try:
+        diff = version_diff(info.dataset_id, info.name, a.version_id, v.version_id, lang)
+    except RuleSetError as exc:  # an older version naming columns this dataset lost
+        st.warning(str(exc))
+        st.stop()
 if diff.changes:
     st.dataframe(
         pd.DataFrame(

@@ -38,6 +38,7 @@ from funnel.mapping import (
     mapping_to_yaml,
     propose_mapping,
 )
+from funnel.meeting import handoff_bytes, report_bytes, version_sql
 from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile
@@ -1056,15 +1057,9 @@ def _rules_export(args: argparse.Namespace) -> int:
             out.write_text(version_to_json(v), encoding="utf-8")
         elif args.format == "sql":
             info = store.require(v.dataset)
-            check_dataset(info.name, info.report)
-            mapping = v.mapping or info.mapping
-            out.write_text(
-                ruleset_sql(v.ruleset, mapping, dialect=args.dialect, table=args.table),
-                encoding="utf-8",
-            )
+            text = version_sql(info, v, dialect=args.dialect, table=args.table)
+            out.write_text(text, encoding="utf-8")
         else:
-            from funnel.meeting import handoff_bytes, report_bytes
-
             info = store.require(v.dataset)
             if args.format == "report":
                 out.write_bytes(report_bytes(store, info, v, lang=args.lang))

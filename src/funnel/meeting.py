@@ -12,6 +12,7 @@ from funnel.handoff import handoff_frame, to_csv_bytes, to_excel_bytes
 from funnel.report import ReportInput, build_report, report_diff
 from funnel.rules import check_columns
 from funnel.scoring import evaluate, score_histogram
+from funnel.sqlexport import check_dataset, ruleset_sql
 from funnel.store import DatasetInfo, Store
 from funnel.versions import Version, compare_versions, list_versions
 
@@ -84,3 +85,13 @@ def handoff_bytes(
     check_columns(v.ruleset, info.columns, source=v.label())
     frame = handoff_frame(store, info, v.ruleset, only="hot", lang=lang)
     return to_excel_bytes(frame) if kind == "xlsx" else to_csv_bytes(frame)
+
+
+def version_sql(info: DatasetInfo, v: Version, *, dialect: str, table: str = "leads") -> str:
+    """The SQL applying a version in a warehouse table shaped like ``info``'s leads file.
+
+    Uses the mapping the version was tuned with (the dataset's when it has none), and refuses
+    a dataset whose file had no id column (:func:`funnel.sqlexport.check_dataset`).
+    """
+    check_dataset(info.name, info.report)
+    return ruleset_sql(v.ruleset, v.mapping or info.mapping, dialect=dialect, table=table)

@@ -10,6 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from app import ui
 from funnel.i18n import t
+from funnel.ingest import load_files, read_inputs
+from funnel.rules import CategoryRule, RuleSet
 from funnel.scoring import evaluate, score_histogram
 from funnel.store import DatasetInfo, Store
 from funnel.suggest import template_for
@@ -201,3 +203,23 @@ def test_an_exported_file_imports_as_a_new_draft_and_a_bad_one_is_explained(
     upload("junk.yaml", b"\xff\xfe\x00junk")
     assert [e.value for e in at.error] == [t("rulesets.import_not_text", "en", file="junk.yaml")]
     assert len(list_versions(ui.store(), "demo")) == 2
+
+
+def test_diff_against_a_version_naming_columns_the_reloaded_dataset_lacks_warns(
+    open_app: Callable[..., AppTest],
+    seed: Callable[..., DatasetInfo],
+    db_path: Path,
+    tmp_path: Path,
+) -> None:
+    info = seed("demo", leads=600)
+    with Store(db_path) as store:
+        old = RuleSet(name="fit", rules=(CategoryRule("industry", "SaaS", 10),))
+        save_version(store, info, old, author="Aiko")
+        frame = store.leads_frame(info).drop(columns=["industry"])
+        frame.to_csv(tmp_path / "demo.csv", index=False)
+        reloaded = load_files(store, "demo", *read_inputs(tmp_path / "demo.csv")).dataset
+        save_version(store, reloaded, template_for(reloaded), author="Ben")
+    at = open_app("overview")
+    at.switch_page(RULESETS).run()
+    assert not at.exception
+    assert any("industry" in w.value for w in at.warning)
