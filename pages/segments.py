@@ -9,7 +9,13 @@ from app import filters as shared
 from app import ui
 from funnel import charts
 from funnel.funnels import stages_for
-from funnel.segments import SegmentTable, numeric_columns, segment_columns
+from funnel.segments import (
+    Segment,
+    SegmentTable,
+    numeric_columns,
+    parse_edges,
+    segment_columns,
+)
 from funnel.stats import DEFAULT_MIN_N
 
 st.title(ui.t("segments.title"))
@@ -68,7 +74,7 @@ for col in chosen:
         q = int(b1.number_input(ui.t("segments.bins", column=col), 2, 20, 5, key=f"bins:{col}"))
         text = b2.text_input(ui.t("segments.edges", column=col), key=f"edges:{col}")
         try:
-            edges = tuple(float(x) for x in text.replace("、", ",").split(",") if x.strip())
+            edges = parse_edges(text)
         except ValueError:
             st.warning(ui.t("segments.bad_edges"))
             edges = ()
@@ -102,12 +108,12 @@ else:
 st.plotly_chart(fig, key="segments_chart")
 
 
-def _verdict(s: object) -> str:
-    if getattr(s, "small_sample", False):
+def _verdict(s: Segment) -> str:
+    if s.small_sample:
         return ui.t("segments.small")
-    if getattr(s, "best", False):
+    if s.best:
         return ui.t("segments.best")
-    if getattr(s, "worst", False):
+    if s.worst:
         return ui.t("segments.worst")
     return ""
 

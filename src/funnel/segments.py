@@ -81,6 +81,17 @@ class SegmentTable:
     segments: list[Segment] = field(default_factory=list)
 
 
+def parse_edges(text: str) -> tuple[float, ...]:
+    """Parse bin edges typed as ``10, 50, 100`` (a Japanese 、 separates too).
+
+    Raises :class:`ValueError` when a part is not a number.
+
+    >>> parse_edges("10, 50、100"), parse_edges(" ")
+    ((10.0, 50.0, 100.0), ())
+    """
+    return tuple(float(x) for x in text.replace("、", ",").split(",") if x.strip())
+
+
 def segment_columns(info: DatasetInfo) -> list[str]:
     """Columns a segment can be cut by: every stored column except ids and dates."""
     roles = {s.name: s.role for s in info.mapping.leads}
