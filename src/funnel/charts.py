@@ -7,6 +7,7 @@ Labels arrive already translated; category values are user data and go into figu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import plotly.graph_objects as go
 
@@ -18,6 +19,47 @@ ACCENT = "#E4572E"
 SECOND = "#2E86AB"
 MUTED = "#B8B8B8"
 Label = Callable[[str], str]
+
+
+class _Interval(Protocol):
+    @property
+    def rate(self) -> float | None: ...
+    @property
+    def ci_low(self) -> float: ...
+    @property
+    def ci_high(self) -> float: ...
+
+
+def _interval_bars(points: Sequence[_Interval], **style: Any) -> dict[str, Any]:
+    """Asymmetric error bars from each point's rate to its 95% interval."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [p.ci_high - (p.rate or 0) for p in points],
+        "arrayminus": [(p.rate or 0) - p.ci_low for p in points],
+        **style,
+    }
+
+
+def _rate_heatmap(
+    z: list[list[float | None]],
+    x: list[str],
+    y: list[str],
+    text: list[list[str]],
+    rate_title: str,
+    hovertemplate: str,
+) -> go.Heatmap:
+    """A conversion-rate heatmap with each cell's own text and a percent colour bar."""
+    return go.Heatmap(
+        z=z,
+        x=x,
+        y=y,
+        text=text,
+        texttemplate="%{text}",
+        colorscale="OrRd",
+        colorbar={"title": {"text": rate_title}, "tickformat": ".0%"},
+        hovertemplate=hovertemplate,
+    )
 
 
 def _layout(fig: go.Figure, height: int = 360) -> go.Figure:
@@ -65,13 +107,7 @@ def cohort_figure(
                 mode="markers+lines" if mature else "markers",
                 marker={"color": colour, "size": 8},
                 line={"color": colour},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [c.ci_high - (c.rate or 0) for c in points],
-                    "arrayminus": [(c.rate or 0) - c.ci_low for c in points],
-                    "color": colour,
-                },
+                error_y=_interval_bars(points, color=colour),
                 customdata=[[c.n, c.converted] for c in points],
                 hovertemplate="%{x|%Y-%m}: %{y:.1%} (%{customdata[1]:,} / %{customdata[0]:,})"
                 "<extra></extra>",
@@ -113,12 +149,7 @@ def segment_bar_figure(
                 "color": [MUTED if s.small_sample else ACCENT for s in segs],
                 "pattern": {"shape": ["/" if s.small_sample else "" for s in segs]},
             },
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": [s.ci_high - (s.rate or 0) for s in segs],
-                "arrayminus": [(s.rate or 0) - s.ci_low for s in segs],
-            },
+            error_y=_interval_bars(segs),
             customdata=[[s.n, s.converted, small_name if s.small_sample else ""] for s in segs],
             hovertemplate="%{x}: %{y:.1%} (%{customdata[1]:,} / %{customdata[0]:,}) "
             "%{customdata[2]}<extra></extra>",
@@ -181,16 +212,7 @@ def segment_heatmap_figure(table: SegmentTable, rate_title: str, small_name: str
         )
     )
     fig.add_trace(
-        go.Heatmap(
-            z=z,
-            x=cols,
-            y=rows,
-            text=text,
-            texttemplate="%{text}",
-            colorscale="OrRd",
-            colorbar={"title": {"text": rate_title}, "tickformat": ".0%"},
-            hovertemplate="%{y} × %{x}: %{z:.1%}<extra></extra>",
-        )
+        _rate_heatmap(z, cols, rows, text, rate_title, "%{y} × %{x}: %{z:.1%}<extra></extra>")
     )
     fig.update_xaxes(type="category", title=table.by[1])
     fig.update_yaxes(type="category", title=table.by[0], autorange="reversed")
@@ -225,12 +247,7 @@ def tiers_figure(evaluation: Evaluation, leads_title: str, rate_title: str) -> g
             yaxis="y2",
             mode="markers",
             marker={"color": ACCENT, "size": 12},
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": [t.ci_high - (t.rate or 0) for t in evaluation.tiers],
-                "arrayminus": [(t.rate or 0) - t.ci_low for t in evaluation.tiers],
-            },
+            error_y=_interval_bars(evaluation.tiers),
             hovertemplate="%{x}: %{y:.1%}<extra></extra>",
         )
     )
@@ -318,16 +335,7 @@ def matrix_figure(
         for f in fits
     ]
     fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=engs,
-            y=fits,
-            text=text,
-            texttemplate="%{text}",
-            colorscale="OrRd",
-            colorbar={"title": {"text": rate_title}, "tickformat": ".0%"},
-            hovertemplate="%{y}%{x}: %{z:.1%}<extra></extra>",
-        )
+        _rate_heatmap(z, engs, fits, text, rate_title, "%{y}%{x}: %{z:.1%}<extra></extra>")
     )
     fig.update_xaxes(title=engagement_title, type="category")
     fig.update_yaxes(title=fit_title, type="category", autorange="reversed")
