@@ -50,14 +50,8 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +60,7 @@ from typing import Any
 import numpy as np
 
 from bench.harness import Trial, Workspace, case
+from bench.server import Server
 from funnel.i18n import t
 from funnel.rules import RuleSet, decode_ruleset
 from funnel.scoring import evaluate, score_histogram
@@ -88,7 +83,6 @@ SESSION_COUNTS = (5, 10)
 GOAL_SESSIONS = 10
 GOAL_P95_MS = 1000.0
 LANG = "en"
-STARTUP_TIMEOUT_S = 90.0
 #: Longest wait for one page to load or one move to show; far above any figure worth reading.
 MOVE_TIMEOUT_S = 180.0
 IDLE_FOR_MS = 300
@@ -270,20 +264,6 @@ class LoadFigures:
 # --- the server --------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return bool(response.read().decode().strip() == "ok")
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def cpu_seconds(server_pid: int) -> tuple[float, float] | None:
     """CPU seconds used so far by the server's processes and by the browsers' (Linux only).
 
@@ -317,47 +297,6 @@ def cpu_seconds(server_pid: int) -> tuple[float, float] | None:
         elif walk == me and pid != me:
             browsers += seconds
     return server, browsers
-
-
-class Server:
-    """``streamlit run app/main.py`` on 127.0.0.1 with ``FUNNEL_DB`` set; stopped as one group."""
-
-    def __init__(self, db: Path, log: Path) -> None:
-        self.log = log
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        streamlit = Path(sys.executable).with_name("streamlit")
-        env = {
-            **os.environ,
-            "FUNNEL_DB": str(db),
-            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-        }
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [str(streamlit), "run", "app/main.py"]
-                + ["--server.address", "127.0.0.1", "--server.port", str(port)]
-                + ["--server.headless", "true", "--server.fileWatcherType", "none"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _healthy(self.url):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"streamlit did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=15)
 
 
 # --- the sessions ------------------------------------------------------------------------------

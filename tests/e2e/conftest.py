@@ -7,21 +7,15 @@ Without it they skip, unless ``FUNNEL_REQUIRE_BROWSER=1`` (CI), where they fail 
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from bench.server import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -37,20 +31,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-STARTUP_TIMEOUT = 60.0
 
 
 def _missing(reason: str) -> None:
     if os.environ.get("FUNNEL_REQUIRE_BROWSER") == "1":
         pytest.fail(f"{reason} (FUNNEL_REQUIRE_BROWSER=1: browser tests must run)", pytrace=False)
     pytest.skip(reason)
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    db_path: Path
-    log: Path
 
 
 @pytest.fixture(scope="session")
@@ -63,68 +49,18 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return bool(response.read().decode().strip() == "ok")
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def app_server(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Run ``streamlit run app/main.py`` on a fresh database; stop it after the session."""
     workdir = tmp_path_factory.mktemp("e2e")
-    db_path = workdir / "funnel.duckdb"
-    log = workdir / "streamlit.log"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    streamlit = Path(sys.executable).with_name("streamlit")
-    env = {**os.environ, "FUNNEL_DB": str(db_path), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(streamlit),
-                "run",
-                "app/main.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, stopped as one below
-        )
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not _healthy(url):
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit not healthy after {STARTUP_TIMEOUT:.0f} s:\n{log.read_text()}"
-                )
-            time.sleep(0.2)
-        yield Server(url, db_path, log)
+        server = Server(workdir / "funnel.duckdb", workdir / "streamlit.log")
+    except RuntimeError as exc:  # it says why, with the end of the server's log
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        server.stop()
 
 
 @pytest.fixture(scope="session")
