@@ -961,7 +961,7 @@ def _rules_show(args: argparse.Namespace) -> int:
     if m:
         print(
             f"  hot {m.get('hot', 0):,}  precision {_pct(m.get('precision'))}  "
-            f"recall {_pct(m.get('recall'))}  AUC {m.get('auc') or '–'}"
+            f"recall {_pct(m.get('recall'))}  AUC {_fmt_metric('auc', m.get('auc'))}"
         )
     return 0
 
