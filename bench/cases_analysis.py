@@ -40,7 +40,13 @@ from funnel.funnels import (
     stages_for,
     time_to_convert,
 )
-from funnel.segments import Binning, SegmentTable, numeric_columns, segment_table
+from funnel.segments import (
+    MISSING_ORDER,
+    Binning,
+    SegmentTable,
+    numeric_columns,
+    segment_table,
+)
 from funnel.stats import DEFAULT_MIN_N, Z95
 from funnel.store import OUTCOME_COL, DatasetInfo, Store
 
@@ -50,8 +56,6 @@ FILTERS = Filters(date_from=date(2025, 10, 1), equals=(("source", ("Web form", "
 #: Columns cut by the segment cases (``web_visits`` is numeric, so it is binned).
 SEGMENT_TEXT = ("industry", "company_size")
 SEGMENT_NUMBER = "web_visits"
-#: How Segment.order numbers the ``(missing)`` bucket (after every bin).
-MISSING_ORDER = 10**6
 TTC_QUANTILES = (0.25, 0.5, 0.75, 0.9, 0.99)
 
 Bools = NDArray[np.bool_]

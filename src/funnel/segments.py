@@ -20,6 +20,8 @@ from funnel.stats import DEFAULT_MIN_N, wilson_sql
 from funnel.store import RESERVED_PREFIX, DatasetInfo, Store, quote_ident
 
 NUMERIC_ROLES = ("number", "behaviour", "amount")
+#: Where the ``(missing)`` bucket sorts in :attr:`Segment.order`: after every bin.
+MISSING_ORDER = 10**6
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,7 @@ def segment_table(
             raw = row[i]
             if raw is None:
                 keys.append(MISSING)
-                order.append(10**6)
+                order.append(MISSING_ORDER)
             elif i in labels:
                 keys.append(labels[i][int(raw)])
                 order.append(int(raw))

@@ -24,7 +24,13 @@ from funnel.filters import MISSING, FilterError, Filters
 from funnel.funnels import Unavailable
 from funnel.i18n import t
 from funnel.ingest import load_demo, load_files, read_inputs
-from funnel.segments import Binning, SegmentTable, _bin_expression, segment_table
+from funnel.segments import (
+    MISSING_ORDER,
+    Binning,
+    SegmentTable,
+    _bin_expression,
+    segment_table,
+)
 from funnel.stats import wilson
 from funnel.store import DatasetInfo, Store
 from tests.support import snapshot
@@ -32,8 +38,6 @@ from tests.support import snapshot
 DEMO_LEADS = 20_000
 Z = 1.959963984540054
 OLIST = "olist_marketing_funnel"
-#: A bin index for missing values, as segments order them (after every bin).
-MISSING_BIN = 10**6
 WEIRD_COLUMN = '会社 "規模"'
 WEIRD_NUMBER = "売上 (円)"
 WEIRD_VALUES = ("O'Reilly", "<b>x</b>", "1; DROP TABLE x", "株式会社 テスト", 'say "hi"')
@@ -59,7 +63,7 @@ def as_bins(values: pd.Series, edges: Sequence[float]) -> pd.Series:
     """Bin index per value: below the first edge is 0, at or above the last is len(edges)."""
     numbers = pd.to_numeric(values, errors="coerce").astype(float)
     index = np.searchsorted(np.asarray(sorted(edges), dtype=float), numbers, side="right")
-    return pd.Series(np.where(numbers.isna(), MISSING_BIN, index), index=values.index)
+    return pd.Series(np.where(numbers.isna(), MISSING_ORDER, index), index=values.index)
 
 
 def quantile_edges(values: pd.Series, q: int = 5) -> list[float]:
