@@ -1138,8 +1138,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.status.draft": ("Draft", "下書き"),
     "report.status.proposed": ("Proposed", "提案中"),
     "report.status.agreed": ("Agreed", "合意済み"),
-    "report.status.superseded": ("Superseded", "置き換え済み"),
-    "report.status.rejected": ("Rejected", "却下"),
     "report.version": ("Version", "バージョン"),
     "report.author": ("Author", "作成者"),
     "report.effective_from": ("Effective from", "適用開始日"),
