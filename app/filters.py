@@ -46,6 +46,27 @@ def _keep(
     return widget
 
 
+def analysis_page(title_key: str) -> tuple[DatasetInfo, Filters]:
+    """Open an analysis page: its title, the filter panel and the active filters.
+
+    Stops the page with a hint when no dataset is loaded yet.
+    """
+    st.title(ui.t(title_key))
+    info = ui.current_dataset()
+    if info is None:
+        st.info(ui.t("analysis.empty"))
+        st.stop()
+    assert info is not None
+    filters = filter_panel(info)
+    show_active(filters)
+    return info, filters
+
+
+def stage_label(stage: str) -> str:
+    """A stage's name in the reader's language."""
+    return ui.t(f"stage.{stage}")
+
+
 def filter_panel(info: DatasetInfo) -> Filters:
     """Render the sidebar filters for a dataset and return them."""
     state: dict[str, Any] = st.session_state.setdefault(_STATE, {}).setdefault(info.name, {})

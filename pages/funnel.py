@@ -12,25 +12,14 @@ from funnel.filters import Filters
 from funnel.funnels import Step, remember_stages, stage_dates, stages_for
 from funnel.segments import numeric_columns, segment_columns
 
-st.title(ui.t("funnel.title"))
-info = ui.current_dataset()
-if info is None:
-    st.info(ui.t("analysis.empty"))
-    st.stop()
-assert info is not None
+info, filters = shared.analysis_page("funnel.title")
 store = ui.store()
-filters = shared.filter_panel(info)
-shared.show_active(filters)
-
-
-def stage_label(stage: str) -> str:
-    return ui.t(f"stage.{stage}")
 
 
 def steps_frame(steps: list[Step]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            ui.t("funnel.col.stage"): [stage_label(s.stage) for s in steps],
+            ui.t("funnel.col.stage"): [shared.stage_label(s.stage) for s in steps],
             ui.t("funnel.col.leads"): [s.n for s in steps],
             ui.t("funnel.col.from_previous"): [_pct(s.rate_from_previous) for s in steps],
             ui.t("funnel.col.from_first"): [_pct(s.rate_from_first) for s in steps],
@@ -52,7 +41,7 @@ chosen = st.multiselect(
     ui.t("funnel.stages"),
     options=available,
     default=current,
-    format_func=stage_label,
+    format_func=shared.stage_label,
     key=f"stages:{info.dataset_id}",
     help=ui.t("funnel.stages_help"),
     placeholder=ui.t("ui.choose"),
@@ -71,7 +60,7 @@ if steps[0].n == 0:
     st.stop()
 
 left, right = st.columns([3, 2])
-fig = charts.funnel_figure([(info.name, steps)], stage_label)
+fig = charts.funnel_figure([(info.name, steps)], shared.stage_label)
 left.plotly_chart(fig, key="funnel_chart")
 table = steps_frame(steps)
 right.dataframe(
@@ -107,11 +96,11 @@ if column and a_values and b_values:
         info.dataset_id, info.name, stages, filters.key(), a.key(), b.key()
     )
     name_a, name_b = ", ".join(a_values), ", ".join(b_values)
-    compare_fig = charts.funnel_figure([(name_a, steps_a), (name_b, steps_b)], stage_label)
+    compare_fig = charts.funnel_figure([(name_a, steps_a), (name_b, steps_b)], shared.stage_label)
     st.plotly_chart(compare_fig, key="compare_chart")
     compare = pd.DataFrame(
         {
-            ui.t("funnel.col.stage"): [stage_label(s.stage) for s in steps_a],
+            ui.t("funnel.col.stage"): [shared.stage_label(s.stage) for s in steps_a],
             f"A: {ui.t('funnel.col.leads')}": [s.n for s in steps_a],
             f"A: {ui.t('funnel.col.from_previous')}": [_pct(s.rate_from_previous) for s in steps_a],
             f"B: {ui.t('funnel.col.leads')}": [s.n for s in steps_b],
@@ -135,7 +124,7 @@ else:
     st.caption(ui.t("funnel.compare_empty"))
 
 # --- monthly cohorts -------------------------------------------------------------------------
-st.subheader(ui.t("funnel.cohorts", stage=stage_label(stages[-1])))
+st.subheader(ui.t("funnel.cohorts", stage=shared.stage_label(stages[-1])))
 trend = shared.cohorts(info.dataset_id, info.name, stages, filters.key())
 if isinstance(trend, str):
     st.info(ui.t(f"analysis.{trend}"))
@@ -183,7 +172,7 @@ transitions = [tr for tr in shared.times(info.dataset_id, info.name, stages, fil
 if not transitions:
     st.info(ui.t("funnel.times_none"))
 for tr in transitions:
-    title = f"{stage_label(tr.from_stage)} → {stage_label(tr.to_stage)}"
+    title = f"{shared.stage_label(tr.from_stage)} → {shared.stage_label(tr.to_stage)}"
     cols = st.columns([1, 3])
     cols[0].metric(
         ui.t("funnel.median_days", step=title),

@@ -18,15 +18,8 @@ from funnel.segments import (
 )
 from funnel.stats import DEFAULT_MIN_N
 
-st.title(ui.t("segments.title"))
-info = ui.current_dataset()
-if info is None:
-    st.info(ui.t("analysis.empty"))
-    st.stop()
-assert info is not None
+info, filters = shared.analysis_page("segments.title")
 store = ui.store()
-filters = shared.filter_panel(info)
-shared.show_active(filters)
 
 columns = segment_columns(info)
 numeric = numeric_columns(info)
@@ -34,10 +27,6 @@ stages = stages_for(store, info)
 if len(stages) < 2:
     st.info(ui.t("analysis.too_few_stages"))
     st.stop()
-
-
-def stage_label(stage: str) -> str:
-    return ui.t(f"stage.{stage}")
 
 
 source = info.mapping.column("source")
@@ -55,11 +44,15 @@ second = c2.selectbox(
     key="seg_by2",
 )
 start = c3.selectbox(
-    ui.t("segments.from_stage"), stages[:-1], format_func=stage_label, key="seg_from"
+    ui.t("segments.from_stage"), stages[:-1], format_func=shared.stage_label, key="seg_from"
 )
 later = stages[stages.index(start) + 1 :]
 end = c4.selectbox(
-    ui.t("segments.to_stage"), later, index=len(later) - 1, format_func=stage_label, key="seg_to"
+    ui.t("segments.to_stage"),
+    later,
+    index=len(later) - 1,
+    format_func=shared.stage_label,
+    key="seg_to",
 )
 min_n = int(
     c5.number_input(
@@ -86,8 +79,8 @@ table: SegmentTable = shared.segments(
 st.caption(
     ui.t(
         "segments.summary",
-        start=stage_label(start),
-        end=stage_label(end),
+        start=shared.stage_label(start),
+        end=shared.stage_label(end),
         rate="–" if table.overall_rate is None else f"{table.overall_rate:.1%}",
         converted=f"{table.converted:,}",
         n=f"{table.n:,}",
