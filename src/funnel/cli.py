@@ -44,7 +44,7 @@ from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile
 from funnel.rules import RuleSet, RuleSetError, check_columns, ruleset_from_text
 from funnel.scoring import evaluate, score_histogram, score_leads
-from funnel.segments import Binning, segment_table
+from funnel.segments import Binning, parse_edges, segment_table
 from funnel.sqlexport import SqlExportError, check_dataset, ruleset_sql
 from funnel.stats import DEFAULT_MIN_N
 from funnel.store import DatasetInfo, Store, StoreError, default_db_path
@@ -725,7 +725,7 @@ def _cmd_segments(args: argparse.Namespace) -> int:
     for item in args.edges:
         col, _, text = item.partition("=")
         try:
-            edges = tuple(float(x) for x in text.split(",") if x.strip())
+            edges = parse_edges(text)
         except ValueError:
             raise FilterError("bad_edges", item=item) from None
         bins[col.strip()] = Binning(edges=edges)
