@@ -67,13 +67,16 @@ from funnel.versions import (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help="database file (default: $FUNNEL_DB or data/funnel.duckdb)")
-    common.add_argument("--lang", choices=("en", "ja"), default=os.environ.get("FUNNEL_LANG", "en"))
-
+    db_help = "database file (default: $FUNNEL_DB or data/funnel.duckdb)"
     parser = argparse.ArgumentParser(
-        prog="funnel", description="Agree, with data, on what a hot lead is.", parents=[common]
+        prog="funnel", description="Agree, with data, on what a hot lead is."
     )
+    parser.add_argument("--db", help=db_help)
+    parser.add_argument("--lang", choices=("en", "ja"), default=os.environ.get("FUNNEL_LANG", "en"))
+    # The same options after the command; SUPPRESS keeps a value given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help=db_help, default=argparse.SUPPRESS)
+    common.add_argument("--lang", choices=("en", "ja"), default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", parents=[common], help="generate the demo dataset")

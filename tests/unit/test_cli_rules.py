@@ -447,3 +447,19 @@ def test_hot_since_with_an_activity_log_lists_only_leads_that_crossed_the_thresh
     assert [h["id"] for h in now] == ["L1", "L2"]  # three visits each
     since = json.loads(ok(capsys, db, *hot, "--since", "2024-03-01", "--format", "json"))
     assert [h["id"] for h in since] == ["L2"]  # L1 was already hot before March
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_db_and_lang_work_before_or_after_the_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str
+) -> None:
+    db = tmp_path / "mine.duckdb"
+    options = ["--db", str(db), "--lang", "ja"]
+    command = ["rules", "show", "7"]
+    argv = [*options, *command] if where == "before" else [*command, *options]
+    capsys.readouterr()
+    with Store(db):
+        pass  # an empty but valid database
+    assert main(argv) == 2
+    assert "保存済みのバージョン #7 はありません" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
