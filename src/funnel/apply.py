@@ -25,7 +25,7 @@ from funnel.readers import SourceFile
 from funnel.rules import RuleSet, RuleSetError
 from funnel.scoring import score_leads
 from funnel.store import Store
-from funnel.versions import Version, version_from_text
+from funnel.versions import Version, align_values, version_from_text
 
 #: Roles that describe outcomes; a new file is scored without them.
 _OUTCOME_ROLES = ("outcome", "closed", "amount")
@@ -76,8 +76,9 @@ def score_file(
     mapping, notes = _mapping_for(rules, leads, activities)
     with Store(":memory:") as store:
         info = store.save("new leads", _prepared(rules, leads, mapping, activities))
-        frame = score_leads(store, info, rules.ruleset, lang=lang)
-    return Scored(frame.drop(columns=["outcome"]), rules.ruleset, tuple(notes))
+        rs, _ = align_values(store, info, rules.ruleset)
+        frame = score_leads(store, info, rs, lang=lang)
+    return Scored(frame.drop(columns=["outcome"]), rs, tuple(notes))
 
 
 def _prepared(
@@ -160,9 +161,9 @@ def hot_leads(
         leads_path, None, activities_path, max_bytes=max_bytes, encoding=encoding
     )
     mapping, _ = _mapping_for(rules, leads, activities)
-    rs = rules.ruleset
     with Store(":memory:") as store:
         now = store.save("now", _prepared(rules, leads, mapping, activities))
+        rs, _ = align_values(store, now, rules.ruleset)
         if since is not None and activities is None and now.mapping.column("created") is None:
             raise ApplyError(
                 f"{leads.name}: --since {since} needs lead creation dates or an activity log "

@@ -52,6 +52,7 @@ from funnel.suggest import SuggestError, suggest_rules, template_for
 from funnel.versions import (
     Version,
     VersionError,
+    align_values,
     compare_versions,
     find_version,
     import_version,
@@ -764,19 +765,30 @@ def _cmd_segments(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_rules(path_text: str, info: DatasetInfo) -> RuleSet:
+def _read_rules(path_text: str, store: Store, info: DatasetInfo) -> RuleSet:
+    """Read a rule set for ``info``: known columns, values spelled as the dataset spells them.
+
+    Values the dataset never holds are noted on stderr (such a rule simply never applies).
+    """
     path = Path(path_text)
     if not path.is_file():
         raise RuleSetError(f"{path}: the rule set file does not exist.")
     rs = ruleset_from_text(_text_file(path, "rule set"), source=str(path))
     check_columns(rs, info.columns, source=str(path))
-    return rs
+    aligned, unknown = align_values(store, info, rs)
+    if unknown:
+        print(
+            f"note: {path}: value(s) the dataset {info.name} never holds: "
+            + "; ".join(unknown[:10]),
+            file=sys.stderr,
+        )
+    return aligned
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     with _store(args, read_only=True) as store:
         info, filters = _analysis_inputs(args, store)
-        rs = _read_rules(args.rules, info)
+        rs = _read_rules(args.rules, store, info)
         result = evaluate(score_histogram(store, info, rs, filters), rs)
     payload = result.as_dict() | {"capacity_per_week": args.capacity}
     if args.json:
@@ -825,7 +837,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     else:
         with _store(args, read_only=True) as store:
             info, filters = _analysis_inputs(args, store)
-            rs = _read_rules(args.rules, info)
+            rs = _read_rules(args.rules, store, info)
             frame = score_leads(store, info, rs, filters, lang=args.lang)
         frame = frame.drop(columns=["outcome"])
     if args.out:
@@ -972,7 +984,7 @@ def _rules_show(args: argparse.Namespace) -> int:
 def _rules_save(args: argparse.Namespace) -> int:
     with _store(args) as store:
         info = store.require(args.dataset)
-        rs = _read_rules(args.rules, info)
+        rs = _read_rules(args.rules, store, info)
         v = save_version(
             store,
             info,

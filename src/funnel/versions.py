@@ -22,6 +22,7 @@ import pandas as pd
 from funnel.filters import NO_FILTERS, Filters
 from funnel.i18n import t
 from funnel.mapping import Mapping, mapping_from_dict, mapping_to_dict
+from funnel.parsing import normalise_token
 from funnel.rules import (
     CategoryRule,
     CountRule,
@@ -493,33 +494,62 @@ def _day(value: Any, where: str) -> date:
         raise RuleSetError(f"{where}: {value!r} is not a date (2026-12-01).") from None
 
 
-def check_values(store: Store, info: DatasetInfo, rs: RuleSet, *, source: str) -> None:
-    """Refuse category rules and gates naming values the dataset's column never holds."""
-    check_columns(rs, info.columns, source=source)
+def align_values(store: Store, info: DatasetInfo, rs: RuleSet) -> tuple[RuleSet, list[str]]:
+    """Spell category and gate values as the dataset does; list the values it never holds.
+
+    A load merges spellings that differ only by case or spacing into one (and the exported
+    SQL compares that way), so a rule naming ``saas`` means the stored ``SaaS``.
+    """
     wanted: dict[str, set[str]] = {}
     for rule in rs.rules:
         if isinstance(rule, CategoryRule):
             wanted.setdefault(rule.column, set()).add(rule.value)
     for gate in rs.gates:
         wanted.setdefault(gate.column, set()).update(gate.values)
-    problems = []
+    spelled: dict[tuple[str, str], str] = {}
+    unknown: list[str] = []
     with store.cursor() as cur:
         for column, values in wanted.items():
-            col = quote_ident(column)
+            text = f"CAST({quote_ident(column)} AS VARCHAR)"
+            loose = f"regexp_replace(lower(trim({text})), '\\s+', ' ', 'g')"
+            keys = {normalise_token(v) for v in values}
             rows = cur.execute(
-                f"SELECT DISTINCT CAST({col} AS VARCHAR) FROM {info.table()} "
-                f"WHERE CAST({col} AS VARCHAR) IN ({', '.join('?' for _ in values)})",
-                sorted(values),
+                f"SELECT DISTINCT {text} FROM {info.table()} "
+                f"WHERE {text} IN ({', '.join('?' for _ in values)}) "
+                f"OR {loose} IN ({', '.join('?' for _ in keys)})",
+                [*sorted(values), *sorted(keys)],
             ).fetchall()
-            unknown = sorted(values - {r[0] for r in rows})
-            if unknown:
-                problems.append(f"{column}: {', '.join(repr(u) for u in unknown[:10])}")
-    if problems:
+            stored = {str(r[0]) for r in rows}
+            by_key = {normalise_token(x): x for x in sorted(stored)}
+            for value in sorted(values):
+                match = value if value in stored else by_key.get(normalise_token(value))
+                if match is None:
+                    unknown.append(f"{column}: {value!r}")
+                else:
+                    spelled[(column, value)] = match
+    rules = tuple(
+        replace(r, value=spelled.get((r.column, r.value), r.value))
+        if isinstance(r, CategoryRule)
+        else r
+        for r in rs.rules
+    )
+    gates = tuple(
+        replace(g, values=tuple(spelled.get((g.column, v), v) for v in g.values)) for g in rs.gates
+    )
+    return replace(rs, rules=rules, gates=gates), unknown
+
+
+def check_values(store: Store, info: DatasetInfo, rs: RuleSet, *, source: str) -> RuleSet:
+    """Return ``rs`` spelled as the dataset does; refuse values its columns never hold."""
+    check_columns(rs, info.columns, source=source)
+    aligned, unknown = align_values(store, info, rs)
+    if unknown:
         raise RuleSetError(
             f"{source}: value(s) the dataset {info.name!r} never holds — "
-            + "; ".join(problems)
+            + "; ".join(unknown[:10])
             + ". Fix the spelling in the file, or pick the dataset the rules were made for."
         )
+    return aligned
 
 
 def import_version(
@@ -530,7 +560,7 @@ def import_version(
     Sign-offs are never imported: people sign again, in this history.
     """
     v = version_from_text(text, source=source)
-    check_values(store, info, v.ruleset, source=source)
+    aligned = check_values(store, info, v.ruleset, source=source)
     note = (
         t("versions.imported", "en", file=source, label=v.label(), status=v.status)
         if v.number
@@ -540,7 +570,7 @@ def import_version(
     return save_version(
         store,
         info,
-        v.ruleset,
+        aligned,
         author=author,
         rationale=rationale,
         effective_from=v.effective_from,

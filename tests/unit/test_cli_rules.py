@@ -20,12 +20,20 @@ import pytest
 from funnel.cli import main
 from funnel.demo import generate_leads
 from funnel.ingest import load_files, read_inputs
-from funnel.rules import PerUnitRule, RuleSet, Tier, ruleset_from_text, ruleset_to_yaml
+from funnel.rules import (
+    CategoryRule,
+    PerUnitRule,
+    RuleSet,
+    Tier,
+    ruleset_from_text,
+    ruleset_to_yaml,
+)
 from funnel.scoring import score_leads
 from funnel.store import Store
 from funnel.suggest import template_for
 from funnel.versions import (
     get_version,
+    import_version,
     list_versions,
     save_version,
     version_from_text,
@@ -463,3 +471,35 @@ def test_db_and_lang_work_before_or_after_the_command(
     assert main(argv) == 2
     assert "保存済みのバージョン #7 はありません" in capsys.readouterr().err
     assert not (tmp_path / "data").exists()
+
+
+def test_a_category_value_in_another_case_means_the_stored_spelling_everywhere(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path, leads: pd.DataFrame
+) -> None:
+    exact = RuleSet(
+        name="fit",
+        rules=(CategoryRule("industry", "IT / Software", 40), PerUnitRule("web_visits", 2, cap=20)),
+        tiers=(Tier("hot", 40), Tier("cold", float("-inf"))),
+    )
+    typed = CategoryRule("industry", " it  /  SOFTWARE ", 40)
+    loose = RuleSet(name="fit", rules=(typed, exact.rules[1]), tiers=exact.tiers)
+    files = {}
+    for name, rs in (("exact", exact), ("loose", loose)):
+        files[name] = tmp_path / f"{name}.yaml"
+        files[name].write_text(ruleset_to_yaml(rs), encoding="utf-8")
+    evaluate = ("evaluate", "--dataset", "crm", "--json", "--rules")
+    assert json.loads(ok(capsys, db, *evaluate, files["loose"])) == json.loads(
+        ok(capsys, db, *evaluate, files["exact"])
+    )
+    leads.drop(columns=["outcome"]).to_csv(tmp_path / "fresh.csv", index=False)
+    scored = {
+        name: ok(capsys, db, "score", "--rules", path, tmp_path / "fresh.csv")
+        for name, path in files.items()
+    }
+    assert scored["loose"] == scored["exact"]
+    with Store(db) as store:
+        info = store.require("crm")
+        v = import_version(store, info, ruleset_to_yaml(loose), source="loose.yaml", author="Aiko")
+    assert v.ruleset.rules[0] == exact.rules[0]
+    hot = json.loads(ok(capsys, db, *evaluate, files["exact"]))["tiers"][0]["n"]
+    assert 0 < hot < len(leads)  # the category rule matters on this data
