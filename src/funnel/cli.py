@@ -54,6 +54,7 @@ from funnel.versions import (
     VersionError,
     align_values,
     compare_versions,
+    file_mapping,
     find_version,
     import_version,
     list_versions,
@@ -1125,7 +1126,9 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
             max_points=args.max_points,
             baseline=template_for(info),
         )
-    Path(args.out).write_text(rules_document(suggestion.ruleset, info.mapping), encoding="utf-8")
+    Path(args.out).write_text(
+        rules_document(suggestion.ruleset, file_mapping(info)), encoding="utf-8"
+    )
     if args.json:
         print(json.dumps(suggestion.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -1142,7 +1145,9 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 def _cmd_template(args: argparse.Namespace) -> int:
     with _store(args, read_only=True) as store:
         info, _ = _analysis_inputs(args, store)
-    Path(args.out).write_text(rules_document(template_for(info), info.mapping), encoding="utf-8")
+    Path(args.out).write_text(
+        rules_document(template_for(info), file_mapping(info)), encoding="utf-8"
+    )
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

@@ -134,6 +134,18 @@ class Version:
 # --- saving and reading --------------------------------------------------------------------------
 
 
+def file_mapping(info: DatasetInfo) -> Mapping:
+    """The dataset's mapping as it applies to its files: without an id column funnel made up.
+
+    A file without a lead id gets numbered rows at load; a rule set carrying that column would
+    send the CLI and the SQL export looking for it in the next file or warehouse table.
+    """
+    if not any(p.get("code") == "surrogate_id" for p in info.report):
+        return info.mapping
+    made_up = info.mapping.column("id")
+    return replace(info.mapping, leads=tuple(s for s in info.mapping.leads if s.name != made_up))
+
+
 def save_version(
     store: Store,
     info: DatasetInfo,
@@ -170,7 +182,7 @@ def save_version(
                 name,
                 number,
                 json.dumps(ruleset_to_dict(rs), ensure_ascii=False),
-                json.dumps(mapping_to_dict(info.mapping), ensure_ascii=False),
+                json.dumps(mapping_to_dict(file_mapping(info)), ensure_ascii=False),
                 author,
                 rationale,
                 effective_from or saved_at.date(),

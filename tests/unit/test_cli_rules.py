@@ -420,6 +420,14 @@ def test_sql_is_refused_for_a_dataset_whose_file_had_no_id_column(
                          "--dataset", "noid")  # fmt: skip
     assert code == 2 and out == ""
     assert "no lead id column" in err and "noid" in err
+    # a rule-set file made from it carries no made-up id: its SQL is refused, its scoring works
+    template = tmp_path / "template.yaml"
+    ok(capsys, db, "template", "--dataset", "noid", "--out", template)
+    assert "lead_id" not in template.read_text(encoding="utf-8")
+    code, out, err = run(capsys, db, "sql", "--rules", template, "--dialect", "duckdb")
+    assert code == 2 and out == "" and "no id column" in err
+    scored = ok(capsys, db, "score", "--rules", template, tmp_path / "noid.csv")
+    assert len(scored.splitlines()) == 61  # a header and every row, numbered as at load
 
 
 def test_hot_since_with_an_activity_log_lists_only_leads_that_crossed_the_threshold_since(
