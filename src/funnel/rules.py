@@ -7,6 +7,7 @@ serialises to YAML/JSON with a schema version and reads back exactly.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections.abc import Sequence
@@ -343,6 +344,38 @@ def ruleset_to_dict(rs: RuleSet) -> dict[str, Any]:
     }
 
 
+#: The keys a rule-set file may hold (an exported version adds its record and mapping).
+TOP_KEYS = (
+    "schema_version",
+    "name",
+    "description",
+    "rules",
+    "gates",
+    "score_cap",
+    "decay_half_life_days",
+    "tiers",
+    "version",
+    "mapping",
+)
+RULE_KEYS = ("kind", "column", "points", "value", "low", "high", "cap", "at_least")
+
+
+def _known_keys(item: dict[Any, Any], known: Sequence[str], where: str) -> None:
+    """Refuse a key the format does not have, suggesting the one probably meant.
+
+    >>> _known_keys({"pionts": 3}, RULE_KEYS, "r.yaml: rule 1")
+    Traceback (most recent call last):
+    ...
+    funnel.rules.RuleSetError: r.yaml: rule 1: unknown key 'pionts' (did you mean 'points'?).
+    """
+    for key in item:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; use {', '.join(known)}"
+        raise RuleSetError(f"{where}: unknown key {str(key)[:40]!r}{hint}.")
+
+
 def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
     """Build a rule set from plain data, with errors naming the offending entry."""
     if not isinstance(data, dict):
@@ -355,6 +388,7 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
             f"{source}: schema_version {version} is newer than this funnel understands "
             f"({SCHEMA_VERSION}); upgrade funnel."
         )
+    _known_keys(data, TOP_KEYS, source)
     for key in ("rules", "gates", "tiers"):
         if data.get(key) is not None and not isinstance(data[key], list):
             raise RuleSetError(f"{source}: {key}: expected a list (one '- ' entry per item).")
@@ -363,6 +397,7 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
         where = f"{source}: rule {i}"
         if not isinstance(item, dict):
             raise RuleSetError(f"{where}: expected kind:, column:, points:.")
+        _known_keys(item, RULE_KEYS, where)
         kind = item.get("kind")
         if kind not in RULE_TYPES:
             raise RuleSetError(
@@ -390,6 +425,8 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
             rules.append(CountRule(column, _number(item.get("at_least"), where), points))
     gates = []
     for i, item in enumerate(data.get("gates") or [], start=1):
+        if isinstance(item, dict):
+            _known_keys(item, ("column", "values"), f"{source}: gate {i}")
         if not isinstance(item, dict) or not isinstance(item.get("column"), str):
             raise RuleSetError(f"{source}: gate {i}: expected column: and values:.")
         values = item.get("values") or []
@@ -399,6 +436,8 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
     tiers = []
     raw_tiers = data.get("tiers") or [ruleset_to_dict(RuleSet())["tiers"]][0]
     for i, item in enumerate(raw_tiers, start=1):
+        if isinstance(item, dict):
+            _known_keys(item, ("name", "min_score"), f"{source}: tier {i}")
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise RuleSetError(f"{source}: tier {i}: expected name: and min_score:.")
         last = i == len(raw_tiers)

@@ -5,6 +5,7 @@ refused with a sentence naming the entry and the fix."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -533,3 +534,29 @@ def test_simple_template_scores_the_behaviours_the_dataset_has_and_ranks_a_b_c()
     assert rs.gates == () and rs.score_cap is None
     assert simple_template([], {"visit": "web_visits"}).rules == ()
     assert simple_template(["x"], {"unknown role": "x"}).rules == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("tier:\n- {name: hot, min_score: 5}\n", "unknown key 'tier' (did you mean 'tiers'?)"),
+        (
+            "rules:\n- {kind: per_unit, column: visits, pionts: 2}\n",
+            "rule 1: unknown key 'pionts' (did you mean 'points'?)",
+        ),
+        (
+            "rules:\n- {kind: per_unit, column: visits, points: 2, colour: red}\n",
+            "rule 1: unknown key 'colour'",
+        ),
+        (
+            "gates:\n- {column: x, value: [a]}\n",
+            "gate 1: unknown key 'value' (did you mean 'values'?)",
+        ),
+        ("tiers:\n- {name: A, min: 3}\n- {name: B}\n", "tier 1: unknown key 'min'"),
+    ],
+)
+def test_a_misspelled_key_is_refused_naming_it_and_the_key_probably_meant(
+    text: str, message: str
+) -> None:
+    with pytest.raises(RuleSetError, match=re.escape(f"r.yaml: {message}")):
+        ruleset_from_text(text, source="r.yaml")
