@@ -67,6 +67,7 @@ def score_file(
     activities_path: str | Path | None = None,
     encoding: str | None = None,
     max_bytes: int | None = None,
+    keep_last: bool = False,
     lang: str = "en",
 ) -> Scored:
     """Score every lead of a new file with ``rules``; no outcomes needed."""
@@ -75,17 +76,21 @@ def score_file(
     )
     mapping, notes = _mapping_for(rules, leads, activities)
     with Store(":memory:") as store:
-        info = store.save("new leads", _prepared(rules, leads, mapping, activities))
+        info = store.save("new leads", _prepared(rules, leads, mapping, activities, keep_last))
         rs, _ = align_values(store, info, rules.ruleset)
         frame = score_leads(store, info, rs, lang=lang)
     return Scored(frame.drop(columns=["outcome"]), rs, tuple(notes))
 
 
 def _prepared(
-    rules: Version, leads: SourceFile, mapping: Mapping, activities: SourceFile | None
+    rules: Version,
+    leads: SourceFile,
+    mapping: Mapping,
+    activities: SourceFile | None,
+    keep_last: bool,
 ) -> Prepared:
     """Read the files as a load would; refuse when the rules need a column they lack."""
-    prepared = prepare(leads, mapping, None, activities)
+    prepared = prepare(leads, mapping, None, activities, keep_last=keep_last)
     missing = sorted(rules.ruleset.columns() - set(prepared.columns))
     if missing:
         hint = ""
@@ -149,6 +154,7 @@ def hot_leads(
     since: date | None = None,
     encoding: str | None = None,
     max_bytes: int | None = None,
+    keep_last: bool = False,
     lang: str = "en",
 ) -> pd.DataFrame:
     """The leads hot now; with ``since``, only those that became hot since that day.
@@ -162,7 +168,7 @@ def hot_leads(
     )
     mapping, _ = _mapping_for(rules, leads, activities)
     with Store(":memory:") as store:
-        now = store.save("now", _prepared(rules, leads, mapping, activities))
+        now = store.save("now", _prepared(rules, leads, mapping, activities, keep_last))
         rs, _ = align_values(store, now, rules.ruleset)
         if since is not None and activities is None and now.mapping.column("created") is None:
             raise ApplyError(
@@ -174,7 +180,7 @@ def hot_leads(
         if since is not None and activities is not None:
             start = datetime.combine(since, datetime.min.time())
             earlier = _activities_before(activities, mapping, start)
-            then = store.save("then", _prepared(rules, leads, mapping, earlier))
+            then = store.save("then", _prepared(rules, leads, mapping, earlier, keep_last))
             was_hot = score_leads(store, then, rs, only="hot", lang=lang)["id"]
             hot = hot[~hot["id"].isin(set(was_hot))]
     return hot.drop(columns=["outcome"]).reset_index(drop=True)

@@ -224,6 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a new leads file to score with the rule set's own mapping (no outcomes needed)",
     )
     sc.add_argument("--activities", metavar="FILE", help="the new leads' activity log")
+    sc.add_argument(
+        "--keep-last",
+        action="store_true",
+        help="keep the last row of each repeated id instead of failing",
+    )
     sc.add_argument("--encoding", help="the file's text encoding (default: detected)")
     sc.add_argument(
         "--out", metavar="FILE.csv|.parquet", help="where to write (default: CSV on stdout)"
@@ -236,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hot.add_argument("file", metavar="FILE", help="a leads file (CSV, Excel, Parquet)")
     hot.add_argument("--activities", metavar="FILE", help="the leads' activity log")
+    hot.add_argument(
+        "--keep-last",
+        action="store_true",
+        help="keep the last row of each repeated id instead of failing",
+    )
     hot.add_argument("--encoding", help="the file's text encoding (default: detected)")
     hot.add_argument(
         "--since", metavar="DATE", help="only leads that became hot on or after DATE (YYYY-MM-DD)"
@@ -390,6 +400,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was changed.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (funnel ... | head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # never show a traceback to a user
         if os.environ.get("FUNNEL_DEBUG"):
             raise
@@ -830,6 +843,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
             args.file,
             activities_path=args.activities,
             encoding=args.encoding,
+            keep_last=args.keep_last,
             lang=args.lang,
         )
         for note in scored.notes:
@@ -879,6 +893,7 @@ def _cmd_hot(args: argparse.Namespace) -> int:
         activities_path=args.activities,
         since=since,
         encoding=args.encoding,
+        keep_last=args.keep_last,
         lang=args.lang,
     )
     columns = ["id", "score", "tier", "reasons"]

@@ -6,6 +6,8 @@ import csv
 import http.server
 import io
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -511,3 +513,28 @@ def test_a_category_value_in_another_case_means_the_stored_spelling_everywhere(
     assert v.ruleset.rules[0] == exact.rules[0]
     hot = json.loads(ok(capsys, db, *evaluate, files["exact"]))["tiers"][0]["n"]
     assert 0 < hot < len(leads)  # the category rule matters on this data
+
+
+def test_score_file_with_a_repeated_id_offers_keep_last_and_it_works(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path, leads: pd.DataFrame
+) -> None:
+    rules = template_file(db, tmp_path)
+    doubled = pd.concat([leads.head(50), leads.head(1)])
+    doubled.to_csv(tmp_path / "doubled.csv", index=False)
+    code, _, err = run(capsys, db, "score", "--rules", rules, tmp_path / "doubled.csv")
+    assert code == 2 and "--keep-last" in err
+    out = ok(capsys, db, "score", "--rules", rules, tmp_path / "doubled.csv", "--keep-last")
+    assert len(out.splitlines()) == 51
+
+
+def test_output_cut_short_by_a_closed_pipe_is_not_an_error(db: Path, tmp_path: Path) -> None:
+    rules = template_file(db, tmp_path)
+    command = [sys.executable, "-m", "funnel.cli", "score", "--rules", str(rules),
+               str(tmp_path / "crm.csv"), "--db", str(db)]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.readline()
+        proc.stdout.close()  # like `| head -1`
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 0
+    assert "internal error" not in err and "Traceback" not in err
