@@ -26,6 +26,7 @@ from funnel.apply import (
     score_file,
 )
 from funnel.filters import FilterError, Filters, parse_date, parse_where
+from funnel.formats import METRICS, fmt_metric
 from funnel.funnels import Unavailable, cohort_trend, compute_funnel, stages_for, time_to_convert
 from funnel.handoff import safe_frame
 from funnel.i18n import t
@@ -992,7 +993,7 @@ def _rules_show(args: argparse.Namespace) -> int:
     if m:
         print(
             f"  hot {m.get('hot', 0):,}  precision {_pct(m.get('precision'))}  "
-            f"recall {_pct(m.get('recall'))}  AUC {_fmt_metric('auc', m.get('auc'))}"
+            f"recall {_pct(m.get('recall'))}  AUC {fmt_metric(m.get('auc'), 'auc')}"
         )
     return 0
 
@@ -1061,21 +1062,11 @@ def _rules_diff(args: argparse.Namespace) -> int:
         )
     if not diff.changes:
         print("  no rule changes")
-    for key, x, y in diff.metrics:
-        print(f"  {key:<10} {_fmt_metric(key, x):>10} → {_fmt_metric(key, y):>10}")
+    for (key, x, y), (_, _, _, kind) in zip(diff.metrics, METRICS, strict=True):
+        print(f"  {key:<12} {fmt_metric(x, kind):>10} → {fmt_metric(y, kind):>10}")
     for f, to, n in diff.moves:
         print(f"  {n:>8,} leads {f} → {to}")
     return 0
-
-
-def _fmt_metric(key: str, value: float | None) -> str:
-    if value is None:
-        return "–"
-    if key == "hot":
-        return f"{int(value):,}"
-    if key in ("lift", "auc"):
-        return f"{value:.3f}"
-    return _pct(value)
 
 
 def _rules_export(args: argparse.Namespace) -> int:

@@ -19,11 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from html import escape
-from typing import Any, Literal
+from typing import Any
 
 import plotly.graph_objects as go
 
 from funnel.charts import deciles_figure, funnel_figure, tiers_figure
+from funnel.formats import METRICS, fmt_count, fmt_metric, fmt_number, fmt_pct, fmt_when
 from funnel.funnels import Step
 from funnel.i18n import MESSAGES, t
 from funnel.rules import RuleSet
@@ -79,58 +80,6 @@ class ReportInput:
 # --- formatting -------------------------------------------------------------------------------
 
 
-def fmt_pct(value: float | None, digits: int = 1) -> str:
-    """A share as a percentage; missing values as a dash.
-
-    >>> fmt_pct(0.12345), fmt_pct(None), fmt_pct(1.0, 0)
-    ('12.3%', '—', '100%')
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{value * 100:.{digits}f}%"
-
-
-def fmt_count(value: float | None) -> str:
-    """A count with thousands separators (fractional counts, as in deciles, rounded).
-
-    >>> fmt_count(12345), fmt_count(99.6), fmt_count(None)
-    ('12,345', '100', '—')
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{round(value):,}"
-
-
-def fmt_number(value: float | None, digits: int = 2) -> str:
-    """A plain number without useless trailing zeros.
-
-    >>> fmt_number(2.5), fmt_number(60.0), fmt_number(0.81234, 3), fmt_number(None)
-    ('2.5', '60', '0.812', '—')
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if math.isinf(value):
-        return "—"
-    text = f"{value:,.{digits}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def fmt_when(value: date | datetime | None) -> str:
-    """A date, or a date and time to the minute (with its zone when it has one).
-
-    >>> fmt_when(datetime(2026, 3, 1, 9, 30)), fmt_when(date(2026, 4, 1)), fmt_when(None)
-    ('2026-03-01 09:30', '2026-04-01', '—')
-    >>> fmt_when(datetime(2026, 3, 1, 9, 30, tzinfo=UTC))
-    '2026-03-01 09:30 UTC'
-    """
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        zone = value.tzname()
-        return f"{value:%Y-%m-%d %H:%M}" + (f" {zone}" if zone else "")
-    return f"{value:%Y-%m-%d}"
-
-
 def _fmt_any(value: float | int | str | None) -> str:
     if isinstance(value, str):
         return value
@@ -181,10 +130,10 @@ def report_diff(
     thresholds = _threshold_changes(before, after)
     metrics: list[MetricChange] = []
     if before_eval is not None and after_eval is not None:
-        for key, getter, kind in _METRICS:
+        for _, label, getter, kind in METRICS:
             b, a = getter(before_eval), getter(after_eval)
             if b != a:
-                metrics.append((t(key, lang), _fmt_metric(b, kind), _fmt_metric(a, kind)))
+                metrics.append((t(label, lang), fmt_metric(b, kind), fmt_metric(a, kind)))
     return ReportDiff(
         previous_number=previous_number,
         added=tuple(added),
@@ -209,35 +158,6 @@ def _threshold_changes(before: RuleSet, after: RuleSet) -> tuple[ThresholdChange
         for name in names
         if name not in a or name not in b or a[name] != b[name]
     )
-
-
-Kind = Literal["pct", "count", "ratio", "auc", "number"]
-_METRICS: tuple[tuple[str, Any, Kind], ...] = (
-    ("report.m.hot", lambda e: e.hot_n, "count"),
-    ("report.m.precision", lambda e: e.precision, "pct"),
-    ("report.m.recall", lambda e: e.recall, "pct"),
-    ("report.m.lift", lambda e: e.lift, "ratio"),
-    ("report.m.auc", lambda e: e.auc, "auc"),
-    ("report.m.missed", lambda e: e.missed_won, "count"),
-    ("report.m.hot_per_week", lambda e: e.hot_per_week, "number"),
-)
-
-
-def _fmt_metric(value: float | None, kind: Kind) -> str:
-    """One metric as the report prints it.
-
-    >>> _fmt_metric(0.25, "pct"), _fmt_metric(2.456, "ratio"), _fmt_metric(0.81234, "auc")
-    ('25.0%', '2.46×', '0.812')
-    """
-    if kind == "pct":
-        return fmt_pct(value)
-    if kind == "count":
-        return fmt_count(value)
-    if kind == "auc":
-        return "—" if value is None else f"{value:.3f}"
-    if kind == "number":
-        return fmt_number(value, 1)
-    return "—" if value is None else f"{value:,.2f}×"
 
 
 # --- the HTML ---------------------------------------------------------------------------------
@@ -402,8 +322,8 @@ def _metrics(data: ReportInput, lang: str) -> str:
         ("hot", t("report.m.hot", lang), ev.hot_n, fmt_count(ev.hot_n)),
         ("precision", t("report.m.precision", lang), ev.precision, fmt_pct(ev.precision)),
         ("recall", t("report.m.recall", lang), ev.recall, fmt_pct(ev.recall)),
-        ("lift", t("report.m.lift", lang), ev.lift, _fmt_metric(ev.lift, "ratio")),
-        ("auc", t("report.m.auc", lang), ev.auc, _fmt_metric(ev.auc, "auc")),
+        ("lift", t("report.m.lift", lang), ev.lift, fmt_metric(ev.lift, "ratio")),
+        ("auc", t("report.m.auc", lang), ev.auc, fmt_metric(ev.auc, "auc")),
         ("missed_won", t("report.m.missed", lang), ev.missed_won, fmt_count(ev.missed_won)),
     ]
     if ev.hot_per_week is not None:

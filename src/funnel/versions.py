@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
+from funnel.formats import METRICS
 from funnel.i18n import t
 from funnel.mapping import Mapping, mapping_from_dict, mapping_to_dict
 from funnel.parsing import normalise_token
@@ -631,20 +632,11 @@ class VersionDiff:
 
     @property
     def metrics(self) -> list[tuple[str, float | None, float | None]]:
-        """(metric key, value under a, value under b) for each of :data:`METRIC_KEYS`."""
+        """(metric key, value under a, value under b) for each of :data:`formats.METRICS`."""
         return [
-            (key, _metric(self.evaluation_a, key), _metric(self.evaluation_b, key))
-            for key in METRIC_KEYS
+            (key, value(self.evaluation_a), value(self.evaluation_b))
+            for key, _, value, _ in METRICS
         ]
-
-
-def _metric(ev: Evaluation, key: str) -> float | None:
-    if key == "hot":
-        return float(ev.hot_n)
-    if key == "hot_rate":
-        return ev.tiers[0].rate
-    value: float | None = getattr(ev, key)
-    return value
 
 
 def _identity(rule: Rule) -> tuple[Any, ...]:
@@ -701,9 +693,6 @@ def diff_rules(a: RuleSet, b: RuleSet, lang: str = "en", *, tiers: bool = True) 
 def _tier_lines(rs: RuleSet, lang: str) -> list[str]:
     lines = [line for line in rs.describe(lang)]
     return lines[len(lines) - len(rs.tiers) :]
-
-
-METRIC_KEYS = ("hot", "hot_rate", "precision", "recall", "lift", "auc")
 
 
 def compare_versions(
