@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app import tuning, ui
+from funnel.formats import METRICS, fmt_metric, fmt_pct
 from funnel.meeting import handoff_bytes, report_bytes, version_sql
 from funnel.rules import RuleSetError
 from funnel.sqlexport import DIALECTS, SqlExportError
@@ -68,7 +69,6 @@ if not versions:
     st.info(ui.t("versions.none"))
     st.stop()
 by_id = {v.version_id: v for v in versions}
-METRIC_LABELS = {"hot_rate": "tuner.m.hot_rate"}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -167,13 +167,18 @@ with left:
     if not tiers.empty:
         st.caption(ui.t("rulesets.metrics_then"))
         st.dataframe(
-            tiers[["tier", "n", "won", "rate", "ci_low", "ci_high"]],
+            pd.DataFrame(
+                {
+                    ui.t("tuner.col.tier"): tiers["tier"],
+                    ui.t("funnel.col.leads"): tiers["n"],
+                    ui.t("overview.won"): tiers["won"],
+                    ui.t("funnel.col.rate"): tiers["rate"].map(fmt_pct),
+                    ui.t("segments.ci_low"): tiers["ci_low"].map(fmt_pct),
+                    ui.t("segments.ci_high"): tiers["ci_high"].map(fmt_pct),
+                }
+            ),
             hide_index=True,
             width="stretch",
-            column_config={
-                c: st.column_config.NumberColumn(format="percent")
-                for c in ("rate", "ci_low", "ci_high")
-            },
         )
 
 with right:
@@ -301,11 +306,11 @@ st.dataframe(
     pd.DataFrame(
         [
             {
-                ui.t("report.col.metric"): ui.t(METRIC_LABELS.get(key, f"report.m.{key}")),
-                a.label(): x,
-                v.label(): y,
+                ui.t("report.col.metric"): ui.t(label),
+                a.label(): fmt_metric(x, kind),
+                v.label(): fmt_metric(y, kind),
             }
-            for key, x, y in diff.metrics
+            for (_, x, y), (_, label, _, kind) in zip(diff.metrics, METRICS, strict=True)
         ]
     ),
     hide_index=True,
@@ -321,4 +326,18 @@ if diff.moves:
         hide_index=True,
         width="stretch",
     )
-    st.dataframe(diff.leads, hide_index=True, width="stretch")
+    outcomes = {k: ui.t(f"overview.{k}") for k in ("won", "lost", "open")}
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("tuner.lead_id"): diff.leads["id"],
+                f"{a.label()}: {ui.t('tuner.col.tier')}": diff.leads["tier_a"],
+                f"{v.label()}: {ui.t('tuner.col.tier')}": diff.leads["tier_b"],
+                f"{a.label()}: {ui.t('rulesets.col.score')}": diff.leads["score_a"],
+                f"{v.label()}: {ui.t('rulesets.col.score')}": diff.leads["score_b"],
+                ui.t("rulesets.col.outcome"): diff.leads["outcome"].map(outcomes),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )

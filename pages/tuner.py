@@ -12,6 +12,7 @@ import streamlit as st
 from app import filters as shared
 from app import tuning, ui
 from funnel import charts
+from funnel.report import fmt_pct
 from funnel.rules import (
     CategoryRule,
     CountRule,
@@ -424,9 +425,9 @@ for name, r in zip(names, (result, result_other), strict=True):
         {
             ui.t("tuner.col.proposal"): name,
             ui.t("tuner.m.hot"): h.n,
-            ui.t("tuner.m.hot_rate"): None if h.rate is None else 100 * h.rate,
-            ui.t("tuner.m.recall"): None if r.recall is None else 100 * r.recall,
-            ui.t("tuner.m.lift"): r.lift,
+            ui.t("tuner.m.hot_rate"): fmt_pct(h.rate),  # text: "—" rather than "None"
+            ui.t("tuner.m.recall"): fmt_pct(r.recall),
+            ui.t("tuner.m.lift"): "—" if r.lift is None else f"{r.lift:.2f}×",
             ui.t("tuner.m.auc"): r.auc,
         }
     )
@@ -434,12 +435,7 @@ st.dataframe(
     pd.DataFrame(rows),
     hide_index=True,
     width="stretch",
-    column_config={
-        ui.t("tuner.m.hot_rate"): st.column_config.NumberColumn(format="%.1f%%"),
-        ui.t("tuner.m.recall"): st.column_config.NumberColumn(format="%.1f%%"),
-        ui.t("tuner.m.lift"): st.column_config.NumberColumn(format="%.2f×"),
-        ui.t("tuner.m.auc"): st.column_config.NumberColumn(format="%.3f"),
-    },
+    column_config={ui.t("tuner.m.auc"): st.column_config.NumberColumn(format="%.3f")},
 )
 d = tuning.compare(info, rs, rs_other, filters)
 matrix = pd.DataFrame(
@@ -453,16 +449,11 @@ matrix = pd.DataFrame(
         ui.t("funnel.col.leads"): [d.both[0], d.only_a[0], d.only_b[0], d.neither[0]],
         ui.t("overview.won"): [d.both[1], d.only_a[1], d.only_b[1], d.neither[1]],
         ui.t("funnel.col.rate"): [
-            100 * w / n if n else None for n, w in (d.both, d.only_a, d.only_b, d.neither)
+            fmt_pct(w / n if n else None) for n, w in (d.both, d.only_a, d.only_b, d.neither)
         ],
     }
 )
-st.dataframe(
-    matrix,
-    hide_index=True,
-    width="stretch",
-    column_config={ui.t("funnel.col.rate"): st.column_config.NumberColumn(format="%.1f%%")},
-)
+st.dataframe(matrix, hide_index=True, width="stretch")
 e1, e2 = st.columns(2)
 e1.caption(ui.t("tuner.cell.only", name=names[0]))
 e1.text(", ".join(d.examples["only_a"][:50]) or "–")

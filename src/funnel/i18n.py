@@ -770,6 +770,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rulesets.col.version": ("Version", "バージョン"),
     "rulesets.col.saved": ("Saved", "保存日時"),
     "rulesets.col.change": ("Change", "変更"),
+    "rulesets.col.score": ("score", "スコア"),
+    "rulesets.col.outcome": ("Outcome", "結果"),
     "rulesets.pick": ("Version", "バージョン"),
     "rulesets.meta": (
         "{status} · by {author} · saved {saved} · effective from {effective} · tuned on {tuned_on} (data {fingerprint})",

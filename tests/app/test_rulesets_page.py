@@ -137,8 +137,8 @@ def test_diff_shows_the_changed_rule_and_both_versions_metrics(
     assert changes[t("rulesets.col.change", "en")].tolist() == [t("report.changed", "en")]
     metrics = next(f for f in frames if t("report.col.metric", "en") in f.columns)
     hot = metrics[metrics[t("report.col.metric", "en")] == t("report.m.hot", "en")]
-    assert hot[oldest.label()].iloc[0] == oldest.metrics["hot"]
-    assert hot[newest.label()].iloc[0] == newest.metrics["hot"]
+    assert hot[oldest.label()].iloc[0] == f"{oldest.metrics['hot']:,}"
+    assert hot[newest.label()].iloc[0] == f"{newest.metrics['hot']:,}"
 
 
 def test_open_in_tuner_loads_the_version_into_the_active_proposal(
