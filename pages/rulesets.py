@@ -39,7 +39,7 @@ store = ui.store()
 with st.expander(ui.t("rulesets.import")):
     with st.form(f"import_form:{info.dataset_id}", clear_on_submit=True):
         upload = st.file_uploader(ui.t("rulesets.import_file"), type=["yaml", "yml", "json"])
-        importer = st.text_input(ui.t("rulesets.your_name"))
+        importer = st.text_input(ui.t("report.author"))
         if st.form_submit_button(ui.t("rulesets.import_button")):
             if upload is None:
                 st.error(ui.t("rulesets.import_none"))

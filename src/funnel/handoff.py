@@ -71,7 +71,8 @@ def handoff_frame(
         if (scored["score"] % 1 == 0).all():
             scored["score"] = scored["score"].astype("int64")
     id_col = info.mapping.column("id") or info.columns[0]
-    own = [c for c in info.columns if c != id_col]
+    joined = {s.name for s in info.mapping.leads if s.reason == "leak.outcomes_file"}
+    own = [c for c in info.columns if c != id_col and c not in joined]  # not the deal's columns
     if own and not scored.empty:
         select = ", ".join(quote_ident(c) for c in own)
         sql = (

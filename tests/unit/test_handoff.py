@@ -27,11 +27,12 @@ from funnel.handoff import (
     write_csv,
     write_excel,
 )
-from funnel.ingest import load_files
+from funnel.ingest import load_files, read_inputs
 from funnel.readers import SourceFile
 from funnel.rules import CategoryRule, CountRule, Gate, RuleSet, Tier
 from funnel.scoring import score_leads
 from funnel.store import RESERVED_PREFIX, DatasetInfo, Store
+from funnel.suggest import template_for
 
 #: Company names a hostile lead form could plant (the ingest trims surrounding whitespace).
 PLANTED = (
@@ -303,3 +304,14 @@ def test_writers_accept_paths_and_buffers(tmp_path: Path, hot: pd.DataFrame) -> 
     buffer = io.BytesIO()
     write_excel(hot, buffer)
     assert load_workbook(io.BytesIO(buffer.getvalue())).active is not None
+
+
+def test_the_hand_off_list_leaves_out_the_columns_of_the_closed_deals_file(
+    store: Store, olist: tuple[Path, Path]
+) -> None:
+    info = load_files(store, "olist", *read_inputs(olist[0], olist[1])).dataset
+    joined = {s.name for s in info.mapping.leads if s.reason == "leak.outcomes_file"}
+    assert "seller_id" in joined  # the deals file's columns were joined onto the leads
+    frame = handoff_frame(store, info, template_for(info), only=None)
+    assert not joined & set(frame.columns)
+    assert "origin" in frame.columns  # the lead's own columns stay
