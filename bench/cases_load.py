@@ -37,6 +37,15 @@ the case is over, with the goal and the CPU seconds one move cost the server and
 session is checked to show its own state — its slider values, the rule set in its URL and its
 hot-lead count — and a mismatch fails the case.
 
+Socket sessions (cases ``tuner_load_N_sockets``): the same sessions, moves, rounds, checks and
+figures with no browser. Each session speaks Streamlit's websocket protocol as the browser's
+script does (a rerun request carrying the slider's new value and its fragment), and its latency
+runs from sending that request to receiving the "Hot leads" metric with the expected count
+after a new URL rule set. That is the server's part of what a user waits for when their browser
+runs on their own machine, as it does in a meeting; the browser cases add ten Chromium tabs
+drawing on the server's two cores (~0.5 CPU-s each per move), which is the rig, not the product.
+The isolation check reads the URL rule set and the hot count (sliders are not drawn).
+
 Baseline: there is no pandas equivalent of N browsers, so the baseline is the library work one
 slider move needs, run while the sessions are idle: ``score_histogram`` + ``evaluate`` for a new
 weight on the same leads. ``ratio`` then reads "how many times the bare computation a user waits for
@@ -56,6 +65,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import numpy as np
 
@@ -203,6 +213,8 @@ class LoadFigures:
     isolation_checks: int
     #: CPU seconds per move (server, browsers), from each round's start until all are idle.
     cpu_per_move: tuple[float, float] | None = None
+    #: "browser" (Chromium tabs on this machine) or "socket" (no browser: the server's part).
+    kind: str = "browser"
 
     @property
     def latencies_ms(self) -> tuple[float, ...]:
@@ -224,8 +236,13 @@ class LoadFigures:
         """The figures as the bench prints them."""
         names = [f"{s.slider} ({'right' if s.direction > 0 else 'left'})" for s in self.per_session]
         w = max([6, *map(len, names)])
+        what = (
+            "browser sessions (Chromium on this machine)"
+            if self.kind == "browser"
+            else "socket sessions (no browser: the server's part of the wait)"
+        )
         out = [
-            f"load figures, {self.sessions} sessions on {self.rows:,} leads: "
+            f"load figures, {self.sessions} {what} on {self.rows:,} leads: "
             "slider release -> updated hot-lead count, ms",
             f"  {'session':<8} {'slider':<{w}} {'moves':>5} {'p50':>7} {'p95':>7} {'max':>7}",
         ]
@@ -247,6 +264,9 @@ class LoadFigures:
             out.append(
                 f"  CPU per move: server {server:.2f} s, browsers {browsers:.2f} s "
                 f"(both on this machine's {os.cpu_count()} cores)"
+                if self.kind == "browser"
+                else f"  CPU per move: server {server:.2f} s (on this machine's "
+                f"{os.cpu_count()} cores)"
             )
         goal = f"goal: p95 < {GOAL_P95_MS:,.0f} ms at {GOAL_SESSIONS} sessions"
         if self.sessions == GOAL_SESSIONS:
@@ -256,7 +276,11 @@ class LoadFigures:
             out.append(f"  {goal} (this run: {self.sessions} sessions)")
         out.append(
             f"  isolation: {self.isolation_checks} checks, every session showed only its own "
-            "slider values, URL rule set and hot-lead count"
+            + (
+                "slider values, URL rule set and hot-lead count"
+                if self.kind == "browser"
+                else "URL rule set and hot-lead count"
+            )
         )
         return out
 
@@ -304,11 +328,11 @@ def cpu_seconds(server_pid: int) -> tuple[float, float] | None:
 
 @dataclass
 class _Session:
-    """One browser context on the Tuner page and the slider moves it has made."""
+    """One session on the Tuner page (a browser context or a socket) and the moves it made."""
 
     number: int
-    page: Any
-    context: Any
+    page: Any  # a Playwright page, or a _Socket
+    context: Any  # its browser context (None for a socket)
     slider: int
     direction: int
     points: list[int]
@@ -318,10 +342,10 @@ class _Session:
 class LoadRig:
     """A server, a browser and N sessions; ``round()`` moves every session's slider at once."""
 
+    kind = "browser"
+
     def __init__(self, ws: Workspace, sessions: int) -> None:
-        reason = browser_missing()
-        if reason is not None:
-            raise NoBrowser(f"skipped: no browser: {reason}")
+        self._prepare()
         self.ws = ws
         self.n = sessions
         self.store, self.info = ws.demo_store()
@@ -346,7 +370,7 @@ class LoadRig:
             db = ws.memo("load_db", lambda: _copy_store(ws), close=_remove_store)
             with ws.step(f"starting streamlit on a copy of the demo store ({db.name})"):
                 self.server = Server(db, ws.path(f"streamlit-{sessions}.log"))
-            with ws.step(f"opening {sessions} browser sessions on the Tuner page"):
+            with ws.step(f"opening {sessions} {self.kind} sessions on the Tuner page"):
                 self._run(self._open())
             self.healthy = True
         except BaseException:
@@ -354,6 +378,11 @@ class LoadRig:
             raise
 
     # -- plumbing
+
+    def _prepare(self) -> None:
+        reason = browser_missing()
+        if reason is not None:
+            raise NoBrowser(f"skipped: no browser: {reason}")
 
     def _run(self, coro: Any) -> Any:
         return self._runner.run(asyncio.wait_for(coro, MOVE_TIMEOUT_S * 2))
@@ -394,11 +423,10 @@ class LoadRig:
 
     async def _add_sessions(self, first: int) -> None:
         """Open sessions ``first`` .. ``n - 1`` and check no two can ask for the same rules."""
-        probe = PAGE_PROBE.replace("%LABEL%", json.dumps(self.hot_label))
         rest = range(max(first, 1), self.n)
         if first == 0:  # the first session fills the server's caches for the starting rules
-            await self._open_session(0, probe)
-        await asyncio.gather(*(self._open_session(k, probe) for k in rest))
+            await self._open_session(0)
+        await asyncio.gather(*(self._open_session(k) for k in rest))
         self.sessions.sort(key=lambda s: s.number)
         for session in self.sessions[first:]:  # past 2R sessions: a second slider tells apart
             rules = len(session.points)
@@ -415,7 +443,8 @@ class LoadRig:
 
     def grow(self, sessions: int) -> None:
         """Open more sessions on the same server; the figures start again from the next round."""
-        with self.ws.step(f"opening {sessions - self.n} more browser sessions ({sessions} in all)"):
+        more = sessions - self.n
+        with self.ws.step(f"opening {more} more {self.kind} sessions ({sessions} in all)"):
             first, self.n = self.n, sessions
             self.armed = self.healthy = False
             self._run(self._add_sessions(first))
@@ -432,11 +461,11 @@ class LoadRig:
         for session in self.sessions:
             session.latencies.clear()
 
-    async def _open_session(self, k: int, probe: str) -> None:
+    async def _open_session(self, k: int) -> None:
         assert self.server is not None and self._browser is not None
         context = await self._browser.new_context(viewport=VIEWPORT)
         context.set_default_timeout(MOVE_TIMEOUT_S * 1000)
-        await context.add_init_script(probe)
+        await context.add_init_script(PAGE_PROBE.replace("%LABEL%", json.dumps(self.hot_label)))
         page = await context.new_page()
         await page.goto(f"{self.server.url}/tuner?lang={LANG}")
         await page.wait_for_function(
@@ -444,6 +473,10 @@ class LoadRig:
         )
         await page.evaluate(f"() => window.__funnelLoad.idle({IDLE_FOR_MS})")
         start = decode_ruleset(await page.evaluate("() => window.__funnelLoad.rules()"))
+        await self._register(k, page, context, start)
+
+    async def _register(self, k: int, page: Any, context: Any, start: RuleSet) -> None:
+        """Add session ``k`` (opened on rule set ``start``) and check what it shows."""
         if self.base is None:
             if not start.rules:
                 raise RuntimeError("the Tuner page starts with no rules: nothing to move")
@@ -575,6 +608,7 @@ class LoadRig:
             ),
             rounds_ms=tuple(self.rounds_ms),
             isolation_checks=self.checks,
+            kind=self.kind,
             cpu_per_move=(
                 (
                     sum(c[0] for c in self._cpu) / (len(self._cpu) * self.n),
@@ -585,27 +619,172 @@ class LoadRig:
             ),
         )
 
+    async def _shut(self) -> None:
+        for s in self.sessions:
+            await s.context.close()
+        if self._browser is not None:
+            await self._browser.close()
+        if self._playwright is not None:
+            await self._playwright.stop()
+
     def close(self) -> None:
-        """Close the browser and stop the server (safe to call twice)."""
+        """Close the sessions and stop the server (safe to call twice)."""
         if self.closed:
             return
         self.closed = True
         self.healthy = False
-
-        async def shut() -> None:
-            for s in self.sessions:
-                await s.context.close()
-            if self._browser is not None:
-                await self._browser.close()
-            if self._playwright is not None:
-                await self._playwright.stop()
-
         try:
-            self._runner.run(asyncio.wait_for(shut(), 60))
+            self._runner.run(asyncio.wait_for(self._shut(), 60))
         finally:
             self._runner.close()
             if self.server is not None:
                 self.server.stop()
+
+
+# --- sessions without a browser ------------------------------------------------------------------
+
+
+class _Socket:
+    """One session speaking Streamlit's websocket protocol, as the browser's script does.
+
+    It asks for the Tuner page, keeps what the server sends that the load case reads (the
+    sliders' widget ids and fragment, the "Hot leads" metric, the URL query string) and moves
+    a slider by sending its new value in a rerun request, the message the browser sends when
+    a thumb is released. Nothing is rendered.
+    """
+
+    def __init__(self, ws: Any, hot_label: str) -> None:
+        self.ws = ws
+        self.hot_label = hot_label
+        self.sliders: dict[str, tuple[str, str]] = {}  # label -> (widget id, fragment id)
+        self.hot: str | None = None
+        self.query = f"lang={LANG}"
+        self.finished = asyncio.Event()
+        self._wait: tuple[str, str | None, float, asyncio.Future[float]] | None = None
+        self.reader = asyncio.ensure_future(self._read())
+
+    def rules(self) -> str | None:
+        return parse_qs(self.query).get("rules", [None])[0]
+
+    async def _read(self) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        async for raw in self.ws:
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            kind = msg.WhichOneof("type")
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                element = msg.delta.new_element
+                what = element.WhichOneof("type")
+                if what == "slider":
+                    self.sliders[element.slider.label] = (element.slider.id, msg.delta.fragment_id)
+                elif what == "metric" and element.metric.label == self.hot_label:
+                    self.hot = element.metric.body
+                    self._seen()
+            elif kind == "page_info_changed":
+                self.query = msg.page_info_changed.query_string
+            elif kind == "script_finished":
+                self.finished.set()
+
+    def _seen(self) -> None:
+        if self._wait is None:
+            return
+        expected, rules_before, sent, done = self._wait
+        if self.hot == expected and self.rules() != rules_before and not done.done():
+            self._wait = None
+            done.set_result((time.perf_counter() - sent) * 1000.0)
+
+    async def run(self, widget: tuple[str, str] | None = None, value: float = 0.0) -> None:
+        """Ask for a rerun (with one slider's new value), as the browser does."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        msg = BackMsg()
+        client = msg.rerun_script
+        client.query_string = self.query
+        client.page_name = "tuner"
+        if widget is not None:
+            widget_id, fragment = widget
+            if fragment:
+                client.fragment_id = fragment
+            state = client.widget_states.widgets.add()
+            state.id = widget_id
+            state.double_array_value.data.append(value)
+        self.finished.clear()
+        await self.ws.send(msg.SerializeToString())
+
+    async def move(self, widget: tuple[str, str], value: float, expected: str) -> float:
+        """Send a slider's new value; return ms until the expected hot count shows."""
+        done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._wait = (expected, self.rules(), time.perf_counter(), done)
+        await self.run(widget, value)
+        return await done
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        await self.ws.close()
+
+
+class SocketRig(LoadRig):
+    """The same sessions and rounds with no browser: each session is a :class:`_Socket`.
+
+    What a user waits for when their browser runs on their own machine, less that browser's
+    drawing; the browser rig's figures include ten Chromium tabs drawing on the server's cores.
+    """
+
+    kind = "socket"
+
+    def _prepare(self) -> None:
+        return None
+
+    async def _open(self) -> None:
+        await self._add_sessions(0)
+
+    async def _open_session(self, k: int) -> None:
+        import websockets
+
+        assert self.server is not None
+        url = self.server.url.replace("http://", "ws://", 1) + "/_stcore/stream"
+        protocol = websockets.Subprotocol("streamlit")
+        conn = await websockets.connect(url, subprotocols=[protocol], max_size=None)
+        sock = _Socket(conn, self.hot_label)
+        await sock.run()
+        await asyncio.wait_for(sock.finished.wait(), MOVE_TIMEOUT_S)
+        rules = sock.rules()
+        if not rules or sock.hot is None:
+            raise RuntimeError("the Tuner page showed no rule set or no hot-lead count")
+        await self._register(k, sock, None, decode_ruleset(rules))
+
+    def _widget(self, session: _Session, index: int) -> tuple[str, str]:
+        assert self.base is not None
+        sock: _Socket = session.page
+        return sock.sliders[self.base.rules[index].label(LANG)]
+
+    async def _arm(self, session: _Session, index: int, direction: int) -> None:
+        self._widget(session, index)  # fails now, not mid-round, if the slider is missing
+
+    async def _fire(self, session: _Session, index: int, direction: int) -> float:
+        session.points[index] += direction
+        sock: _Socket = session.page
+        value = float(session.points[index])
+        return await sock.move(self._widget(session, index), value, self._hot(session.points))
+
+    async def _check(self, session: _Session) -> None:
+        """Fail unless the session's URL rule set and hot count are its own."""
+        sock: _Socket = session.page
+        await asyncio.wait_for(sock.finished.wait(), MOVE_TIMEOUT_S)
+        rules = sock.rules()
+        url_points = [r.points for r in decode_ruleset(rules).rules] if rules else None
+        expected = self._hot(session.points)
+        if url_points != session.points or sock.hot != expected:
+            raise AssertionError(
+                f"session {session.number} does not show its own state: URL rules "
+                f"{url_points}, hot {sock.hot}; it set {session.points} (hot {expected})"
+            )
+        self.checks += 1
+
+    async def _shut(self) -> None:
+        for s in self.sessions:
+            await s.page.close()
 
 
 def _copy_store(ws: Workspace) -> Path:
@@ -623,9 +802,14 @@ def _remove_store(path: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def measure_load(ws: Workspace, sessions: int, moves: int, *, warmup: int = 1) -> LoadFigures:
-    """Open ``sessions`` browser sessions, make ``warmup`` + ``moves`` rounds, return figures."""
-    rig = LoadRig(ws, sessions)
+RIGS: dict[str, type[LoadRig]] = {"browser": LoadRig, "socket": SocketRig}
+
+
+def measure_load(
+    ws: Workspace, sessions: int, moves: int, *, warmup: int = 1, kind: str = "browser"
+) -> LoadFigures:
+    """Open ``sessions`` sessions of a kind, make ``warmup`` + ``moves`` rounds, return figures."""
+    rig = RIGS[kind](ws, sessions)
     try:
         for r in range(warmup + moves):
             rig.settle()
@@ -653,28 +837,30 @@ class _Active:
                 self.log(line)
             self.rig.restart_figures()
 
-    def rig_for(self, ws: Workspace, sessions: int) -> LoadRig:
-        """A rig with ``sessions`` sessions: the open one grown (5 -> 10), or a new one."""
+    def rig_for(self, ws: Workspace, sessions: int, kind: str) -> LoadRig:
+        """A rig of ``sessions`` sessions of a kind: the open one grown (5 -> 10), or a new one
+        (the open one is closed first: one server and its sessions at a time)."""
         self.report()
-        if self.rig is not None and self.rig.healthy and self.rig.n <= sessions:
-            if self.rig.n < sessions:
-                self.rig.grow(sessions)
-            return self.rig
+        rig = self.rig
+        if rig is not None and rig.kind == kind and rig.healthy and rig.n <= sessions:
+            if rig.n < sessions:
+                rig.grow(sessions)
+            return rig
         self.close()
-        self.rig = LoadRig(ws, sessions)
+        self.rig = RIGS[kind](ws, sessions)
         return self.rig
 
     def close(self) -> None:
         self.report()
-        if self.rig is not None:
-            self.rig, rig = None, self.rig
+        rig, self.rig = self.rig, None
+        if rig is not None:
             rig.close()
 
 
-def _load_case(sessions: int) -> Callable[[Workspace], Trial]:
+def _load_case(sessions: int, kind: str) -> Callable[[Workspace], Trial]:
     def build(ws: Workspace) -> Trial:
         active = ws.memo("load_rig", lambda: _Active(ws.log), close=_Active.close)
-        rig = active.rig_for(ws, sessions)
+        rig = active.rig_for(ws, sessions, kind)
         store, info = rig.store, rig.info
         assert rig.base is not None
         base = rig.base
@@ -698,4 +884,10 @@ for _n in SESSION_COUNTS:
         f"tuner_load_{_n}_sessions",
         f"{_n} browser sessions move tuner sliders at once: release -> updated hot count "
         "(slowest session per round) vs score_histogram + evaluate alone",
-    )(_load_case(_n))
+    )(_load_case(_n, "browser"))
+for _n in SESSION_COUNTS:
+    case(
+        f"tuner_load_{_n}_sockets",
+        f"{_n} socket sessions (Streamlit's protocol, no browser) move tuner sliders at once: "
+        "the server's part of release -> updated hot count vs score_histogram + evaluate alone",
+    )(_load_case(_n, "socket"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +13,7 @@ import streamlit as st
 from app import filters as shared
 from app import tuning, ui
 from funnel import charts
+from funnel.filters import Filters
 from funnel.report import fmt_pct
 from funnel.rules import (
     CategoryRule,
@@ -19,12 +21,15 @@ from funnel.rules import (
     Gate,
     PerUnitRule,
     RangeRule,
+    Rule,
     RuleSet,
     RuleSetError,
     ruleset_from_dict,
     ruleset_to_dict,
 )
 from funnel.scoring import (
+    Evaluation,
+    ScoreHistogram,
     activity_log,
     evaluate,
     explain_lead,
@@ -32,7 +37,7 @@ from funnel.scoring import (
     threshold_for_target,
 )
 from funnel.segments import numeric_columns
-from funnel.store import StoreError
+from funnel.store import DatasetInfo, StoreError
 from funnel.suggest import SuggestError, template_for
 from funnel.versions import VersionError, save_version
 
@@ -104,19 +109,23 @@ if isinstance(note, dict) and note.get("holdout_auc") is not None:
         )
     )
 
-# --- the rules --------------------------------------------------------------------------------
-left, right = st.columns([1, 1], gap="large")
-with left:
+
+def rule_sliders(info: DatasetInfo, rs: RuleSet, active: str, prefix: str) -> RuleSet:
+    """One points slider per rule (with a remove button); returns the rules as set."""
     st.subheader(ui.t("tuner.rules"))
     if not rs.rules:
         st.info(ui.t("tuner.no_rules"))
     points: list[int] = []
     remove: int | None = None
     for i, rule in enumerate(rs.rules):
-        label = rule.label(ui.lang())
         c1, c2 = st.columns([6, 1])
         value = c1.slider(
-            label, -50, 50, int(rule.points), key=f"pts:{prefix}:{i}", help=rule.describe(ui.lang())
+            rule.label(ui.lang()),
+            -50,
+            50,
+            int(rule.points),
+            key=f"pts:{prefix}:{i}",
+            help=rule.describe(ui.lang()),
         )
         points.append(int(value))
         if c2.button("✕", key=f"rm:{prefix}:{i}", help=ui.t("tuner.remove")):
@@ -127,107 +136,136 @@ with left:
         rs = replace(rs, rules=rs.rules[:remove] + rs.rules[remove + 1 :])
         tuning.store_proposal(info, active, rs, new_widgets=True)
         st.rerun()
+    return rs
 
-    with st.expander(ui.t("tuner.add_rule")):
-        numeric = numeric_columns(info)
-        features = [s.name for s in info.mapping.features()]
-        column = st.selectbox(ui.t("tuner.column"), features, key=f"add_col:{prefix}")
-        new_rule = None
-        if column in numeric:
-            kind = st.radio(
-                ui.t("tuner.kind"),
-                ("per_unit", "count", "range"),
-                format_func=lambda k: ui.t(f"tuner.kind.{k}"),
-                horizontal=True,
-                key=f"add_kind:{prefix}",
-            )
-            a, b, c = st.columns(3)
-            pts = int(a.number_input(ui.t("tuner.points"), -50, 50, 5, key=f"add_pts:{prefix}"))
-            if kind == "per_unit":
-                cap = int(b.number_input(ui.t("tuner.cap"), 1, 500, 10, key=f"add_cap:{prefix}"))
-                new_rule = PerUnitRule(column, pts, cap)
-            elif kind == "count":
-                at = float(
-                    b.number_input(ui.t("tuner.at_least"), value=1.0, key=f"add_at:{prefix}")
-                )
-                new_rule = CountRule(column, at, pts)
-            else:
-                lo = float(b.number_input(ui.t("tuner.low"), value=0.0, key=f"add_lo:{prefix}"))
-                hi = float(c.number_input(ui.t("tuner.high"), value=100.0, key=f"add_hi:{prefix}"))
-                new_rule = RangeRule(column, lo, hi, pts) if lo < hi else None
-        elif column:
-            values = shared.column_options(info, column)
-            a, b = st.columns(2)
-            value = a.selectbox(ui.t("tuner.value"), values, key=f"add_val:{prefix}")
-            pts = int(b.number_input(ui.t("tuner.points"), -50, 50, 10, key=f"add_pts:{prefix}"))
-            new_rule = CategoryRule(column, str(value), pts) if value is not None else None
-        if st.button(ui.t("tuner.add"), key=f"add:{prefix}", disabled=new_rule is None):
-            assert new_rule is not None
-            tuning.store_proposal(
-                info, active, replace(rs, rules=(*rs.rules, new_rule)), new_widgets=True
-            )
+
+def new_rule_form(info: DatasetInfo, prefix: str) -> Rule | None:
+    """The "add a rule" inputs; returns the rule they describe (None while incomplete)."""
+    features = [s.name for s in info.mapping.features()]
+    column = st.selectbox(ui.t("tuner.column"), features, key=f"add_col:{prefix}")
+    if not column:
+        return None
+    if column not in numeric_columns(info):
+        a, b = st.columns(2)
+        value = a.selectbox(
+            ui.t("tuner.value"), shared.column_options(info, column), key=f"add_val:{prefix}"
+        )
+        pts = int(b.number_input(ui.t("tuner.points"), -50, 50, 10, key=f"add_pts:{prefix}"))
+        return None if value is None else CategoryRule(column, str(value), pts)
+    kind = st.radio(
+        ui.t("tuner.kind"),
+        ("per_unit", "count", "range"),
+        format_func=lambda k: ui.t(f"tuner.kind.{k}"),
+        horizontal=True,
+        key=f"add_kind:{prefix}",
+    )
+    a, b, c = st.columns(3)
+    pts = int(a.number_input(ui.t("tuner.points"), -50, 50, 5, key=f"add_pts:{prefix}"))
+    if kind == "per_unit":
+        cap = int(b.number_input(ui.t("tuner.cap"), 1, 500, 10, key=f"add_cap:{prefix}"))
+        return PerUnitRule(column, pts, cap)
+    if kind == "count":
+        at = float(b.number_input(ui.t("tuner.at_least"), value=1.0, key=f"add_at:{prefix}"))
+        return CountRule(column, at, pts)
+    lo = float(b.number_input(ui.t("tuner.low"), value=0.0, key=f"add_lo:{prefix}"))
+    hi = float(c.number_input(ui.t("tuner.high"), value=100.0, key=f"add_hi:{prefix}"))
+    return RangeRule(column, lo, hi, pts) if lo < hi else None
+
+
+def rule_adder(info: DatasetInfo, rs: RuleSet, active: str, prefix: str) -> None:
+    # Closed, the expander's inputs are neither computed nor sent on a slider move.
+    adding = st.expander(ui.t("tuner.add_rule"), key=f"add_open:{prefix}", on_change="rerun")
+    with adding:
+        if not adding.open:
+            return
+        rule = new_rule_form(info, prefix)
+        if st.button(ui.t("tuner.add"), key=f"add:{prefix}", disabled=rule is None):
+            assert rule is not None
+            new = replace(rs, rules=(*rs.rules, rule))
+            tuning.store_proposal(info, active, new, new_widgets=True)
             st.rerun()
 
+
+def gate_editor(info: DatasetInfo, rs: RuleSet, active: str, prefix: str) -> None:
+    """The knock-out gates (each with a remove button) and a closed "add a gate" form."""
     st.subheader(ui.t("tuner.gates"))
     st.caption(ui.t("tuner.gates_help"))
     for j, gate in enumerate(rs.gates):
         g1, g2 = st.columns([6, 1])
         g1.text(gate.describe(ui.lang()))
         if g2.button("✕", key=f"rmg:{prefix}:{j}"):
-            tuning.store_proposal(
-                info, active, replace(rs, gates=rs.gates[:j] + rs.gates[j + 1 :]), new_widgets=True
-            )
+            new = replace(rs, gates=rs.gates[:j] + rs.gates[j + 1 :])
+            tuning.store_proposal(info, active, new, new_widgets=True)
             st.rerun()
-    g1, g2, g3 = st.columns([2, 3, 1])
-    gate_col = g1.selectbox(
-        ui.t("tuner.column"),
-        [s.name for s in info.mapping.features() if s.role in ("attribute", "source")],
-        key=f"gate_col:{prefix}",
-    )
-    gate_values = g2.multiselect(
-        ui.t("tuner.values"),
-        shared.column_options(info, gate_col) if gate_col else [],
-        key=f"gate_vals:{prefix}",
-        placeholder=ui.t("ui.choose"),
-    )
-    if g3.button(ui.t("tuner.add"), key=f"gate_add:{prefix}", disabled=not gate_values):
-        gate = Gate(str(gate_col), tuple(gate_values))
-        tuning.store_proposal(info, active, replace(rs, gates=(*rs.gates, gate)), new_widgets=True)
-        st.rerun()
-
-    log = activity_log(ui.store(), info)
-    if log is not None and any(r.column in log.columns for r in rs.rules):
-        st.subheader(ui.t("tuner.decay"))
-        days = st.number_input(
-            ui.t("tuner.half_life"),
-            0,
-            3650,
-            int(rs.decay_half_life or 0),
-            step=7,
-            key=f"decay:{prefix}",
-            help=ui.t("tuner.half_life_help", last=f"{log.last:%Y-%m-%d}" if log.last else "–"),
+    gating = st.expander(ui.t("tuner.add_gate"), key=f"gate_open:{prefix}", on_change="rerun")
+    with gating:
+        if not gating.open:
+            return
+        g1, g2, g3 = st.columns([2, 3, 1])
+        column = g1.selectbox(
+            ui.t("tuner.column"),
+            [s.name for s in info.mapping.features() if s.role in ("attribute", "source")],
+            key=f"gate_col:{prefix}",
         )
-        rs = replace(rs, decay_half_life=float(days) if days else None)
+        values = g2.multiselect(
+            ui.t("tuner.values"),
+            shared.column_options(info, column) if column else [],
+            key=f"gate_vals:{prefix}",
+            placeholder=ui.t("ui.choose"),
+        )
+        if g3.button(ui.t("tuner.add"), key=f"gate_add:{prefix}", disabled=not values):
+            new = replace(rs, gates=(*rs.gates, Gate(str(column), tuple(values))))
+            tuning.store_proposal(info, active, new, new_widgets=True)
+            st.rerun()
 
-# --- thresholds and capacity --------------------------------------------------------------------
-hist = tuning.histogram(info, rs, filters)
-low = math.floor(float(hist.score.min())) if hist.score.size else 0
-high = math.ceil(float(hist.score.max())) if hist.score.size else 100
-low, high = min(low, -1), max(high, low + 10)
-with right:
-    st.subheader(ui.t("tuner.thresholds"))
-    with st.expander(ui.t("tuner.tier_names")):
+
+def decay_input(info: DatasetInfo, rs: RuleSet, prefix: str) -> RuleSet:
+    """The half-life input, where rules read an activity log; returns the rules with it."""
+    log = activity_log(ui.store(), info)
+    if log is None or not any(r.column in log.columns for r in rs.rules):
+        return rs
+    st.subheader(ui.t("tuner.decay"))
+    days = st.number_input(
+        ui.t("tuner.half_life"),
+        0,
+        3650,
+        int(rs.decay_half_life or 0),
+        step=7,
+        key=f"decay:{prefix}",
+        help=ui.t("tuner.half_life_help", last=f"{log.last:%Y-%m-%d}" if log.last else "–"),
+    )
+    return replace(rs, decay_half_life=float(days) if days else None)
+
+
+def tier_names(rs: RuleSet, prefix: str) -> RuleSet:
+    """The tiers' names, in a closed expander; returns the rules with them."""
+    naming = st.expander(ui.t("tuner.tier_names"), key=f"names_open:{prefix}", on_change="rerun")
+    with naming:
+        if not naming.open:
+            return rs
         names = [
             st.text_input(ui.t("tuner.tier_name", n=k + 1), tier.name, key=f"tname:{prefix}:{k}")
             for k, tier in enumerate(rs.tiers)
         ]
         cleaned = [n.strip() for n in names]
-        if all(cleaned) and len(set(cleaned)) == len(cleaned):
-            rs = replace(
-                rs, tiers=tuple(replace(t, name=n) for t, n in zip(rs.tiers, cleaned, strict=True))
-            )
-        else:
+        if not all(cleaned) or len(set(cleaned)) != len(cleaned):
             st.warning(ui.t("tuner.tier_names_invalid"))
+            return rs
+        return replace(
+            rs, tiers=tuple(replace(t, name=n) for t, n in zip(rs.tiers, cleaned, strict=True))
+        )
+
+
+def thresholds(rs: RuleSet, hist: ScoreHistogram, prefix: str) -> tuple[RuleSet, int]:
+    """Tier names, one threshold slider per tier above the last, and sales capacity.
+
+    Returns the rules with those thresholds and the hot leads sales can work a week.
+    """
+    low = math.floor(float(hist.score.min())) if hist.score.size else 0
+    high = math.ceil(float(hist.score.max())) if hist.score.size else 100
+    low, high = min(low, -1), max(high, low + 10)
+    st.subheader(ui.t("tuner.thresholds"))
+    rs = tier_names(rs, prefix)
     tiers = list(rs.tiers)
     floor = low - 2 * len(tiers)  # room for every lower tier below the one above it
     upper = high
@@ -243,7 +281,6 @@ with right:
         )
         tiers[k] = replace(tier, min_score=float(value))
         upper = int(value) - 1
-    rs = replace(rs, tiers=tuple(tiers))
 
     c1, c2 = st.columns(2)
     reps = int(c1.number_input(ui.t("tuner.reps"), 1, 1000, 5, key="tuner_reps"))
@@ -272,34 +309,35 @@ with right:
     message = st.session_state.pop("_tuner_msg", None)
     if message:
         st.warning(ui.t(message))
+    return replace(rs, tiers=tuple(tiers)), capacity
 
-tuning.store_proposal(info, active, rs)
-tuning.share(info, rs)
-result = evaluate(hist, rs)
-hot = result.tiers[0]
 
-# --- what that definition would have done --------------------------------------------------------
-st.subheader(ui.t("tuner.results"))
-m = st.columns(6)
-m[0].metric(
-    ui.t("tuner.m.hot"),
-    f"{hot.n:,}",
-    f"{(hot.share or 0):.1%}",
-    delta_color="off",
-    delta_arrow="off",
-)
-m[1].metric(
-    ui.t("tuner.m.hot_rate"),
-    "–" if hot.rate is None else f"{hot.rate:.1%}",
-    f"{hot.ci_low:.1%}–{hot.ci_high:.1%}",
-    delta_color="off",
-    delta_arrow="off",
-)
-m[2].metric(ui.t("tuner.m.lift"), "–" if result.lift is None else f"{result.lift:.2f}×")
-m[3].metric(ui.t("tuner.m.recall"), "–" if result.recall is None else f"{result.recall:.1%}")
-m[4].metric(ui.t("tuner.m.missed"), f"{result.missed_won:,}")
-m[5].metric(ui.t("tuner.m.auc"), "–" if result.auc is None else f"{result.auc:.3f}")
-if result.hot_per_week is not None:
+def headline(result: Evaluation, capacity: int) -> None:
+    """The six headline metrics and whether the hot leads fit sales capacity."""
+    hot = result.tiers[0]
+    st.subheader(ui.t("tuner.results"))
+    m = st.columns(6)
+    m[0].metric(
+        ui.t("tuner.m.hot"),
+        f"{hot.n:,}",
+        f"{(hot.share or 0):.1%}",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    m[1].metric(
+        ui.t("tuner.m.hot_rate"),
+        "–" if hot.rate is None else f"{hot.rate:.1%}",
+        f"{hot.ci_low:.1%}–{hot.ci_high:.1%}",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    m[2].metric(ui.t("tuner.m.lift"), "–" if result.lift is None else f"{result.lift:.2f}×")
+    m[3].metric(ui.t("tuner.m.recall"), "–" if result.recall is None else f"{result.recall:.1%}")
+    m[4].metric(ui.t("tuner.m.missed"), f"{result.missed_won:,}")
+    m[5].metric(ui.t("tuner.m.auc"), "–" if result.auc is None else f"{result.auc:.3f}")
+    if result.hot_per_week is None:
+        st.caption(ui.t("tuner.no_weeks"))
+        return
     fits = result.hot_per_week <= capacity
     (st.success if fits else st.warning)(
         ui.t(
@@ -308,160 +346,220 @@ if result.hot_per_week is not None:
             capacity=f"{capacity:,}",
         )
     )
-else:
-    st.caption(ui.t("tuner.no_weeks"))
-current = ruleset_to_dict(rs)
-if state.get("current") not in (None, current):
-    state["previous"] = state["current"]  # the definition before the latest change
-state["current"] = current
-if state.get("previous") is not None:
-    before = ruleset_from_dict(state["previous"])
-    change = tuning.moved_since(info, before, rs, filters)
-    st.caption(ui.t("tuner.moved", entered=f"{change['entered']:,}", left=f"{change['left']:,}"))
 
-tabs = st.tabs(
-    [
-        ui.t("tuner.tab.tiers"),
-        ui.t("tuner.tab.deciles"),
-        ui.t("tuner.tab.curve"),
-        ui.t("tuner.tab.matrix"),
-    ]
-)
-with tabs[0]:
+
+def moved_caption(info: DatasetInfo, state: dict[str, Any], rs: RuleSet, filters: Filters) -> None:
+    """How many leads the latest change moved into and out of the hot tier."""
+    current = ruleset_to_dict(rs)
+    if state.get("current") not in (None, current):
+        state["previous"] = state["current"]  # the definition before the latest change
+    state["current"] = current
+    if state.get("previous") is not None:
+        before = ruleset_from_dict(state["previous"])
+        change = tuning.moved_since(info, before, rs, filters)
+        st.caption(
+            ui.t("tuner.moved", entered=f"{change['entered']:,}", left=f"{change['left']:,}")
+        )
+
+
+def tiers_tab(result: Evaluation) -> None:
     st.plotly_chart(
         charts.tiers_figure(result, ui.t("funnel.col.leads"), ui.t("funnel.col.rate")),
         key="tiers_chart",
+    )
+    percent = (
+        ui.t("tuner.col.share"),
+        ui.t("funnel.col.rate"),
+        ui.t("segments.ci_low"),
+        ui.t("segments.ci_high"),
     )
     st.dataframe(
         pd.DataFrame(
             {
                 ui.t("tuner.col.tier"): [t.name for t in result.tiers],
                 ui.t("funnel.col.leads"): [t.n for t in result.tiers],
-                ui.t("tuner.col.share"): [100 * (t.share or 0) for t in result.tiers],
+                percent[0]: [100 * (t.share or 0) for t in result.tiers],
                 ui.t("overview.won"): [t.won for t in result.tiers],
-                ui.t("funnel.col.rate"): [
-                    None if t.rate is None else 100 * t.rate for t in result.tiers
-                ],
-                ui.t("segments.ci_low"): [100 * t.ci_low for t in result.tiers],
-                ui.t("segments.ci_high"): [100 * t.ci_high for t in result.tiers],
+                percent[1]: [None if t.rate is None else 100 * t.rate for t in result.tiers],
+                percent[2]: [100 * t.ci_low for t in result.tiers],
+                percent[3]: [100 * t.ci_high for t in result.tiers],
             }
         ),
         hide_index=True,
         width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="%.1f%%")
-            for c in (
-                ui.t("tuner.col.share"),
-                ui.t("funnel.col.rate"),
-                ui.t("segments.ci_low"),
-                ui.t("segments.ci_high"),
-            )
-        },
-    )
-with tabs[1]:
-    if not result.monotonic:
-        st.warning(ui.t("tuner.not_monotonic"))
-    st.plotly_chart(
-        charts.deciles_figure(result, ui.t("funnel.col.rate"), ui.t("tuner.decile")),
-        key="deciles_chart",
-    )
-with tabs[2]:
-    marks = [(t.name, t.min_score) for t in rs.tiers[:-1]]
-    st.plotly_chart(
-        charts.threshold_figure(
-            result, marks, ui.t("tuner.precision"), ui.t("tuner.m.recall"), ui.t("tuner.score")
-        ),
-        key="curve_chart",
+        column_config={c: st.column_config.NumberColumn(format="%.1f%%") for c in percent},
     )
 
-with tabs[3]:
-    cells = tuning.matrix(info, rs, filters)
-    if cells is None:
-        st.info(ui.t("tuner.matrix_needs_both"))
-    else:
-        st.caption(ui.t("tuner.matrix_help"))
-        st.plotly_chart(
-            charts.matrix_figure(
-                cells, ui.t("tuner.fit"), ui.t("tuner.engagement"), ui.t("funnel.col.rate")
-            ),
-            key="matrix_chart",
+
+def compare_tab(
+    info: DatasetInfo, filters: Filters, rs: RuleSet, result: Evaluation, active: str, other: str
+) -> None:
+    """Both proposals' headline figures, and the leads hot in one and not the other."""
+    st.caption(ui.t("tuner.compare"))
+    rs_other = tuning.proposal(info, other)
+    result_other = evaluate(tuning.histogram(info, rs_other, filters), rs_other)
+    names = (ui.t(f"tuner.proposal.{active}"), ui.t(f"tuner.proposal.{other}"))
+    rows = []
+    for name, r in zip(names, (result, result_other), strict=True):
+        rows.append(
+            {
+                ui.t("tuner.col.proposal"): name,
+                ui.t("tuner.m.hot"): r.tiers[0].n,
+                ui.t("tuner.m.hot_rate"): fmt_pct(r.tiers[0].rate),  # "—" rather than "None"
+                ui.t("tuner.m.recall"): fmt_pct(r.recall),
+                ui.t("tuner.m.lift"): "—" if r.lift is None else f"{r.lift:.2f}×",
+                ui.t("tuner.m.auc"): r.auc,
+            }
         )
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={ui.t("tuner.m.auc"): st.column_config.NumberColumn(format="%.3f")},
+    )
+    d = tuning.compare(info, rs, rs_other, filters)
+    cells = (d.both, d.only_a, d.only_b, d.neither)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("tuner.col.cell"): [
+                    ui.t("tuner.cell.both"),
+                    ui.t("tuner.cell.only", name=names[0]),
+                    ui.t("tuner.cell.only", name=names[1]),
+                    ui.t("tuner.cell.neither"),
+                ],
+                ui.t("funnel.col.leads"): [n for n, _ in cells],
+                ui.t("overview.won"): [w for _, w in cells],
+                ui.t("funnel.col.rate"): [fmt_pct(w / n if n else None) for n, w in cells],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    e1, e2 = st.columns(2)
+    e1.caption(ui.t("tuner.cell.only", name=names[0]))
+    e1.text(", ".join(d.examples["only_a"][:50]) or "–")
+    e2.caption(ui.t("tuner.cell.only", name=names[1]))
+    e2.text(", ".join(d.examples["only_b"][:50]) or "–")
 
-# --- explain, missed deals, and the other proposal ------------------------------------------------
-st.subheader(ui.t("tuner.explain"))
-lead_id = st.text_input(ui.t("tuner.lead_id"), key="explain_id")
-if lead_id.strip():
-    explanation = explain_lead(ui.store(), info, rs, lead_id.strip(), ui.lang())
+
+TABS = ("tiers", "deciles", "curve", "matrix", "compare")
+
+
+def result_tabs(
+    info: DatasetInfo, filters: Filters, rs: RuleSet, result: Evaluation, active: str, other: str
+) -> None:
+    """Charts and the comparison in tabs; only the open tab is computed and sent, so a closed
+    tab costs a slider move nothing."""
+    labels = [ui.t(f"tuner.tab.{k}") for k in TABS]
+    tabs = dict(zip(TABS, st.tabs(labels, key="tuner_tab", on_change="rerun"), strict=True))
+    with tabs["tiers"]:
+        if tabs["tiers"].open:
+            tiers_tab(result)
+    with tabs["deciles"]:
+        if tabs["deciles"].open:
+            if not result.monotonic:
+                st.warning(ui.t("tuner.not_monotonic"))
+            st.plotly_chart(
+                charts.deciles_figure(result, ui.t("funnel.col.rate"), ui.t("tuner.decile")),
+                key="deciles_chart",
+            )
+    with tabs["curve"]:
+        if tabs["curve"].open:
+            marks = [(t.name, t.min_score) for t in rs.tiers[:-1]]
+            st.plotly_chart(
+                charts.threshold_figure(
+                    result,
+                    marks,
+                    ui.t("tuner.precision"),
+                    ui.t("tuner.m.recall"),
+                    ui.t("tuner.score"),
+                ),
+                key="curve_chart",
+            )
+    with tabs["matrix"]:
+        if tabs["matrix"].open:
+            cells = tuning.matrix(info, rs, filters)
+            if cells is None:
+                st.info(ui.t("tuner.matrix_needs_both"))
+            else:
+                st.caption(ui.t("tuner.matrix_help"))
+                st.plotly_chart(
+                    charts.matrix_figure(
+                        cells, ui.t("tuner.fit"), ui.t("tuner.engagement"), ui.t("funnel.col.rate")
+                    ),
+                    key="matrix_chart",
+                )
+    with tabs["compare"]:
+        if tabs["compare"].open:
+            compare_tab(info, filters, rs, result, active, other)
+
+
+def explain(info: DatasetInfo, rs: RuleSet) -> None:
+    """One lead's score, rule by rule, for the id typed in."""
+    st.subheader(ui.t("tuner.explain"))
+    lead_id = st.text_input(ui.t("tuner.lead_id"), key="explain_id").strip()
+    if not lead_id:
+        return
+    explanation = explain_lead(ui.store(), info, rs, lead_id, ui.lang())
     if explanation is None:
         st.warning(ui.t("tuner.no_lead"))
-    else:
-        st.text(
-            ui.t(
-                "tuner.explained",
-                score=f"{explanation.score:g}",
-                tier=explanation.tier,
-                outcome=explanation.outcome or "–",
-            )
+        return
+    st.text(
+        ui.t(
+            "tuner.explained",
+            score=f"{explanation.score:g}",
+            tier=explanation.tier,
+            outcome=explanation.outcome or "–",
         )
-        st.dataframe(
-            pd.DataFrame(explanation.points, columns=[ui.t("tuner.rule"), ui.t("tuner.points")]),
-            hide_index=True,
-            width="stretch",
-        )
-        for gate_text in explanation.gates:
-            st.warning(gate_text)
-
-if st.toggle(ui.t("tuner.show_missed", count=f"{result.missed_won:,}"), key="show_missed"):
-    st.dataframe(tuning.missed(info, rs, filters), hide_index=True, width="stretch")
-
-st.subheader(ui.t("tuner.compare"))
-rs_other = tuning.proposal(info, other)
-result_other = evaluate(tuning.histogram(info, rs_other, filters), rs_other)
-names = (ui.t(f"tuner.proposal.{active}"), ui.t(f"tuner.proposal.{other}"))
-rows = []
-for name, r in zip(names, (result, result_other), strict=True):
-    h = r.tiers[0]
-    rows.append(
-        {
-            ui.t("tuner.col.proposal"): name,
-            ui.t("tuner.m.hot"): h.n,
-            ui.t("tuner.m.hot_rate"): fmt_pct(h.rate),  # text: "—" rather than "None"
-            ui.t("tuner.m.recall"): fmt_pct(r.recall),
-            ui.t("tuner.m.lift"): "—" if r.lift is None else f"{r.lift:.2f}×",
-            ui.t("tuner.m.auc"): r.auc,
-        }
     )
-st.dataframe(
-    pd.DataFrame(rows),
-    hide_index=True,
-    width="stretch",
-    column_config={ui.t("tuner.m.auc"): st.column_config.NumberColumn(format="%.3f")},
-)
-d = tuning.compare(info, rs, rs_other, filters)
-matrix = pd.DataFrame(
-    {
-        ui.t("tuner.col.cell"): [
-            ui.t("tuner.cell.both"),
-            ui.t("tuner.cell.only", name=names[0]),
-            ui.t("tuner.cell.only", name=names[1]),
-            ui.t("tuner.cell.neither"),
-        ],
-        ui.t("funnel.col.leads"): [d.both[0], d.only_a[0], d.only_b[0], d.neither[0]],
-        ui.t("overview.won"): [d.both[1], d.only_a[1], d.only_b[1], d.neither[1]],
-        ui.t("funnel.col.rate"): [
-            fmt_pct(w / n if n else None) for n, w in (d.both, d.only_a, d.only_b, d.neither)
-        ],
-    }
-)
-st.dataframe(matrix, hide_index=True, width="stretch")
-e1, e2 = st.columns(2)
-e1.caption(ui.t("tuner.cell.only", name=names[0]))
-e1.text(", ".join(d.examples["only_a"][:50]) or "–")
-e2.caption(ui.t("tuner.cell.only", name=names[1]))
-e2.text(", ".join(d.examples["only_b"][:50]) or "–")
-with st.expander(ui.t("tuner.definition")):
-    for line in rs.describe(ui.lang()):
-        st.text("• " + line)
+    st.dataframe(
+        pd.DataFrame(explanation.points, columns=[ui.t("tuner.rule"), ui.t("tuner.points")]),
+        hide_index=True,
+        width="stretch",
+    )
+    for gate_text in explanation.gates:
+        st.warning(gate_text)
+
+
+@st.fragment
+def editor(
+    info: DatasetInfo,
+    filters: Filters,
+    state: dict[str, Any],
+    active: str,
+    other: str,
+    prefix: str,
+) -> None:
+    """Rules, thresholds and what they would have done: a slider move reruns only this part."""
+    rs = tuning.proposal(info, active)
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        rs = rule_sliders(info, rs, active, prefix)
+        rule_adder(info, rs, active, prefix)
+        gate_editor(info, rs, active, prefix)
+        rs = decay_input(info, rs, prefix)
+    hist = tuning.histogram(info, rs, filters)
+    with right:
+        rs, capacity = thresholds(rs, hist, prefix)
+    tuning.store_proposal(info, active, rs)
+    tuning.share(info, rs)
+    result = evaluate(hist, rs)
+    headline(result, capacity)
+    moved_caption(info, state, rs, filters)
+    result_tabs(info, filters, rs, result, active, other)
+    explain(info, rs)
+    if st.toggle(ui.t("tuner.show_missed", count=f"{result.missed_won:,}"), key="show_missed"):
+        st.dataframe(tuning.missed(info, rs, filters), hide_index=True, width="stretch")
+    defining = st.expander(ui.t("tuner.definition"), key="definition_open", on_change="rerun")
+    with defining:
+        if defining.open:
+            for line in rs.describe(ui.lang()):
+                st.text("• " + line)
+
+
+editor(info, filters, state, active, other, prefix)
+rs = tuning.proposal(info, active)  # as the editor stored it
 
 # --- save as a version --------------------------------------------------------------------------
 st.subheader(ui.t("tuner.save"))

@@ -857,6 +857,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "tuner.remove": ("Remove this rule", "このルールを削除"),
     "tuner.add_rule": ("Add a rule", "ルールを追加"),
+    "tuner.add_gate": ("Add a knock-out gate", "除外条件を追加"),
     "tuner.column": ("Column", "列"),
     "tuner.kind": ("Kind", "種類"),
     "tuner.kind.per_unit": ("Points per unit", "1 回ごとの点"),
@@ -924,6 +925,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tuner.tab.deciles": ("By score decile", "スコア十分位"),
     "tuner.tab.curve": ("Precision and recall", "適合率と再現率"),
     "tuner.tab.matrix": ("Fit × engagement", "適合度 × 関与度"),
+    "tuner.tab.compare": ("Marketing vs sales", "マーケティング vs 営業"),
     "tuner.matrix_needs_both": (
         "The matrix needs both fit rules (attributes) and engagement rules (behaviours).",
         "マトリクスには適合度のルール（属性）と関与度のルール（行動）の両方が必要です。",

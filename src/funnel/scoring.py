@@ -632,15 +632,17 @@ def disagreement(
     sb, pb = src.score(b)
     gb, gpb = b.gate_sql()
     where, wp = filters.where(info)
+    # the id is cast to text only where A and B disagree, and min(x, n) keeps the n smallest
+    # without sorting the whole cell
     hot = f"""hot AS (
-            SELECT CAST({id_col} AS VARCHAR) AS id, {quote_ident(OUTCOME_COL)} = 'won' AS won,
+            SELECT {id_col} AS id, {quote_ident(OUTCOME_COL)} = 'won' AS won,
                    (({sa}) >= ? AND NOT ({ga})) AS a, (({sb}) >= ? AND NOT ({gb})) AS b
             FROM {src.table} WHERE {where}
         )"""
     sql = f"""
         {src.with_(hot)}
         SELECT a, b, count(*), count(*) FILTER (WHERE won),
-               list(id ORDER BY id) FILTER (WHERE a <> b)[1:{int(examples)}]
+               min(CAST(id AS VARCHAR), {int(examples)}) FILTER (WHERE a <> b)
         FROM hot GROUP BY a, b
     """
     params = [*src.params, *pa, a.hot.min_score, *gpa, *pb, b.hot.min_score, *gpb, *wp]

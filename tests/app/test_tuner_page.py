@@ -195,6 +195,18 @@ def open_tuner(open_app: Callable[..., AppTest], checked: Callable[[AppTest], Ap
     return checked(at.switch_page(TUNER).run())
 
 
+def open_tab(at: AppTest, name: str) -> AppTest:
+    """Select one of the tuner's lazy tabs (its content is computed only while it is open)."""
+    at.session_state["tuner_tab"] = t(f"tuner.tab.{name}", "en")
+    return at.run()
+
+
+def open_expander(at: AppTest, name: str, p: str) -> AppTest:
+    """Open one of the tuner's lazy expanders ("add", "gate", "names") for prefix ``p``."""
+    at.session_state[f"{name}_open:{p}"] = True
+    return at.run()
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -333,6 +345,7 @@ def test_moving_a_threshold_slider_changes_only_tier_membership(
 ) -> None:
     at = open_tuner(open_app, checked)
     auc = metrics(at)[t("tuner.m.auc", "en")]
+    checked(open_tab(at, "deciles"))
     deciles = figure(at, "deciles_chart")["data"]
 
     checked(at.slider(key=f"thr:{prefix(at, demo)}:0").set_value(15).run())
@@ -340,11 +353,15 @@ def test_moving_a_threshold_slider_changes_only_tier_membership(
     expected = by_hand(template_rules(), [15, B])
     assert expected.tier_n[0] < by_hand(template_rules(), [A, B]).tier_n[0]
     assert metrics(at) == expected.metrics
-    pd.testing.assert_frame_equal(tiers_table(at), expected.table(["A", "B", "C"]))
     # Scores did not move: same points, same ranking, same deciles.
     assert [s.value for s in points_sliders(at, demo)] == [p for _, p, _ in TEMPLATE]
     assert metrics(at)[t("tuner.m.auc", "en")] == auc
     assert figure(at, "deciles_chart")["data"] == deciles
+    # the closed Tiers tab is not computed
+    assert all(t("tuner.col.tier", "en") not in f.value.columns for f in at.dataframe)
+    checked(open_tab(at, "tiers"))
+    pd.testing.assert_frame_equal(tiers_table(at), expected.table(["A", "B", "C"]))
+    assert not [c for c in at.get("plotly_chart") if c.proto.id.endswith("-deciles_chart")]
     left = expected.tier_n[1] - by_hand(template_rules(), [A, B]).tier_n[1]
     assert t("tuner.moved", "en", entered="0", left=f"{left:,}") in captions(at)
 
@@ -492,6 +509,9 @@ def test_added_category_rule_and_gate_rescore_and_a_gated_lead_is_never_hot(
     at = open_tuner(open_app, checked)
 
     p = prefix(at, demo)
+    # closed, the forms are not there at all (nothing to compute or send on a slider move)
+    assert not [w for w in at.selectbox if w.key in (f"add_col:{p}", f"gate_col:{p}")]
+    checked(open_expander(at, "add", p))
     checked(at.selectbox(key=f"add_col:{p}").set_value("job_title").run())
     at.selectbox(key=f"add_val:{p}").set_value("Executive")
     checked(at.number_input(key=f"add_pts:{p}").set_value(10).run())
@@ -504,6 +524,7 @@ def test_added_category_rule_and_gate_rescore_and_a_gated_lead_is_never_hot(
     assert metrics(at) == by_hand(rules, [A, B]).metrics
 
     p = prefix(at, demo)
+    checked(open_expander(at, "gate", p))
     checked(at.selectbox(key=f"gate_col:{p}").set_value("email_type").run())
     checked(at.multiselect(key=f"gate_vals:{p}").set_value(["Competitor"]).run())
     checked(at.button(key=f"gate_add:{p}").click().run())
@@ -543,6 +564,7 @@ def test_gate_columns_do_not_offer_columns_that_leak_the_outcome(
     allowed = [s.name for s in demo.mapping.features() if s.role in ("attribute", "source")]
 
     at = open_tuner(open_app, checked)
+    checked(open_expander(at, "gate", prefix(at, demo)))
 
     options = at.selectbox(key=f"gate_col:{prefix(at, demo)}").options
     assert not set(options) & set(leaking), f"gate columns offer leaking {leaking}"
@@ -597,6 +619,7 @@ def test_sales_proposal_is_tuned_separately_and_compared_side_by_side(
     assert [r.points for r in proposal(at, "sales").rules] == [1, 2, 2, 20]
     assert proposal(at, "marketing").rules == template_rules()
 
+    checked(open_tab(at, "compare"))
     side = table_with(at, t("tuner.col.proposal", "en"))
     names = [t("tuner.proposal.sales", "en"), t("tuner.proposal.marketing", "en")]
     assert list(side[t("tuner.col.proposal", "en")]) == names
@@ -784,6 +807,7 @@ def test_tier_names_can_be_renamed_and_duplicates_are_refused(
 ) -> None:
     at = open_tuner(open_app, checked)
     before = tiers_table(at)
+    checked(open_expander(at, "names", prefix(at, demo)))
 
     checked(at.text_input(key=f"tname:{prefix(at, demo)}:0").set_value("Hot").run())
 
@@ -801,17 +825,19 @@ def test_tier_names_can_be_renamed_and_duplicates_are_refused(
 def test_fit_by_engagement_matrix_appears_once_both_kinds_of_rules_exist(
     open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], demo: DatasetInfo
 ) -> None:
-    at = open_tuner(open_app, checked)
+    at = checked(open_tab(open_tuner(open_app, checked), "matrix"))
     assert any(
         i.value == t("tuner.matrix_needs_both", "en") for i in at.info
     )  # template: all behaviours
 
     p = prefix(at, demo)
+    checked(open_expander(at, "add", p))
     checked(at.selectbox(key=f"add_col:{p}").set_value("budget").run())
     at.selectbox(key=f"add_val:{p}").set_value("Yes")
     checked(at.number_input(key=f"add_pts:{p}").set_value(10).run())
     checked(at.button(key=f"add:{p}").click().run())
 
+    checked(open_tab(at, "matrix"))
     assert not any(i.value == t("tuner.matrix_needs_both", "en") for i in at.info)
     heat = figure(at, "matrix_chart")["data"][0]
     assert heat["type"] == "heatmap"

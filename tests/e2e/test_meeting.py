@@ -139,8 +139,11 @@ def test_the_whole_meeting(
         thumb.press("ArrowRight")
     expect(thumb).not_to_have_attribute("aria-valuenow", before or "", timeout=WAIT)
     m.idle()
-    expect(page.get_by_role("heading", name=m.tr("tuner.compare"))).to_be_visible(timeout=WAIT)
-    page.get_by_role("heading", name=m.tr("tuner.compare")).scroll_into_view_if_needed()
+    page.get_by_role("tab", name=m.tr("tuner.tab.compare")).click()
+    m.idle()
+    compared = page.get_by_text(m.tr("tuner.compare"), exact=True)
+    expect(compared).to_be_visible(timeout=WAIT)
+    compared.scroll_into_view_if_needed()
     m.shot("sales-tweak-and-compare")
 
     # 4. settle on marketing's proposal and save it

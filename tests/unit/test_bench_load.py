@@ -1,9 +1,10 @@
 """The load benchmark (bench/cases_load.py) runs end to end on tiny numbers.
 
 Only the shape of its figures is checked; the goal (p95 under 1 s at 10 sessions) is for people to
-read in ``make bench``, never asserted. It drives Debian's Chromium against a real ``streamlit
-run`` on 127.0.0.1, so like the e2e tests it is skipped without ``/usr/bin/chromium`` unless
-``FUNNEL_REQUIRE_BROWSER=1`` (CI), where it fails instead.
+read in ``make bench``, never asserted. The browser rig drives Debian's Chromium against a real
+``streamlit run`` on 127.0.0.1, so like the e2e tests it is skipped without ``/usr/bin/chromium``
+unless ``FUNNEL_REQUIRE_BROWSER=1`` (CI), where it fails instead; the socket rig speaks
+Streamlit's websocket protocol to the same kind of server and needs no browser.
 """
 
 from __future__ import annotations
@@ -68,11 +69,70 @@ def test_two_sessions_moving_sliders_report_p50_and_p95_per_session_and_overall(
     assert not list(tmp_path.glob("load.duckdb*"))  # the server's copy went with the workspace
 
 
+@pytest.mark.e2e
+def test_socket_sessions_speak_streamlits_protocol_and_see_only_their_own_state(
+    cases_load: ModuleType, tmp_path: Path
+) -> None:
+    """No browser: three sessions over the websocket protocol, the third moving a second
+    slider first so no two ask for the same rules; each round is checked per session."""
+    from bench.harness import Workspace
+
+    log: list[str] = []
+    ws = Workspace(20_000, tmp_path, log.append)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            figures = pool.submit(
+                cases_load.measure_load, ws, sessions=3, moves=2, kind="socket"
+            ).result()
+    finally:
+        ws.release()
+
+    assert figures.kind == "socket" and figures.sessions == 3
+    assert [s.moves for s in figures.per_session] == [2, 2, 2]
+    assert 0 < figures.p50_ms <= figures.p95_ms <= figures.max_ms
+    assert figures.isolation_checks >= 3 * (1 + 1 + 2)
+    printed = "\n".join(figures.lines())
+    assert "socket sessions (no browser" in printed and "browsers" not in printed
+
+
+def test_a_socket_session_that_sees_another_sessions_count_fails_the_check(
+    cases_load: ModuleType,
+) -> None:
+    """The isolation check is real: a hot count other than the session's own is an error."""
+    import asyncio
+
+    rig = cases_load.SocketRig.__new__(cases_load.SocketRig)
+    rig.checks = 0
+    rig._expected = {(1, 2): "1,000"}
+
+    class Sock:
+        finished = asyncio.Event()
+        hot = "999"
+
+        def rules(self) -> str:
+            from funnel.rules import CountRule, RuleSet, encode_ruleset
+
+            return encode_ruleset(RuleSet(rules=(CountRule("a", 1, 1), CountRule("b", 1, 2))))
+
+    session = cases_load._Session(1, Sock(), None, 0, 1, [1, 2])
+
+    async def check() -> None:
+        Sock.finished.set()
+        await rig._check(session)
+
+    with pytest.raises(AssertionError, match="does not show its own state"):
+        asyncio.run(check())
+    Sock.hot = "1,000"
+    asyncio.run(check())
+    assert rig.checks == 1
+
+
 def test_the_load_cases_run_5_and_10_sessions(cases_load: ModuleType) -> None:
     from bench.harness import CASES
 
     assert cases_load.SESSION_COUNTS == (5, 10)
     assert {"tuner_load_5_sessions", "tuner_load_10_sessions"} <= set(CASES)
+    assert {"tuner_load_5_sockets", "tuner_load_10_sockets"} <= set(CASES)
 
 
 def test_without_chromium_the_load_case_says_skipped_no_browser(
