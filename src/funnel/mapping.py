@@ -259,28 +259,35 @@ def propose_mapping(
 
     outcome_col = outcome_column if outcome_column in leads.columns else None
     if outcome_col is None and outcomes is None:
-        outcome_col = _match(leads.columns, "outcome", used, kinds, ("text", "number"), sample)
+        outcome_col = _match(
+            leads.columns, "outcome", used, kinds, ("text", "number"), sample, placeholders
+        )
         if outcome_col is not None and not _looks_binary(sample[outcome_col], placeholders):
             outcome_col = None
     take("outcome", outcome_col)
     take("id", _pick_id(frame, kinds, used))
-    take("created", _match(leads.columns, "created", used, kinds, ("date",), sample))
-    take("source", _match(leads.columns, "source", used, kinds, ("text",), sample))
+    take("created", _match(leads.columns, "created", used, kinds, ("date",), sample, placeholders))
+    take("source", _match(leads.columns, "source", used, kinds, ("text",), sample, placeholders))
     if outcome_col is not None:
-        take("closed", _match(leads.columns, "closed", used, kinds, ("date",), sample))
-        take("amount", _match(leads.columns, "amount", used, kinds, ("number",), sample))
+        take(
+            "closed", _match(leads.columns, "closed", used, kinds, ("date",), sample, placeholders)
+        )
+        take(
+            "amount",
+            _match(leads.columns, "amount", used, kinds, ("number",), sample, placeholders),
+        )
     for col in leads.columns:
         if col in used:
             continue
         kind = kinds[col]
         stage = _stage_for(col)
-        if stage and (kind == "date" or _mostly(sample[col], ("date",))):
+        if stage and (kind == "date" or _mostly(sample[col], ("date",), placeholders)):
             take("stage", col, stage)
         elif kind == "date":
             take("ignore", col)
         elif kind == "number":
             take(_numeric_role(col, sample[col]), col)
-        elif _counts_behaviour(col) and _mostly(sample[col], ("number",)):
+        elif _counts_behaviour(col) and _mostly(sample[col], ("number",), placeholders):
             take("behaviour", col)  # a few bad cells are reported by validation
         elif kind == "empty":
             take("ignore", col)
@@ -346,6 +353,7 @@ def _match(
     kinds: MappingABC[str, Kind],
     allowed: Sequence[Kind],
     sample: pd.DataFrame,
+    placeholders: Sequence[str] = DEFAULT_PLACEHOLDERS,
 ) -> str | None:
     """Pick the column whose header is the most preferred synonym of ``role``.
 
@@ -359,14 +367,19 @@ def _match(
         if c not in used and norm(c) in prefs
     )
     for _, _, col in ranked:
-        if kinds[col] in allowed or _mostly(sample[col], allowed):
+        if kinds[col] in allowed or _mostly(sample[col], allowed, placeholders):
             return col
     return None
 
 
-def _mostly(series: pd.Series, allowed: Sequence[Kind], share: float = 0.5) -> bool:
-    """Tell whether most non-missing values parse as one of the allowed kinds."""
-    values = null_placeholders(series)[0].dropna()
+def _mostly(
+    series: pd.Series,
+    allowed: Sequence[Kind],
+    placeholders: Sequence[str] = DEFAULT_PLACEHOLDERS,
+    share: float = 0.5,
+) -> bool:
+    """Tell whether most non-missing values (placeholders are missing) parse as an allowed kind."""
+    values = null_placeholders(series, placeholders)[0].dropna()
     if values.empty:
         return False
     if "date" in allowed and float(parse_dates(values).notna().mean()) >= share:
@@ -500,9 +513,9 @@ def _propose_outcomes_file(
         None,
     )
     used.add(status or "")
-    closed = _match(outcomes.columns, "closed", used, kinds, ("date",), sample)
+    closed = _match(outcomes.columns, "closed", used, kinds, ("date",), sample, placeholders)
     used.add(closed or "")
-    amount = _match(outcomes.columns, "amount", used, kinds, ("number",), sample)
+    amount = _match(outcomes.columns, "amount", used, kinds, ("number",), sample, placeholders)
     specs: list[ColumnSpec] = []
     for col in outcomes.columns:
         if col == id_col:
@@ -849,7 +862,10 @@ def sample_values(series: pd.Series, k: int = 3) -> str:
     >>> sample_values(pd.Series(["a", "b", "a", None, "c", "d"]))
     'a, b, c'
     """
-    values = [str(v) for v in series.dropna().head(1000).unique()[:k]]
+    head = series.iloc[:5000].dropna()  # not a copy of a million-row column on every rerun
+    if head.empty:
+        head = series.dropna()
+    values = [str(v) for v in head.head(1000).unique()[:k]]
     return ", ".join(v if len(v) <= 30 else v[:29] + "…" for v in values)
 
 

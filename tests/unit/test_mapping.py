@@ -21,7 +21,9 @@ from funnel.mapping import (
     mapping_from_yaml,
     mapping_to_yaml,
     propose_mapping,
+    sample_values,
 )
+from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.readers import SourceFile, read_bytes, read_file
 from funnel.store import Store
 
@@ -358,3 +360,31 @@ def test_stage_roles_round_trip_through_yaml() -> None:
     assert mapping.leads[1] == ColumnSpec("mql_date", "stage", "mql")
     assert mapping.leads[2] == ColumnSpec("sql_date", "stage", "sql")
     assert mapping.stage_columns() == {"mql": "mql_date", "sql": "sql_date"}
+
+
+def test_the_users_placeholders_count_as_missing_when_judging_a_columns_kind() -> None:
+    """A creation-date column half of whose filled cells are dates, the rest the user's own
+    placeholder ("未入力") and junk, is the creation date once that placeholder is declared
+    (validation then reports the junk); with the default list the placeholder is a value."""
+    n = 100
+    dates = [f"2024-01-{i % 28 + 1:02d}" for i in range(30)]
+    counts = [str(i) for i in range(30)]
+    frame = pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(n)],
+            "created_at": ["未入力"] * 40 + dates + ["see notes"] * 30,
+            "web_visits_total": ["未入力"] * 40 + counts + ["many"] * 30,
+            "outcome": ["won", "lost"] * (n // 2),
+        }
+    )
+    source = csv_source(frame)
+    default = propose_mapping(source)
+    assert roles(default).get("created_at") != "created"
+    assert roles(default).get("web_visits_total") != "behaviour"
+    mine = propose_mapping(source, placeholders=(*DEFAULT_PLACEHOLDERS, "未入力"))
+    assert roles(mine)["created_at"] == "created"
+    assert roles(mine)["web_visits_total"] == "behaviour"
+
+
+def test_sample_values_looks_further_when_the_head_of_a_column_is_empty() -> None:
+    assert sample_values(pd.Series([None] * 6000 + ["a", "b"])) == "a, b"
