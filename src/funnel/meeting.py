@@ -11,7 +11,7 @@ from funnel.funnels import Unavailable, compute_funnel, stages_for
 from funnel.handoff import handoff_frame, to_csv_bytes, to_excel_bytes
 from funnel.report import ReportInput, build_report, report_diff
 from funnel.rules import check_columns
-from funnel.scoring import evaluate, score_histogram
+from funnel.scoring import activity_log, evaluate, score_histogram
 from funnel.sqlexport import check_dataset, ruleset_sql
 from funnel.store import DatasetInfo, Store
 from funnel.versions import Version, compare_versions, list_versions
@@ -87,11 +87,29 @@ def handoff_bytes(
     return to_excel_bytes(frame) if kind == "xlsx" else to_csv_bytes(frame)
 
 
-def version_sql(info: DatasetInfo, v: Version, *, dialect: str, table: str = "leads") -> str:
+def version_sql(
+    info: DatasetInfo,
+    v: Version,
+    *,
+    dialect: str,
+    table: str = "leads",
+    activities_table: str = "activities",
+    store: Store | None = None,
+) -> str:
     """The SQL applying a version in a warehouse table shaped like ``info``'s leads file.
 
     Uses the mapping the version was tuned with (the dataset's when it has none), and refuses
-    a dataset whose file had no id column (:func:`funnel.sqlexport.check_dataset`).
+    a dataset whose file had no id column (:func:`funnel.sqlexport.check_dataset`). Counts
+    from an activity log read ``activities_table``; with ``store``, each counted column's
+    activity type is taken from the stored log (else from the column's name).
     """
     check_dataset(info.name, info.report)
-    return ruleset_sql(v.ruleset, v.mapping or info.mapping, dialect=dialect, table=table)
+    log = activity_log(store, info) if store is not None else None
+    return ruleset_sql(
+        v.ruleset,
+        v.mapping or info.mapping,
+        dialect=dialect,
+        table=table,
+        activities_table=activities_table,
+        activity_types=dict(log.columns) if log is not None else None,
+    )

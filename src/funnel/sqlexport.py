@@ -51,6 +51,8 @@ from funnel.rules import CategoryRule, PerUnitRule, RangeRule, Rule, RuleSet
 from funnel.validation import DATE_ROLES, NUMBER_ROLES
 
 DIALECTS: tuple[str, ...] = ("duckdb", "postgres", "spark", "snowflake", "bigquery")
+ACTIVITY = "the activity log"
+LEADS_ALIAS = "lead_rows"  # the leads table's name in the query when the activity log is joined
 
 #: A plain decimal number, and one whose commas separate thousands (no backslashes, so the
 #: same text works in every dialect's string literals). A decimal comma (``1,5``) is neither.
@@ -354,10 +356,14 @@ class _Column:
     numeric: bool  # a number column: every rule on it compares numbers
     key: bool  # needs the lower-cased text (k<i>)
     number: bool  # needs the parsed number (n<i>)
+    activity: str | None = None  # counted from the activity log: the activity type
 
 
-def _columns(rs: RuleSet, mapping: Mapping) -> list[_Column]:
+def _columns(
+    rs: RuleSet, mapping: Mapping, activity_types: dict[str, str] | None = None
+) -> list[_Column]:
     roles = {s.name: s.role for s in mapping.leads}
+    types = activity_types if activity_types is not None else activity_columns(mapping)
     order: list[str] = []
     for name in [r.column for r in rs.rules] + [g.column for g in rs.gates]:
         if name not in order:
@@ -381,8 +387,24 @@ def _columns(rs: RuleSet, mapping: Mapping) -> list[_Column]:
             r.column == name and isinstance(r, CategoryRule) for r in rs.rules
         )
         counted = any(r.column == name and not isinstance(r, CategoryRule) for r in rs.rules)
-        out.append(_Column(i, name, numeric, not numeric and compared, numeric or counted))
+        activity = types.get(name)
+        if activity is not None:  # a count: compared and counted as a number
+            out.append(_Column(i, name, True, False, True, activity))
+        else:
+            out.append(_Column(i, name, numeric, not numeric and compared, numeric or counted))
     return out
+
+
+def activity_columns(mapping: Mapping) -> dict[str, str]:
+    """The lead columns loading counted from the activity log, and the type each counts.
+
+    Loading names them ``activity_<type>`` (a name already taken gets a number appended, which
+    :func:`funnel.scoring.activity_log` resolves from the stored log; pass its ``columns``).
+    """
+    if not mapping.activities:
+        return {}
+    derived = derived_columns(mapping)
+    return {c: c.removeprefix("activity_") for c, where in derived.items() if where == ACTIVITY}
 
 
 def derived_columns(mapping: Mapping) -> dict[str, str]:
@@ -396,34 +418,77 @@ def derived_columns(mapping: Mapping) -> dict[str, str]:
         for spec in reversed(mapping.leads):
             if spec.role != "behaviour" or not spec.name.startswith("activity_"):
                 break
-            out[spec.name] = "the activity log"
+            out[spec.name] = ACTIVITY
     for spec in mapping.leads:
         if spec.leak and spec.reason == "leak.outcomes_file":
             out[spec.name] = "the outcomes file"
     return out
 
 
-def lead_source(mapping: Mapping, columns: Sequence[str], table: str, d: Dialect) -> str:
-    """The ``FROM`` target giving one row per lead with every column the rules read.
+def lead_source(
+    mapping: Mapping, columns: Sequence[_Column], table: str, d: Dialect
+) -> tuple[str, str]:
+    """The ``FROM`` target giving one row per lead with every column the rules read, and how
+    the leads table's columns are qualified in it ("" when it is the leads table alone).
 
-    Today that is the leads table itself; columns derived from other files are refused here.
+    Counts from the activity log come from the ``activity_counts`` step, joined on the lead id;
+    columns joined in from the outcomes file are refused (they are known only after the sale).
     """
     derived = derived_columns(mapping)
-    needed = [c for c in columns if c in derived]
+    needed = [c.name for c in columns if c.name in derived and c.activity is None]
     if needed:
-        sources = sorted({derived[c] for c in needed})
         raise SqlExportError(
-            f"the rule set uses {', '.join(needed)}, computed by funnel from "
-            f"{' and '.join(sources)}; SQL export reads only the leads table and needs the "
-            "activity log or outcomes joined in first, which it does not do yet. Remove those "
-            "rules to export the rest."
+            f"the rule set uses {', '.join(needed)}, which funnel joined in from the outcomes "
+            "file; those are known only once a deal is closed, so they cannot score new leads. "
+            "Remove those rules to export the rest."
         )
-    return table_name(table, d)
+    if not any(c.activity is not None for c in columns):
+        return table_name(table, d), ""
+    id_col = mapping.column("id")
+    assert id_col is not None
+    key = _id_key(id_col, d, LEADS_ALIAS)
+    return (
+        f"{table_name(table, d)} AS {LEADS_ALIAS}\n"
+        f"    LEFT JOIN activity_counts ON activity_counts.lead_key = {key}",
+        LEADS_ALIAS,
+    )
 
 
-def _clean_expr(column: str, alias: str, d: Dialect) -> tuple[str, ...]:
+def _activity_step(mapping: Mapping, columns: Sequence[_Column], table: str, d: Dialect) -> str:
+    """Step 0: how many activities of each type each lead has, from the activity log table."""
+    counted = [c for c in columns if c.activity is not None]
+    if not counted:
+        return ""
+    lead, kind = mapping.column("id", "activities"), mapping.column("source", "activities")
+    if lead is None or kind is None:
+        raise SqlExportError(
+            "the rule set counts activities, but the mapping does not say which activity log "
+            "columns hold the lead id and the activity type; load the dataset with its "
+            "activity log mapped (roles id and source) and export again."
+        )
+    key, kind_text = _id_key(lead, d), _cleaned(kind, d)
+    items: list[Item] = [(f"{key} AS lead_key", lead)]
+    for c in counted:
+        assert c.activity is not None
+        match = string_literal(clean_text(c.activity), d)
+        items.append(
+            (f"SUM(CASE WHEN {kind_text} = {match} THEN 1 ELSE 0 END) AS a{c.index}", c.name)
+        )
+    return f"""activity_counts AS (
+    -- 0. From the activity log: how many activities of each type each lead has (the type
+    --    compared exactly, after the same cleaning).
+    SELECT
+{_lines(items)}
+    FROM {table_name(table, d)}
+    GROUP BY {key}
+),
+"""
+
+
+def _clean_expr(column: str, alias: str, d: Dialect, qualifier: str = "") -> tuple[str, ...]:
     """The lines cleaning one column's text (step 1 of the query)."""
-    text = f"CAST({quote_name(column, d)} AS {d.text_type})"
+    name = f"{qualifier}.{quote_name(column, d)}" if qualifier else quote_name(column, d)
+    text = f"CAST({name} AS {d.text_type})"
     before, after = d.replace_spaces.format(x="\x00", p=string_literal(d.whitespace, d)).split(
         "\x00"
     )
@@ -434,6 +499,18 @@ def _clean_expr(column: str, alias: str, d: Dialect) -> tuple[str, ...]:
         f"    {string_literal(_ASCII, d)}",
         f"){after}) AS {alias}",
     )
+
+
+def _cleaned(column: str, d: Dialect, qualifier: str = "") -> str:
+    """A column's cleaned text as one expression (to join or group on)."""
+    lines = _clean_expr(column, "x", d, qualifier)
+    return " ".join(line.strip() for line in lines).removesuffix(" AS x").replace("( ", "(")
+
+
+def _id_key(column: str, d: Dialect, qualifier: str = "") -> str:
+    """A lead id as the text both tables are joined on (ends trimmed)."""
+    name = f"{qualifier}.{quote_name(column, d)}" if qualifier else quote_name(column, d)
+    return f"TRIM(CAST({name} AS {d.text_type}))"
 
 
 def _number_expr(text: str, alias: str, d: Dialect) -> tuple[str, ...]:
@@ -512,12 +589,23 @@ def _lines(items: Sequence[Item], indent: str = "        ") -> str:
     return "\n".join(out)
 
 
-def ruleset_sql(rs: RuleSet, mapping: Mapping, *, dialect: str, table: str = "leads") -> str:
+def ruleset_sql(
+    rs: RuleSet,
+    mapping: Mapping,
+    *,
+    dialect: str,
+    table: str = "leads",
+    activities_table: str = "activities",
+    activity_types: dict[str, str] | None = None,
+) -> str:
     """Write the rule set as one SQL ``SELECT id, score, tier`` over the leads table.
 
     ``table`` holds the leads file's columns under their original names, as text or typed;
-    it may be qualified (``schema.table``). The result has no trailing semicolon, so it can be
-    wrapped in ``CREATE VIEW ... AS``.
+    it may be qualified (``schema.table``). Rules on counts loading took from an activity log
+    read ``activities_table`` (the log's columns, one row per activity), counting each lead's
+    activities per type; ``activity_types`` maps those columns to their types (by default
+    from their names, see :func:`activity_columns`). Decay with age is not exported. The
+    result has no trailing semicolon, so it can be wrapped in ``CREATE VIEW ... AS``.
     """
     d = get_dialect(dialect)
     id_col = mapping.column("id")
@@ -526,15 +614,31 @@ def ruleset_sql(rs: RuleSet, mapping: Mapping, *, dialect: str, table: str = "le
             "the mapping has no id column; map the leads file's id column (role id) so every "
             "score can be matched to its lead."
         )
-    columns = _columns(rs, mapping)
-    source = lead_source(mapping, [id_col, *(c.name for c in columns)], table, d)
+    columns = _columns(rs, mapping, activity_types)
+    if rs.decay_half_life is not None and any(c.activity is not None for c in columns):
+        raise SqlExportError(
+            f"the rule set decays activity counts with age (half-life "
+            f"{rs.decay_half_life:g} days), which SQL export does not write; export a copy "
+            "without decay (half-life 0 in the tuner) or score with funnel score/hot."
+        )
+    source, qual = lead_source(mapping, columns, table, d)
+    activity_step = _activity_step(mapping, columns, activities_table, d)
     by_name = {c.name: c for c in columns}
     placeholders = ", ".join(dict.fromkeys(_key(p, d) for p in ("", *mapping.placeholders)))
 
-    text_items: list[Item] = [(f"CAST({quote_name(id_col, d)} AS {d.text_type}) AS id", id_col)]
-    text_items += [(_clean_expr(c.name, f"c{c.index}", d), c.name) for c in columns]
+    id_name = f"{qual}.{quote_name(id_col, d)}" if qual else quote_name(id_col, d)
+    text_items: list[Item] = [(f"CAST({id_name} AS {d.text_type}) AS id", id_col)]
+    for c in columns:
+        if c.activity is not None:
+            count = f"COALESCE(activity_counts.a{c.index}, 0) AS c{c.index}"
+            text_items.append((count, f"{c.name}: activities of type {c.activity}"))
+        else:
+            text_items.append((_clean_expr(c.name, f"c{c.index}", d, qual), c.name))
     value_items: list[Item] = [("id", "")]
     for c in columns:
+        if c.activity is not None:
+            value_items.append((f"c{c.index} AS d{c.index}", ""))
+            continue
         missing = f"CASE WHEN LOWER(c{c.index}) IN ({placeholders}) THEN NULL"
         if c.key:
             value_items.append((f"{missing} ELSE LOWER(c{c.index}) END AS k{c.index}", c.name))
@@ -544,7 +648,9 @@ def ruleset_sql(rs: RuleSet, mapping: Mapping, *, dialect: str, table: str = "le
     for c in columns:
         if c.key:
             number_items.append((f"k{c.index}", ""))
-        if c.number:
+        if c.activity is not None:
+            number_items.append((f"d{c.index} AS n{c.index}", ""))
+        elif c.number:
             number_items.append((_number_expr(f"d{c.index}", f"n{c.index}", d), c.name))
     point_items: list[Item] = [("id", "")]
     for i, rule in enumerate(rs.rules, start=1):
@@ -570,9 +676,14 @@ def ruleset_sql(rs: RuleSet, mapping: Mapping, *, dialect: str, table: str = "le
     tiers.append(f"        ELSE {string_literal(rs.tiers[-1].name, d)}")
     tier_lines = "\n".join(tiers)
 
-    header = _header(rs, mapping, d, id_col, source)
+    header = _header(rs, mapping, d, id_col, table_name(table, d))
+    if activity_step:
+        header += (
+            f"\n-- Activity counts come from {_comment(table_name(activities_table, d))}, the "
+            "activity log\n-- (one row per activity), joined on the lead id."
+        )
     return f"""{header}
-WITH lead_text AS (
+WITH {activity_step}lead_text AS (
     -- 1. The columns the rules read, as text: full-width ASCII made ASCII, runs of
     --    whitespace made one space, ends trimmed.
     SELECT

@@ -20,7 +20,7 @@ from funnel.demo import COLUMNS_JA, VALUES_JA, generate_leads
 from funnel.ingest import load_files, read_inputs
 from funnel.mapping import ColumnSpec, Mapping, OutcomeSpec
 from funnel.rules import CategoryRule, CountRule, Gate, PerUnitRule, RangeRule, RuleSet, Tier
-from funnel.scoring import score_leads
+from funnel.scoring import activity_log, score_leads
 from funnel.sqlexport import clean_text, parse_number
 from funnel.store import Store
 
@@ -287,6 +287,60 @@ def load_case(
     scored = score_leads(store, info, rules)
     expected = scored[["id", "score", "tier"]].sort_values("id").reset_index(drop=True)
     return Case(name, path, rules, info.mapping, expected)
+
+
+# --- the activity-log case: counts per activity type joined in from a second table -----------
+
+ACTIVITY_RULES = RuleSet(
+    name="activity counts",
+    rules=(
+        CategoryRule("industry", "IT", 5),
+        PerUnitRule("activity_webinar", 3, cap=12),
+        CountRule("activity_inquiry", 2, 10),
+        CategoryRule("activity_inquiry", "1", 2),
+    ),
+    tiers=(Tier("hot", 20), Tier("warm", 8), Tier("cold", -math.inf)),
+)
+
+
+@dataclass(frozen=True)
+class ActivityCase:
+    """The activity case: its leads case, the raw activity log and each count's type."""
+
+    case: Case
+    log: Path
+    types: dict[str, str]  # counted column -> activity type, as the stored log pairs them
+
+
+def write_activity_files(folder: Path, n: int = 300) -> tuple[Path, Path]:
+    """Leads and an activity log whose types have stray spaces and full-width letters
+    (cleaned on load), leads without activities, and a type no rule reads."""
+    leads = ["lead_id,created_at,industry,outcome"]
+    for i in range(n):
+        outcome = "won" if i % 7 == 0 else ("lost" if i % 3 else "")
+        industry = "IT" if i % 2 else "小売"
+        leads.append(f"L{i:04d},2024-0{1 + i % 9}-{1 + i % 27:02d},{industry},{outcome}")
+    log = ["lead_id,occurred_at,activity"]
+    types = ["webinar", " webinar", "ｗｅｂｉｎａｒ", "inquiry", "download", "inquiry "]
+    for i in range(n * 3):
+        lead = (i * 7) % (n - 20)  # the last 20 leads have no activities
+        log.append(f"L{lead:04d},2024-03-{1 + i % 28:02d} 10:00,{types[i % len(types)]}")
+    a, b = folder / "leads.csv", folder / "activities.csv"
+    a.write_text("\n".join(leads) + "\n", encoding="utf-8")
+    b.write_text("\n".join(log) + "\n", encoding="utf-8")
+    return a, b
+
+
+def load_activity_case(store: Store, folder: Path) -> ActivityCase:
+    """Load the activity case the way the app does and score it with the app's function."""
+    leads, log = write_activity_files(folder)
+    info = load_files(store, "activities", *read_inputs(leads, None, log)).dataset
+    found = activity_log(store, info)
+    assert found is not None
+    scored = score_leads(store, info, ACTIVITY_RULES)
+    expected = scored[["id", "score", "tier"]].sort_values("id").reset_index(drop=True)
+    case = Case("activities", leads, ACTIVITY_RULES, info.mapping, expected)
+    return ActivityCase(case, log, dict(found.columns))
 
 
 def as_frame(rows: Sequence[Sequence[object]]) -> pd.DataFrame:

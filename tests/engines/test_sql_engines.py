@@ -31,10 +31,12 @@ from tests.engines.sqlcases import (
     NUMBER_PROBE_RULES,
     NUMBER_PROBES,
     OLIST_RULES,
+    ActivityCase,
     Case,
     assert_same_as_app,
     category_mirror,
     demo_rules,
+    load_activity_case,
     load_case,
     number_mirror,
     probe_mapping,
@@ -128,6 +130,35 @@ def test_postgres_tiers_every_lead_as_the_app_does(postgres: Postgres, case: Cas
     assert_same_as_app(case, pg_rows(postgres, sql_for(case, "postgres", table)))
 
 
+@pytest.fixture(scope="module")
+def activity_case(tmp_path_factory: pytest.TempPathFactory) -> ActivityCase:
+    folder = tmp_path_factory.mktemp("activities")
+    with Store(folder / "funnel.duckdb") as store:
+        return load_activity_case(store, folder)
+
+
+def activity_sql(found: ActivityCase, dialect: str) -> str:
+    case = found.case
+    return ruleset_sql(
+        case.rules,
+        case.mapping,
+        dialect=dialect,
+        table="act_leads",
+        activities_table="act_log",
+        activity_types=found.types,
+    )
+
+
+def test_postgres_counts_activity_log_rows_as_the_app_does(
+    postgres: Postgres, activity_case: ActivityCase
+) -> None:
+    case = activity_case.case
+    pg_load(postgres, "act_leads", case.csv, case.header)
+    pg_load(postgres, "act_log", activity_case.log, ["lead_id", "occurred_at", "activity"])
+
+    assert_same_as_app(case, pg_rows(postgres, activity_sql(activity_case, "postgres")))
+
+
 def test_postgres_reads_the_golden_sql_alike_whatever_standard_conforming_strings_says(
     postgres: Postgres, demo_cases: dict[str, Case]
 ) -> None:
@@ -211,6 +242,16 @@ def test_spark_tiers_every_lead_as_the_app_does(spark: Any, case: Case) -> None:
     assert_same_as_app(case, spark_rows(spark, sql_for(case, "spark", table)))
 
 
+def test_spark_counts_activity_log_rows_as_the_app_does(
+    spark: Any, activity_case: ActivityCase
+) -> None:
+    spark_load(spark, "act_leads", activity_case.case.csv)
+    spark_load(spark, "act_log", activity_case.log)
+
+    rows = spark_rows(spark, activity_sql(activity_case, "spark"))
+    assert_same_as_app(activity_case.case, rows)
+
+
 def test_spark_parses_every_probe_number_as_the_python_mirror(spark: Any, tmp_path: Path) -> None:
     path = write_probe(tmp_path / "numbers.csv", NUMBER_PROBES)
     spark_load(spark, "number_probe", path)
@@ -287,6 +328,27 @@ def test_snowflake_and_bigquery_sql_translated_to_duckdb_tiers_as_the_app_does(
         con.close()
 
     assert_same_as_app(case, rows)
+
+
+@pytest.mark.parametrize("dialect", ["snowflake", "bigquery"])
+def test_snowflake_and_bigquery_activity_counts_translated_to_duckdb_tier_as_the_app_does(
+    activity_case: ActivityCase, dialect: str
+) -> None:
+    import sqlglot
+
+    query = sqlglot.transpile(activity_sql(activity_case, dialect), read=dialect, write="duckdb")[0]
+    con = duckdb.connect()
+    try:
+        for table, path in (("act_leads", activity_case.case.csv), ("act_log", activity_case.log)):
+            con.execute(
+                f"CREATE TABLE {table} AS SELECT * FROM read_csv($p, all_varchar := true)",
+                {"p": str(path)},
+            )
+        rows = con.execute(query).fetchall()
+    finally:
+        con.close()
+
+    assert_same_as_app(activity_case.case, rows)
 
 
 def test_every_dialect_reads_an_empty_placeholder_list_and_infinite_thresholds() -> None:

@@ -48,6 +48,7 @@ from tests.engines.sqlcases import (
     assert_same_as_app,
     category_mirror,
     demo_rules,
+    load_activity_case,
     load_case,
     number_mirror,
     probe_mapping,
@@ -391,15 +392,63 @@ def test_an_unknown_dialect_is_refused_with_the_dialects_to_choose_from() -> Non
         ruleset_sql(GOLDEN_RULES, GOLDEN_MAPPING, dialect="oracle")
 
 
-def test_rules_on_activity_log_columns_are_refused_naming_them() -> None:
+def test_rules_on_activity_log_counts_tier_every_lead_as_the_app_does(tmp_path: Path) -> None:
+    """The exported SQL counts each lead's activities per type from the activity log table
+    and scores them as the app scores its counted columns."""
+    with Store(tmp_path / "funnel.duckdb") as store:
+        found = load_activity_case(store, tmp_path)
+    case = found.case
+    assert {"activity_webinar", "activity_inquiry", "activity_download"} <= set(found.types)
+    sql = ruleset_sql(case.rules, case.mapping, dialect="duckdb", activity_types=found.types)
+    assert "activity_counts AS (" in sql and '"activities"' in sql
+    con = duckdb.connect()
+    try:
+        for table, path in (("leads", case.csv), ("activities", found.log)):
+            con.execute(
+                f"CREATE TABLE {table} AS SELECT * FROM read_csv($p, all_varchar := true)",
+                {"p": str(path)},
+            )
+        rows = con.execute(sql).fetchall()
+    finally:
+        con.close()
+    assert_same_as_app(case, rows)
+    tiers = {str(r[2]) for r in rows}
+    assert tiers == {"hot", "warm", "cold"}
+    assert sum(1 for r in rows if r[1] == 0) >= 10  # leads without activities count zero
+
+
+def test_decayed_activity_counts_are_refused_with_what_to_do() -> None:
     mapping = replace(
         GOLDEN_MAPPING,
         leads=(*GOLDEN_MAPPING.leads, ColumnSpec("activity_webinar", "behaviour")),
-        activities=(ColumnSpec("lead", "id"), ColumnSpec("type", "source")),
+        activities=(
+            ColumnSpec("lead", "id"),
+            ColumnSpec("when", "created"),
+            ColumnSpec("type", "source"),
+        ),
     )
-    rules = replace(GOLDEN_RULES, rules=(*GOLDEN_RULES.rules, CountRule("activity_webinar", 1, 5)))
+    rules = RuleSet(rules=(CountRule("activity_webinar", 1, 5),), decay_half_life=30)
 
-    with pytest.raises(SqlExportError, match="uses activity_webinar, computed by funnel from the "):
+    with pytest.raises(SqlExportError, match="decays activity counts with age"):
+        ruleset_sql(rules, mapping, dialect="postgres")
+    assert "activity_counts" in ruleset_sql(
+        replace(rules, decay_half_life=None), mapping, dialect="postgres"
+    )
+
+
+def test_rules_on_outcomes_file_columns_are_refused_naming_them() -> None:
+    mapping = replace(
+        GOLDEN_MAPPING,
+        leads=(
+            *GOLDEN_MAPPING.leads,
+            ColumnSpec("seller", "attribute", leak=True, reason="leak.outcomes_file"),
+        ),
+    )
+    rules = RuleSet(rules=(CategoryRule("seller", "A", 5),))
+
+    with pytest.raises(
+        SqlExportError, match="uses seller, which funnel joined in from the outcomes"
+    ):
         ruleset_sql(rules, mapping, dialect="postgres")
 
 
