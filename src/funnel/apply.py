@@ -18,11 +18,13 @@ from typing import Any
 import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
+from funnel.handoff import whole_scores
+from funnel.i18n import t
 from funnel.ingest import Prepared, prepare, read_inputs
 from funnel.mapping import ColumnSpec, Mapping, propose_mapping
 from funnel.parsing import parse_dates
 from funnel.readers import SourceFile
-from funnel.rules import RuleSet, RuleSetError
+from funnel.rules import RuleSet, RuleSetError, Where
 from funnel.scoring import score_leads
 from funnel.store import Store
 from funnel.versions import Version, align_values, version_from_text
@@ -32,11 +34,37 @@ _OUTCOME_ROLES = ("outcome", "closed", "amount")
 
 
 class ApplyError(ValueError):
-    """The rules cannot be applied to this file as asked; the message says how to fix it."""
+    """The rules cannot be applied to this file as asked; the message says how to fix it.
+
+    ``code`` selects the message (``apply.<code>`` in :mod:`funnel.i18n`); ``str(exc)`` is the
+    English one, ``message(lang)`` the reader's.
+
+    >>> ApplyError("sql_needs_dataset", file="R.yaml").message("ja").split("。")[0]
+    'R.yaml には列の割り当てが含まれていません'
+    """
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "en") -> str:
+        return t(f"apply.{self.code}", lang, **self.params)
 
 
 class WebhookError(Exception):
-    """The webhook did not accept the hot leads; the message says what happened."""
+    """The webhook did not accept the hot leads; the message says what happened.
+
+    ``code`` selects the message (``webhook.<code>``); ``str(exc)`` is the English one.
+    """
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "en") -> str:
+        return t(f"webhook.{self.code}", lang, **self.params)
 
 
 @dataclass(frozen=True)
@@ -52,11 +80,13 @@ def read_rules_file(path: str | Path) -> Version:
     """Read a rule-set file (an exported version, or a plain rule set)."""
     p = Path(path)
     if not p.is_file():
-        raise RuleSetError(f"{p}: the rule set file does not exist.")
+        raise RuleSetError("file_missing", where=Where(str(p)))
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise RuleSetError(f"{p}: a rule set file must be UTF-8 text (YAML or JSON).") from None
+        raise RuleSetError("not_utf8", where=Where(str(p))) from None
+    except OSError as exc:
+        raise RuleSetError("cannot_read", where=Where(str(p)), reason=exc.strerror) from None
     return version_from_text(text, source=str(p))
 
 
@@ -74,12 +104,12 @@ def score_file(
     leads, _, activities = read_inputs(
         leads_path, None, activities_path, max_bytes=max_bytes, encoding=encoding
     )
-    mapping, notes = _mapping_for(rules, leads, activities)
+    mapping, notes = _mapping_for(rules, leads, activities, lang=lang)
     with Store(":memory:") as store:
         info = store.save("new leads", _prepared(rules, leads, mapping, activities, keep_last))
         rs, _ = align_values(store, info, rules.ruleset)
         frame = score_leads(store, info, rs, lang=lang)
-    return Scored(frame.drop(columns=["outcome"]), rs, tuple(notes))
+    return Scored(whole_scores(frame.drop(columns=["outcome"])), rs, tuple(notes))
 
 
 def _prepared(
@@ -93,28 +123,25 @@ def _prepared(
     prepared = prepare(leads, mapping, None, activities, keep_last=keep_last)
     missing = sorted(rules.ruleset.columns() - set(prepared.columns))
     if missing:
-        hint = ""
+        code = "needs_columns"
         if activities is None and any(c.startswith("activity_") for c in missing):
-            hint = " (activity counts need the activity log: --activities FILE)"
-        raise ApplyError(
-            f"{leads.name}: the rule set needs column(s) {', '.join(missing)}, which the file "
-            f"does not have{hint}."
-        )
+            code = "needs_columns_activities"
+        raise ApplyError(code, file=leads.name, columns=", ".join(missing))
     return prepared
 
 
 def _mapping_for(
-    rules: Version, leads: SourceFile, activities: SourceFile | None
+    rules: Version, leads: SourceFile, activities: SourceFile | None, *, lang: str = "en"
 ) -> tuple[Mapping, list[str]]:
-    """The rule set's own mapping, fitted to the new file's columns (no outcomes)."""
+    """The rule set's own mapping, fitted to the new file's columns (no outcomes).
+
+    The notes (what had to be assumed) are in ``lang``.
+    """
     notes: list[str] = []
     base = rules.mapping
     if base is None:
         base = propose_mapping(leads, None, activities)
-        notes.append(
-            f"{leads.name}: the rule set file carries no mapping; the columns were mapped "
-            "automatically (export the version from funnel to keep the tuned mapping)."
-        )
+        notes.append(t("apply.no_mapping", lang, file=leads.name))
     present = set(leads.columns)
     known = {s.name for s in base.leads}
     specs: list[ColumnSpec] = []
@@ -171,10 +198,7 @@ def hot_leads(
         now = store.save("now", _prepared(rules, leads, mapping, activities, keep_last))
         rs, _ = align_values(store, now, rules.ruleset)
         if since is not None and activities is None and now.mapping.column("created") is None:
-            raise ApplyError(
-                f"{leads.name}: --since {since} needs lead creation dates or an activity log "
-                "(--activities FILE); this file has neither mapped."
-            )
+            raise ApplyError("since_needs_dates", file=leads.name, since=since.isoformat())
         filters = Filters(date_from=since) if since and activities is None else NO_FILTERS
         hot = score_leads(store, now, rs, filters, only="hot", lang=lang)
         if since is not None and activities is not None:
@@ -183,13 +207,13 @@ def hot_leads(
             then = store.save("then", _prepared(rules, leads, mapping, earlier, keep_last))
             was_hot = score_leads(store, then, rs, only="hot", lang=lang)["id"]
             hot = hot[~hot["id"].isin(set(was_hot))]
-    return hot.drop(columns=["outcome"]).reset_index(drop=True)
+    return whole_scores(hot.drop(columns=["outcome"]).reset_index(drop=True))
 
 
 def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 15.0) -> int:
     """POST ``payload`` as JSON; return the HTTP status, or raise :class:`WebhookError`."""
     if not url.startswith(("http://", "https://")):
-        raise WebhookError(f"{url}: a webhook address must start with http:// or https://.")
+        raise WebhookError("bad_url", url=url)
     body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
     request = urllib.request.Request(
         url,
@@ -201,16 +225,10 @@ def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 15.0) ->
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             status = int(response.status)
     except urllib.error.HTTPError as exc:
-        raise WebhookError(
-            f"{url} refused the hot leads: HTTP {exc.code} {exc.reason}. Nothing was delivered; "
-            "check the address and the receiving side, then run again."
-        ) from None
+        raise WebhookError("refused", url=url, http=exc.code, reason=exc.reason) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise WebhookError(
-            f"{url} could not be reached ({reason}). Nothing was delivered; run again when "
-            "it is up."
-        ) from None
+        raise WebhookError("unreachable", url=url, reason=reason) from None
     if not 200 <= status < 300:
-        raise WebhookError(f"{url} answered HTTP {status}; the hot leads may not be delivered.")
+        raise WebhookError("status", url=url, status=status)
     return status

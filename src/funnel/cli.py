@@ -28,8 +28,8 @@ from funnel.apply import (
 from funnel.filters import FilterError, Filters, parse_date, parse_where
 from funnel.formats import METRICS, fmt_metric
 from funnel.funnels import Unavailable, cohort_trend, compute_funnel, stages_for, time_to_convert
-from funnel.handoff import safe_frame
-from funnel.i18n import t
+from funnel.handoff import safe_frame, whole_scores
+from funnel.i18n import MESSAGES, t
 from funnel.ingest import LoadResult, load_demo, load_files, read_inputs
 from funnel.mapping import (
     Mapping,
@@ -43,7 +43,7 @@ from funnel.meeting import handoff_bytes, report_bytes, version_sql
 from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile
-from funnel.rules import RuleSet, RuleSetError, check_columns, ruleset_from_text
+from funnel.rules import RuleSet, RuleSetError, Where, check_columns, ruleset_from_text
 from funnel.scoring import evaluate, score_histogram, score_leads
 from funnel.segments import Binning, parse_edges, segment_table
 from funnel.sqlexport import SqlExportError, check_dataset, ruleset_sql
@@ -51,6 +51,7 @@ from funnel.stats import DEFAULT_MIN_N
 from funnel.store import DatasetInfo, Store, StoreError, default_db_path
 from funnel.suggest import SuggestError, suggest_rules, template_for
 from funnel.versions import (
+    ROLES,
     Version,
     VersionError,
     align_values,
@@ -376,30 +377,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_problems(exc.problems, lang, sys.stderr)
         return 2
     except StoreError as exc:
-        print(f"error: {t('store.' + exc.code, lang, **exc.params)}", file=sys.stderr)
+        _error(t("store." + exc.code, lang, **exc.params), lang)
         return 2
-    except (
-        MappingFileError,
-        RuleSetError,
-        ApplyError,
-        SqlExportError,
-    ) as exc:  # messages name file and entry
-        print(f"error: {exc}", file=sys.stderr)
+    except (RuleSetError, ApplyError) as exc:  # messages name file and entry
+        _error(exc.message(lang), lang)
+        return 2
+    except (MappingFileError, SqlExportError) as exc:  # English only: no message codes yet
+        _error(str(exc), lang)
         return 2
     except VersionError as exc:
-        print(f"error: {exc.message(lang)}", file=sys.stderr)
+        _error(_version_error(exc, lang), lang)
         return 2
     except WebhookError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc.message(lang), lang)
         return 3
     except (FilterError, Unavailable) as exc:
-        print(f"error: {t('analysis.' + exc.code, lang, **exc.params)}", file=sys.stderr)
+        _error(t("analysis." + exc.code, lang, **exc.params), lang)
         return 2
     except SuggestError as exc:
-        print(f"error: {t('suggest.' + exc.code, lang)}", file=sys.stderr)
+        _error(t("suggest." + exc.code, lang), lang)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: nothing was changed.", file=sys.stderr)
+        print(t("cli.interrupted", lang), file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (funnel ... | head): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -407,19 +406,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # never show a traceback to a user
         if os.environ.get("FUNNEL_DEBUG"):
             raise
-        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print("Set FUNNEL_DEBUG=1 to see the details, and please report it.", file=sys.stderr)
+        print(t("cli.internal_error", lang, error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
+        print(t("cli.debug_hint", lang), file=sys.stderr)
         return 1
+
+
+def _error(message: str, lang: str) -> None:
+    print(t("cli.error", lang, message=message), file=sys.stderr)
+
+
+def _note(message: str, lang: str) -> None:
+    print(t("cli.note", lang, message=message), file=sys.stderr)
+
+
+def _version_error(exc: VersionError, lang: str) -> str:
+    """A version refusal in ``lang``, its status and role words translated too."""
+    params = dict(exc.params)
+    if params.get("status") in ("draft", "proposed", "agreed"):
+        params["status"] = t(f"cli.status.{params['status']}", lang)
+    if params.get("role") in ROLES:
+        params["role"] = t(f"cli.role.{params['role']}", lang)
+    return VersionError(exc.code, **params).message(lang)
 
 
 def print_problems(problems: Sequence[Problem], lang: str, out: TextIO) -> None:
     """Print problems as plain sentences, errors first, each with its fix."""
     for p in problems:
-        label = {"error": "error", "warning": "warning", "info": "note"}[p.severity]
-        print(f"{label}: {p.message(lang)}", file=out)
+        print(t(f"cli.{_LABELS[p.severity]}", lang, message=p.message(lang)), file=out)
         fix = p.fix(lang)
         if fix and p.severity != "info":
-            print(f"  fix: {fix}", file=out)
+            print(t("cli.fix", lang, fix=fix), file=out)
+
+
+_LABELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def display_width(text: str) -> int:
@@ -434,6 +453,21 @@ def display_width(text: str) -> int:
 def pad(text: str, width: int) -> str:
     """Left-align text to a terminal width."""
     return text + " " * max(0, width - display_width(text))
+
+
+def rpad(text: str, width: int) -> str:
+    """Right-align text to a terminal width.
+
+    >>> rpad("won", 5), rpad("受注", 5)
+    ('  won', ' 受注')
+    """
+    return " " * max(0, width - display_width(text)) + text
+
+
+def _stage(stage: str, lang: str) -> str:
+    """A stage as the reader says it; English keeps the stage's code (what --stages takes)."""
+    key = f"stage.{stage}"
+    return t(key, lang) if lang != "en" and key in MESSAGES else stage
 
 
 def _store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
@@ -475,7 +509,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         else:
             sep = "\t" if out.suffix.lower() in (".tsv", ".tab") else ","
             frame.to_csv(out, index=False, sep=sep, encoding=args.encoding, date_format="%Y-%m-%d")
-        print(f"wrote {len(frame)} leads to {out}", file=sys.stderr)
+        print(t("cli.wrote_leads", args.lang, n=len(frame), file=out), file=sys.stderr)
         return 0
     with _store(args) as store:
         result = load_demo(
@@ -632,8 +666,13 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     if not rows:
         print(t("overview.empty", args.lang))
         return 0
-    width = max([4] + [display_width(d.name) for d in rows])
-    print(f"{pad('name', width)}  {'leads':>10}  {'won':>8}  {'lost':>8}  {'open':>8}  loaded_at")
+    lang = args.lang
+    head = {k: t(f"cli.col.{k}", lang) for k in ("name", "leads", "won", "lost", "open")}
+    width = max([display_width(head["name"])] + [display_width(d.name) for d in rows])
+    print(
+        f"{pad(head['name'], width)}  {rpad(head['leads'], 10)}  {rpad(head['won'], 8)}  "
+        f"{rpad(head['lost'], 8)}  {rpad(head['open'], 8)}  {t('cli.col.loaded_at', lang)}"
+    )
     for d in rows:
         print(
             f"{pad(d.name, width)}  {d.leads:>10,}  {d.won:>8,}  {d.lost:>8,}  {d.open:>8,}  "
@@ -655,7 +694,7 @@ def _cmd_delete(args: argparse.Namespace) -> int:
         if not args.yes:
             prompt = t("data.delete_confirm", args.lang, name=info.name, leads=f"{info.leads:,}")
             if not sys.stdin.isatty():
-                print(f"{prompt} (add --yes)", file=sys.stderr)
+                print(t("cli.add_yes", args.lang, prompt=prompt), file=sys.stderr)
                 return 2
             if input(f"{prompt} [y/N] ").strip().lower() not in ("y", "yes"):
                 return 1
@@ -706,21 +745,34 @@ def _cmd_funnel(args: argparse.Namespace) -> int:
                 ]
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
         return 0
-    print(f"{info.name}: {', '.join(f'{k} = {v}' for k, v in filters.describe()) or 'all leads'}")
-    print(f"{'stage':<12} {'leads':>10} {'from prev':>10} {'from first':>11} {'drop-off':>10}")
+    lang = args.lang
+    print(f"{info.name}: {_described(filters, lang)}")
+    col = {k: t(f"cli.col.{k}", lang) for k in ("stage", "leads", "from_prev", "from_first")}
+    print(
+        f"{pad(col['stage'], 12)} {rpad(col['leads'], 10)} {rpad(col['from_prev'], 10)} "
+        f"{rpad(col['from_first'], 11)} {rpad(t('cli.col.drop_off', lang), 10)}"
+    )
     for step in steps:
         print(
-            f"{step.stage:<12} {step.n:>10,} {_pct(step.rate_from_previous):>10} "
-            f"{_pct(step.rate_from_first):>11} {step.drop_off:>10,}"
+            f"{pad(_stage(step.stage, lang), 12)} {step.n:>10,} "
+            f"{_pct(step.rate_from_previous):>10} {_pct(step.rate_from_first):>11} "
+            f"{step.drop_off:>10,}"
         )
     if trend is not None:
-        print(f"\ncohorts ({trend.target}; p90 days to convert: {trend.days_to_convert_p90})")
+        target, days = _stage(trend.target, lang), trend.days_to_convert_p90
+        print("\n" + t("cli.cohorts", lang, target=target, days=days))
         for c in trend.cohorts:
-            flag = "" if c.mature else "  (immature)"
+            flag = "" if c.mature else t("cli.immature", lang)
             print(f"{c.month:%Y-%m} {c.n:>8,} {c.converted:>7,} {_pct(c.rate):>7}{flag}")
     for tr in times or []:
-        print(f"{tr.from_stage} -> {tr.to_stage}: median {tr.median_days} days (n={tr.n:,})")
+        a, b = _stage(tr.from_stage, lang), _stage(tr.to_stage, lang)
+        print(t("cli.time_to_convert", lang, a=a, b=b, days=tr.median_days, n=f"{tr.n:,}"))
     return 0
+
+
+def _described(filters: Filters, lang: str) -> str:
+    """The filters as ``col = value, ...``, or "all leads"."""
+    return ", ".join(f"{k} = {v}" for k, v in filters.describe()) or t("cli.all_leads", lang)
 
 
 def _at_least_two(text: str) -> int:
@@ -763,15 +815,29 @@ def _cmd_segments(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([s.as_dict() for s in table.segments], ensure_ascii=False, indent=2))
         return 0
-    described = ", ".join(f"{k} = {v}" for k, v in filters.describe()) or "all leads"
+    lang = args.lang
     print(
-        f"{info.name} ({described}): {table.from_stage} -> {table.to_stage} by "
-        f"{' × '.join(table.by)}; overall {_pct(table.overall_rate)} of {table.n:,}"
+        t(
+            "cli.segments_title",
+            lang,
+            name=info.name,
+            filters=_described(filters, lang),
+            a=_stage(table.from_stage, lang),
+            b=_stage(table.to_stage, lang),
+            by=" × ".join(table.by),
+            rate=_pct(table.overall_rate),
+            n=f"{table.n:,}",
+        )
     )
-    width = max([7] + [display_width(s.label) for s in table.segments])
-    print(f"{pad('segment', width)}  {'leads':>9}  {'conv':>7}  {'rate':>6}  95% CI          lift")
+    col = {k: t(f"cli.col.{k}", lang) for k in ("segment", "leads", "conv", "rate", "ci", "lift")}
+    width = max([display_width(col["segment"])] + [display_width(s.label) for s in table.segments])
+    print(
+        f"{pad(col['segment'], width)}  {rpad(col['leads'], 9)}  {rpad(col['conv'], 7)}  "
+        f"{rpad(col['rate'], 6)}  {pad(col['ci'], 16)}{col['lift']}"
+    )
     for s in table.segments:
-        flag = " small" if s.small_sample else " best" if s.best else " worst" if s.worst else ""
+        kind = "small" if s.small_sample else "best" if s.best else "worst" if s.worst else ""
+        flag = t(f"cli.flag.{kind}", lang) if kind else ""
         lift = "–" if s.lift is None else f"{s.lift:.2f}"
         print(
             f"{pad(s.label, width)}  {s.n:>9,}  {s.converted:>7,}  {_pct(s.rate):>6}  "
@@ -780,65 +846,85 @@ def _cmd_segments(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_rules(path_text: str, store: Store, info: DatasetInfo) -> RuleSet:
+def _read_rules(path_text: str, store: Store, info: DatasetInfo, lang: str) -> RuleSet:
     """Read a rule set for ``info``: known columns, values spelled as the dataset spells them.
 
     Values the dataset never holds are noted on stderr (such a rule simply never applies).
     """
     path = Path(path_text)
     if not path.is_file():
-        raise RuleSetError(f"{path}: the rule set file does not exist.")
+        raise RuleSetError("file_missing", where=Where(str(path)))
     rs = ruleset_from_text(_text_file(path, "rule set"), source=str(path))
     check_columns(rs, info.columns, source=str(path))
     aligned, unknown = align_values(store, info, rs)
     if unknown:
-        print(
-            f"note: {path}: value(s) the dataset {info.name} never holds: "
-            + "; ".join(unknown[:10]),
-            file=sys.stderr,
-        )
+        values = "; ".join(unknown[:10])
+        _note(t("cli.unknown_values", lang, file=path, name=info.name, values=values), lang)
     return aligned
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     with _store(args, read_only=True) as store:
         info, filters = _analysis_inputs(args, store)
-        rs = _read_rules(args.rules, store, info)
+        rs = _read_rules(args.rules, store, info, args.lang)
         result = evaluate(score_histogram(store, info, rs, filters), rs)
     payload = result.as_dict() | {"capacity_per_week": args.capacity}
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return 0
-    print(f"{info.name}: {rs.name} — {result.n:,} leads, base rate {_pct(result.base_rate)}")
+    lang = args.lang
+    print(
+        t(
+            "cli.evaluate_title",
+            lang,
+            name=info.name,
+            rules=rs.name,
+            n=f"{result.n:,}",
+            rate=_pct(result.base_rate),
+        )
+    )
     for tier in result.tiers:
         print(
-            f"  {tier.name:<8} {tier.n:>9,} leads ({_pct(tier.share)})  won {tier.won:>7,}  "
-            f"{_pct(tier.rate):>6} [{_pct(tier.ci_low)}–{_pct(tier.ci_high)}]"
+            t(
+                "cli.evaluate_tier",
+                lang,
+                tier=pad(tier.name, 8),
+                n=f"{tier.n:>9,}",
+                share=_pct(tier.share),
+                won=f"{tier.won:>7,}",
+                rate=f"{_pct(tier.rate):>6}",
+                low=_pct(tier.ci_low),
+                high=_pct(tier.ci_high),
+            )
         )
     auc = "–" if result.auc is None else f"{result.auc:.3f}"
     lift = "–" if result.lift is None else f"{result.lift:.2f}×"
     print(
-        f"  precision {_pct(result.precision)}  recall {_pct(result.recall)}  lift {lift}  "
-        f"AUC {auc}  won deals not hot: {result.missed_won:,}"
+        t(
+            "cli.evaluate_metrics",
+            lang,
+            precision=_pct(result.precision),
+            recall=_pct(result.recall),
+            lift=lift,
+            auc=auc,
+            missed=f"{result.missed_won:,}",
+        )
     )
     if result.hot_per_week is not None:
         fits = ""
         if args.capacity:
-            fits = (
-                " (fits capacity)" if result.hot_per_week <= args.capacity else " (over capacity)"
-            )
-        print(f"  hot leads per week: {result.hot_per_week:,.1f}{fits}")
+            over = result.hot_per_week > args.capacity
+            fits = t("cli.over_capacity" if over else "cli.fits_capacity", lang)
+        print(t("cli.per_week", lang, n=f"{result.hot_per_week:,.1f}", fits=fits))
     if not result.monotonic:
-        print("  note: conversion is not monotonic across score deciles")
+        print(t("cli.not_monotonic", lang))
     return 0
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
     if args.file:
         if args.dataset or args.where or args.date_from or args.date_to:
-            raise ApplyError(
-                "score FILE scores the file itself: leave out --dataset/--where/--from/--to."
-            )
+            raise ApplyError("score_file_filters")
         scored = score_file(
             read_rules_file(args.rules),
             args.file,
@@ -848,17 +934,17 @@ def _cmd_score(args: argparse.Namespace) -> int:
             lang=args.lang,
         )
         for note in scored.notes:
-            print(f"note: {note}", file=sys.stderr)
+            _note(note, args.lang)
         frame = scored.frame
     else:
         with _store(args, read_only=True) as store:
             info, filters = _analysis_inputs(args, store)
-            rs = _read_rules(args.rules, store, info)
+            rs = _read_rules(args.rules, store, info, args.lang)
             frame = score_leads(store, info, rs, filters, lang=args.lang)
-        frame = frame.drop(columns=["outcome"])
+        frame = whole_scores(frame.drop(columns=["outcome"]))
     if args.out:
         _write_table(frame, Path(args.out))
-        print(f"wrote {len(frame):,} scored leads to {args.out}", file=sys.stderr)
+        print(t("cli.wrote_scored", args.lang, n=f"{len(frame):,}", file=args.out), file=sys.stderr)
     else:
         safe_frame(frame).to_csv(sys.stdout, index=False)
     return 0
@@ -877,12 +963,17 @@ def _text_file(path: Path, what: str) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        message = f"{path}: a {what} file must be UTF-8 text (YAML or JSON); this one is not."
         if what == "mapping":
-            raise MappingFileError(message) from None
-        raise RuleSetError(message) from None
+            raise MappingFileError(
+                f"{path}: a mapping file must be UTF-8 text (YAML or JSON); this one is not."
+            ) from None
+        raise RuleSetError("not_utf8", where=Where(str(path))) from None
     except OSError as exc:
-        raise RuleSetError(f"{path}: cannot read the {what} file ({exc.strerror}).") from None
+        if what == "mapping":
+            raise MappingFileError(
+                f"{path}: cannot read the mapping file ({exc.strerror})."
+            ) from None
+        raise RuleSetError("cannot_read", where=Where(str(path)), reason=exc.strerror) from None
 
 
 def _cmd_hot(args: argparse.Namespace) -> int:
@@ -910,15 +1001,14 @@ def _cmd_hot(args: argparse.Namespace) -> int:
             "leads": records,
         }
         status = post_webhook(args.webhook, payload)
-        print(
-            f"posted {len(records):,} hot leads to {args.webhook} (HTTP {status})", file=sys.stderr
-        )
+        n = f"{len(records):,}"
+        print(t("cli.posted", args.lang, n=n, url=args.webhook, status=status), file=sys.stderr)
         return 0
     if args.format == "json":
         print(json.dumps(records, ensure_ascii=False, indent=2))
     else:
         safe_frame(frame[["id", "score", "tier", "reasons"]]).to_csv(sys.stdout, index=False)
-    print(f"{len(records):,} hot leads", file=sys.stderr)
+    print(t("cli.hot_count", args.lang, n=f"{len(records):,}"), file=sys.stderr)
     return 0
 
 
@@ -928,10 +1018,7 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     if args.dataset or mapping is None:
         with _store(args, read_only=True) as store:
             if not args.dataset:
-                raise ApplyError(
-                    f"{args.rules} carries no mapping: say which dataset it was made for "
-                    "(--dataset NAME), or export the version from funnel."
-                )
+                raise ApplyError("sql_needs_dataset", file=args.rules)
             info = store.require(args.dataset)
             check_columns(rules.ruleset, info.columns, source=args.rules)
             check_dataset(info.name, info.report)
@@ -939,7 +1026,7 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     text = ruleset_sql(rules.ruleset, mapping, dialect=args.dialect, table=args.table)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-        print(f"wrote {args.out}", file=sys.stderr)
+        print(t("cli.wrote", args.lang, file=args.out), file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
@@ -953,10 +1040,10 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
 
 def _version_line(v: Version, lang: str) -> str:
-    signed = ", ".join(f"{s.role}: {s.name}" for s in v.signoffs) or "–"
-    flag = " (current)" if v.current else ""
+    signed = ", ".join(f"{t(f'cli.role.{s.role}', lang)}: {s.name}" for s in v.signoffs) or "–"
+    status = t(f"cli.status.{v.status}", lang) + (t("cli.current", lang) if v.current else "")
     return (
-        f"#{v.version_id:<4} {v.label():<28} {v.status + flag:<18} {v.dataset:<16} "
+        f"#{v.version_id:<4} {pad(v.label(), 28)} {pad(status, 18)} {pad(v.dataset, 16)} "
         f"{v.saved_at:%Y-%m-%d %H:%M}  {v.author}  [{signed}]"
     )
 
@@ -992,8 +1079,14 @@ def _rules_show(args: argparse.Namespace) -> int:
     m = v.metrics
     if m:
         print(
-            f"  hot {m.get('hot', 0):,}  precision {_pct(m.get('precision'))}  "
-            f"recall {_pct(m.get('recall'))}  AUC {fmt_metric(m.get('auc'), 'auc')}"
+            t(
+                "cli.show_metrics",
+                args.lang,
+                hot=f"{m.get('hot', 0):,}",
+                precision=_pct(m.get("precision")),
+                recall=_pct(m.get("recall")),
+                auc=fmt_metric(m.get("auc"), "auc"),
+            )
         )
     return 0
 
@@ -1001,7 +1094,7 @@ def _rules_show(args: argparse.Namespace) -> int:
 def _rules_save(args: argparse.Namespace) -> int:
     with _store(args) as store:
         info = store.require(args.dataset)
-        rs = _read_rules(args.rules, store, info)
+        rs = _read_rules(args.rules, store, info, args.lang)
         v = save_version(
             store,
             info,
@@ -1055,17 +1148,19 @@ def _rules_diff(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
         return 0
-    print(f"{a.label()} → {b.label()} on {info.name}")
+    lang = args.lang
+    print(t("cli.diff_title", lang, a=a.label(), b=b.label(), dataset=info.name))
     for c in diff.changes:
-        print(
-            f"  {c.kind:<8} {c.before or ''}{' → ' if c.before and c.after else ''}{c.after or ''}"
-        )
+        arrow = " → " if c.before and c.after else ""
+        kind = t(f"cli.change.{c.kind}", lang)
+        print(f"  {pad(kind, 8)} {c.before or ''}{arrow}{c.after or ''}")
     if not diff.changes:
-        print("  no rule changes")
+        print(t("cli.no_rule_changes", lang))
     for (key, x, y), (_, _, _, kind) in zip(diff.metrics, METRICS, strict=True):
-        print(f"  {key:<12} {fmt_metric(x, kind):>10} → {fmt_metric(y, kind):>10}")
+        name = pad(t(f"cli.metric.{key}", lang), 12)
+        print(f"  {name} {fmt_metric(x, kind):>10} → {fmt_metric(y, kind):>10}")
     for f, to, n in diff.moves:
-        print(f"  {n:>8,} leads {f} → {to}")
+        print(t("cli.tier_move", lang, n=f"{n:>8,}", a=f, b=to))
     return 0
 
 
@@ -1088,14 +1183,14 @@ def _rules_export(args: argparse.Namespace) -> int:
             else:
                 kind = "xlsx" if args.format == "handoff-xlsx" else "csv"
                 out.write_bytes(handoff_bytes(store, info, v, kind=kind, lang=args.lang))
-    print(f"wrote {out}", file=sys.stderr)
+    print(t("cli.wrote", args.lang, file=out), file=sys.stderr)
     return 0
 
 
 def _rules_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
-        raise RuleSetError(f"{path}: the rule set file does not exist.")
+        raise RuleSetError("file_missing", where=Where(str(path)))
     with _store(args) as store:
         info = store.require(args.dataset)
         v = import_version(
@@ -1142,8 +1237,17 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         auc = "–" if s.holdout_auc is None else f"{s.holdout_auc:.3f}"
         base = "–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}"
         print(
-            f"wrote {args.out}: {len(s.ruleset.rules)} rules; holdout ({s.split} split, "
-            f"{s.holdout_n:,} leads) AUC {auc} vs {s.baseline_name or 'template'} {base}"
+            t(
+                "cli.suggested",
+                args.lang,
+                file=args.out,
+                rules=len(s.ruleset.rules),
+                split=t(f"cli.split.{s.split}", args.lang),
+                n=f"{s.holdout_n:,}",
+                auc=auc,
+                baseline=s.baseline_name or t("cli.template", args.lang),
+                base=base,
+            )
         )
     return 0
 
@@ -1154,7 +1258,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
     Path(args.out).write_text(
         rules_document(template_for(info), file_mapping(info)), encoding="utf-8"
     )
-    print(f"wrote {args.out}", file=sys.stderr)
+    print(t("cli.wrote", args.lang, file=args.out), file=sys.stderr)
     return 0
 
 

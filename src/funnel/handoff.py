@@ -65,11 +65,8 @@ def handoff_frame(
     lead column named like one of :data:`HANDOFF_COLUMNS` is renamed ``<name>_lead``. Values
     are raw: the writers below neutralise formulas.
     """
-    scored = score_leads(store, info, rs, filters, only=only, lang=lang)
+    scored = whole_scores(score_leads(store, info, rs, filters, only=only, lang=lang))
     scored = scored[list(HANDOFF_COLUMNS)]
-    if scored["score"].notna().all() and np.isfinite(scored["score"]).all():
-        if (scored["score"] % 1 == 0).all():
-            scored["score"] = scored["score"].astype("int64")
     id_col = info.mapping.column("id") or info.columns[0]
     joined = {s.name for s in info.mapping.leads if s.reason == "leak.outcomes_file"}
     own = [c for c in info.columns if c != id_col and c not in joined]  # not the deal's columns
@@ -92,6 +89,28 @@ def handoff_frame(
         for c in own:
             frame[_free_name(c, HANDOFF_COLUMNS, own)] = pd.Series(dtype=object)
     return frame.reset_index(drop=True)
+
+
+def whole_scores(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ``score`` column as whole numbers when every score is one.
+
+    Scores are sums of whole points unless activity points decay (rounded to 0.1): a list
+    of whole scores then prints ``4``, not ``4.0``, in CSV, JSON and Excel alike.
+
+    >>> whole_scores(pd.DataFrame({"score": [4.0, -2.0]}))["score"].tolist()
+    [4, -2]
+    >>> whole_scores(pd.DataFrame({"score": [4.0, 2.5]}))["score"].tolist()
+    [4.0, 2.5]
+    """
+    score = frame["score"]
+    if not pd.api.types.is_float_dtype(score.dtype):
+        return frame
+    values = score.to_numpy(dtype=float)
+    if not (np.isfinite(values).all() and (values % 1 == 0).all()):
+        return frame
+    out = frame.copy()
+    out["score"] = score.astype("int64")
+    return out
 
 
 def _free_name(name: str, taken: Sequence[str], others: Sequence[str]) -> str:

@@ -671,6 +671,171 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Never hot when {column} is {values}",
         "{column} が {values} のときはホットにしない",
     ),
+    # --- rule-set files and edits (funnel.rules.RuleSetError) ---
+    "ruleset.source.rule_set": ("rule set", "ルールセット"),
+    "ruleset.source.rule_set_file": ("rule set file", "ルールセットのファイル"),
+    "ruleset.source.shared_link": ("shared link", "共有リンク"),
+    "ruleset.where.rule": ("rule {n}", "ルール {n}"),
+    "ruleset.where.gate": ("gate {n}", "除外条件 {n}"),
+    "ruleset.where.tier": ("tier {n}", "ランク {n}"),
+    "ruleset.points_bool": (
+        "points must be a whole number, not {value}.",
+        "points（点数）には {value} ではなく整数を書いてください。",
+    ),
+    "ruleset.points_range": (
+        "points must be a whole number between -1000 and 1000.",
+        "points（点数）は -1000 から 1000 までの整数にしてください。",
+    ),
+    "ruleset.not_number": ("{value} is not a number.", "{value} は数値ではありません。"),
+    "ruleset.number_too_large": (
+        "the number is far too large.",
+        "数値が大きすぎます。",
+    ),
+    "ruleset.not_finite": (
+        "{value} is not a finite number.",
+        "{value} は有限の数値ではありません。",
+    ),
+    "ruleset.too_few_tiers": (
+        "A rule set needs at least two tiers (e.g. hot and cold).",
+        "ルールセットには 2 つ以上のランクが必要です（例: hot と cold）。",
+    ),
+    "ruleset.tier_names": (
+        "Tier names must be non-empty and different.",
+        "ランク名は空にせず、重複しないようにしてください。",
+    ),
+    "ruleset.tier_order": (
+        "Tier thresholds must go down from the first tier to the last.",
+        "ランクのしきい値は、最初のランクから最後のランクに向かって下がるようにしてください。",
+    ),
+    "ruleset.decay_range": (
+        "The decay half-life must be between 0 and 3650 days.",
+        "減衰の半減期は 0 日より長く 3650 日以下にしてください。",
+    ),
+    "ruleset.unknown_key_close": (
+        "unknown key {name} (did you mean {close}?).",
+        "不明なキー {name} です（{close} の誤りではありませんか?）。",
+    ),
+    "ruleset.unknown_key": (
+        "unknown key {name}; use {known}.",
+        "不明なキー {name} です。使えるキー: {known}。",
+    ),
+    "ruleset.not_mapping": (
+        "expected a mapping with rules:, tiers:, ...",
+        "rules:、tiers: などのキーを持つ形式で書いてください。",
+    ),
+    "ruleset.schema_not_int": (
+        "schema_version must be a whole number.",
+        "schema_version は整数にしてください。",
+    ),
+    "ruleset.schema_newer": (
+        "schema_version {version} is newer than this funnel understands ({supported}); upgrade funnel.",
+        "schema_version {version} は、この funnel が扱える版（{supported}）より新しいため読み込めません。funnel を更新してください。",
+    ),
+    "ruleset.not_list": (
+        "expected a list (one '- ' entry per item).",
+        "リストで書いてください（1 項目ごとに「- 」で始まる行）。",
+    ),
+    "ruleset.rule_shape": (
+        "expected kind:, column:, points:.",
+        "kind:、column:、points: を書いてください。",
+    ),
+    "ruleset.unknown_kind": (
+        "unknown kind {kind}; use one of {kinds}.",
+        "kind {kind} は使えません。次のいずれかにしてください: {kinds}。",
+    ),
+    "ruleset.no_column": (
+        "column must be a column name.",
+        "column には列名を書いてください。",
+    ),
+    "ruleset.no_value": (
+        "a category rule needs value: (the category).",
+        "category ルールには value:（対象のカテゴリ）が必要です。",
+    ),
+    "ruleset.low_high": (
+        "low must be below high.",
+        "low（下限）は high（上限）より小さくしてください。",
+    ),
+    "ruleset.gate_shape": (
+        "expected column: and values:.",
+        "column: と values: を書いてください。",
+    ),
+    "ruleset.gate_values": (
+        "values must be a non-empty list.",
+        "values には 1 つ以上の値をリストで書いてください。",
+    ),
+    "ruleset.tier_shape": (
+        "expected name: and min_score:.",
+        "name: と min_score: を書いてください。",
+    ),
+    "ruleset.decay_days": (
+        "decay_half_life_days must be between 0 and 3650 days (or left out).",
+        "decay_half_life_days は 0 日より長く 3650 日以下にしてください（減衰しない場合は省略）。",
+    ),
+    "ruleset.unknown_columns": (
+        "unknown column(s) {missing}; the dataset has {columns}.",
+        "データセットにない列 {missing} が使われています。データセットの列: {columns}。",
+    ),
+    "ruleset.link_deep": (
+        "the rule set in the link is damaged (nested too deeply).",
+        "リンク内のルールセットが壊れています（入れ子が深すぎます）。",
+    ),
+    "ruleset.link_damaged": (
+        "the rule set in the link is damaged ({detail}).",
+        "リンク内のルールセットが壊れています（{detail}）。",
+    ),
+    "ruleset.file_missing": (
+        "the rule set file does not exist.",
+        "ルールセットのファイルが見つかりません。パスを確認してください。",
+    ),
+    "ruleset.not_utf8": (
+        "a rule set file must be UTF-8 text (YAML or JSON); this one is not.",
+        "ルールセットのファイルは UTF-8 のテキスト（YAML または JSON）にしてください。このファイルは違います。",
+    ),
+    "ruleset.cannot_read": (
+        "cannot read the rule set file ({reason}).",
+        "ルールセットのファイルを読めません（{reason}）。",
+    ),
+    # --- applying rules to a new file (funnel.apply) ---
+    "apply.score_file_filters": (
+        "score FILE scores the file itself: leave out --dataset/--where/--from/--to.",
+        "score FILE はそのファイル自体を採点します。--dataset・--where・--from・--to は付けないでください。",
+    ),
+    "apply.needs_columns": (
+        "{file}: the rule set needs column(s) {columns}, which the file does not have.",
+        "{file}: ルールセットが使う列 {columns} がファイルにありません。",
+    ),
+    "apply.needs_columns_activities": (
+        "{file}: the rule set needs column(s) {columns}, which the file does not have (activity counts need the activity log: --activities FILE).",
+        "{file}: ルールセットが使う列 {columns} がファイルにありません（行動の回数には行動履歴が必要です: --activities ファイル）。",
+    ),
+    "apply.since_needs_dates": (
+        "{file}: --since {since} needs lead creation dates or an activity log (--activities FILE); this file has neither mapped.",
+        "{file}: --since {since} にはリードの作成日か行動履歴（--activities ファイル）が必要ですが、このファイルにはどちらも割り当てられていません。",
+    ),
+    "apply.sql_needs_dataset": (
+        "{file} carries no mapping: say which dataset it was made for (--dataset NAME), or export the version from funnel.",
+        "{file} には列の割り当てが含まれていません。作成に使ったデータセットを指定する（--dataset 名前）か、funnel からバージョンを書き出してください。",
+    ),
+    "apply.no_mapping": (
+        "{file}: the rule set file carries no mapping; the columns were mapped automatically (export the version from funnel to keep the tuned mapping).",
+        "{file}: ルールセットのファイルに列の割り当てがないため、列を自動で割り当てました（調整時の割り当てを使うには funnel からバージョンを書き出してください）。",
+    ),
+    "webhook.bad_url": (
+        "{url}: a webhook address must start with http:// or https://.",
+        "{url}: Webhook のアドレスは http:// または https:// で始めてください。",
+    ),
+    "webhook.refused": (
+        "{url} refused the hot leads: HTTP {http} {reason}. Nothing was delivered; check the address and the receiving side, then run again.",
+        "{url} がホットリードを受け付けませんでした: HTTP {http} {reason}。何も送信されていません。アドレスと受信側を確認して、もう一度実行してください。",
+    ),
+    "webhook.unreachable": (
+        "{url} could not be reached ({reason}). Nothing was delivered; run again when it is up.",
+        "{url} に接続できませんでした（{reason}）。何も送信されていません。接続できるようになったら、もう一度実行してください。",
+    ),
+    "webhook.status": (
+        "{url} answered HTTP {status}; the hot leads may not be delivered.",
+        "{url} から HTTP {status} が返りました。ホットリードが届いていない可能性があります。",
+    ),
     # --- rule-set versions (funnel.versions) ---
     "versions.missing": (
         "There is no saved version #{id}. List them with: funnel rules list",
@@ -966,6 +1131,117 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tuner.cell.only": ("Only {name}", "{name}のみ"),
     "tuner.cell.neither": ("Neither", "どちらでもない"),
     "tuner.definition": ("This definition in words", "この定義の説明"),
+    # --- the command line (funnel.cli) ---
+    "cli.error": ("error: {message}", "エラー: {message}"),
+    "cli.warning": ("warning: {message}", "警告: {message}"),
+    "cli.note": ("note: {message}", "注意: {message}"),
+    "cli.fix": ("  fix: {fix}", "  対処: {fix}"),
+    "cli.interrupted": (
+        "interrupted: nothing was changed.",
+        "中断しました。何も変更していません。",
+    ),
+    "cli.internal_error": ("internal error: {error}", "内部エラー: {error}"),
+    "cli.debug_hint": (
+        "Set FUNNEL_DEBUG=1 to see the details, and please report it.",
+        "FUNNEL_DEBUG=1 を設定すると詳細が表示されます。お手数ですが、不具合としてご報告ください。",
+    ),
+    "cli.add_yes": ("{prompt} (add --yes)", "{prompt}（削除するには --yes を付けてください）"),
+    "cli.wrote": ("wrote {file}", "{file} を書き出しました"),
+    "cli.wrote_leads": ("wrote {n} leads to {file}", "{file} にリード {n} 件を書き出しました"),
+    "cli.wrote_scored": (
+        "wrote {n} scored leads to {file}",
+        "{file} に採点したリード {n} 件を書き出しました",
+    ),
+    "cli.hot_count": ("{n} hot leads", "ホットリード {n} 件"),
+    "cli.posted": (
+        "posted {n} hot leads to {url} (HTTP {status})",
+        "ホットリード {n} 件を {url} に送信しました（HTTP {status}）",
+    ),
+    "cli.unknown_values": (
+        "{file}: value(s) the dataset {name} never holds: {values}",
+        "{file}: データセット {name} にない値があります（このルールは適用されません）: {values}",
+    ),
+    "cli.col.name": ("name", "名前"),
+    "cli.col.leads": ("leads", "リード数"),
+    "cli.col.won": ("won", "受注"),
+    "cli.col.lost": ("lost", "失注"),
+    "cli.col.open": ("open", "商談中"),
+    "cli.col.loaded_at": ("loaded_at", "取り込み日時"),
+    "cli.col.stage": ("stage", "ステージ"),
+    "cli.col.from_prev": ("from prev", "前段から"),
+    "cli.col.from_first": ("from first", "最初から"),
+    "cli.col.drop_off": ("drop-off", "離脱数"),
+    "cli.col.segment": ("segment", "セグメント"),
+    "cli.col.conv": ("conv", "転換数"),
+    "cli.col.rate": ("rate", "転換率"),
+    "cli.col.ci": ("95% CI", "95% 信頼区間"),
+    "cli.col.lift": ("lift", "リフト"),
+    "cli.all_leads": ("all leads", "すべてのリード"),
+    "cli.cohorts": (
+        "cohorts ({target}; p90 days to convert: {days})",
+        "月別コホート（{target}、転換までの日数の 90 パーセンタイル: {days} 日）",
+    ),
+    "cli.immature": ("  (immature)", "  （まだ確定していません）"),
+    "cli.time_to_convert": (
+        "{a} -> {b}: median {days} days (n={n})",
+        "{a} → {b}: 中央値 {days} 日（n={n}）",
+    ),
+    "cli.segments_title": (
+        "{name} ({filters}): {a} -> {b} by {by}; overall {rate} of {n}",
+        "{name}（{filters}）: {a} → {b} の転換率（{by} 別）。全体 {rate}（{n} 件中）",
+    ),
+    "cli.flag.small": (" small", " 少数"),
+    "cli.flag.best": (" best", " 最高"),
+    "cli.flag.worst": (" worst", " 最低"),
+    "cli.evaluate_title": (
+        "{name}: {rules} — {n} leads, base rate {rate}",
+        "{name}: {rules} — リード {n} 件、全体の転換率 {rate}",
+    ),
+    "cli.evaluate_tier": (
+        "  {tier} {n} leads ({share})  won {won}  {rate} [{low}–{high}]",
+        "  {tier} {n} 件（{share}）  受注 {won}  {rate} [{low}–{high}]",
+    ),
+    "cli.evaluate_metrics": (
+        "  precision {precision}  recall {recall}  lift {lift}  AUC {auc}  won deals not hot: {missed}",
+        "  適合率 {precision}  再現率 {recall}  リフト {lift}  AUC {auc}  ホットでなかった受注: {missed} 件",
+    ),
+    "cli.per_week": ("  hot leads per week: {n}{fits}", "  週あたりのホットリード: {n} 件{fits}"),
+    "cli.fits_capacity": (" (fits capacity)", "（営業キャパシティ内）"),
+    "cli.over_capacity": (" (over capacity)", "（営業キャパシティ超過）"),
+    "cli.not_monotonic": (
+        "  note: conversion is not monotonic across score deciles",
+        "  注意: スコア十分位で転換率が単調に下がっていません",
+    ),
+    "cli.status.draft": ("draft", "下書き"),
+    "cli.status.proposed": ("proposed", "提案中"),
+    "cli.status.agreed": ("agreed", "合意済み"),
+    "cli.current": (" (current)", "（現行）"),
+    "cli.role.marketing": ("marketing", "マーケティング"),
+    "cli.role.sales": ("sales", "営業"),
+    "cli.show_metrics": (
+        "  hot {hot}  precision {precision}  recall {recall}  AUC {auc}",
+        "  ホットリード {hot} 件  適合率 {precision}  再現率 {recall}  AUC {auc}",
+    ),
+    "cli.diff_title": ("{a} → {b} on {dataset}", "{a} → {b}（データセット {dataset} で比較）"),
+    "cli.change.added": ("added", "追加"),
+    "cli.change.removed": ("removed", "削除"),
+    "cli.change.changed": ("changed", "変更"),
+    "cli.no_rule_changes": ("  no rule changes", "  ルールの変更はありません"),
+    "cli.metric.hot": ("hot", "ホットリード数"),
+    "cli.metric.precision": ("precision", "適合率"),
+    "cli.metric.recall": ("recall", "再現率"),
+    "cli.metric.lift": ("lift", "リフト"),
+    "cli.metric.auc": ("auc", "AUC"),
+    "cli.metric.missed_won": ("missed_won", "取りこぼした受注"),
+    "cli.metric.hot_per_week": ("hot_per_week", "週あたりホット"),
+    "cli.tier_move": ("  {n} leads {a} → {b}", "  {n} 件: {a} → {b}"),
+    "cli.split.time": ("time", "期間で分割"),
+    "cli.split.random": ("random", "無作為に分割"),
+    "cli.template": ("template", "テンプレート"),
+    "cli.suggested": (
+        "wrote {file}: {rules} rules; holdout ({split} split, {n} leads) AUC {auc} vs {baseline} {base}",
+        "{file} を書き出しました: ルール {rules} 件。検証用データ（{split}、{n} 件）での AUC は {auc}、{baseline} は {base}",
+    ),
     # --- progress ---
     "progress.read": ("Reading files…", "ファイルを読み込んでいます…"),
     "progress.map": ("Proposing the column mapping…", "列の割り当てを推定しています…"),

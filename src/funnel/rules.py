@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from funnel.i18n import t
+from funnel.i18n import MESSAGES, t
 from funnel.store import quote_ident
 from funnel.yamlfiles import YamlError, dump_yaml, load_yaml
 
@@ -23,35 +23,91 @@ Group = Literal["fit", "engagement"]
 SqlPart = tuple[str, list[Any]]
 
 
+#: Sources named by funnel itself (not a file name): shown in the reader's language.
+_SOURCE_KEYS = {
+    "rule set": "ruleset.source.rule_set",
+    "rule set file": "ruleset.source.rule_set_file",
+    "shared link": "ruleset.source.shared_link",
+}
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a rule-set problem is: the file (or link), then a numbered entry or a key.
+
+    >>> Where("r.yaml", "rule", 2).text("en"), Where("r.yaml", "rule", 2).text("ja")
+    ('r.yaml: rule 2', 'r.yaml: ルール 2')
+    >>> Where("r.yaml", "score_cap").text("ja"), Where("shared link").text("ja")
+    ('r.yaml: score_cap', '共有リンク')
+    """
+
+    source: str = ""
+    #: ``rule``, ``gate`` or ``tier`` with an ``index``; otherwise a file key, shown as written.
+    entry: str = ""
+    index: int | None = None
+
+    def text(self, lang: str = "en") -> str:
+        key = _SOURCE_KEYS.get(self.source)
+        parts = [t(key, lang) if key else self.source]
+        if self.entry:
+            numbered = self.index is not None
+            entry = t(f"ruleset.where.{self.entry}", lang, n=self.index) if numbered else self.entry
+            parts.append(entry)
+        return ": ".join(p for p in parts if p)
+
+
 class RuleSetError(ValueError):
-    """A rule set file or edit that cannot be used; the message says where and how to fix it."""
+    """A rule set file or edit that cannot be used; the message says where and how to fix it.
+
+    ``code`` selects the message (``ruleset.<code>`` in :mod:`funnel.i18n`), ``where`` names the
+    file and entry, ``message(lang)`` renders it; ``str(exc)`` is the English message. A code
+    that is no message key is taken as a ready-made English message (for older callers).
+
+    >>> print(RuleSetError("low_high", where=Where("r.yaml", "rule", 3)).message("ja"))
+    r.yaml: ルール 3: low（下限）は high（上限）より小さくしてください。
+    """
+
+    def __init__(self, code: str, *, where: Where | None = None, **params: Any) -> None:
+        self.code = code
+        self.where = where
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "en") -> str:
+        """The message in ``lang``, starting with where the problem is."""
+        key = f"ruleset.{self.code}"
+        text = t(key, lang, **self.params) if key in MESSAGES else self.code
+        place = self.where.text(lang) if self.where is not None else ""
+        return f"{place}: {text}" if place else text
+
+    def located(self, where: Where) -> RuleSetError:
+        """The same problem, placed in ``where`` (for an error raised without the file name)."""
+        return RuleSetError(self.code, where=where, **self.params)
 
 
-def _points(value: Any, where: str) -> int:
+def _points(value: Any, where: Where) -> int:
     if isinstance(value, bool):
-        raise RuleSetError(f"{where}: points must be a whole number, not {value!r}.")
+        raise RuleSetError("points_bool", where=where, value=repr(value))
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise RuleSetError(
-            f"{where}: points must be a whole number between -1000 and 1000."
-        ) from None
+        raise RuleSetError("points_range", where=where) from None
     if not math.isfinite(number) or abs(number) > 1000 or number != int(number):
-        raise RuleSetError(f"{where}: points must be a whole number between -1000 and 1000.")
+        raise RuleSetError("points_range", where=where)
     return int(number)
 
 
-def _number(value: Any, where: str) -> float:
+def _number(value: Any, where: Where) -> float:
     if isinstance(value, bool):
-        raise RuleSetError(f"{where}: {value!r} is not a number.")
+        raise RuleSetError("not_number", where=where, value=repr(value))
     try:
         number = float(value)
     except OverflowError:
-        raise RuleSetError(f"{where}: the number is far too large.") from None
+        raise RuleSetError("number_too_large", where=where) from None
     except (TypeError, ValueError):
-        raise RuleSetError(f"{where}: {str(value)[:40]!r} is not a number.") from None
+        raise RuleSetError("not_number", where=where, value=repr(str(value)[:40])) from None
     if not math.isfinite(number):
-        raise RuleSetError(f"{where}: {value!r} is not a finite number.")
+        raise RuleSetError("not_finite", where=where, value=repr(value))
     return number
 
 
@@ -231,16 +287,16 @@ class RuleSet:
 
     def __post_init__(self) -> None:
         if len(self.tiers) < 2:
-            raise RuleSetError("A rule set needs at least two tiers (e.g. hot and cold).")
+            raise RuleSetError("too_few_tiers")
         names = [tier.name for tier in self.tiers]
         if len(set(names)) != len(names) or any(not n.strip() for n in names):
-            raise RuleSetError("Tier names must be non-empty and different.")
+            raise RuleSetError("tier_names")
         mins = [tier.min_score for tier in self.tiers[:-1]]
         if any(a <= b for a, b in zip(mins, mins[1:], strict=False)):
-            raise RuleSetError("Tier thresholds must go down from the first tier to the last.")
+            raise RuleSetError("tier_order")
         hl = self.decay_half_life
         if hl is not None and not (math.isfinite(hl) and 0 < hl <= 3650):
-            raise RuleSetError("The decay half-life must be between 0 and 3650 days.")
+            raise RuleSetError("decay_range")
 
     @property
     def hot(self) -> Tier:
@@ -360,10 +416,10 @@ TOP_KEYS = (
 RULE_KEYS = ("kind", "column", "points", "value", "low", "high", "cap", "at_least")
 
 
-def _known_keys(item: dict[Any, Any], known: Sequence[str], where: str) -> None:
+def _known_keys(item: dict[Any, Any], known: Sequence[str], where: Where) -> None:
     """Refuse a key the format does not have, suggesting the one probably meant.
 
-    >>> _known_keys({"pionts": 3}, RULE_KEYS, "r.yaml: rule 1")
+    >>> _known_keys({"pionts": 3}, RULE_KEYS, Where("r.yaml", "rule", 1))
     Traceback (most recent call last):
     ...
     funnel.rules.RuleSetError: r.yaml: rule 1: unknown key 'pionts' (did you mean 'points'?).
@@ -371,52 +427,52 @@ def _known_keys(item: dict[Any, Any], known: Sequence[str], where: str) -> None:
     for key in item:
         if key in known:
             continue
+        name = repr(str(key)[:40])
         close = difflib.get_close_matches(str(key), known, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else f"; use {', '.join(known)}"
-        raise RuleSetError(f"{where}: unknown key {str(key)[:40]!r}{hint}.")
+        if close:
+            raise RuleSetError("unknown_key_close", where=where, name=name, close=repr(close[0]))
+        raise RuleSetError("unknown_key", where=where, name=name, known=", ".join(known))
 
 
 def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
     """Build a rule set from plain data, with errors naming the offending entry."""
+    top = Where(source)
     if not isinstance(data, dict):
-        raise RuleSetError(f"{source}: expected a mapping with rules:, tiers:, ...")
+        raise RuleSetError("not_mapping", where=top)
     version = data.get("schema_version", SCHEMA_VERSION)
     if not isinstance(version, int) or isinstance(version, bool):
-        raise RuleSetError(f"{source}: schema_version must be a whole number.")
+        raise RuleSetError("schema_not_int", where=top)
     if version > SCHEMA_VERSION:
-        raise RuleSetError(
-            f"{source}: schema_version {version} is newer than this funnel understands "
-            f"({SCHEMA_VERSION}); upgrade funnel."
-        )
-    _known_keys(data, TOP_KEYS, source)
+        raise RuleSetError("schema_newer", where=top, version=version, supported=SCHEMA_VERSION)
+    _known_keys(data, TOP_KEYS, top)
     for key in ("rules", "gates", "tiers"):
         if data.get(key) is not None and not isinstance(data[key], list):
-            raise RuleSetError(f"{source}: {key}: expected a list (one '- ' entry per item).")
+            raise RuleSetError("not_list", where=Where(source, key))
     rules: list[Rule] = []
     for i, item in enumerate(data.get("rules") or [], start=1):
-        where = f"{source}: rule {i}"
+        where = Where(source, "rule", i)
         if not isinstance(item, dict):
-            raise RuleSetError(f"{where}: expected kind:, column:, points:.")
+            raise RuleSetError("rule_shape", where=where)
         _known_keys(item, RULE_KEYS, where)
         kind = item.get("kind")
         if kind not in RULE_TYPES:
             raise RuleSetError(
-                f"{where}: unknown kind {kind!r}; use one of {', '.join(RULE_TYPES)}."
+                "unknown_kind", where=where, kind=repr(kind), kinds=", ".join(RULE_TYPES)
             )
         column = item.get("column")
         if not isinstance(column, str) or not column:
-            raise RuleSetError(f"{where}: column must be a column name.")
+            raise RuleSetError("no_column", where=where)
         points = _points(item.get("points"), where)
         if kind == "category":
             value = item.get("value")
             if value is None or value == "":
-                raise RuleSetError(f"{where}: a category rule needs value: (the category).")
+                raise RuleSetError("no_value", where=where)
             rules.append(CategoryRule(column, str(value), points))
         elif kind == "range":
             low = None if item.get("low") is None else _number(item["low"], where)
             high = None if item.get("high") is None else _number(item["high"], where)
             if low is not None and high is not None and low >= high:
-                raise RuleSetError(f"{where}: low must be below high.")
+                raise RuleSetError("low_high", where=where)
             rules.append(RangeRule(column, low, high, points))
         elif kind == "per_unit":
             cap = None if item.get("cap") is None else _points(item["cap"], where)
@@ -425,33 +481,33 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
             rules.append(CountRule(column, _number(item.get("at_least"), where), points))
     gates = []
     for i, item in enumerate(data.get("gates") or [], start=1):
+        where = Where(source, "gate", i)
         if isinstance(item, dict):
-            _known_keys(item, ("column", "values"), f"{source}: gate {i}")
+            _known_keys(item, ("column", "values"), where)
         if not isinstance(item, dict) or not isinstance(item.get("column"), str):
-            raise RuleSetError(f"{source}: gate {i}: expected column: and values:.")
+            raise RuleSetError("gate_shape", where=where)
         values = item.get("values") or []
         if not isinstance(values, list) or not values:
-            raise RuleSetError(f"{source}: gate {i}: values must be a non-empty list.")
+            raise RuleSetError("gate_values", where=where)
         gates.append(Gate(item["column"], tuple(str(v) for v in values)))
     tiers = []
     raw_tiers = data.get("tiers") or [ruleset_to_dict(RuleSet())["tiers"]][0]
     for i, item in enumerate(raw_tiers, start=1):
+        where = Where(source, "tier", i)
         if isinstance(item, dict):
-            _known_keys(item, ("name", "min_score"), f"{source}: tier {i}")
+            _known_keys(item, ("name", "min_score"), where)
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise RuleSetError(f"{source}: tier {i}: expected name: and min_score:.")
+            raise RuleSetError("tier_shape", where=where)
         last = i == len(raw_tiers)
         raw = item.get("min_score")
-        score = -math.inf if (last or raw is None) else _number(raw, f"{source}: tier {i}")
+        score = -math.inf if (last or raw is None) else _number(raw, where)
         tiers.append(Tier(item["name"], score))
     cap = data.get("score_cap")
     half_life = data.get("decay_half_life_days")
     if half_life is not None:
-        half_life = _number(half_life, f"{source}: decay_half_life_days")
+        half_life = _number(half_life, Where(source, "decay_half_life_days"))
         if not 0 < half_life <= 3650:
-            raise RuleSetError(
-                f"{source}: decay_half_life_days must be between 0 and 3650 days (or left out)."
-            )
+            raise RuleSetError("decay_days", where=top)
     try:
         return RuleSet(
             name=str(data.get("name", "rules")),
@@ -459,14 +515,11 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
             rules=tuple(rules),
             gates=tuple(gates),
             tiers=tuple(tiers),
-            score_cap=None if cap is None else _points(cap, f"{source}: score_cap"),
+            score_cap=None if cap is None else _points(cap, Where(source, "score_cap")),
             decay_half_life=half_life,
         )
     except RuleSetError as exc:
-        message = str(exc)
-        raise RuleSetError(
-            message if message.startswith(f"{source}: ") else f"{source}: {message}"
-        ) from None
+        raise (exc if exc.where is not None else exc.located(top)) from None
 
 
 def ruleset_to_yaml(rs: RuleSet) -> str:
@@ -491,8 +544,10 @@ def check_columns(rs: RuleSet, columns: Sequence[str], *, source: str = "rule se
     missing = sorted(rs.columns() - set(columns))
     if missing:
         raise RuleSetError(
-            f"{source}: unknown column(s) {', '.join(missing)}; the dataset has "
-            f"{', '.join(list(columns)[:15])}."
+            "unknown_columns",
+            where=Where(source),
+            missing=", ".join(missing),
+            columns=", ".join(list(columns)[:15]),
         )
 
 
@@ -541,9 +596,7 @@ def decode_ruleset(text: str, *, max_bytes: int = 200_000) -> RuleSet:
         raw = zlib.decompressobj().decompress(packed, max_bytes)
         data = json.loads(raw.decode("utf-8"))
     except RecursionError:
-        raise RuleSetError(
-            "shared link: the rule set in the link is damaged (nested too deeply)."
-        ) from None
+        raise RuleSetError("link_deep", where=Where("shared link")) from None
     except (binascii.Error, zlib.error, UnicodeError, ValueError) as exc:
-        raise RuleSetError(f"shared link: the rule set in the link is damaged ({exc}).") from None
+        raise RuleSetError("link_damaged", where=Where("shared link"), detail=str(exc)) from None
     return ruleset_from_dict(data, source="shared link")

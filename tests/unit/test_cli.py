@@ -120,7 +120,7 @@ def previous(
 def assert_refused(funnel: Run, code: int, *fragments: str) -> None:
     assert code == 2, funnel.err
     assert funnel.out == ""
-    assert funnel.err.count("error: ") >= 1
+    assert funnel.err.count("error: ") + funnel.err.count("エラー: ") >= 1
     for fragment in fragments:
         assert fragment in funnel.err, f"{fragment!r} missing from stderr:\n{funnel.err}"
 

@@ -573,7 +573,7 @@ def test_bad_input_messages_follow_the_language_option(
         capsys, cli_db, "funnel", "--dataset", "demo", "--where", "業種", "--lang", "ja"
     )
     assert code == 2 and out == ""
-    assert err.strip() == "error: 絞り込みは 列=値 の形で書いてください（業種 ではなく）。"
+    assert err.strip() == "エラー: 絞り込みは 列=値 の形で書いてください（業種 ではなく）。"
 
 
 def test_no_filters_in_the_cli_means_the_whole_dataset(

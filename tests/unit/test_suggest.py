@@ -341,7 +341,7 @@ def test_suggest_errors_exit_2_with_the_plain_sentence_and_write_nothing(
         "suggest", "--dataset", "bank", "--where", "y=no", "--out", out, "--lang", "ja",
         "--db", bank.db,
     )  # fmt: skip
-    assert code == 2 and err.strip() == f"error: {t('suggest.no_wins', 'ja')}"
+    assert code == 2 and err.strip() == f"エラー: {t('suggest.no_wins', 'ja')}"
 
 
 def test_suggest_on_a_dataset_without_outcome_exits_2_with_the_plain_sentence(
