@@ -36,10 +36,19 @@ if info is None:
     st.stop()
 store = ui.store()
 
+# A refused import keeps the file and the author, to fix and try again; a successful one
+# empties the form (new widget keys) and selects the new draft in the history below.
+form_round = st.session_state.setdefault(f"_rulesets_import:{info.dataset_id}", 0)
 with st.expander(ui.t("rulesets.import")):
-    with st.form(f"import_form:{info.dataset_id}", clear_on_submit=True):
-        upload = st.file_uploader(ui.t("rulesets.import_file"), type=["yaml", "yml", "json"])
-        importer = st.text_input(ui.t("report.author"))
+    with st.form(f"import_form:{info.dataset_id}"):
+        upload = st.file_uploader(
+            ui.t("rulesets.import_file"),
+            type=["yaml", "yml", "json"],
+            key=f"import_file:{info.dataset_id}:{form_round}",
+        )
+        importer = st.text_input(
+            ui.t("report.author"), key=f"import_author:{info.dataset_id}:{form_round}"
+        )
         if st.form_submit_button(ui.t("rulesets.import_button")):
             if upload is None:
                 st.error(ui.t("rulesets.import_none"))
@@ -54,15 +63,17 @@ with st.expander(ui.t("rulesets.import")):
                 except UnicodeDecodeError:
                     st.error(ui.t("rulesets.import_not_text", file=upload.name))
                 except RuleSetError as exc:
-                    st.error(str(exc))
+                    st.error(exc.message(ui.lang()))
                 except VersionError as exc:
                     st.error(exc.message(ui.lang()))
                 except StoreError as exc:
                     st.error(ui.tm(f"store.{exc.code}", **exc.params))
                 else:
-                    st.success(
-                        ui.t("versions.saved", label=imported.label(), id=imported.version_id)
-                    )
+                    saved = ui.t("versions.saved", label=imported.label(), id=imported.version_id)
+                    st.session_state["_rulesets_msg"] = ("success", saved)
+                    st.session_state[f"_rulesets_import:{info.dataset_id}"] = form_round + 1
+                    st.session_state[f"rs_pick:{info.dataset_id}"] = imported.version_id
+                    st.rerun()
 
 versions = list_versions(store, info.name)
 if not versions:
@@ -282,7 +293,7 @@ with st.spinner(ui.t("rulesets.diffing")):
     try:
         diff = version_diff(info.dataset_id, info.name, a.version_id, v.version_id, lang)
     except RuleSetError as exc:  # an older version naming columns this dataset lost
-        st.warning(str(exc))
+        st.warning(exc.message(lang))
         st.stop()
 if diff.changes:
     st.dataframe(

@@ -585,7 +585,7 @@ if submitted:
     except VersionError as exc:
         st.error(exc.message(ui.lang()))
     except RuleSetError as exc:
-        st.error(str(exc))
+        st.error(exc.message(ui.lang()))
     except StoreError as exc:
         st.error(ui.tm(f"store.{exc.code}", **exc.params))
     else:

@@ -1,0 +1,88 @@
+"""Rule-set errors reach a Japanese user in Japanese; the import form keeps a refused file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from app import ui
+from funnel.i18n import t
+from funnel.rules import RuleSetError, decode_ruleset, ruleset_from_text
+from funnel.store import DatasetInfo, Store
+from funnel.suggest import template_for
+from funnel.versions import list_versions, save_version, version_to_yaml
+
+RULESETS = "../pages/rulesets.py"
+TUNER = "../pages/tuner.py"
+MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+MISSPELLED = b"rules:\n- {kind: per_unit, column: web_visits, pionts: 2}\n"
+
+
+def _refusal(text: bytes, source: str) -> RuleSetError:
+    try:
+        ruleset_from_text(text.decode(), source=source)
+    except RuleSetError as exc:
+        return exc
+    raise AssertionError("the file was accepted")
+
+
+def test_a_refused_import_is_explained_in_japanese_and_keeps_the_file(
+    open_app: Callable[..., AppTest], seed: Callable[..., DatasetInfo], db_path: Path
+) -> None:
+    info = seed("demo", leads=600)
+    with Store(db_path) as store:
+        first = save_version(store, info, template_for(info), author="佐藤")
+        second = save_version(store, info, template_for(info), author="鈴木")
+    at = open_app("overview", lang="ja")
+    at.switch_page(RULESETS).run()
+    pick = f"rs_pick:{info.dataset_id}"
+    at.selectbox(key=pick).set_value(first.version_id).run()
+    submit = t("rulesets.import_button", "ja")
+
+    at.file_uploader[0].upload("bad.yaml", MISSPELLED, "application/yaml")
+    at.text_input[0].input("田中")
+    next(b for b in at.button if b.label == submit).click().run()
+
+    assert not at.exception
+    expected = _refusal(MISSPELLED, "bad.yaml").message("ja")
+    assert expected.startswith("bad.yaml: ルール 1: 不明なキー 'pionts'")
+    assert [e.value for e in at.error] == [expected]
+    assert at.file_uploader[0].value.name == "bad.yaml"  # still there to fix and retry
+    assert at.text_input[0].value == "田中"
+    assert len(list_versions(ui.store(), "demo")) == 2
+
+    good = version_to_yaml(second).encode()
+    at.file_uploader[0].set_value(("agreed.yaml", good, "application/yaml"))
+    next(b for b in at.button if b.label == submit).click().run()
+
+    assert not at.exception and not at.error
+    newest = list_versions(ui.store(), "demo")[0]
+    assert (newest.number, newest.author) == (3, "田中")
+    assert at.selectbox(key=pick).value == newest.version_id  # the new draft is selected
+    assert [s.value for s in at.success] == [
+        t("versions.saved", "ja", label=newest.label(), id=newest.version_id)
+    ]
+    assert at.file_uploader[0].value is None and at.text_input[0].value == ""
+
+
+def test_a_damaged_shared_link_warns_in_japanese(
+    seed: Callable[..., DatasetInfo],
+) -> None:
+    seed("demo", leads=600)
+    damaged = "bm90IGEgcnVsZSBzZXQ="
+    try:
+        decode_ruleset(damaged)
+    except RuleSetError as exc:
+        expected = exc.message("ja")
+    assert expected.startswith("共有リンク: リンク内のルールセットが壊れています")
+    at = AppTest.from_file(str(MAIN), default_timeout=60)
+    at.query_params["lang"] = "ja"
+    at.query_params["dataset"] = "demo"
+    at.query_params["rules"] = damaged
+    at.run()
+    at.switch_page(TUNER).run()
+
+    assert not at.exception
+    assert expected in [w.value for w in at.warning]
