@@ -64,7 +64,8 @@ else:
 active = top[0].radio(
     ui.t("tuner.proposal"),
     tuning.PROPOSALS,
-    format_func=lambda p: ui.t(f"tuner.proposal.{p}"),
+    # labels looked up now, in this run's language (not whenever the label is drawn)
+    format_func={p: ui.t(f"tuner.proposal.{p}") for p in tuning.PROPOSALS}.__getitem__,
     horizontal=True,
     key=active_key,
 )
@@ -87,27 +88,40 @@ if top[1].button(ui.t("tuner.from_data"), key="tuner_suggest", help=ui.t("tuner.
         except SuggestError as exc:
             st.error(ui.t(f"suggest.{exc.code}"))
         else:
-            load(suggestion.ruleset, suggestion.as_dict() | {"baseline": rs.name})
+            before = {"baseline": rs.name, "before": ruleset_to_dict(rs)}
+            load(suggestion.ruleset, suggestion.as_dict() | before)
             st.rerun()
 if top[2].button(ui.t("tuner.template"), key="tuner_template"):
-    load(template_for(info))
-    st.rerun()
+    template = template_for(info)
+    if template.rules:
+        load(template)
+        st.rerun()
+    st.warning(ui.t("tuner.template_empty"))  # nothing to start from: keep the rules there are
 if top[3].button(ui.t("tuner.copy", other=ui.t(f"tuner.proposal.{other}")), key="tuner_copy"):
     tuning.store_proposal(info, other, rs, new_widgets=True)
     st.toast(ui.t("tuner.copied", other=ui.t(f"tuner.proposal.{other}")))
 
 note = state["suggestion"].get(active)
 if isinstance(note, dict) and note.get("holdout_auc") is not None:
-    st.success(
-        ui.t(
-            "tuner.suggested",
-            auc=f"{note['holdout_auc']:.3f}",
-            base="–" if note.get("baseline_auc") is None else f"{note['baseline_auc']:.3f}",
-            baseline=str(note.get("baseline") or ""),
-            split=ui.t(f"tuner.split.{note['split']}", since=note.get("holdout_from") or ""),
-            n=f"{note['holdout_n']:,}",
-        )
-    )
+    figures = {
+        "auc": f"{note['holdout_auc']:.3f}",
+        "base": "–" if note.get("baseline_auc") is None else f"{note['baseline_auc']:.3f}",
+        "baseline": ui.t(f"tuner.proposal.{note['baseline']}")
+        if note.get("baseline") in tuning.PROPOSALS
+        else str(note.get("baseline") or ""),
+        "split": ui.t(f"tuner.split.{note['split']}", since=note.get("holdout_from") or ""),
+        "n": f"{note['holdout_n']:,}",
+    }
+    base_auc = note.get("baseline_auc")
+    if base_auc is not None and note["holdout_auc"] <= base_auc:
+        # no better than the rules it replaced on leads it was not fitted on: say so, and
+        # offer those rules back
+        st.warning(ui.t("tuner.suggested_no_better", **figures))
+        if note.get("before") and st.button(ui.t("tuner.restore"), key="tuner_restore"):
+            load(ruleset_from_dict(note["before"], source=active))
+            st.rerun()
+    else:
+        st.success(ui.t("tuner.suggested", **figures))
 
 
 def rule_sliders(info: DatasetInfo, rs: RuleSet, active: str, prefix: str) -> RuleSet:

@@ -1013,6 +1013,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "データからの提案を読み込みました。検証用データ（{split}、{n} 件）での AUC は {auc}、"
         "{baseline} は {base} です。",
     ),
+    "tuner.suggested_no_better": (
+        "Loaded the suggestion from the data, but it does no better than the rules it replaced: "
+        "on the holdout ({split}, {n} leads) its AUC is {auc}, against {base} for {baseline}. "
+        "Put those rules back, or tune this one by hand.",
+        "データからの提案を読み込みましたが、置き換える前のルールより良くなっていません。"
+        "検証用データ（{split}、{n} 件）での AUC は {auc}、{baseline} は {base} です。"
+        "元のルールに戻すか、この提案を手で調整してください。",
+    ),
+    "tuner.restore": ("Put the previous rules back", "元のルールに戻す"),
+    "tuner.template_empty": (
+        "The simple template scores behaviour columns named like visits, document downloads, "
+        "newsletter sign-ups or inquiries, and this dataset has none, so your rules are "
+        "unchanged. Start from the data, or add rules below.",
+        "シンプルなテンプレートは、訪問・資料ダウンロード・メルマガ登録・問い合わせといった名前の"
+        "行動列に配点しますが、このデータセットにはないため、ルールはそのままです。"
+        "「データから作成」するか、下でルールを追加してください。",
+    ),
     "tuner.split.time": ("leads created since {since}", "{since} 以降に作成されたリード"),
     "tuner.split.random": ("a random quarter of leads", "無作為に選んだ 4 分の 1 のリード"),
     "tuner.rules": ("Points", "配点"),
