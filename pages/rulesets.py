@@ -11,7 +11,7 @@ from app import tuning, ui
 from funnel.formats import METRICS, fmt_metric, fmt_pct
 from funnel.meeting import handoff_bytes, report_bytes, version_sql
 from funnel.rules import RuleSetError
-from funnel.sqlexport import DIALECTS, SqlExportError
+from funnel.sqlexport import DIALECTS, SqlExportError, activity_columns
 from funnel.store import StoreError
 from funnel.versions import (
     ROLES,
@@ -258,8 +258,18 @@ for where, what, data, file_name, mime in DOWNLOADS:
     )
 dialect = c3.selectbox(ui.t("rulesets.dialect"), DIALECTS, key="sql_dialect")
 table = c3.text_input(ui.t("rulesets.table"), "leads", key="sql_table")
+activities = "activities"
+if activity_columns(v.mapping or info.mapping).keys() & {r.column for r in v.ruleset.rules}:
+    activities = c3.text_input(ui.t("rulesets.activities_table"), "activities", key="sql_acts")
 try:
-    sql_text = version_sql(info, v, dialect=dialect, table=table or "leads")
+    sql_text = version_sql(
+        info,
+        v,
+        dialect=dialect,
+        table=table or "leads",
+        activities_table=activities or "activities",
+        store=store,
+    )
 except SqlExportError as exc:
     c3.warning(str(exc))
 else:

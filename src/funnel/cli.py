@@ -44,7 +44,7 @@ from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile
 from funnel.rules import RuleSet, RuleSetError, Where, check_columns, ruleset_from_text
-from funnel.scoring import evaluate, score_histogram, score_leads
+from funnel.scoring import activity_log, evaluate, score_histogram, score_leads
 from funnel.segments import Binning, parse_edges, segment_table
 from funnel.sqlexport import SqlExportError, check_dataset, ruleset_sql
 from funnel.stats import DEFAULT_MIN_N
@@ -267,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sq.add_argument("--table", default="leads", help="the table holding the raw lead columns")
     sq.add_argument(
+        "--activities-table",
+        default="activities",
+        help="the table holding the raw activity log, for rules on activity counts",
+    )
+    sq.add_argument(
         "--dataset", help="take the column mapping from this dataset (default: the rules file's)"
     )
     sq.add_argument("--out", metavar="FILE.sql", help="where to write (default: stdout)")
@@ -358,6 +363,11 @@ def _rules_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     ex.add_argument("--dialect", default="duckdb", help="for --format sql")
     ex.add_argument("--table", default="leads", help="for --format sql")
+    ex.add_argument(
+        "--activities-table",
+        default="activities",
+        help="for --format sql: the activity log's table",
+    )
     ex.add_argument("--out", required=True, metavar="FILE")
 
     im = rsub.add_parser("import", parents=[common], help="save a rule set file as a new draft")
@@ -1015,6 +1025,7 @@ def _cmd_hot(args: argparse.Namespace) -> int:
 def _cmd_sql(args: argparse.Namespace) -> int:
     rules = read_rules_file(args.rules)
     mapping = rules.mapping
+    types: dict[str, str] | None = None  # counted column -> activity type (default: by name)
     if args.dataset or mapping is None:
         with _store(args, read_only=True) as store:
             if not args.dataset:
@@ -1023,7 +1034,16 @@ def _cmd_sql(args: argparse.Namespace) -> int:
             check_columns(rules.ruleset, info.columns, source=args.rules)
             check_dataset(info.name, info.report)
             mapping = info.mapping
-    text = ruleset_sql(rules.ruleset, mapping, dialect=args.dialect, table=args.table)
+            log = activity_log(store, info)
+            types = dict(log.columns) if log is not None else None
+    text = ruleset_sql(
+        rules.ruleset,
+        mapping,
+        dialect=args.dialect,
+        table=args.table,
+        activities_table=args.activities_table,
+        activity_types=types,
+    )
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(t("cli.wrote", args.lang, file=args.out), file=sys.stderr)
@@ -1174,7 +1194,14 @@ def _rules_export(args: argparse.Namespace) -> int:
             out.write_text(version_to_json(v), encoding="utf-8")
         elif args.format == "sql":
             info = store.require(v.dataset)
-            text = version_sql(info, v, dialect=args.dialect, table=args.table)
+            text = version_sql(
+                info,
+                v,
+                dialect=args.dialect,
+                table=args.table,
+                activities_table=args.activities_table,
+                store=store,
+            )
             out.write_text(text, encoding="utf-8")
         else:
             info = store.require(v.dataset)

@@ -970,6 +970,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rulesets.dl.sql": ("SQL for your warehouse", "データウェアハウス用 SQL"),
     "rulesets.dialect": ("SQL dialect", "SQL の方言"),
     "rulesets.table": ("Table holding the raw leads", "元のリードを格納したテーブル"),
+    "rulesets.activities_table": (
+        "Table holding the raw activity log",
+        "元の行動履歴を格納したテーブル",
+    ),
     "rulesets.show_sql": ("Show the SQL", "SQL を表示"),
     "rulesets.diff": ("Compare with another version", "別のバージョンと比較"),
     "rulesets.diff_need_two": (

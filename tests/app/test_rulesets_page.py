@@ -223,3 +223,42 @@ def test_diff_against_a_version_naming_columns_the_reloaded_dataset_lacks_warns(
     at.switch_page(RULESETS).run()
     assert not at.exception
     assert any("industry" in w.value for w in at.warning)
+
+
+def test_sql_of_a_version_counting_activities_names_the_activity_log_table(
+    db_path: Path,
+    tmp_path: Path,
+    open_app: Callable[..., AppTest],
+    checked: Callable[[AppTest], AppTest],
+) -> None:
+    from tests.engines.sqlcases import load_activity_case
+
+    with Store(db_path) as store:
+        found = load_activity_case(store, tmp_path)
+        info = store.require("activities")
+        save_version(store, info, found.case.rules, author="Aiko")
+    at = open_app()
+    at.switch_page(RULESETS).run()
+    checked(at)
+
+    box = at.text_input(key="sql_acts")
+    assert box.label == t("rulesets.activities_table", "en") and box.value == "activities"
+    checked(box.set_value("crm.activity_log").run())
+    sql = at.code[0].value
+    assert '"crm"."activity_log"' in sql and "activity_counts AS (" in sql
+
+
+def test_no_activity_table_input_when_the_rules_count_no_activities(
+    open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], db_path: Path
+) -> None:
+    with Store(db_path) as store:
+        info = load_files(
+            store,
+            "crm",
+            *read_inputs(Path(__file__).parents[1] / "fixtures" / "crm_wide_export.csv"),
+        ).dataset
+        save_version(store, info, template_for(info), author="Aiko")
+    at = open_app()
+    checked(at.switch_page(RULESETS).run())
+    assert not [w for w in at.text_input if w.key == "sql_acts"]
+    assert at.text_input(key="sql_table").value == "leads"

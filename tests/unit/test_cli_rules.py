@@ -538,3 +538,36 @@ def test_output_cut_short_by_a_closed_pipe_is_not_an_error(db: Path, tmp_path: P
         err = proc.stderr.read().decode()
         assert proc.wait(timeout=120) == 0
     assert "internal error" not in err and "Traceback" not in err
+
+
+def test_sql_reads_activity_counts_from_the_activities_table_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`funnel sql --activities-table` and `rules export --format sql` write the activity-log
+    join, and the query tiers every lead of a dataset with a log as the app does."""
+    from tests.engines.sqlcases import assert_same_as_app, load_activity_case
+
+    db = tmp_path / "acts.duckdb"
+    with Store(db) as store:
+        found = load_activity_case(store, tmp_path)
+    rules = tmp_path / "r.yaml"
+    rules.write_text(ruleset_to_yaml(found.case.rules), encoding="utf-8")
+
+    sql = ok(capsys, db, "sql", "--rules", rules, "--dataset", "activities", "--dialect", "duckdb",
+             "--table", "raw_leads", "--activities-table", "raw_log")  # fmt: skip
+    code, out, err = run(capsys, db, "rules", "save", "--rules", rules, "--dataset", "activities",
+                         "--author", "Aiko")  # fmt: skip
+    assert code == 0, err
+    ok(capsys, db, "rules", "export", "1", "--format", "sql", "--table", "raw_leads",
+       "--activities-table", "raw_log", "--out", tmp_path / "v1.sql")  # fmt: skip
+    assert (tmp_path / "v1.sql").read_text(encoding="utf-8").count('"raw_log"') == 2
+
+    assert '"raw_log"' in sql and "activity_counts" in sql
+    con = duckdb.connect()
+    try:
+        for table, path in (("raw_leads", found.case.csv), ("raw_log", found.log)):
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, all_varchar = true)",
+                        [str(path)])  # fmt: skip
+        assert_same_as_app(found.case, con.execute(sql).fetchall())
+    finally:
+        con.close()
