@@ -27,6 +27,7 @@ from funnel.readers import SourceFile
 from funnel.rules import RuleSet, RuleSetError, Where
 from funnel.scoring import score_leads
 from funnel.store import Store
+from funnel.validation import DATE_ROLES
 from funnel.versions import Version, align_values, version_from_text
 
 #: Roles that describe outcomes; a new file is scored without them.
@@ -104,7 +105,8 @@ def score_file(
     leads, _, activities = read_inputs(
         leads_path, None, activities_path, max_bytes=max_bytes, encoding=encoding
     )
-    mapping, notes = _mapping_for(rules, leads, activities, lang=lang)
+    # scores never read the leads' dates: a bad date cell must not stop scoring
+    mapping, notes = _mapping_for(rules, leads, activities, lang=lang, dates=False)
     with Store(":memory:") as store:
         info = store.save("new leads", _prepared(rules, leads, mapping, activities, keep_last))
         rs, _ = align_values(store, info, rules.ruleset)
@@ -131,11 +133,17 @@ def _prepared(
 
 
 def _mapping_for(
-    rules: Version, leads: SourceFile, activities: SourceFile | None, *, lang: str = "en"
+    rules: Version,
+    leads: SourceFile,
+    activities: SourceFile | None,
+    *,
+    lang: str = "en",
+    dates: bool = True,
 ) -> tuple[Mapping, list[str]]:
     """The rule set's own mapping, fitted to the new file's columns (no outcomes).
 
-    The notes (what had to be assumed) are in ``lang``.
+    Without ``dates`` the leads' date columns (created, stages, closed) are ignored, so their
+    cells are neither parsed nor checked. The notes (what had to be assumed) are in ``lang``.
     """
     notes: list[str] = []
     base = rules.mapping
@@ -148,7 +156,7 @@ def _mapping_for(
     for spec in base.leads:
         if spec.name not in present:
             continue  # derived (activity counts, outcome-file columns) or absent here
-        if spec.role in _OUTCOME_ROLES:
+        if spec.role in _OUTCOME_ROLES or (not dates and spec.role in DATE_ROLES):
             spec = replace(spec, role="ignore")
         specs.append(spec)
     specs += [ColumnSpec(c, "ignore") for c in leads.columns if c not in known]
@@ -193,7 +201,10 @@ def hot_leads(
     leads, _, activities = read_inputs(
         leads_path, None, activities_path, max_bytes=max_bytes, encoding=encoding
     )
-    mapping, _ = _mapping_for(rules, leads, activities)
+    # the creation date is read only to judge "since" without an activity log
+    mapping, _ = _mapping_for(
+        rules, leads, activities, dates=since is not None and activities is None
+    )
     with Store(":memory:") as store:
         now = store.save("now", _prepared(rules, leads, mapping, activities, keep_last))
         rs, _ = align_values(store, now, rules.ruleset)

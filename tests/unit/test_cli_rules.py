@@ -158,6 +158,24 @@ def test_score_file_names_a_column_the_rules_need_and_the_file_lacks(
     assert "fresh.csv" in err and "web_visits" in err
 
 
+def test_bad_dates_do_not_stop_scoring_which_never_reads_them_but_do_stop_since(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path, leads: pd.DataFrame
+) -> None:
+    rules = template_file(db, tmp_path)
+    broken = leads.head(40).astype({"created_at": "object"})
+    broken.loc[[3, 7], "created_at"] = ["not a date", "31/31/2024"]
+    broken.to_csv(tmp_path / "bad_dates.csv", index=False)
+
+    scored = ok(capsys, db, "score", "--rules", rules, tmp_path / "bad_dates.csv")
+    assert len(scored.splitlines()) == 41  # header + every lead
+    hot = ok(capsys, db, "hot", "--rules", rules, tmp_path / "bad_dates.csv", "--format", "json")
+    assert isinstance(json.loads(hot), list)
+    # "since" reads the creation date: there the bad cells are named
+    code, _, err = run(capsys, db, "hot", "--rules", rules, tmp_path / "bad_dates.csv",
+                       "--since", "2024-01-01")  # fmt: skip
+    assert code == 2 and "not a date" in err and "created_at" in err
+
+
 def test_hot_lists_the_hot_leads_and_since_keeps_only_new_ones(
     capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path, leads: pd.DataFrame
 ) -> None:
