@@ -124,6 +124,10 @@ if isinstance(note, dict) and note.get("holdout_auc") is not None:
         st.success(ui.t("tuner.suggested", **figures))
 
 
+RULES_IN_PAGE = 8
+RULES_BOX_PX = 520
+
+
 def rule_sliders(info: DatasetInfo, rs: RuleSet, active: str, prefix: str) -> RuleSet:
     """One points slider per rule (with a remove button); returns the rules as set."""
     st.subheader(ui.t("tuner.rules"))
@@ -131,8 +135,11 @@ def rule_sliders(info: DatasetInfo, rs: RuleSet, active: str, prefix: str) -> Ru
         st.info(ui.t("tuner.no_rules"))
     points: list[int] = []
     remove: int | None = None
+    # many rules (a suggestion from the data has dozens) scroll in a box of their own, so the
+    # results stay in sight below them
+    box = st.container(height=RULES_BOX_PX) if len(rs.rules) > RULES_IN_PAGE else st.container()
     for i, rule in enumerate(rs.rules):
-        c1, c2 = st.columns([6, 1])
+        c1, c2 = box.columns([6, 1])
         value = c1.slider(
             rule.label(ui.lang()),
             -50,
@@ -551,11 +558,11 @@ def editor(
     with left:
         rs = rule_sliders(info, rs, active, prefix)
         rule_adder(info, rs, active, prefix)
-        gate_editor(info, rs, active, prefix)
         rs = decay_input(info, rs, prefix)
     hist = tuning.histogram(info, rs, filters)
     with right:
         rs, capacity = thresholds(rs, hist, prefix)
+        gate_editor(info, rs, active, prefix)  # its buttons store the rules and rerun
     tuning.store_proposal(info, active, rs)
     tuning.share(info, rs)
     result = evaluate(hist, rs)
