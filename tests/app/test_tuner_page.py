@@ -409,7 +409,7 @@ def test_start_from_the_data_loads_the_fitted_rule_set_with_its_holdout_auc(
         "en",
         auc=f"{suggestion.holdout_auc:.3f}",
         base=f"{suggestion.baseline_auc:.3f}",
-        baseline="marketing",
+        baseline=t("tuner.proposal.marketing", "en"),  # the proposal, by its shown name
         split=t("tuner.split.time", "en", since=suggestion.holdout_from),
         n=f"{suggestion.holdout_n:,}",
     )
