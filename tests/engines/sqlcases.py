@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from funnel.demo import COLUMNS_JA, VALUES_JA, generate_leads
@@ -341,6 +342,20 @@ def load_activity_case(store: Store, folder: Path) -> ActivityCase:
     expected = scored[["id", "score", "tier"]].sort_values("id").reset_index(drop=True)
     case = Case("activities", leads, ACTIVITY_RULES, info.mapping, expected)
     return ActivityCase(case, log, dict(found.columns))
+
+
+def duckdb_text_rows(sql: str, tables: dict[str, Path]) -> list[tuple[object, ...]]:
+    """Run a query in DuckDB over raw CSV files loaded as all-text tables (name -> file)."""
+    con = duckdb.connect()
+    try:
+        for table, path in tables.items():
+            con.execute(
+                f"CREATE TABLE {table} AS SELECT * FROM read_csv($p, all_varchar := true)",
+                {"p": str(path)},
+            )
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def as_frame(rows: Sequence[Sequence[object]]) -> pd.DataFrame:

@@ -36,6 +36,7 @@ from tests.engines.sqlcases import (
     assert_same_as_app,
     category_mirror,
     demo_rules,
+    duckdb_text_rows,
     load_activity_case,
     load_case,
     number_mirror,
@@ -337,16 +338,8 @@ def test_snowflake_and_bigquery_activity_counts_translated_to_duckdb_tier_as_the
     import sqlglot
 
     query = sqlglot.transpile(activity_sql(activity_case, dialect), read=dialect, write="duckdb")[0]
-    con = duckdb.connect()
-    try:
-        for table, path in (("act_leads", activity_case.case.csv), ("act_log", activity_case.log)):
-            con.execute(
-                f"CREATE TABLE {table} AS SELECT * FROM read_csv($p, all_varchar := true)",
-                {"p": str(path)},
-            )
-        rows = con.execute(query).fetchall()
-    finally:
-        con.close()
+    tables = {"act_leads": activity_case.case.csv, "act_log": activity_case.log}
+    rows = duckdb_text_rows(query, tables)
 
     assert_same_as_app(activity_case.case, rows)
 

@@ -563,7 +563,7 @@ def test_sql_reads_activity_counts_from_the_activities_table_named(
 ) -> None:
     """`funnel sql --activities-table` and `rules export --format sql` write the activity-log
     join, and the query tiers every lead of a dataset with a log as the app does."""
-    from tests.engines.sqlcases import assert_same_as_app, load_activity_case
+    from tests.engines.sqlcases import assert_same_as_app, duckdb_text_rows, load_activity_case
 
     db = tmp_path / "acts.duckdb"
     with Store(db) as store:
@@ -581,11 +581,5 @@ def test_sql_reads_activity_counts_from_the_activities_table_named(
     assert (tmp_path / "v1.sql").read_text(encoding="utf-8").count('"raw_log"') == 2
 
     assert '"raw_log"' in sql and "activity_counts" in sql
-    con = duckdb.connect()
-    try:
-        for table, path in (("raw_leads", found.case.csv), ("raw_log", found.log)):
-            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, all_varchar = true)",
-                        [str(path)])  # fmt: skip
-        assert_same_as_app(found.case, con.execute(sql).fetchall())
-    finally:
-        con.close()
+    rows = duckdb_text_rows(sql, {"raw_leads": found.case.csv, "raw_log": found.log})
+    assert_same_as_app(found.case, rows)

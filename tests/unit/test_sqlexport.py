@@ -48,6 +48,7 @@ from tests.engines.sqlcases import (
     assert_same_as_app,
     category_mirror,
     demo_rules,
+    duckdb_text_rows,
     load_activity_case,
     load_case,
     number_mirror,
@@ -401,16 +402,7 @@ def test_rules_on_activity_log_counts_tier_every_lead_as_the_app_does(tmp_path: 
     assert {"activity_webinar", "activity_inquiry", "activity_download"} <= set(found.types)
     sql = ruleset_sql(case.rules, case.mapping, dialect="duckdb", activity_types=found.types)
     assert "activity_counts AS (" in sql and '"activities"' in sql
-    con = duckdb.connect()
-    try:
-        for table, path in (("leads", case.csv), ("activities", found.log)):
-            con.execute(
-                f"CREATE TABLE {table} AS SELECT * FROM read_csv($p, all_varchar := true)",
-                {"p": str(path)},
-            )
-        rows = con.execute(sql).fetchall()
-    finally:
-        con.close()
+    rows = duckdb_text_rows(sql, {"leads": case.csv, "activities": found.log})
     assert_same_as_app(case, rows)
     tiers = {str(r[2]) for r in rows}
     assert tiers == {"hot", "warm", "cold"}
