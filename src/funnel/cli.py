@@ -589,7 +589,7 @@ def _mapping_for(
     if args.mapping:
         path = Path(args.mapping)
         if not path.is_file():
-            raise MappingFileError(f"{path}: the mapping file does not exist.")
+            raise MappingFileError("file_missing", where=str(path))
         mapping = mapping_from_yaml(_text_file(path, "mapping"), source=str(path))
     else:
         placeholders = DEFAULT_PLACEHOLDERS + tuple(args.placeholder)
@@ -974,15 +974,11 @@ def _text_file(path: Path, what: str) -> str:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         if what == "mapping":
-            raise MappingFileError(
-                f"{path}: a mapping file must be UTF-8 text (YAML or JSON); this one is not."
-            ) from None
+            raise MappingFileError("not_utf8", where=str(path)) from None
         raise RuleSetError("not_utf8", where=Where(str(path))) from None
     except OSError as exc:
         if what == "mapping":
-            raise MappingFileError(
-                f"{path}: cannot read the mapping file ({exc.strerror})."
-            ) from None
+            raise MappingFileError("cannot_read", where=str(path), reason=exc.strerror) from None
         raise RuleSetError("cannot_read", where=Where(str(path)), reason=exc.strerror) from None
 
 

@@ -795,6 +795,211 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cannot read the rule set file ({reason}).",
         "ルールセットのファイルを読めません（{reason}）。",
     ),
+    # exported versions (funnel.versions), still RuleSetError
+    "ruleset.where.signoff": ("version: signoff {n}", "version: signoffs の {n} 件目"),
+    "ruleset.version_shape": (
+        "expected a mapping (number:, author:, ...).",
+        "number:、author: などのキーを持つ形式で書いてください。",
+    ),
+    "ruleset.export_newer": (
+        "export_version {version} is newer than this funnel understands ({supported}); upgrade funnel.",
+        "export_version {version} は、この funnel が扱える版（{supported}）より新しいため読み込めません。funnel を更新してください。",
+    ),
+    "ruleset.tuned_on_shape": (
+        "tuned_on: expected dataset: and fingerprint:.",
+        "tuned_on: には dataset: と fingerprint: を書いてください。",
+    ),
+    "ruleset.signoff_shape": (
+        "expected role: marketing|sales, name:, at:.",
+        "role:（marketing または sales）、name:、at: を書いてください。",
+    ),
+    "ruleset.proposed_shape": (
+        "proposed: expected by: and at:.",
+        "proposed: には by: と at: を書いてください。",
+    ),
+    "ruleset.metrics_shape": (
+        "metrics: expected a mapping.",
+        "metrics: はキーと値の形式で書いてください。",
+    ),
+    "ruleset.number_not_int": (
+        "number must be a whole number.",
+        "number は 0 以上の整数にしてください。",
+    ),
+    "ruleset.not_datetime": (
+        "{field}: {value} is not a date and time (2026-11-22T10:00:00).",
+        "{field}: {value} は日時として読み取れません（例: 2026-11-22T10:00:00）。",
+    ),
+    "ruleset.not_date": (
+        "{field}: {value} is not a date (2026-12-01).",
+        "{field}: {value} は日付として読み取れません（例: 2026-12-01）。",
+    ),
+    "ruleset.values_never_held": (
+        "value(s) the dataset {name} never holds — {values}. Fix the spelling in the file, or pick the dataset the rules were made for.",
+        "データセット {name} にない値が使われています — {values}。ファイル内の表記を直すか、このルールを作成したデータセットを選んでください。",
+    ),
+    # --- YAML and JSON files (funnel.yamlfiles.YamlError) ---
+    "yaml.too_long": (
+        "{chars} characters is too long for a rule set or mapping (limit {limit}).",
+        "{chars} 文字あり、ルールセットや列の割り当てとしては長すぎます（上限 {limit} 文字）。",
+    ),
+    "yaml.syntax": (
+        "not valid YAML or JSON at line {line} ({detail}).",
+        "{line} 行目が YAML または JSON の書式として正しくありません（{detail}）。",
+    ),
+    "yaml.syntax_unplaced": (
+        "not valid YAML or JSON ({detail}).",
+        "YAML または JSON の書式として正しくありません（{detail}）。",
+    ),
+    "yaml.duplicate_key": (
+        "not valid YAML or JSON at line {line} (the key {name} appears twice).",
+        "{line} 行目が YAML または JSON の書式として正しくありません（キー {name} が重複しています）。",
+    ),
+    "yaml.alias_loop": (
+        "not valid YAML or JSON at line {line} (an alias refers to itself).",
+        "{line} 行目が YAML または JSON の書式として正しくありません（エイリアスが自分自身を参照しています）。",
+    ),
+    "yaml.too_many_values": (
+        "not valid YAML or JSON at line {line} (its aliases expand to more than {limit} values).",
+        "{line} 行目が YAML または JSON の書式として正しくありません（エイリアスを展開すると値が {limit} 個を超えます）。",
+    ),
+    "yaml.deep": (
+        "not valid YAML or JSON (nested more than {limit} levels deep).",
+        "YAML または JSON の書式として正しくありません（入れ子が {limit} 階層を超えています）。",
+    ),
+    "yaml.deep_at": (
+        "not valid YAML or JSON at line {line} (nested more than {limit} levels deep).",
+        "{line} 行目が YAML または JSON の書式として正しくありません（入れ子が {limit} 階層を超えています）。",
+    ),
+    "yaml.bad_value": (
+        "not valid YAML or JSON at line {line} (cannot read the value: {detail}).",
+        "{line} 行目が YAML または JSON の書式として正しくありません（値を読み取れません: {detail}）。",
+    ),
+    "yaml.surrogate": (
+        "not valid YAML or JSON (an escaped character is half of a UTF-16 pair (\\ud800-\\udfff)).",
+        "YAML または JSON の書式として正しくありません（エスケープした文字が UTF-16 のサロゲートペアの片方だけです（\\ud800-\\udfff））。",
+    ),
+    "yaml.surrogate_at": (
+        "not valid YAML or JSON at line {line} (an escaped character is half of a UTF-16 pair (\\ud800-\\udfff)).",
+        "{line} 行目が YAML または JSON の書式として正しくありません（エスケープした文字が UTF-16 のサロゲートペアの片方だけです（\\ud800-\\udfff））。",
+    ),
+    "yaml.json_duplicate_key": (
+        "not valid JSON (the key {name} appears twice).",
+        "JSON の書式として正しくありません（キー {name} が重複しています）。",
+    ),
+    "yaml.json_value": (
+        "not valid JSON ({detail}).",
+        "JSON の書式として正しくありません（{detail}）。",
+    ),
+    # --- column mapping files (funnel.mapping.MappingFileError) ---
+    "mappingfile.not_mapping": (
+        "expected a mapping of keys (leads:, outcome:, ...).",
+        "leads:、outcome: などのキーを持つ形式で書いてください。",
+    ),
+    "mappingfile.version_not_number": (
+        "version must be a number, not {value}.",
+        "version には {value} ではなく数値を書いてください。",
+    ),
+    "mappingfile.version_newer": (
+        "version {version} is newer than this funnel understands ({supported}); upgrade funnel.",
+        "version {version} は、この funnel が扱える版（{supported}）より新しいため読み込めません。funnel を更新してください。",
+    ),
+    "mappingfile.no_leads": (
+        "'leads:' must list the leads file's columns.",
+        "leads: にリードファイルの列を書いてください。",
+    ),
+    "mappingfile.outcome_shape": (
+        "outcome: must list file:, column:, won:, lost: and open: on their own lines.",
+        "outcome: には file:、column:、won:、lost:、open: をそれぞれ 1 行ずつ書いてください。",
+    ),
+    "mappingfile.outcome_file": (
+        "outcome.file must be 'leads' or 'outcomes'.",
+        "outcome.file には 'leads' か 'outcomes' を指定してください。",
+    ),
+    "mappingfile.placeholders": (
+        "placeholders must be a list of strings.",
+        "placeholders は文字列のリストで書いてください。",
+    ),
+    "mappingfile.values_shape": (
+        "expected a list of values, e.g. [Won, Closed Won].",
+        "値のリストで書いてください（例: [Won, Closed Won]）。",
+    ),
+    "mappingfile.flag": (
+        "write true or false, not {value}.",
+        "{value} ではなく true か false を書いてください。",
+    ),
+    "mappingfile.leak_flag": (
+        "column {column}: leak: write true or false, not {value}.",
+        "列 {column}: leak: には {value} ではなく true か false を書いてください。",
+    ),
+    "mappingfile.specs_shape": (
+        "expected 'column name: role' lines.",
+        "「列名: 役割」の形で 1 列ずつ書いてください。",
+    ),
+    "mappingfile.reason_text": (
+        "column {column}: reason must be text.",
+        "列 {column}: reason には文字列を書いてください。",
+    ),
+    "mappingfile.unknown_role": (
+        "column {column} has unknown role {role}; use one of {roles}.",
+        "列 {column} の役割 {role} は使えません。次のいずれかにしてください: {roles}。",
+    ),
+    "mappingfile.file_missing": (
+        "the mapping file does not exist.",
+        "列の割り当てファイルが見つかりません。パスを確認してください。",
+    ),
+    "mappingfile.not_utf8": (
+        "a mapping file must be UTF-8 text (YAML or JSON); this one is not.",
+        "列の割り当てファイルは UTF-8 のテキスト（YAML または JSON）にしてください。このファイルは違います。",
+    ),
+    "mappingfile.cannot_read": (
+        "cannot read the mapping file ({reason}).",
+        "列の割り当てファイルを読めません（{reason}）。",
+    ),
+    # --- SQL export (funnel.sqlexport.SqlExportError) ---
+    "sqlexport.no_id_in_file": (
+        "{name}: its file had no lead id column, so funnel numbered the rows; the SQL needs an id column in your table. Add one to the export (e.g. the CRM record id), load it again and export the SQL from that dataset.",
+        "{name}: 元のファイルにリードIDの列がなかったため、funnel が行に番号を振りました。SQL にはテーブル側のID列が必要です。エクスポートにID列（CRM のレコードIDなど）を追加して取り込み直し、そのデータセットから SQL を書き出してください。",
+    ),
+    "sqlexport.unknown_dialect": (
+        "unknown SQL dialect {dialect}; use one of {dialects}.",
+        "SQL の方言 {dialect} には対応していません。次のいずれかを指定してください: {dialects}。",
+    ),
+    "sqlexport.nul_value": (
+        "the value {text} contains a NUL character; remove it first.",
+        "値 {text} に NUL 文字が含まれています。取り除いてから書き出してください。",
+    ),
+    "sqlexport.nul_name": (
+        "the name {text} contains a NUL character; remove it first.",
+        "名前 {text} に NUL 文字が含まれています。取り除いてから書き出してください。",
+    ),
+    "sqlexport.bad_table": (
+        "table name {table} is not usable; give it as table or schema.table (each part non-empty).",
+        "テーブル名 {table} は使えません。table または schema.table の形で指定してください（どの部分も空にはできません）。",
+    ),
+    "sqlexport.unmapped_columns": (
+        "the rule set uses column(s) {columns} that the mapping does not have; the leads file has {available}.",
+        "ルールセットが使う列 {columns} が列の割り当てにありません。リードファイルの列: {available}。",
+    ),
+    "sqlexport.date_columns": (
+        "the rule set scores date column(s) {columns}, which SQL export does not support; score a number or category column instead.",
+        "ルールセットが日付の列 {columns} で採点していますが、SQL の書き出しは日付の列に対応していません。数値かカテゴリの列で採点してください。",
+    ),
+    "sqlexport.outcome_columns": (
+        "the rule set uses {columns}, which funnel joined in from the outcomes file; those are known only once a deal is closed, so they cannot score new leads. Remove those rules to export the rest.",
+        "ルールセットが使う {columns} は、funnel が結果ファイルから結合した列です。商談の完了後にしか分からないため、新しいリードの採点には使えません。これらのルールを外せば、残りを書き出せます。",
+    ),
+    "sqlexport.no_activity_columns": (
+        "the rule set counts activities, but the mapping does not say which activity log columns hold the lead id and the activity type; load the dataset with its activity log mapped (roles id and source) and export again.",
+        "ルールセットは行動の回数を数えますが、行動履歴のどの列がリードIDと行動種別なのかが列の割り当てにありません。行動履歴の列を割り当てて（役割 id と source）データセットを取り込み直し、もう一度書き出してください。",
+    ),
+    "sqlexport.no_id_column": (
+        "the mapping has no id column; map the leads file's id column (role id) so every score can be matched to its lead.",
+        "列の割り当てにID列がありません。スコアをリードと照合できるよう、リードファイルのID列を割り当ててください（役割 id）。",
+    ),
+    "sqlexport.decay": (
+        "the rule set decays activity counts with age (half-life {days} days), which SQL export does not write; export a copy without decay (half-life 0 in the tuner) or score with funnel score/hot.",
+        "ルールセットは行動の回数を経過日数で減衰させます（半減期 {days} 日）が、SQL の書き出しは減衰に対応していません。減衰なしのコピー（チューナーで半減期 0）を書き出すか、funnel score / hot で採点してください。",
+    ),
     # --- applying rules to a new file (funnel.apply) ---
     "apply.score_file_filters": (
         "score FILE scores the file itself: leave out --dataset/--where/--from/--to.",
@@ -1516,6 +1721,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "report.footer": ("Generated by funnel on {at}.", "funnel により {at} に作成しました。"),
 }
+
+# A problem found inside another file's reader keeps its sentence: a rule-set file's YAML or
+# mapping problem is RuleSetError("yaml.<code>") / RuleSetError("mappingfile.<code>"), a
+# mapping file's YAML problem MappingFileError("yaml.<code>").
+MESSAGES.update(
+    {f"ruleset.{key}": pair for key, pair in MESSAGES.items() if key.startswith("yaml.")}
+    | {f"ruleset.{key}": pair for key, pair in MESSAGES.items() if key.startswith("mappingfile.")}
+    | {f"mappingfile.{key}": pair for key, pair in MESSAGES.items() if key.startswith("yaml.")}
+)
 
 
 class _Params(dict[str, Any]):

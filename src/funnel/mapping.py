@@ -16,6 +16,7 @@ from typing import Any, Literal, get_args
 
 import pandas as pd
 
+from funnel.i18n import t
 from funnel.parsing import (
     DEFAULT_PLACEHOLDERS,
     is_placeholder,
@@ -712,37 +713,50 @@ def mapping_to_yaml(mapping: Mapping) -> str:
 
 
 class MappingFileError(ValueError):
-    """A mapping file that cannot be used; the message says where and how to fix it."""
+    """A mapping file that cannot be used; the message says where and how to fix it.
+
+    ``code`` selects the message (``mappingfile.<code>`` in :mod:`funnel.i18n`), ``where`` names
+    the file and the key as written in it; ``str(exc)`` is the English message,
+    ``message(lang)`` the reader's.
+
+    >>> print(MappingFileError("no_leads", where="m.yaml").message("ja"))
+    m.yaml: leads: にリードファイルの列を書いてください。
+    """
+
+    def __init__(self, code: str, *, where: str, **params: Any) -> None:
+        self.code = code
+        self.where = where
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "en") -> str:
+        return f"{self.where}: {t(f'mappingfile.{self.code}', lang, **self.params)}"
 
 
 def mapping_from_dict(data: Any, *, source: str = "mapping") -> Mapping:
     """Build a mapping from plain data, with errors that name the offending key."""
     if not isinstance(data, dict):
-        raise MappingFileError(f"{source}: expected a mapping of keys (leads:, outcome:, ...).")
+        raise MappingFileError("not_mapping", where=source)
     version = data.get("version", MAPPING_VERSION)
     try:
         version = int(version)
     except (TypeError, ValueError, OverflowError):
-        raise MappingFileError(f"{source}: version must be a number, not {version!r}.") from None
+        raise MappingFileError("version_not_number", where=source, value=repr(version)) from None
     if version > MAPPING_VERSION:
         raise MappingFileError(
-            f"{source}: version {version!r} is newer than this funnel understands "
-            f"({MAPPING_VERSION}); upgrade funnel."
+            "version_newer", where=source, version=version, supported=MAPPING_VERSION
         )
     leads = _specs_from(data.get("leads"), f"{source}: leads")
     if not leads:
-        raise MappingFileError(f"{source}: 'leads:' must list the leads file's columns.")
+        raise MappingFileError("no_leads", where=source)
     outcome = None
     if data.get("outcome") is not None and not isinstance(data["outcome"], dict):
-        raise MappingFileError(
-            f"{source}: outcome: must list file:, column:, won:, lost: and open: "
-            "on their own lines."
-        )
+        raise MappingFileError("outcome_shape", where=source)
     if isinstance(data.get("outcome"), dict):
         o = data["outcome"]
         file = o.get("file", "leads")
         if file not in ("leads", "outcomes"):
-            raise MappingFileError(f"{source}: outcome.file must be 'leads' or 'outcomes'.")
+            raise MappingFileError("outcome_file", where=source)
         outcome = OutcomeSpec(
             file=file,
             column=None if o.get("column") is None else str(o["column"]),
@@ -753,7 +767,7 @@ def mapping_from_dict(data: Any, *, source: str = "mapping") -> Mapping:
         )
     placeholders = data.get("placeholders", list(DEFAULT_PLACEHOLDERS))
     if not isinstance(placeholders, list):
-        raise MappingFileError(f"{source}: placeholders must be a list of strings.")
+        raise MappingFileError("placeholders", where=source)
     return Mapping(
         leads=leads,
         outcome=outcome,
@@ -774,14 +788,17 @@ def _values(raw: Any, where: str) -> tuple[str, ...]:
         return ()
     items = raw if isinstance(raw, list) else [raw]
     if any(isinstance(v, (list, dict)) for v in items):
-        raise MappingFileError(f"{where}: expected a list of values, e.g. [Won, Closed Won].")
+        raise MappingFileError("values_shape", where=where)
     return tuple(str(v) for v in items)
 
 
-def _flag(raw: Any, where: str) -> bool:
-    """Read a true/false flag; ``yes``/``no`` are refused rather than guessed."""
+def _flag(raw: Any, where: str, column: str | None = None) -> bool:
+    """Read a true/false flag (a ``column``'s ``leak:``); ``yes``/``no`` are refused rather
+    than guessed."""
     if not isinstance(raw, bool):
-        raise MappingFileError(f"{where}: write true or false, not {raw!r}.")
+        if column is not None:
+            raise MappingFileError("leak_flag", where=where, column=repr(column), value=repr(raw))
+        raise MappingFileError("flag", where=where, value=repr(raw))
     return raw
 
 
@@ -789,15 +806,15 @@ def _specs_from(section: Any, where: str) -> tuple[ColumnSpec, ...]:
     if section is None:
         return ()
     if not isinstance(section, dict):
-        raise MappingFileError(f"{where}: expected 'column name: role' lines.")
+        raise MappingFileError("specs_shape", where=where)
     specs = []
     for name, value in section.items():
         leak, reason = False, None
         if isinstance(value, dict):
-            leak = _flag(value.get("leak", False), f"{where}: column {name!r}: leak")
+            leak = _flag(value.get("leak", False), where, column=name)
             reason = value.get("reason")
             if reason is not None and not isinstance(reason, str):
-                raise MappingFileError(f"{where}: column {name!r}: reason must be text.")
+                raise MappingFileError("reason_text", where=where, column=repr(name))
             value = value.get("role")
         role_text = str(value)
         stage = None
@@ -805,9 +822,11 @@ def _specs_from(section: Any, where: str) -> tuple[ColumnSpec, ...]:
             role_text, stage = "stage", role_text.split(":", 1)[1].strip()
         if role_text not in ROLES:
             raise MappingFileError(
-                f"{where}: column {name!r} has unknown role {value!r}; use one of "
-                + ", ".join(ROLES)
-                + "."
+                "unknown_role",
+                where=where,
+                column=repr(name),
+                role=repr(value),
+                roles=", ".join(ROLES),
             )
         specs.append(ColumnSpec(str(name), role_text, stage, leak, reason))
     return tuple(specs)
@@ -818,7 +837,7 @@ def mapping_from_yaml(text: str, *, source: str = "mapping") -> Mapping:
     try:
         data = load_yaml(text, source)
     except YamlError as exc:
-        raise MappingFileError(str(exc)) from None
+        raise MappingFileError(f"yaml.{exc.code}", where=exc.source, **exc.params) from None
     return mapping_from_dict(data, source=source)
 
 

@@ -44,8 +44,9 @@ import textwrap
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from funnel.i18n import t
 from funnel.mapping import Mapping
 from funnel.rules import CategoryRule, PerUnitRule, RangeRule, Rule, RuleSet
 from funnel.validation import DATE_ROLES, NUMBER_ROLES
@@ -73,7 +74,22 @@ Escapes = Literal["standard", "postgres", "backslash", "snowflake"]
 
 
 class SqlExportError(ValueError):
-    """A rule set that cannot be written as SQL; the message says what and how to fix it."""
+    """A rule set that cannot be written as SQL; the message says what and how to fix it.
+
+    ``code`` selects the message (``sqlexport.<code>`` in :mod:`funnel.i18n`); ``str(exc)`` is
+    the English one, ``message(lang)`` the reader's.
+
+    >>> print(SqlExportError("bad_table", table="'crm..leads'").message("ja").split("。")[0])
+    テーブル名 'crm..leads' は使えません
+    """
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "en") -> str:
+        return t(f"sqlexport.{self.code}", lang, **self.params)
 
 
 def check_dataset(name: str, report: Sequence[dict[str, object]]) -> None:
@@ -82,11 +98,7 @@ def check_dataset(name: str, report: Sequence[dict[str, object]]) -> None:
     The warehouse table has no such column, so SQL could not return an id per lead.
     """
     if any(p.get("code") == "surrogate_id" for p in report):
-        raise SqlExportError(
-            f"{name}: its file had no lead id column, so funnel numbered the rows; the SQL "
-            "needs an id column in your table. Add one to the export (e.g. the CRM record id), "
-            "load it again and export the SQL from that dataset."
-        )
+        raise SqlExportError("no_id_in_file", name=name)
 
 
 @dataclass(frozen=True)
@@ -186,16 +198,16 @@ def get_dialect(name: str) -> Dialect:
         return _DIALECTS[name]
     except KeyError:
         raise SqlExportError(
-            f"unknown SQL dialect {name!r}; use one of {', '.join(DIALECTS)}."
+            "unknown_dialect", dialect=repr(name), dialects=", ".join(DIALECTS)
         ) from None
 
 
 # --- literals, identifiers, comments -------------------------------------------------------
 
 
-def _no_nul(text: str, what: str) -> None:
+def _no_nul(text: str, code: Literal["nul_value", "nul_name"]) -> None:
     if "\x00" in text:
-        raise SqlExportError(f"{what} {text!r} contains a NUL character; remove it first.")
+        raise SqlExportError(code, text=repr(text))
 
 
 def _invisible(c: str) -> bool:
@@ -230,7 +242,7 @@ def string_literal(text: str, d: Dialect) -> str:
     'O\'Reilly' 'a\\b'
     'O''Reilly' 'a\\b'
     """
-    _no_nul(text, "the value")
+    _no_nul(text, "nul_value")
     if d.escapes == "standard":
         return "'" + text.replace("'", "''") + "'"
     if d.escapes == "postgres":
@@ -253,7 +265,7 @@ def quote_name(name: str, d: Dialect) -> str:
     `会社 "規模" 名` `a``b`
     `会社 "規模" 名` `a\`b`
     """
-    _no_nul(name, "the name")
+    _no_nul(name, "nul_name")
     if d.quote == '"':
         return '"' + name.replace('"', '""') + '"'
     if d.name == "bigquery":
@@ -271,10 +283,7 @@ def table_name(table: str, d: Dialect) -> str:
     """
     parts = [p.strip() for p in table.split(".")]
     if not all(parts):
-        raise SqlExportError(
-            f"table name {table!r} is not usable; give it as table or schema.table "
-            "(each part non-empty)."
-        )
+        raise SqlExportError("bad_table", table=repr(table))
     return ".".join(quote_name(p, d) for p in parts)
 
 
@@ -371,15 +380,11 @@ def _columns(
     missing = [c for c in order if c not in roles]
     if missing:
         raise SqlExportError(
-            f"the rule set uses column(s) {', '.join(missing)} that the mapping does not have; "
-            f"the leads file has {', '.join(list(roles)[:15])}."
+            "unmapped_columns", columns=", ".join(missing), available=", ".join(list(roles)[:15])
         )
     dated = [c for c in order if roles[c] in DATE_ROLES]
     if dated:
-        raise SqlExportError(
-            f"the rule set scores date column(s) {', '.join(dated)}, which SQL export does not "
-            "support; score a number or category column instead."
-        )
+        raise SqlExportError("date_columns", columns=", ".join(dated))
     out = []
     for i, name in enumerate(order, start=1):
         numeric = roles[name] in NUMBER_ROLES
@@ -437,11 +442,7 @@ def lead_source(
     derived = derived_columns(mapping)
     needed = [c.name for c in columns if c.name in derived and c.activity is None]
     if needed:
-        raise SqlExportError(
-            f"the rule set uses {', '.join(needed)}, which funnel joined in from the outcomes "
-            "file; those are known only once a deal is closed, so they cannot score new leads. "
-            "Remove those rules to export the rest."
-        )
+        raise SqlExportError("outcome_columns", columns=", ".join(needed))
     if not any(c.activity is not None for c in columns):
         return table_name(table, d), ""
     id_col = mapping.column("id")
@@ -461,11 +462,7 @@ def _activity_step(mapping: Mapping, columns: Sequence[_Column], table: str, d: 
         return ""
     lead, kind = mapping.column("id", "activities"), mapping.column("source", "activities")
     if lead is None or kind is None:
-        raise SqlExportError(
-            "the rule set counts activities, but the mapping does not say which activity log "
-            "columns hold the lead id and the activity type; load the dataset with its "
-            "activity log mapped (roles id and source) and export again."
-        )
+        raise SqlExportError("no_activity_columns")
     key, kind_text = _id_key(lead, d), _cleaned(kind, d)
     items: list[Item] = [(f"{key} AS lead_key", lead)]
     for c in counted:
@@ -610,17 +607,10 @@ def ruleset_sql(
     d = get_dialect(dialect)
     id_col = mapping.column("id")
     if id_col is None:
-        raise SqlExportError(
-            "the mapping has no id column; map the leads file's id column (role id) so every "
-            "score can be matched to its lead."
-        )
+        raise SqlExportError("no_id_column")
     columns = _columns(rs, mapping, activity_types)
     if rs.decay_half_life is not None and any(c.activity is not None for c in columns):
-        raise SqlExportError(
-            f"the rule set decays activity counts with age (half-life "
-            f"{rs.decay_half_life:g} days), which SQL export does not write; export a copy "
-            "without decay (half-life 0 in the tuner) or score with funnel score/hot."
-        )
+        raise SqlExportError("decay", days=f"{rs.decay_half_life:g}")
     source, qual = lead_source(mapping, columns, table, d)
     activity_step = _activity_step(mapping, columns, activities_table, d)
     by_name = {c.name: c for c in columns}

@@ -22,7 +22,7 @@ import pandas as pd
 from funnel.filters import NO_FILTERS, Filters
 from funnel.formats import METRICS
 from funnel.i18n import t
-from funnel.mapping import Mapping, mapping_from_dict, mapping_to_dict
+from funnel.mapping import Mapping, MappingFileError, mapping_from_dict, mapping_to_dict
 from funnel.parsing import normalise_token
 from funnel.rules import (
     CategoryRule,
@@ -32,6 +32,7 @@ from funnel.rules import (
     Rule,
     RuleSet,
     RuleSetError,
+    Where,
     check_columns,
     ruleset_from_dict,
     ruleset_to_dict,
@@ -55,7 +56,16 @@ MAX_TEXT = 2000
 
 
 class VersionError(Exception):
-    """A version action that cannot be done; ``code`` selects the user-facing message."""
+    """A version action that cannot be done; ``code`` selects the user-facing message.
+
+    The field, status and role words it names are in the reader's language too.
+
+    >>> VersionError("not_draft", label="hot v2", status="proposed").message("ja").split("。")[0]
+    'hot v2 はすでに 提案中 です'
+    >>> VersionError("already_signed", label="v2", role="sales", name="Kai").message("ja")[:22]
+    'v2 は 営業 として Kai がすでに承認'
+
+    """
 
     def __init__(self, code: str, **params: Any) -> None:
         self.code = code
@@ -66,6 +76,10 @@ class VersionError(Exception):
         params = dict(self.params)
         if "what" in params:  # the field's name in the reader's language
             params["what"] = t(f"versions.what.{params['what']}", lang)
+        if params.get("status") in STATUSES:
+            params["status"] = t(f"cli.status.{params['status']}", lang)
+        if params.get("role") in ROLES:  # an unknown role is what the user typed: kept as is
+            params["role"] = t(f"cli.role.{params['role']}", lang)
         return t(f"versions.{self.code}", lang, **params)
 
 
@@ -421,44 +435,45 @@ def version_from_dict(data: Any, *, source: str = "rule set file") -> Version:
     if data.get("mapping") is not None:
         try:
             mapping = mapping_from_dict(data["mapping"], source=f"{source}: mapping")
-        except ValueError as exc:
-            raise RuleSetError(str(exc)) from None
+        except MappingFileError as exc:  # its sentence, in the reader's language
+            raise RuleSetError(
+                f"mappingfile.{exc.code}", where=Where(exc.where), **exc.params
+            ) from None
     record = data.get("version")
     if record is None:
         return Version(rs, "", 0, "", "", None, "", "", {}, datetime.min, mapping)
+    where = Where(source, "version")
     if not isinstance(record, dict):
-        raise RuleSetError(f"{source}: version: expected a mapping (number:, author:, ...).")
-    where = f"{source}: version"
+        raise RuleSetError("version_shape", where=where)
     export_version = record.get("export_version", EXPORT_VERSION)
     if not isinstance(export_version, int) or export_version > EXPORT_VERSION:
         raise RuleSetError(
-            f"{where}: export_version {export_version!r} is newer than this funnel understands "
-            f"({EXPORT_VERSION}); upgrade funnel."
+            "export_newer", where=where, version=repr(export_version), supported=EXPORT_VERSION
         )
     tuned = record.get("tuned_on") or {}
     if not isinstance(tuned, dict):
-        raise RuleSetError(f"{where}: tuned_on: expected dataset: and fingerprint:.")
+        raise RuleSetError("tuned_on_shape", where=where)
     signoffs = []
     for i, item in enumerate(record.get("signoffs") or [], start=1):
         if not isinstance(item, dict) or item.get("role") not in ROLES or not item.get("name"):
-            raise RuleSetError(f"{where}: signoff {i}: expected role: marketing|sales, name:, at:.")
+            raise RuleSetError("signoff_shape", where=Where(source, "signoff", i))
         signoffs.append(
             Signoff(
                 str(item["role"]),
                 str(item["name"]),
-                _when(item.get("at"), f"{where}: signoff {i}: at"),
+                _when(item.get("at"), Where(source, "signoff", i), "at"),
                 str(item.get("comment") or ""),
             )
         )
     proposed = record.get("proposed")
     if proposed is not None and not isinstance(proposed, dict):
-        raise RuleSetError(f"{where}: proposed: expected by: and at:.")
+        raise RuleSetError("proposed_shape", where=where)
     metrics = record.get("metrics") or {}
     if not isinstance(metrics, dict):
-        raise RuleSetError(f"{where}: metrics: expected a mapping.")
+        raise RuleSetError("metrics_shape", where=where)
     number = record.get("number", 0)
     if not isinstance(number, int) or isinstance(number, bool) or number < 0:
-        raise RuleSetError(f"{where}: number must be a whole number.")
+        raise RuleSetError("number_not_int", where=where)
     effective = record.get("effective_from")
     return Version(
         ruleset=rs,
@@ -466,13 +481,13 @@ def version_from_dict(data: Any, *, source: str = "rule set file") -> Version:
         number=number,
         author=str(record.get("author") or ""),
         rationale=str(record.get("rationale") or ""),
-        effective_from=None if effective is None else _day(effective, f"{where}: effective_from"),
+        effective_from=None if effective is None else _day(effective, where, "effective_from"),
         tuned_on=str(tuned.get("dataset") or ""),
         fingerprint=str(tuned.get("fingerprint") or ""),
         metrics=metrics,
-        saved_at=_when(record.get("saved_at"), f"{where}: saved_at"),
+        saved_at=_when(record.get("saved_at"), where, "saved_at"),
         mapping=mapping,
-        proposed_at=None if proposed is None else _when(proposed.get("at"), f"{where}: proposed"),
+        proposed_at=None if proposed is None else _when(proposed.get("at"), where, "proposed"),
         proposed_by="" if proposed is None else str(proposed.get("by") or ""),
         signoffs=tuple(signoffs),
     )
@@ -482,29 +497,29 @@ def version_from_text(text: str, *, source: str = "rule set file") -> Version:
     """Read an exported version from YAML or JSON (safe loader: no tags, no objects)."""
     try:
         data = load_yaml(text, source)
-    except YamlError as exc:
-        raise RuleSetError(str(exc)) from None
+    except YamlError as exc:  # its sentence, in the reader's language
+        raise RuleSetError(f"yaml.{exc.code}", where=Where(source), **exc.params) from None
     return version_from_dict(data, source=source)
 
 
-def _when(value: Any, where: str) -> datetime:
+def _when(value: Any, where: Where, field: str) -> datetime:
+    """Read the date and time under ``field`` (an error names it after ``where``)."""
     if isinstance(value, datetime):
         return value
     try:
         return datetime.fromisoformat(str(value))
     except ValueError:
-        raise RuleSetError(
-            f"{where}: {value!r} is not a date and time (2026-11-22T10:00:00)."
-        ) from None
+        raise RuleSetError("not_datetime", where=where, field=field, value=repr(value)) from None
 
 
-def _day(value: Any, where: str) -> date:
+def _day(value: Any, where: Where, field: str) -> date:
+    """Read the date under ``field`` (an error names it after ``where``)."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise RuleSetError(f"{where}: {value!r} is not a date (2026-12-01).") from None
+        raise RuleSetError("not_date", where=where, field=field, value=repr(value)) from None
 
 
 def align_values(store: Store, info: DatasetInfo, rs: RuleSet) -> tuple[RuleSet, list[str]]:
@@ -558,9 +573,10 @@ def check_values(store: Store, info: DatasetInfo, rs: RuleSet, *, source: str) -
     aligned, unknown = align_values(store, info, rs)
     if unknown:
         raise RuleSetError(
-            f"{source}: value(s) the dataset {info.name!r} never holds — "
-            + "; ".join(unknown[:10])
-            + ". Fix the spelling in the file, or pick the dataset the rules were made for."
+            "values_never_held",
+            where=Where(source),
+            name=repr(info.name),
+            values="; ".join(unknown[:10]),
         )
     return aligned
 

@@ -23,6 +23,8 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from funnel.i18n import t
+
 #: Longest YAML/JSON text read, in characters (rule sets and mappings are a few KiB).
 MAX_CHARS = 10_000_000
 #: Most values a document may hold once its aliases are expanded ("billion laughs").
@@ -31,7 +33,15 @@ MAX_NODES = 1_000_000
 MAX_DEPTH = 100
 # A lone UTF-16 surrogate ("\\ud800" escaped in JSON or YAML) cannot be stored or encoded.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_SURROGATE_PROBLEM = "an escaped character is half of a UTF-16 pair (\\ud800-\\udfff)"
+
+
+class _Refusal(ConstructorError):
+    """A node the loader refuses; :func:`load_yaml` turns it into ``YamlError(code)``."""
+
+    def __init__(self, code: str, node: Node, **params: Any) -> None:
+        super().__init__(None, None, code, node.start_mark)
+        self.code = code
+        self.params = params
 
 
 class _Loader(yaml.SafeLoader):
@@ -45,11 +55,9 @@ class _Loader(yaml.SafeLoader):
         try:
             value = super().construct_object(node, deep)
         except (ValueError, OverflowError) as exc:  # 2024-02-30, integers past 4,300 digits
-            raise ConstructorError(
-                None, None, f"cannot read the value: {str(exc)[:120]}", node.start_mark
-            ) from None
+            raise _Refusal("bad_value", node, detail=str(exc)[:120]) from None
         if isinstance(value, str) and _SURROGATE.search(value):
-            raise ConstructorError(None, None, _SURROGATE_PROBLEM, node.start_mark)
+            raise _Refusal("surrogate_at", node)
         return value
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -58,9 +66,7 @@ class _Loader(yaml.SafeLoader):
             if isinstance(key_node, ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
                 key = self.construct_object(key_node)  # scalars are hashable
                 if key in seen:
-                    raise ConstructorError(
-                        None, None, f"the key {str(key)[:80]!r} appears twice", key_node.start_mark
-                    )
+                    raise _Refusal("duplicate_key", key_node, name=repr(str(key)[:80]))
                 seen.add(key)
         return super().construct_mapping(node, deep)
 
@@ -86,11 +92,9 @@ def _check_size(root: Node) -> None:
         if key in sizes:
             return sizes[key]
         if key in open_:
-            raise ConstructorError(None, None, "an alias refers to itself", node.start_mark)
+            raise _Refusal("alias_loop", node)
         if depth > MAX_DEPTH:
-            raise ConstructorError(
-                None, None, f"nested more than {MAX_DEPTH} levels deep", node.start_mark
-            )
+            raise _Refusal("deep_at", node, limit=MAX_DEPTH)
         open_.add(key)
         total = 1
         if isinstance(node, SequenceNode):
@@ -98,12 +102,7 @@ def _check_size(root: Node) -> None:
         elif isinstance(node, MappingNode):
             total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
         if total > MAX_NODES:
-            raise ConstructorError(
-                None,
-                None,
-                f"its aliases expand to more than {MAX_NODES:,} values",
-                node.start_mark,
-            )
+            raise _Refusal("too_many_values", node, limit=f"{MAX_NODES:,}")
         open_.discard(key)
         sizes[key] = total
         return total
@@ -133,33 +132,36 @@ def dump_yaml(data: Any) -> str:
 
 
 class _DuplicateKey(ValueError):
-    pass
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _DuplicateKey(f"the key {key[:80]!r} appears twice")
+            raise _DuplicateKey(key)
         out[key] = value
     return out
 
 
 def _json_problem(data: Any) -> str | None:
-    """Say why parsed JSON cannot be used: nested too deep, or a lone surrogate in its text.
+    """Say why parsed JSON cannot be used (a :class:`YamlError` code): nested too deep
+    (``deep``), or a lone surrogate in its text (``surrogate``).
 
     >>> print(_json_problem([[1], {"a": ["x"]}]))
     None
     >>> _json_problem({"name": "\\ud800"})
-    'an escaped character is half of a UTF-16 pair (\\\\ud800-\\\\udfff)'
+    'surrogate'
     """
     stack = [(data, 0)]
     while stack:  # iterative: the data may be deep
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
-            return f"nested more than {MAX_DEPTH} levels deep"
+            return "deep"
         if isinstance(value, str) and _SURROGATE.search(value):
-            return _SURROGATE_PROBLEM
+            return "surrogate"
         if isinstance(value, dict):
             stack.extend((k, depth + 1) for k in value)
             stack.extend((v, depth + 1) for v in value.values())
@@ -169,7 +171,24 @@ def _json_problem(data: Any) -> str | None:
 
 
 class YamlError(ValueError):
-    """A file that is not valid YAML; the message is one sentence naming the line."""
+    """A file that is not valid YAML; the message is one sentence naming the file and line.
+
+    ``code`` selects the message (``yaml.<code>`` in :mod:`funnel.i18n`), ``source`` names the
+    file; ``str(exc)`` is the English message, ``message(lang)`` the reader's. Readers that
+    wrap it keep its sentence: ``RuleSetError("yaml.<code>")``, ``MappingFileError(...)``.
+
+    >>> print(YamlError("alias_loop", source="r.yaml", line=2).message("ja").split("（")[0])
+    r.yaml: 2 行目が YAML または JSON の書式として正しくありません
+    """
+
+    def __init__(self, code: str, *, source: str, **params: Any) -> None:
+        self.code = code
+        self.source = source
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "en") -> str:
+        return f"{self.source}: {t(f'yaml.{self.code}', lang, **self.params)}"
 
 
 def load_yaml(text: str, source: str) -> Any:
@@ -184,10 +203,7 @@ def load_yaml(text: str, source: str) -> Any:
     x.yaml: not valid YAML or JSON at line 3 (the key 'a' appears twice).
     """
     if len(text) > MAX_CHARS:
-        raise YamlError(
-            f"{source}: {len(text):,} characters is too long for a rule set or mapping "
-            f"(limit {MAX_CHARS:,})."
-        )
+        raise YamlError("too_long", source=source, chars=f"{len(text):,}", limit=f"{MAX_CHARS:,}")
     if text.lstrip()[:1] in ("{", "["):
         # JSON first: PyYAML refuses characters JSON allows (DEL, C1 controls) in strings.
         try:
@@ -195,26 +211,28 @@ def load_yaml(text: str, source: str) -> Any:
         except json.JSONDecodeError:
             pass  # YAML flow style, or broken: the YAML parser says where
         except RecursionError:
-            raise YamlError(
-                f"{source}: not valid YAML or JSON (nested more than {MAX_DEPTH} levels deep)."
-            ) from None
-        except ValueError as exc:  # a repeated key, an integer of more than 4,300 digits
-            raise YamlError(f"{source}: not valid JSON ({str(exc)[:120]}).") from None
+            raise YamlError("deep", source=source, limit=MAX_DEPTH) from None
+        except _DuplicateKey as exc:
+            raise YamlError("json_duplicate_key", source=source, name=repr(exc.key[:80])) from None
+        except ValueError as exc:  # an integer of more than 4,300 digits
+            raise YamlError("json_value", source=source, detail=str(exc)[:120]) from None
         else:
             problem = _json_problem(data)
             if problem:
-                raise YamlError(f"{source}: not valid YAML or JSON ({problem}).")
+                raise YamlError(problem, source=source, limit=MAX_DEPTH)
             return data
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
+    except _Refusal as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else "?"
+        raise YamlError(exc.code, source=source, line=line, **exc.params) from None
+    except yaml.MarkedYAMLError as exc:  # PyYAML's own wording of the problem, kept as it is
         mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}" if mark is not None else ""
         what = (exc.problem or exc.context or "unreadable").strip()
-        raise YamlError(f"{source}: not valid YAML or JSON{where} ({what}).") from None
+        if mark is None:
+            raise YamlError("syntax_unplaced", source=source, detail=what) from None
+        raise YamlError("syntax", source=source, line=mark.line + 1, detail=what) from None
     except yaml.YAMLError as exc:
-        raise YamlError(f"{source}: not valid YAML or JSON ({type(exc).__name__}).") from None
+        raise YamlError("syntax_unplaced", source=source, detail=type(exc).__name__) from None
     except RecursionError:  # the composer recurses before the depth check can run
-        raise YamlError(
-            f"{source}: not valid YAML or JSON (nested more than {MAX_DEPTH} levels deep)."
-        ) from None
+        raise YamlError("deep", source=source, limit=MAX_DEPTH) from None
