@@ -271,7 +271,7 @@ try:
         store=store,
     )
 except SqlExportError as exc:
-    c3.warning(str(exc))
+    c3.warning(exc.message(lang))
 else:
     c3.download_button(
         ui.t("rulesets.dl.sql"),

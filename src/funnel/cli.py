@@ -51,7 +51,6 @@ from funnel.stats import DEFAULT_MIN_N
 from funnel.store import DatasetInfo, Store, StoreError, default_db_path
 from funnel.suggest import SuggestError, suggest_rules, template_for
 from funnel.versions import (
-    ROLES,
     Version,
     VersionError,
     align_values,
@@ -389,14 +388,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         _error(t("store." + exc.code, lang, **exc.params), lang)
         return 2
-    except (RuleSetError, ApplyError) as exc:  # messages name file and entry
+    except (RuleSetError, ApplyError, MappingFileError, SqlExportError) as exc:  # name the file
         _error(exc.message(lang), lang)
         return 2
-    except (MappingFileError, SqlExportError) as exc:  # English only: no message codes yet
-        _error(str(exc), lang)
-        return 2
     except VersionError as exc:
-        _error(_version_error(exc, lang), lang)
+        _error(exc.message(lang), lang)
         return 2
     except WebhookError as exc:
         _error(exc.message(lang), lang)
@@ -427,16 +423,6 @@ def _error(message: str, lang: str) -> None:
 
 def _note(message: str, lang: str) -> None:
     print(t("cli.note", lang, message=message), file=sys.stderr)
-
-
-def _version_error(exc: VersionError, lang: str) -> str:
-    """A version refusal in ``lang``, its status and role words translated too."""
-    params = dict(exc.params)
-    if params.get("status") in ("draft", "proposed", "agreed"):
-        params["status"] = t(f"cli.status.{params['status']}", lang)
-    if params.get("role") in ROLES:
-        params["role"] = t(f"cli.role.{params['role']}", lang)
-    return VersionError(exc.code, **params).message(lang)
 
 
 def print_problems(problems: Sequence[Problem], lang: str, out: TextIO) -> None:

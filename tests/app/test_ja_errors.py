@@ -86,3 +86,53 @@ def test_a_damaged_shared_link_warns_in_japanese(
 
     assert not at.exception
     assert expected in [w.value for w in at.warning]
+
+
+def test_imports_refused_for_their_values_or_their_yaml_are_explained_in_japanese(
+    open_app: Callable[..., AppTest], seed: Callable[..., DatasetInfo]
+) -> None:
+    seed("demo", leads=600)
+    at = open_app("overview", lang="ja")
+    at.switch_page(RULESETS).run()
+    submit = t("rulesets.import_button", "ja")
+
+    def upload(name: str, data: bytes) -> list[str]:
+        at.file_uploader[0].set_value((name, data, "application/yaml"))
+        at.text_input[0].input("田中")
+        next(b for b in at.button if b.label == submit).click().run()
+        assert not at.exception
+        return [e.value for e in at.error]
+
+    fishing = b"rules:\n- {kind: category, column: industry, value: Fishing, points: 5}\n"
+    never = t("ruleset.values_never_held", "ja", name="'demo'", values="industry: 'Fishing'")
+    assert upload("bad.yaml", fishing) == [f"bad.yaml: {never}"]
+    assert never.startswith("データセット 'demo' にない値が使われています — industry: 'Fishing'。")
+
+    twice = t("yaml.duplicate_key", "ja", line=2, name="'rules'")
+    assert upload("twice.yaml", b"rules: []\nrules: []\n") == [f"twice.yaml: {twice}"]
+    assert twice.startswith("2 行目が YAML または JSON の書式として正しくありません")
+
+    signed = b"rules: []\nversion:\n  signoffs:\n  - {role: boss, name: A}\n"
+    assert upload("signed.yaml", signed) == [
+        "signed.yaml: version: signoffs の 1 件目: " + t("ruleset.signoff_shape", "ja")
+    ]
+    assert list_versions(ui.store(), "demo") == []
+
+
+def test_a_refused_sql_export_warns_in_japanese(
+    open_app: Callable[..., AppTest], seed: Callable[..., DatasetInfo], db_path: Path
+) -> None:
+    info = seed("demo", leads=600)
+    with Store(db_path) as store:
+        save_version(store, info, template_for(info), author="佐藤")
+    at = open_app("overview", lang="ja")
+    at.switch_page(RULESETS).run()
+    assert not at.exception and at.code  # the SQL is shown
+
+    at.text_input(key="sql_table").set_value("crm..leads").run()
+
+    assert not at.exception
+    expected = t("sqlexport.bad_table", "ja", table="'crm..leads'")
+    assert expected.startswith("テーブル名 'crm..leads' は使えません。")
+    assert [w.value for w in at.warning] == [expected]
+    assert not at.code  # no SQL offered for a table name it cannot use

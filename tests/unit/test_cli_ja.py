@@ -13,6 +13,7 @@ import pytest
 from funnel.apply import ApplyError, WebhookError, post_webhook
 from funnel.cli import main
 from funnel.i18n import MESSAGES, t
+from funnel.mapping import ROLES as COLUMN_ROLES
 from funnel.rules import RuleSetError, Where, check_columns, decode_ruleset, ruleset_from_text
 from funnel.store import Store
 
@@ -379,3 +380,110 @@ def test_every_error_code_raised_has_a_message() -> None:
             found += 1
             assert f"{prefix}.{code}" in MESSAGES, code
     assert found > 35
+
+
+# --- mapping files, SQL export, YAML and version files ------------------------------------------
+
+
+def test_mapping_file_errors_are_explained_in_japanese(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    path = leads_file(tmp_path, db)
+    missing = tmp_path / "nope.yaml"
+    code, out, err = ja(capsys, db, "load", path, "--dataset", "crm", "--mapping", missing)
+    assert code == 2 and out == ""
+    assert err.splitlines()[-1] == (
+        f"エラー: {missing}: 列の割り当てファイルが見つかりません。パスを確認してください。"
+    )
+
+    bad = tmp_path / "m.yaml"
+    bad.write_text("leads: {lead_id: id, industry: bogus}\n", encoding="utf-8")
+    code, _, err = ja(capsys, db, "load", path, "--dataset", "crm", "--mapping", bad)
+    roles = ", ".join(COLUMN_ROLES)
+    unknown = t("mappingfile.unknown_role", "ja", column="'industry'", role="'bogus'", roles=roles)
+    assert code == 2 and err.splitlines()[-1] == f"エラー: {bad}: leads: {unknown}"
+    assert unknown.startswith("列 'industry' の役割 'bogus' は使えません。")
+
+    bad.write_text("leads: [lead_id\n", encoding="utf-8")
+    code, _, err = ja(capsys, db, "load", path, "--dataset", "crm", "--mapping", bad)
+    detail = "expected ',' or ']', but got '<stream end>'"
+    assert code == 2
+    assert err.splitlines()[-1] == f"エラー: {bad}: " + t(
+        "yaml.syntax", "ja", line=2, detail=detail
+    )
+    assert_japanese(err.replace(detail, ""), allowed=str(tmp_path))
+    with Store(db, read_only=True) as store:
+        assert [d.name for d in store.datasets()] == ["demo"]  # nothing was stored
+
+
+def test_sql_export_and_broken_rule_files_are_explained_in_japanese(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    rules = tmp_path / "R.yaml"
+    sql = ("sql", "--rules", rules, "--dialect", "duckdb", "--table", "crm..leads")
+    code, out, err = ja(capsys, db, *sql)
+    assert code == 2 and out == ""
+    assert err == "エラー: " + t("sqlexport.bad_table", "ja", table="'crm..leads'") + "\n"
+    assert err.startswith("エラー: テーブル名 'crm..leads' は使えません。")
+    assert_japanese(err, allowed="crm..leads")
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("rules: []\nrules: []\n", encoding="utf-8")
+    code, _, err = ja(capsys, db, "sql", "--rules", broken, "--dialect", "duckdb")
+    assert code == 2
+    twice = t("yaml.duplicate_key", "ja", line=2, name="'rules'")
+    assert err == f"エラー: {broken}: {twice}\n"
+    assert twice.startswith("2 行目が YAML または JSON の書式として正しくありません（キー 'rules'")
+
+
+def test_a_rules_import_the_dataset_cannot_use_is_refused_in_japanese(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "rules:\n- {kind: category, column: industry, value: Fishing, points: 5}\n", "utf-8"
+    )
+    args = ("rules", "import", bad, "--dataset", "demo", "--author", "A")
+    code, out, err = ja(capsys, db, *args)
+    assert code == 2 and out == ""
+    never = t("ruleset.values_never_held", "ja", name="'demo'", values="industry: 'Fishing'")
+    assert err == f"エラー: {bad}: {never}\n"
+    assert never.startswith("データセット 'demo' にない値が使われています — industry: 'Fishing'。")
+
+    bad.write_text(
+        "rules:\n- {kind: per_unit, column: web_visits, points: 2}\n"
+        "version:\n  effective_from: soon\n",
+        "utf-8",
+    )
+    code, _, err = ja(capsys, db, *args)
+    assert code == 2
+    assert err == (
+        f"エラー: {bad}: version: effective_from: 'soon' は日付として読み取れません"
+        "（例: 2026-12-01）。\n"
+    )
+    assert ja(capsys, db, "rules", "list")[1] == t("versions.none", "ja") + "\n"
+
+
+def test_a_second_sign_off_for_one_side_names_the_side_in_japanese(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    args = ("rules", "save", "--rules", tmp_path / "R.yaml", "--dataset", "demo", "--author", "A")
+    assert ja(capsys, db, *args)[0] == 0
+    assert ja(capsys, db, "rules", "propose", "#1", "--name", "A")[0] == 0
+    sign = ("rules", "sign", "#1", "--role", "marketing", "--name")
+    assert ja(capsys, db, *sign, "佐藤")[0] == 0
+    code, out, err = ja(capsys, db, *sign, "鈴木")
+    assert code == 2 and out == ""
+    assert (
+        err
+        == "エラー: "
+        + t(
+            "versions.already_signed",
+            "ja",
+            label="simple template v1",
+            role="マーケティング",
+            name="佐藤",
+        )
+        + "\n"
+    )
+    assert_japanese(err, allowed="simple template")
