@@ -60,7 +60,8 @@ if steps[0].n == 0:
     st.stop()
 
 left, right = st.columns([3, 2])
-fig = charts.funnel_figure([(info.name, steps)], shared.stage_label)
+shares = (ui.t("funnel.of_initial"), ui.t("funnel.of_previous"))
+fig = charts.funnel_figure([(info.name, steps)], shared.stage_label, *shares)
 left.plotly_chart(fig, key="funnel_chart")
 table = steps_frame(steps)
 right.dataframe(
@@ -96,7 +97,9 @@ if column and a_values and b_values:
         info.dataset_id, info.name, stages, filters.key(), a.key(), b.key()
     )
     name_a, name_b = ", ".join(a_values), ", ".join(b_values)
-    compare_fig = charts.funnel_figure([(name_a, steps_a), (name_b, steps_b)], shared.stage_label)
+    compare_fig = charts.funnel_figure(
+        [(name_a, steps_a), (name_b, steps_b)], shared.stage_label, *shares
+    )
     st.plotly_chart(compare_fig, key="compare_chart")
     compare = pd.DataFrame(
         {

@@ -72,17 +72,30 @@ def _layout(fig: go.Figure, height: int = 360) -> go.Figure:
     return fig
 
 
-def funnel_figure(series: Sequence[tuple[str, Sequence[Step]]], stage_label: Label) -> go.Figure:
-    """A funnel chart; several named series are drawn side by side for comparison."""
+def funnel_figure(
+    series: Sequence[tuple[str, Sequence[Step]]],
+    stage_label: Label,
+    of_initial: str = "of initial",
+    of_previous: str = "of previous",
+) -> go.Figure:
+    """A funnel chart; several named series are drawn side by side for comparison.
+
+    Each bar reads its count, its share of the first stage and of the stage before, with the
+    words for those shares given in the reader's language.
+    """
     fig = go.Figure()
     colours = [ACCENT, SECOND]
+    text = (
+        f"%{{value:,}}<br>%{{percentInitial:.0%}} {of_initial}"
+        f"<br>%{{percentPrevious:.0%}} {of_previous}"
+    )
     for i, (name, steps) in enumerate(series):
         fig.add_trace(
             go.Funnel(
                 name=name,
                 y=[stage_label(s.stage) for s in steps],
                 x=[s.n for s in steps],
-                textinfo="value+percent initial+percent previous",
+                texttemplate=text,
                 marker={"color": colours[i % len(colours)]},
                 offsetgroup=str(i),
             )

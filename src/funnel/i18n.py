@@ -545,6 +545,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "絞り込みに合うリードがありません。サイドバーで条件を広げてください。",
     ),
     "funnel.col.stage": ("Stage", "ステージ"),
+    "funnel.of_initial": ("of the first stage", "（最初の段階比）"),
+    "funnel.of_previous": ("of the stage before", "（前の段階比）"),
     "funnel.col.leads": ("Leads", "リード数"),
     "funnel.col.from_previous": ("From previous", "前ステージから"),
     "funnel.col.from_first": ("From first", "最初から"),

@@ -361,7 +361,12 @@ def _charts(data: ReportInput, lang: str) -> list[tuple[str, go.Figure]]:
         ev = replace(ev, deciles=[dict(d) for d in data.deciles])
     out: list[tuple[str, go.Figure]] = []
     if data.funnel:
-        fig = funnel_figure([("", list(data.funnel))], lambda s: t(f"stage.{s}", lang))
+        fig = funnel_figure(
+            [("", list(data.funnel))],
+            lambda s: t(f"stage.{s}", lang),
+            t("funnel.of_initial", lang),
+            t("funnel.of_previous", lang),
+        )
         fig.update_layout(showlegend=False)
         out.append(("funnel", fig))
     out.append(

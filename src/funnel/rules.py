@@ -535,7 +535,7 @@ def ruleset_from_text(text: str, *, source: str = "rule set") -> RuleSet:
     try:
         data = load_yaml(text, source)
     except YamlError as exc:
-        raise RuleSetError(str(exc)) from None
+        raise RuleSetError(f"yaml.{exc.code}", where=Where(source), **exc.params) from None
     return ruleset_from_dict(data, source=source)
 
 

@@ -145,6 +145,24 @@ def test_funnel_chart_x_values_are_the_stage_counts(
     assert traces[0]["y"] == labels(STAGES)
 
 
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_funnel_bars_name_their_shares_in_the_readers_language(
+    open_app: Callable[..., AppTest],
+    checked: Callable[[AppTest], AppTest],
+    seed: Callable[..., DatasetInfo],
+    lang: str,
+) -> None:
+    seed("demo", leads=LEADS)
+    at = open_app("funnel", lang=lang)
+
+    trace = figure(checked(at), "funnel_chart")["data"][0]
+    assert "textinfo" not in trace  # Plotly's own words ("of initial") would be English
+    template = trace["texttemplate"]
+    assert template.startswith("%{value:,}")
+    assert f"%{{percentInitial:.0%}} {t('funnel.of_initial', lang)}" in template
+    assert f"%{{percentPrevious:.0%}} {t('funnel.of_previous', lang)}" in template
+
+
 # --- shared filters --------------------------------------------------------------------------
 
 
