@@ -205,7 +205,7 @@ def show_problems(problems: Sequence[Problem]) -> None:
             "data.col.message": "large",
             "data.col.fix": "large",
         }
-        st.dataframe(
+        dataframe(
             problems_frame(problems),
             hide_index=True,
             width="stretch",
@@ -244,3 +244,17 @@ def progress_reporter(bar: Any) -> Any:
         bar.progress(min(max(fraction, 0.0), 1.0), text=t(f"progress.{step}"))
 
     return report
+
+
+#: Whole numbers (lead counts, wins) read with thousands separators, in the viewer's locale.
+COUNT = st.column_config.NumberColumn(format="localized")
+
+
+def dataframe(frame: pd.DataFrame, where: Any = st, **kwargs: Any) -> Any:
+    """``st.dataframe`` with every whole-number column shown as a count (``3,000``, not
+    ``3000``), unless ``column_config`` says otherwise for it."""
+    config = dict(kwargs.pop("column_config", None) or {})
+    for column in frame.columns:
+        if column not in config and pd.api.types.is_integer_dtype(frame[column].dtype):
+            config[column] = COUNT
+    return where.dataframe(frame, column_config=config or None, **kwargs)

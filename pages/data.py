@@ -285,7 +285,7 @@ infos = ui.datasets()
 if not infos:
     st.info(ui.t("data.no_datasets"))
 else:
-    st.dataframe(
+    ui.dataframe(
         ui.datasets_frame(infos),
         hide_index=True,
         width="stretch",

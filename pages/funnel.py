@@ -64,8 +64,9 @@ shares = (ui.t("funnel.of_initial"), ui.t("funnel.of_previous"))
 fig = charts.funnel_figure([(info.name, steps)], shared.stage_label, *shares)
 left.plotly_chart(fig, key="funnel_chart")
 table = steps_frame(steps)
-right.dataframe(
+ui.dataframe(
     table,
+    right,
     hide_index=True,
     width="stretch",
     column_config={ui.t("funnel.col.from_previous"): PCT, ui.t("funnel.col.from_first"): PCT},
@@ -111,7 +112,7 @@ if column and a_values and b_values:
         }
     )
     st.caption(ui.tm("funnel.compare_names", a=name_a, b=name_b))
-    st.dataframe(
+    ui.dataframe(
         compare,
         hide_index=True,
         width="stretch",
@@ -161,7 +162,7 @@ else:
         }
     )
     with st.expander(ui.t("funnel.cohort_table")):
-        st.dataframe(
+        ui.dataframe(
             cohort_table,
             hide_index=True,
             width="stretch",

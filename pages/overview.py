@@ -39,7 +39,7 @@ st.caption(
     + ui.escape_md(f"{ui.t('overview.loaded_at')}: {info.loaded_at:%Y-%m-%d %H:%M}")
 )
 with st.expander(ui.t("overview.mapping"), expanded=False):
-    st.dataframe(
+    ui.dataframe(
         pd.DataFrame(
             {
                 ui.t("data.col.column"): [s.name for s in info.mapping.leads],
@@ -59,7 +59,7 @@ if notes:
         ui.show_problems(notes)
 
 st.subheader(ui.t("overview.all_datasets"))
-st.dataframe(
+ui.dataframe(
     ui.datasets_frame(infos, detailed=True),
     hide_index=True,
     width="stretch",

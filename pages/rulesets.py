@@ -136,7 +136,7 @@ history = pd.DataFrame(
         for v in versions
     ]
 )
-st.dataframe(
+ui.dataframe(
     history,
     hide_index=True,
     width="stretch",
@@ -177,7 +177,7 @@ with left:
     tiers = pd.DataFrame(v.metrics.get("tiers") or [])
     if not tiers.empty:
         st.caption(ui.t("rulesets.metrics_then"))
-        st.dataframe(
+        ui.dataframe(
             pd.DataFrame(
                 {
                     ui.t("tuner.col.tier"): tiers["tier"],
@@ -306,7 +306,7 @@ with st.spinner(ui.t("rulesets.diffing")):
         st.warning(exc.message(lang))
         st.stop()
 if diff.changes:
-    st.dataframe(
+    ui.dataframe(
         pd.DataFrame(
             [
                 {
@@ -323,7 +323,7 @@ if diff.changes:
 else:
     st.text(ui.t("report.no_rule_changes"))
 st.caption(ui.t("rulesets.diff_metrics", dataset=info.name))
-st.dataframe(
+ui.dataframe(
     pd.DataFrame(
         [
             {
@@ -339,7 +339,7 @@ st.dataframe(
 )
 st.caption(ui.t("rulesets.moves", count=f"{diff.changed_leads:,}"))
 if diff.moves:
-    st.dataframe(
+    ui.dataframe(
         pd.DataFrame(
             diff.moves,
             columns=[a.label(), v.label(), ui.t("funnel.col.leads")],
@@ -348,7 +348,7 @@ if diff.moves:
         width="stretch",
     )
     outcomes = {k: ui.t(f"overview.{k}") for k in ("won", "lost", "open")}
-    st.dataframe(
+    ui.dataframe(
         pd.DataFrame(
             {
                 ui.t("tuner.lead_id"): diff.leads["id"],

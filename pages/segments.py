@@ -125,7 +125,7 @@ frame = pd.DataFrame(
     }
 )
 pct = st.column_config.NumberColumn(format="%.1f%%")
-st.dataframe(
+ui.dataframe(
     frame,
     hide_index=True,
     width="stretch",

@@ -394,7 +394,7 @@ def tiers_tab(result: Evaluation) -> None:
         ui.t("segments.ci_low"),
         ui.t("segments.ci_high"),
     )
-    st.dataframe(
+    ui.dataframe(
         pd.DataFrame(
             {
                 ui.t("tuner.col.tier"): [t.name for t in result.tiers],
@@ -432,7 +432,7 @@ def compare_tab(
                 ui.t("tuner.m.auc"): r.auc,
             }
         )
-    st.dataframe(
+    ui.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
         width="stretch",
@@ -440,7 +440,7 @@ def compare_tab(
     )
     d = tuning.compare(info, rs, rs_other, filters)
     cells = (d.both, d.only_a, d.only_b, d.neither)
-    st.dataframe(
+    ui.dataframe(
         pd.DataFrame(
             {
                 ui.t("tuner.col.cell"): [
@@ -534,7 +534,7 @@ def explain(info: DatasetInfo, rs: RuleSet) -> None:
             outcome=explanation.outcome or "–",
         )
     )
-    st.dataframe(
+    ui.dataframe(
         pd.DataFrame(explanation.points, columns=[ui.t("tuner.rule"), ui.t("tuner.points")]),
         hide_index=True,
         width="stretch",
@@ -571,7 +571,9 @@ def editor(
     result_tabs(info, filters, rs, result, active, other)
     explain(info, rs)
     if st.toggle(ui.t("tuner.show_missed", count=f"{result.missed_won:,}"), key="show_missed"):
-        st.dataframe(tuning.missed(info, rs, filters), hide_index=True, width="stretch")
+        st.dataframe(
+            tuning.missed(info, rs, filters), hide_index=True, width="stretch"
+        )  # lead rows
     defining = st.expander(ui.t("tuner.definition"), key="definition_open", on_change="rerun")
     with defining:
         if defining.open:
