@@ -19,7 +19,7 @@ import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
 from funnel.handoff import whole_scores
-from funnel.i18n import t
+from funnel.i18n import CodedError, t
 from funnel.ingest import Prepared, prepare, read_inputs
 from funnel.mapping import ColumnSpec, Mapping, propose_mapping
 from funnel.parsing import parse_dates
@@ -34,7 +34,7 @@ from funnel.versions import Version, align_values, version_from_text
 _OUTCOME_ROLES = ("outcome", "closed", "amount")
 
 
-class ApplyError(ValueError):
+class ApplyError(CodedError, ValueError):
     """The rules cannot be applied to this file as asked; the message says how to fix it.
 
     ``code`` selects the message (``apply.<code>`` in :mod:`funnel.i18n`); ``str(exc)`` is the
@@ -44,28 +44,16 @@ class ApplyError(ValueError):
     'R.yaml には列の割り当てが含まれていません'
     """
 
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(self.message("en"))
-
-    def message(self, lang: str = "en") -> str:
-        return t(f"apply.{self.code}", lang, **self.params)
+    prefix = "apply"
 
 
-class WebhookError(Exception):
+class WebhookError(CodedError):
     """The webhook did not accept the hot leads; the message says what happened.
 
     ``code`` selects the message (``webhook.<code>``); ``str(exc)`` is the English one.
     """
 
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(self.message("en"))
-
-    def message(self, lang: str = "en") -> str:
-        return t(f"webhook.{self.code}", lang, **self.params)
+    prefix = "webhook"
 
 
 @dataclass(frozen=True)

@@ -1750,3 +1750,30 @@ def t(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
         return key
     text = pair[1] if lang == "ja" and pair[1] else pair[0]
     return text.format_map(_Params(params)) if params else text.replace("{{", "{")
+
+
+class CodedError(Exception):
+    """An error whose message is chosen by a code: ``<prefix>.<code>`` in :data:`MESSAGES`.
+
+    ``str(exc)`` is the English message, ``message(lang)`` the reader's; subclasses set
+    ``prefix`` and may put the parameters in the reader's words (:meth:`localized`).
+
+    >>> class E(CodedError, ValueError):
+    ...     prefix = "overview"
+    >>> E("demo_created", name="d").message("ja")
+    'デモデータセット d を作成しました。'
+    """
+
+    prefix = ""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def localized(self, lang: str) -> dict[str, Any]:
+        """The parameters as the message in ``lang`` shows them."""
+        return self.params
+
+    def message(self, lang: str = DEFAULT_LANG) -> str:
+        return t(f"{self.prefix}.{self.code}", lang, **self.localized(lang))

@@ -44,9 +44,9 @@ import textwrap
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from funnel.i18n import t
+from funnel.i18n import CodedError
 from funnel.mapping import Mapping
 from funnel.rules import CategoryRule, PerUnitRule, RangeRule, Rule, RuleSet
 from funnel.validation import DATE_ROLES, NUMBER_ROLES
@@ -73,7 +73,7 @@ _GROUPED = re.compile(GROUPED_PATTERN)
 Escapes = Literal["standard", "postgres", "backslash", "snowflake"]
 
 
-class SqlExportError(ValueError):
+class SqlExportError(CodedError, ValueError):
     """A rule set that cannot be written as SQL; the message says what and how to fix it.
 
     ``code`` selects the message (``sqlexport.<code>`` in :mod:`funnel.i18n`); ``str(exc)`` is
@@ -83,13 +83,7 @@ class SqlExportError(ValueError):
     テーブル名 'crm..leads' は使えません
     """
 
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(self.message("en"))
-
-    def message(self, lang: str = "en") -> str:
-        return t(f"sqlexport.{self.code}", lang, **self.params)
+    prefix = "sqlexport"
 
 
 def check_dataset(name: str, report: Sequence[dict[str, object]]) -> None:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
 from funnel.formats import METRICS
-from funnel.i18n import t
+from funnel.i18n import CodedError, t
 from funnel.mapping import Mapping, MappingFileError, mapping_from_dict, mapping_to_dict
 from funnel.parsing import normalise_token
 from funnel.rules import (
@@ -55,7 +55,7 @@ EXPORT_VERSION = 1
 MAX_TEXT = 2000
 
 
-class VersionError(Exception):
+class VersionError(CodedError):
     """A version action that cannot be done; ``code`` selects the user-facing message.
 
     The field, status and role words it names are in the reader's language too.
@@ -67,12 +67,9 @@ class VersionError(Exception):
 
     """
 
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(self.message("en"))
+    prefix = "versions"
 
-    def message(self, lang: str = "en") -> str:
+    def localized(self, lang: str) -> dict[str, Any]:
         params = dict(self.params)
         if "what" in params:  # the field's name in the reader's language
             params["what"] = t(f"versions.what.{params['what']}", lang)
@@ -80,7 +77,7 @@ class VersionError(Exception):
             params["status"] = t(f"cli.status.{params['status']}", lang)
         if params.get("role") in ROLES:  # an unknown role is what the user typed: kept as is
             params["role"] = t(f"cli.role.{params['role']}", lang)
-        return t(f"versions.{self.code}", lang, **params)
+        return params
 
 
 @dataclass(frozen=True)
