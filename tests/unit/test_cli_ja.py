@@ -158,12 +158,17 @@ def test_rules_list_show_and_diff_speak_japanese(
     assert t("cli.no_rule_changes", "ja") in out.splitlines()
 
 
-def test_a_version_refusal_names_its_status_in_japanese(
-    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
-) -> None:
+def save_and_propose(capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path) -> None:
+    """Save R.yaml as version #1 of the demo and propose it."""
     args = ("rules", "save", "--rules", tmp_path / "R.yaml", "--dataset", "demo", "--author", "A")
     assert ja(capsys, db, *args)[0] == 0
     assert ja(capsys, db, "rules", "propose", "#1", "--name", "A")[0] == 0
+
+
+def test_a_version_refusal_names_its_status_in_japanese(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    save_and_propose(capsys, db, tmp_path)
     code, out, err = ja(capsys, db, "rules", "propose", "#1", "--name", "A")
     assert code == 2 and out == ""
     assert err.strip() == "エラー: " + t(
@@ -467,9 +472,7 @@ def test_a_rules_import_the_dataset_cannot_use_is_refused_in_japanese(
 def test_a_second_sign_off_for_one_side_names_the_side_in_japanese(
     capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
 ) -> None:
-    args = ("rules", "save", "--rules", tmp_path / "R.yaml", "--dataset", "demo", "--author", "A")
-    assert ja(capsys, db, *args)[0] == 0
-    assert ja(capsys, db, "rules", "propose", "#1", "--name", "A")[0] == 0
+    save_and_propose(capsys, db, tmp_path)
     sign = ("rules", "sign", "#1", "--role", "marketing", "--name")
     assert ja(capsys, db, *sign, "佐藤")[0] == 0
     code, out, err = ja(capsys, db, *sign, "鈴木")
