@@ -215,7 +215,8 @@ with right:
             role = st.radio(
                 ui.t("rulesets.sign_as"),
                 open_roles,
-                format_func=lambda r: ui.t(f"report.role.{r}"),
+                # labels looked up in this run's language, not whenever they are drawn
+                format_func={r: ui.t(f"report.role.{r}") for r in ROLES}.__getitem__,
                 horizontal=True,
                 key=f"sign_role:{v.version_id}",
             )
