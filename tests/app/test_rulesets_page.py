@@ -262,3 +262,31 @@ def test_no_activity_table_input_when_the_rules_count_no_activities(
     checked(at.switch_page(RULESETS).run())
     assert not [w for w in at.text_input if w.key == "sql_acts"]
     assert at.text_input(key="sql_table").value == "leads"
+
+
+def test_signing_off_works_in_japanese(
+    open_app: Callable[..., AppTest],
+    seed: Callable[..., DatasetInfo],
+    checked: Callable[[AppTest], AppTest],
+    db_path: Path,
+) -> None:
+    from funnel.versions import propose
+
+    info = seed("demo", leads=500)
+    with Store(db_path) as store:
+        v = save_version(store, info, template_for(info), author="佐藤")
+        propose(store, v.version_id, "佐藤")
+    at = open_app(lang="ja")
+    checked(at.switch_page(RULESETS).run())
+    radio = at.radio(key=f"sign_role:{v.version_id}")
+    assert radio.options == [t("report.role.marketing", "ja"), t("report.role.sales", "ja")]
+
+    radio.set_value("sales")
+    at.text_input(key=f"sign_name:{v.version_id}").input("鈴木")
+    label = t("rulesets.sign", "ja")
+    checked(next(b for b in at.button if b.label == label).click().run())
+
+    with Store(db_path) as store:
+        (signed,) = list_versions(store, "demo")
+    assert [(s.role, s.name) for s in signed.signoffs] == [("sales", "鈴木")]
+    assert not at.error
