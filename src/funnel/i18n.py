@@ -998,10 +998,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the mapping has no id column; map the leads file's id column (role id) so every score can be matched to its lead.",
         "列の割り当てにID列がありません。スコアをリードと照合できるよう、リードファイルのID列を割り当ててください（役割 id）。",
     ),
-    "sqlexport.decay": (
-        "the rule set decays activity counts with age (half-life {days} days), which SQL export does not write; export a copy without decay (half-life 0 in the tuner) or score with funnel score/hot.",
-        "ルールセットは行動の回数を経過日数で減衰させます（半減期 {days} 日）が、SQL の書き出しは減衰に対応していません。減衰なしのコピー（チューナーで半減期 0）を書き出すか、funnel score / hot で採点してください。",
-    ),
     # --- applying rules to a new file (funnel.apply) ---
     "apply.score_file_filters": (
         "score FILE scores the file itself: leave out --dataset/--where/--from/--to.",

@@ -31,6 +31,10 @@ Where the SQL can differ from the app (all rare in CRM exports):
 * Numbers longer than 200 characters or with an exponent beyond two digits count as missing
   (the app accepts them, but no lead has 1e100 web visits); this keeps every engine's cast
   in range. A full-width exponent letter (``１Ｅ２``) is read here, not by the app.
+* Decayed activity counts read the log's timestamps with the engine's own cast, so they must
+  be typed or ISO text (``2024-03-01 10:00:00``); the app reads more formats. Spark turns
+  them into instants in the session's time zone, so across a daylight-saving change an age
+  can differ from the app's by an hour.
 * A category rule or gate on a number column compares numbers (``"3"`` matches ``3.0``).
   Typed columns are compared as the engine writes them as text: a yes/no column typed
   ``BOOLEAN`` reads ``true``/``false``.
@@ -111,6 +115,9 @@ class Dialect:
     to_double: str
     quote: Literal['"', "`"]
     escapes: Escapes
+    #: Seconds since 1970 of a timestamp, and a number rounded to one decimal place.
+    epoch: str = "EPOCH(CAST({x} AS TIMESTAMP))"
+    round1: str = "ROUND({x}, 1)"
 
 
 _DIALECTS: dict[str, Dialect] = {
@@ -139,6 +146,8 @@ _DIALECTS: dict[str, Dialect] = {
             to_double="CAST({x} AS DOUBLE PRECISION)",  # guarded by NUMBER_PATTERN: never fails
             quote='"',
             escapes="postgres",
+            epoch="EXTRACT(EPOCH FROM CAST({x} AS TIMESTAMP))",
+            round1="ROUND(CAST({x} AS NUMERIC), 1)",
         ),
         Dialect(
             name="spark",
@@ -151,6 +160,7 @@ _DIALECTS: dict[str, Dialect] = {
             to_double="TRY_CAST({x} AS DOUBLE)",
             quote="`",
             escapes="backslash",
+            epoch="UNIX_TIMESTAMP(CAST({x} AS TIMESTAMP))",
         ),
         Dialect(
             name="snowflake",
@@ -165,6 +175,7 @@ _DIALECTS: dict[str, Dialect] = {
             to_double="TRY_TO_DOUBLE({x})",
             quote='"',
             escapes="snowflake",
+            epoch="DATE_PART(EPOCH_SECOND, CAST({x} AS TIMESTAMP_NTZ))",
         ),
         Dialect(
             name="bigquery",
@@ -177,6 +188,7 @@ _DIALECTS: dict[str, Dialect] = {
             to_double="SAFE_CAST({x} AS FLOAT64)",
             quote="`",
             escapes="backslash",
+            epoch="UNIX_SECONDS(CAST({x} AS TIMESTAMP))",
         ),
     )
 }
@@ -360,6 +372,7 @@ class _Column:
     key: bool  # needs the lower-cased text (k<i>)
     number: bool  # needs the parsed number (n<i>)
     activity: str | None = None  # counted from the activity log: the activity type
+    decayed: bool = False  # engagement rules read its count decayed with age (e<i>)
 
 
 def _columns(
@@ -388,7 +401,10 @@ def _columns(
         counted = any(r.column == name and not isinstance(r, CategoryRule) for r in rs.rules)
         activity = types.get(name)
         if activity is not None:  # a count: compared and counted as a number
-            out.append(_Column(i, name, True, False, True, activity))
+            decayed = rs.decay_half_life is not None and any(
+                r.column == name and r.group == "engagement" for r in rs.rules
+            )
+            out.append(_Column(i, name, True, False, True, activity, decayed))
         else:
             out.append(_Column(i, name, numeric, not numeric and compared, numeric or counted))
     return out
@@ -449,28 +465,66 @@ def lead_source(
     )
 
 
-def _activity_step(mapping: Mapping, columns: Sequence[_Column], table: str, d: Dialect) -> str:
-    """Step 0: how many activities of each type each lead has, from the activity log table."""
+def _activity_step(
+    mapping: Mapping,
+    columns: Sequence[_Column],
+    table: str,
+    d: Dialect,
+    half_life: float | None = None,
+) -> str:
+    """Step 0: how many activities of each type each lead has, from the activity log table,
+    and (with a half-life) the same counts decayed with age."""
     counted = [c for c in columns if c.activity is not None]
     if not counted:
         return ""
     lead, kind = mapping.column("id", "activities"), mapping.column("source", "activities")
     if lead is None or kind is None:
         raise SqlExportError("no_activity_columns")
-    key, kind_text = _id_key(lead, d), _cleaned(kind, d)
+    key, kind_text = _id_key(lead, d), _stripped(kind, d)
+    log = table_name(table, d)
     items: list[Item] = [(f"{key} AS lead_key", lead)]
     for c in counted:
         assert c.activity is not None
-        match = string_literal(clean_text(c.activity), d)
+        match = string_literal(c.activity, d)
         items.append(
             (f"SUM(CASE WHEN {kind_text} = {match} THEN 1 ELSE 0 END) AS a{c.index}", c.name)
         )
-    return f"""activity_counts AS (
+    decayed = [c for c in counted if c.decayed]
+    if not decayed or half_life is None:
+        return f"""activity_counts AS (
     -- 0. From the activity log: how many activities of each type each lead has (the type
-    --    compared exactly, after the same cleaning).
+    --    compared exactly, its ends trimmed).
     SELECT
 {_lines(items)}
-    FROM {table_name(table, d)}
+    FROM {log}
+    GROUP BY {key}
+),
+"""
+    ts = mapping.column("created", "activities")
+    if ts is None:
+        raise SqlExportError("no_activity_columns")
+    seconds = d.epoch.format(x=quote_name(ts, d))
+    age_days = f"GREATEST(activity_end.end_s - {seconds}, 0) / 86400.0"
+    weight = f"POWER(0.5, {age_days} / {number_literal(half_life)})"
+    for c in decayed:
+        assert c.activity is not None
+        match = string_literal(c.activity, d)
+        items.append(
+            (
+                f"SUM(CASE WHEN {kind_text} = {match} THEN {weight} ELSE 0 END) AS e{c.index}",
+                f"{c.name}, each activity weighing 0.5 ** (age in days / {half_life:g})",
+            )
+        )
+    return f"""activity_end AS (
+    -- 0. The log's last activity: ages are counted back from it, in days.
+    SELECT MAX({seconds}) AS end_s FROM {log}
+),
+activity_counts AS (
+    -- 0. From the activity log: how many activities of each type each lead has (the type
+    --    compared exactly, its ends trimmed), and the decayed counts.
+    SELECT
+{_lines(items)}
+    FROM {log} CROSS JOIN activity_end
     GROUP BY {key}
 ),
 """
@@ -498,6 +552,17 @@ def _cleaned(column: str, d: Dialect, qualifier: str = "") -> str:
     return " ".join(line.strip() for line in lines).removesuffix(" AS x").replace("( ", "(")
 
 
+def _stripped(column: str, d: Dialect) -> str:
+    """A column's text with whitespace (Unicode's too) trimmed from its ends, as loading an
+    activity log trims the type (``ｗｅｂｉｎａｒ`` stays a type of its own, as it does there)."""
+    ends = string_literal(f"^{d.whitespace}|{d.whitespace}$", d)
+    return (
+        "TRIM("
+        + d.replace_spaces.format(x=f"CAST({quote_name(column, d)} AS {d.text_type})", p=ends)
+        + ")"
+    )
+
+
 def _id_key(column: str, d: Dialect, qualifier: str = "") -> str:
     """A lead id as the text both tables are joined on (ends trimmed)."""
     name = f"{qualifier}.{quote_name(column, d)}" if qualifier else quote_name(column, d)
@@ -519,8 +584,19 @@ def _number_expr(text: str, alias: str, d: Dialect) -> tuple[str, ...]:
 
 
 def _rule_expr(rule: Rule, col: _Column, d: Dialect) -> tuple[str, str]:
-    """One rule's points as SQL, and a note for the comment beside it."""
-    n, k = f"n{col.index}", f"k{col.index}"
+    """One rule's points as SQL, and a note for the comment beside it.
+
+    An engagement rule on a decayed count reads it (m<i>) and, as the app does, rounds its
+    points to 0.1.
+    """
+    if col.decayed and rule.group == "engagement":
+        expr, note = _points_expr(rule, f"m{col.index}", f"k{col.index}", col, d)
+        return d.round1.format(x=expr), note + " (decayed with age)"
+    return _points_expr(rule, f"n{col.index}", f"k{col.index}", col, d)
+
+
+def _points_expr(rule: Rule, n: str, k: str, col: _Column, d: Dialect) -> tuple[str, str]:
+    """A rule's points reading the number ``n`` or the lower-cased text ``k``."""
     if isinstance(rule, CategoryRule):
         if col.numeric:
             value = parse_number(rule.value)
@@ -595,7 +671,9 @@ def ruleset_sql(
     it may be qualified (``schema.table``). Rules on counts loading took from an activity log
     read ``activities_table`` (the log's columns, one row per activity), counting each lead's
     activities per type; ``activity_types`` maps those columns to their types (by default
-    from their names, see :func:`activity_columns`). Decay with age is not exported. The
+    from their names, see :func:`activity_columns`). With a half-life, engagement rules read
+    those counts decayed with age, counted back from the log's last activity as the app does
+    (its timestamp column must be typed, or ISO text such as ``2024-03-01 10:00:00``). The
     result has no trailing semicolon, so it can be wrapped in ``CREATE VIEW ... AS``.
     """
     d = get_dialect(dialect)
@@ -603,10 +681,8 @@ def ruleset_sql(
     if id_col is None:
         raise SqlExportError("no_id_column")
     columns = _columns(rs, mapping, activity_types)
-    if rs.decay_half_life is not None and any(c.activity is not None for c in columns):
-        raise SqlExportError("decay", days=f"{rs.decay_half_life:g}")
     source, qual = lead_source(mapping, columns, table, d)
-    activity_step = _activity_step(mapping, columns, activities_table, d)
+    activity_step = _activity_step(mapping, columns, activities_table, d, rs.decay_half_life)
     by_name = {c.name: c for c in columns}
     placeholders = ", ".join(dict.fromkeys(_key(p, d) for p in ("", *mapping.placeholders)))
 
@@ -616,12 +692,17 @@ def ruleset_sql(
         if c.activity is not None:
             count = f"COALESCE(activity_counts.a{c.index}, 0) AS c{c.index}"
             text_items.append((count, f"{c.name}: activities of type {c.activity}"))
+            if c.decayed:
+                decayed = f"COALESCE(activity_counts.e{c.index}, 0) AS e{c.index}"
+                text_items.append((decayed, f"{c.name}, decayed with age"))
         else:
             text_items.append((_clean_expr(c.name, f"c{c.index}", d, qual), c.name))
     value_items: list[Item] = [("id", "")]
     for c in columns:
         if c.activity is not None:
             value_items.append((f"c{c.index} AS d{c.index}", ""))
+            if c.decayed:
+                value_items.append((f"e{c.index}", ""))
             continue
         missing = f"CASE WHEN LOWER(c{c.index}) IN ({placeholders}) THEN NULL"
         if c.key:
@@ -634,6 +715,8 @@ def ruleset_sql(
             number_items.append((f"k{c.index}", ""))
         if c.activity is not None:
             number_items.append((f"d{c.index} AS n{c.index}", ""))
+            if c.decayed:
+                number_items.append((f"e{c.index} AS m{c.index}", ""))
         elif c.number:
             number_items.append((_number_expr(f"d{c.index}", f"n{c.index}", d), c.name))
     point_items: list[Item] = [("id", "")]

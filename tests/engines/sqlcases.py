@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -302,6 +302,13 @@ ACTIVITY_RULES = RuleSet(
     ),
     tiers=(Tier("hot", 20), Tier("warm", 8), Tier("cold", -math.inf)),
 )
+#: The same with activity counts decayed with age (half-life 20 days).
+ACTIVITY_DECAYED_RULES = replace(
+    ACTIVITY_RULES,
+    name="decayed activity counts",
+    decay_half_life=20.0,
+    tiers=(Tier("hot", 12), Tier("warm", 4), Tier("cold", -math.inf)),
+)
 
 
 @dataclass(frozen=True)
@@ -325,22 +332,25 @@ def write_activity_files(folder: Path, n: int = 300) -> tuple[Path, Path]:
     types = ["webinar", " webinar", "ｗｅｂｉｎａｒ", "inquiry", "download", "inquiry "]
     for i in range(n * 3):
         lead = (i * 7) % (n - 20)  # the last 20 leads have no activities
-        log.append(f"L{lead:04d},2024-03-{1 + i % 28:02d} 10:00,{types[i % len(types)]}")
+        stamp = f"2024-0{1 + i % 3}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00"
+        log.append(f"L{lead:04d},{stamp},{types[i % len(types)]}")
     a, b = folder / "leads.csv", folder / "activities.csv"
     a.write_text("\n".join(leads) + "\n", encoding="utf-8")
     b.write_text("\n".join(log) + "\n", encoding="utf-8")
     return a, b
 
 
-def load_activity_case(store: Store, folder: Path) -> ActivityCase:
-    """Load the activity case the way the app does and score it with the app's function."""
+def load_activity_case(store: Store, folder: Path, rules: RuleSet = ACTIVITY_RULES) -> ActivityCase:
+    """Load the activity case the way the app does and score it with the app's function
+    (with ``rules``: the activity rules, or them with a decay half-life)."""
     leads, log = write_activity_files(folder)
-    info = load_files(store, "activities", *read_inputs(leads, None, log)).dataset
+    name = "activities" if rules.decay_half_life is None else "activities_decayed"
+    info = load_files(store, name, *read_inputs(leads, None, log)).dataset
     found = activity_log(store, info)
     assert found is not None
-    scored = score_leads(store, info, ACTIVITY_RULES)
+    scored = score_leads(store, info, rules)
     expected = scored[["id", "score", "tier"]].sort_values("id").reset_index(drop=True)
-    case = Case("activities", leads, ACTIVITY_RULES, info.mapping, expected)
+    case = Case(name, leads, rules, info.mapping, expected)
     return ActivityCase(case, log, dict(found.columns))
 
 

@@ -22,6 +22,8 @@ from funnel.sqlexport import DIALECTS, ruleset_sql
 from funnel.store import Store
 from tests.engines.conftest import Postgres
 from tests.engines.sqlcases import (
+    ACTIVITY_DECAYED_RULES,
+    ACTIVITY_RULES,
     CATEGORY_PROBE_RULES,
     CATEGORY_PROBES,
     GOLDEN_DIR,
@@ -131,11 +133,15 @@ def test_postgres_tiers_every_lead_as_the_app_does(postgres: Postgres, case: Cas
     assert_same_as_app(case, pg_rows(postgres, sql_for(case, "postgres", table)))
 
 
-@pytest.fixture(scope="module")
-def activity_case(tmp_path_factory: pytest.TempPathFactory) -> ActivityCase:
+@pytest.fixture(scope="module", params=["counts", "decayed"])
+def activity_case(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> ActivityCase:
+    """The activity case, its counts read as they are or decayed with age."""
     folder = tmp_path_factory.mktemp("activities")
+    rules = ACTIVITY_DECAYED_RULES if request.param == "decayed" else ACTIVITY_RULES
     with Store(folder / "funnel.duckdb") as store:
-        return load_activity_case(store, folder)
+        return load_activity_case(store, folder, rules)
 
 
 def activity_sql(found: ActivityCase, dialect: str) -> str:

@@ -34,6 +34,8 @@ from funnel.sqlexport import (
 )
 from funnel.store import Store, quote_ident
 from tests.engines.sqlcases import (
+    ACTIVITY_DECAYED_RULES,
+    ACTIVITY_RULES,
     CATEGORY_PROBE_RULES,
     CATEGORY_PROBES,
     GOLDEN_DIR,
@@ -393,39 +395,28 @@ def test_an_unknown_dialect_is_refused_with_the_dialects_to_choose_from() -> Non
         ruleset_sql(GOLDEN_RULES, GOLDEN_MAPPING, dialect="oracle")
 
 
-def test_rules_on_activity_log_counts_tier_every_lead_as_the_app_does(tmp_path: Path) -> None:
+@pytest.mark.parametrize("decay", [False, True])
+def test_rules_on_activity_log_counts_tier_every_lead_as_the_app_does(
+    tmp_path: Path, decay: bool
+) -> None:
     """The exported SQL counts each lead's activities per type from the activity log table
-    and scores them as the app scores its counted columns."""
+    (and decays them with age, with a half-life) and scores them as the app scores its
+    counted columns."""
+    rules = ACTIVITY_DECAYED_RULES if decay else ACTIVITY_RULES
     with Store(tmp_path / "funnel.duckdb") as store:
-        found = load_activity_case(store, tmp_path)
+        found = load_activity_case(store, tmp_path, rules)
     case = found.case
     assert {"activity_webinar", "activity_inquiry", "activity_download"} <= set(found.types)
     sql = ruleset_sql(case.rules, case.mapping, dialect="duckdb", activity_types=found.types)
     assert "activity_counts AS (" in sql and '"activities"' in sql
+    assert ("activity_end AS (" in sql) == decay
     rows = duckdb_text_rows(sql, {"leads": case.csv, "activities": found.log})
     assert_same_as_app(case, rows)
     tiers = {str(r[2]) for r in rows}
     assert tiers == {"hot", "warm", "cold"}
     assert sum(1 for r in rows if r[1] == 0) >= 10  # leads without activities count zero
-
-
-def test_decayed_activity_counts_are_refused_with_what_to_do() -> None:
-    mapping = replace(
-        GOLDEN_MAPPING,
-        leads=(*GOLDEN_MAPPING.leads, ColumnSpec("activity_webinar", "behaviour")),
-        activities=(
-            ColumnSpec("lead", "id"),
-            ColumnSpec("when", "created"),
-            ColumnSpec("type", "source"),
-        ),
-    )
-    rules = RuleSet(rules=(CountRule("activity_webinar", 1, 5),), decay_half_life=30)
-
-    with pytest.raises(SqlExportError, match="decays activity counts with age"):
-        ruleset_sql(rules, mapping, dialect="postgres")
-    assert "activity_counts" in ruleset_sql(
-        replace(rules, decay_half_life=None), mapping, dialect="postgres"
-    )
+    if decay:  # decayed points are not whole: the decay is really applied
+        assert any(float(r[1]) != round(float(r[1])) for r in rows)
 
 
 def test_rules_on_outcomes_file_columns_are_refused_naming_them() -> None:
