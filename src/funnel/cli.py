@@ -1264,10 +1264,12 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 def _cmd_template(args: argparse.Namespace) -> int:
     with _store(args, read_only=True) as store:
         info, _ = _analysis_inputs(args, store)
-    Path(args.out).write_text(
-        rules_document(template_for(info), file_mapping(info)), encoding="utf-8"
-    )
+    template = template_for(info)
+    Path(args.out).write_text(rules_document(template, file_mapping(info)), encoding="utf-8")
     print(t("cli.wrote", args.lang, file=args.out), file=sys.stderr)
+    if not template.rules:  # a file to edit, but say why it scores nothing yet
+        message = t("cli.template_empty", args.lang, dataset=info.name)
+        print(t("cli.warning", args.lang, message=message), file=sys.stderr)
     return 0
 
 

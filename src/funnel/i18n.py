@@ -1371,6 +1371,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "cli.add_yes": ("{prompt} (add --yes)", "{prompt}（削除するには --yes を付けてください）"),
     "cli.wrote": ("wrote {file}", "{file} を書き出しました"),
+    "cli.template_empty": (
+        "the simple template found no behaviour column named like visits, downloads, "
+        "newsletter sign-ups or inquiries in {dataset}, so the file has no rules yet: add "
+        "rules to it, or start from the data with funnel suggest.",
+        "{dataset} には訪問・資料ダウンロード・メルマガ登録・問い合わせといった名前の行動列がないため、"
+        "シンプルなテンプレートにはまだルールがありません。ルールを書き足すか、funnel suggest で"
+        "データから作成してください。",
+    ),
     "cli.wrote_leads": ("wrote {n} leads to {file}", "{file} にリード {n} 件を書き出しました"),
     "cli.wrote_scored": (
         "wrote {n} scored leads to {file}",

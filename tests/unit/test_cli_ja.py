@@ -490,3 +490,35 @@ def test_a_second_sign_off_for_one_side_names_the_side_in_japanese(
         + "\n"
     )
     assert_japanese(err, allowed="simple template")
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_template_without_rules_says_why(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, lang: str
+) -> None:
+    """A dataset without behaviour columns the template knows (Olist, bank) gets a file to
+    edit and a warning saying why it has no rules yet."""
+    rows = "\n".join(f"L{i},{'IT' if i % 2 else 'Retail'},{i % 2}" for i in range(60))
+    (tmp_path / "attrs.csv").write_text("lead_id,industry,Converted\n" + rows + "\n", "utf-8")
+    db = tmp_path / "attrs.duckdb"
+    load = ["--lang", lang, "--db", str(db), "load", str(tmp_path / "attrs.csv")]
+    assert main([*load, "--dataset", "attrs", "--outcome", "Converted"]) == 0
+    capsys.readouterr()
+
+    out_file = tmp_path / "t.yaml"
+    argv = [
+        "--lang",
+        lang,
+        "--db",
+        str(db),
+        "template",
+        "--dataset",
+        "attrs",
+        "--out",
+        str(out_file),
+    ]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    message = t("cli.template_empty", lang, dataset="attrs")
+    assert t("cli.warning", lang, message=message) in err
+    assert "rules: []" in out_file.read_text(encoding="utf-8")
