@@ -1371,6 +1371,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "cli.add_yes": ("{prompt} (add --yes)", "{prompt}（削除するには --yes を付けてください）"),
     "cli.wrote": ("wrote {file}", "{file} を書き出しました"),
+    "cli.suggest_no_better": (
+        "on the holdout the suggestion does no better than the simple template (AUC {auc} "
+        "against {base}); keep the template, or tune the suggestion by hand.",
+        "検証用データでは、提案はシンプルなテンプレートより良くなっていません（AUC {auc}、"
+        "テンプレートは {base}）。テンプレートを使い続けるか、提案を手で調整してください。",
+    ),
     "cli.template_empty": (
         "the simple template found no behaviour column named like visits, downloads, "
         "newsletter sign-ups or inquiries in {dataset}, so the file has no rules yet: add "

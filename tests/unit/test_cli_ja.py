@@ -522,3 +522,35 @@ def test_a_template_without_rules_says_why(
     message = t("cli.template_empty", lang, dataset="attrs")
     assert t("cli.warning", lang, message=message) in err
     assert "rules: []" in out_file.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("holdout", "warned"), [(0.58, True), (0.61, True), (0.7, False)])
+def test_suggest_warns_when_it_does_no_better_than_the_template(
+    capsys: pytest.CaptureFixture[str],
+    db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    holdout: float,
+    warned: bool,
+) -> None:
+    from funnel import cli
+    from funnel.rules import CategoryRule, RuleSet
+    from funnel.suggest import Suggestion
+
+    def fitted(*_args: object, **_kwargs: object) -> Suggestion:
+        return Suggestion(
+            ruleset=RuleSet(name="s", rules=(CategoryRule("industry", "IT", 5),)),
+            split="time",
+            holdout_from="2026-01-01",
+            train_n=900,
+            holdout_n=300,
+            holdout_auc=holdout,
+            baseline_auc=0.61,
+            baseline_name="simple template",
+        )
+
+    monkeypatch.setattr(cli, "suggest_rules", fitted)
+    code, _, err = ja(capsys, db, "suggest", "--dataset", "demo", "--out", tmp_path / "s.yaml")
+    assert code == 0
+    message = t("cli.suggest_no_better", "ja", auc=f"{holdout:.3f}", base="0.610")
+    assert (t("cli.warning", "ja", message=message) in err) == warned
