@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from funnel.handoff import safe_frame
+from funnel.handoff import to_csv_bytes
 from funnel.i18n import DEFAULT_LANG, LANGUAGES
 from funnel.i18n import t as _t
 from funnel.problems import Problem
@@ -214,10 +214,11 @@ def show_problems(problems: Sequence[Problem]) -> None:
 
 
 def download_table(frame: pd.DataFrame, name: str, key: str, where: Any = st) -> None:
-    """A CSV download button for a table (UTF-8, as shown; formula-like cells neutralised)."""
+    """A CSV download button for a table, as the hand-off list is written (UTF-8 with a BOM so
+    Excel reads Japanese, formula-like cells neutralised), built only when clicked."""
     where.download_button(
         t("download.csv"),
-        data=safe_frame(frame).to_csv(index=False).encode("utf-8"),
+        data=lambda: to_csv_bytes(frame),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=key,

@@ -45,3 +45,22 @@ def test_a_table_without_whole_numbers_gets_no_column_config() -> None:
     where = Where()
     ui.dataframe(pd.DataFrame({"name": ["a"], "share": [0.5]}), where)
     assert where.calls[0][1]["column_config"] is None
+
+
+def test_table_downloads_are_written_as_excel_reads_japanese() -> None:
+    """The CSV behind a table's download button has a BOM (Excel then reads UTF-8) and
+    neutralised formulas, as the hand-off list does."""
+
+    class Button:
+        kwargs: dict[str, Any] = {}
+
+        def download_button(self, _label: str, **kwargs: Any) -> None:
+            Button.kwargs = kwargs
+
+    frame = pd.DataFrame({"業種": ["製造業", "=HYPERLINK(1)"], "リード数": [3, 4]})
+    ui.download_table(frame, "segments", "dl", Button())
+    data = Button.kwargs["data"]
+    raw = data() if callable(data) else data
+    assert raw.startswith("\ufeff".encode())
+    text = raw.decode("utf-8-sig")
+    assert "製造業" in text and "'=HYPERLINK(1)" in text
