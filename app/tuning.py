@@ -25,10 +25,13 @@ from funnel.rules import (
 )
 from funnel.scoring import (
     Disagreement,
+    Explanation,
     ScoreHistogram,
     disagreement,
+    explain_lead,
     fit_engagement_matrix,
     moved,
+    moved_between,
     score_histogram,
     score_leads,
 )
@@ -76,9 +79,11 @@ def store_proposal(info: DatasetInfo, name: str, rs: RuleSet, *, new_widgets: bo
 
 
 def share(info: DatasetInfo, rs: RuleSet) -> None:
-    """Put the dataset and the active rule set in the URL, so the page can be shared."""
-    st.query_params["dataset"] = info.name
-    st.query_params["rules"] = encode_ruleset(rs)
+    """Put the dataset and the active rule set in the URL, so the page can be shared (one
+    message to the browser, and none when the URL already says so)."""
+    wanted = {"dataset": info.name, "rules": encode_ruleset(rs)}
+    if any(st.query_params.get(k) != v for k, v in wanted.items()):
+        st.query_params.update(wanted)
 
 
 # --- cached calls ---------------------------------------------------------------------------------
@@ -115,6 +120,9 @@ def _moved(dataset_id: int, name: str, before: str, after: str, filters_key: str
 def moved_since(
     info: DatasetInfo, before: RuleSet, after: RuleSet, filters: Filters
 ) -> dict[str, int]:
+    """Leads that entered and left the hot tier; a threshold move reads the cached histogram."""
+    if _scoring_key(before) == _scoring_key(after):
+        return moved_between(histogram(info, after, filters), before, after)
     return _moved(
         info.dataset_id, info.name, encode_ruleset(before), encode_ruleset(after), filters.key()
     )
@@ -162,6 +170,17 @@ def _missed(dataset_id: int, name: str, rules: str, filters_key: str, lang: str)
 
 def missed(info: DatasetInfo, rs: RuleSet, filters: Filters) -> Any:
     return _missed(info.dataset_id, info.name, encode_ruleset(rs), filters.key(), ui.lang())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _explain(dataset_id: int, name: str, rules: str, lead_id: str, lang: str) -> Any:
+    return explain_lead(ui.store(), ui.store().require(name), decode_ruleset(rules), lead_id, lang)
+
+
+def explain(info: DatasetInfo, rs: RuleSet, lead_id: str) -> Explanation | None:
+    """One lead's score rule by rule (None for an unknown id), kept across slider moves that
+    do not change it."""
+    return _explain(info.dataset_id, info.name, encode_ruleset(rs), lead_id, ui.lang())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -32,7 +32,6 @@ from funnel.scoring import (
     ScoreHistogram,
     activity_log,
     evaluate,
-    explain_lead,
     threshold_for_capacity,
     threshold_for_target,
 )
@@ -522,7 +521,7 @@ def explain(info: DatasetInfo, rs: RuleSet) -> None:
     lead_id = st.text_input(ui.t("tuner.lead_id"), key="explain_id").strip()
     if not lead_id:
         return
-    explanation = explain_lead(ui.store(), info, rs, lead_id, ui.lang())
+    explanation = tuning.explain(info, rs, lead_id)
     if explanation is None:
         st.warning(ui.t("tuner.no_lead"))
         return

@@ -431,6 +431,17 @@ def threshold_curve(hist: ScoreHistogram) -> list[dict[str, Any]]:
     ]
 
 
+def moved_between(hist: ScoreHistogram, before: RuleSet, after: RuleSet) -> dict[str, int]:
+    """:func:`moved` for two rule sets that score alike (only their thresholds differ), read
+    from the histogram of those scores instead of the leads."""
+    hot_before = (hist.score >= before.hot.min_score) & ~hist.gated
+    hot_after = (hist.score >= after.hot.min_score) & ~hist.gated
+    return {
+        "entered": int(hist.n[hot_after & ~hot_before].sum()),
+        "left": int(hist.n[hot_before & ~hot_after].sum()),
+    }
+
+
 def threshold_for_capacity(hist: ScoreHistogram, per_week: float) -> float | None:
     """The lowest hot threshold whose weekly hot volume still fits the capacity.
 

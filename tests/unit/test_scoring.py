@@ -34,6 +34,7 @@ from funnel.scoring import (
     evaluate,
     explain_lead,
     moved,
+    moved_between,
     score_histogram,
     score_leads,
     threshold_curve,
@@ -483,6 +484,17 @@ def test_moved_counts_the_leads_entering_and_leaving_the_hot_tier(demo: Demo) ->
         "entered": int((after_hot & ~before_hot & kanto).sum()),
         "left": int((before_hot & ~after_hot & kanto).sum()),
     }
+
+
+@pytest.mark.parametrize("hot", [36, 38, 60])
+def test_a_threshold_move_reads_the_same_moved_leads_from_the_histogram(
+    demo: Demo, hot: float
+) -> None:
+    """Only the thresholds differ: the histogram gives what the leads give (gates included)."""
+    after = MIXED.with_threshold("hot", hot)
+    hist = score_histogram(demo.store, demo.info, MIXED)
+    assert moved_between(hist, MIXED, after) == moved(demo.store, demo.info, MIXED, after)
+    assert moved_between(hist, after, MIXED) == moved(demo.store, demo.info, after, MIXED)
 
 
 # --- filters --------------------------------------------------------------------------------------
