@@ -319,22 +319,12 @@ def _metrics(data: ReportInput, lang: str) -> str:
         ("leads", t("report.m.leads", lang), ev.n, fmt_count(ev.n)),
         ("won", t("report.m.won", lang), ev.won, fmt_count(ev.won)),
         ("base_rate", t("report.m.base_rate", lang), ev.base_rate, fmt_pct(ev.base_rate)),
-        ("hot", t("report.m.hot", lang), ev.hot_n, fmt_count(ev.hot_n)),
-        ("precision", t("report.m.precision", lang), ev.precision, fmt_pct(ev.precision)),
-        ("recall", t("report.m.recall", lang), ev.recall, fmt_pct(ev.recall)),
-        ("lift", t("report.m.lift", lang), ev.lift, fmt_metric(ev.lift, "ratio")),
-        ("auc", t("report.m.auc", lang), ev.auc, fmt_metric(ev.auc, "auc")),
-        ("missed_won", t("report.m.missed", lang), ev.missed_won, fmt_count(ev.missed_won)),
     ]
-    if ev.hot_per_week is not None:
-        key_metrics.append(
-            (
-                "hot_per_week",
-                t("report.m.hot_per_week", lang),
-                ev.hot_per_week,
-                fmt_number(ev.hot_per_week, 1),
-            )
-        )
+    for key, label, getter, kind in METRICS:
+        value = getter(ev)
+        if key == "hot_per_week" and value is None:  # the leads span no weeks: no row
+            continue
+        key_metrics.append((key, t(label, lang), value, fmt_metric(value, kind)))
     metric_rows = "".join(
         f'<tr data-metric="{key}"><td>{_e(label)}</td>{_num_cell(text, value)}</tr>'
         for key, label, value, text in key_metrics
