@@ -49,7 +49,8 @@ def report_input(store: Store, info: DatasetInfo, v: Version, *, lang: str = "en
             before_eval=versus.evaluation_a,
             after_eval=evaluation,
             tier_changes=versus.changed_leads,
-            moved={"entered": versus.entered_hot, "left": versus.left_hot},
+            entered_hot=versus.entered_hot,
+            left_hot=versus.left_hot,
         )
     else:
         evaluation = evaluate(score_histogram(store, info, rs), rs)
@@ -67,7 +68,6 @@ def report_input(store: Store, info: DatasetInfo, v: Version, *, lang: str = "en
         rationale=v.rationale,
         effective_from=v.effective_from,
         signoffs=v.signoffs,
-        deciles=evaluation.deciles,
         funnel=steps,
         diff=diff,
     )

@@ -31,8 +31,8 @@ from funnel.rules import RuleSet
 from funnel.scoring import Evaluation
 from funnel.versions import ROLES, Signoff, diff_rules
 
-#: A metric before and after: (label, before, after); text is shown as is, numbers formatted.
-MetricChange = tuple[str, float | int | str | None, float | int | str | None]
+#: A metric before and after, as printed: (label, before, after).
+MetricChange = tuple[str, str, str]
 #: A tier's threshold before and after (None: the tier did not exist / takes the rest).
 ThresholdChange = tuple[str, float | None, float | None]
 
@@ -80,14 +80,6 @@ class ReportInput:
 # --- formatting -------------------------------------------------------------------------------
 
 
-def _fmt_any(value: float | int | str | None) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return fmt_count(value)
-    return fmt_number(value, 3)
-
-
 def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
@@ -109,13 +101,15 @@ def report_diff(
     before_eval: Evaluation | None = None,
     after_eval: Evaluation | None = None,
     tier_changes: int | None = None,
-    moved: Mapping[str, int] | None = None,
+    entered_hot: int | None = None,
+    left_hot: int | None = None,
 ) -> ReportDiff:
     """Compare two rule sets (and optionally their evaluations) for the report.
 
     A rule is *changed* when one with the same kind, column and condition has other points or
-    another cap; a gate when the same column knocks out other values. ``moved`` is
-    :func:`funnel.scoring.moved`'s ``{"entered", "left"}``.
+    another cap; a gate when the same column knocks out other values. ``entered_hot`` and
+    ``left_hot`` count the leads that entered and left the hot tier (the report shows them
+    when both are given).
     """
     added: list[str] = []
     removed: list[str] = []
@@ -142,8 +136,8 @@ def report_diff(
         thresholds=thresholds,
         metrics=tuple(metrics),
         tier_changes=tier_changes,
-        entered_hot=None if moved is None else int(moved.get("entered", 0)),
-        left_hot=None if moved is None else int(moved.get("left", 0)),
+        entered_hot=entered_hot,
+        left_hot=left_hot,
     )
 
 
@@ -505,8 +499,7 @@ def _changes(data: ReportInput, lang: str) -> str:
         )
     if diff.metrics:
         rows = "".join(
-            f"<tr><td>{_e(label)}</td><td class='num'>{_e(_fmt_any(b))}</td>"
-            f"<td class='num'>{_e(_fmt_any(a))}</td></tr>"
+            f"<tr><td>{_e(label)}</td><td class='num'>{_e(b)}</td><td class='num'>{_e(a)}</td></tr>"
             for label, b, a in diff.metrics
         )
         parts.append(

@@ -69,6 +69,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 
 def _input(demo: Demo, lang: str = "en", **changes: object) -> ReportInput:
+    hot = moved(demo.store, demo.info, PREVIOUS, RULES)
     base = ReportInput(
         title=f"Hot lead definition {XSS}",
         lang=lang,
@@ -91,7 +92,8 @@ def _input(demo: Demo, lang: str = "en", **changes: object) -> ReportInput:
             lang=lang,
             before_eval=demo.previous,
             after_eval=demo.evaluation,
-            moved=moved(demo.store, demo.info, PREVIOUS, RULES),
+            entered_hot=hot["entered"],
+            left_hot=hot["left"],
         ),
         generated_at=datetime(2026, 3, 4, 9, 0, tzinfo=UTC),
     )
