@@ -44,9 +44,9 @@ from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile
 from funnel.rules import RuleSet, RuleSetError, Where, check_columns, ruleset_from_text
-from funnel.scoring import activity_log, evaluate, score_histogram, score_leads
+from funnel.scoring import evaluate, score_histogram, score_leads
 from funnel.segments import Binning, parse_edges, segment_table
-from funnel.sqlexport import SqlExportError, check_dataset, ruleset_sql
+from funnel.sqlexport import DIALECTS, SqlExportError, ruleset_sql
 from funnel.stats import DEFAULT_MIN_N
 from funnel.store import DatasetInfo, Store, StoreError, default_db_path
 from funnel.suggest import SuggestError, suggest_rules, template_for
@@ -262,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     sq.add_argument(
         "--dialect",
         required=True,
-        choices=("duckdb", "postgres", "spark", "snowflake", "bigquery"),
+        choices=DIALECTS,
     )
     sq.add_argument("--table", default="leads", help="the table holding the raw lead columns")
     sq.add_argument(
@@ -360,7 +360,7 @@ def _rules_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         required=True,
         choices=("yaml", "json", "sql", "report", "handoff-csv", "handoff-xlsx"),
     )
-    ex.add_argument("--dialect", default="duckdb", help="for --format sql")
+    ex.add_argument("--dialect", default="duckdb", choices=DIALECTS, help="for --format sql")
     ex.add_argument("--table", default="leads", help="for --format sql")
     ex.add_argument(
         "--activities-table",
@@ -1006,26 +1006,20 @@ def _cmd_hot(args: argparse.Namespace) -> int:
 
 def _cmd_sql(args: argparse.Namespace) -> int:
     rules = read_rules_file(args.rules)
-    mapping = rules.mapping
-    types: dict[str, str] | None = None  # counted column -> activity type (default: by name)
-    if args.dataset or mapping is None:
+    tables = {
+        "dialect": args.dialect,
+        "table": args.table,
+        "activities_table": args.activities_table,
+    }
+    if args.dataset:  # the dataset's mapping and activity log, as the Rule sets page exports
         with _store(args, read_only=True) as store:
-            if not args.dataset:
-                raise ApplyError("sql_needs_dataset", file=args.rules)
             info = store.require(args.dataset)
             check_columns(rules.ruleset, info.columns, source=args.rules)
-            check_dataset(info.name, info.report)
-            mapping = info.mapping
-            log = activity_log(store, info)
-            types = dict(log.columns) if log is not None else None
-    text = ruleset_sql(
-        rules.ruleset,
-        mapping,
-        dialect=args.dialect,
-        table=args.table,
-        activities_table=args.activities_table,
-        activity_types=types,
-    )
+            text = version_sql(info, replace(rules, mapping=None), store=store, **tables)
+    elif rules.mapping is None:
+        raise ApplyError("sql_needs_dataset", file=args.rules)
+    else:
+        text = ruleset_sql(rules.ruleset, rules.mapping, **tables)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(t("cli.wrote", args.lang, file=args.out), file=sys.stderr)

@@ -55,7 +55,6 @@ from funnel.mapping import Mapping
 from funnel.rules import CategoryRule, PerUnitRule, RangeRule, Rule, RuleSet
 from funnel.validation import DATE_ROLES, NUMBER_ROLES
 
-DIALECTS: tuple[str, ...] = ("duckdb", "postgres", "spark", "snowflake", "bigquery")
 ACTIVITY = "the activity log"
 LEADS_ALIAS = "lead_rows"  # the leads table's name in the query when the activity log is joined
 
@@ -192,6 +191,9 @@ _DIALECTS: dict[str, Dialect] = {
         ),
     )
 }
+
+
+DIALECTS: tuple[str, ...] = tuple(_DIALECTS)
 
 
 def get_dialect(name: str) -> Dialect:
@@ -489,42 +491,37 @@ def _activity_step(
         items.append(
             (f"SUM(CASE WHEN {kind_text} = {match} THEN 1 ELSE 0 END) AS a{c.index}", c.name)
         )
-    decayed = [c for c in counted if c.decayed]
-    if not decayed or half_life is None:
-        return f"""activity_counts AS (
-    -- 0. From the activity log: how many activities of each type each lead has (the type
-    --    compared exactly, its ends trimmed).
-    SELECT
-{_lines(items)}
-    FROM {log}
-    GROUP BY {key}
-),
-"""
-    ts = mapping.column("created", "activities")
-    if ts is None:
-        raise SqlExportError("no_activity_columns")
-    seconds = d.epoch.format(x=quote_name(ts, d))
-    age_days = f"GREATEST(activity_end.end_s - {seconds}, 0) / 86400.0"
-    weight = f"POWER(0.5, {age_days} / {number_literal(half_life)})"
-    for c in decayed:
-        assert c.activity is not None
-        match = string_literal(c.activity, d)
-        items.append(
-            (
-                f"SUM(CASE WHEN {kind_text} = {match} THEN {weight} ELSE 0 END) AS e{c.index}",
-                f"{c.name}, each activity weighing 0.5 ** (age in days / {half_life:g})",
+    decayed = [c for c in counted if c.decayed] if half_life is not None else []
+    end, source, also = "", log, ""
+    if decayed:
+        assert half_life is not None
+        ts = mapping.column("created", "activities")
+        if ts is None:
+            raise SqlExportError("no_activity_columns")
+        seconds = d.epoch.format(x=quote_name(ts, d))
+        age_days = f"GREATEST(activity_end.end_s - {seconds}, 0) / 86400.0"
+        weight = f"POWER(0.5, {age_days} / {number_literal(half_life)})"
+        for c in decayed:
+            assert c.activity is not None
+            match = string_literal(c.activity, d)
+            items.append(
+                (
+                    f"SUM(CASE WHEN {kind_text} = {match} THEN {weight} ELSE 0 END) AS e{c.index}",
+                    f"{c.name}, each activity weighing 0.5 ** (age in days / {half_life:g})",
+                )
             )
-        )
-    return f"""activity_end AS (
+        end = f"""activity_end AS (
     -- 0. The log's last activity: ages are counted back from it, in days.
     SELECT MAX({seconds}) AS end_s FROM {log}
 ),
-activity_counts AS (
+"""
+        source, also = f"{log} CROSS JOIN activity_end", ", and the decayed counts"
+    return f"""{end}activity_counts AS (
     -- 0. From the activity log: how many activities of each type each lead has (the type
-    --    compared exactly, its ends trimmed), and the decayed counts.
+    --    compared exactly, its ends trimmed){also}.
     SELECT
 {_lines(items)}
-    FROM {log} CROSS JOIN activity_end
+    FROM {source}
     GROUP BY {key}
 ),
 """
@@ -544,12 +541,6 @@ def _clean_expr(column: str, alias: str, d: Dialect, qualifier: str = "") -> tup
         f"    {string_literal(_ASCII, d)}",
         f"){after}) AS {alias}",
     )
-
-
-def _cleaned(column: str, d: Dialect, qualifier: str = "") -> str:
-    """A column's cleaned text as one expression (to join or group on)."""
-    lines = _clean_expr(column, "x", d, qualifier)
-    return " ".join(line.strip() for line in lines).removesuffix(" AS x").replace("( ", "(")
 
 
 def _stripped(column: str, d: Dialect) -> str:

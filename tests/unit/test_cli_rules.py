@@ -583,3 +583,17 @@ def test_sql_reads_activity_counts_from_the_activities_table_named(
     assert '"raw_log"' in sql and "activity_counts" in sql
     rows = duckdb_text_rows(sql, {"raw_leads": found.case.csv, "raw_log": found.log})
     assert_same_as_app(found.case, rows)
+
+
+def test_sql_of_a_rules_file_without_a_mapping_asks_for_a_dataset_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Without --dataset there is nothing to open: the message is about the missing mapping,
+    not about a database the command never needed."""
+    rules = tmp_path / "plain.yaml"
+    rules.write_text(ruleset_to_yaml(RuleSet(rules=(CategoryRule("industry", "IT", 5),))), "utf-8")
+    code, out, err = run(capsys, tmp_path / "none.duckdb", "sql", "--rules", rules,
+                         "--dialect", "duckdb")  # fmt: skip
+    assert code == 2 and out == ""
+    assert "--dataset" in err and "does not exist" not in err
+    assert not (tmp_path / "none.duckdb").exists()
