@@ -25,8 +25,7 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,8 +43,6 @@ _WHITESPACE = " \t\r\n\u3000\xa0"
 _KEY = "_funnel_key"  # reserved prefix: never one of the lead's own columns
 _EXCEL_MAX_CHARS = 32_767
 _EXCEL_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-PathOrBuffer = str | Path | IO[bytes]
 
 
 def handoff_frame(
@@ -183,11 +180,6 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return text.encode("utf-8-sig")
 
 
-def write_csv(frame: pd.DataFrame, path_or_buffer: PathOrBuffer) -> None:
-    """Write :func:`to_csv_bytes` to a path or a binary buffer."""
-    _write(to_csv_bytes(frame), path_or_buffer)
-
-
 # --- Excel ------------------------------------------------------------------------------------
 
 
@@ -228,11 +220,6 @@ def to_excel_bytes(frame: pd.DataFrame, *, sheet: str = "leads") -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def write_excel(frame: pd.DataFrame, path_or_buffer: PathOrBuffer, *, sheet: str = "leads") -> None:
-    """Write :func:`to_excel_bytes` to a path or a binary buffer."""
-    _write(to_excel_bytes(frame, sheet=sheet), path_or_buffer)
 
 
 def _set_text(cell: Any, text: str) -> None:
@@ -279,10 +266,3 @@ def _sheet_title(name: str) -> str:
     """
     cleaned = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'")[:31]
     return cleaned or "leads"
-
-
-def _write(data: bytes, path_or_buffer: PathOrBuffer) -> None:
-    if isinstance(path_or_buffer, str | Path):
-        Path(path_or_buffer).write_bytes(data)
-    else:
-        path_or_buffer.write(data)
