@@ -535,14 +535,11 @@ def align_values(store: Store, info: DatasetInfo, rs: RuleSet) -> tuple[RuleSet,
     unknown: list[str] = []
     with store.cursor() as cur:
         for column, values in wanted.items():
+            # every spelling the column holds, compared in Python with the load's own
+            # normalise_token (NFKC and casefold, which SQL's lower() is not)
             text = f"CAST({quote_ident(column)} AS VARCHAR)"
-            loose = f"regexp_replace(lower(trim({text})), '\\s+', ' ', 'g')"
-            keys = {normalise_token(v) for v in values}
             rows = cur.execute(
-                f"SELECT DISTINCT {text} FROM {info.table()} "
-                f"WHERE {text} IN ({', '.join('?' for _ in values)}) "
-                f"OR {loose} IN ({', '.join('?' for _ in keys)})",
-                [*sorted(values), *sorted(keys)],
+                f"SELECT DISTINCT {text} FROM {info.table()} WHERE {text} IS NOT NULL"
             ).fetchall()
             stored = {str(r[0]) for r in rows}
             by_key = {normalise_token(x): x for x in sorted(stored)}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from funnel.ingest import load_demo
-from funnel.rules import CategoryRule, RuleSet, RuleSetError, ruleset_from_text
+from funnel.rules import CategoryRule, Gate, RuleSet, RuleSetError, ruleset_from_text
 from funnel.scoring import evaluate, score_histogram, score_leads
 from funnel.scoring import moved as hot_moves
 from funnel.store import VERSION_EVENTS, VERSIONS, DatasetInfo, Store
@@ -249,3 +250,21 @@ def test_diff_names_rule_and_threshold_changes_and_measures_both_on_the_same_dat
 def test_identical_rule_sets_have_no_changes() -> None:
     rs = RuleSet(rules=(CategoryRule("industry", "SaaS", 5),))
     assert diff_rules(rs, rs) == []
+
+
+def test_values_are_matched_to_the_stored_spelling_as_loading_merges_them(
+    store: Store, tmp_path: Path
+) -> None:
+    """A stored full-width spelling (ＳａａＳ) is what a rule naming SaaS or saas means, as
+    loading merges them (NFKC and case); SQL's lower() alone would call it unknown."""
+    from funnel.ingest import load_files, read_inputs
+
+    rows = "\n".join(f"L{i},{'ＳａａＳ' if i % 2 else '製造業'},{i % 3 == 0}" for i in range(40))
+    (tmp_path / "w.csv").write_text("lead_id,industry,won\n" + rows + "\n", encoding="utf-8")
+    info = load_files(store, "wide", *read_inputs(tmp_path / "w.csv"), outcome_column="won").dataset
+    for value in ("SaaS", "saas", " ＳａａＳ "):
+        rs = RuleSet(
+            rules=(CategoryRule("industry", value, 5),), gates=(Gate("industry", (value,)),)
+        )
+        aligned = check_values(store, info, rs, source="r.yaml")
+        assert aligned.rules[0].value == "ＳａａＳ" and aligned.gates[0].values == ("ＳａａＳ",)
