@@ -91,20 +91,21 @@ def version_sql(
     info: DatasetInfo,
     v: Version,
     *,
+    store: Store,
     dialect: str,
     table: str = "leads",
     activities_table: str = "activities",
-    store: Store | None = None,
 ) -> str:
     """The SQL applying a version in a warehouse table shaped like ``info``'s leads file.
 
     Uses the mapping the version was tuned with (the dataset's when it has none), and refuses
     a dataset whose file had no id column (:func:`funnel.sqlexport.check_dataset`). Counts
-    from an activity log read ``activities_table``; with ``store``, each counted column's
-    activity type is taken from the stored log (else from the column's name).
+    from an activity log read ``activities_table``; each counted column's activity type is
+    taken from the log stored in ``store`` (from the column's name for a dataset loaded
+    without one).
     """
     check_dataset(info.name, info.report)
-    log = activity_log(store, info) if store is not None else None
+    log = activity_log(store, info)
     return ruleset_sql(
         v.ruleset,
         v.mapping or info.mapping,
