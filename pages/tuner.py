@@ -111,8 +111,7 @@ if isinstance(note, dict) and note.get("holdout_auc") is not None:
         "split": ui.t(f"tuner.split.{note['split']}", since=note.get("holdout_from") or ""),
         "n": f"{note['holdout_n']:,}",
     }
-    base_auc = note.get("baseline_auc")
-    if base_auc is not None and note["holdout_auc"] <= base_auc:
+    if note.get("no_better"):
         # no better than the rules it replaced on leads it was not fitted on: say so, and
         # offer those rules back
         st.warning(ui.t("tuner.suggested_no_better", **figures))

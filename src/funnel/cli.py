@@ -1252,10 +1252,9 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
                 base=base,
             )
         )
-        if s.holdout_auc is not None and s.baseline_auc is not None:
-            if s.holdout_auc <= s.baseline_auc:  # nothing gained on leads it was not fitted on
-                message = t("cli.suggest_no_better", args.lang, auc=auc, base=base)
-                print(t("cli.warning", args.lang, message=message), file=sys.stderr)
+        if s.no_better:  # nothing gained on leads it was not fitted on
+            message = t("cli.suggest_no_better", args.lang, auc=auc, base=base)
+            print(t("cli.warning", args.lang, message=message), file=sys.stderr)
     return 0
 
 

@@ -55,8 +55,16 @@ class Suggestion:
     baseline_auc: float | None
     baseline_name: str | None
 
+    @property
+    def no_better(self) -> bool:
+        """On the holdout it does no better than the rules it would replace."""
+        if self.holdout_auc is None or self.baseline_auc is None:
+            return False
+        return self.holdout_auc <= self.baseline_auc
+
     def as_dict(self) -> dict[str, Any]:
         return {
+            "no_better": self.no_better,
             "split": self.split,
             "holdout_from": self.holdout_from,
             "train_n": self.train_n,
