@@ -70,25 +70,12 @@ from urllib.parse import parse_qs
 import numpy as np
 
 from bench.harness import Trial, Workspace, case
-from bench.server import Server
+from bench.server import CHROMIUM, CHROMIUM_ARGS, Server, chromium_missing
 from funnel.i18n import t
 from funnel.rules import RuleSet, decode_ruleset
 from funnel.scoring import evaluate, score_histogram
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-#: The flags tests/e2e/conftest.py starts Debian's Chromium with.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 SESSION_COUNTS = (5, 10)
 GOAL_SESSIONS = 10
 GOAL_P95_MS = 1000.0
@@ -155,8 +142,9 @@ class NoBrowser(RuntimeError):
 
 def browser_missing() -> str | None:
     """Why the load cases cannot run here, or None when Chromium and Playwright are there."""
-    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
-        return f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
+    reason = chromium_missing()
+    if reason is not None:
+        return f"{reason} (apt-get install -y chromium)"
     try:
         import playwright.async_api  # noqa: F401
     except ImportError:

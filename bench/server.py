@@ -1,4 +1,5 @@
-"""A real ``streamlit run app/main.py`` on 127.0.0.1, for the browser tests and the load bench."""
+"""A real ``streamlit run app/main.py`` on 127.0.0.1 and the Chromium that drives it, for the
+browser tests and the load bench."""
 
 from __future__ import annotations
 
@@ -14,6 +15,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_S = 90.0
+#: Debian's Chromium: ``playwright install`` cannot download browsers here.
+CHROMIUM = Path("/usr/bin/chromium")
+#: The flags the e2e tests and the load bench start it with.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_missing() -> str | None:
+    """Why :data:`CHROMIUM` cannot be started here, or None when it can."""
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return None
+    return f"no Chromium at {CHROMIUM}"
 
 
 def free_port() -> int:

@@ -15,22 +15,10 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from bench.server import Server
+from bench.server import CHROMIUM, CHROMIUM_ARGS, Server, chromium_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 def _missing(reason: str) -> None:
@@ -41,10 +29,10 @@ def _missing(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def chromium() -> Path:
-    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
+    reason = chromium_missing()
+    if reason is not None:
         _missing(
-            f"Chromium not found at {CHROMIUM}; install it with: "
-            "apt-get install -y chromium chromium-driver fonts-noto-cjk"
+            f"{reason}; install it with: apt-get install -y chromium chromium-driver fonts-noto-cjk"
         )
     return CHROMIUM
 

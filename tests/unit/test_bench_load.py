@@ -143,9 +143,10 @@ def test_the_load_cases_run_5_and_10_sessions(cases_load: ModuleType) -> None:
 def test_without_chromium_the_load_case_says_skipped_no_browser(
     cases_load: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    from bench import server
     from bench.harness import CASES, Workspace
 
-    monkeypatch.setattr(cases_load, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(server, "CHROMIUM", tmp_path / "no-chromium")
     ws = Workspace(1000, tmp_path, lambda _line: None)
     try:
         with pytest.raises(cases_load.NoBrowser, match=r"^skipped: no browser: no Chromium at"):
