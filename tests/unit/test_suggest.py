@@ -147,7 +147,9 @@ def test_the_holdout_is_the_latest_quarter_of_leads_by_creation_date(demo: Demo)
         "holdout_auc": s.holdout_auc,
         "baseline_auc": s.baseline_auc,
         "baseline": "simple template",
+        "no_better": s.holdout_auc is not None and s.holdout_auc <= (s.baseline_auc or 0),
     }
+    assert s.no_better is False  # the suggestion beats the template on the demo
 
 
 def test_suggested_rules_beat_the_simple_template_on_the_holdout(demo: Demo) -> None:
