@@ -1230,9 +1230,8 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
             max_points=args.max_points,
             baseline=template_for(info),
         )
-    Path(args.out).write_text(
-        rules_document(suggestion.ruleset, file_mapping(info)), encoding="utf-8"
-    )
+    named = replace(suggestion.ruleset, name=t("rules.name.suggested", args.lang))
+    Path(args.out).write_text(rules_document(named, file_mapping(info)), encoding="utf-8")
     if args.json:
         print(json.dumps(suggestion.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -1248,7 +1247,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
                 split=t(f"cli.split.{s.split}", args.lang),
                 n=f"{s.holdout_n:,}",
                 auc=auc,
-                baseline=s.baseline_name or t("cli.template", args.lang),
+                baseline=t("rules.name.template", args.lang),  # the baseline is the template
                 base=base,
             )
         )
@@ -1261,7 +1260,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 def _cmd_template(args: argparse.Namespace) -> int:
     with _store(args, read_only=True) as store:
         info, _ = _analysis_inputs(args, store)
-    template = template_for(info)
+    template = replace(template_for(info), name=t("rules.name.template", args.lang))
     Path(args.out).write_text(rules_document(template, file_mapping(info)), encoding="utf-8")
     print(t("cli.wrote", args.lang, file=args.out), file=sys.stderr)
     if not template.rules:  # a file to edit, but say why it scores nothing yet

@@ -1475,7 +1475,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.tier_move": ("  {n} leads {a} → {b}", "  {n} 件: {a} → {b}"),
     "cli.split.time": ("time", "期間で分割"),
     "cli.split.random": ("random", "無作為に分割"),
-    "cli.template": ("template", "テンプレート"),
+    "rules.name.template": ("simple template", "シンプルなテンプレート"),
+    "rules.name.suggested": ("suggested from data", "データからの提案"),
     "cli.suggested": (
         "wrote {file}: {rules} rules; holdout ({split} split, {n} leads) AUC {auc} vs {baseline} {base}",
         "{file} を書き出しました: ルール {rules} 件。検証用データ（{split}、{n} 件）での AUC は {auc}、{baseline} は {base}",

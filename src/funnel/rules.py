@@ -565,7 +565,7 @@ def simple_template(info_columns: Sequence[str], behaviours: dict[str, str]) -> 
         if role in points and col in info_columns
     )
     return RuleSet(
-        name="simple template",
+        name=t("rules.name.template"),
         rules=rules,
         tiers=(Tier("A", 10), Tier("B", 4), Tier("C", -math.inf)),
     )

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
+from funnel.i18n import t
 from funnel.rules import CategoryRule, CountRule, RangeRule, Rule, RuleSet, Tier, simple_template
 from funnel.scoring import (
     ScoreHistogram,
@@ -207,7 +208,7 @@ def suggest_rules(
         if points != 0:
             rules.append(replace(ind.rule, points=points))
     draft = RuleSet(
-        name="suggested from data",
+        name=t("rules.name.suggested"),
         description=f"logistic regression on {len(train):,} training leads ({split} split)",
         rules=tuple(rules),
         tiers=(Tier("hot", 1e9), Tier("warm", 1e8), Tier("cold", -math.inf)),  # set below

@@ -521,7 +521,9 @@ def test_a_template_without_rules_says_why(
     err = capsys.readouterr().err
     message = t("cli.template_empty", lang, dataset="attrs")
     assert t("cli.warning", lang, message=message) in err
-    assert "rules: []" in out_file.read_text(encoding="utf-8")
+    written = out_file.read_text(encoding="utf-8")
+    assert "rules: []" in written
+    assert f"name: {t('rules.name.template', lang)}" in written  # in the reader's language
 
 
 @pytest.mark.parametrize(("holdout", "warned"), [(0.58, True), (0.61, True), (0.7, False)])
