@@ -64,7 +64,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 import numpy as np
@@ -164,8 +164,29 @@ def percentile(values: Sequence[float], q: float) -> float:
 # --- figures -----------------------------------------------------------------------------------
 
 
+class _HasLatencies(Protocol):
+    @property
+    def latencies_ms(self) -> tuple[float, ...]: ...
+
+
+class _Spread:
+    """The p50, p95 and max of a figure's ``latencies_ms``."""
+
+    @property
+    def p50_ms(self: _HasLatencies) -> float:
+        return percentile(self.latencies_ms, 50)
+
+    @property
+    def p95_ms(self: _HasLatencies) -> float:
+        return percentile(self.latencies_ms, 95)
+
+    @property
+    def max_ms(self: _HasLatencies) -> float:
+        return max(self.latencies_ms)
+
+
 @dataclass(frozen=True)
-class SessionFigures:
+class SessionFigures(_Spread):
     """One session's moves: which slider, which way, and its latencies in ms."""
 
     session: int
@@ -177,21 +198,9 @@ class SessionFigures:
     def moves(self) -> int:
         return len(self.latencies_ms)
 
-    @property
-    def p50_ms(self) -> float:
-        return percentile(self.latencies_ms, 50)
-
-    @property
-    def p95_ms(self) -> float:
-        return percentile(self.latencies_ms, 95)
-
-    @property
-    def max_ms(self) -> float:
-        return max(self.latencies_ms)
-
 
 @dataclass(frozen=True)
-class LoadFigures:
+class LoadFigures(_Spread):
     """A load run: per-session figures, the same over all moves, and the isolation check."""
 
     sessions: int
@@ -207,18 +216,6 @@ class LoadFigures:
     @property
     def latencies_ms(self) -> tuple[float, ...]:
         return tuple(ms for s in self.per_session for ms in s.latencies_ms)
-
-    @property
-    def p50_ms(self) -> float:
-        return percentile(self.latencies_ms, 50)
-
-    @property
-    def p95_ms(self) -> float:
-        return percentile(self.latencies_ms, 95)
-
-    @property
-    def max_ms(self) -> float:
-        return max(self.latencies_ms)
 
     def lines(self) -> list[str]:
         """The figures as the bench prints them."""
@@ -316,11 +313,10 @@ def cpu_seconds(server_pid: int) -> tuple[float, float] | None:
 
 @dataclass
 class _Session:
-    """One session on the Tuner page (a browser context or a socket) and the moves it made."""
+    """One session on the Tuner page (a browser page or a socket) and the moves it made."""
 
     number: int
     page: Any  # a Playwright page, or a _Socket
-    context: Any  # its browser context (None for a socket)
     slider: int
     direction: int
     points: list[int]
@@ -328,12 +324,15 @@ class _Session:
 
 
 class LoadRig:
-    """A server, a browser and N sessions; ``round()`` moves every session's slider at once."""
+    """A server and N sessions on its Tuner page; ``round()`` moves every session's slider at once.
 
-    kind = "browser"
+    A kind of rig opens the sessions and arms, sends, checks and closes their moves:
+    :class:`BrowserRig` in Chromium tabs, :class:`SocketRig` over Streamlit's websocket protocol.
+    """
+
+    kind = ""
 
     def __init__(self, ws: Workspace, sessions: int) -> None:
-        self._prepare()
         self.ws = ws
         self.n = sessions
         self.store, self.info = ws.demo_store()
@@ -348,8 +347,6 @@ class LoadRig:
         self.base: RuleSet | None = None
         self._expected: dict[tuple[int, ...], str] = {}
         self._runner = asyncio.Runner()
-        self._playwright: Any = None
-        self._browser: Any = None
         self.server: Server | None = None
         self.closed = False
         #: False while a round, a settle or a grow is under way or after one failed.
@@ -365,12 +362,29 @@ class LoadRig:
             self.close()
             raise
 
-    # -- plumbing
+    # -- what a kind of rig does
 
-    def _prepare(self) -> None:
-        reason = browser_missing()
-        if reason is not None:
-            raise NoBrowser(f"skipped: no browser: {reason}")
+    async def _open_session(self, k: int) -> None:
+        """Open session ``k`` on the Tuner page and :meth:`_register` it."""
+        raise NotImplementedError
+
+    async def _arm(self, session: _Session, index: int, direction: int) -> None:
+        """Make ready to move a slider, so the round itself only sends the move."""
+        raise NotImplementedError
+
+    async def _send(self, session: _Session, index: int, direction: int) -> float:
+        """Move the armed slider (``session.points`` already moved); return the latency in ms."""
+        raise NotImplementedError
+
+    async def _check(self, session: _Session) -> None:
+        """Wait until the session is idle, then :meth:`_verify` what it shows."""
+        raise NotImplementedError
+
+    async def _shut(self) -> None:
+        """Close the sessions (and whatever drives them)."""
+        raise NotImplementedError
+
+    # -- plumbing
 
     def _run(self, coro: Any) -> Any:
         return self._runner.run(asyncio.wait_for(coro, MOVE_TIMEOUT_S * 2))
@@ -392,21 +406,9 @@ class LoadRig:
             rs = rs.with_points(i, p)
         return rs
 
-    def _slider(self, session: _Session, index: int) -> Any:
-        assert self.base is not None
-        label = self.base.rules[index].label(LANG)
-        return session.page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider")
-
     # -- opening
 
     async def _open(self) -> None:
-        from playwright.async_api import async_playwright
-
-        assert self.server is not None
-        self._playwright = await async_playwright().start()
-        self._browser = await self._playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
         await self._add_sessions(0)
 
     async def _add_sessions(self, first: int) -> None:
@@ -449,21 +451,7 @@ class LoadRig:
         for session in self.sessions:
             session.latencies.clear()
 
-    async def _open_session(self, k: int) -> None:
-        assert self.server is not None and self._browser is not None
-        context = await self._browser.new_context(viewport=VIEWPORT)
-        context.set_default_timeout(MOVE_TIMEOUT_S * 1000)
-        await context.add_init_script(PAGE_PROBE.replace("%LABEL%", json.dumps(self.hot_label)))
-        page = await context.new_page()
-        await page.goto(f"{self.server.url}/tuner?lang={LANG}")
-        await page.wait_for_function(
-            "() => window.__funnelLoad.hotText() && window.__funnelLoad.rules()"
-        )
-        await page.evaluate(f"() => window.__funnelLoad.idle({IDLE_FOR_MS})")
-        start = decode_ruleset(await page.evaluate("() => window.__funnelLoad.rules()"))
-        await self._register(k, page, context, start)
-
-    async def _register(self, k: int, page: Any, context: Any, start: RuleSet) -> None:
+    async def _register(self, k: int, page: Any, start: RuleSet) -> None:
         """Add session ``k`` (opened on rule set ``start``) and check what it shows."""
         if self.base is None:
             if not start.rules:
@@ -475,7 +463,6 @@ class LoadRig:
         session = _Session(
             number=k + 1,
             page=page,
-            context=context,
             slider=k % rules,
             direction=1 if (k // rules) % 2 == 0 else -1,
             points=[r.points for r in self.base.rules],
@@ -491,42 +478,36 @@ class LoadRig:
             out.append(tuple(points))
         return out
 
-    async def _arm(self, session: _Session, index: int, direction: int) -> None:
-        """Focus a slider's thumb and tell the page what its next move must show."""
-        following = list(session.points)
-        following[index] += direction
-        thumb = self._slider(session, index)
-        await thumb.focus()
-        await session.page.evaluate("e => window.__funnelLoad.arm(e)", self._hot(following))
-        if not await thumb.evaluate("el => el === document.activeElement"):
-            raise RuntimeError(f"session {session.number}: the slider's thumb lost the focus")
-
     async def _fire(self, session: _Session, index: int, direction: int) -> float:
-        """Press the arrow key on the focused thumb; return the in-page latency in ms."""
+        """Make the armed move; return its latency in ms."""
         session.points[index] += direction
-        await session.page.keyboard.press("ArrowRight" if direction > 0 else "ArrowLeft")
-        seen = await session.page.evaluate("() => window.__funnelLoad.done")
-        return float(seen["ms"])
+        return await self._send(session, index, direction)
 
     async def _move(self, session: _Session, index: int, direction: int) -> float:
         await self._arm(session, index, direction)
         return await self._fire(session, index, direction)
 
-    async def _check(self, session: _Session) -> None:
-        """Fail unless the session shows its own slider values, URL rule set and hot count."""
-        assert self.base is not None
-        page = session.page
-        await page.evaluate(f"() => window.__funnelLoad.idle({IDLE_FOR_MS})")
-        shown = []
-        for i in range(len(self.base.rules)):
-            shown.append(int(await self._slider(session, i).input_value()))
-        shared = decode_ruleset(await page.evaluate("() => window.__funnelLoad.rules()"))
-        hot = await page.evaluate("() => window.__funnelLoad.hotText()")
-        url_points = [r.points for r in shared.rules]
+    def _verify(
+        self,
+        session: _Session,
+        rules: str | None,
+        hot: str | None,
+        shown: list[int] | None = None,
+    ) -> None:
+        """Fail unless the URL's ``rules``, the hot count and the sliders (if read) are its own.
+
+        Passing counts as one isolation check.
+        """
+        url_points = [r.points for r in decode_ruleset(rules).rules] if rules else None
         expected = self._hot(session.points)
-        if shown != session.points or url_points != session.points or hot != expected:
+        if (
+            (shown is not None and shown != session.points)
+            or url_points != session.points
+            or hot != expected
+        ):
+            sliders = "" if shown is None else f"sliders {shown}, "
             raise AssertionError(
-                f"session {session.number} does not show its own state: sliders {shown}, "
+                f"session {session.number} does not show its own state: {sliders}"
                 f"URL rules {url_points}, hot {hot}; it set {session.points} (hot {expected})"
             )
         self.checks += 1
@@ -607,14 +588,6 @@ class LoadRig:
             ),
         )
 
-    async def _shut(self) -> None:
-        for s in self.sessions:
-            await s.context.close()
-        if self._browser is not None:
-            await self._browser.close()
-        if self._playwright is not None:
-            await self._playwright.stop()
-
     def close(self) -> None:
         """Close the sessions and stop the server (safe to call twice)."""
         if self.closed:
@@ -627,6 +600,83 @@ class LoadRig:
             self._runner.close()
             if self.server is not None:
                 self.server.stop()
+
+
+class BrowserRig(LoadRig):
+    """Sessions in Chromium: one browser context per session, driven by Playwright."""
+
+    kind = "browser"
+
+    def __init__(self, ws: Workspace, sessions: int) -> None:
+        reason = browser_missing()
+        if reason is not None:
+            raise NoBrowser(f"skipped: no browser: {reason}")
+        self._playwright: Any = None
+        self._browser: Any = None
+        super().__init__(ws, sessions)
+
+    def _slider(self, session: _Session, index: int) -> Any:
+        assert self.base is not None
+        label = self.base.rules[index].label(LANG)
+        return session.page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider")
+
+    async def _open(self) -> None:
+        from playwright.async_api import async_playwright
+
+        self._playwright = await async_playwright().start()
+        self._browser = await self._playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        await super()._open()
+
+    async def _open_session(self, k: int) -> None:
+        assert self.server is not None and self._browser is not None
+        context = await self._browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(MOVE_TIMEOUT_S * 1000)
+        await context.add_init_script(PAGE_PROBE.replace("%LABEL%", json.dumps(self.hot_label)))
+        page = await context.new_page()
+        await page.goto(f"{self.server.url}/tuner?lang={LANG}")
+        await page.wait_for_function(
+            "() => window.__funnelLoad.hotText() && window.__funnelLoad.rules()"
+        )
+        await page.evaluate(f"() => window.__funnelLoad.idle({IDLE_FOR_MS})")
+        start = decode_ruleset(await page.evaluate("() => window.__funnelLoad.rules()"))
+        await self._register(k, page, start)
+
+    async def _arm(self, session: _Session, index: int, direction: int) -> None:
+        """Focus a slider's thumb and tell the page what its next move must show."""
+        following = list(session.points)
+        following[index] += direction
+        thumb = self._slider(session, index)
+        await thumb.focus()
+        await session.page.evaluate("e => window.__funnelLoad.arm(e)", self._hot(following))
+        if not await thumb.evaluate("el => el === document.activeElement"):
+            raise RuntimeError(f"session {session.number}: the slider's thumb lost the focus")
+
+    async def _send(self, session: _Session, index: int, direction: int) -> float:
+        """Press the arrow key on the focused thumb; return the in-page latency in ms."""
+        await session.page.keyboard.press("ArrowRight" if direction > 0 else "ArrowLeft")
+        seen = await session.page.evaluate("() => window.__funnelLoad.done")
+        return float(seen["ms"])
+
+    async def _check(self, session: _Session) -> None:
+        """Fail unless the session shows its own slider values, URL rule set and hot count."""
+        page = session.page
+        await page.evaluate(f"() => window.__funnelLoad.idle({IDLE_FOR_MS})")
+        shown = [
+            int(await self._slider(session, i).input_value()) for i in range(len(session.points))
+        ]
+        rules = await page.evaluate("() => window.__funnelLoad.rules()")
+        hot = await page.evaluate("() => window.__funnelLoad.hotText()")
+        self._verify(session, rules, hot, shown)
+
+    async def _shut(self) -> None:
+        for s in self.sessions:
+            await s.page.context.close()
+        if self._browser is not None:
+            await self._browser.close()
+        if self._playwright is not None:
+            await self._playwright.stop()
 
 
 # --- sessions without a browser ------------------------------------------------------------------
@@ -721,12 +771,6 @@ class SocketRig(LoadRig):
 
     kind = "socket"
 
-    def _prepare(self) -> None:
-        return None
-
-    async def _open(self) -> None:
-        await self._add_sessions(0)
-
     async def _open_session(self, k: int) -> None:
         import websockets
 
@@ -740,7 +784,7 @@ class SocketRig(LoadRig):
         rules = sock.rules()
         if not rules or sock.hot is None:
             raise RuntimeError("the Tuner page showed no rule set or no hot-lead count")
-        await self._register(k, sock, None, decode_ruleset(rules))
+        await self._register(k, sock, decode_ruleset(rules))
 
     def _widget(self, session: _Session, index: int) -> tuple[str, str]:
         assert self.base is not None
@@ -750,8 +794,7 @@ class SocketRig(LoadRig):
     async def _arm(self, session: _Session, index: int, direction: int) -> None:
         self._widget(session, index)  # fails now, not mid-round, if the slider is missing
 
-    async def _fire(self, session: _Session, index: int, direction: int) -> float:
-        session.points[index] += direction
+    async def _send(self, session: _Session, index: int, direction: int) -> float:
         sock: _Socket = session.page
         value = float(session.points[index])
         return await sock.move(self._widget(session, index), value, self._hot(session.points))
@@ -760,15 +803,7 @@ class SocketRig(LoadRig):
         """Fail unless the session's URL rule set and hot count are its own."""
         sock: _Socket = session.page
         await asyncio.wait_for(sock.finished.wait(), MOVE_TIMEOUT_S)
-        rules = sock.rules()
-        url_points = [r.points for r in decode_ruleset(rules).rules] if rules else None
-        expected = self._hot(session.points)
-        if url_points != session.points or sock.hot != expected:
-            raise AssertionError(
-                f"session {session.number} does not show its own state: URL rules "
-                f"{url_points}, hot {sock.hot}; it set {session.points} (hot {expected})"
-            )
-        self.checks += 1
+        self._verify(session, sock.rules(), sock.hot)
 
     async def _shut(self) -> None:
         for s in self.sessions:
@@ -790,7 +825,7 @@ def _remove_store(path: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-RIGS: dict[str, type[LoadRig]] = {"browser": LoadRig, "socket": SocketRig}
+RIGS: dict[str, type[LoadRig]] = {"browser": BrowserRig, "socket": SocketRig}
 
 
 def measure_load(

@@ -114,7 +114,7 @@ def test_a_socket_session_that_sees_another_sessions_count_fails_the_check(
 
             return encode_ruleset(RuleSet(rules=(CountRule("a", 1, 1), CountRule("b", 1, 2))))
 
-    session = cases_load._Session(1, Sock(), None, 0, 1, [1, 2])
+    session = cases_load._Session(1, Sock(), 0, 1, [1, 2])
 
     async def check() -> None:
         Sock.finished.set()
