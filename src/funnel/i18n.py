@@ -34,15 +34,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "problem.unsupported_binary": (
         "{file} is not a table file (it looks like {what}).",
-        "{file} は表形式のファイルではありません（{what} のようです）。",
+        "{file} は表形式のファイルではありません（{what}のようです）。",
     ),
     "fix.unsupported_binary": (
         "Export the data as CSV, .xlsx or Parquet. Old .xls workbooks: open and save as .xlsx.",
         "CSV・.xlsx・Parquet で書き出してください。古い .xls は開いて .xlsx で保存し直してください。",
     ),
+    "kind.csv": ("CSV text", "CSV テキスト"),
+    "kind.xlsx": ("an Excel workbook", "Excel ブック"),
+    "kind.parquet": ("a Parquet file", "Parquet ファイル"),
+    "kind.xls": ("an old Excel .xls workbook", "古い Excel の .xls ブック"),
+    "kind.pdf": ("a PDF document", "PDF 文書"),
+    "kind.binary": ("binary data", "バイナリデータ"),
     "problem.wrong_format": (
         "{file} is named {ext} but its content is {actual}.",
-        "{file} の拡張子は {ext} ですが、中身は {actual} です。",
+        "{file} の拡張子は {ext} ですが、中身は{actual}です。",
     ),
     "fix.wrong_format": (
         "Rename the file to match its content (.csv, .xlsx or .parquet), or export it again.",

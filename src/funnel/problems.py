@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from funnel.i18n import t
+from funnel.i18n import MESSAGES, t
 
 Severity = Literal["error", "warning", "info"]
 
@@ -31,6 +31,10 @@ def printable(text: str) -> str:
     a\x1b[31mb\nc\u202e
     """
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+#: Parameters holding a file kind from :func:`funnel.readers.sniff_kind` (``csv``, ``pdf`` ...).
+_KIND_PARAMS = ("what", "actual")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ class Problem:
 
     def _fields(self, lang: str) -> dict[str, Any]:
         params = {k: printable(v) if isinstance(v, str) else v for k, v in self.params.items()}
+        for key in _KIND_PARAMS:  # a file kind funnel detected, named in the reader's words
+            if f"kind.{params.get(key)}" in MESSAGES:
+                params[key] = t(f"kind.{params[key]}", lang)
         return {
             "file": printable(self.file),
             "column": printable(self.column or ""),

@@ -219,3 +219,14 @@ def test_a_file_exactly_at_the_limit_is_accepted() -> None:
     data = delimited(",").encode("utf-8")
 
     assert len(read_bytes(data, "leads.csv", max_bytes=len(data)).frame) == 3
+
+
+def test_the_kind_a_refused_file_looks_like_is_named_in_the_readers_language() -> None:
+    from funnel.problems import Problem
+
+    binary = Problem("unsupported_binary", "x.csv", params={"what": "binary"})
+    assert "it looks like binary data" in binary.message("en")
+    assert "バイナリデータのようです" in binary.message("ja")
+    wrong = Problem("wrong_format", "x.csv", params={"ext": ".csv", "actual": "xlsx"})
+    assert "its content is an Excel workbook" in wrong.message("en")
+    assert "中身はExcel ブックです" in wrong.message("ja")
