@@ -6,7 +6,7 @@ Pages stay thin: read widgets, call one library function, render what comes back
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -91,6 +91,23 @@ def _open_store(path: str) -> tuple[Store, StoreError | None]:
 def _store_message(exc: StoreError, path: str) -> str:
     params: dict[str, Any] = {"path": path, "detail": "", "version": "", "name": "", "known": ""}
     return tm(f"store.{exc.code}", **(params | exc.params))
+
+
+def labels(options: Sequence[Any], label: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A widget's ``format_func`` whose labels are looked up now, in this run's language.
+
+    A function calling :func:`t` itself would be called whenever a label is drawn, outside
+    the run (where the language is not known, as in Streamlit's AppTest).
+    """
+    return {option: label(option) for option in options}.__getitem__
+
+
+def refusal(exc: Exception) -> str:
+    """A refusal (a store, version or rule-set error) as one sentence in the page's language."""
+    if isinstance(exc, StoreError):
+        return _store_message(exc, str(default_db_path()))
+    message = getattr(exc, "message", None)
+    return str(message(lang())) if callable(message) else str(exc)
 
 
 def store() -> Store:

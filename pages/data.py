@@ -222,7 +222,7 @@ else:
             ui.t("data.outcome_pick"),
             [""] + text_cols,
             key="outcome_column",
-            format_func=lambda c: c or ui.t("data.none"),
+            format_func=ui.labels([""] + text_cols, lambda c: c or ui.t("data.none")),
         )
     elif mapping.outcome is None and mapping.column("outcome") is not None:
         mapping = replace(mapping, outcome=OutcomeSpec("leads", mapping.column("outcome")))
@@ -236,7 +236,7 @@ else:
         ui.t("data.first_stage"),
         ["lead", "mql"],
         index=0 if mapping.first_stage == "lead" else 1,
-        format_func=lambda s: ui.t(f"stage.{s}"),
+        format_func=ui.labels(["lead", "mql"], lambda s: ui.t(f"stage.{s}")),
         key="first_stage",
     )
     keep_last = cols[2].checkbox(ui.t("data.keep_last"), key="keep_last")
@@ -300,7 +300,7 @@ else:
         try:
             renamed = ui.store().rename(target, new_name)
         except StoreError as exc:
-            st.error(ui.tm(f"store.{exc.code}", **exc.params))
+            st.error(ui.refusal(exc))
         else:
             ui.select_dataset(renamed.name)
             st.rerun()

@@ -41,7 +41,7 @@ chosen = st.multiselect(
     ui.t("funnel.stages"),
     options=available,
     default=current,
-    format_func=shared.stage_label,
+    format_func=ui.labels(available, shared.stage_label),
     key=f"stages:{info.dataset_id}",
     help=ui.t("funnel.stages_help"),
     placeholder=ui.t("ui.choose"),

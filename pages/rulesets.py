@@ -62,12 +62,8 @@ with st.expander(ui.t("rulesets.import")):
                     )
                 except UnicodeDecodeError:
                     st.error(ui.t("rulesets.import_not_text", file=upload.name))
-                except RuleSetError as exc:
-                    st.error(exc.message(ui.lang()))
-                except VersionError as exc:
-                    st.error(exc.message(ui.lang()))
-                except StoreError as exc:
-                    st.error(ui.tm(f"store.{exc.code}", **exc.params))
+                except (RuleSetError, VersionError, StoreError) as exc:
+                    st.error(ui.refusal(exc))
                 else:
                     saved = ui.t("versions.saved", label=imported.label(), id=imported.version_id)
                     st.session_state["_rulesets_msg"] = ("success", saved)
@@ -109,10 +105,8 @@ def act(action: str, run: Callable[[], object]) -> None:
     """Run a history action; keep its refusal as a message instead of a traceback."""
     try:
         run()
-    except VersionError as exc:
-        st.session_state["_rulesets_msg"] = ("error", exc.message(ui.lang()))
-    except StoreError as exc:
-        st.session_state["_rulesets_msg"] = ("error", ui.tm(f"store.{exc.code}", **exc.params))
+    except (VersionError, StoreError) as exc:
+        st.session_state["_rulesets_msg"] = ("error", ui.refusal(exc))
     else:
         st.session_state["_rulesets_msg"] = ("success", ui.t(f"rulesets.done.{action}"))
 
@@ -215,8 +209,7 @@ with right:
             role = st.radio(
                 ui.t("rulesets.sign_as"),
                 open_roles,
-                # labels looked up in this run's language, not whenever they are drawn
-                format_func={r: ui.t(f"report.role.{r}") for r in ROLES}.__getitem__,
+                format_func=ui.labels(ROLES, lambda r: ui.t(f"report.role.{r}")),
                 horizontal=True,
                 key=f"sign_role:{v.version_id}",
             )

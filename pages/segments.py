@@ -40,18 +40,21 @@ by = c1.selectbox(
 second = c2.selectbox(
     ui.t("segments.and_by"),
     [""] + [c for c in columns if c != by],
-    format_func=lambda c: c or ui.t("data.none"),
+    format_func=ui.labels([""] + columns, lambda c: c or ui.t("data.none")),
     key="seg_by2",
 )
 start = c3.selectbox(
-    ui.t("segments.from_stage"), stages[:-1], format_func=shared.stage_label, key="seg_from"
+    ui.t("segments.from_stage"),
+    stages[:-1],
+    format_func=ui.labels(stages, shared.stage_label),
+    key="seg_from",
 )
 later = stages[stages.index(start) + 1 :]
 end = c4.selectbox(
     ui.t("segments.to_stage"),
     later,
     index=len(later) - 1,
-    format_func=shared.stage_label,
+    format_func=ui.labels(stages, shared.stage_label),
     key="seg_to",
 )
 min_n = int(

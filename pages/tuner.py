@@ -40,17 +40,10 @@ from funnel.store import DatasetInfo, StoreError
 from funnel.suggest import SuggestError, template_for
 from funnel.versions import VersionError, save_version
 
-st.title(ui.t("tuner.title"))
-info = ui.current_dataset()
-if info is None:
-    st.info(ui.t("analysis.empty"))
-    st.stop()
-assert info is not None
+info, filters = shared.analysis_page("tuner.title")
 if info.mapping.outcome is None:
     st.info(ui.t("suggest.no_outcome"))
     st.stop()
-filters = shared.filter_panel(info)
-shared.show_active(filters)
 state = tuning.state(info)
 
 # --- which proposal -----------------------------------------------------------------------------
@@ -63,8 +56,7 @@ else:
 active = top[0].radio(
     ui.t("tuner.proposal"),
     tuning.PROPOSALS,
-    # labels looked up now, in this run's language (not whenever the label is drawn)
-    format_func={p: ui.t(f"tuner.proposal.{p}") for p in tuning.PROPOSALS}.__getitem__,
+    format_func=ui.labels(tuning.PROPOSALS, lambda p: ui.t(f"tuner.proposal.{p}")),
     horizontal=True,
     key=active_key,
 )
@@ -122,6 +114,7 @@ if isinstance(note, dict) and note.get("holdout_auc") is not None:
         st.success(ui.t("tuner.suggested", **figures))
 
 
+KINDS = ("per_unit", "count", "range")  # of a numeric rule, in the "add a rule" form
 RULES_IN_PAGE = 8
 RULES_BOX_PX = 520
 
@@ -173,8 +166,8 @@ def new_rule_form(info: DatasetInfo, prefix: str) -> Rule | None:
         return None if value is None else CategoryRule(column, str(value), pts)
     kind = st.radio(
         ui.t("tuner.kind"),
-        ("per_unit", "count", "range"),
-        format_func=lambda k: ui.t(f"tuner.kind.{k}"),
+        KINDS,
+        format_func=ui.labels(KINDS, lambda k: ui.t(f"tuner.kind.{k}")),
         horizontal=True,
         key=f"add_kind:{prefix}",
     )
@@ -603,11 +596,7 @@ if submitted:
             rationale=rationale,
             effective_from=effective if isinstance(effective, date) else None,
         )
-    except VersionError as exc:
-        st.error(exc.message(ui.lang()))
-    except RuleSetError as exc:
-        st.error(exc.message(ui.lang()))
-    except StoreError as exc:
-        st.error(ui.tm(f"store.{exc.code}", **exc.params))
+    except (VersionError, RuleSetError, StoreError) as exc:
+        st.error(ui.refusal(exc))
     else:
         st.success(ui.t("versions.saved", label=saved.label(), id=saved.version_id))
