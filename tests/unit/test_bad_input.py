@@ -468,14 +468,14 @@ WRONG_FORMATS = [
         "leads.csv",
         lambda: xlsx_bytes(demo_frame(5)),
         "wrong_format",
-        (".csv", "xlsx"),
+        (".csv", "an Excel workbook"),
         id="xlsx-named-csv",
     ),
     pytest.param(
         "leads.xlsx",
         lambda: demo_frame(5).to_csv(index=False).encode(),
         "wrong_format",
-        (".xlsx", "csv"),
+        (".xlsx", "CSV text"),
         id="csv-named-xlsx",
     ),
     pytest.param(
@@ -506,7 +506,7 @@ WRONG_FORMATS = [
         "leads.csv",
         lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
         "unsupported_binary",
-        ("pdf", "not a table"),
+        ("a PDF document", "not a table"),
         id="pdf-named-csv",
     ),
     pytest.param(
