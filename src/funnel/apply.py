@@ -18,7 +18,6 @@ from typing import Any
 import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
-from funnel.handoff import whole_scores
 from funnel.i18n import CodedError, t
 from funnel.ingest import Prepared, prepare, read_inputs
 from funnel.mapping import ColumnSpec, Mapping, propose_mapping
@@ -99,7 +98,7 @@ def score_file(
         info = store.save("new leads", _prepared(rules, leads, mapping, activities, keep_last))
         rs, _ = align_values(store, info, rules.ruleset)
         frame = score_leads(store, info, rs, lang=lang)
-    return Scored(whole_scores(frame.drop(columns=["outcome"])), rs, tuple(notes))
+    return Scored(frame.drop(columns=["outcome"]), rs, tuple(notes))
 
 
 def _prepared(
@@ -206,7 +205,7 @@ def hot_leads(
             then = store.save("then", _prepared(rules, leads, mapping, earlier, keep_last))
             was_hot = score_leads(store, then, rs, only="hot", lang=lang)["id"]
             hot = hot[~hot["id"].isin(set(was_hot))]
-    return whole_scores(hot.drop(columns=["outcome"]).reset_index(drop=True))
+    return hot.drop(columns=["outcome"]).reset_index(drop=True)
 
 
 def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 15.0) -> int:

@@ -28,7 +28,7 @@ from funnel.apply import (
 from funnel.filters import FilterError, Filters, parse_date, parse_where
 from funnel.formats import METRICS, fmt_metric
 from funnel.funnels import Unavailable, cohort_trend, compute_funnel, stages_for, time_to_convert
-from funnel.handoff import safe_frame, whole_scores
+from funnel.handoff import safe_frame
 from funnel.i18n import MESSAGES, t
 from funnel.ingest import LoadResult, load_demo, load_files, read_inputs
 from funnel.mapping import (
@@ -937,7 +937,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
             info, filters = _analysis_inputs(args, store)
             rs = _read_rules(args.rules, store, info, args.lang)
             frame = score_leads(store, info, rs, filters, lang=args.lang)
-        frame = whole_scores(frame.drop(columns=["outcome"]))
+        frame = frame.drop(columns=["outcome"])
     if args.out:
         _write_table(frame, Path(args.out))
         print(t("cli.wrote_scored", args.lang, n=f"{len(frame):,}", file=args.out), file=sys.stderr)

@@ -62,7 +62,7 @@ def handoff_frame(
     lead column named like one of :data:`HANDOFF_COLUMNS` is renamed ``<name>_lead``. Values
     are raw: the writers below neutralise formulas.
     """
-    scored = whole_scores(score_leads(store, info, rs, filters, only=only, lang=lang))
+    scored = score_leads(store, info, rs, filters, only=only, lang=lang)
     scored = scored[list(HANDOFF_COLUMNS)]
     id_col = info.mapping.column("id") or info.columns[0]
     joined = {s.name for s in info.mapping.leads if s.reason == "leak.outcomes_file"}
@@ -86,28 +86,6 @@ def handoff_frame(
         for c in own:
             frame[_free_name(c, HANDOFF_COLUMNS, own)] = pd.Series(dtype=object)
     return frame.reset_index(drop=True)
-
-
-def whole_scores(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with its ``score`` column as whole numbers when every score is one.
-
-    Scores are sums of whole points unless activity points decay (rounded to 0.1): a list
-    of whole scores then prints ``4``, not ``4.0``, in CSV, JSON and Excel alike.
-
-    >>> whole_scores(pd.DataFrame({"score": [4.0, -2.0]}))["score"].tolist()
-    [4, -2]
-    >>> whole_scores(pd.DataFrame({"score": [4.0, 2.5]}))["score"].tolist()
-    [4.0, 2.5]
-    """
-    score = frame["score"]
-    if not pd.api.types.is_float_dtype(score.dtype):
-        return frame
-    values = score.to_numpy(dtype=float)
-    if not (np.isfinite(values).all() and (values % 1 == 0).all()):
-        return frame
-    out = frame.copy()
-    out["score"] = score.astype("int64")
-    return out
 
 
 def _free_name(name: str, taken: Sequence[str], others: Sequence[str]) -> str:

@@ -524,9 +524,30 @@ def score_leads(
     frame["tier"] = [rs.tiers[i].name for i in idx]
     frame["reasons"] = _reasons(frame, rs.rules, reasons, lang)
     frame["knocked_out"] = frame["gated"].astype(bool)
-    return frame[["id", "score", "tier", "reasons", "knocked_out", "outcome"]].reset_index(
-        drop=True
-    )
+    columns = ["id", "score", "tier", "reasons", "knocked_out", "outcome"]
+    return whole_scores(frame[columns].reset_index(drop=True))
+
+
+def whole_scores(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ``score`` column as whole numbers when every score is one.
+
+    Scores are sums of whole points unless activity points decay (rounded to 0.1): a list
+    of whole scores then prints ``4``, not ``4.0``, in CSV, JSON and Excel alike.
+
+    >>> whole_scores(pd.DataFrame({"score": [4.0, -2.0]}))["score"].tolist()
+    [4, -2]
+    >>> whole_scores(pd.DataFrame({"score": [4.0, 2.5]}))["score"].tolist()
+    [4.0, 2.5]
+    """
+    score = frame["score"]
+    if not pd.api.types.is_float_dtype(score.dtype):
+        return frame
+    values = score.to_numpy(dtype=float)
+    if not (np.isfinite(values).all() and (values % 1 == 0).all()):
+        return frame
+    out = frame.copy()
+    out["score"] = score.astype("int64")
+    return out
 
 
 def _reasons(frame: pd.DataFrame, rules: Sequence[Rule], k: int, lang: str) -> list[str]:
