@@ -610,3 +610,9 @@ def test_a_reason_names_the_whole_value_even_when_it_contains_a_colon(
     assert reasons.startswith(f"landing page = {AWKWARD[0]} (+50)"), reasons
     japanese = score_leads(awkward[0], awkward[1], RuleSet(rules=(rs.rules[0],)), lang="ja")
     assert AWKWARD[0] in japanese.set_index("id").loc["A000", "reasons"]
+
+
+def test_scored_leads_have_whole_scores_when_no_points_decay(demo: Demo) -> None:
+    """Every reader (the app's missed-deals table, the CLI, the hand-off list) gets 4, not 4.0."""
+    frame = score_leads(demo.store, demo.info, MIXED, only="missed", limit=20)
+    assert str(frame["score"].dtype) == "int64" and len(frame) == 20
