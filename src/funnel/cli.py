@@ -980,27 +980,28 @@ def _cmd_hot(args: argparse.Namespace) -> int:
         keep_last=args.keep_last,
         lang=args.lang,
     )
-    columns = ["id", "score", "tier", "reasons"]
-    records: list[dict[str, Any]] = json.loads(
-        frame[columns].to_json(orient="records", force_ascii=False)
-    )
+    hot = frame[["id", "score", "tier", "reasons"]]
+
+    def records() -> list[dict[str, Any]]:
+        return list(json.loads(hot.to_json(orient="records", force_ascii=False)))
+
+    n = f"{len(hot):,}"
     if args.webhook:
         payload = {
             "rule_set": rules.ruleset.name,
             "version": rules.number or None,
             "since": None if since is None else since.isoformat(),
-            "count": len(records),
-            "leads": records,
+            "count": len(hot),
+            "leads": records(),
         }
         status = post_webhook(args.webhook, payload)
-        n = f"{len(records):,}"
         print(t("cli.posted", args.lang, n=n, url=args.webhook, status=status), file=sys.stderr)
         return 0
     if args.format == "json":
-        print(json.dumps(records, ensure_ascii=False, indent=2))
+        print(json.dumps(records(), ensure_ascii=False, indent=2))
     else:
-        safe_frame(frame[["id", "score", "tier", "reasons"]]).to_csv(sys.stdout, index=False)
-    print(t("cli.hot_count", args.lang, n=f"{len(records):,}"), file=sys.stderr)
+        safe_frame(hot).to_csv(sys.stdout, index=False)
+    print(t("cli.hot_count", args.lang, n=n), file=sys.stderr)
     return 0
 
 
