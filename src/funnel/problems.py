@@ -55,8 +55,9 @@ class Problem:
         return t(f"problem.{self.code}", lang, **self._fields(lang))
 
     def fix(self, lang: str = "en") -> str:
-        """Render how to fix the problem."""
-        return t(f"fix.{self.code}", lang, **self._fields(lang))
+        """Render how to fix the problem ("" for a note with nothing to fix)."""
+        key = f"fix.{self.code}"
+        return t(key, lang, **self._fields(lang)) if key in MESSAGES else ""
 
     def _fields(self, lang: str) -> dict[str, Any]:
         params = {k: printable(v) if isinstance(v, str) else v for k, v in self.params.items()}
