@@ -23,11 +23,12 @@ from funnel.ingest import Prepared, prepare, read_inputs
 from funnel.mapping import ColumnSpec, Mapping, propose_mapping
 from funnel.parsing import parse_dates
 from funnel.readers import SourceFile
-from funnel.rules import RuleSet, RuleSetError, Where
+from funnel.rules import RuleSet, RuleSetError, Where, check_columns, ruleset_from_text
 from funnel.scoring import score_leads
-from funnel.store import Store
+from funnel.store import DatasetInfo, Store
 from funnel.validation import DATE_ROLES
 from funnel.versions import Version, align_values, version_from_text
+from funnel.yamlfiles import read_text
 
 #: Roles that describe outcomes; a new file is scored without them.
 _OUTCOME_ROLES = ("outcome", "closed", "amount")
@@ -64,18 +65,29 @@ class Scored:
     notes: tuple[str, ...]
 
 
+def read_rules_text(path: str | Path) -> str:
+    """The text of a rule-set file; a missing, unreadable or non-UTF-8 file is refused."""
+
+    def refuse(code: str, **params: Any) -> RuleSetError:
+        return RuleSetError(code, where=Where(str(path)), **params)
+
+    return read_text(path, refuse)
+
+
 def read_rules_file(path: str | Path) -> Version:
     """Read a rule-set file (an exported version, or a plain rule set)."""
-    p = Path(path)
-    if not p.is_file():
-        raise RuleSetError("file_missing", where=Where(str(p)))
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise RuleSetError("not_utf8", where=Where(str(p))) from None
-    except OSError as exc:
-        raise RuleSetError("cannot_read", where=Where(str(p)), reason=exc.strerror) from None
-    return version_from_text(text, source=str(p))
+    return version_from_text(read_rules_text(path), source=str(path))
+
+
+def read_rules_for(path: str | Path, store: Store, info: DatasetInfo) -> tuple[RuleSet, list[str]]:
+    """Read a rule set to measure on ``info``: its columns must exist there.
+
+    Returns the rule set with values spelled as the dataset spells them, and the values the
+    dataset never holds (such a rule simply never applies).
+    """
+    rs = ruleset_from_text(read_rules_text(path), source=str(path))
+    check_columns(rs, info.columns, source=str(path))
+    return align_values(store, info, rs)
 
 
 def score_file(

@@ -18,9 +18,19 @@ import pandas as pd
 from funnel.mapping import (
     ColumnSpec,
     Mapping,
+    Overrides,
+    apply_overrides,
     propose_mapping,
+    read_mapping_file,
+    require_column,
 )
-from funnel.parsing import merge_spellings, null_placeholders, parse_dates, parse_numbers
+from funnel.parsing import (
+    DEFAULT_PLACEHOLDERS,
+    merge_spellings,
+    null_placeholders,
+    parse_dates,
+    parse_numbers,
+)
 from funnel.problems import MAX_EXAMPLES, LoadError, Problem, has_errors
 from funnel.readers import SourceFile, read_file
 from funnel.store import RESERVED_PREFIX, DatasetInfo, Store
@@ -652,6 +662,35 @@ def read_inputs(
     return out[0], out[1], out[2]
 
 
+def choose_mapping(
+    leads: SourceFile,
+    outcomes: SourceFile | None = None,
+    activities: SourceFile | None = None,
+    *,
+    mapping_file: str | Path | None = None,
+    overrides: Overrides | None = None,
+) -> Mapping:
+    """The mapping a load uses: the mapping file's, or proposed; then the hand-named overrides.
+
+    Without a file, ``overrides.outcome`` and ``overrides.placeholders`` guide the proposal.
+    """
+    overrides = overrides or Overrides()
+    if mapping_file is not None:
+        mapping = read_mapping_file(mapping_file)
+    else:
+        if overrides.outcome is not None:
+            require_column(leads.columns, overrides.outcome, leads.name)
+        mapping = propose_mapping(
+            leads,
+            outcomes,
+            activities,
+            outcome_column=overrides.outcome,
+            placeholders=DEFAULT_PLACEHOLDERS + overrides.placeholders,
+        )
+        overrides = replace(overrides, placeholders=())
+    return apply_overrides(mapping, overrides, leads.name)
+
+
 def load_files(
     store: Store,
     dataset: str,
@@ -667,18 +706,8 @@ def load_files(
     """Map (if no mapping is given), prepare and store files as ``dataset``."""
     if mapping is None:
         progress("map", 0.15)
-        if outcome_column is not None and outcome_column not in leads.columns:
-            raise LoadError(
-                [
-                    Problem(
-                        "column_missing",
-                        leads.name,
-                        column=outcome_column,
-                        params={"available": ", ".join(leads.columns[:12])},
-                    )
-                ]
-            )
-        mapping = propose_mapping(leads, outcomes, activities, outcome_column=outcome_column)
+        overrides = Overrides(outcome=outcome_column)
+        mapping = choose_mapping(leads, outcomes, activities, overrides=overrides)
     prepared = prepare(leads, mapping, outcomes, activities, keep_last=keep_last, progress=progress)
     progress("store", 0.8)
     info = store.save(dataset, prepared)

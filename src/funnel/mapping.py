@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 import pandas as pd
@@ -25,8 +26,9 @@ from funnel.parsing import (
     parse_dates,
     parse_numbers,
 )
+from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile
-from funnel.yamlfiles import YamlError, dump_yaml, load_yaml
+from funnel.yamlfiles import YamlError, dump_yaml, load_yaml, read_text
 
 Role = Literal[
     "id",
@@ -233,6 +235,72 @@ def with_specs(mapping: Mapping, file: str, specs: tuple[ColumnSpec, ...]) -> Ma
 
 def _fallback_role(spec: ColumnSpec) -> Role:
     return "attribute" if spec.role in ("source", "outcome", "id") else "ignore"
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Roles and values a person names by hand over a mapping (``funnel load``'s flags).
+
+    ``outcome`` is the leads file's outcome column, used when ``won``/``lost`` values are given
+    and the mapping has no outcome yet; ``leaks`` are columns known only after the sale;
+    ``placeholders`` are extra values meaning missing.
+    """
+
+    id_column: str | None = None
+    created: str | None = None
+    source: str | None = None
+    outcome: str | None = None
+    won: tuple[str, ...] = ()
+    lost: tuple[str, ...] = ()
+    leaks: tuple[str, ...] = ()
+    placeholders: tuple[str, ...] = ()
+
+
+def require_column(columns: Sequence[str], column: str, file: str) -> None:
+    """Refuse a column a person named that the file does not have, listing the ones it has."""
+    if column not in columns:
+        available = ", ".join(list(columns)[:12])
+        raise LoadError(
+            [Problem("column_missing", file, column=column, params={"available": available})]
+        )
+
+
+def apply_overrides(mapping: Mapping, overrides: Overrides, file: str) -> Mapping:
+    """Return ``mapping`` with the hand-named roles, outcome values, leaks and placeholders.
+
+    A named column the leads file lacks is refused (:class:`~funnel.problems.LoadError`).
+
+    >>> m = Mapping(leads=(ColumnSpec("a", "attribute"), ColumnSpec("b", "number")))
+    >>> m = apply_overrides(m, Overrides(id_column="a", leaks=("b",)), "f.csv")
+    >>> [(s.name, s.role, s.leak) for s in m.leads]
+    [('a', 'id', False), ('b', 'number', True)]
+    """
+    names = [s.name for s in mapping.leads]
+    roles: tuple[tuple[str | None, Role], ...] = (
+        (overrides.id_column, "id"),
+        (overrides.created, "created"),
+        (overrides.source, "source"),
+    )
+    for col, role in roles:
+        if col:
+            require_column(names, col, file)
+            mapping = mapping.with_role(col, role)
+    if overrides.won or overrides.lost:
+        base = mapping.outcome or OutcomeSpec(column=overrides.outcome)
+        won, lost = overrides.won or base.won, overrides.lost or base.lost
+        mapping = replace(mapping, outcome=replace(base, won=won, lost=lost))
+    for col in overrides.leaks:
+        require_column(names, col, file)
+        mapping = replace(
+            mapping,
+            leads=tuple(
+                replace(s, leak=True, reason="leak.user") if s.name == col else s
+                for s in mapping.leads
+            ),
+        )
+    if overrides.placeholders:
+        mapping = replace(mapping, placeholders=mapping.placeholders + overrides.placeholders)
+    return mapping
 
 
 # --- proposal ----------------------------------------------------------------------------------
@@ -839,6 +907,15 @@ def mapping_from_yaml(text: str, *, source: str = "mapping") -> Mapping:
     except YamlError as exc:
         raise MappingFileError(f"yaml.{exc.code}", where=exc.source, **exc.params) from None
     return mapping_from_dict(data, source=source)
+
+
+def read_mapping_file(path: str | Path) -> Mapping:
+    """Read a mapping file written by ``funnel mapping`` (and perhaps edited by hand)."""
+
+    def refuse(code: str, **params: Any) -> MappingFileError:
+        return MappingFileError(code, where=str(path), **params)
+
+    return mapping_from_yaml(read_text(path, refuse), source=str(path))
 
 
 # --- the editable table (Data page) ----------------------------------------------------------

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -189,6 +191,24 @@ class YamlError(ValueError):
 
     def message(self, lang: str = "en") -> str:
         return f"{self.source}: {t(f'yaml.{self.code}', lang, **self.params)}"
+
+
+def read_text(path: str | Path, refuse: Callable[..., Exception]) -> str:
+    """Read a YAML/JSON file a person wrote (UTF-8, with or without a BOM).
+
+    A missing file, an unreadable one or one that is not UTF-8 text raises
+    ``refuse(code, **params)`` with code ``file_missing``, ``cannot_read`` (with ``reason``) or
+    ``not_utf8``: each reader refuses in its own words.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise refuse("file_missing")
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise refuse("not_utf8") from None
+    except OSError as exc:
+        raise refuse("cannot_read", reason=exc.strerror) from None
 
 
 def load_yaml(text: str, source: str) -> Any:

@@ -61,7 +61,7 @@ def test_a_note_without_a_fix_renders_an_empty_fix() -> None:
 
 
 def _codes_emitted_by_source() -> set[str]:
-    text = "\n".join(p.read_text(encoding="utf-8") for p in SRC.glob("*.py"))
+    text = "\n".join(p.read_text(encoding="utf-8") for p in SRC.rglob("*.py"))
     return set(re.findall(r'Problem\(\s*"([a-z_]+)"', text)) | set(_CODES.values())
 
 
@@ -84,7 +84,7 @@ def test_every_store_error_code_has_a_message() -> None:
 
 
 def test_every_leak_reason_and_role_has_a_label() -> None:
-    text = "\n".join(p.read_text(encoding="utf-8") for p in SRC.glob("*.py"))
+    text = "\n".join(p.read_text(encoding="utf-8") for p in SRC.rglob("*.py"))
     reasons = set(re.findall(r'"(leak\.[a-z_]+)"', text))
     assert reasons and all(r in MESSAGES for r in reasons)
     assert all(f"role.{r}" in MESSAGES for r in ROLES)

@@ -1,0 +1,42 @@
+"""The ``funnel`` command line: the same functions as the app, printable as JSON.
+
+One module per command group (:mod:`~funnel.cli.data`, :mod:`~funnel.cli.analysis`,
+:mod:`~funnel.cli.scoring`, :mod:`~funnel.cli.rules`); they parse arguments, call the library
+and print. :mod:`~funnel.cli.errors` turns every refusal into a message and an exit code: 0
+success, 2 bad input or unusable database, 3 a webhook that did not accept the hot leads, 1 an
+unexpected internal error (``FUNNEL_DEBUG=1`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from funnel.cli import analysis, data, rules, scoring
+from funnel.cli.common import DB_HELP, common_options, default_lang
+from funnel.cli.errors import handle
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="funnel", description="Agree, with data, on what a hot lead is."
+    )
+    parser.add_argument("--db", help=DB_HELP)
+    parser.add_argument("--lang", choices=("en", "ja"), default=default_lang())
+    common = common_options()
+    sub = parser.add_subparsers(dest="command", required=True)
+    data.register(sub, common)
+    analysis.register(sub, common)
+    scoring.register_apply(sub, common)
+    rules.register(sub, common)
+    scoring.register_fit(sub, common)
+    data.register_delete(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (Exception, KeyboardInterrupt) as exc:  # never a traceback: the one handler decides
+        return handle(exc, args.lang)

@@ -1,0 +1,240 @@
+"""``funnel demo|load|mapping|datasets|rename|delete``: the stored datasets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from funnel.cli.common import db_path, open_store
+from funnel.cli.output import display_width, pad, print_problems, progress, rpad
+from funnel.i18n import t
+from funnel.ingest import LoadResult, choose_mapping, load_demo, load_files, read_inputs
+from funnel.mapping import Mapping, Overrides, mapping_to_yaml
+from funnel.readers import SourceFile
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    demo = sub.add_parser("demo", parents=[common], help="generate the demo dataset")
+    demo.add_argument("--leads", type=int, default=50_000, help="number of leads (default 50000)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--dataset", default="demo", help="dataset name (default: demo)")
+    demo.add_argument(
+        "--data-lang",
+        choices=("en", "ja"),
+        default="en",
+        help="language of the generated headers and values",
+    )
+    demo.add_argument("--out", help="write the leads to this CSV/Parquet file instead of storing")
+    demo.add_argument("--encoding", default="utf-8", help="encoding of --out CSV (e.g. cp932)")
+    demo.set_defaults(run=_demo)
+
+    mapping_flags = argparse.ArgumentParser(add_help=False)
+    mapping_flags.add_argument("--outcomes", help="a separate outcomes (deals) file")
+    mapping_flags.add_argument("--activities", help="an activity log: lead id, timestamp, type")
+    mapping_flags.add_argument("--mapping", help="a YAML mapping file (see `funnel mapping`)")
+    mapping_flags.add_argument("--outcome", help="the leads file's outcome column")
+    mapping_flags.add_argument("--id", dest="id_column", help="the lead id column")
+    mapping_flags.add_argument("--created", help="the created-date column")
+    mapping_flags.add_argument("--source", help="the source/channel column")
+    mapping_flags.add_argument("--won", action="append", default=[], help="a value meaning won")
+    mapping_flags.add_argument("--lost", action="append", default=[], help="a value meaning lost")
+    mapping_flags.add_argument(
+        "--leak",
+        action="append",
+        default=[],
+        help="a column that is not a lead feature (known after the sale)",
+    )
+    mapping_flags.add_argument(
+        "--placeholder", action="append", default=[], help="an extra value meaning missing"
+    )
+    mapping_flags.add_argument("--encoding", help="force the text encoding (utf-8, cp932, ...)")
+    mapping_flags.add_argument("--max-size", type=int, help="largest file in bytes (default 1 GiB)")
+
+    load = sub.add_parser("load", parents=[common, mapping_flags], help="load a CRM export")
+    load.add_argument("file")
+    load.add_argument("--dataset", help="dataset name (default: the file name)")
+    load.add_argument(
+        "--keep-last",
+        action="store_true",
+        help="keep the last row of each repeated id instead of failing",
+    )
+    load.add_argument("--json", action="store_true", help="print the result as JSON")
+    load.set_defaults(run=_load)
+
+    mp = sub.add_parser(
+        "mapping",
+        parents=[common, mapping_flags],
+        help="print the proposed mapping as YAML to edit",
+    )
+    mp.add_argument("file")
+    mp.set_defaults(run=_mapping)
+
+    ds = sub.add_parser("datasets", parents=[common], help="list stored datasets")
+    ds.add_argument("--json", action="store_true")
+    ds.set_defaults(run=_datasets)
+
+    rn = sub.add_parser("rename", parents=[common], help="rename a dataset")
+    rn.add_argument("old")
+    rn.add_argument("new")
+    rn.set_defaults(run=_rename)
+
+
+def register_delete(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``funnel delete`` (listed last in ``funnel --help``, as it always was)."""
+    rm = sub.add_parser("delete", parents=[common], help="delete a dataset")
+    rm.add_argument("name")
+    rm.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    rm.set_defaults(run=_delete)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from funnel.demo import generate_leads
+
+    if args.out:
+        print(t("progress.generate", args.lang), file=sys.stderr, flush=True)
+        frame = generate_leads(args.leads, seed=args.seed, lang=args.data_lang)
+        out = Path(args.out)
+        if out.suffix.lower() in (".parquet", ".pq"):
+            frame.to_parquet(out, index=False)
+        else:
+            sep = "\t" if out.suffix.lower() in (".tsv", ".tab") else ","
+            frame.to_csv(out, index=False, sep=sep, encoding=args.encoding, date_format="%Y-%m-%d")
+        print(t("cli.wrote_leads", args.lang, n=len(frame), file=out), file=sys.stderr)
+        return 0
+    with open_store(args) as store:
+        result = load_demo(
+            store,
+            args.dataset,
+            leads=args.leads,
+            seed=args.seed,
+            lang=args.data_lang,
+            progress=progress(args.lang),
+        )
+    _print_loaded(result, args.lang, as_json=False)
+    return 0
+
+
+def _mapping_for(
+    args: argparse.Namespace,
+    leads: SourceFile,
+    outcomes: SourceFile | None,
+    activities: SourceFile | None,
+) -> Mapping:
+    overrides = Overrides(
+        id_column=args.id_column,
+        created=args.created,
+        source=args.source,
+        outcome=args.outcome,
+        won=tuple(args.won),
+        lost=tuple(args.lost),
+        leaks=tuple(args.leak),
+        placeholders=tuple(args.placeholder),
+    )
+    return choose_mapping(
+        leads, outcomes, activities, mapping_file=args.mapping, overrides=overrides
+    )
+
+
+def _load(args: argparse.Namespace) -> int:
+    report = progress(args.lang)
+    report("read", 0.0)
+    leads, outcomes, activities = read_inputs(
+        args.file, args.outcomes, args.activities, max_bytes=args.max_size, encoding=args.encoding
+    )
+    report("map", 0.1)
+    mapping = _mapping_for(args, leads, outcomes, activities)
+    name = args.dataset or Path(args.file).stem
+    with open_store(args) as store:
+        result = load_files(
+            store,
+            name,
+            leads,
+            outcomes,
+            activities,
+            mapping=mapping,
+            keep_last=args.keep_last,
+            progress=report,
+        )
+    _print_loaded(result, args.lang, as_json=args.json)
+    return 0
+
+
+def _print_loaded(result: LoadResult, lang: str, *, as_json: bool) -> None:
+    info = result.dataset
+    if as_json:
+        payload = info.as_dict() | {"notes": [p.as_dict(lang) for p in result.problems]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    print_problems([p for p in result.problems if p.severity != "info"], lang, sys.stderr)
+    print(
+        t(
+            "data.loaded",
+            lang,
+            name=info.name,
+            leads=f"{info.leads:,}",
+            won=f"{info.won:,}",
+            lost=f"{info.lost:,}",
+            open=f"{info.open:,}",
+        )
+    )
+
+
+def _mapping(args: argparse.Namespace) -> int:
+    leads, outcomes, activities = read_inputs(
+        args.file, args.outcomes, args.activities, max_bytes=args.max_size, encoding=args.encoding
+    )
+    mapping = _mapping_for(args, leads, outcomes, activities)
+    sys.stdout.write(mapping_to_yaml(mapping))
+    return 0
+
+
+def _datasets(args: argparse.Namespace) -> int:
+    if not db_path(args).exists():
+        rows: list[Any] = []
+    else:
+        with open_store(args, read_only=True) as store:
+            rows = store.datasets()
+    if args.json:
+        print(json.dumps([d.as_dict() for d in rows], ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print(t("overview.empty", args.lang))
+        return 0
+    lang = args.lang
+    head = {k: t(f"cli.col.{k}", lang) for k in ("name", "leads", "won", "lost", "open")}
+    width = max([display_width(head["name"])] + [display_width(d.name) for d in rows])
+    print(
+        f"{pad(head['name'], width)}  {rpad(head['leads'], 10)}  {rpad(head['won'], 8)}  "
+        f"{rpad(head['lost'], 8)}  {rpad(head['open'], 8)}  {t('cli.col.loaded_at', lang)}"
+    )
+    for d in rows:
+        print(
+            f"{pad(d.name, width)}  {d.leads:>10,}  {d.won:>8,}  {d.lost:>8,}  {d.open:>8,}  "
+            f"{d.loaded_at:%Y-%m-%d %H:%M}"
+        )
+    return 0
+
+
+def _rename(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        info = store.rename(args.old, args.new)
+    print(t("data.renamed", args.lang, name=info.name))
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        info = store.require(args.name)
+        if not args.yes:
+            prompt = t("data.delete_confirm", args.lang, name=info.name, leads=f"{info.leads:,}")
+            if not sys.stdin.isatty():
+                print(t("cli.add_yes", args.lang, prompt=prompt), file=sys.stderr)
+                return 2
+            if input(f"{prompt} [y/N] ").strip().lower() not in ("y", "yes"):
+                return 1
+        store.delete(args.name)
+    print(t("data.deleted", args.lang, name=args.name))
+    return 0

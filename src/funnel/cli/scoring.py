@@ -1,0 +1,350 @@
+"""``funnel evaluate|score|hot|sql|suggest|template``: rule sets measured, applied and fitted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from funnel.apply import (
+    ApplyError,
+    hot_leads,
+    post_webhook,
+    read_rules_file,
+    score_file,
+)
+from funnel.cli.common import analysis_inputs, filter_options, open_store, rules_for
+from funnel.cli.output import note, pad, pct, warning, write_table
+from funnel.filters import parse_date
+from funnel.handoff import safe_frame
+from funnel.i18n import t
+from funnel.meeting import version_sql
+from funnel.rules import check_columns
+from funnel.scoring import evaluate, score_histogram, score_leads
+from funnel.sqlexport import DIALECTS, ruleset_sql
+from funnel.suggest import suggest_rules, template_for
+from funnel.versions import file_mapping, rules_document
+
+
+def _rules_option() -> argparse.ArgumentParser:
+    rules_file = argparse.ArgumentParser(add_help=False)
+    rules_file.add_argument(
+        "--rules", required=True, metavar="R.yaml", help="a rule set file (YAML or JSON)"
+    )
+    return rules_file
+
+
+def register_apply(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``evaluate``, ``score``, ``hot`` and ``sql``: a rule set measured or applied."""
+    filters, rules_file = filter_options(), _rules_option()
+    ev = sub.add_parser(
+        "evaluate",
+        parents=[common, filters, rules_file],
+        help="what a rule set would have done on past outcomes",
+    )
+    ev.add_argument(
+        "--capacity",
+        type=float,
+        metavar="LEADS_PER_WEEK",
+        help="sales capacity, to compare with the hot leads per week",
+    )
+    ev.set_defaults(run=_evaluate)
+
+    sc = sub.add_parser(
+        "score",
+        parents=[common, filters, rules_file],
+        help="score every lead of a dataset, or of a new leads FILE: id, score, tier, reasons",
+    )
+    sc.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="a new leads file to score with the rule set's own mapping (no outcomes needed)",
+    )
+    sc.add_argument("--activities", metavar="FILE", help="the new leads' activity log")
+    sc.add_argument(
+        "--keep-last",
+        action="store_true",
+        help="keep the last row of each repeated id instead of failing",
+    )
+    sc.add_argument("--encoding", help="the file's text encoding (default: detected)")
+    sc.add_argument(
+        "--out", metavar="FILE.csv|.parquet", help="where to write (default: CSV on stdout)"
+    )
+    sc.set_defaults(run=_score)
+
+    hot = sub.add_parser(
+        "hot",
+        parents=[common, rules_file],
+        help="the leads of a new file that are hot now (or became hot since a date)",
+    )
+    hot.add_argument("file", metavar="FILE", help="a leads file (CSV, Excel, Parquet)")
+    hot.add_argument("--activities", metavar="FILE", help="the leads' activity log")
+    hot.add_argument(
+        "--keep-last",
+        action="store_true",
+        help="keep the last row of each repeated id instead of failing",
+    )
+    hot.add_argument("--encoding", help="the file's text encoding (default: detected)")
+    hot.add_argument(
+        "--since", metavar="DATE", help="only leads that became hot on or after DATE (YYYY-MM-DD)"
+    )
+    hot.add_argument("--format", choices=("csv", "json"), default="csv", help="stdout format")
+    hot.add_argument("--webhook", metavar="URL", help="POST the hot leads as JSON to URL")
+    hot.set_defaults(run=_hot)
+
+    sq = sub.add_parser(
+        "sql",
+        parents=[common, rules_file],
+        help="SQL applying the rule set in your warehouse (returns id, score, tier)",
+    )
+    sq.add_argument(
+        "--dialect",
+        required=True,
+        choices=DIALECTS,
+    )
+    sq.add_argument("--table", default="leads", help="the table holding the raw lead columns")
+    sq.add_argument(
+        "--activities-table",
+        default="activities",
+        help="the table holding the raw activity log, for rules on activity counts",
+    )
+    sq.add_argument(
+        "--dataset", help="take the column mapping from this dataset (default: the rules file's)"
+    )
+    sq.add_argument("--out", metavar="FILE.sql", help="where to write (default: stdout)")
+    sq.set_defaults(run=_sql)
+
+
+def register_fit(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``suggest`` and ``template``: a rule set to start from."""
+    filters = filter_options()
+    su = sub.add_parser(
+        "suggest",
+        parents=[common, filters],
+        help="fit a rule set from the data (logistic regression to points)",
+    )
+    target = su.add_mutually_exclusive_group()
+    target.add_argument(
+        "--target-conversion",
+        type=float,
+        metavar="RATE",
+        help="lowest hot threshold whose hot conversion reaches RATE (e.g. 0.8)",
+    )
+    target.add_argument(
+        "--capacity",
+        type=float,
+        metavar="LEADS_PER_WEEK",
+        help="lowest hot threshold whose weekly hot volume fits capacity",
+    )
+    su.add_argument("--out", required=True, metavar="R.yaml")
+    su.add_argument("--max-points", type=int, default=30, help="points of the strongest rule")
+    su.set_defaults(run=_suggest)
+
+    tp = sub.add_parser(
+        "template",
+        parents=[common, filters],
+        help="write the simple starting template for a dataset",
+    )
+    tp.add_argument("--out", required=True, metavar="R.yaml")
+    tp.set_defaults(run=_template)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    with open_store(args, read_only=True) as store:
+        info, filters = analysis_inputs(args, store)
+        rs = rules_for(args.rules, store, info, args.lang)
+        result = evaluate(score_histogram(store, info, rs, filters), rs)
+    payload = result.as_dict() | {"capacity_per_week": args.capacity}
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    lang = args.lang
+    print(
+        t(
+            "cli.evaluate_title",
+            lang,
+            name=info.name,
+            rules=rs.name,
+            n=f"{result.n:,}",
+            rate=pct(result.base_rate),
+        )
+    )
+    for tier in result.tiers:
+        print(
+            t(
+                "cli.evaluate_tier",
+                lang,
+                tier=pad(tier.name, 8),
+                n=f"{tier.n:>9,}",
+                share=pct(tier.share),
+                won=f"{tier.won:>7,}",
+                rate=f"{pct(tier.rate):>6}",
+                low=pct(tier.ci_low),
+                high=pct(tier.ci_high),
+            )
+        )
+    auc = "–" if result.auc is None else f"{result.auc:.3f}"
+    lift = "–" if result.lift is None else f"{result.lift:.2f}×"
+    print(
+        t(
+            "cli.evaluate_metrics",
+            lang,
+            precision=pct(result.precision),
+            recall=pct(result.recall),
+            lift=lift,
+            auc=auc,
+            missed=f"{result.missed_won:,}",
+        )
+    )
+    if result.hot_per_week is not None:
+        fits = ""
+        if args.capacity:
+            over = result.hot_per_week > args.capacity
+            fits = t("cli.over_capacity" if over else "cli.fits_capacity", lang)
+        print(t("cli.per_week", lang, n=f"{result.hot_per_week:,.1f}", fits=fits))
+    if not result.monotonic:
+        print(t("cli.not_monotonic", lang))
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    if args.file:
+        if args.dataset or args.where or args.date_from or args.date_to:
+            raise ApplyError("score_file_filters")
+        scored = score_file(
+            read_rules_file(args.rules),
+            args.file,
+            activities_path=args.activities,
+            encoding=args.encoding,
+            keep_last=args.keep_last,
+            lang=args.lang,
+        )
+        for message in scored.notes:
+            note(message, args.lang)
+        frame = scored.frame
+    else:
+        with open_store(args, read_only=True) as store:
+            info, filters = analysis_inputs(args, store)
+            rs = rules_for(args.rules, store, info, args.lang)
+            frame = score_leads(store, info, rs, filters, lang=args.lang)
+        frame = frame.drop(columns=["outcome"])
+    if args.out:
+        write_table(frame, Path(args.out))
+        print(t("cli.wrote_scored", args.lang, n=f"{len(frame):,}", file=args.out), file=sys.stderr)
+    else:
+        safe_frame(frame).to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _hot(args: argparse.Namespace) -> int:
+    rules = read_rules_file(args.rules)
+    since = parse_date(args.since) if args.since else None
+    frame = hot_leads(
+        rules,
+        args.file,
+        activities_path=args.activities,
+        since=since,
+        encoding=args.encoding,
+        keep_last=args.keep_last,
+        lang=args.lang,
+    )
+    hot = frame[["id", "score", "tier", "reasons"]]
+
+    def records() -> list[dict[str, Any]]:
+        return list(json.loads(hot.to_json(orient="records", force_ascii=False)))
+
+    n = f"{len(hot):,}"
+    if args.webhook:
+        payload = {
+            "rule_set": rules.ruleset.name,
+            "version": rules.number or None,
+            "since": None if since is None else since.isoformat(),
+            "count": len(hot),
+            "leads": records(),
+        }
+        status = post_webhook(args.webhook, payload)
+        print(t("cli.posted", args.lang, n=n, url=args.webhook, status=status), file=sys.stderr)
+        return 0
+    if args.format == "json":
+        print(json.dumps(records(), ensure_ascii=False, indent=2))
+    else:
+        safe_frame(hot).to_csv(sys.stdout, index=False)
+    print(t("cli.hot_count", args.lang, n=n), file=sys.stderr)
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> int:
+    rules = read_rules_file(args.rules)
+    tables = {
+        "dialect": args.dialect,
+        "table": args.table,
+        "activities_table": args.activities_table,
+    }
+    if args.dataset:  # the dataset's mapping and activity log, as the Rule sets page exports
+        with open_store(args, read_only=True) as store:
+            info = store.require(args.dataset)
+            check_columns(rules.ruleset, info.columns, source=args.rules)
+            text = version_sql(info, replace(rules, mapping=None), store=store, **tables)
+    elif rules.mapping is None:
+        raise ApplyError("sql_needs_dataset", file=args.rules)
+    else:
+        text = ruleset_sql(rules.ruleset, rules.mapping, **tables)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(t("cli.wrote", args.lang, file=args.out), file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _suggest(args: argparse.Namespace) -> int:
+    with open_store(args, read_only=True) as store:
+        info, filters = analysis_inputs(args, store)
+        suggestion = suggest_rules(
+            store,
+            info,
+            filters=filters,
+            target_conversion=args.target_conversion,
+            capacity_per_week=args.capacity,
+            max_points=args.max_points,
+            baseline=template_for(info),
+        )
+    named = replace(suggestion.ruleset, name=t("rules.name.suggested", args.lang))
+    Path(args.out).write_text(rules_document(named, file_mapping(info)), encoding="utf-8")
+    if args.json:
+        print(json.dumps(suggestion.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        s = suggestion
+        auc = "–" if s.holdout_auc is None else f"{s.holdout_auc:.3f}"
+        base = "–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}"
+        print(
+            t(
+                "cli.suggested",
+                args.lang,
+                file=args.out,
+                rules=len(s.ruleset.rules),
+                split=t(f"cli.split.{s.split}", args.lang),
+                n=f"{s.holdout_n:,}",
+                auc=auc,
+                baseline=t("rules.name.template", args.lang),  # the baseline is the template
+                base=base,
+            )
+        )
+        if s.no_better:  # nothing gained on leads it was not fitted on
+            warning(t("cli.suggest_no_better", args.lang, auc=auc, base=base), args.lang)
+    return 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    with open_store(args, read_only=True) as store:
+        info, _ = analysis_inputs(args, store)
+    template = replace(template_for(info), name=t("rules.name.template", args.lang))
+    Path(args.out).write_text(rules_document(template, file_mapping(info)), encoding="utf-8")
+    print(t("cli.wrote", args.lang, file=args.out), file=sys.stderr)
+    if not template.rules:  # a file to edit, but say why it scores nothing yet
+        warning(t("cli.template_empty", args.lang, dataset=info.name), args.lang)
+    return 0
