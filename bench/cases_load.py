@@ -72,6 +72,7 @@ import numpy as np
 from bench.harness import Trial, Workspace, case
 from bench.server import CHROMIUM, CHROMIUM_ARGS, Server, chromium_missing
 from funnel.i18n import t
+from funnel.renderers import label
 from funnel.rules import RuleSet, decode_ruleset
 from funnel.scoring import evaluate, score_histogram
 
@@ -569,7 +570,7 @@ class LoadRig:
             per_session=tuple(
                 SessionFigures(
                     s.number,
-                    self.base.rules[s.slider].label(LANG),
+                    label(self.base.rules[s.slider], LANG),
                     s.direction,
                     tuple(s.latencies),
                 )
@@ -617,8 +618,8 @@ class BrowserRig(LoadRig):
 
     def _slider(self, session: _Session, index: int) -> Any:
         assert self.base is not None
-        label = self.base.rules[index].label(LANG)
-        return session.page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider")
+        name = label(self.base.rules[index], LANG)
+        return session.page.get_by_test_id("stSlider").filter(has_text=name).get_by_role("slider")
 
     async def _open(self) -> None:
         from playwright.async_api import async_playwright
@@ -789,7 +790,7 @@ class SocketRig(LoadRig):
     def _widget(self, session: _Session, index: int) -> tuple[str, str]:
         assert self.base is not None
         sock: _Socket = session.page
-        return sock.sliders[self.base.rules[index].label(LANG)]
+        return sock.sliders[label(self.base.rules[index], LANG)]
 
     async def _arm(self, session: _Session, index: int, direction: int) -> None:
         self._widget(session, index)  # fails now, not mid-round, if the slider is missing

@@ -8,10 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from app import tuning, ui
+from funnel.dialects import DIALECTS, SqlExportError
 from funnel.formats import METRICS, fmt_metric, fmt_pct
 from funnel.meeting import handoff_bytes, report_bytes, version_sql
 from funnel.rules import RuleSetError
-from funnel.sqlexport import DIALECTS, SqlExportError, activity_columns
+from funnel.sqlexport import activity_columns
 from funnel.store import StoreError
 from funnel.versions import (
     ROLES,

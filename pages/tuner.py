@@ -14,13 +14,10 @@ from app import filters as shared
 from app import tuning, ui
 from funnel import charts
 from funnel.filters import Filters
+from funnel.renderers import EDITORS, Input, editor_kinds, label, rule_from_form
 from funnel.report import fmt_pct
 from funnel.rules import (
-    CategoryRule,
-    CountRule,
     Gate,
-    PerUnitRule,
-    RangeRule,
     Rule,
     RuleSet,
     RuleSetError,
@@ -114,7 +111,6 @@ if isinstance(note, dict) and note.get("holdout_auc") is not None:
         st.success(ui.t("tuner.suggested", **figures))
 
 
-KINDS = ("per_unit", "count", "range")  # of a numeric rule, in the "add a rule" form
 RULES_IN_PAGE = 8
 RULES_BOX_PX = 520
 
@@ -132,7 +128,7 @@ def rule_sliders(info: DatasetInfo, rs: RuleSet, active: str, prefix: str) -> Ru
     for i, rule in enumerate(rs.rules):
         c1, c2 = box.columns([6, 1])
         value = c1.slider(
-            rule.label(ui.lang()),
+            label(rule, ui.lang()),
             -50,
             50,
             int(rule.points),
@@ -152,36 +148,42 @@ def rule_sliders(info: DatasetInfo, rs: RuleSet, active: str, prefix: str) -> Ru
 
 
 def new_rule_form(info: DatasetInfo, prefix: str) -> Rule | None:
-    """The "add a rule" inputs; returns the rule they describe (None while incomplete)."""
+    """The "add a rule" inputs; returns the rule they describe (None while incomplete).
+
+    The kinds offered for the column, and each kind's inputs, come from
+    :data:`funnel.renderers.EDITORS`.
+    """
     features = [s.name for s in info.mapping.features()]
     column = st.selectbox(ui.t("tuner.column"), features, key=f"add_col:{prefix}")
     if not column:
         return None
-    if column not in numeric_columns(info):
-        a, b = st.columns(2)
-        value = a.selectbox(
-            ui.t("tuner.value"), shared.column_options(info, column), key=f"add_val:{prefix}"
+    kinds = editor_kinds("number" if column in numeric_columns(info) else "category")
+    kind = kinds[0]
+    if len(kinds) > 1:
+        kind = st.radio(
+            ui.t("tuner.kind"),
+            kinds,
+            format_func=ui.labels(kinds, lambda k: ui.t(f"tuner.kind.{k}")),
+            horizontal=True,
+            key=f"add_kind:{prefix}",
         )
-        pts = int(b.number_input(ui.t("tuner.points"), -50, 50, 10, key=f"add_pts:{prefix}"))
-        return None if value is None else CategoryRule(column, str(value), pts)
-    kind = st.radio(
-        ui.t("tuner.kind"),
-        KINDS,
-        format_func=ui.labels(KINDS, lambda k: ui.t(f"tuner.kind.{k}")),
-        horizontal=True,
-        key=f"add_kind:{prefix}",
-    )
-    a, b, c = st.columns(3)
-    pts = int(a.number_input(ui.t("tuner.points"), -50, 50, 5, key=f"add_pts:{prefix}"))
-    if kind == "per_unit":
-        cap = int(b.number_input(ui.t("tuner.cap"), 1, 500, 10, key=f"add_cap:{prefix}"))
-        return PerUnitRule(column, pts, cap)
-    if kind == "count":
-        at = float(b.number_input(ui.t("tuner.at_least"), value=1.0, key=f"add_at:{prefix}"))
-        return CountRule(column, at, pts)
-    lo = float(b.number_input(ui.t("tuner.low"), value=0.0, key=f"add_lo:{prefix}"))
-    hi = float(c.number_input(ui.t("tuner.high"), value=100.0, key=f"add_hi:{prefix}"))
-    return RangeRule(column, lo, hi, pts) if lo < hi else None
+    slots = st.columns(max(len(EDITORS[k].inputs) for k in kinds))
+    values = {
+        item.field: rule_input(slot, item, info, column, prefix)
+        for slot, item in zip(slots, EDITORS[kind].inputs, strict=False)
+    }
+    return rule_from_form(kind, column, values)
+
+
+def rule_input(slot: Any, item: Input, info: DatasetInfo, column: str, prefix: str) -> Any:
+    """One input of the "add a rule" form, drawn in ``slot``; returns its value."""
+    key, text = f"{item.key}:{prefix}", ui.t(item.label)
+    if item.widget == "value":
+        value = slot.selectbox(text, shared.column_options(info, column), key=key)
+        return None if value is None else str(value)
+    if item.widget == "whole":
+        return int(slot.number_input(text, item.low, item.high, int(item.default), key=key))
+    return float(slot.number_input(text, value=float(item.default), key=key))
 
 
 def rule_adder(info: DatasetInfo, rs: RuleSet, active: str, prefix: str) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
-from funnel.rules import CategoryRule, PerUnitRule, RangeRule, Rule
+from funnel.rules import CategoryRule, CountRule, PerUnitRule, RangeRule, Rule
 from funnel.store import Store
 
 
@@ -38,24 +40,42 @@ def snapshot(store: Store, name: str) -> Snapshot:
     )
 
 
-def rule_points(rule: Rule, f: pd.DataFrame) -> pd.Series:
-    """One rule's points per lead, in pandas (missing values earn nothing)."""
-    col = f[rule.column]
-    if isinstance(rule, CategoryRule):
-        hit = col.notna() & col.astype(str).eq(rule.value)
-        return hit.astype(int) * rule.points
-    if isinstance(rule, RangeRule):
-        x = col.astype(float)
-        hit = x.notna()
-        if rule.low is not None:
-            hit &= x >= rule.low
-        if rule.high is not None:
-            hit &= x < rule.high
-        return hit.astype(int) * rule.points
-    if isinstance(rule, PerUnitRule):
-        raw = col.fillna(0).astype(float) * rule.points
-        if rule.cap is not None:
-            raw = raw.clip(upper=abs(rule.cap)) if rule.points >= 0 else raw.clip(-abs(rule.cap))
-        return raw
+def _category_points(rule: CategoryRule, col: pd.Series) -> pd.Series:
+    return (col.notna() & col.astype(str).eq(rule.value)).astype(int) * rule.points
+
+
+def _range_points(rule: RangeRule, col: pd.Series) -> pd.Series:
+    x = col.astype(float)
+    hit = x.notna()
+    if rule.low is not None:
+        hit &= x >= rule.low
+    if rule.high is not None:
+        hit &= x < rule.high
+    return hit.astype(int) * rule.points
+
+
+def _per_unit_points(rule: PerUnitRule, col: pd.Series) -> pd.Series:
+    raw = col.fillna(0).astype(float) * rule.points
+    if rule.cap is not None:
+        raw = raw.clip(upper=abs(rule.cap)) if rule.points >= 0 else raw.clip(-abs(rule.cap))
+    return raw
+
+
+def _count_points(rule: CountRule, col: pd.Series) -> pd.Series:
     x = col.astype(float)
     return (x.notna() & (x >= rule.at_least)).astype(int) * rule.points
+
+
+#: Each kind's points computed by hand in pandas, to check its SQL against (missing values earn
+#: nothing); tests/unit/test_rule_kinds.py checks every kind has one.
+ORACLES: dict[str, Callable[[Any, pd.Series], pd.Series]] = {
+    CategoryRule.kind: _category_points,
+    RangeRule.kind: _range_points,
+    PerUnitRule.kind: _per_unit_points,
+    CountRule.kind: _count_points,
+}
+
+
+def rule_points(rule: Rule, f: pd.DataFrame) -> pd.Series:
+    """One rule's points per lead, in pandas (missing values earn nothing)."""
+    return ORACLES[rule.kind](rule, f[rule.column])

@@ -1,8 +1,10 @@
 """Scoring rule sets: fit and engagement points, caps, knock-out gates and tiers.
 
-Every rule is a small frozen dataclass that renders itself both as SQL (an expression giving
-its points, values bound as parameters) and as a plain-language sentence. A :class:`RuleSet`
-serialises to YAML/JSON with a schema version and reads back exactly.
+This is the spec: what a rule set says, in plain data. Every rule kind is a small frozen
+dataclass registered in :data:`KINDS` — its fields, its sentence, its file form and the
+checks on its fields; how each kind becomes SQL, warehouse SQL, a diff key, a form and a
+reason is in :mod:`funnel.renderers`, keyed by kind. A :class:`RuleSet` serialises to
+YAML/JSON with a schema version and reads back exactly. Nothing here runs or writes SQL.
 """
 
 from __future__ import annotations
@@ -10,17 +12,15 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from funnel.i18n import MESSAGES, t
-from funnel.store import quote_ident
 from funnel.yamlfiles import YamlError, dump_yaml, load_yaml
 
 SCHEMA_VERSION = 1
 Group = Literal["fit", "engagement"]
-SqlPart = tuple[str, list[Any]]
 
 
 #: Sources named by funnel itself (not a file name): shown in the reader's language.
@@ -111,138 +111,190 @@ def _number(value: Any, where: Where) -> float:
     return number
 
 
-def _num_text(x: float) -> str:
+def num_text(x: float) -> str:
     """Render a number without a useless ``.0``.
 
-    >>> _num_text(3.0), _num_text(2.5)
+    >>> num_text(3.0), num_text(2.5)
     ('3', '2.5')
     """
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
+# --- rule kinds ---------------------------------------------------------------------------------
+
+
+class Rule:
+    """What every rule kind is: points for a lead, read from one column.
+
+    A kind is a frozen dataclass registered with :func:`rule_kind`. Its fields are its file
+    form (``kind``, ``column`` and ``points``, then its other fields in declaration order);
+    it says itself in a sentence, and :meth:`read` checks its fields when a file is read.
+    How it is computed, exported, compared, edited and explained is in the renderer tables
+    of :mod:`funnel.renderers`, keyed by :attr:`kind`.
+    """
+
+    #: The name in files (``kind: category``) and the renderer tables' key.
+    kind: ClassVar[str]
+    #: Fit (who the lead is) or engagement (what the lead did, read from counts).
+    group: ClassVar[Group]
+    column: str
+    points: int
+
+    def describe(self, lang: str = "en") -> str:
+        """The rule as a sentence, with its points."""
+        raise NotImplementedError
+
+    def values(self) -> tuple[str, ...]:
+        """The category values the rule compares the column's text with (none: it reads
+        numbers)."""
+        return ()
+
+    def spelled(self, spelling: Mapping[str, str]) -> Self:
+        """The rule with its category values spelled as ``spelling`` says (others kept)."""
+        return self
+
+    def with_points(self, points: int) -> Self:
+        """The rule giving ``points`` instead."""
+        return replace(self, points=int(points))  # type: ignore[type-var]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The rule's file form."""
+        extra = {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        extra = {k: v for k, v in extra.items() if k not in ("column", "points")}
+        return {"kind": self.kind, "column": self.column, "points": self.points, **extra}
+
+    @classmethod
+    def read(cls, column: str, points: int, item: Mapping[str, Any], where: Where) -> Self:
+        """Build the rule from its file form, refusing fields it cannot use."""
+        raise NotImplementedError
+
+
+#: Every rule kind by name, in the order files and messages list them.
+KINDS: dict[str, type[Rule]] = {}
+
+R = TypeVar("R", bound=type[Rule])
+
+
+def rule_kind(cls: R) -> R:
+    """Register a rule kind (a class decorator)."""
+    KINDS[cls.kind] = cls
+    return cls
+
+
+def rule_keys() -> tuple[str, ...]:
+    """The keys a rule may have in a file: the common ones, then each kind's own.
+
+    >>> rule_keys()
+    ('kind', 'column', 'points', 'value', 'low', 'high', 'cap', 'at_least')
+    """
+    keys = ["kind", "column", "points"]
+    for cls in KINDS.values():
+        keys += [f.name for f in fields(cls) if f.name not in keys]  # type: ignore[arg-type]
+    return tuple(keys)
+
+
+@rule_kind
 @dataclass(frozen=True)
-class CategoryRule:
+class CategoryRule(Rule):
     """Fit: points when a column equals a value (``industry = SaaS → +15``)."""
 
     column: str
     value: str
     points: int
-    kind: Literal["category"] = "category"
-    group: Group = "fit"
-
-    def sql(self, expr: str | None = None) -> SqlPart:
-        col = expr or quote_ident(self.column)
-        return f"CASE WHEN CAST({col} AS VARCHAR) = ? THEN {self.points} ELSE 0 END", [self.value]
+    kind: ClassVar[str] = "category"
+    group: ClassVar[Group] = "fit"
 
     def describe(self, lang: str = "en") -> str:
         return t(
             "rule.category", lang, column=self.column, value=self.value, points=f"{self.points:+d}"
         )
 
-    def label(self, lang: str = "en") -> str:
-        """A short name for the rule (slider labels, reasons)."""
-        return f"{self.column} = {self.value}"
+    def values(self) -> tuple[str, ...]:
+        return (self.value,)
+
+    def spelled(self, spelling: Mapping[str, str]) -> CategoryRule:
+        return replace(self, value=spelling.get(self.value, self.value))
+
+    @classmethod
+    def read(cls, column: str, points: int, item: Mapping[str, Any], where: Where) -> CategoryRule:
+        value = item.get("value")
+        if value is None or value == "":
+            raise RuleSetError("no_value", where=where)
+        return cls(column, str(value), points)
 
 
+@rule_kind
 @dataclass(frozen=True)
-class RangeRule:
+class RangeRule(Rule):
     """Fit: points when a number lies in ``[low, high)`` (either end may be open)."""
 
     column: str
     low: float | None
     high: float | None
     points: int
-    kind: Literal["range"] = "range"
-    group: Group = "fit"
-
-    def sql(self, expr: str | None = None) -> SqlPart:
-        col = expr or quote_ident(self.column)
-        parts, params = [], []
-        if self.low is not None:
-            parts.append(f"{col} >= ?")
-            params.append(self.low)
-        if self.high is not None:
-            parts.append(f"{col} < ?")
-            params.append(self.high)
-        cond = " AND ".join(parts) if parts else f"{col} IS NOT NULL"
-        return f"CASE WHEN {cond} THEN {self.points} ELSE 0 END", params
+    kind: ClassVar[str] = "range"
+    group: ClassVar[Group] = "fit"
 
     def describe(self, lang: str = "en") -> str:
-        low = "…" if self.low is None else _num_text(self.low)
-        high = "…" if self.high is None else _num_text(self.high)
+        low = "…" if self.low is None else num_text(self.low)
+        high = "…" if self.high is None else num_text(self.high)
         return t(
             "rule.range", lang, column=self.column, low=low, high=high, points=f"{self.points:+d}"
         )
 
-    def label(self, lang: str = "en") -> str:
-        low = "" if self.low is None else f"{_num_text(self.low)} ≤ "
-        high = "" if self.high is None else f" < {_num_text(self.high)}"
-        return f"{low}{self.column}{high}"
+    @classmethod
+    def read(cls, column: str, points: int, item: Mapping[str, Any], where: Where) -> RangeRule:
+        low = None if item.get("low") is None else _number(item["low"], where)
+        high = None if item.get("high") is None else _number(item["high"], where)
+        if low is not None and high is not None and low >= high:
+            raise RuleSetError("low_high", where=where)
+        return cls(column, low, high, points)
 
 
+@rule_kind
 @dataclass(frozen=True)
-class PerUnitRule:
+class PerUnitRule(Rule):
     """Engagement: points for each unit of a count, capped (``web visit +1 each, at most 10``)."""
 
     column: str
     points: int
     cap: int | None = None
-    kind: Literal["per_unit"] = "per_unit"
-    group: Group = "engagement"
-
-    def sql(self, expr: str | None = None) -> SqlPart:
-        """Points as SQL; ``expr`` reads the count from elsewhere (a decayed count)."""
-        raw = f"coalesce({expr or quote_ident(self.column)}, 0) * {self.points}"
-        if self.cap is None:
-            return raw, []
-        bound = abs(self.cap)
-        clamp = f"least({raw}, {bound})" if self.points >= 0 else f"greatest({raw}, {-bound})"
-        return clamp, []
+    kind: ClassVar[str] = "per_unit"
+    group: ClassVar[Group] = "engagement"
 
     def describe(self, lang: str = "en") -> str:
         key = "rule.per_unit_cap" if self.cap is not None else "rule.per_unit"
         return t(key, lang, column=self.column, points=f"{self.points:+d}", cap=self.cap)
 
-    def label(self, lang: str = "en") -> str:
-        return t("rule.per_unit_label", lang, column=self.column)
+    @classmethod
+    def read(cls, column: str, points: int, item: Mapping[str, Any], where: Where) -> PerUnitRule:
+        cap = None if item.get("cap") is None else _points(item["cap"], where)
+        return cls(column, points, cap)
 
 
+@rule_kind
 @dataclass(frozen=True)
-class CountRule:
+class CountRule(Rule):
     """Engagement: points for reaching a count (``≥ 3 visits → +5``; negatives allowed)."""
 
     column: str
     at_least: float
     points: int
-    kind: Literal["count"] = "count"
-    group: Group = "engagement"
-
-    def sql(self, expr: str | None = None) -> SqlPart:
-        return (
-            f"CASE WHEN {expr or quote_ident(self.column)} >= ? THEN {self.points} ELSE 0 END",
-            [self.at_least],
-        )
+    kind: ClassVar[str] = "count"
+    group: ClassVar[Group] = "engagement"
 
     def describe(self, lang: str = "en") -> str:
         return t(
             "rule.count",
             lang,
             column=self.column,
-            at_least=_num_text(self.at_least),
+            at_least=num_text(self.at_least),
             points=f"{self.points:+d}",
         )
 
-    def label(self, lang: str = "en") -> str:
-        return f"{self.column} ≥ {_num_text(self.at_least)}"
-
-
-Rule = CategoryRule | RangeRule | PerUnitRule | CountRule
-RULE_TYPES: dict[str, type[Any]] = {
-    "category": CategoryRule,
-    "range": RangeRule,
-    "per_unit": PerUnitRule,
-    "count": CountRule,
-}
+    @classmethod
+    def read(cls, column: str, points: int, item: Mapping[str, Any], where: Where) -> CountRule:
+        return cls(column, _number(item.get("at_least"), where), points)
 
 
 @dataclass(frozen=True)
@@ -251,10 +303,6 @@ class Gate:
 
     column: str
     values: tuple[str, ...]
-
-    def sql(self) -> SqlPart:
-        marks = ", ".join("?" for _ in self.values)
-        return f"CAST({quote_ident(self.column)} AS VARCHAR) IN ({marks})", list(self.values)
 
     def describe(self, lang: str = "en") -> str:
         return t("rule.gate", lang, column=self.column, values=", ".join(self.values))
@@ -302,44 +350,6 @@ class RuleSet:
     def hot(self) -> Tier:
         return self.tiers[0]
 
-    def rule_sql(self, rule: Rule, decayed: dict[str, str] | None = None) -> SqlPart:
-        """One rule's points; engagement rules read ``decayed[column]`` when given.
-
-        A decayed rule's points are rounded to 0.1 so scores stay few and readable.
-        """
-        expr = (decayed or {}).get(rule.column) if rule.group == "engagement" else None
-        sql, params = rule.sql(expr)
-        return (f"round({sql}, 1)" if expr else sql), params
-
-    def score_sql(self, decayed: dict[str, str] | None = None) -> SqlPart:
-        """The score expression: the sum of every rule's points, capped if asked.
-
-        ``decayed`` maps activity-log columns to SQL reading their decayed counts (see
-        :attr:`decay_half_life`); without it every count is read as stored.
-        """
-        if not self.rules:
-            return "0", []
-        parts, params = [], []
-        for rule in self.rules:
-            sql, p = self.rule_sql(rule, decayed)
-            parts.append(f"({sql})")
-            params += p
-        total = " + ".join(parts)
-        if self.score_cap is not None:
-            total = f"least({total}, {int(self.score_cap)})"
-        return total, params
-
-    def gate_sql(self) -> SqlPart:
-        """A boolean expression: the lead is knocked out by a gate."""
-        if not self.gates:
-            return "FALSE", []
-        parts, params = [], []
-        for gate in self.gates:
-            sql, p = gate.sql()
-            parts.append(f"coalesce({sql}, FALSE)")
-            params += p
-        return " OR ".join(parts), params
-
     def with_threshold(self, tier: str, min_score: float) -> RuleSet:
         """Return a copy with one tier's threshold changed."""
         tiers = tuple(replace(x, min_score=min_score) if x.name == tier else x for x in self.tiers)
@@ -348,7 +358,7 @@ class RuleSet:
     def with_points(self, index: int, points: int) -> RuleSet:
         """Return a copy with one rule's points changed."""
         rules = list(self.rules)
-        rules[index] = replace(rules[index], points=int(points))
+        rules[index] = rules[index].with_points(points)
         return replace(self, rules=tuple(rules))
 
     def columns(self) -> set[str]:
@@ -361,9 +371,9 @@ class RuleSet:
         if self.score_cap is not None:
             lines.append(t("rule.score_cap", lang, cap=self.score_cap))
         if self.decay_half_life is not None:
-            lines.append(t("rule.decay", lang, days=_num_text(self.decay_half_life)))
+            lines.append(t("rule.decay", lang, days=num_text(self.decay_half_life)))
         for tier in self.tiers[:-1]:
-            lines.append(t("rule.tier", lang, tier=tier.name, score=_num_text(tier.min_score)))
+            lines.append(t("rule.tier", lang, tier=tier.name, score=num_text(tier.min_score)))
         lines.append(t("rule.tier_rest", lang, tier=self.tiers[-1].name))
         return lines
 
@@ -373,23 +383,11 @@ class RuleSet:
 
 def ruleset_to_dict(rs: RuleSet) -> dict[str, Any]:
     """Plain data for YAML/JSON (schema-versioned)."""
-    rules = []
-    for r in rs.rules:
-        item: dict[str, Any] = {"kind": r.kind, "column": r.column, "points": r.points}
-        if isinstance(r, CategoryRule):
-            item["value"] = r.value
-        elif isinstance(r, RangeRule):
-            item["low"], item["high"] = r.low, r.high
-        elif isinstance(r, PerUnitRule):
-            item["cap"] = r.cap
-        else:
-            item["at_least"] = r.at_least
-        rules.append(item)
     return {
         "schema_version": rs.schema_version,
         "name": rs.name,
         "description": rs.description,
-        "rules": rules,
+        "rules": [r.as_dict() for r in rs.rules],
         "gates": [{"column": g.column, "values": list(g.values)} for g in rs.gates],
         "score_cap": rs.score_cap,
         **({"decay_half_life_days": rs.decay_half_life} if rs.decay_half_life is not None else {}),
@@ -413,13 +411,12 @@ TOP_KEYS = (
     "version",
     "mapping",
 )
-RULE_KEYS = ("kind", "column", "points", "value", "low", "high", "cap", "at_least")
 
 
 def _known_keys(item: dict[Any, Any], known: Sequence[str], where: Where) -> None:
     """Refuse a key the format does not have, suggesting the one probably meant.
 
-    >>> _known_keys({"pionts": 3}, RULE_KEYS, Where("r.yaml", "rule", 1))
+    >>> _known_keys({"pionts": 3}, rule_keys(), Where("r.yaml", "rule", 1))
     Traceback (most recent call last):
     ...
     funnel.rules.RuleSetError: r.yaml: rule 1: unknown key 'pionts' (did you mean 'points'?).
@@ -432,6 +429,26 @@ def _known_keys(item: dict[Any, Any], known: Sequence[str], where: Where) -> Non
         if close:
             raise RuleSetError("unknown_key_close", where=where, name=name, close=repr(close[0]))
         raise RuleSetError("unknown_key", where=where, name=name, known=", ".join(known))
+
+
+def rule_from_dict(item: Any, where: Where) -> Rule:
+    """Build one rule from its file form, with errors naming ``where`` it is.
+
+    >>> rule_from_dict({"kind": "count", "column": "visits", "at_least": 3, "points": 5},
+    ...                Where("r.yaml", "rule", 1))
+    CountRule(column='visits', at_least=3.0, points=5)
+    """
+    if not isinstance(item, dict):
+        raise RuleSetError("rule_shape", where=where)
+    _known_keys(item, rule_keys(), where)
+    name = item.get("kind")
+    kind = KINDS.get(name) if isinstance(name, str) else None
+    if kind is None:
+        raise RuleSetError("unknown_kind", where=where, kind=repr(name), kinds=", ".join(KINDS))
+    column = item.get("column")
+    if not isinstance(column, str) or not column:
+        raise RuleSetError("no_column", where=where)
+    return kind.read(column, _points(item.get("points"), where), item, where)
 
 
 def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
@@ -448,37 +465,10 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
     for key in ("rules", "gates", "tiers"):
         if data.get(key) is not None and not isinstance(data[key], list):
             raise RuleSetError("not_list", where=Where(source, key))
-    rules: list[Rule] = []
-    for i, item in enumerate(data.get("rules") or [], start=1):
-        where = Where(source, "rule", i)
-        if not isinstance(item, dict):
-            raise RuleSetError("rule_shape", where=where)
-        _known_keys(item, RULE_KEYS, where)
-        kind = item.get("kind")
-        if kind not in RULE_TYPES:
-            raise RuleSetError(
-                "unknown_kind", where=where, kind=repr(kind), kinds=", ".join(RULE_TYPES)
-            )
-        column = item.get("column")
-        if not isinstance(column, str) or not column:
-            raise RuleSetError("no_column", where=where)
-        points = _points(item.get("points"), where)
-        if kind == "category":
-            value = item.get("value")
-            if value is None or value == "":
-                raise RuleSetError("no_value", where=where)
-            rules.append(CategoryRule(column, str(value), points))
-        elif kind == "range":
-            low = None if item.get("low") is None else _number(item["low"], where)
-            high = None if item.get("high") is None else _number(item["high"], where)
-            if low is not None and high is not None and low >= high:
-                raise RuleSetError("low_high", where=where)
-            rules.append(RangeRule(column, low, high, points))
-        elif kind == "per_unit":
-            cap = None if item.get("cap") is None else _points(item["cap"], where)
-            rules.append(PerUnitRule(column, points, cap))
-        else:
-            rules.append(CountRule(column, _number(item.get("at_least"), where), points))
+    rules = [
+        rule_from_dict(item, Where(source, "rule", i))
+        for i, item in enumerate(data.get("rules") or [], start=1)
+    ]
     gates = []
     for i, item in enumerate(data.get("gates") or [], start=1):
         where = Where(source, "gate", i)

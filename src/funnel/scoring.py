@@ -21,9 +21,17 @@ import numpy as np
 import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
-from funnel.rules import Rule, RuleSet, SqlPart
+from funnel.fragment import Fragment
+from funnel.renderers import label
+from funnel.rules import Rule, RuleSet
+from funnel.rulesql import gate_sql, gates_sql, rule_sql, score_sql
 from funnel.stats import wilson
 from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
+
+
+def _split(fragment: Fragment) -> tuple[str, list[Any]]:
+    return fragment.sql, fragment.args
+
 
 # --- where leads are read from: the leads table, or it joined with decayed activity counts ------
 
@@ -87,11 +95,13 @@ class Source:
         items = [c for c in (self.cte, *more) if c]
         return ("WITH " + ",\n".join(items)) if items else ""
 
-    def score(self, rs: RuleSet) -> SqlPart:
-        return rs.score_sql(self._decay(rs))
+    def score(self, rs: RuleSet) -> tuple[str, list[Any]]:
+        score = score_sql(rs, self._decay(rs))
+        return score.sql, score.args
 
-    def rule(self, rs: RuleSet, rule: Rule) -> SqlPart:
-        return rs.rule_sql(rule, self._decay(rs))
+    def rule(self, rs: RuleSet, rule: Rule) -> tuple[str, list[Any]]:
+        points = rule_sql(rs, rule, self._decay(rs))
+        return points.sql, points.args
 
     def _decay(self, rs: RuleSet) -> dict[str, str] | None:
         return None if rs.decay_half_life is None else self.decayed.get(rs.decay_half_life)
@@ -168,7 +178,7 @@ def score_histogram(
     """
     src = source(store, info, rs)
     score, score_params = src.score(rs)
-    gate, gate_params = rs.gate_sql()
+    gate, gate_params = _split(gates_sql(rs))
     where, where_params = filters.where(info)
     if extra is not None:
         where = f"({where}) AND ({extra[0]})"
@@ -215,21 +225,6 @@ def tier_index(score: np.ndarray, gated: np.ndarray, rs: RuleSet) -> np.ndarray:
     for i in range(len(rs.tiers) - 2, -1, -1):
         out = np.where(score >= rs.tiers[i].min_score, i, out)
     return np.where(gated & (out == 0), 1, out)
-
-
-def tier_case_sql(rs: RuleSet, score: str, gated: str) -> SqlPart:
-    """SQL naming each lead's tier from its score and gate columns, exactly as :func:`tier_index`.
-
-    >>> from funnel.rules import Tier
-    >>> rs = RuleSet(tiers=(Tier("hot", 10), Tier("cold", float("-inf"))))
-    >>> tier_case_sql(rs, "s", "g")
-    ('CASE WHEN s >= ? AND NOT g THEN ? ELSE ? END', [10, 'hot', 'cold'])
-    """
-    parts, params = [], []
-    for i, tier in enumerate(rs.tiers[:-1]):
-        parts.append(f"WHEN {score} >= ?{f' AND NOT {gated}' if i == 0 else ''} THEN ?")
-        params += [tier.min_score, tier.name]
-    return f"CASE {' '.join(parts)} ELSE ? END", [*params, rs.tiers[-1].name]
 
 
 @dataclass(frozen=True)
@@ -489,7 +484,7 @@ def score_leads(
         parts.append(f"({sql}) AS r{i}")
         params += p
     score, score_params = src.score(rs)
-    gate, gate_params = rs.gate_sql()
+    gate, gate_params = _split(gates_sql(rs))
     where, where_params = filters.where(info)
     rule_cols = ", ".join(parts)
     hot = f"(({score}) >= ? AND NOT ({gate}))"
@@ -554,7 +549,7 @@ def _reasons(frame: pd.DataFrame, rules: Sequence[Rule], k: int, lang: str) -> l
     if not rules or frame.empty:
         return [""] * len(frame)
     points = frame[[f"r{i}" for i in range(len(rules))]].to_numpy(dtype=float)
-    labels = [r.label(lang) for r in rules]
+    labels = [label(r, lang) for r in rules]
     order = np.argsort(-np.abs(points), axis=1)[:, :k]
     out = []
     for row, picks in zip(points, order, strict=True):
@@ -568,9 +563,9 @@ def moved(
     """How many leads entered and left the hot tier between two rule sets."""
     src = source(store, info, before, after)
     sb, pb = src.score(before)
-    gb, gpb = before.gate_sql()
+    gb, gpb = _split(gates_sql(before))
     sa, pa = src.score(after)
-    ga, gpa = after.gate_sql()
+    ga, gpa = _split(gates_sql(after))
     where, wp = filters.where(info)
     hot_b, hot_a = before.hot.min_score, after.hot.min_score
     sql = f"""
@@ -609,7 +604,7 @@ def explain_lead(
         cols.append(f"({sql})::DOUBLE AS r{i}")
         params += p
     for j, gate in enumerate(rs.gates):
-        sql, p = gate.sql()
+        sql, p = _split(gate_sql(gate))
         cols.append(f"coalesce({sql}, FALSE) AS g{j}")
         params += p
     select = ", ".join([f"{quote_ident(OUTCOME_COL)} AS outcome", *cols])
@@ -660,9 +655,9 @@ def disagreement(
     id_col = quote_ident(info.mapping.column("id") or info.columns[0])
     src = source(store, info, a, b)
     sa, pa = src.score(a)
-    ga, gpa = a.gate_sql()
+    ga, gpa = _split(gates_sql(a))
     sb, pb = src.score(b)
-    gb, gpb = b.gate_sql()
+    gb, gpb = _split(gates_sql(b))
     where, wp = filters.where(info)
     # the id is cast to text only where A and B disagree, and min(x, n) keeps the n smallest
     # without sorting the whole cell

@@ -43,50 +43,34 @@ Where the SQL can differ from the app (all rare in CRM exports):
 from __future__ import annotations
 
 import math
-import re
 import textwrap
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from funnel.i18n import CodedError
+from funnel.dialects import (
+    ASCII,
+    FULLWIDTH,
+    GROUPED_PATTERN,
+    MAX_NUMBER_CHARS,
+    NUMBER_PATTERN,
+    Dialect,
+    SqlExportError,
+    get_dialect,
+    number_literal,
+    parse_number,
+    quote_name,
+    string_literal,
+    table_name,
+    text_key,
+)
 from funnel.mapping import Mapping
-from funnel.rules import CategoryRule, PerUnitRule, RangeRule, Rule, RuleSet
+from funnel.renderers import Operand, warehouse_sql
+from funnel.rules import Rule, RuleSet
 from funnel.validation import DATE_ROLES, NUMBER_ROLES
 
 ACTIVITY = "the activity log"
 LEADS_ALIAS = "lead_rows"  # the leads table's name in the query when the activity log is joined
-
-#: A plain decimal number, and one whose commas separate thousands (no backslashes, so the
-#: same text works in every dialect's string literals). A decimal comma (``1,5``) is neither.
-NUMBER_PATTERN = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,2})?$"
-GROUPED_PATTERN = "^[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?$"
-MAX_NUMBER_CHARS = 200
-
-_FULLWIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
-_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
-_TO_ASCII = str.maketrans(_FULLWIDTH, _ASCII)
-# ASCII whitespace (as RE2's \s) and the Unicode space separators (\p{Z}).
-_SPACE_SET = "\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # a bracket set
-_SPACES = re.compile("[\t\n\f\r " + _SPACE_SET + "]+")
-_NUMBER = re.compile(NUMBER_PATTERN)
-_GROUPED = re.compile(GROUPED_PATTERN)
-
-Escapes = Literal["standard", "postgres", "backslash", "snowflake"]
-
-
-class SqlExportError(CodedError, ValueError):
-    """A rule set that cannot be written as SQL; the message says what and how to fix it.
-
-    ``code`` selects the message (``sqlexport.<code>`` in :mod:`funnel.i18n`); ``str(exc)`` is
-    the English one, ``message(lang)`` the reader's.
-
-    >>> print(SqlExportError("bad_table", table="'crm..leads'").message("ja").split("。")[0])
-    テーブル名 'crm..leads' は使えません
-    """
-
-    prefix = "sqlexport"
 
 
 def check_dataset(name: str, report: Sequence[dict[str, object]]) -> None:
@@ -96,269 +80,6 @@ def check_dataset(name: str, report: Sequence[dict[str, object]]) -> None:
     """
     if any(p.get("code") == "surrogate_id" for p in report):
         raise SqlExportError("no_id_in_file", name=name)
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """How one SQL dialect spells the few things that are not portable."""
-
-    name: str
-    title: str
-    text_type: str
-    double_type: str
-    #: A regular expression (as the engine sees it) matching a run of whitespace.
-    whitespace: str
-    #: Templates over ``{x}`` (an expression) and ``{p}`` (a pattern literal).
-    replace_spaces: str
-    matches: str
-    to_double: str
-    quote: Literal['"', "`"]
-    escapes: Escapes
-    #: Seconds since 1970 of a timestamp, and a number rounded to one decimal place.
-    epoch: str = "EPOCH(CAST({x} AS TIMESTAMP))"
-    round1: str = "ROUND({x}, 1)"
-
-
-_DIALECTS: dict[str, Dialect] = {
-    d.name: d
-    for d in (
-        Dialect(
-            name="duckdb",
-            title="DuckDB",
-            text_type="VARCHAR",
-            double_type="DOUBLE",
-            whitespace=r"[\s\p{Z}]+",
-            replace_spaces="REGEXP_REPLACE({x}, {p}, ' ', 'g')",
-            matches="REGEXP_MATCHES({x}, {p})",
-            to_double="TRY_CAST({x} AS DOUBLE)",
-            quote='"',
-            escapes="standard",
-        ),
-        Dialect(
-            name="postgres",
-            title="PostgreSQL",
-            text_type="TEXT",
-            double_type="DOUBLE PRECISION",
-            whitespace=r"[[:space:]\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+",
-            replace_spaces="REGEXP_REPLACE({x}, {p}, ' ', 'g')",
-            matches="{x} ~ {p}",
-            to_double="CAST({x} AS DOUBLE PRECISION)",  # guarded by NUMBER_PATTERN: never fails
-            quote='"',
-            escapes="postgres",
-            epoch="EXTRACT(EPOCH FROM CAST({x} AS TIMESTAMP))",
-            round1="ROUND(CAST({x} AS NUMERIC), 1)",
-        ),
-        Dialect(
-            name="spark",
-            title="Spark SQL",
-            text_type="STRING",
-            double_type="DOUBLE",
-            whitespace=r"[\s\p{Z}]+",
-            replace_spaces="REGEXP_REPLACE({x}, {p}, ' ')",
-            matches="{x} RLIKE {p}",
-            to_double="TRY_CAST({x} AS DOUBLE)",
-            quote="`",
-            escapes="backslash",
-            epoch="UNIX_TIMESTAMP(CAST({x} AS TIMESTAMP))",
-        ),
-        Dialect(
-            name="snowflake",
-            title="Snowflake",
-            text_type="VARCHAR",
-            double_type="DOUBLE",
-            whitespace="[[:space:]"
-            + _SPACE_SET
-            + "]+",  # the characters, written as \uXXXX escapes
-            replace_spaces="REGEXP_REPLACE({x}, {p}, ' ')",
-            matches="REGEXP_LIKE({x}, {p})",
-            to_double="TRY_TO_DOUBLE({x})",
-            quote='"',
-            escapes="snowflake",
-            epoch="DATE_PART(EPOCH_SECOND, CAST({x} AS TIMESTAMP_NTZ))",
-        ),
-        Dialect(
-            name="bigquery",
-            title="BigQuery",
-            text_type="STRING",
-            double_type="FLOAT64",
-            whitespace=r"[\s\p{Z}]+",
-            replace_spaces="REGEXP_REPLACE({x}, {p}, ' ')",
-            matches="REGEXP_CONTAINS({x}, {p})",
-            to_double="SAFE_CAST({x} AS FLOAT64)",
-            quote="`",
-            escapes="backslash",
-            epoch="UNIX_SECONDS(CAST({x} AS TIMESTAMP))",
-        ),
-    )
-}
-
-
-DIALECTS: tuple[str, ...] = tuple(_DIALECTS)
-
-
-def get_dialect(name: str) -> Dialect:
-    """Return a dialect by name, or explain which names exist.
-
-    >>> get_dialect("postgres").title
-    'PostgreSQL'
-    """
-    try:
-        return _DIALECTS[name]
-    except KeyError:
-        raise SqlExportError(
-            "unknown_dialect", dialect=repr(name), dialects=", ".join(DIALECTS)
-        ) from None
-
-
-# --- literals, identifiers, comments -------------------------------------------------------
-
-
-def _no_nul(text: str, code: Literal["nul_value", "nul_name"]) -> None:
-    if "\x00" in text:
-        raise SqlExportError(code, text=repr(text))
-
-
-def _invisible(c: str) -> bool:
-    """Tell whether a character is better written as an escape than as itself."""
-    return c != " " and unicodedata.category(c) in ("Cc", "Cf", "Zs", "Zl", "Zp")
-
-
-def _backslashed(text: str, quote: str) -> str:
-    out = []
-    for c in text:
-        if c == "\\":
-            out.append("\\\\")
-        elif c == "'":
-            out.append(quote)
-        elif c in "\n\r\t":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[c])
-        elif _invisible(c) and ord(c) <= 0xFFFF:
-            out.append(f"\\u{ord(c):04x}")
-        else:
-            out.append(c)
-    return "".join(out)
-
-
-def string_literal(text: str, d: Dialect) -> str:
-    r"""Write a string literal for the dialect.
-
-    >>> for name in ("duckdb", "postgres", "spark", "snowflake"):
-    ...     d = get_dialect(name)
-    ...     print(string_literal("O'Reilly", d), string_literal(r"a\b", d))
-    'O''Reilly' 'a\b'
-    'O''Reilly' E'a\\b'
-    'O\'Reilly' 'a\\b'
-    'O''Reilly' 'a\\b'
-    """
-    _no_nul(text, "nul_value")
-    if d.escapes == "standard":
-        return "'" + text.replace("'", "''") + "'"
-    if d.escapes == "postgres":
-        if "\\" not in text and not any(_invisible(c) for c in text):
-            return "'" + text.replace("'", "''") + "'"
-        # E'' reads the same whatever standard_conforming_strings says
-        return "E'" + _backslashed(text, "''") + "'"
-    if d.escapes == "snowflake":
-        return "'" + _backslashed(text, "''") + "'"
-    return "'" + _backslashed(text, "\\'") + "'"  # Spark and BigQuery: '' would concatenate
-
-
-def quote_name(name: str, d: Dialect) -> str:
-    r"""Quote one identifier for the dialect.
-
-    >>> for name in ("postgres", "spark", "bigquery"):
-    ...     d = get_dialect(name)
-    ...     print(quote_name('会社 "規模" 名', d), quote_name("a`b", d))
-    "会社 ""規模"" 名" "a`b"
-    `会社 "規模" 名` `a``b`
-    `会社 "規模" 名` `a\`b`
-    """
-    _no_nul(name, "nul_name")
-    if d.quote == '"':
-        return '"' + name.replace('"', '""') + '"'
-    if d.name == "bigquery":
-        return "`" + _backslashed(name, "'").replace("`", "\\`") + "`"
-    return "`" + name.replace("`", "``") + "`"
-
-
-def table_name(table: str, d: Dialect) -> str:
-    """Quote a table name, each part of a qualified one (``schema.table``) on its own.
-
-    >>> print(table_name("crm.leads", get_dialect("bigquery")))
-    `crm`.`leads`
-    >>> print(table_name("Leads", get_dialect("duckdb")))
-    "Leads"
-    """
-    parts = [p.strip() for p in table.split(".")]
-    if not all(parts):
-        raise SqlExportError("bad_table", table=repr(table))
-    return ".".join(quote_name(p, d) for p in parts)
-
-
-def _comment(text: str) -> str:
-    r"""Make user text safe inside a ``--`` comment (no line breaks).
-
-    >>> _comment("a\nb\u2028c")
-    'a b c'
-    """
-    return "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
-
-
-def number_literal(x: float) -> str:
-    """Write a number so every dialect reads back the same double.
-
-    >>> number_literal(45.0), number_literal(20.5), number_literal(-3), number_literal(1e20)
-    ('45', '20.5', '-3', '1e+20')
-    """
-    x = float(x)
-    if x.is_integer() and abs(x) < 2**53:
-        return str(int(x))
-    return repr(x)
-
-
-# --- cleaning, mirrored in Python for literals ---------------------------------------------
-
-
-def clean_text(value: str) -> str:
-    r"""Clean a value as the query does: full-width ASCII to ASCII, whitespace collapsed.
-
-    >>> clean_text("  ＩＴ・ソフト\u3000 ウェア ")
-    'IT・ソフト ウェア'
-    """
-    return _SPACES.sub(" ", value.translate(_TO_ASCII)).strip(" ")
-
-
-def parse_number(value: str) -> float | None:
-    """Parse a number as the query does (None when the query would find none).
-
-    >>> parse_number(" １，２００ "), parse_number("2.5e3"), parse_number("inf")
-    (1200.0, 2500.0, None)
-    >>> parse_number("1,5"), parse_number("-12,345.6")
-    (None, -12345.6)
-    """
-    text = clean_text(value)
-    if len(text) > MAX_NUMBER_CHARS:
-        return None
-    if _NUMBER.match(text):
-        return float(text)
-    if _GROUPED.match(text):
-        return float(text.replace(",", ""))
-    return None
-
-
-def _key(value: str, d: Dialect) -> str:
-    """The literal a cleaned, lower-cased column value is compared with.
-
-    Letters whose case only the engine can fold (``É``) are left to its ``LOWER``, so both
-    sides of the comparison are folded by the same function.
-
-    >>> print(_key(" Free  Mail", get_dialect("duckdb")), _key("Élan", get_dialect("duckdb")))
-    'free mail' LOWER('Élan')
-    """
-    text = clean_text(value)
-    if all(c.isascii() or c.lower() == c.upper() for c in text):
-        return string_literal(text.lower(), d)
-    return f"LOWER({string_literal(text, d)})"
 
 
 # --- the query -----------------------------------------------------------------------------
@@ -398,9 +119,9 @@ def _columns(
     for i, name in enumerate(order, start=1):
         numeric = roles[name] in NUMBER_ROLES
         compared = any(g.column == name for g in rs.gates) or any(
-            r.column == name and isinstance(r, CategoryRule) for r in rs.rules
+            r.column == name and r.values() for r in rs.rules
         )
-        counted = any(r.column == name and not isinstance(r, CategoryRule) for r in rs.rules)
+        counted = any(r.column == name and not r.values() for r in rs.rules)
         activity = types.get(name)
         if activity is not None:  # a count: compared and counted as a number
             decayed = rs.decay_half_life is not None and any(
@@ -537,8 +258,8 @@ def _clean_expr(column: str, alias: str, d: Dialect, qualifier: str = "") -> tup
     return (
         f"TRIM({before}TRANSLATE(",
         f"    {text},",
-        f"    {string_literal(_FULLWIDTH, d)},",
-        f"    {string_literal(_ASCII, d)}",
+        f"    {string_literal(FULLWIDTH, d)},",
+        f"    {string_literal(ASCII, d)}",
         f"){after}) AS {alias}",
     )
 
@@ -581,37 +302,9 @@ def _rule_expr(rule: Rule, col: _Column, d: Dialect) -> tuple[str, str]:
     points to 0.1.
     """
     if col.decayed and rule.group == "engagement":
-        expr, note = _points_expr(rule, f"m{col.index}", f"k{col.index}", col, d)
+        expr, note = warehouse_sql(rule, Operand(f"m{col.index}", f"k{col.index}", col.numeric), d)
         return d.round1.format(x=expr), note + " (decayed with age)"
-    return _points_expr(rule, f"n{col.index}", f"k{col.index}", col, d)
-
-
-def _points_expr(rule: Rule, n: str, k: str, col: _Column, d: Dialect) -> tuple[str, str]:
-    """A rule's points reading the number ``n`` or the lower-cased text ``k``."""
-    if isinstance(rule, CategoryRule):
-        if col.numeric:
-            value = parse_number(rule.value)
-            if value is None:
-                return "0", " (never: not a number)"
-            return f"CASE WHEN {n} = {number_literal(value)} THEN {rule.points} ELSE 0 END", ""
-        return f"CASE WHEN {k} = {_key(rule.value, d)} THEN {rule.points} ELSE 0 END", ""
-    if isinstance(rule, RangeRule):
-        parts = []
-        if rule.low is not None:
-            parts.append(f"{n} >= {number_literal(rule.low)}")
-        if rule.high is not None:
-            parts.append(f"{n} < {number_literal(rule.high)}")
-        cond = " AND ".join(parts) if parts else f"{n} IS NOT NULL"
-        return f"CASE WHEN {cond} THEN {rule.points} ELSE 0 END", ""
-    if isinstance(rule, PerUnitRule):
-        raw = f"COALESCE({n}, 0) * {rule.points}"
-        if rule.cap is None:
-            return raw, ""
-        bound = abs(rule.cap)
-        if rule.points >= 0:
-            return f"LEAST({raw}, {bound})", ""
-        return f"GREATEST({raw}, {-bound})", ""
-    return f"CASE WHEN {n} >= {number_literal(rule.at_least)} THEN {rule.points} ELSE 0 END", ""
+    return warehouse_sql(rule, Operand(f"n{col.index}", f"k{col.index}", col.numeric), d)
 
 
 def _gate_expr(values: Sequence[str], col: _Column, d: Dialect) -> str:
@@ -621,7 +314,7 @@ def _gate_expr(values: Sequence[str], col: _Column, d: Dialect) -> str:
             return "FALSE"
         listed = ", ".join(dict.fromkeys(number_literal(v) for v in numbers))
         return f"COALESCE(n{col.index} IN ({listed}), FALSE)"
-    listed = ", ".join(dict.fromkeys(_key(v, d) for v in values))
+    listed = ", ".join(dict.fromkeys(text_key(v, d) for v in values))
     return f"COALESCE(k{col.index} IN ({listed}), FALSE)"
 
 
@@ -632,6 +325,15 @@ def _threshold(score: float) -> str | None:
     if math.isnan(score) or math.isinf(score):
         return "FALSE"
     return f"score >= {number_literal(score)}"
+
+
+def _comment(text: str) -> str:
+    r"""Make user text safe inside a ``--`` comment (no line breaks).
+
+    >>> _comment("a\nb\u2028c")
+    'a b c'
+    """
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
 
 
 Item = tuple[str | tuple[str, ...], str]  # a select item (one line, or several) and its note
@@ -675,7 +377,7 @@ def ruleset_sql(
     source, qual = lead_source(mapping, columns, table, d)
     activity_step = _activity_step(mapping, columns, activities_table, d, rs.decay_half_life)
     by_name = {c.name: c for c in columns}
-    placeholders = ", ".join(dict.fromkeys(_key(p, d) for p in ("", *mapping.placeholders)))
+    placeholders = ", ".join(dict.fromkeys(text_key(p, d) for p in ("", *mapping.placeholders)))
 
     id_name = f"{qual}.{quote_name(id_col, d)}" if qual else quote_name(id_col, d)
     text_items: list[Item] = [(f"CAST({id_name} AS {d.text_type}) AS id", id_col)]

@@ -20,6 +20,7 @@ import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
 from funnel.i18n import t
+from funnel.renderers import bound_sql
 from funnel.rules import CategoryRule, CountRule, RangeRule, Rule, RuleSet, Tier, simple_template
 from funnel.scoring import (
     ScoreHistogram,
@@ -81,6 +82,9 @@ class _Indicator:
     rule: Rule  # with 1 point (so its SQL is the indicator); real points set after the fit
     sql: str
     params: list[Any]
+    #: One of a column's values or ranges, of which exactly one applies to each lead (a
+    #: cumulative "at least N" is not).
+    exclusive: bool = True
 
 
 def _indicators(store: Store, info: DatasetInfo, where: str, params: list[Any]) -> list[_Indicator]:
@@ -97,7 +101,7 @@ def _indicators(store: Store, info: DatasetInfo, where: str, params: list[Any]) 
                 ).fetchall()
             for value, _ in rows:
                 rule = CategoryRule(spec.name, str(value), 1)  # 1 point: the indicator
-                sql, p = rule.sql()
+                sql, p = bound_sql(rule).sql, bound_sql(rule).args
                 out.append(_Indicator(rule, f"(({sql}) <> 0)", [*p]))
             continue
         with store.cursor() as cur:
@@ -114,14 +118,16 @@ def _indicators(store: Store, info: DatasetInfo, where: str, params: list[Any]) 
             thresholds = sorted({t for t in [1.0, *qs] if t > max(low, 0.0)})
             for t in thresholds:
                 rule_c = CountRule(spec.name, t, 1)
-                sql, p = rule_c.sql()
-                out.append(_Indicator(rule_c, f"(coalesce(({sql}) <> 0, FALSE))", [*p]))
+                sql, p = bound_sql(rule_c).sql, bound_sql(rule_c).args
+                out.append(
+                    _Indicator(rule_c, f"(coalesce(({sql}) <> 0, FALSE))", [*p], exclusive=False)
+                )
         else:
             edges = [e for e in qs if e > low]
             bounds = [None, *edges, None]
             for lo, hi in zip(bounds, bounds[1:], strict=False):
                 rule_r = RangeRule(spec.name, lo, hi, 1)
-                sql, p = rule_r.sql()
+                sql, p = bound_sql(rule_r).sql, bound_sql(rule_r).args
                 out.append(_Indicator(rule_r, f"(({sql}) <> 0)", [*p]))
     return out
 
@@ -138,7 +144,7 @@ def _relative_to_most_common(
     """
     groups: dict[tuple[str, str], list[int]] = {}
     for i, ind in enumerate(indicators):
-        if ind.rule.kind in ("category", "range"):
+        if ind.exclusive:
             groups.setdefault((ind.rule.kind, ind.rule.column), []).append(i)
     counts = x.sum(axis=0)
     for members in groups.values():
@@ -206,7 +212,7 @@ def suggest_rules(
     for ind, w in zip(indicators, coef, strict=True):
         points = int(round(w * scale))
         if points != 0:
-            rules.append(replace(ind.rule, points=points))
+            rules.append(ind.rule.with_points(points))
     draft = RuleSet(
         name=t("rules.name.suggested"),
         description=f"logistic regression on {len(train):,} training leads ({split} split)",

@@ -24,12 +24,8 @@ from funnel.formats import METRICS
 from funnel.i18n import CodedError, t
 from funnel.mapping import Mapping, MappingFileError, mapping_from_dict, mapping_to_dict
 from funnel.parsing import normalise_token
+from funnel.renderers import identity
 from funnel.rules import (
-    CategoryRule,
-    CountRule,
-    PerUnitRule,
-    RangeRule,
-    Rule,
     RuleSet,
     RuleSetError,
     Where,
@@ -37,7 +33,8 @@ from funnel.rules import (
     ruleset_from_dict,
     ruleset_to_dict,
 )
-from funnel.scoring import Evaluation, evaluate, score_histogram, source, tier_case_sql
+from funnel.rulesql import gates_sql, tier_case_sql
+from funnel.scoring import Evaluation, evaluate, score_histogram, source
 from funnel.store import (
     OUTCOME_COL,
     VERSION_EVENTS,
@@ -527,8 +524,8 @@ def align_values(store: Store, info: DatasetInfo, rs: RuleSet) -> tuple[RuleSet,
     """
     wanted: dict[str, set[str]] = {}
     for rule in rs.rules:
-        if isinstance(rule, CategoryRule):
-            wanted.setdefault(rule.column, set()).add(rule.value)
+        if rule.values():
+            wanted.setdefault(rule.column, set()).update(rule.values())
     for gate in rs.gates:
         wanted.setdefault(gate.column, set()).update(gate.values)
     spelled: dict[tuple[str, str], str] = {}
@@ -550,9 +547,7 @@ def align_values(store: Store, info: DatasetInfo, rs: RuleSet) -> tuple[RuleSet,
                 else:
                     spelled[(column, value)] = match
     rules = tuple(
-        replace(r, value=spelled.get((r.column, r.value), r.value))
-        if isinstance(r, CategoryRule)
-        else r
+        r.spelled({v: spelled[(r.column, v)] for v in r.values() if (r.column, v) in spelled})
         for r in rs.rules
     )
     gates = tuple(
@@ -649,23 +644,12 @@ class VersionDiff:
         ]
 
 
-def _identity(rule: Rule) -> tuple[Any, ...]:
-    if isinstance(rule, CategoryRule):
-        return ("category", rule.column, rule.value)
-    if isinstance(rule, RangeRule):
-        return ("range", rule.column, rule.low, rule.high)
-    if isinstance(rule, PerUnitRule):
-        return ("per_unit", rule.column)
-    assert isinstance(rule, CountRule)
-    return ("count", rule.column, rule.at_least)
-
-
 def diff_rules(a: RuleSet, b: RuleSet, lang: str = "en", *, tiers: bool = True) -> list[Change]:
     """Rules, gates, caps, decay and (unless ``tiers`` is False) tiers that differ, in plain
     language."""
     changes: list[Change] = []
-    rules_a = {_identity(r): r for r in a.rules}
-    rules_b = {_identity(r): r for r in b.rules}
+    rules_a = {identity(r): r for r in a.rules}
+    rules_b = {identity(r): r for r in b.rules}
     for key, rule in rules_a.items():
         other = rules_b.get(key)
         if other is None:
@@ -738,11 +722,13 @@ def tier_moves(
     src = source(store, info, a, b)
     id_col = quote_ident(info.mapping.column("id") or info.columns[0])
     sa, pa = src.score(a)
-    ga, gpa = a.gate_sql()
+    gate_a, gate_b = gates_sql(a), gates_sql(b)
+    tier_a, tier_b = tier_case_sql(a, "score_a", "gated_a"), tier_case_sql(b, "score_b", "gated_b")
+    ga, gpa = gate_a.sql, gate_a.args
     sb, pb = src.score(b)
-    gb, gpb = b.gate_sql()
-    ta, tpa = tier_case_sql(a, "score_a", "gated_a")
-    tb, tpb = tier_case_sql(b, "score_b", "gated_b")
+    gb, gpb = gate_b.sql, gate_b.args
+    ta, tpa = tier_a.sql, tier_a.args
+    tb, tpb = tier_b.sql, tier_b.args
     where, wp = filters.where(info)
     scored = f"""scored AS (
             SELECT CAST({id_col} AS VARCHAR) AS id, ({sa})::DOUBLE AS score_a, ({ga}) AS gated_a,

@@ -18,11 +18,11 @@ import duckdb
 import pandas as pd
 
 from funnel.demo import COLUMNS_JA, VALUES_JA, generate_leads
+from funnel.dialects import clean_text, parse_number
 from funnel.ingest import load_files, read_inputs
 from funnel.mapping import ColumnSpec, Mapping, OutcomeSpec
 from funnel.rules import CategoryRule, CountRule, Gate, PerUnitRule, RangeRule, RuleSet, Tier
 from funnel.scoring import activity_log, score_leads
-from funnel.sqlexport import clean_text, parse_number
 from funnel.store import Store
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden" / "sql"

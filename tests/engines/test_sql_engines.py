@@ -17,8 +17,9 @@ from typing import Any
 import duckdb
 import pytest
 
+from funnel.dialects import DIALECTS
 from funnel.mapping import Mapping
-from funnel.sqlexport import DIALECTS, ruleset_sql
+from funnel.sqlexport import ruleset_sql
 from funnel.store import Store
 from tests.engines.conftest import Postgres
 from tests.engines.sqlcases import (

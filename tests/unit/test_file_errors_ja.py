@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 import funnel.yamlfiles
+from funnel.dialects import SqlExportError, get_dialect, table_name
 from funnel.i18n import MESSAGES, t
 from funnel.mapping import ROLES as COLUMN_ROLES
 from funnel.mapping import MappingFileError, mapping_from_yaml
 from funnel.rules import RuleSetError
-from funnel.sqlexport import SqlExportError, get_dialect, table_name
 from funnel.versions import VersionError, version_from_text
 from funnel.yamlfiles import YamlError, load_yaml
 

@@ -13,6 +13,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from funnel.fragment import Fragment
+from funnel.renderers import bound_sql
 from funnel.rules import (
     SCHEMA_VERSION,
     CategoryRule,
@@ -33,6 +35,7 @@ from funnel.rules import (
     ruleset_to_yaml,
     simple_template,
 )
+from funnel.rulesql import gates_sql, score_sql
 
 CAT = '業種 "種別"'  # a column name with a space, quotes and Japanese
 INJECTION = "'; DROP TABLE x; --"
@@ -62,8 +65,8 @@ def conn() -> Iterator[duckdb.DuckDBPyConnection]:
     con.close()
 
 
-def points_of(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[Any]:
-    rows = con.execute(f"SELECT ({sql}) AS p FROM leads ORDER BY id", params).fetchall()
+def points_of(con: duckdb.DuckDBPyConnection, sql: Fragment) -> list[Any]:
+    rows = con.execute(f"SELECT ({sql.sql}) AS p FROM leads ORDER BY id", sql.args).fetchall()
     return [r[0] for r in rows]
 
 
@@ -82,20 +85,20 @@ def test_category_rule_gives_points_exactly_where_the_value_matches(
 ) -> None:
     rule = CategoryRule(CAT, value, 15)
     expected = [15 if v == value else 0 for v in column(1)]
-    assert points_of(conn, *rule.sql()) == expected
+    assert points_of(conn, bound_sql(rule)) == expected
     # the value is bound, never spliced into SQL: the injection dropped nothing
     assert conn.execute("SELECT count(*) FROM x").fetchone() == (0,)
-    assert value not in rule.sql()[0]
+    assert value not in bound_sql(rule).sql
 
 
 def test_category_rule_is_case_sensitive_and_gives_no_points_to_a_missing_value(
     conn: duckdb.DuckDBPyConnection,
 ) -> None:
-    assert points_of(conn, *CategoryRule(CAT, "saas", -7).sql()) == [0, 0, 0, 0, 0, -7, 0]
+    assert points_of(conn, bound_sql(CategoryRule(CAT, "saas", -7))) == [0, 0, 0, 0, 0, -7, 0]
 
 
 def test_category_rule_compares_a_number_column_as_text(conn: duckdb.DuckDBPyConnection) -> None:
-    assert points_of(conn, *CategoryRule("visits", "15", 4).sql()) == [0, 0, 0, 4, 0, 0, 0]
+    assert points_of(conn, bound_sql(CategoryRule("visits", "15", 4))) == [0, 0, 0, 4, 0, 0, 0]
 
 
 @pytest.mark.parametrize(
@@ -111,13 +114,13 @@ def test_range_rule_covers_low_inclusive_to_high_exclusive_with_open_ends(
         return (low is None or x >= low) and (high is None or x < high)
 
     expected = [12 if inside(x) else 0 for x in column(2)]
-    assert points_of(conn, *RangeRule("employees", low, high, 12).sql()) == expected
+    assert points_of(conn, bound_sql(RangeRule("employees", low, high, 12))) == expected
 
 
 def test_range_rule_with_negative_points_penalises_the_range_and_skips_missing(
     conn: duckdb.DuckDBPyConnection,
 ) -> None:
-    got = points_of(conn, *RangeRule("employees", None, 50, -5).sql())
+    got = points_of(conn, bound_sql(RangeRule("employees", None, 50, -5)))
     assert got == [-5, 0, 0, 0, -5, -5, 0]
 
 
@@ -134,7 +137,7 @@ def test_per_unit_rule_multiplies_the_count_and_caps_its_size_either_way(
             return raw
         return min(raw, abs(cap)) if points >= 0 else max(raw, -abs(cap))
 
-    got = points_of(conn, *PerUnitRule("visits", points, cap).sql())
+    got = points_of(conn, bound_sql(PerUnitRule("visits", points, cap)))
     assert got == [expected(v) for v in column(3)]
 
 
@@ -143,7 +146,7 @@ def test_count_rule_gives_points_once_the_count_is_reached_and_none_when_missing
     conn: duckdb.DuckDBPyConnection, at_least: float, points: int
 ) -> None:
     expected = [points if v is not None and v >= at_least else 0 for v in column(4)]
-    assert points_of(conn, *CountRule("opens", at_least, points).sql()) == expected
+    assert points_of(conn, bound_sql(CountRule("opens", at_least, points))) == expected
 
 
 def test_gates_knock_out_listed_values_and_never_a_missing_one(
@@ -152,10 +155,10 @@ def test_gates_knock_out_listed_values_and_never_a_missing_one(
     rs = RuleSet(
         gates=(Gate(CAT, ("SaaS", INJECTION)), Gate("visits", ("0",))),
     )
-    got = points_of(conn, *rs.gate_sql())
+    got = points_of(conn, gates_sql(rs))
     assert got == [True, True, False, True, False, False, False]
     assert conn.execute("SELECT count(*) FROM x").fetchone() == (0,)
-    assert points_of(conn, *RuleSet().gate_sql()) == [False] * len(ROWS)
+    assert points_of(conn, gates_sql(RuleSet())) == [False] * len(ROWS)
 
 
 def test_rule_set_score_is_the_sum_of_its_rules_capped(conn: duckdb.DuckDBPyConnection) -> None:
@@ -175,10 +178,10 @@ def test_rule_set_score_is_the_sum_of_its_rules_capped(conn: duckdb.DuckDBPyConn
         total += 8 if opens is not None and opens >= 10 else 0
         by_hand.append(total)
     assert by_hand == [36, 23, -5, 55, 8, 1, 27]  # the hand computation itself, spelled out
-    assert points_of(conn, *RuleSet(rules=rules).score_sql()) == by_hand
-    capped = points_of(conn, *RuleSet(rules=rules, score_cap=30).score_sql())
+    assert points_of(conn, score_sql(RuleSet(rules=rules))) == by_hand
+    capped = points_of(conn, score_sql(RuleSet(rules=rules, score_cap=30)))
     assert capped == [min(x, 30) for x in by_hand]
-    assert points_of(conn, *RuleSet().score_sql()) == [0] * len(ROWS)
+    assert points_of(conn, score_sql(RuleSet())) == [0] * len(ROWS)
 
 
 # --- plain language -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from funnel.demo import generate_leads
 from funnel.filters import NO_FILTERS, Filters
 from funnel.ingest import load_demo, load_files
 from funnel.readers import SourceFile
+from funnel.renderers import label
 from funnel.rules import (
     CategoryRule,
     CountRule,
@@ -379,7 +380,7 @@ REASON = re.compile(r"^(?P<label>.+) \((?P<points>[+-]\d+)\)$")
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_reasons_name_the_rules_with_the_biggest_points_first(demo: Demo, lang: str) -> None:
-    labels = {r.label(lang): i for i, r in enumerate(MIXED.rules)}
+    labels = {label(r, lang): i for i, r in enumerate(MIXED.rules)}
     per_rule = pd.DataFrame(
         {i: rule_points(r, demo.leads) for i, r in enumerate(MIXED.rules)}
     ).set_index(demo.leads["lead_id"].astype(str))

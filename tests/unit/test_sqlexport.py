@@ -23,15 +23,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from funnel.dialects import DIALECTS, SqlExportError, parse_number
 from funnel.mapping import ColumnSpec, Mapping
 from funnel.parsing import parse_numbers
 from funnel.rules import CategoryRule, CountRule, Gate, PerUnitRule, RangeRule, RuleSet, Tier
-from funnel.sqlexport import (
-    DIALECTS,
-    SqlExportError,
-    parse_number,
-    ruleset_sql,
-)
+from funnel.sqlexport import ruleset_sql
 from funnel.store import Store, quote_ident
 from tests.engines.sqlcases import (
     ACTIVITY_DECAYED_RULES,

@@ -12,13 +12,13 @@ import sys
 
 from funnel.apply import ApplyError, WebhookError
 from funnel.cli.output import error, print_problems
+from funnel.dialects import SqlExportError
 from funnel.filters import FilterError
 from funnel.funnels import Unavailable
 from funnel.i18n import t
 from funnel.mapping import MappingFileError
 from funnel.problems import LoadError
 from funnel.rules import RuleSetError
-from funnel.sqlexport import SqlExportError
 from funnel.store import StoreError
 from funnel.suggest import SuggestError
 from funnel.versions import VersionError

@@ -11,11 +11,11 @@ from typing import Any
 from funnel.apply import read_rules_text
 from funnel.cli.common import open_store, rules_for
 from funnel.cli.output import pad, pct
+from funnel.dialects import DIALECTS
 from funnel.filters import parse_date
 from funnel.formats import METRICS, fmt_metric
 from funnel.i18n import t
 from funnel.meeting import handoff_bytes, report_bytes, version_sql
-from funnel.sqlexport import DIALECTS
 from funnel.versions import (
     Version,
     compare_versions,

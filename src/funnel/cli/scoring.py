@@ -18,13 +18,14 @@ from funnel.apply import (
 )
 from funnel.cli.common import analysis_inputs, filter_options, open_store, rules_for
 from funnel.cli.output import note, pad, pct, warning, write_table
+from funnel.dialects import DIALECTS
 from funnel.filters import parse_date
 from funnel.handoff import safe_frame
 from funnel.i18n import t
 from funnel.meeting import version_sql
 from funnel.rules import check_columns
 from funnel.scoring import evaluate, score_histogram, score_leads
-from funnel.sqlexport import DIALECTS, ruleset_sql
+from funnel.sqlexport import ruleset_sql
 from funnel.suggest import suggest_rules, template_for
 from funnel.versions import file_mapping, rules_document
 
