@@ -7,7 +7,7 @@ DB     ?= data/funnel.duckdb
 ROWS   ?= 1000000
 PORT   ?= 8501
 
-.PHONY: run test lint typecheck unit bench demo clean install
+.PHONY: run test lint typecheck unit app-tests e2e engines bench demo clean install
 
 install: $(STAMP)
 
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml constraints.txt
 $(DB): | $(STAMP)
 	$(BIN)/funnel demo --db $(DB)
 
+# Replace the demo dataset in $(DB) with freshly generated leads (`make demo LEADS=200000`).
+demo: $(STAMP)
+	$(BIN)/funnel demo --db $(DB) --leads $(or $(LEADS),50000)
+
 run: $(STAMP) $(DB)
 	FUNNEL_DB=$(DB) $(BIN)/streamlit run app/main.py --server.address 127.0.0.1 --server.port $(PORT)
 
@@ -34,6 +38,20 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# The test tiers one at a time: the library and its doctests, the pages (Streamlit AppTest),
+# a real browser against `streamlit run`, and the exported SQL on real engines.
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit src
+
+app-tests: $(STAMP)
+	$(BIN)/pytest tests/app
+
+e2e: $(STAMP)
+	$(BIN)/pytest tests/e2e
+
+engines: $(STAMP)
+	$(BIN)/pytest tests/engines
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --rows $(ROWS)

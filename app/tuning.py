@@ -55,7 +55,7 @@ def state(info: DatasetInfo) -> dict[str, Any]:
                 check_columns(candidate, info.columns)
                 start = candidate
             except RuleSetError as exc:
-                st.warning(exc.message(ui.lang()))
+                st.warning(ui.refusal(exc))
         all_states[info.name] = {
             "proposals": {name: ruleset_to_dict(replace(start, name=name)) for name in PROPOSALS},
             "active": PROPOSALS[0],

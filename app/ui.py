@@ -12,8 +12,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from funnel.formats import Metric
 from funnel.handoff import to_csv_bytes
-from funnel.i18n import DEFAULT_LANG, LANGUAGES
+from funnel.i18n import DEFAULT_LANG, LANGUAGES, CodedError
 from funnel.i18n import t as _t
 from funnel.problems import Problem
 from funnel.store import DatasetInfo, Store, StoreError, default_db_path
@@ -88,11 +89,6 @@ def _open_store(path: str) -> tuple[Store, StoreError | None]:
         return Store(path, read_only=True), exc
 
 
-def _store_message(exc: StoreError, path: str) -> str:
-    params: dict[str, Any] = {"path": path, "detail": "", "version": "", "name": "", "known": ""}
-    return tm(f"store.{exc.code}", **(params | exc.params))
-
-
 def labels(options: Sequence[Any], label: Callable[[Any], str]) -> Callable[[Any], str]:
     """A widget's ``format_func`` whose labels are looked up now, in this run's language.
 
@@ -102,12 +98,9 @@ def labels(options: Sequence[Any], label: Callable[[Any], str]) -> Callable[[Any
     return {option: label(option) for option in options}.__getitem__
 
 
-def refusal(exc: Exception) -> str:
-    """A refusal (a store, version or rule-set error) as one sentence in the page's language."""
-    if isinstance(exc, StoreError):
-        return _store_message(exc, str(default_db_path()))
-    message = getattr(exc, "message", None)
-    return str(message(lang())) if callable(message) else str(exc)
+def refusal(exc: CodedError) -> str:
+    """A refusal as one sentence in the page's language, the user's text escaped for Markdown."""
+    return exc.message(lang(), quote=escape_md)
 
 
 def store() -> Store:
@@ -116,7 +109,7 @@ def store() -> Store:
     try:
         opened, problem = _open_store(path)
     except StoreError as exc:
-        st.error(_store_message(exc, path))
+        st.error(refusal(exc))
         st.stop()
         raise  # st.stop() raises; this line only tells type checkers so
     return opened
@@ -127,7 +120,7 @@ def store_warning() -> None:
     path = str(default_db_path())
     _, problem = _open_store(path)
     if problem is not None:
-        st.warning(_store_message(problem, path))
+        st.warning(refusal(problem))
 
 
 def datasets() -> list[DatasetInfo]:
@@ -266,6 +259,18 @@ def progress_reporter(bar: Any) -> Any:
 
 #: Whole numbers (lead counts, wins) read with thousands separators, in the viewer's locale.
 COUNT = st.column_config.NumberColumn(format="localized")
+
+
+#: How a table column shows each kind of metric (tables keep the numbers, to sort by them).
+_METRIC_FORMATS = {"count": "localized", "pct": "percent", "auc": "%.3f", "ratio": "%.2f×"}
+
+
+def metric_columns(metrics: Sequence[Metric]) -> dict[str, Any]:
+    """``column_config`` for table columns holding metrics, named by their labels."""
+    return {
+        m.label(lang()): st.column_config.NumberColumn(format=_METRIC_FORMATS.get(m.kind, "%.1f"))
+        for m in metrics
+    }
 
 
 def dataframe(frame: pd.DataFrame, where: Any = st, **kwargs: Any) -> Any:

@@ -337,7 +337,7 @@ class LoadRig:
         self.ws = ws
         self.n = sessions
         self.store, self.info = ws.demo_store()
-        self.hot_label = t("tuner.m.hot", LANG)
+        self.hot_label = t("metric.hot", LANG)
         self.sessions: list[_Session] = []
         self.rounds_ms: list[float] = []
         self.rounds = 0

@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
 from app import tuning, ui
 from funnel.dialects import DIALECTS, SqlExportError
-from funnel.formats import METRICS, fmt_metric, fmt_pct
-from funnel.meeting import handoff_bytes, report_bytes, version_sql
+from funnel.formats import fmt_pct, metric, shown_in
+from funnel.i18n import CodedError
+from funnel.meeting import EXPORTS, Target, export, reads_activities
 from funnel.rules import RuleSetError
-from funnel.sqlexport import activity_columns
-from funnel.store import StoreError
 from funnel.versions import (
     ROLES,
     Version,
     VersionDiff,
-    VersionError,
     compare_versions,
     get_version,
     import_version,
     list_versions,
     propose,
     sign,
-    version_to_json,
-    version_to_yaml,
 )
 
 MAX_RULES_FILE = 2_000_000  # bytes; a rule set is a few kilobytes
@@ -63,7 +60,7 @@ with st.expander(ui.t("rulesets.import")):
                     )
                 except UnicodeDecodeError:
                     st.error(ui.t("rulesets.import_not_text", file=upload.name))
-                except (RuleSetError, VersionError, StoreError) as exc:
+                except CodedError as exc:
                     st.error(ui.refusal(exc))
                 else:
                     saved = ui.t("versions.saved", label=imported.label(), id=imported.version_id)
@@ -106,7 +103,7 @@ def act(action: str, run: Callable[[], object]) -> None:
     """Run a history action; keep its refusal as a message instead of a traceback."""
     try:
         run()
-    except (VersionError, StoreError) as exc:
+    except CodedError as exc:
         st.session_state["_rulesets_msg"] = ("error", ui.refusal(exc))
     else:
         st.session_state["_rulesets_msg"] = ("success", ui.t(f"rulesets.done.{action}"))
@@ -125,9 +122,8 @@ history = pd.DataFrame(
             ui.t("report.effective_from"): v.effective_from,
             ui.t("report.role.marketing"): signer(v, "marketing"),
             ui.t("report.role.sales"): signer(v, "sales"),
-            ui.t("tuner.m.hot"): v.metrics.get("hot"),
-            ui.t("tuner.m.auc"): v.metrics.get("auc"),
         }
+        | {m.label(ui.lang()): v.metrics.get(m.key) for m in shown_in("history")}
         for v in versions
     ]
 )
@@ -135,7 +131,7 @@ ui.dataframe(
     history,
     hide_index=True,
     width="stretch",
-    column_config={ui.t("tuner.m.auc"): st.column_config.NumberColumn(format="%.3f")},
+    column_config=ui.metric_columns(shown_in("history")),
 )
 message = st.session_state.pop("_rulesets_msg", None)
 if message:
@@ -231,53 +227,51 @@ with right:
 
 # --- exports --------------------------------------------------------------------------------------
 st.subheader(ui.t("rulesets.exports"))
-slug = "".join(c if c.isalnum() else "_" for c in v.name).strip("_") or "rules"
-base = f"{slug}_v{v.number}"
 lang = ui.lang()
 c1, c2, c3 = st.columns(3)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# (where, label, data or a callable making it on click, file name, mime type, key)
-DOWNLOADS = (
-    (c1, "yaml", version_to_yaml(v), f"{base}.yaml", "application/yaml"),
-    (c1, "json", version_to_json(v), f"{base}.json", "application/json"),
-    (c2, "report", lambda: report_bytes(store, info, v, lang=lang), f"{base}_report.html",
-     "text/html"),
-    (c2, "handoff_csv", lambda: handoff_bytes(store, info, v, kind="csv", lang=lang),
-     f"{base}_hot_leads.csv", "text/csv"),
-    (c2, "handoff_xlsx", lambda: handoff_bytes(store, info, v, kind="xlsx", lang=lang),
-     f"{base}_hot_leads.xlsx", XLSX),
-)  # fmt: skip
-for where, what, data, file_name, mime in DOWNLOADS:
+for e in EXPORTS:  # the rule set itself, then what is measured on the leads; SQL beside them
+    if e.warehouse:
+        continue
+    target = Target(store, info, lang=lang)
+    where = c2 if e.reads else c1
+    data = partial(e.write, v, target) if e.reads == "leads" else e.write(v, target)  # on click
     where.download_button(
-        ui.t(f"rulesets.dl.{what}"), data, file_name, mime, key=f"dl_{what}", on_click="ignore"
+        ui.t(f"export.{e.name}"),
+        data,
+        e.file_name(v),
+        e.mime,
+        key=f"dl_{e.name}",
+        on_click="ignore",
     )
+sql = export("sql")
 dialect = c3.selectbox(ui.t("rulesets.dialect"), DIALECTS, key="sql_dialect")
 table = c3.text_input(ui.t("rulesets.table"), "leads", key="sql_table")
 activities = "activities"
-if activity_columns(v.mapping or info.mapping).keys() & {r.column for r in v.ruleset.rules}:
+if reads_activities(info, v):
     activities = c3.text_input(ui.t("rulesets.activities_table"), "activities", key="sql_acts")
+target = Target(
+    store,
+    info,
+    lang=lang,
+    dialect=dialect,
+    table=table or "leads",
+    activities_table=activities or "activities",
+)
 try:
-    sql_text = version_sql(
-        info,
-        v,
-        dialect=dialect,
-        table=table or "leads",
-        activities_table=activities or "activities",
-        store=store,
-    )
+    sql_bytes = sql.write(v, target)
 except SqlExportError as exc:
-    c3.warning(exc.message(lang))
+    c3.warning(ui.refusal(exc))
 else:
     c3.download_button(
-        ui.t("rulesets.dl.sql"),
-        sql_text,
-        f"{base}_{dialect}.sql",
-        "application/sql",
-        key="dl_sql",
+        ui.t(f"export.{sql.name}"),
+        sql_bytes,
+        sql.file_name(v, dialect),
+        sql.mime,
+        key=f"dl_{sql.name}",
         on_click="ignore",
     )
     with st.expander(ui.t("rulesets.show_sql")):
-        st.code(sql_text, language="sql")
+        st.code(sql_bytes.decode("utf-8"), language="sql")
 
 # --- diff -----------------------------------------------------------------------------------------
 st.subheader(ui.t("rulesets.diff"))
@@ -298,7 +292,7 @@ with st.spinner(ui.t("rulesets.diffing")):
     try:
         diff = version_diff(info.dataset_id, info.name, a.version_id, v.version_id, lang)
     except RuleSetError as exc:  # an older version naming columns this dataset lost
-        st.warning(exc.message(lang))
+        st.warning(ui.refusal(exc))
         st.stop()
 if diff.changes:
     ui.dataframe(
@@ -322,11 +316,11 @@ ui.dataframe(
     pd.DataFrame(
         [
             {
-                ui.t("report.col.metric"): ui.t(label),
-                a.label(): fmt_metric(x, kind),
-                v.label(): fmt_metric(y, kind),
+                ui.t("report.col.metric"): m.label(lang),
+                a.label(): m.text(x),
+                v.label(): m.text(y),
             }
-            for (_, x, y), (_, label, _, kind) in zip(diff.metrics, METRICS, strict=True)
+            for m, x, y in ((metric(key), x, y) for key, x, y in diff.metrics)
         ]
     ),
     hide_index=True,

@@ -14,13 +14,14 @@ from app import filters as shared
 from app import tuning, ui
 from funnel import charts
 from funnel.filters import Filters
+from funnel.formats import metric, shown_in
+from funnel.i18n import CodedError
 from funnel.renderers import EDITORS, Input, editor_kinds, label, rule_from_form
 from funnel.report import fmt_pct
 from funnel.rules import (
     Gate,
     Rule,
     RuleSet,
-    RuleSetError,
     ruleset_from_dict,
     ruleset_to_dict,
 )
@@ -33,9 +34,9 @@ from funnel.scoring import (
     threshold_for_target,
 )
 from funnel.segments import numeric_columns
-from funnel.store import DatasetInfo, StoreError
+from funnel.store import DatasetInfo
 from funnel.suggest import SuggestError, template_for
-from funnel.versions import VersionError, save_version
+from funnel.versions import save_version
 
 info, filters = shared.analysis_page("tuner.title")
 if info.mapping.outcome is None:
@@ -74,7 +75,7 @@ if top[1].button(ui.t("tuner.from_data"), key="tuner_suggest", help=ui.t("tuner.
         try:
             suggestion = tuning.suggest(info, filters, rs, None, None)
         except SuggestError as exc:
-            st.error(ui.t(f"suggest.{exc.code}"))
+            st.error(ui.refusal(exc))
         else:
             before = {"baseline": rs.name, "before": ruleset_to_dict(rs)}
             load(suggestion.ruleset, suggestion.as_dict() | before)
@@ -327,28 +328,23 @@ def thresholds(rs: RuleSet, hist: ScoreHistogram, prefix: str) -> tuple[RuleSet,
 
 
 def headline(result: Evaluation, capacity: int) -> None:
-    """The six headline metrics and whether the hot leads fit sales capacity."""
+    """The headline metrics and whether the hot leads fit sales capacity."""
     hot = result.tiers[0]
     st.subheader(ui.t("tuner.results"))
-    m = st.columns(6)
-    m[0].metric(
-        ui.t("tuner.m.hot"),
-        f"{hot.n:,}",
-        f"{(hot.share or 0):.1%}",
-        delta_color="off",
-        delta_arrow="off",
-    )
-    m[1].metric(
-        ui.t("tuner.m.hot_rate"),
-        "–" if hot.rate is None else f"{hot.rate:.1%}",
-        f"{hot.ci_low:.1%}–{hot.ci_high:.1%}",
-        delta_color="off",
-        delta_arrow="off",
-    )
-    m[2].metric(ui.t("tuner.m.lift"), "–" if result.lift is None else f"{result.lift:.2f}×")
-    m[3].metric(ui.t("tuner.m.recall"), "–" if result.recall is None else f"{result.recall:.1%}")
-    m[4].metric(ui.t("tuner.m.missed"), f"{result.missed_won:,}")
-    m[5].metric(ui.t("tuner.m.auc"), "–" if result.auc is None else f"{result.auc:.3f}")
+    # the hot tier's share of leads, and its conversion's 95% interval, beneath the figure
+    beneath = {
+        "hot": f"{(hot.share or 0):.1%}",
+        "precision": f"{hot.ci_low:.1%}–{hot.ci_high:.1%}",
+    }
+    shown = shown_in("tuner")
+    for column, m in zip(st.columns(len(shown)), shown, strict=True):
+        column.metric(
+            m.label(ui.lang()),
+            m.text(m.value(result)),
+            beneath.get(m.key),
+            delta_color="off",
+            delta_arrow="off",
+        )
     if result.hot_per_week is None:
         st.caption(ui.t("tuner.no_weeks"))
         return
@@ -414,22 +410,16 @@ def compare_tab(
     result_other = evaluate(tuning.histogram(info, rs_other, filters), rs_other)
     names = (ui.t(f"tuner.proposal.{active}"), ui.t(f"tuner.proposal.{other}"))
     rows = []
+    shown = shown_in("tuner")
     for name, r in zip(names, (result, result_other), strict=True):
         rows.append(
-            {
-                ui.t("tuner.col.proposal"): name,
-                ui.t("tuner.m.hot"): r.tiers[0].n,
-                ui.t("tuner.m.hot_rate"): fmt_pct(r.tiers[0].rate),  # "—" rather than "None"
-                ui.t("tuner.m.recall"): fmt_pct(r.recall),
-                ui.t("tuner.m.lift"): "—" if r.lift is None else f"{r.lift:.2f}×",
-                ui.t("tuner.m.auc"): r.auc,
-            }
+            {ui.t("tuner.col.proposal"): name} | {m.label(ui.lang()): m.value(r) for m in shown}
         )
     ui.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
         width="stretch",
-        column_config={ui.t("tuner.m.auc"): st.column_config.NumberColumn(format="%.3f")},
+        column_config=ui.metric_columns(shown),
     )
     d = tuning.compare(info, rs, rs_other, filters)
     cells = (d.both, d.only_a, d.only_b, d.neither)
@@ -486,7 +476,7 @@ def result_tabs(
                     result,
                     marks,
                     ui.t("tuner.precision"),
-                    ui.t("tuner.m.recall"),
+                    metric("recall").label(ui.lang()),
                     ui.t("tuner.score"),
                 ),
                 key="curve_chart",
@@ -598,7 +588,7 @@ if submitted:
             rationale=rationale,
             effective_from=effective if isinstance(effective, date) else None,
         )
-    except (VersionError, RuleSetError, StoreError) as exc:
+    except CodedError as exc:
         st.error(ui.refusal(exc))
     else:
         st.success(ui.t("versions.saved", label=saved.label(), id=saved.version_id))

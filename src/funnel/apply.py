@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -50,10 +50,11 @@ class ApplyError(CodedError, ValueError):
 class WebhookError(CodedError):
     """The webhook did not accept the hot leads; the message says what happened.
 
-    ``code`` selects the message (``webhook.<code>``); ``str(exc)`` is the English one.
+    ``code`` selects the message (``webhook.<code>``); the CLI exits with 3.
     """
 
     prefix = "webhook"
+    exit_code = 3
 
 
 @dataclass(frozen=True)
@@ -94,23 +95,45 @@ def score_file(
     rules: Version,
     leads_path: str | Path,
     *,
+    only: Literal["hot"] | None = None,
+    since: date | None = None,
     activities_path: str | Path | None = None,
     encoding: str | None = None,
     max_bytes: int | None = None,
     keep_last: bool = False,
     lang: str = "en",
 ) -> Scored:
-    """Score every lead of a new file with ``rules``; no outcomes needed."""
+    """Score every lead of a new file with ``rules``; no outcomes needed.
+
+    ``only="hot"`` keeps the hot leads; ``since`` then keeps those that became hot since that
+    day. With an activity log, "became hot" means hot now but not when scored on the
+    activities before ``since``; without one, hot and created on or after ``since`` (the same
+    date filter as the app's). The files are read once; the notes (what the mapping had to
+    assume) are in ``lang``.
+    """
+    if since is not None and only != "hot":
+        raise ValueError("since= selects the leads that became hot: pass only='hot'")
     leads, _, activities = read_inputs(
         leads_path, None, activities_path, max_bytes=max_bytes, encoding=encoding
     )
-    # scores never read the leads' dates: a bad date cell must not stop scoring
-    mapping, notes = _mapping_for(rules, leads, activities, lang=lang, dates=False)
+    # scores never read the leads' dates (a bad date cell must not stop scoring), except the
+    # creation date to judge "since" without an activity log
+    by_created = since is not None and activities is None
+    mapping, notes = _mapping_for(rules, leads, activities, lang=lang, dates=by_created)
     with Store(":memory:") as store:
-        info = store.save("new leads", _prepared(rules, leads, mapping, activities, keep_last))
-        rs, _ = align_values(store, info, rules.ruleset)
-        frame = score_leads(store, info, rs, lang=lang)
-    return Scored(frame.drop(columns=["outcome"]), rs, tuple(notes))
+        now = store.save("new leads", _prepared(rules, leads, mapping, activities, keep_last))
+        rs, _ = align_values(store, now, rules.ruleset)
+        if since is not None and by_created and now.mapping.column("created") is None:
+            raise ApplyError("since_needs_dates", file=leads.name, since=since.isoformat())
+        filters = Filters(date_from=since) if since and by_created else NO_FILTERS
+        frame = score_leads(store, now, rs, filters, only=only, lang=lang)
+        if since is not None and activities is not None:
+            start = datetime.combine(since, datetime.min.time())
+            earlier = _activities_before(activities, mapping, start)
+            then = store.save("then", _prepared(rules, leads, mapping, earlier, keep_last))
+            was_hot = score_leads(store, then, rs, only="hot", lang=lang)["id"]
+            frame = frame[~frame["id"].isin(set(was_hot))]
+    return Scored(frame.drop(columns=["outcome"]).reset_index(drop=True), rs, tuple(notes))
 
 
 def _prepared(
@@ -178,46 +201,6 @@ def _activities_before(activities: SourceFile, mapping: Mapping, before: datetim
         return activities
     keep = parse_dates(activities.frame[ts]) < pd.Timestamp(before)  # NaT compares False
     return replace(activities, frame=activities.frame[keep.to_numpy(dtype=bool)])
-
-
-def hot_leads(
-    rules: Version,
-    leads_path: str | Path,
-    *,
-    activities_path: str | Path | None = None,
-    since: date | None = None,
-    encoding: str | None = None,
-    max_bytes: int | None = None,
-    keep_last: bool = False,
-    lang: str = "en",
-) -> pd.DataFrame:
-    """The leads hot now; with ``since``, only those that became hot since that day.
-
-    With an activity log, "became hot" means hot now but not when scored on the activities
-    before ``since``. Without one, it means hot and created on or after ``since`` (the same
-    date filter as the app's). The files are read once.
-    """
-    leads, _, activities = read_inputs(
-        leads_path, None, activities_path, max_bytes=max_bytes, encoding=encoding
-    )
-    # the creation date is read only to judge "since" without an activity log
-    mapping, _ = _mapping_for(
-        rules, leads, activities, dates=since is not None and activities is None
-    )
-    with Store(":memory:") as store:
-        now = store.save("now", _prepared(rules, leads, mapping, activities, keep_last))
-        rs, _ = align_values(store, now, rules.ruleset)
-        if since is not None and activities is None and now.mapping.column("created") is None:
-            raise ApplyError("since_needs_dates", file=leads.name, since=since.isoformat())
-        filters = Filters(date_from=since) if since and activities is None else NO_FILTERS
-        hot = score_leads(store, now, rs, filters, only="hot", lang=lang)
-        if since is not None and activities is not None:
-            start = datetime.combine(since, datetime.min.time())
-            earlier = _activities_before(activities, mapping, start)
-            then = store.save("then", _prepared(rules, leads, mapping, earlier, keep_last))
-            was_hot = score_leads(store, then, rs, only="hot", lang=lang)["id"]
-            hot = hot[~hot["id"].isin(set(was_hot))]
-    return hot.drop(columns=["outcome"]).reset_index(drop=True)
 
 
 def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 15.0) -> int:

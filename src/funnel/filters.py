@@ -12,19 +12,17 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from funnel.i18n import CodedError
 from funnel.store import DatasetInfo, Store, quote_ident
 
 #: How a NULL (missing) value is named in filters, segments and the CLI.
 MISSING = "(missing)"
 
 
-class FilterError(ValueError):
+class FilterError(CodedError, ValueError):
     """A filter that cannot apply to this dataset; ``code`` selects the message."""
 
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(f"{code}: {params}")
+    prefix = "analysis"
 
 
 @dataclass(frozen=True)

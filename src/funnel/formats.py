@@ -1,16 +1,19 @@
 """How numbers and metrics read in every output: the app's tables, the CLI and the report.
 
-:data:`METRICS` is the one list of headline metrics a rule set is compared on (version diffs,
-the meeting report), each with its label and how it is printed.
+:data:`METRICS` is the one registry of the metrics a rule set is judged by: the tuner, the
+CLI, the Rule sets page, version diffs and the meeting report loop over it, each showing the
+metrics marked for it with the one label and format the registry gives.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
+from funnel.i18n import t
 from funnel.scoring import Evaluation
 
 Kind = Literal["pct", "count", "ratio", "auc", "number"]
@@ -86,13 +89,79 @@ def fmt_metric(value: float | None, kind: Kind) -> str:
     return "—" if value is None else f"{value:,.2f}×"
 
 
-#: (key, i18n label key, value from an evaluation, kind) for each headline metric.
-METRICS: tuple[tuple[str, str, Callable[[Evaluation], float | None], Kind], ...] = (
-    ("hot", "report.m.hot", lambda e: float(e.hot_n), "count"),
-    ("precision", "report.m.precision", lambda e: e.precision, "pct"),
-    ("recall", "report.m.recall", lambda e: e.recall, "pct"),
-    ("lift", "report.m.lift", lambda e: e.lift, "ratio"),
-    ("auc", "report.m.auc", lambda e: e.auc, "auc"),
-    ("missed_won", "report.m.missed", lambda e: float(e.missed_won), "count"),
-    ("hot_per_week", "report.m.hot_per_week", lambda e: e.hot_per_week, "number"),
+#: Where a metric is shown: the tuner's headline, the CLI's ``evaluate`` and ``rules show``,
+#: the Rule sets page's history, and version diffs (CLI, page and meeting report).
+Surface = Literal["tuner", "evaluate", "show", "history", "diff", "report"]
+EVERYWHERE: frozenset[Surface] = frozenset(get_args(Surface))
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric a rule set is judged by: how to read it, print it and compare it.
+
+    ``key`` names it in JSON and in a saved version's record; its label is the message
+    ``metric.<key>``. ``better`` says which way is better (``"higher"``, ``"lower"``, or
+    ``None`` for a volume that is neither); ``shown`` lists the surfaces that show it.
+
+    >>> m = metric("precision")
+    >>> m.label("en"), m.text(0.25), m.better
+    ('Hot conversion (precision)', '25.0%', 'higher')
+    """
+
+    key: str
+    value: Callable[[Evaluation], float | None]
+    kind: Kind
+    better: Literal["higher", "lower"] | None
+    shown: frozenset[Surface]
+
+    def label(self, lang: str = "en") -> str:
+        return t(f"metric.{self.key}", lang)
+
+    def text(self, value: float | None) -> str:
+        """The value as every output prints it."""
+        return fmt_metric(value, self.kind)
+
+    def improved(self, before: float | None, after: float | None) -> bool | None:
+        """Whether ``after`` is better than ``before`` (None: no direction, or no change).
+
+        >>> metric("auc").improved(0.70, 0.72), metric("missed_won").improved(10, 12)
+        (True, False)
+        """
+        if self.better is None or before is None or after is None or before == after:
+            return None
+        return (after > before) == (self.better == "higher")
+
+
+#: The one registry of metrics, in the order every output lists them.
+METRICS: tuple[Metric, ...] = (
+    Metric("leads", lambda e: float(e.n), "count", None, frozenset({"report"})),
+    Metric("won", lambda e: float(e.won), "count", None, frozenset({"report"})),
+    Metric("base_rate", lambda e: e.base_rate, "pct", None, frozenset({"report"})),
+    Metric("hot", lambda e: float(e.hot_n), "count", None, EVERYWHERE - {"evaluate"}),
+    Metric("precision", lambda e: e.precision, "pct", "higher", EVERYWHERE - {"history"}),
+    Metric("recall", lambda e: e.recall, "pct", "higher", EVERYWHERE - {"history"}),
+    Metric("lift", lambda e: e.lift, "ratio", "higher", EVERYWHERE - {"show", "history"}),
+    Metric("auc", lambda e: e.auc, "auc", "higher", EVERYWHERE),
+    Metric(
+        "missed_won",
+        lambda e: float(e.missed_won),
+        "count",
+        "lower",
+        EVERYWHERE - {"show", "history"},
+    ),
+    Metric("hot_per_week", lambda e: e.hot_per_week, "number", None, frozenset({"diff", "report"})),
 )
+
+
+def metric(key: str) -> Metric:
+    """The registered metric ``key``."""
+    return next(m for m in METRICS if m.key == key)
+
+
+def shown_in(surface: Surface) -> tuple[Metric, ...]:
+    """The metrics ``surface`` shows, in registry order.
+
+    >>> [m.key for m in shown_in("show")]
+    ['hot', 'precision', 'recall', 'auc']
+    """
+    return tuple(m for m in METRICS if surface in m.shown)

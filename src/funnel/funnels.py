@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from funnel.filters import NO_FILTERS, Filters
+from funnel.i18n import CodedError
 from funnel.stats import wilson_sql
 from funnel.store import CLOSED_COL, OUTCOME_COL, DatasetInfo, Store, quote_ident
 
@@ -20,13 +21,10 @@ STAGE_ORDER = ("lead", "mql", "sql", "opportunity", "won")
 STAGES_SETTING = "funnel_stages"
 
 
-class Unavailable(Exception):
+class Unavailable(CodedError):
     """A view that this dataset cannot show; ``code`` says why (e.g. ``no_dates``)."""
 
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(code)
+    prefix = "analysis"
 
 
 def stage_dates(info: DatasetInfo) -> dict[str, str | None]:

@@ -9,8 +9,9 @@ result as text, never as Markdown/HTML).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 LANGUAGES = {"en": "English", "ja": "日本語"}
 DEFAULT_LANG = "en"
@@ -47,15 +48,6 @@ def read_catalogs(root: Path = LOCALES) -> dict[str, tuple[str, str]]:
 
 MESSAGES: dict[str, tuple[str, str]] = read_catalogs()
 
-# A problem found inside another file's reader keeps its sentence: a rule-set file's YAML or
-# mapping problem is RuleSetError("yaml.<code>") / RuleSetError("mappingfile.<code>"), a
-# mapping file's YAML problem MappingFileError("yaml.<code>").
-MESSAGES.update(
-    {f"ruleset.{key}": pair for key, pair in MESSAGES.items() if key.startswith("yaml.")}
-    | {f"ruleset.{key}": pair for key, pair in MESSAGES.items() if key.startswith("mappingfile.")}
-    | {f"mappingfile.{key}": pair for key, pair in MESSAGES.items() if key.startswith("yaml.")}
-)
-
 
 class _Params(dict[str, Any]):
     def __missing__(self, key: str) -> str:
@@ -75,28 +67,65 @@ def t(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     return text.format_map(_Params(params)) if params else text.replace("{{", "{")
 
 
-class CodedError(Exception):
-    """An error whose message is chosen by a code: ``<prefix>.<code>`` in :data:`MESSAGES`.
+class Location(Protocol):
+    """Where a problem is, in the reader's words (e.g. :class:`funnel.rules.Where`)."""
 
-    ``str(exc)`` is the English message, ``message(lang)`` the reader's; subclasses set
-    ``prefix`` and may put the parameters in the reader's words (:meth:`localized`).
+    def text(self, lang: str) -> str: ...
+
+
+class CodedError(Exception):
+    """Every refusal a user reads: a message chosen by a code, in English or Japanese.
+
+    The message is ``<prefix>.<code>`` in :data:`MESSAGES`; a namespaced code (one with a
+    dot) is a key of its own, so a problem found by another reader keeps its sentence (a
+    YAML problem inside a rule-set file is ``RuleSetError("yaml.syntax", ...)``). ``where``
+    says where the problem is (a file name, or a :class:`Location`) and comes first.
+    ``str(exc)`` is the English message, ``message(lang)`` the reader's; ``exit_code`` is
+    what the CLI exits with (2: bad input). Subclasses set ``prefix`` and may put the
+    parameters in the reader's words (:meth:`localized`).
 
     >>> class E(CodedError, ValueError):
     ...     prefix = "overview"
     >>> E("demo_created", name="d").message("ja")
     'デモデータセット d を作成しました。'
+    >>> print(E("yaml.deep", where="r.yaml", limit=100))
+    r.yaml: not valid YAML or JSON (nested more than 100 levels deep).
+    >>> E("demo_created", name="d").message("en", quote=str.upper)
+    'Demo dataset D created.'
     """
 
-    prefix = ""
+    prefix: ClassVar[str] = ""
+    exit_code: ClassVar[int] = 2
 
-    def __init__(self, code: str, **params: Any) -> None:
+    def __init__(self, code: str, *, where: Location | str | None = None, **params: Any) -> None:
         self.code = code
+        self.where = where
         self.params = params
         super().__init__(self.message("en"))
+
+    @property
+    def key(self) -> str:
+        """The message's key: the code itself when namespaced, else ``<prefix>.<code>``."""
+        return self.code if "." in self.code else f"{self.prefix}.{self.code}"
 
     def localized(self, lang: str) -> dict[str, Any]:
         """The parameters as the message in ``lang`` shows them."""
         return self.params
 
-    def message(self, lang: str = DEFAULT_LANG) -> str:
-        return t(f"{self.prefix}.{self.code}", lang, **self.localized(lang))
+    def place(self, lang: str = DEFAULT_LANG) -> str:
+        """Where the problem is, in ``lang`` ("" when nowhere in particular)."""
+        if self.where is None:
+            return ""
+        return self.where if isinstance(self.where, str) else self.where.text(lang)
+
+    def message(
+        self, lang: str = DEFAULT_LANG, *, quote: Callable[[str], str] | None = None
+    ) -> str:
+        """The message in ``lang``, after where it is; ``quote`` escapes the user's text in it."""
+        params = self.localized(lang)
+        place = self.place(lang)
+        if quote is not None:
+            params = {k: quote(str(v)) for k, v in params.items()}
+            place = quote(place)
+        text = t(self.key, lang, **params)
+        return f"{place}: {text}" if place else text

@@ -17,7 +17,7 @@ from typing import Any, Literal, get_args
 
 import pandas as pd
 
-from funnel.i18n import t
+from funnel.i18n import CodedError
 from funnel.parsing import (
     DEFAULT_PLACEHOLDERS,
     is_placeholder,
@@ -780,25 +780,21 @@ def mapping_to_yaml(mapping: Mapping) -> str:
     return header + body
 
 
-class MappingFileError(ValueError):
+class MappingFileError(CodedError, ValueError):
     """A mapping file that cannot be used; the message says where and how to fix it.
 
-    ``code`` selects the message (``mappingfile.<code>`` in :mod:`funnel.i18n`), ``where`` names
-    the file and the key as written in it; ``str(exc)`` is the English message,
-    ``message(lang)`` the reader's.
+    ``code`` selects the message (``mappingfile.<code>``; a YAML problem keeps its own
+    ``yaml.<code>``), ``where`` names the file and the key as written in it.
 
     >>> print(MappingFileError("no_leads", where="m.yaml").message("ja"))
     m.yaml: leads: にリードファイルの列を書いてください。
     """
 
-    def __init__(self, code: str, *, where: str, **params: Any) -> None:
-        self.code = code
-        self.where = where
-        self.params = params
-        super().__init__(self.message("en"))
+    prefix = "mappingfile"
+    where: str
 
-    def message(self, lang: str = "en") -> str:
-        return f"{self.where}: {t(f'mappingfile.{self.code}', lang, **self.params)}"
+    def __init__(self, code: str, *, where: str, **params: Any) -> None:
+        super().__init__(code, where=where, **params)
 
 
 def mapping_from_dict(data: Any, *, source: str = "mapping") -> Mapping:

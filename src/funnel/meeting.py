@@ -1,10 +1,14 @@
-"""What a meeting takes away from a version: the report and the hand-off list, from the store.
+"""What a meeting takes away from a version: every export, from the store.
 
-Shared by the Rule sets page and ``funnel rules export`` so both produce the same files.
+:data:`EXPORTS` is the one registry of them (the rule set as YAML/JSON, SQL for a warehouse,
+the meeting report, the hand-off list): ``funnel rules export --format`` offers its names and
+the Rule sets page its download buttons, so both produce the same files.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from funnel.funnels import Unavailable, compute_funnel, stages_for
@@ -12,9 +16,15 @@ from funnel.handoff import handoff_frame, to_csv_bytes, to_excel_bytes
 from funnel.report import ReportInput, build_report, report_diff
 from funnel.rules import check_columns
 from funnel.scoring import activity_log, evaluate, score_histogram
-from funnel.sqlexport import check_dataset, ruleset_sql
+from funnel.sqlexport import activity_columns, check_dataset, ruleset_sql
 from funnel.store import DatasetInfo, Store
-from funnel.versions import Version, compare_versions, list_versions
+from funnel.versions import (
+    Version,
+    compare_versions,
+    list_versions,
+    version_to_json,
+    version_to_yaml,
+)
 
 
 def previous_agreed(store: Store, v: Version) -> Version | None:
@@ -114,3 +124,105 @@ def version_sql(
         activities_table=activities_table,
         activity_types=dict(log.columns) if log is not None else None,
     )
+
+
+def reads_activities(info: DatasetInfo, v: Version) -> bool:
+    """Whether a version's SQL reads an activity table (it has rules on activity counts)."""
+    counted = activity_columns(v.mapping or info.mapping)
+    return bool(counted.keys() & {r.column for r in v.ruleset.rules})
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an export is written from: the store, the version's dataset (None when the
+    export does not read it), the reader's language and, for SQL, the warehouse's tables."""
+
+    store: Store
+    info: DatasetInfo | None
+    lang: str = "en"
+    dialect: str = "duckdb"
+    table: str = "leads"
+    activities_table: str = "activities"
+
+    @property
+    def dataset(self) -> DatasetInfo:
+        assert self.info is not None, "this export reads the dataset: pass its info"
+        return self.info
+
+
+def _sql(v: Version, to: Target) -> bytes:
+    text = version_sql(
+        to.dataset,
+        v,
+        store=to.store,
+        dialect=to.dialect,
+        table=to.table,
+        activities_table=to.activities_table,
+    )
+    return text.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Export:
+    """One way to take a version away: its name (``--format``; the page's label is
+    ``export.<name>``), how its file name ends, its MIME type and its writer.
+
+    ``reads`` says what the writer needs beyond the version: ``"dataset"`` (its mapping and
+    activity log, for SQL), ``"leads"`` (every lead scored: slow, so the page builds it only
+    when clicked), or ``None``. ``warehouse`` exports take a dialect and table names.
+    """
+
+    name: str
+    suffix: str
+    mime: str
+    write: Callable[[Version, Target], bytes]
+    reads: str | None = None
+    warehouse: bool = False
+
+    def file_name(self, v: Version, dialect: str = "duckdb") -> str:
+        """The download's file name: the version's name and number, then the suffix.
+
+        >>> from funnel.rules import RuleSet
+        >>> v = Version(RuleSet(name="Q1 / hot"), "demo", 3, "", "", None, "", "", {}, datetime.min)
+        >>> export("handoff-csv").file_name(v), export("sql").file_name(v, "postgres")
+        ('Q1___hot_v3_hot_leads.csv', 'Q1___hot_v3_postgres.sql')
+        """
+        slug = "".join(c if c.isalnum() else "_" for c in v.name).strip("_") or "rules"
+        dialect_part = f"_{dialect}" if self.warehouse else ""
+        return f"{slug}_v{v.number}{dialect_part}{self.suffix}"
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+#: The one registry of exports, in the order the page offers them.
+EXPORTS: tuple[Export, ...] = (
+    Export("yaml", ".yaml", "application/yaml", lambda v, _: version_to_yaml(v).encode()),
+    Export("json", ".json", "application/json", lambda v, _: version_to_json(v).encode()),
+    Export(
+        "report",
+        "_report.html",
+        "text/html",
+        lambda v, to: report_bytes(to.store, to.dataset, v, lang=to.lang),
+        reads="leads",
+    ),
+    Export(
+        "handoff-csv",
+        "_hot_leads.csv",
+        "text/csv",
+        lambda v, to: handoff_bytes(to.store, to.dataset, v, kind="csv", lang=to.lang),
+        reads="leads",
+    ),
+    Export(
+        "handoff-xlsx",
+        "_hot_leads.xlsx",
+        XLSX,
+        lambda v, to: handoff_bytes(to.store, to.dataset, v, kind="xlsx", lang=to.lang),
+        reads="leads",
+    ),
+    Export("sql", ".sql", "application/sql", _sql, reads="dataset", warehouse=True),
+)
+
+
+def export(name: str) -> Export:
+    """The registered export ``name``."""
+    return next(e for e in EXPORTS if e.name == name)

@@ -24,7 +24,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from funnel.charts import deciles_figure, funnel_figure, tiers_figure
-from funnel.formats import METRICS, fmt_count, fmt_metric, fmt_number, fmt_pct, fmt_when
+from funnel.formats import fmt_count, fmt_number, fmt_pct, fmt_when, shown_in
 from funnel.funnels import Step
 from funnel.i18n import MESSAGES, t
 from funnel.rules import RuleSet
@@ -124,10 +124,10 @@ def report_diff(
     thresholds = _threshold_changes(before, after)
     metrics: list[MetricChange] = []
     if before_eval is not None and after_eval is not None:
-        for _, label, getter, kind in METRICS:
-            b, a = getter(before_eval), getter(after_eval)
+        for m in shown_in("diff"):
+            b, a = m.value(before_eval), m.value(after_eval)
             if b != a:
-                metrics.append((t(label, lang), fmt_metric(b, kind), fmt_metric(a, kind)))
+                metrics.append((m.label(lang), m.text(b), m.text(a)))
     return ReportDiff(
         previous_number=previous_number,
         added=tuple(added),
@@ -309,16 +309,12 @@ def _metrics(data: ReportInput, lang: str) -> str:
             + f'<td class="num" data-low="{tier.ci_low!r}" data-high="{tier.ci_high!r}">'
             f"{_e(ci)}</td></tr>"
         )
-    key_metrics: list[tuple[str, str, float | int | None, str]] = [
-        ("leads", t("report.m.leads", lang), ev.n, fmt_count(ev.n)),
-        ("won", t("report.m.won", lang), ev.won, fmt_count(ev.won)),
-        ("base_rate", t("report.m.base_rate", lang), ev.base_rate, fmt_pct(ev.base_rate)),
-    ]
-    for key, label, getter, kind in METRICS:
-        value = getter(ev)
-        if key == "hot_per_week" and value is None:  # the leads span no weeks: no row
+    key_metrics: list[tuple[str, str, float | int | None, str]] = []
+    for m in shown_in("report"):
+        value = m.value(ev)
+        if m.key == "hot_per_week" and value is None:  # the leads span no weeks: no row
             continue
-        key_metrics.append((key, t(label, lang), value, fmt_metric(value, kind)))
+        key_metrics.append((m.key, m.label(lang), value, m.text(value)))
     metric_rows = "".join(
         f'<tr data-metric="{key}"><td>{_e(label)}</td>{_num_cell(text, value)}</tr>'
         for key, label, value, text in key_metrics

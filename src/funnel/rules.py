@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Literal, Self, TypeVar
 
-from funnel.i18n import MESSAGES, t
+from funnel.i18n import CodedError, t
 from funnel.yamlfiles import YamlError, dump_yaml, load_yaml
 
 SCHEMA_VERSION = 1
@@ -56,29 +56,18 @@ class Where:
         return ": ".join(p for p in parts if p)
 
 
-class RuleSetError(ValueError):
+class RuleSetError(CodedError, ValueError):
     """A rule set file or edit that cannot be used; the message says where and how to fix it.
 
-    ``code`` selects the message (``ruleset.<code>`` in :mod:`funnel.i18n`), ``where`` names the
-    file and entry, ``message(lang)`` renders it; ``str(exc)`` is the English message. A code
-    that is no message key is taken as a ready-made English message (for older callers).
+    ``code`` selects the message (``ruleset.<code>``; a YAML or mapping problem inside the
+    file keeps its own ``yaml.<code>`` / ``mappingfile.<code>``), ``where`` names the file and
+    entry.
 
     >>> print(RuleSetError("low_high", where=Where("r.yaml", "rule", 3)).message("ja"))
     r.yaml: ルール 3: low（下限）は high（上限）より小さくしてください。
     """
 
-    def __init__(self, code: str, *, where: Where | None = None, **params: Any) -> None:
-        self.code = code
-        self.where = where
-        self.params = params
-        super().__init__(self.message("en"))
-
-    def message(self, lang: str = "en") -> str:
-        """The message in ``lang``, starting with where the problem is."""
-        key = f"ruleset.{self.code}"
-        text = t(key, lang, **self.params) if key in MESSAGES else self.code
-        place = self.where.text(lang) if self.where is not None else ""
-        return f"{place}: {text}" if place else text
+    prefix = "ruleset"
 
     def located(self, where: Where) -> RuleSetError:
         """The same problem, placed in ``where`` (for an error raised without the file name)."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from funnel.i18n import CodedError
 from funnel.mapping import Mapping, mapping_from_dict, mapping_to_dict
 
 if TYPE_CHECKING:
@@ -57,13 +58,14 @@ def default_db_path() -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
-class StoreError(Exception):
-    """The database cannot be used as asked; ``code`` selects the user-facing message."""
+class StoreError(CodedError):
+    """The database cannot be used as asked; ``code`` selects the message (``store.<code>``).
 
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(f"{code}: {params}")
+    >>> print(StoreError("dataset_exists", name="crm"))
+    A dataset named crm already exists.
+    """
+
+    prefix = "store"
 
 
 @dataclass(frozen=True)

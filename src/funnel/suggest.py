@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
-from funnel.i18n import t
+from funnel.i18n import CodedError, t
 from funnel.renderers import bound_sql
 from funnel.rules import CategoryRule, CountRule, RangeRule, Rule, RuleSet, Tier, simple_template
 from funnel.scoring import (
@@ -36,12 +36,10 @@ MIN_LEADS = 30  # a value needs this many leads to earn its own points
 FIT_ROWS = 300_000  # training rows sampled for the fit
 
 
-class SuggestError(ValueError):
+class SuggestError(CodedError, ValueError):
     """Suggestion impossible (no outcome, no features, no wins); ``code`` says why."""
 
-    def __init__(self, code: str) -> None:
-        self.code = code
-        super().__init__(code)
+    prefix = "suggest"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
-from funnel.formats import METRICS
+from funnel.formats import shown_in
 from funnel.i18n import CodedError, t
 from funnel.mapping import Mapping, MappingFileError, mapping_from_dict, mapping_to_dict
 from funnel.parsing import normalise_token
@@ -637,10 +637,10 @@ class VersionDiff:
 
     @property
     def metrics(self) -> list[tuple[str, float | None, float | None]]:
-        """(metric key, value under a, value under b) for each of :data:`formats.METRICS`."""
+        """(metric key, value under a, value under b) for each metric a diff shows."""
         return [
-            (key, value(self.evaluation_a), value(self.evaluation_b))
-            for key, _, value, _ in METRICS
+            (m.key, m.value(self.evaluation_a), m.value(self.evaluation_b))
+            for m in shown_in("diff")
         ]
 
 

@@ -25,7 +25,7 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from funnel.i18n import t
+from funnel.i18n import CodedError
 
 #: Longest YAML/JSON text read, in characters (rule sets and mappings are a few KiB).
 MAX_CHARS = 10_000_000
@@ -172,25 +172,21 @@ def _json_problem(data: Any) -> str | None:
     return None
 
 
-class YamlError(ValueError):
+class YamlError(CodedError, ValueError):
     """A file that is not valid YAML; the message is one sentence naming the file and line.
 
-    ``code`` selects the message (``yaml.<code>`` in :mod:`funnel.i18n`), ``source`` names the
-    file; ``str(exc)`` is the English message, ``message(lang)`` the reader's. Readers that
+    ``code`` selects the message (``yaml.<code>``), ``source`` names the file. Readers that
     wrap it keep its sentence: ``RuleSetError("yaml.<code>")``, ``MappingFileError(...)``.
 
     >>> print(YamlError("alias_loop", source="r.yaml", line=2).message("ja").split("（")[0])
     r.yaml: 2 行目が YAML または JSON の書式として正しくありません
     """
 
-    def __init__(self, code: str, *, source: str, **params: Any) -> None:
-        self.code = code
-        self.source = source
-        self.params = params
-        super().__init__(self.message("en"))
+    prefix = "yaml"
 
-    def message(self, lang: str = "en") -> str:
-        return f"{self.source}: {t(f'yaml.{self.code}', lang, **self.params)}"
+    def __init__(self, code: str, *, source: str, **params: Any) -> None:
+        self.source = source
+        super().__init__(code, where=source, **params)
 
 
 def read_text(path: str | Path, refuse: Callable[..., Exception]) -> str:

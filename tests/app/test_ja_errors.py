@@ -29,7 +29,10 @@ def _refusal(text: bytes, source: str) -> RuleSetError:
 
 
 def test_a_refused_import_is_explained_in_japanese_and_keeps_the_file(
-    open_app: Callable[..., AppTest], seed: Callable[..., DatasetInfo], db_path: Path
+    open_app: Callable[..., AppTest],
+    seed: Callable[..., DatasetInfo],
+    db_path: Path,
+    literal: Callable[[str], str],
 ) -> None:
     info = seed("demo", leads=600)
     with Store(db_path) as store:
@@ -48,7 +51,7 @@ def test_a_refused_import_is_explained_in_japanese_and_keeps_the_file(
     assert not at.exception
     expected = _refusal(MISSPELLED, "bad.yaml").message("ja")
     assert expected.startswith("bad.yaml: ルール 1: 不明なキー 'pionts'")
-    assert [e.value for e in at.error] == [expected]
+    assert [literal(e.value) for e in at.error] == [expected]  # Markdown-escaped file name
     assert at.file_uploader[0].value.name == "bad.yaml"  # still there to fix and retry
     assert at.text_input[0].value == "田中"
     assert len(list_versions(ui.store(), "demo")) == 2
@@ -68,7 +71,7 @@ def test_a_refused_import_is_explained_in_japanese_and_keeps_the_file(
 
 
 def test_a_damaged_shared_link_warns_in_japanese(
-    seed: Callable[..., DatasetInfo],
+    seed: Callable[..., DatasetInfo], literal: Callable[[str], str]
 ) -> None:
     seed("demo", leads=600)
     damaged = "bm90IGEgcnVsZSBzZXQ="
@@ -85,11 +88,13 @@ def test_a_damaged_shared_link_warns_in_japanese(
     at.switch_page(TUNER).run()
 
     assert not at.exception
-    assert expected in [w.value for w in at.warning]
+    assert expected in [literal(w.value) for w in at.warning]
 
 
 def test_imports_refused_for_their_values_or_their_yaml_are_explained_in_japanese(
-    open_app: Callable[..., AppTest], seed: Callable[..., DatasetInfo]
+    open_app: Callable[..., AppTest],
+    seed: Callable[..., DatasetInfo],
+    literal: Callable[[str], str],
 ) -> None:
     seed("demo", leads=600)
     at = open_app("overview", lang="ja")
@@ -101,7 +106,7 @@ def test_imports_refused_for_their_values_or_their_yaml_are_explained_in_japanes
         at.text_input[0].input("田中")
         next(b for b in at.button if b.label == submit).click().run()
         assert not at.exception
-        return [e.value for e in at.error]
+        return [literal(e.value) for e in at.error]
 
     fishing = b"rules:\n- {kind: category, column: industry, value: Fishing, points: 5}\n"
     never = t("ruleset.values_never_held", "ja", name="'demo'", values="industry: 'Fishing'")
@@ -120,7 +125,10 @@ def test_imports_refused_for_their_values_or_their_yaml_are_explained_in_japanes
 
 
 def test_a_refused_sql_export_warns_in_japanese(
-    open_app: Callable[..., AppTest], seed: Callable[..., DatasetInfo], db_path: Path
+    open_app: Callable[..., AppTest],
+    seed: Callable[..., DatasetInfo],
+    db_path: Path,
+    literal: Callable[[str], str],
 ) -> None:
     info = seed("demo", leads=600)
     with Store(db_path) as store:
@@ -134,5 +142,5 @@ def test_a_refused_sql_export_warns_in_japanese(
     assert not at.exception
     expected = t("sqlexport.bad_table", "ja", table="'crm..leads'")
     assert expected.startswith("テーブル名 'crm..leads' は使えません。")
-    assert [w.value for w in at.warning] == [expected]
+    assert [literal(w.value) for w in at.warning] == [expected]
     assert not at.code  # no SQL offered for a table name it cannot use

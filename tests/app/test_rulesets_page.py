@@ -112,8 +112,8 @@ def test_propose_and_both_sign_offs_make_the_version_agreed_and_current(
         "dl_yaml",
         "dl_json",
         "dl_report",
-        "dl_handoff_csv",
-        "dl_handoff_xlsx",
+        "dl_handoff-csv",
+        "dl_handoff-xlsx",
         "dl_sql",
     } <= keys
 
@@ -136,7 +136,7 @@ def test_diff_shows_the_changed_rule_and_both_versions_metrics(
     changes = next(f for f in frames if t("rulesets.col.change", "en") in f.columns)
     assert changes[t("rulesets.col.change", "en")].tolist() == [t("report.changed", "en")]
     metrics = next(f for f in frames if t("report.col.metric", "en") in f.columns)
-    hot = metrics[metrics[t("report.col.metric", "en")] == t("report.m.hot", "en")]
+    hot = metrics[metrics[t("report.col.metric", "en")] == t("metric.hot", "en")]
     assert hot[oldest.label()].iloc[0] == f"{oldest.metrics['hot']:,}"
     assert hot[newest.label()].iloc[0] == f"{newest.metrics['hot']:,}"
 

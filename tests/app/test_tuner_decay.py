@@ -54,7 +54,7 @@ def test_half_life_input_rescores_with_decayed_activity_points(
     at.query_params["rules"] = encode_ruleset(RULES)
     checked(at.run())
     checked(at.switch_page("../pages/tuner.py").run())
-    hot_label = t("tuner.m.hot", "en")
+    hot_label = t("metric.hot", "en")
     before = next(m.value for m in at.metric if m.label == hot_label)
     assert before == f"{expected[0]:,}"
 

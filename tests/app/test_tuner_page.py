@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import ui
 from funnel.demo import generate_leads
+from funnel.formats import shown_in
 from funnel.i18n import t
 from funnel.ingest import load_files
 from funnel.readers import read_bytes
@@ -64,7 +65,6 @@ TEMPLATE = (
 )
 A, B = 10, 4
 INQUIRIES = 3  # index of the inquiries rule (and slider)
-METRICS = ("hot", "hot_rate", "lift", "recall", "missed", "auc")
 
 
 @cache
@@ -148,16 +148,16 @@ class ByHand:
 
     @property
     def metrics(self) -> dict[str, str]:
-        """The page's six metric values, formatted the way the page formats them."""
+        """The page's six metric values, in the registry's order, formatted as the page does."""
         n, w = self.tier_n[0], self.tier_won[0]
         rate, base = w / n, self.total_won / self.total
         return {
-            t("tuner.m.hot", "en"): f"{n:,}",
-            t("tuner.m.hot_rate", "en"): f"{rate:.1%}",
-            t("tuner.m.lift", "en"): f"{rate / base:.2f}×",
-            t("tuner.m.recall", "en"): f"{w / self.total_won:.1%}",
-            t("tuner.m.missed", "en"): f"{self.total_won - w:,}",
-            t("tuner.m.auc", "en"): f"{self.auc:.3f}",
+            t("metric.hot", "en"): f"{n:,}",
+            t("metric.precision", "en"): f"{rate:.1%}",
+            t("metric.recall", "en"): f"{w / self.total_won:.1%}",
+            t("metric.lift", "en"): f"{rate / base:.2f}×",
+            t("metric.auc", "en"): f"{self.auc:.3f}",
+            t("metric.missed_won", "en"): f"{self.total_won - w:,}",
         }
 
     def table(self, names: Sequence[str]) -> pd.DataFrame:
@@ -313,7 +313,7 @@ def test_initial_metrics_equal_the_simple_template_scored_by_hand(
     assert [s.value for s in points_sliders(at, demo)] == [p for _, p, _ in TEMPLATE]
     assert thresholds(at, demo) == [A, B]
     assert metrics(at) == expected.metrics
-    assert metric_delta(at, "tuner.m.hot") == f"{expected.tier_n[0] / LEADS:.1%}"
+    assert metric_delta(at, "metric.hot") == f"{expected.tier_n[0] / LEADS:.1%}"
     pd.testing.assert_frame_equal(tiers_table(at), expected.table(["A", "B", "C"]))
     missed = t("tuner.show_missed", "en", count=f"{expected.total_won - expected.tier_won[0]:,}")
     assert at.toggle(key="show_missed").label == missed
@@ -331,7 +331,7 @@ def test_moving_a_weight_slider_rescores_every_lead(
     checked(at.slider(key=f"pts:{prefix(at, demo)}:{INQUIRIES}").set_value(20).run())
 
     assert metrics(at) == after.metrics
-    assert metrics(at)[t("tuner.m.hot_rate", "en")] != before.metrics[t("tuner.m.hot_rate", "en")]
+    assert metrics(at)[t("metric.precision", "en")] != before.metrics[t("metric.precision", "en")]
     pd.testing.assert_frame_equal(tiers_table(at), after.table(["A", "B", "C"]))
     assert [r.points for r in proposal(at).rules] == [1, 2, 2, 20]
     entered = int((after.hot & ~before.hot).sum())
@@ -344,7 +344,7 @@ def test_moving_a_threshold_slider_changes_only_tier_membership(
     open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], demo: DatasetInfo
 ) -> None:
     at = open_tuner(open_app, checked)
-    auc = metrics(at)[t("tuner.m.auc", "en")]
+    auc = metrics(at)[t("metric.auc", "en")]
     checked(open_tab(at, "deciles"))
     deciles = figure(at, "deciles_chart")["data"]
 
@@ -355,7 +355,7 @@ def test_moving_a_threshold_slider_changes_only_tier_membership(
     assert metrics(at) == expected.metrics
     # Scores did not move: same points, same ranking, same deciles.
     assert [s.value for s in points_sliders(at, demo)] == [p for _, p, _ in TEMPLATE]
-    assert metrics(at)[t("tuner.m.auc", "en")] == auc
+    assert metrics(at)[t("metric.auc", "en")] == auc
     assert figure(at, "deciles_chart")["data"] == deciles
     # the closed Tiers tab is not computed
     assert all(t("tuner.col.tier", "en") not in f.value.columns for f in at.dataframe)
@@ -426,9 +426,9 @@ def test_start_from_the_data_loads_the_fitted_rule_set_with_its_holdout_auc(
     assert thresholds(at, demo) == [x.min_score for x in fitted.tiers[:-1]]
     hot = evaluation.tiers[0]
     assert evaluation.auc is not None and hot.rate is not None
-    assert metrics(at)[t("tuner.m.hot", "en")] == f"{hot.n:,}"
-    assert metrics(at)[t("tuner.m.hot_rate", "en")] == f"{hot.rate:.1%}"
-    assert metrics(at)[t("tuner.m.auc", "en")] == f"{evaluation.auc:.3f}"
+    assert metrics(at)[t("metric.hot", "en")] == f"{hot.n:,}"
+    assert metrics(at)[t("metric.precision", "en")] == f"{hot.rate:.1%}"
+    assert metrics(at)[t("metric.auc", "en")] == f"{evaluation.auc:.3f}"
     assert metrics(at) == expected_from(fitted).metrics
 
 
@@ -623,8 +623,8 @@ def test_sales_proposal_is_tuned_separately_and_compared_side_by_side(
     side = table_with(at, t("tuner.col.proposal", "en"))
     names = [t("tuner.proposal.sales", "en"), t("tuner.proposal.marketing", "en")]
     assert list(side[t("tuner.col.proposal", "en")]) == names
-    assert list(side[t("tuner.m.hot", "en")]) == [sales.tier_n[0], marketing.tier_n[0]]
-    assert list(side[t("tuner.m.auc", "en")]) == pytest.approx([sales.auc, marketing.auc])
+    assert list(side[t("metric.hot", "en")]) == [sales.tier_n[0], marketing.tier_n[0]]
+    assert list(side[t("metric.auc", "en")]) == pytest.approx([sales.auc, marketing.auc])
 
     y = won(demo_frame())
     leads = pd.crosstab(sales.hot, marketing.hot)
@@ -725,7 +725,7 @@ def test_url_carries_the_rule_set_and_a_new_session_restores_it(
 
 
 def test_damaged_shared_link_warns_and_starts_from_the_template(
-    checked: Callable[[AppTest], AppTest], demo: DatasetInfo
+    checked: Callable[[AppTest], AppTest], demo: DatasetInfo, literal: Callable[[str], str]
 ) -> None:
     damaged = "bm90IGEgcnVsZSBzZXQ="  # base64 of "not a rule set": not zlib data
     with pytest.raises(RuleSetError) as error:
@@ -737,7 +737,7 @@ def test_damaged_shared_link_warns_and_starts_from_the_template(
 
     checked(at.switch_page(TUNER).run())
 
-    assert str(error.value) in [w.value for w in at.warning]
+    assert str(error.value) in [literal(w.value) for w in at.warning]
     assert [s.value for s in points_sliders(at, demo)] == [p for _, p, _ in TEMPLATE]
     assert metrics(at) == by_hand(template_rules(), [A, B]).metrics
 
@@ -753,7 +753,8 @@ def test_japanese_ui_renders_the_tuner_in_japanese(
     checked(at.switch_page(TUNER).run())
 
     assert at.title[0].value == t("tuner.title", "ja") == "ホットリード・チューナー"
-    assert [m.label for m in at.metric] == [t(f"tuner.m.{k}", "ja") for k in METRICS]
+    assert [m.label for m in at.metric] == [m.label("ja") for m in shown_in("tuner")]
+    assert at.metric[1].label == "ホットの転換率（適合率）"
     radio = at.radio(key=f"tuner_active:{demo.dataset_id}")
     assert radio.label == t("tuner.proposal", "ja")
     assert radio.options == [t("tuner.proposal.marketing", "ja"), t("tuner.proposal.sales", "ja")]

@@ -89,7 +89,7 @@ def test_tuner_save_sign_twice_and_download_the_yaml_and_the_report(
 
     idle(page)
     yaml_path = artifacts / "e2e-agreed.yaml"
-    download(page.get_by_role("button", name=tr("rulesets.dl.yaml")), yaml_path)
+    download(page.get_by_role("button", name=tr("export.yaml")), yaml_path)
     v = version_from_text(yaml_path.read_text(encoding="utf-8"), source="download")
     assert v.status == "agreed" and v.dataset == DATASET
     assert [(s.role, s.name, s.comment) for s in v.signoffs] == [
@@ -100,7 +100,7 @@ def test_tuner_save_sign_twice_and_download_the_yaml_and_the_report(
 
     idle(page)
     report = artifacts / "e2e-agreed-report.html"
-    download(page.get_by_role("button", name=tr("rulesets.dl.report")), report)
+    download(page.get_by_role("button", name=tr("export.report")), report)
     html = report.read_text(encoding="utf-8")
     assert "Aiko" in html and "Ben" in html and v.ruleset.describe(LANG)[0] in html
     sources: list[str] = []

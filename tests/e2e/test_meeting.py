@@ -171,9 +171,9 @@ def test_the_whole_meeting(
     m.success(m.tr("rulesets.is_agreed"))
 
     # 6. take the decision away
-    yaml_path = m.download("rulesets.dl.yaml", "agreed.yaml")
-    handoff = m.download("rulesets.dl.handoff_csv", "hot_leads.csv")
-    report = m.download("rulesets.dl.report", "report.html")
+    yaml_path = m.download("export.yaml", "agreed.yaml")
+    handoff = m.download("export.handoff-csv", "hot_leads.csv")
+    report = m.download("export.report", "report.html")
     m.shot("downloads")
     version = version_from_text(yaml_path.read_text(encoding="utf-8"), source="agreed.yaml")
     assert version.status == "agreed" and version.dataset == dataset

@@ -41,8 +41,8 @@ def hot_metrics(frame: pd.DataFrame, inquiries: int) -> dict[str, str]:
     hot = total >= HOT_FROM
     won = frame["outcome"] == "Won"
     return {
-        t("tuner.m.hot", LANG): f"{int(hot.sum()):,}",
-        t("tuner.m.hot_rate", LANG): f"{(won & hot).sum() / hot.sum():.1%}",
+        t("metric.hot", LANG): f"{int(hot.sum()):,}",
+        t("metric.precision", LANG): f"{(won & hot).sum() / hot.sum():.1%}",
     }
 
 

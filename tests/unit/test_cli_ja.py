@@ -12,6 +12,7 @@ import pytest
 
 from funnel.apply import ApplyError, WebhookError, post_webhook
 from funnel.cli import main
+from funnel.formats import shown_in
 from funnel.i18n import MESSAGES, t
 from funnel.mapping import ROLES as COLUMN_ROLES
 from funnel.rules import RuleSetError, Where, check_columns, decode_ruleset, ruleset_from_text
@@ -142,7 +143,9 @@ def test_rules_list_show_and_diff_speak_japanese(
 
     code, out, _ = ja(capsys, db, "rules", "show", "#3")
     assert code == 0
-    assert "  ホットリード " in out and "適合率" in out and "再現率" in out
+    labels = [m.label("ja") for m in shown_in("show")]
+    assert [line.split()[0] for line in out.splitlines()[-len(labels) :]] == labels
+    assert "ホットの転換率（適合率）" in labels and "受注のうちホットだった割合（再現率）" in labels
     assert "  - " + t("rule.tier_rest", "ja", tier="C") in out.splitlines()
     assert_japanese(out, allowed="simple template demo")
 
@@ -151,7 +154,7 @@ def test_rules_list_show_and_diff_speak_japanese(
     assert code == 0
     assert lines[0] == "simple template v1 → simple template v3（データセット demo で比較）"
     assert lines[1].split()[0] == "変更"
-    assert any(line.split()[0] == "適合率" for line in lines)
+    assert any(line.split()[0] == "ホットの転換率（適合率）" for line in lines)
     assert_japanese(out, allowed="simple template demo")
 
     code, out, _ = ja(capsys, db, "rules", "diff", "#1", "#2")
@@ -459,6 +462,10 @@ def test_a_rules_import_the_dataset_cannot_use_is_refused_in_japanese(
     never = t("ruleset.values_never_held", "ja", name="'demo'", values="industry: 'Fishing'")
     assert err == f"エラー: {bad}: {never}\n"
     assert never.startswith("データセット 'demo' にない値が使われています — industry: 'Fishing'。")
+    # rules save decides as import does: a value the dataset never holds is refused, not saved
+    save = ("rules", "save", "--rules", bad, "--dataset", "demo", "--author", "A")
+    assert ja(capsys, db, *save) == (2, "", f"エラー: {bad}: {never}\n")
+    assert ja(capsys, db, "rules", "list")[1] == t("versions.none", "ja") + "\n"
 
     bad.write_text(
         "rules:\n- {kind: per_unit, column: web_visits, points: 2}\n"

@@ -17,6 +17,7 @@ import pytest
 from funnel.cli import main
 from funnel.demo import generate_leads
 from funnel.filters import NO_FILTERS, Filters
+from funnel.formats import shown_in
 from funnel.ingest import load_demo, load_files, read_inputs
 from funnel.rules import (
     CategoryRule,
@@ -188,8 +189,11 @@ def test_evaluate_text_names_the_dataset_rule_set_tiers_and_metrics(
     )
     assert code == 0, err
     assert out.startswith(f"demo: {RULES.name} — 20,000 leads")
-    for word in ("hot", "warm", "cold", "precision", "recall", "lift", "AUC", "per week"):
+    for word in ("hot", "warm", "cold", "per week"):
         assert word in out
+    for m in shown_in("evaluate"):  # one line per metric: its label, then its value
+        assert f"  {m.label('en')}" in out
+    assert "Hot conversion (precision)" in out and "Ranking quality (AUC)" in out
     assert "(over capacity)" in out
 
 

@@ -315,7 +315,7 @@ def test_report_diff_compares_rules_gates_caps_and_metrics(demo: Demo) -> None:
     assert t("rule.score_cap", "en", cap=80) in diff.added
     assert diff.thresholds == (("hot", 50, 45),)
     labels = [m[0] for m in diff.metrics]
-    assert t("report.m.hot", "en") in labels
+    assert t("metric.hot", "en") in labels
     assert diff.tier_changes == 12 and diff.entered_hot is None
     same = report_diff(1, RULES, RULES)
     assert same == ReportDiff(previous_number=1)

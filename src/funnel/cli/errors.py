@@ -1,8 +1,10 @@
 """The CLI's one error handler: every refusal becomes a message and an exit code.
 
-Exit codes: 2 bad input or unusable database (problems on stderr, in plain words), 3 a webhook
-that did not accept the hot leads, 1 an unexpected internal error (``FUNNEL_DEBUG=1`` shows the
-traceback), 130 interrupted.
+A :class:`~funnel.problems.LoadError` lists every problem of the files, each with its fix; any
+other refusal is a :class:`~funnel.i18n.CodedError`, printed in the reader's language, whose
+class says the exit code (2 bad input or unusable database, 3 a webhook that did not accept
+the hot leads). Anything else is an internal error: exit 1, and ``FUNNEL_DEBUG=1`` shows the
+traceback.
 """
 
 from __future__ import annotations
@@ -10,18 +12,9 @@ from __future__ import annotations
 import os
 import sys
 
-from funnel.apply import ApplyError, WebhookError
 from funnel.cli.output import error, print_problems
-from funnel.dialects import SqlExportError
-from funnel.filters import FilterError
-from funnel.funnels import Unavailable
-from funnel.i18n import t
-from funnel.mapping import MappingFileError
+from funnel.i18n import CodedError, t
 from funnel.problems import LoadError
-from funnel.rules import RuleSetError
-from funnel.store import StoreError
-from funnel.suggest import SuggestError
-from funnel.versions import VersionError
 
 
 def handle(exc: Exception | KeyboardInterrupt, lang: str) -> int:
@@ -29,24 +22,9 @@ def handle(exc: Exception | KeyboardInterrupt, lang: str) -> int:
     if isinstance(exc, LoadError):
         print_problems(exc.problems, lang, sys.stderr)
         return 2
-    if isinstance(exc, StoreError):
-        error(t("store." + exc.code, lang, **exc.params), lang)
-        return 2
-    if isinstance(exc, RuleSetError | ApplyError | MappingFileError | SqlExportError):
+    if isinstance(exc, CodedError):
         error(exc.message(lang), lang)
-        return 2
-    if isinstance(exc, VersionError):
-        error(exc.message(lang), lang)
-        return 2
-    if isinstance(exc, WebhookError):
-        error(exc.message(lang), lang)
-        return 3
-    if isinstance(exc, FilterError | Unavailable):
-        error(t("analysis." + exc.code, lang, **exc.params), lang)
-        return 2
-    if isinstance(exc, SuggestError):
-        error(t("suggest." + exc.code, lang), lang)
-        return 2
+        return exc.exit_code
     if isinstance(exc, KeyboardInterrupt):
         print(t("cli.interrupted", lang), file=sys.stderr)
         return 130

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from funnel.filters import Filters
+from funnel.formats import Metric
 from funnel.handoff import safe_frame
 from funnel.i18n import MESSAGES, t
 from funnel.problems import Problem
@@ -61,6 +62,18 @@ def rpad(text: str, width: int) -> str:
     ('  won', ' 受注')
     """
     return " " * max(0, width - display_width(text)) + text
+
+
+def metric_lines(rows: Sequence[tuple[Metric, str]], lang: str) -> list[str]:
+    """One line per metric, its label in ``lang`` padded so the values line up.
+
+    >>> from funnel.formats import metric
+    >>> metric_lines([(metric("hot"), "1,200"), (metric("auc"), "0.712")], "en")
+    ['  Hot leads              1,200', '  Ranking quality (AUC)  0.712']
+    """
+    labels = [m.label(lang) for m, _ in rows]
+    width = max((display_width(label) for label in labels), default=0)
+    return [f"  {pad(label, width)}  {text}" for label, (_, text) in zip(labels, rows, strict=True)]
 
 
 def pct(x: float | None) -> str:

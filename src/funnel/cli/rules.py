@@ -9,15 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from funnel.apply import read_rules_text
-from funnel.cli.common import open_store, rules_for
-from funnel.cli.output import pad, pct
+from funnel.cli.common import open_store
+from funnel.cli.output import metric_lines, pad
 from funnel.dialects import DIALECTS
 from funnel.filters import parse_date
-from funnel.formats import METRICS, fmt_metric
+from funnel.formats import metric, shown_in
 from funnel.i18n import t
-from funnel.meeting import handoff_bytes, report_bytes, version_sql
+from funnel.meeting import EXPORTS, Target, export
+from funnel.rules import ruleset_from_text
 from funnel.versions import (
     Version,
+    check_values,
     compare_versions,
     find_version,
     import_version,
@@ -26,8 +28,6 @@ from funnel.versions import (
     save_version,
     sign,
     version_to_dict,
-    version_to_json,
-    version_to_yaml,
 )
 
 
@@ -80,11 +80,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ex = rsub.add_parser("export", parents=[common], help="write a version to a file")
     ex.add_argument("ref", help=ref_help)
     ex.add_argument("--dataset")
-    ex.add_argument(
-        "--format",
-        required=True,
-        choices=("yaml", "json", "sql", "report", "handoff-csv", "handoff-xlsx"),
-    )
+    ex.add_argument("--format", required=True, choices=[e.name for e in EXPORTS])
     ex.add_argument("--dialect", default="duckdb", choices=DIALECTS, help="for --format sql")
     ex.add_argument("--table", default="leads", help="for --format sql")
     ex.add_argument(
@@ -140,29 +136,20 @@ def _show(args: argparse.Namespace) -> int:
         print(f"  {v.rationale}")
     for line in v.ruleset.describe(args.lang):
         print(f"  - {line}")
-    m = v.metrics
-    if m:
-        print(
-            t(
-                "cli.show_metrics",
-                args.lang,
-                hot=f"{m.get('hot', 0):,}",
-                precision=pct(m.get("precision")),
-                recall=pct(m.get("recall")),
-                auc=fmt_metric(m.get("auc"), "auc"),
-            )
-        )
+    if v.metrics:  # as measured when it was saved
+        rows = [(m, m.text(v.metrics.get(m.key))) for m in shown_in("show")]
+        print("\n".join(metric_lines(rows, args.lang)))
     return 0
 
 
 def _save(args: argparse.Namespace) -> int:
+    rules = ruleset_from_text(read_rules_text(args.rules), source=args.rules)
     with open_store(args) as store:
         info = store.require(args.dataset)
-        rs = rules_for(args.rules, store, info, args.lang)
         v = save_version(
             store,
             info,
-            rs,
+            check_values(store, info, rules, source=args.rules),  # as import does
             author=args.author,
             rationale=args.rationale,
             effective_from=parse_date(args.effective_from) if args.effective_from else None,
@@ -205,7 +192,10 @@ def _diff(args: argparse.Namespace) -> int:
             "b": b.version_id,
             "dataset": info.name,
             "changes": [c.__dict__ for c in diff.changes],
-            "metrics": [{"metric": k, "a": x, "b": y} for k, x, y in diff.metrics],
+            "metrics": [
+                {"metric": k, "a": x, "b": y, "improved": metric(k).improved(x, y)}
+                for k, x, y in diff.metrics
+            ],
             "tier_moves": [{"from": f, "to": to, "leads": n} for f, to, n in diff.moves],
             "changed_leads": diff.changed_leads,
             "leads": diff.leads.to_dict(orient="records"),
@@ -220,9 +210,9 @@ def _diff(args: argparse.Namespace) -> int:
         print(f"  {pad(kind, 8)} {c.before or ''}{arrow}{c.after or ''}")
     if not diff.changes:
         print(t("cli.no_rule_changes", lang))
-    for (key, x, y), (_, _, _, kind) in zip(diff.metrics, METRICS, strict=True):
-        name = pad(t(f"cli.metric.{key}", lang), 12)
-        print(f"  {name} {fmt_metric(x, kind):>10} → {fmt_metric(y, kind):>10}")
+    rows = [(metric(key), x, y) for key, x, y in diff.metrics]
+    changes = [(m, f"{m.text(x):>10} → {m.text(y):>10}") for m, x, y in rows]
+    print("\n".join(metric_lines(changes, lang)))
     for f, to, n in diff.moves:
         print(t("cli.tier_move", lang, n=f"{n:>8,}", a=f, b=to))
     return 0
@@ -230,30 +220,18 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    chosen = export(args.format)
     with open_store(args, read_only=True) as store:
         v = find_version(store, args.ref, args.dataset)
-        if args.format == "yaml":
-            out.write_text(version_to_yaml(v), encoding="utf-8")
-        elif args.format == "json":
-            out.write_text(version_to_json(v), encoding="utf-8")
-        elif args.format == "sql":
-            info = store.require(v.dataset)
-            text = version_sql(
-                info,
-                v,
-                dialect=args.dialect,
-                table=args.table,
-                activities_table=args.activities_table,
-                store=store,
-            )
-            out.write_text(text, encoding="utf-8")
-        else:
-            info = store.require(v.dataset)
-            if args.format == "report":
-                out.write_bytes(report_bytes(store, info, v, lang=args.lang))
-            else:
-                kind = "xlsx" if args.format == "handoff-xlsx" else "csv"
-                out.write_bytes(handoff_bytes(store, info, v, kind=kind, lang=args.lang))
+        target = Target(
+            store,
+            store.require(v.dataset) if chosen.reads else None,
+            lang=args.lang,
+            dialect=args.dialect,
+            table=args.table,
+            activities_table=args.activities_table,
+        )
+        out.write_bytes(chosen.write(v, target))
     print(t("cli.wrote", args.lang, file=out), file=sys.stderr)
     return 0
 

@@ -11,15 +11,15 @@ from typing import Any
 
 from funnel.apply import (
     ApplyError,
-    hot_leads,
     post_webhook,
     read_rules_file,
     score_file,
 )
 from funnel.cli.common import analysis_inputs, filter_options, open_store, rules_for
-from funnel.cli.output import note, pad, pct, warning, write_table
+from funnel.cli.output import metric_lines, note, pad, pct, warning, write_table
 from funnel.dialects import DIALECTS
 from funnel.filters import parse_date
+from funnel.formats import shown_in
 from funnel.handoff import safe_frame
 from funnel.i18n import t
 from funnel.meeting import version_sql
@@ -188,19 +188,8 @@ def _evaluate(args: argparse.Namespace) -> int:
                 high=pct(tier.ci_high),
             )
         )
-    auc = "–" if result.auc is None else f"{result.auc:.3f}"
-    lift = "–" if result.lift is None else f"{result.lift:.2f}×"
-    print(
-        t(
-            "cli.evaluate_metrics",
-            lang,
-            precision=pct(result.precision),
-            recall=pct(result.recall),
-            lift=lift,
-            auc=auc,
-            missed=f"{result.missed_won:,}",
-        )
-    )
+    rows = [(m, m.text(m.value(result))) for m in shown_in("evaluate")]
+    print("\n".join(metric_lines(rows, lang)))
     if result.hot_per_week is not None:
         fits = ""
         if args.capacity:
@@ -244,16 +233,17 @@ def _score(args: argparse.Namespace) -> int:
 def _hot(args: argparse.Namespace) -> int:
     rules = read_rules_file(args.rules)
     since = parse_date(args.since) if args.since else None
-    frame = hot_leads(
+    scored = score_file(
         rules,
         args.file,
-        activities_path=args.activities,
+        only="hot",
         since=since,
+        activities_path=args.activities,
         encoding=args.encoding,
         keep_last=args.keep_last,
         lang=args.lang,
     )
-    hot = frame[["id", "score", "tier", "reasons"]]
+    hot = scored.frame[["id", "score", "tier", "reasons"]]
 
     def records() -> list[dict[str, Any]]:
         return list(json.loads(hot.to_json(orient="records", force_ascii=False)))
