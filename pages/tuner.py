@@ -182,6 +182,13 @@ def rule_input(slot: Any, item: Input, info: DatasetInfo, column: str, prefix: s
     if item.widget == "value":
         value = slot.selectbox(text, shared.column_options(info, column), key=key)
         return None if value is None else str(value)
+    if item.widget == "values":
+        chosen = slot.multiselect(
+            text, shared.column_options(info, column), key=key, placeholder=ui.t("ui.choose")
+        )
+        return [str(v) for v in chosen]
+    if item.widget == "choice":
+        return slot.selectbox(text, item.options, key=key)
     if item.widget == "whole":
         return int(slot.number_input(text, item.low, item.high, int(item.default), key=key))
     return float(slot.number_input(text, value=float(item.default), key=key))

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from funnel.rules import CategoryRule, CountRule, PerUnitRule, RangeRule, Rule
+from funnel.rules import (
+    CategoryRule,
+    CompareRule,
+    CountRule,
+    PerUnitRule,
+    RangeRule,
+    Rule,
+    SetRule,
+)
 from funnel.store import Store
 
 
@@ -54,6 +63,25 @@ def _range_points(rule: RangeRule, col: pd.Series) -> pd.Series:
     return hit.astype(int) * rule.points
 
 
+def _set_points(rule: SetRule, col: pd.Series) -> pd.Series:
+    return (col.notna() & col.astype(str).isin(rule.one_of)).astype(int) * rule.points
+
+
+_OPERATORS = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+
+
+def _compare_points(rule: CompareRule, col: pd.Series) -> pd.Series:
+    x = col.astype(float)
+    return (x.notna() & _OPERATORS[rule.op](x, rule.value)).astype(int) * rule.points
+
+
 def _per_unit_points(rule: PerUnitRule, col: pd.Series) -> pd.Series:
     raw = col.fillna(0).astype(float) * rule.points
     if rule.cap is not None:
@@ -71,6 +99,8 @@ def _count_points(rule: CountRule, col: pd.Series) -> pd.Series:
 ORACLES: dict[str, Callable[[Any, pd.Series], pd.Series]] = {
     CategoryRule.kind: _category_points,
     RangeRule.kind: _range_points,
+    SetRule.kind: _set_points,
+    CompareRule.kind: _compare_points,
     PerUnitRule.kind: _per_unit_points,
     CountRule.kind: _count_points,
 }

@@ -22,16 +22,19 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from funnel.dialects import DIALECTS, Dialect, number_literal, parse_number, text_key
-from funnel.fragment import Fragment, bind, compose, join
+from funnel.fragment import Fragment, bind, bind_all, compose, join
 from funnel.i18n import t
 from funnel.rules import (
+    COMPARISONS,
     KINDS,
     CategoryRule,
+    CompareRule,
     CountRule,
     PerUnitRule,
     RangeRule,
     Rule,
     RuleSetError,
+    SetRule,
     Where,
     num_text,
 )
@@ -114,6 +117,30 @@ def _range_bound(rule: RangeRule, expr: str | None) -> Fragment:
     return compose("CASE WHEN {cond} THEN {points} ELSE 0 END", cond=cond, points=str(rule.points))
 
 
+@BOUND.register(SetRule)
+def _set_bound(rule: SetRule, expr: str | None) -> Fragment:
+    return compose(
+        "CASE WHEN CAST({col} AS VARCHAR) IN ({values}) THEN {points} ELSE 0 END",
+        col=expr or quote_ident(rule.column),
+        values=bind_all(rule.one_of),
+        points=str(rule.points),
+    )
+
+
+#: A comparison's SQL operator (the keys of :data:`funnel.rules.COMPARISONS`, never user text).
+_SQL_OPS = {"=": "=", "!=": "<>", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
+
+
+@BOUND.register(CompareRule)
+def _compare_bound(rule: CompareRule, expr: str | None) -> Fragment:
+    return compose(
+        "CASE WHEN {col} " + _SQL_OPS[rule.op] + " {value} THEN {points} ELSE 0 END",
+        col=expr or quote_ident(rule.column),
+        value=bind(rule.value),
+        points=str(rule.points),
+    )
+
+
 @BOUND.register(PerUnitRule)
 def _per_unit_bound(rule: PerUnitRule, expr: str | None) -> Fragment:
     raw = f"coalesce({expr or quote_ident(rule.column)}, 0) * {rule.points}"
@@ -191,6 +218,24 @@ def _range_warehouse(rule: RangeRule, col: Operand, d: Dialect) -> tuple[str, st
     return f"CASE WHEN {cond} THEN {rule.points} ELSE 0 END", ""
 
 
+@warehouse(SetRule)
+def _set_warehouse(rule: SetRule, col: Operand, d: Dialect) -> tuple[str, str]:
+    if col.numeric:
+        numbers = [n for n in (parse_number(v) for v in rule.one_of) if n is not None]
+        if not numbers:
+            return "0", " (never: not a number)"
+        listed = ", ".join(number_literal(n) for n in dict.fromkeys(numbers))
+        return f"CASE WHEN {col.number} IN ({listed}) THEN {rule.points} ELSE 0 END", ""
+    listed = ", ".join(dict.fromkeys(text_key(v, d) for v in rule.one_of))
+    return f"CASE WHEN {col.key} IN ({listed}) THEN {rule.points} ELSE 0 END", ""
+
+
+@warehouse(CompareRule)
+def _compare_warehouse(rule: CompareRule, col: Operand, d: Dialect) -> tuple[str, str]:
+    op, value = _SQL_OPS[rule.op], number_literal(rule.value)
+    return f"CASE WHEN {col.number} {op} {value} THEN {rule.points} ELSE 0 END", ""
+
+
 @warehouse(PerUnitRule)
 def _per_unit_warehouse(rule: PerUnitRule, col: Operand, d: Dialect) -> tuple[str, str]:
     raw = f"COALESCE({col.number}, 0) * {rule.points}"
@@ -225,6 +270,8 @@ def identity(rule: Rule) -> tuple[Any, ...]:
 
 IDENTITY.add(CategoryRule, lambda r: (r.column, r.value))
 IDENTITY.add(RangeRule, lambda r: (r.column, r.low, r.high))
+IDENTITY.add(SetRule, lambda r: (r.column, tuple(sorted(r.one_of))))
+IDENTITY.add(CompareRule, lambda r: (r.column, r.op, r.value))
 IDENTITY.add(PerUnitRule, lambda r: (r.column,))
 IDENTITY.add(CountRule, lambda r: (r.column, r.at_least))
 
@@ -238,12 +285,14 @@ class Input:
 
     field: str  # the rule's field (``value``, ``points``, ``cap`` ...)
     label: str  # the message key of its label
-    #: ``value``: one of the column's values; ``whole``: a whole number; ``number``: any number
-    widget: Literal["value", "whole", "number"]
+    #: ``value``: one of the column's values; ``values``: several of them; ``choice``: one of
+    #: ``options``; ``whole``: a whole number; ``number``: any number
+    widget: Literal["value", "values", "choice", "whole", "number"]
     key: str  # the widget's key (the page adds the proposal's prefix)
     default: float = 0
     low: int | None = None  # bounds of a whole number
     high: int | None = None
+    options: tuple[str, ...] = ()  # a choice's options (the first is preselected)
 
 
 @dataclass(frozen=True)
@@ -268,6 +317,24 @@ def _points_input(default: int) -> Input:
 EDITORS.add(
     CategoryRule,
     Editor("category", (Input("value", "tuner.value", "value", "add_val"), _points_input(10)), 0),
+)
+EDITORS.add(
+    SetRule,
+    Editor(
+        "category", (Input("one_of", "tuner.values", "values", "add_vals"), _points_input(10)), 1
+    ),
+)
+EDITORS.add(
+    CompareRule,
+    Editor(
+        "number",
+        (
+            _points_input(5),
+            Input("op", "tuner.op", "choice", "add_op", options=tuple(COMPARISONS)),
+            Input("value", "tuner.compare_value", "number", "add_cmp", 0),
+        ),
+        3,
+    ),
 )
 EDITORS.add(
     PerUnitRule,
@@ -299,7 +366,7 @@ def editor_kinds(columns: Literal["category", "number"]) -> list[str]:
     """The kinds the form offers for a text (``category``) or numeric column, in order.
 
     >>> editor_kinds("number")
-    ['per_unit', 'count', 'range']
+    ['per_unit', 'count', 'range', 'compare']
     """
     offered = [k for k in KINDS if k in EDITORS and EDITORS[k].columns == columns]
     return sorted(offered, key=lambda k: EDITORS[k].position)
@@ -345,6 +412,24 @@ def _range_label(rule: RangeRule, lang: str) -> str:
     low = "" if rule.low is None else f"{num_text(rule.low)} ≤ "
     high = "" if rule.high is None else f" < {num_text(rule.high)}"
     return f"{low}{rule.column}{high}"
+
+
+#: Values a set rule's short name lists before "and N more".
+LABEL_VALUES = 4
+
+
+@LABELS.register(SetRule)
+def _set_label(rule: SetRule, lang: str) -> str:
+    shown = ", ".join(rule.one_of[:LABEL_VALUES])
+    more = len(rule.one_of) - LABEL_VALUES
+    if more > 0:
+        shown = t("rule.in_more", lang, shown=shown, more=more)
+    return t("rule.in_label", lang, column=rule.column, values=shown)
+
+
+@LABELS.register(CompareRule)
+def _compare_label(rule: CompareRule, lang: str) -> str:
+    return f"{rule.column} {rule.symbol} {num_text(rule.value)}"
 
 
 @LABELS.register(PerUnitRule)

@@ -174,7 +174,7 @@ def rule_keys() -> tuple[str, ...]:
     """The keys a rule may have in a file: the common ones, then each kind's own.
 
     >>> rule_keys()
-    ('kind', 'column', 'points', 'value', 'low', 'high', 'cap', 'at_least')
+    ('kind', 'column', 'points', 'value', 'low', 'high', 'one_of', 'op', 'cap', 'at_least')
     """
     keys = ["kind", "column", "points"]
     for cls in KINDS.values():
@@ -238,6 +238,113 @@ class RangeRule(Rule):
         if low is not None and high is not None and low >= high:
             raise RuleSetError("low_high", where=where)
         return cls(column, low, high, points)
+
+
+@rule_kind
+@dataclass(frozen=True)
+class SetRule(Rule):
+    """Fit: points when a column holds one of several values (``job in {retired, student}``).
+
+    One rule for a group of values that earn the same points, instead of one
+    :class:`CategoryRule` each: easier to read, and a suggestion's rule budget buys more.
+
+    >>> SetRule("job", ("retired", "student"), 8).describe()
+    'job is one of retired, student: +8 points'
+    """
+
+    column: str
+    one_of: tuple[str, ...]
+    points: int
+    kind: ClassVar[str] = "in"
+    group: ClassVar[Group] = "fit"
+
+    def describe(self, lang: str = "en") -> str:
+        return t(
+            "rule.in",
+            lang,
+            column=self.column,
+            values=", ".join(self.one_of),
+            points=f"{self.points:+d}",
+        )
+
+    def values(self) -> tuple[str, ...]:
+        return self.one_of
+
+    def spelled(self, spelling: Mapping[str, str]) -> SetRule:
+        return replace(self, one_of=_distinct(spelling.get(v, v) for v in self.one_of))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "one_of": list(self.one_of)}
+
+    @classmethod
+    def read(cls, column: str, points: int, item: Mapping[str, Any], where: Where) -> SetRule:
+        raw = item.get("one_of")
+        if not isinstance(raw, list | tuple) or not raw:
+            raise RuleSetError("no_values", where=where)
+        if any(v is None or isinstance(v, dict | list) or str(v) == "" for v in raw):
+            raise RuleSetError("no_values", where=where)
+        return cls(column, _distinct(str(v) for v in raw), points)
+
+
+def _distinct(values: Any) -> tuple[str, ...]:
+    """The values in their order, each once.
+
+    >>> _distinct(["b", "a", "b"])
+    ('b', 'a')
+    """
+    return tuple(dict.fromkeys(values))
+
+
+#: The comparisons a :class:`CompareRule` makes, as files write them, and as people read them.
+COMPARISONS = {"=": "=", "!=": "≠", ">": ">", ">=": "≥", "<": "<", "<=": "≤"}
+#: Other spellings accepted in a file (and the symbols the sentences show).
+_COMPARISON_ALIASES = {"==": "=", "<>": "!=", "≠": "!=", "≥": ">=", "≤": "<="}
+
+
+@rule_kind
+@dataclass(frozen=True)
+class CompareRule(Rule):
+    """Fit: points when a number compares with a value (``pricing_visits = 0``, ``> 0``).
+
+    The readable form of the splits a number's most common value calls for: a column that is
+    0 for most leads is scored as ``= 0`` and ``> 0``, which a range ``[low, high)`` cannot
+    say exactly for amounts. A missing value earns nothing, whatever the comparison.
+
+    >>> CompareRule("basket_value", ">", 0, 12).describe()
+    'basket_value > 0: +12 points'
+    """
+
+    column: str
+    op: str
+    value: float
+    points: int
+    kind: ClassVar[str] = "compare"
+    group: ClassVar[Group] = "fit"
+
+    @property
+    def symbol(self) -> str:
+        """The comparison as people write it (``≥`` for ``>=``)."""
+        return COMPARISONS[self.op]
+
+    def describe(self, lang: str = "en") -> str:
+        return t(
+            "rule.compare",
+            lang,
+            column=self.column,
+            op=self.symbol,
+            value=num_text(self.value),
+            points=f"{self.points:+d}",
+        )
+
+    @classmethod
+    def read(cls, column: str, points: int, item: Mapping[str, Any], where: Where) -> CompareRule:
+        raw = str(item.get("op") or "").strip()
+        op = _COMPARISON_ALIASES.get(raw, raw)
+        if op not in COMPARISONS:
+            raise RuleSetError(
+                "unknown_op", where=where, op=repr(raw[:10]), ops=", ".join(COMPARISONS)
+            )
+        return cls(column, op, _number(item.get("value"), where), points)
 
 
 @rule_kind

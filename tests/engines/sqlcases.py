@@ -21,7 +21,17 @@ from funnel.demo import COLUMNS_JA, VALUES_JA, generate_leads
 from funnel.dialects import clean_text, parse_number
 from funnel.ingest import load_files, read_inputs
 from funnel.mapping import ColumnSpec, Mapping, OutcomeSpec
-from funnel.rules import CategoryRule, CountRule, Gate, PerUnitRule, RangeRule, RuleSet, Tier
+from funnel.rules import (
+    CategoryRule,
+    CompareRule,
+    CountRule,
+    Gate,
+    PerUnitRule,
+    RangeRule,
+    RuleSet,
+    SetRule,
+    Tier,
+)
 from funnel.scoring import activity_log, score_leads
 from funnel.store import Store
 
@@ -68,6 +78,9 @@ GOLDEN_RULES = RuleSet(
         PerUnitRule(INQUIRIES, 3),
         CountRule(INQUIRIES, 2, 15),
         CountRule(OPENS, 10, -10),
+        SetRule(INDUSTRY, ("製造業", "小売", "O'Brien"), 4),
+        CompareRule(INQUIRIES, "=", 0, -4),
+        CompareRule(EMPLOYEES, ">", 999, 3),
     ),
     gates=(Gate(EMAIL, ("Competitor", "Free mail")),),
     tiers=(Tier("hot", 45), Tier("warm", 20.5), Tier("cold", -math.inf)),

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from funnel.dialects import DIALECTS
-from funnel.i18n import MESSAGES
+from funnel.i18n import MESSAGES, t
 from funnel.renderers import (
     EDITORS,
     TABLES,
@@ -23,16 +23,25 @@ from funnel.renderers import (
     editor_kinds,
     gaps,
     identity,
+    label,
     rule_from_form,
 )
 from funnel.rules import (
+    COMPARISONS,
     KINDS,
+    CompareRule,
     Group,
     Rule,
+    RuleSet,
+    RuleSetError,
+    SetRule,
     Where,
     rule_from_dict,
     rule_keys,
     rule_kind,
+    ruleset_from_text,
+    ruleset_to_json,
+    ruleset_to_yaml,
 )
 from tests.engines.sqlcases import GOLDEN_RULES
 from tests.support import ORACLES, rule_points
@@ -54,8 +63,12 @@ def form_rule(kind: str, points: int = 7) -> Rule:
     editor = EDITORS[kind]
     column = TEXT if editor.columns == "category" else NUMBER
     values: dict[str, Any] = {}
+    sample = {"value": "SaaS", "values": ["SaaS", "Retail"]}
     for item in editor.inputs:
-        values[item.field] = "SaaS" if item.widget == "value" else item.default
+        if item.widget == "choice":
+            values[item.field] = item.options[0]
+        else:
+            values[item.field] = sample.get(item.widget, item.default)
     values["points"] = points
     rule = rule_from_form(kind, column, values)
     assert rule is not None, f"the {kind} form's default inputs build no rule"
@@ -160,3 +173,53 @@ def test_no_code_outside_the_registry_asks_which_kind_a_rule_is() -> None:
                 if asking.search(line):
                     found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert found == []
+
+
+# --- the set rule and the comparison ------------------------------------------------------------
+
+
+def test_a_set_rule_and_a_comparison_read_back_exactly_from_yaml_and_json() -> None:
+    rs = RuleSet(
+        rules=(
+            SetRule("job", ("retired", "student", 'O\'Reilly: "x"'), 8),
+            CompareRule("pricing_visits", "=", 0, -5),
+            CompareRule("basket_value", ">", 0, 12),
+        )
+    )
+    text = ruleset_to_yaml(rs)
+    assert "one_of:" in text and "op: '>'" in text
+    assert ruleset_from_text(text) == rs
+    assert ruleset_from_text(ruleset_to_json(rs)) == rs
+
+
+@pytest.mark.parametrize(("written", "op"), [(">=", ">="), ("≥", ">="), ("==", "="), ("<>", "!=")])
+def test_a_comparison_reads_the_usual_spellings_of_its_operator(written: str, op: str) -> None:
+    item = {"kind": "compare", "column": "x", "op": written, "value": 3, "points": 2}
+    assert rule_from_dict(item, Where("r.yaml", "rule", 1)) == CompareRule("x", op, 3.0, 2)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_set_and_comparison_mistakes_name_the_rule_and_the_fix(lang: str) -> None:
+    where = Where("r.yaml", "rule", 4)
+    empty = {"kind": "in", "column": "job", "one_of": [], "points": 2}
+    with pytest.raises(RuleSetError) as raised:
+        rule_from_dict(empty, where)
+    assert raised.value.message(lang) == f"{where.text(lang)}: {t('ruleset.no_values', lang)}"
+    wrong = {"kind": "compare", "column": "x", "op": "~", "value": 1, "points": 2}
+    with pytest.raises(RuleSetError) as raised:
+        rule_from_dict(wrong, where)
+    ops = ", ".join(COMPARISONS)
+    assert raised.value.message(lang).endswith(t("ruleset.unknown_op", lang, op="'~'", ops=ops))
+
+
+def test_a_long_set_is_shortened_in_its_label_but_not_in_its_sentence() -> None:
+    rule = SetRule("month", ("jan", "feb", "mar", "apr", "may", "jun"), 3)
+    assert label(rule) == "month is one of jan, feb, mar, apr and 2 more"
+    assert label(rule, "ja") == "month が jan, feb, mar, apr ほか 2 件 のいずれか"
+    assert rule.describe() == "month is one of jan, feb, mar, apr, may, jun: +3 points"
+
+
+def test_a_set_rule_takes_the_stored_spelling_of_each_value() -> None:
+    rule = SetRule("industry", ("saas", "Retail", "SaaS"), 5)
+    assert rule.one_of == ("saas", "Retail", "SaaS")
+    assert rule.spelled({"saas": "SaaS"}).one_of == ("SaaS", "Retail")

@@ -315,7 +315,7 @@ def rule_yaml(**fields: Any) -> str:
 BAD_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     "unknown-kind": (
         rule_yaml(kind="bonus", column="x", points=1),
-        ("rule 1", "unknown kind 'bonus'", "category, range, per_unit, count"),
+        ("rule 1", "unknown kind 'bonus'", "category, range, in, compare, per_unit, count"),
     ),
     "missing-column": (rule_yaml(kind="category", value="a", points=1), ("rule 1", "column")),
     "empty-column": (rule_yaml(kind="count", column="''", at_least=1, points=1), ("column",)),

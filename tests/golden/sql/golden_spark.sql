@@ -18,6 +18,9 @@
 --   Each inquiries: +3 points
 --   inquiries at least 2: +15 points
 --   email opens at least 10: -10 points
+--   業種 is one of 製造業, 小売, O'Brien: +4 points
+--   inquiries = 0: -4 points
+--   従業員数 > 999: +3 points
 --   Never hot when メール種別 is Competitor, Free mail
 --   The score is capped at 60
 --   hot: score 45 or more
@@ -123,6 +126,9 @@ lead_points AS (
         COALESCE(n7, 0) * 3 AS r9,  -- Each inquiries: +3 points
         CASE WHEN n7 >= 2 THEN 15 ELSE 0 END AS r10,  -- inquiries at least 2: +15 points
         CASE WHEN n6 >= 10 THEN -10 ELSE 0 END AS r11,  -- email opens at least 10: -10 points
+        CASE WHEN k1 IN ('製造業', '小売', 'o\'brien') THEN 4 ELSE 0 END AS r12,  -- 業種 is one of 製造業, 小売, O'Brien: +4 points
+        CASE WHEN n7 = 0 THEN -4 ELSE 0 END AS r13,  -- inquiries = 0: -4 points
+        CASE WHEN n4 > 999 THEN 3 ELSE 0 END AS r14,  -- 従業員数 > 999: +3 points
         COALESCE(k3 IN ('competitor', 'free mail'), FALSE) AS knocked_out  -- Never hot when メール種別 is Competitor, Free mail
     FROM lead_numbers
 ),
@@ -130,7 +136,7 @@ lead_scores AS (
     -- 5. The score: the sum of the points, capped.
     SELECT
         id,
-        CAST(LEAST(r1 + r2 + r3 + r4 + r5 + r6 + r7 + r8 + r9 + r10 + r11, 60) AS DOUBLE) AS score,
+        CAST(LEAST(r1 + r2 + r3 + r4 + r5 + r6 + r7 + r8 + r9 + r10 + r11 + r12 + r13 + r14, 60) AS DOUBLE) AS score,
         knocked_out
     FROM lead_points
 )
