@@ -100,6 +100,8 @@ def score_file(
     activities_path: str | Path | None = None,
     encoding: str | None = None,
     max_bytes: int | None = None,
+    max_memory: int | None = None,
+    sheet: str | None = None,
     keep_last: bool = False,
     lang: str = "en",
 ) -> Scored:
@@ -114,7 +116,13 @@ def score_file(
     if since is not None and only != "hot":
         raise ValueError("since= selects the leads that became hot: pass only='hot'")
     leads, _, activities = read_inputs(
-        leads_path, None, activities_path, max_bytes=max_bytes, encoding=encoding
+        leads_path,
+        None,
+        activities_path,
+        max_bytes=max_bytes,
+        encoding=encoding,
+        sheet=sheet,
+        max_memory=max_memory,
     )
     # scores never read the leads' dates (a bad date cell must not stop scoring), except the
     # creation date to judge "since" without an activity log

@@ -213,7 +213,7 @@ def _file_info(f: SourceFile) -> dict[str, Any]:
         "encoding": f.encoding,
         "delimiter": f.delimiter,
         "rows": len(f.frame),
-    }
+    } | ({"sheet": f.sheet} if f.sheet is not None else {})
 
 
 def _complete(
@@ -643,8 +643,13 @@ def read_inputs(
     *,
     max_bytes: int | None = None,
     encoding: str | None = None,
+    sheet: str | None = None,
+    max_memory: int | None = None,
 ) -> tuple[SourceFile, SourceFile | None, SourceFile | None]:
-    """Read the leads file and the optional outcomes/activities files, collecting problems."""
+    """Read the leads file and the optional outcomes/activities files, collecting problems.
+
+    ``sheet`` names the leads workbook's sheet; each file's memory is bounded by ``max_memory``.
+    """
     problems: list[Problem] = []
     out: list[SourceFile | None] = []
     for path in (leads, outcomes, activities):
@@ -652,7 +657,15 @@ def read_inputs(
             out.append(None)
             continue
         try:
-            out.append(read_file(path, max_bytes=max_bytes, encoding=encoding))
+            out.append(
+                read_file(
+                    path,
+                    max_bytes=max_bytes,
+                    encoding=encoding,
+                    sheet=sheet if path is leads else None,
+                    max_memory=max_memory,
+                )
+            )
         except LoadError as exc:
             problems += exc.problems
             out.append(None)

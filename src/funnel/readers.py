@@ -3,8 +3,14 @@
 Formats are recognised by content, not trusted from the extension: CSV/TSV text (UTF-8, UTF-8
 with BOM, UTF-16 with or without BOM, Shift_JIS/cp932), ``.xlsx`` and Parquet. Text is decoded
 strictly in Python (DuckDB 2.0 cannot decode cp932), so a wrong guess is an error, never mojibake.
-Text and Excel cells come back as strings; Parquet keeps its types. Sizes are bounded: the file,
-the number of columns, the length of a column name, and what an .xlsx expands to when unzipped.
+Text and Excel cells come back as strings; Parquet keeps its types.
+
+What a file may become is bounded *before* it is materialised, so a small file cannot exhaust
+the server: the file's size (``max_bytes``), the number of columns, the length of a column name,
+the bytes a workbook really inflates to (counted while inflating, never trusted from the zip's
+directory), and the memory the read table would take (``max_memory``: rows × columns and the
+text they hold, from the CSV's line count, a workbook's streamed cells or a Parquet footer and
+its dictionaries). A refusal names the limit and how to raise it.
 """
 
 from __future__ import annotations
@@ -15,12 +21,13 @@ import io
 import os
 import re
 import sys
+import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -40,6 +47,15 @@ MAX_NAME_CHARS = 1_000
 #: real workbooks expand 5-15 times.
 MAX_EXCEL_RATIO = 50
 _EXCEL_RATIO_FLOOR = 64 << 20  # small workbooks may expand more: only refuse above 64 MiB
+#: Most parts (members) a workbook's zip may hold; real ones have a few dozen.
+MAX_ZIP_MEMBERS = 10_000
+#: Default most memory a file may take once read (capped at half the machine's memory),
+#: overridable by ``FUNNEL_MAX_MEMORY_BYTES`` or ``--max-memory``.
+DEFAULT_MAX_MEMORY = 4 << 30
+#: What one cell costs in memory besides its text (offsets, validity, a slot in a row).
+CELL_BYTES = 8
+#: What one non-empty workbook cell costs while it is streamed (a Python object per value).
+_XLSX_CELL_BYTES = 56
 DELIMITERS = (",", "\t", ";", "|")
 TEXT_EXTENSIONS = {".csv", ".tsv", ".txt", ".tab"}
 EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
@@ -48,6 +64,8 @@ PARQUET_EXTENSIONS = {".parquet", ".pq"}
 # pyarrow reads cells of any length, so the csv module (header, ragged-row report) must too.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
+#: Text codecs for names and escapes rather than files (their probe may round-trip).
+_NOT_FILE_ENCODINGS = frozenset({"idna", "punycode", "raw-unicode-escape", "unicode-escape"})
 _KANA = re.compile(r"[\u3040-\u30ff]")  # hiragana and full-width katakana
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
 _JAPANESE = re.compile(
@@ -75,6 +93,8 @@ class SourceFile:
     delimiter: str | None = None
     digest: str | None = None  # SHA-256 of the file's bytes, when read from a file
     notes: tuple[Problem, ...] = ()  # warnings from reading (e.g. a column had no name)
+    sheet: str | None = None  # the worksheet read, for a workbook
+    sheets: tuple[str, ...] = ()  # a workbook's visible worksheets, in order
 
     @property
     def columns(self) -> list[str]:
@@ -87,12 +107,41 @@ def max_bytes_default() -> int:
     return int(raw) if raw.strip().isdigit() else DEFAULT_MAX_BYTES
 
 
+def max_memory_default() -> int:
+    """Return the memory a file may take once read (``FUNNEL_MAX_MEMORY_BYTES``).
+
+    By default 4 GiB, or half the machine's memory (its container's limit included) if less.
+    """
+    raw = os.environ.get("FUNNEL_MAX_MEMORY_BYTES", "")
+    if raw.strip().isdigit():
+        return int(raw)
+    return min(DEFAULT_MAX_MEMORY, physical_memory() // 2)
+
+
+def physical_memory() -> int:
+    """The memory this process may use: the machine's, or its cgroup's limit when lower."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        total = 8 << 30
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            raw = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if raw.isdigit() and 0 < int(raw) < total:
+            total = int(raw)
+    return total
+
+
 def read_file(
     path: str | Path,
     *,
     max_bytes: int | None = None,
     encoding: str | None = None,
     name: str | None = None,
+    sheet: str | None = None,
+    max_memory: int | None = None,
 ) -> SourceFile:
     """Read a file from disk; raise :class:`LoadError` with plain-language problems."""
     path = Path(path)
@@ -103,14 +152,31 @@ def read_file(
     size = path.stat().st_size
     if size > limit:
         raise LoadError([_too_large(display, size, limit)])
-    return read_bytes(path.read_bytes(), display, max_bytes=limit, encoding=encoding)
+    return read_bytes(
+        path.read_bytes(),
+        display,
+        max_bytes=limit,
+        encoding=encoding,
+        sheet=sheet,
+        max_memory=max_memory,
+    )
 
 
 def read_bytes(
-    data: bytes, name: str, *, max_bytes: int | None = None, encoding: str | None = None
+    data: bytes,
+    name: str,
+    *,
+    max_bytes: int | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    max_memory: int | None = None,
 ) -> SourceFile:
-    """Read an uploaded file's bytes; the name's extension is checked against the content."""
+    """Read an uploaded file's bytes; the name's extension is checked against the content.
+
+    ``sheet`` names the worksheet to read from a workbook (default: the first visible one).
+    """
     limit = max_bytes if max_bytes is not None else max_bytes_default()
+    memory = max_memory if max_memory is not None else max_memory_default()
     if len(data) > limit:
         raise LoadError([_too_large(name, len(data), limit)])
     actual = sniff_kind(data)
@@ -122,12 +188,14 @@ def read_bytes(
         raise LoadError(
             [Problem("wrong_format", name, params={"ext": ext or "?", "actual": actual})]
         )
+    if sheet is not None and actual != "xlsx":
+        raise LoadError([Problem("sheet_not_a_workbook", name, params={"sheet": sheet})])
     if actual == "xlsx":
-        source = _read_excel(data, name, limit)
+        source = _read_excel(data, name, limit, memory, sheet)
     elif actual == "parquet":
-        source = _read_parquet(data, name)
+        source = _read_parquet(data, name, memory)
     else:
-        source = _read_text(data, name, encoding)
+        source = _read_text(data, name, encoding, memory)
     return replace(source, digest=hashlib.sha256(data).hexdigest())
 
 
@@ -193,6 +261,24 @@ def _too_large(name: str, size: int, limit: int) -> Problem:
     )
 
 
+def _too_much_memory(name: str, rows: int, columns: int, text: int, limit: int) -> LoadError:
+    """The refusal of a file that would take more than ``limit`` bytes once read."""
+    return LoadError(
+        [
+            Problem(
+                "too_much_memory",
+                name,
+                params={
+                    "rows": f"{rows:,}",
+                    "columns": f"{columns:,}",
+                    "size": _human_bytes(text),
+                    "limit": _human_bytes(limit),
+                },
+            )
+        ]
+    )
+
+
 def _human_bytes(n: int) -> str:
     """Render a byte count.
 
@@ -221,9 +307,13 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
     if encoding:
         enc = encoding.lower().replace("_", "-")
         enc = {"shift-jis": "cp932", "sjis": "cp932", "utf8": "utf-8"}.get(enc, enc)
+        if not is_file_encoding(enc):
+            raise LoadError([Problem("not_a_text_encoding", name, params={"encoding": encoding})])
         try:
             return data.decode(enc), enc
-        except (UnicodeDecodeError, LookupError) as exc:
+        except UnicodeDecodeError as exc:
+            raise LoadError([_decode_problem(data, name, enc, exc)]) from None
+        except (UnicodeError, ValueError) as exc:  # a codec failing its own way
             raise LoadError([_decode_problem(data, name, enc, exc)]) from None
     if data.startswith(b"\xef\xbb\xbf"):
         candidates = ["utf-8-sig"]
@@ -246,6 +336,38 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
             break
         return text, enc
     raise LoadError([_decode_problem(data, name, candidates[0], first_error)])
+
+
+def is_file_encoding(encoding: str) -> bool:
+    """Tell whether a codec is a text encoding a table file can be saved in.
+
+    Codecs that turn bytes into bytes (``hex``, ``zlib``), text into text (``rot13``) or that
+    encode something else than file text (``punycode``, ``idna``, ``unicode_escape``) are not.
+
+    >>> [is_file_encoding(e) for e in ("utf-8", "utf-8-sig", "cp932", "utf-16", "latin-1")]
+    [True, True, True, True, True]
+    >>> [is_file_encoding(e) for e in ("punycode", "idna", "hex", "rot13", "unicode_escape", "x")]
+    [False, False, False, False, False, False]
+    """
+    import codecs
+
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        return False
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FILE_ENCODINGS:
+        return False
+    probe = 'id,"a b"\r\nL1,x;y|z\t-\r\n'
+    try:
+        encoded = probe.encode(info.name)
+        if encoded.decode(info.name) != probe:
+            return False
+    except (UnicodeError, ValueError, LookupError):
+        return False
+    ascii_probe = probe.encode("ascii")
+    return encoded.removeprefix(codecs.BOM_UTF8) == ascii_probe or info.name.startswith(
+        ("utf-16", "utf-32")
+    )
 
 
 def looks_japanese(text: str) -> bool:
@@ -317,6 +439,17 @@ def looks_like_value(cell: str) -> bool:
     return bool(_VALUE_LIKE.match(cell.strip()))
 
 
+def one_line(name: str) -> str:
+    r"""A column name whose cell wraps onto several lines (Excel's Alt+Enter), on one line.
+
+    >>> one_line("Lead\r\nsource "), one_line("industry")
+    ('Lead source', 'industry')
+    """
+    if "\n" not in name and "\r" not in name:
+        return name
+    return " ".join(part.strip() for part in re.split(r"[\r\n]+", name) if part.strip())
+
+
 def check_header(
     names: Sequence[str], name: str, *, detect_missing: bool = True
 ) -> tuple[list[str], list[Problem]]:
@@ -329,7 +462,7 @@ def check_header(
         return [str(n) for n in names], [
             Problem("too_many_columns", name, count=len(names), params={"limit": MAX_COLUMNS})
         ]
-    cleaned = [str(n).strip().lstrip("\ufeff") for n in names]
+    cleaned = [one_line(str(n)).strip().lstrip("\ufeff") for n in names]
     filled = [c for c in cleaned if c]
     value_like = [c for c in filled if looks_like_value(c)]
     repeated = len(value_like) > len(set(value_like))  # e.g. two columns "named" 0
@@ -367,7 +500,12 @@ def check_header(
     return out, problems
 
 
-def _read_text(data: bytes, name: str, encoding: str | None) -> SourceFile:
+def _read_text(data: bytes, name: str, encoding: str | None, memory: int) -> SourceFile:
+    """Read CSV/TSV text: one parser (pyarrow's) reads the header and the body.
+
+    The header is the first CSV record, so a quoted line break in a column name (Excel's
+    Alt+Enter) is part of that name and can never turn the rest of the header into a row.
+    """
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise LoadError([Problem("file_empty", name)])
     text, enc = decode_text(data, name, encoding)
@@ -378,28 +516,25 @@ def _read_text(data: bytes, name: str, encoding: str | None) -> SourceFile:
         line = text.count("\n", 0, nul) + 1
         raise LoadError([Problem("nul_byte", name, rows=(line,), count=1, params={"line": line})])
     delim = sniff_delimiter(text)
-    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
-    names, problems = check_header(header, name)
-    if any(p.severity == "error" for p in problems):
-        raise LoadError(problems)
+    utf8 = data if enc == "utf-8" else text.encode("utf-8")
+    _check_text_memory(utf8, text, delim, name, memory)
     bad_rows: list[int] = []
 
     def on_invalid(_row: object) -> str:
         bad_rows.append(1)
         return "skip"
 
-    utf8 = data if enc == "utf-8" else text.encode("utf-8")
     try:
         table = pacsv.read_csv(
             io.BytesIO(utf8),
             read_options=pacsv.ReadOptions(
-                skip_rows=1, column_names=names, block_size=1 << 24, use_threads=True
+                autogenerate_column_names=True, block_size=1 << 24, use_threads=True
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, newlines_in_values=True, invalid_row_handler=on_invalid
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
+                column_types=_TEXT_COLUMNS,
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],
@@ -410,16 +545,44 @@ def _read_text(data: bytes, name: str, encoding: str | None) -> SourceFile:
         if unclosed is not None:
             raise LoadError([unclosed]) from None
         raise LoadError([Problem("bad_csv", name, params={"detail": str(exc)[:200]})]) from None
+    if table.num_rows == 0:
+        raise LoadError([Problem("file_empty", name)])
+    header = ["" if v is None else str(v) for v in table.slice(0, 1).to_pylist()[0].values()]
+    names, problems = check_header(header, name)
+    if any(p.severity == "error" for p in problems):
+        raise LoadError(problems)
     if bad_rows or text.count('"') % 2:
         unclosed = _unclosed_quote(text, delim, name)
         if unclosed is not None:
             raise LoadError([unclosed])
     if bad_rows:
         raise LoadError([_ragged_rows(text, delim, len(names), name)])
-    if table.num_rows == 0:
+    body = table.slice(1)
+    if body.num_rows == 0:
         raise LoadError([Problem("header_only", name, values=tuple(names[:MAX_EXAMPLES]))])
-    frame = table.to_pandas()
+    frame = body.rename_columns(names).to_pandas()
     return SourceFile(name, frame, "csv", encoding=enc, delimiter=delim, notes=tuple(problems))
+
+
+#: Every column of a text file is read as text (pyarrow names them f0, f1, ...).
+_TEXT_COLUMNS = {f"f{i}": pa.string() for i in range(4 * MAX_COLUMNS)}
+
+
+def _check_text_memory(utf8: bytes, text: str, delim: str, name: str, memory: int) -> None:
+    """Refuse text whose table would take more than ``memory``, before it is parsed.
+
+    Rows are counted as line ends and columns from the first line: an estimate (a quoted line
+    break counts as a row), cheap enough to run before the parser allocates anything.
+    """
+    rows = max(utf8.count(b"\n"), utf8.count(b"\r")) + 1
+    first = re.split(r"[\r\n]", text[:65536], maxsplit=1)[0]
+    try:
+        columns = len(next(csv.reader([first], delimiter=delim), [])) or 1
+    except csv.Error:
+        columns = first.count(delim) + 1
+    needed = len(utf8) + rows * columns * CELL_BYTES
+    if needed > memory:
+        raise _too_much_memory(name, rows, columns, len(utf8), memory)
 
 
 def _unclosed_quote(text: str, delim: str, name: str) -> Problem | None:
@@ -477,64 +640,346 @@ def _delimiter_name(delim: str) -> str:
 # --- binary formats ----------------------------------------------------------------------------
 
 
-def _read_excel(data: bytes, name: str, limit: int) -> SourceFile:
+def _read_excel(
+    data: bytes, name: str, limit: int, memory: int, sheet: str | None = None
+) -> SourceFile:
+    """Read one worksheet (the first visible one unless ``sheet`` names another) as text.
+
+    The zip is inflated once with a counter before anything parses it, and the sheet is
+    streamed cell by cell, counting columns, rows × columns and the text the cells hold
+    (a shared string referenced by many cells counts each time), so a small workbook is
+    refused long before it can take the server's memory.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             members = zf.infolist()
-        if not any(m.filename.startswith("xl/") for m in members):
-            raise LoadError(
-                [Problem("wrong_format", name, params={"ext": ".xlsx", "actual": "zip"})]
-            )
-        # Python's zipfile stops at each member's declared size, so the sum is a true bound.
-        expanded = sum(m.file_size for m in members)
-        ratio = expanded / max(len(data), 1)
-        if expanded > limit or (expanded > _EXCEL_RATIO_FLOOR and ratio > MAX_EXCEL_RATIO):
-            raise LoadError(
-                [
-                    Problem(
-                        "excel_expands",
-                        name,
-                        params={
-                            "size": _human_bytes(expanded),
-                            "ratio": f"{ratio:,.0f}",
-                            "max_ratio": MAX_EXCEL_RATIO,
-                            "limit": _human_bytes(limit),
-                        },
-                    )
-                ]
-            )
-        raw = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=str)
+            if not any(m.filename.startswith("xl/") for m in members):
+                raise LoadError(
+                    [Problem("wrong_format", name, params={"ext": ".xlsx", "actual": "zip"})]
+                )
+            sizes = _inflated_sizes(zf, members, len(data), name, limit)
+        strings = sum(n for part, n in sizes.items() if part.endswith("sharedStrings.xml"))
+        if strings > memory // 2:
+            raise _too_much_memory(name, 0, 0, strings, memory)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about odd but readable parts
+            book = _open_workbook(data)
+            sheets = [s for s in book.sheets if s.part in sizes]
+            visible = tuple(s.title for s in sheets if s.visible)
+            chosen = _choose_sheet(sheets, visible, sheet, name)
+            rows = _sheet_rows(book, chosen.part, name, memory)
     except LoadError:
         raise
     except Exception as exc:  # openpyxl raises many kinds on damaged workbooks
         raise LoadError([Problem("bad_excel", name, params={"detail": str(exc)[:200]})]) from None
-    raw = raw.dropna(how="all")
-    if raw.empty:
-        raise LoadError([Problem("file_empty", name)])
-    header = ["" if pd.isna(v) else str(v) for v in raw.iloc[0].tolist()]
+    notes = _sheet_notes(name, chosen.title, sheets, visible, sheet)
+    if not rows:
+        raise LoadError([Problem("file_empty", name, params={"sheet": chosen.title})])
+    width = max(_row_width(r) for r in rows)
+    header = ["" if v is None else v for v in _cells(rows[0], width)]
     names, problems = check_header(header, name)
     if any(p.severity == "error" for p in problems):
         raise LoadError(problems)
-    body = raw.iloc[1:].reset_index(drop=True)
-    if body.empty:
+    if len(rows) == 1:
         raise LoadError([Problem("header_only", name, values=tuple(names[:MAX_EXAMPLES]))])
-    body.columns = pd.Index(names)
-    frame = body.astype("str").where(body.notna(), None)
-    return SourceFile(name, frame, "xlsx", notes=tuple(problems))
+    body = [_cells(r, width) for r in rows[1:]]
+    frame = pd.DataFrame(
+        {n: pd.Series([r[i] for r in body], dtype="str") for i, n in enumerate(names)}
+    )
+    return SourceFile(
+        name,
+        frame,
+        "xlsx",
+        notes=tuple(problems) + notes,
+        sheet=chosen.title,
+        sheets=visible,
+    )
 
 
-def _read_parquet(data: bytes, name: str) -> SourceFile:
+def _inflated_sizes(
+    zf: zipfile.ZipFile, members: Sequence[zipfile.ZipInfo], size: int, name: str, limit: int
+) -> dict[str, int]:
+    """Inflate every part once, counting the bytes it really produces; refuse a zip bomb.
+
+    The sizes a zip declares are never trusted: the counter stops as soon as the total passes
+    the size limit, or 64 MiB and :data:`MAX_EXCEL_RATIO` times the file's own size.
+    """
+    cap = min(limit, max(_EXCEL_RATIO_FLOOR, MAX_EXCEL_RATIO * size))
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise LoadError([Problem("bad_excel", name, params={"detail": f"{len(members):,} parts"})])
+    sizes: dict[str, int] = {}
+    total = 0
+    for member in members:
+        produced = 0
+        with zf.open(member) as part:
+            while chunk := part.read(1 << 20):
+                produced += len(chunk)
+                if total + produced > cap:
+                    raise _excel_expands(name, cap, size, limit)
+        sizes[member.filename] = produced
+        total += produced
+    return sizes
+
+
+def _excel_expands(name: str, expanded: int, size: int, limit: int) -> LoadError:
+    return LoadError(
+        [
+            Problem(
+                "excel_expands",
+                name,
+                params={
+                    "size": _human_bytes(expanded),
+                    "ratio": f"{expanded / max(size, 1):,.0f}",
+                    "max_ratio": MAX_EXCEL_RATIO,
+                    "limit": _human_bytes(limit),
+                },
+            )
+        ]
+    )
+
+
+#: A worksheet row: its cells from column 1 on, or (when sparse) by column number.
+_Row = list[str | None] | dict[int, str]
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    title: str
+    part: str  # the worksheet's path inside the zip
+    visible: bool
+
+
+@dataclass
+class _Book:
+    reader: Any  # openpyxl.reader.excel.ExcelReader, with strings, workbook and styles read
+    sheets: list[_Sheet]
+
+
+def _open_workbook(data: bytes) -> _Book:
+    """Read a workbook's strings, sheet list and styles (openpyxl), but no worksheet yet."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
+
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    reader.read_manifest()
+    reader.read_strings()
+    reader.read_workbook()
+    apply_stylesheet(reader.archive, reader.wb)
+    sheets = [
+        _Sheet(str(sheet.name), str(rel.target), sheet.state in (None, "visible"))
+        for sheet, rel in reader.parser.find_sheets()
+        if "chartsheet" not in str(rel.Type)
+    ]
+    return _Book(reader, sheets)
+
+
+def _choose_sheet(
+    sheets: Sequence[_Sheet], visible: Sequence[str], wanted: str | None, name: str
+) -> _Sheet:
+    """The sheet asked for by name, else the first visible one (hidden sheets are skipped)."""
+    if not sheets:
+        raise LoadError([Problem("file_empty", name)])
+    if wanted is None:
+        return next((s for s in sheets if s.visible), sheets[0])
+    exact = [s for s in sheets if s.title == wanted]
+    folded = [s for s in sheets if s.title.casefold() == wanted.casefold()]
+    if exact or folded:
+        return (exact or folded)[0]
+    listed = ", ".join(visible or [s.title for s in sheets])
+    raise LoadError([Problem("sheet_missing", name, params={"sheet": wanted, "available": listed})])
+
+
+def _sheet_notes(
+    name: str, title: str, sheets: Sequence[_Sheet], visible: Sequence[str], wanted: str | None
+) -> tuple[Problem, ...]:
+    """Say which sheet was read, and when there was a choice (or hidden sheets skipped)."""
+    hidden = tuple(s.title for s in sheets if not s.visible)
+    if len(visible) > 1 and wanted is None:
+        others = tuple(v for v in visible if v != title)
+        return (
+            Problem(
+                "sheet_chosen",
+                name,
+                values=others[:MAX_EXAMPLES],
+                count=len(others),
+                severity="warning",
+                params={"sheet": title},
+            ),
+        )
+    if hidden and wanted is None:
+        return (
+            Problem(
+                "sheet_hidden_skipped",
+                name,
+                values=hidden[:MAX_EXAMPLES],
+                count=len(hidden),
+                severity="info",
+                params={"sheet": title},
+            ),
+        )
+    return (Problem("sheet_read", name, severity="info", params={"sheet": title}),)
+
+
+def _sheet_rows(book: _Book, part: str, name: str, memory: int) -> list[_Row]:
+    """Stream one worksheet's non-empty rows as text, bounded by ``memory``.
+
+    Cells are parsed one at a time (openpyxl's cell parser, on an incremental XML parse), never
+    a whole row's worth of elements first; a cell beyond :data:`MAX_COLUMNS` is refused at once.
+    """
+    from openpyxl.worksheet._reader import CELL_TAG, DATA_TAG, ROW_TAG, WorkSheetParser
+    from openpyxl.xml.functions import iterparse
+
+    wb = book.reader.wb
+    rows: list[_Row] = []
+    width = 0
+    filled = 0  # non-empty cells kept
+    text = 0  # characters they hold
+    with book.reader.archive.open(part) as source:
+        parser = WorkSheetParser(
+            source,
+            book.reader.shared_strings,
+            data_only=True,
+            epoch=wb.epoch,
+            date_formats=wb._date_formats,
+            timedelta_formats=wb._timedelta_formats,
+        )
+        current: dict[int, str] = {}
+        row_element: Any = None
+        sheet_data: Any = None
+        for event, element in iterparse(source, events=("start", "end")):
+            tag = element.tag
+            if event == "start":
+                if tag == DATA_TAG:
+                    sheet_data = element
+                elif tag == ROW_TAG:
+                    row_element = element
+                    parser.col_counter = 0
+                    number = element.get("r")
+                    parser.row_counter = (
+                        int(float(number)) if number is not None else parser.row_counter + 1
+                    )
+                continue
+            if tag == CELL_TAG:
+                cell = parser.parse_cell(element)
+                if row_element is not None:
+                    row_element.clear()  # the cell is read: drop it, keep memory flat
+                column = int(cell["column"])
+                if column > MAX_COLUMNS:
+                    raise LoadError(
+                        [
+                            Problem(
+                                "too_many_columns",
+                                name,
+                                count=column,
+                                params={"limit": MAX_COLUMNS},
+                            )
+                        ]
+                    )
+                value = _excel_text(cell["value"], cell["data_type"])
+                if value is not None:
+                    current[column] = value
+                    filled += 1
+                    text += len(value)
+            elif tag == ROW_TAG:
+                element.clear()
+                if sheet_data is not None:
+                    sheet_data.clear()  # drop the rows read so far from the tree
+                row_element = None
+                if current:
+                    top = max(current)
+                    width = max(width, top)
+                    # a sparse row stays sparse until the table is known to fit
+                    dense = 2 * len(current) >= top
+                    rows.append([current.get(c) for c in range(1, top + 1)] if dense else current)
+                    current = {}
+                    needed = len(rows) * width * CELL_BYTES + filled * _XLSX_CELL_BYTES + text
+                    if needed > memory:
+                        raise _too_much_memory(name, len(rows), width, text, memory)
+    return rows
+
+
+def _row_width(row: _Row) -> int:
+    return max(row) if isinstance(row, dict) else len(row)
+
+
+def _cells(row: _Row, width: int) -> list[str | None]:
+    """A row's cells from column 1 to ``width``."""
+    if isinstance(row, dict):
+        return [row.get(c) for c in range(1, width + 1)]
+    return row + [None] * (width - len(row))
+
+
+def _excel_text(value: Any, data_type: str) -> str | None:
+    """A cell's value as the text pandas' ``read_excel(dtype=str)`` gives (errors are empty).
+
+    >>> _excel_text(10.0, "n"), _excel_text(2.5, "n"), _excel_text(True, "b"), _excel_text("", "s")
+    ('10', '2.5', 'True', None)
+    """
+    if value is None or data_type == "e":
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return text or None
+
+
+def _read_parquet(data: bytes, name: str, memory: int) -> SourceFile:
+    """Read a Parquet file, bounded by its footer before any column is read.
+
+    The footer gives the rows, the columns and every row group's uncompressed size; text
+    columns are then read as dictionaries (as small as the file) and their decoded size is
+    computed from the dictionary before anything is decoded, so a value repeated a million
+    times in a 2 KB file is refused instead of becoming gigabytes.
+    """
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(io.BytesIO(data))
+        footer = pq.ParquetFile(io.BytesIO(data))
+        meta, schema = footer.metadata, footer.schema_arrow
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... on damaged files
         raise LoadError([Problem("bad_parquet", name, params={"detail": str(exc)[:200]})]) from None
-    names, problems = check_header([str(c) for c in table.column_names], name, detect_missing=False)
+    if meta.num_columns > MAX_COLUMNS or len(schema.names) > MAX_COLUMNS:
+        count = max(meta.num_columns, len(schema.names))
+        raise LoadError(
+            [Problem("too_many_columns", name, count=count, params={"limit": MAX_COLUMNS})]
+        )
+    names, problems = check_header([str(c) for c in schema.names], name, detect_missing=False)
     if any(p.severity == "error" for p in problems):
         raise LoadError(problems)
-    if table.num_rows == 0:
+    groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
+    rows = max(meta.num_rows, sum(g.num_rows for g in groups))
+    if rows == 0:
         raise LoadError([Problem("header_only", name, values=tuple(names[:MAX_EXAMPLES]))])
+    stored = sum(max(g.total_byte_size, 0) for g in groups)
+    if rows * meta.num_columns * CELL_BYTES + stored > memory:
+        raise _too_much_memory(name, rows, len(names), stored, memory)
+    texts = [
+        f.name
+        for f in schema
+        if pa.types.is_string(f.type)
+        or pa.types.is_large_string(f.type)
+        or pa.types.is_binary(f.type)
+        or pa.types.is_large_binary(f.type)
+    ]
+    try:
+        table = pq.ParquetFile(io.BytesIO(data), read_dictionary=texts).read()
+        text_bytes = sum(_decoded_bytes(table.column(c)) for c in texts)
+        others = sum(table.column(c).nbytes for c in table.column_names if c not in set(texts))
+        if rows * len(names) * CELL_BYTES + text_bytes + others > memory:
+            raise _too_much_memory(name, rows, len(names), text_bytes, memory)
+        table = pa.table(
+            [
+                _decoded(table.column(i)) if field.name in texts else table.column(i)
+                for i, field in enumerate(schema)
+            ],
+            names=[str(c) for c in schema.names],
+        )
+    except LoadError:
+        raise
+    except Exception as exc:
+        raise LoadError([Problem("bad_parquet", name, params={"detail": str(exc)[:200]})]) from None
     table = _flat_table(table, names, name)
     try:
         frame = table.to_pandas()
@@ -542,6 +987,30 @@ def _read_parquet(data: bytes, name: str) -> SourceFile:
         raise LoadError([Problem("bad_parquet", name, params={"detail": str(exc)[:200]})]) from None
     frame.columns = pd.Index(names)
     return SourceFile(name, frame, "parquet", notes=tuple(problems))
+
+
+def _decoded_bytes(column: pa.ChunkedArray) -> int:
+    """The bytes a text column read as a dictionary takes once decoded (offsets included)."""
+    import pyarrow.compute as pc
+
+    total = 0
+    for chunk in column.chunks:
+        if not pa.types.is_dictionary(chunk.type):
+            total += chunk.nbytes
+            continue
+        lengths = pc.binary_length(chunk.dictionary)
+        taken = pc.sum(pc.take(lengths, chunk.indices)).as_py()
+        total += int(taken or 0) + 8 * len(chunk)
+    return total
+
+
+def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A column read as a dictionary, back to plain values."""
+    if not pa.types.is_dictionary(column.type):
+        return column
+    return pa.chunked_array(
+        [chunk.dictionary_decode() for chunk in column.chunks], type=column.type.value_type
+    )
 
 
 def _flat_table(table: pa.Table, names: Sequence[str], name: str) -> pa.Table:

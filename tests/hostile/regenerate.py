@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 HERE = Path(__file__).resolve().parent
 HEADER = "lead_id,created_at,source,industry,employees,web_visits,outcome"
@@ -84,6 +85,20 @@ def text_files() -> dict[str, bytes]:
         sep=";",
     )
     f["leads/cr_only_newlines.csv"] = csv_text().replace("\n", "\r")
+    # a quoted line break in the last header cell: a reader that skips one *physical* line for
+    # the header reads the header's second line as a hidden, won lead (L999)
+    f["leads/header_smuggle.csv"] = csv_text(
+        HEADER + ',"note\nL999,2024-01-01,web,SaaS,10,99,Won,x"',
+        [r + [""] for r in rows()],
+    )
+    # Excel's Alt+Enter in header cells, saved as Excel does (CRLF rows, LF inside a cell)
+    f["leads/header_line_break.csv"] = (
+        "\r\n".join(
+            [HEADER.replace("created_at", '"created\nat"').replace("web_visits", '"web\nvisits"')]
+            + [",".join(r) for r in rows()]
+        )
+        + "\r\n"
+    )
     # --- encodings and bytes ---------------------------------------------------------------
     f["leads/binary_junk.csv"] = bytes((i * 37 + 11) % 256 for i in range(2048))
     f["leads/latin1_junk.csv"] = "lead_id,société,région\nL1,Müller & Söhne,Île-de-France\n".encode(
@@ -324,6 +339,91 @@ def zipped(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def workbook(
+    sheets: list[tuple[str, str, list[list[str]] | bytes]], shared: list[str] | None = None
+) -> bytes:
+    """A minimal, deterministic .xlsx: (name, state, rows or raw sheetData XML) per sheet.
+
+    Rows are written as inline strings; ``shared`` adds a shared-strings part.
+    """
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel_ns = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    package = "http://schemas.openxmlformats.org/package/2006"
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    overrides = [
+        f'<Override PartName="/xl/workbook.xml" ContentType="{main}.sheet.main+xml"/>',
+        *[
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{main}.worksheet+xml"/>'
+            for i in range(1, len(sheets) + 1)
+        ],
+    ]
+    if shared is not None:
+        overrides.append(
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{main}.sharedStrings+xml"/>'
+        )
+    members: dict[str, bytes] = {
+        "[Content_Types].xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{package}/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            + "".join(overrides)
+            + "</Types>"
+        ).encode(),
+        "_rels/.rels": (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{package}/relationships">'
+            f'<Relationship Id="rId1" Type="{office}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>"
+        ).encode(),
+    }
+    entries, rels = [], []
+    for i, (name, state, content) in enumerate(sheets, start=1):
+        hidden = "" if state == "visible" else f' state="{state}"'
+        entries.append(f'<sheet name="{name}" sheetId="{i}"{hidden} r:id="rId{i}"/>')
+        rels.append(
+            f'<Relationship Id="rId{i}" Type="{office}/worksheet" '
+            f'Target="worksheets/sheet{i}.xml"/>'
+        )
+        if isinstance(content, bytes):
+            data = content
+        else:
+            data = b"".join(
+                b"<row>"
+                + b"".join(
+                    b'<c t="inlineStr"><is><t>' + escape(v).encode() + b"</t></is></c>" for v in row
+                )
+                + b"</row>"
+                for row in content
+            )
+        members[f"xl/worksheets/sheet{i}.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet {ns}><sheetData>'.encode()
+            + data
+            + b"</sheetData></worksheet>"
+        )
+    members["xl/workbook.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?><workbook {ns} {rel_ns}><sheets>'
+        + "".join(entries)
+        + "</sheets></workbook>"
+    ).encode()
+    if shared is not None:
+        rels.append(
+            f'<Relationship Id="rId{len(sheets) + 1}" Type="{office}/sharedStrings" '
+            'Target="sharedStrings.xml"/>'
+        )
+        members["xl/sharedStrings.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><sst {ns} count="{len(shared)}" '
+            f'uniqueCount="{len(shared)}">'
+            + "".join(f"<si><t>{escape(v)}</t></si>" for v in shared)
+            + "</sst>"
+        ).encode()
+    members["xl/_rels/workbook.xml.rels"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{package}/relationships">'
+        + "".join(rels)
+        + "</Relationships>"
+    ).encode()
+    return zipped(members)
+
+
 def entity_bomb(sheet: bytes) -> bytes:
     """The workbook's sheet with a "billion laughs" entity in a cell."""
     text = sheet.decode("utf-8")
@@ -355,6 +455,57 @@ def binary_files() -> dict[str, bytes]:
         members = {n: zf.read(n) for n in zf.namelist()}
     members["xl/worksheets/sheet1.xml"] = entity_bomb(members["xl/worksheets/sheet1.xml"])
     out["leads/entity_bomb.xlsx"] = zipped(members)
+    # --- workbooks that expand without bound, and sheets that are not what they seem -----------
+    # one 1 MiB shared string referenced by 6,000 cells: 18 KB that would become 6 GB of text
+    out["leads/shared_string_bomb.xlsx"] = workbook(
+        [
+            (
+                "Leads",
+                "visible",
+                b'<row r="1"><c r="A1" t="inlineStr"><is><t>note</t></is></c></row>'
+                + b"".join(
+                    f'<row r="{i}"><c r="A{i}" t="s"><v>0</v></c></row>'.encode()
+                    for i in range(2, 6002)
+                ),
+            )
+        ],
+        shared=["x" * (1 << 20)],
+    )
+    # one cell in the sheet's last column (XFD, 16,384) on each of 50,000 rows
+    out["leads/last_column.xlsx"] = workbook(
+        [
+            (
+                "Leads",
+                "visible",
+                b'<row><c r="A1" t="inlineStr"><is><t>lead_id</t></is></c></row>'
+                + b'<row><c r="XFD2"><v>1</v></c></row>' * 50_000,
+            )
+        ]
+    )
+    # one cell in column 2,000 (the most funnel reads) on each of 300,000 rows: 600 million
+    # cells once laid out as a table, from a 20 KB file
+    out["leads/wide_sparse.xlsx"] = workbook(
+        [
+            (
+                "Leads",
+                "visible",
+                b'<row><c r="A1" t="inlineStr"><is><t>lead_id</t></is></c></row>'
+                + b'<row><c r="BXX2"><v>1</v></c></row>' * 300_000,
+            )
+        ]
+    )
+    # a hidden first sheet holding one lead before the visible sheet with the real 40
+    table = [header, *[list(r) for r in rows(40)]]
+    out["leads/hidden_first_sheet.xlsx"] = workbook(
+        [("old", "hidden", [header, list(rows(1, start=900)[0])]), ("Leads", "visible", table)]
+    )
+    out["leads/two_sheets.xlsx"] = workbook(
+        [
+            ("Leads", "visible", [header, *[list(r) for r in rows(8)]]),
+            ("Q2", "visible", [header, *[list(r) for r in rows(3, start=50)]]),
+            ("lookup", "veryHidden", [["code", "label"], ["1", "x"]]),
+        ]
+    )
     out["leads/empty_sheet.xlsx"] = xlsx([])
     out["leads/header_only.xlsx"] = xlsx([header])
     out["leads/duplicate_columns.xlsx"] = xlsx(
@@ -450,6 +601,30 @@ def binary_files() -> dict[str, bytes]:
                 ),
             }
         )
+    )
+    # five million rows of one dictionary value: 19 KB on disk, 5 GB once decoded
+    n = 5_000_000
+    zeros = pa.array([0] * n, pa.int32())
+    bomb = pa.table(
+        {
+            "lead_id": pa.DictionaryArray.from_arrays(zeros, pa.array(["L1"])),
+            "industry": pa.DictionaryArray.from_arrays(zeros, pa.array(["x" * 1000])),
+        }
+    )
+    buffer = io.BytesIO()
+    pq.write_table(
+        bomb,
+        buffer,
+        row_group_size=n,
+        write_statistics=False,
+        compression="zstd",
+        data_page_size=1 << 30,
+        store_schema=False,
+    )
+    out["leads/dictionary_bomb.parquet"] = buffer.getvalue()
+    # the same name twice: a Parquet file may hold it, a table may not
+    out["leads/duplicate_names_exact.parquet"] = parquet(
+        pa.Table.from_arrays([ids, created, ids], names=["lead_id", "created_at", "lead_id"])
     )
     out["leads/reserved_column.parquet"] = parquet(
         pa.table({"lead_id": ids, "created_at": created, "_FUNNEL_amount": [1, 2, 3, 4]})

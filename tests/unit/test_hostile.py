@@ -130,6 +130,7 @@ class Refused:
     rows: tuple[int, ...] = ()
     max_bytes: int | None = None
     column: str | None = None
+    max_memory: int | None = None  # FUNNEL_MAX_MEMORY_BYTES, when the default is not the point
 
 
 REFUSED = [
@@ -196,7 +197,7 @@ REFUSED = [
     Refused("junk_members.xlsx", "bad_excel", ("Excel workbook",)),
     Refused("truncated.xlsx", "bad_excel", ("Excel workbook",)),
     Refused("entity_bomb.xlsx", "bad_excel", ("Excel workbook",)),
-    Refused("small_bomb.xlsx", "excel_expands", ("4.0 MiB", "976.6 KiB"), max_bytes=1_000_000),
+    Refused("small_bomb.xlsx", "excel_expands", ("more than 976.6 KiB",), max_bytes=1_000_000),
     Refused("empty_sheet.xlsx", "file_empty", ("empty",)),
     Refused("header_only.xlsx", "header_only", ("'lead_id'",)),
     Refused("duplicate_columns.xlsx", "duplicate_header", ("'source'", "'Source'")),
@@ -225,14 +226,37 @@ REFUSED = [
         column="created_at",
     ),
     Refused("reserved_column.parquet", "reserved_column", ("'_FUNNEL_amount'",)),
+    # small files that would expand without bound are refused before they are materialised
+    Refused(
+        "dictionary_bomb.parquet",
+        "too_much_memory",
+        ("4.0 GiB", "5,000,000 rows × 2 columns", "4.7 GiB of text"),
+    ),
+    Refused(
+        "shared_string_bomb.xlsx",
+        "too_much_memory",
+        ("more than 64.0 MiB of memory", "1 columns"),
+        max_memory=64 << 20,
+    ),
+    Refused("last_column.xlsx", "too_many_columns", ("16384 columns", "2000")),
+    Refused(
+        "wide_sparse.xlsx",
+        "too_much_memory",
+        ("more than 64.0 MiB", "× 2,000 columns"),
+        max_memory=64 << 20,
+    ),
+    Refused("duplicate_names_exact.parquet", "duplicate_header", ("'lead_id'",)),
 ]
 
 
-def attempt_load(db: Path, path: Path, max_bytes: int | None = None) -> tuple[LoadError, Snapshot]:
+def attempt_load(
+    db: Path, path: Path, max_bytes: int | None = None, max_memory: int | None = None
+) -> tuple[LoadError, Snapshot]:
     """Load like the app does (read, propose, validate, store); return the error and the store."""
     with Store(db) as store:
         with pytest.raises(LoadError) as caught:
-            load_files(store, NAME, read_file(path, max_bytes=max_bytes))
+            source = read_file(path, max_bytes=max_bytes, max_memory=max_memory)
+            load_files(store, NAME, source)
         return caught.value, snapshot(store, NAME)
 
 
@@ -240,7 +264,7 @@ def attempt_load(db: Path, path: Path, max_bytes: int | None = None) -> tuple[Lo
 def test_a_hostile_lead_file_is_refused_by_the_library_and_nothing_is_stored(
     case: Refused, db: Path, base: Base
 ) -> None:
-    error, after = attempt_load(db, LEADS / case.file, case.max_bytes)
+    error, after = attempt_load(db, LEADS / case.file, case.max_bytes, case.max_memory)
 
     problem = only_error(error, case.code, case.column)
     assert problem.file == case.file
@@ -251,9 +275,15 @@ def test_a_hostile_lead_file_is_refused_by_the_library_and_nothing_is_stored(
 
 @pytest.mark.parametrize("case", REFUSED, ids=[c.file for c in REFUSED])
 def test_a_hostile_lead_file_is_refused_by_the_cli_with_exit_code_2(
-    case: Refused, db: Path, base: Base, capsys: pytest.CaptureFixture[str]
+    case: Refused,
+    db: Path,
+    base: Base,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     size = ["--max-size", str(case.max_bytes)] if case.max_bytes else []
+    if case.max_memory:
+        monkeypatch.setenv("FUNNEL_MAX_MEMORY_BYTES", str(case.max_memory))
     run = cli(capsys, "load", LEADS / case.file, "--dataset", NAME, "--db", db, *size)
 
     assert_refused_by_cli(run, case.file, *case.fragments, "  fix: ")
@@ -354,6 +384,21 @@ SAFE = [
     ),
     Safe("absurd_numbers.csv", {"employees": [1e308, -1e308, 1e26, 1e-308, 50.0]}),
     Safe("binary_text.parquet", {"industry": ["SaaS", "製造業", "<b>x</b>", None]}),
+    # a quoted line break in a header cell stays in that cell: no hidden row, no refusal
+    Safe(
+        "header_smuggle.csv",
+        {
+            "lead_id": [f"L{i:03d}" for i in range(1, 9)],
+            "note L999,2024-01-01,web,SaaS,10,99,Won,x": [None] * 8,
+        },
+    ),
+    Safe(
+        "header_line_break.csv",
+        {"created at": [pd.Timestamp("2024-01-02")], "web visits": [1, 2, 3]},
+    ),
+    # the visible sheet is read, not the hidden one before it
+    Safe("hidden_first_sheet.xlsx", {"lead_id": [f"L{i:03d}" for i in range(1, 41)]}),
+    Safe("two_sheets.xlsx", {"lead_id": [f"L{i:03d}" for i in range(1, 9)]}),
 ]
 
 
@@ -496,12 +541,149 @@ def test_a_zip_bomb_named_xlsx_is_refused_before_it_is_unzipped(
     assert path.stat().st_size < 2 << 20
 
     error, after = attempt_load(db, path)  # the default limit (1 GiB) is not the guard here
-    assert_clear(only_error(error, "excel_expands"), "100.0 MiB", "times its size")
+    # inflating stops at 64 MiB: past that, a workbook may not grow 50 times its size
+    assert_clear(only_error(error, "excel_expands"), "more than 64.0 MiB", "times its size")
     assert after == base.snapshot
 
     run = cli(capsys, "load", path, "--dataset", NAME, "--db", db)
     assert_refused_by_cli(run, "bomb.xlsx", "unzips to")
     assert stored(db) == base.snapshot
+
+
+def test_a_header_row_smuggled_through_a_quoted_line_break_never_becomes_a_lead(
+    db: Path, base: Base
+) -> None:
+    with Store(db) as store:
+        info = load_files(store, "smuggled", read_file(LEADS / "header_smuggle.csv")).dataset
+        ids = set(store.leads_frame(info)["lead_id"])
+        untouched = snapshot(store, NAME)
+
+    assert (info.leads, info.won) == (8, 2)  # the file's 8 rows, as a spreadsheet shows them
+    assert "L999" not in ids
+    assert untouched == base.snapshot
+
+
+def test_the_first_visible_sheet_is_read_and_named_not_a_hidden_one_before_it(
+    db: Path, base: Base, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = read_file(LEADS / "hidden_first_sheet.xlsx")
+    assert (source.sheet, source.sheets, len(source.frame)) == ("Leads", ("Leads",), 40)
+    note = next(p for p in source.notes if p.code == "sheet_hidden_skipped")
+    assert "'Leads'" in note.message("en") and "'old'" in note.message("en")
+    assert "Leads" in note.message("ja") and "非表示" in note.message("ja")
+
+    with Store(db) as store:
+        result = load_files(store, "sheets", source)
+        files = result.dataset.files
+        assert result.dataset.leads == 40
+        assert snapshot(store, NAME) == base.snapshot
+    assert files[0]["sheet"] == "Leads"
+    assert "sheet_hidden_skipped" in [p.code for p in result.problems]
+
+
+def test_with_several_visible_sheets_the_first_is_read_with_a_warning_and_another_can_be_chosen(
+    db: Path, base: Base
+) -> None:
+    first = read_file(LEADS / "two_sheets.xlsx")
+    warning = next(p for p in first.notes if p.code == "sheet_chosen")
+    assert warning.severity == "warning"
+    assert_clear(warning, "'Leads'", "'Q2'")
+    assert "--sheet" in warning.fix("en") and "--sheet" in warning.fix("ja")
+    assert first.sheets == ("Leads", "Q2")  # the very hidden lookup sheet is not offered
+
+    second = read_file(LEADS / "two_sheets.xlsx", sheet="q2")  # case-insensitive, as typed
+    assert (second.sheet, second.frame["lead_id"].tolist()) == ("Q2", ["L050", "L051", "L052"])
+    assert [p.code for p in second.notes] == ["sheet_read"]
+
+    with pytest.raises(LoadError) as caught:
+        read_file(LEADS / "two_sheets.xlsx", sheet="Q3")
+    assert_clear(only_error(caught.value, "sheet_missing"), "'Q3'", "Leads, Q2")
+
+    with pytest.raises(LoadError) as caught:
+        read_file(BASE, sheet="Leads")
+    assert_clear(only_error(caught.value, "sheet_not_a_workbook"), "'Leads'", "not an Excel")
+    assert stored(db) == base.snapshot
+
+
+# --- every corpus file, loaded by a process whose memory is capped ------------------------------
+
+#: What the child may map at all (RLIMIT_AS): a load that runs away dies here instead of passing.
+ADDRESS_SPACE = 3 << 30
+#: The memory budget the child's loads are given (FUNNEL_MAX_MEMORY_BYTES).
+BUDGET = 1 << 30
+
+_CHILD = """
+import json, resource, sys
+cap = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+from funnel.ingest import load_files
+from funnel.mapping import MappingFileError, mapping_from_yaml
+from funnel.problems import LoadError
+from funnel.readers import read_file
+from funnel.rules import RuleSetError, ruleset_from_text
+from funnel.store import Store
+with Store(sys.argv[2]) as store:
+    for line in sys.stdin:
+        kind, path, max_bytes = json.loads(line)
+        print(json.dumps({"start": path}), flush=True)
+        try:
+            if kind in ("leads", "base"):
+                load_files(store, "x", read_file(path, max_bytes=max_bytes))
+            elif kind == "rules":
+                ruleset_from_text(open(path, encoding="utf-8", errors="replace").read())
+            else:
+                mapping_from_yaml(open(path, encoding="utf-8", errors="replace").read())
+            outcome = "accepted"
+        except LoadError as exc:
+            outcome = ",".join(sorted({p.code for p in exc.errors}))
+        except (RuleSetError, MappingFileError):
+            outcome = "refused"
+        print(json.dumps({"done": path, "outcome": outcome}), flush=True)
+"""
+
+
+def test_every_corpus_file_is_loaded_under_a_memory_cap_and_none_aborts(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    expected: dict[str, str] = {str(LEADS / c.file): c.code for c in REFUSED}
+    expected |= {str(LEADS / c.file): "accepted" for c in SAFE}
+    expected[str(BASE)] = "accepted"
+    sizes = {str(LEADS / c.file): c.max_bytes for c in REFUSED}
+    bad_rules = {c.file for c in BAD_RULES} | {"binary_junk.yaml"}
+    for path in sorted(RULES.iterdir()):
+        expected[str(path)] = "refused" if path.name in bad_rules else "accepted"
+    bad_mappings = {c.file for c in BAD_MAPPINGS if c.code is None} | {"binary_junk.yaml"}
+    for path in sorted(MAPPINGS.iterdir()):
+        expected[str(path)] = "refused" if path.name in bad_mappings else "accepted"
+    corpus = {str(p) for p in CORPUS.rglob("*") if p.is_file() and p.suffix != ".py"}
+    corpus -= {str(CORPUS / "README.md")}
+    assert corpus == set(expected), "every corpus file needs an expected outcome"
+
+    lines = [
+        json.dumps([Path(path).parent.name, path, sizes.get(path)]) for path in sorted(expected)
+    ]
+    env = dict(os.environ, FUNNEL_MAX_MEMORY_BYTES=str(BUDGET))
+    child = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(ADDRESS_SPACE), str(tmp_path / "capped.duckdb")],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+
+    events = [json.loads(line) for line in child.stdout.splitlines() if line.startswith("{")]
+    started = [e["start"] for e in events if "start" in e]
+    outcomes = {e["done"]: e["outcome"] for e in events if "done" in e}
+    running = [path for path in started if path not in outcomes]
+    assert child.returncode == 0 and not running, (
+        f"the child died (exit {child.returncode}) loading {running}: {child.stderr[-2000:]}"
+    )
+    assert sorted(outcomes) == sorted(expected)
+    wrong = {p: o for p, o in outcomes.items() if expected[p] not in o.split(",")}
+    assert wrong == {}, {p: (o, expected[p]) for p, o in wrong.items()}
 
 
 # --- mapping files ------------------------------------------------------------------------------

@@ -124,12 +124,15 @@ def test_a_named_japanese_encoding_is_used(given: str) -> None:
     assert source.frame.to_dict("list") == {"会社名": ["髙橋㈱"], "地域": ["関東"]}
 
 
-def test_an_unknown_encoding_name_is_a_problem_not_a_crash() -> None:
+@pytest.mark.parametrize("given", ["klingon-8", "punycode", "idna", "hex", "rot13", "undefined"])
+def test_a_name_that_is_not_a_file_encoding_is_a_problem_not_a_crash(given: str) -> None:
     with pytest.raises(LoadError) as caught:
-        read_bytes(b"id\n1\n", "leads.csv", encoding="klingon-8")
+        read_bytes(b"lead_id,source\nL1,web\n", "leads.csv", encoding=given)
 
-    assert problem_codes(caught.value) == ["encoding"]
-    assert "klingon-8" in caught.value.problems[0].message("en")
+    assert problem_codes(caught.value) == ["not_a_text_encoding"]
+    problem = caught.value.problems[0]
+    assert given in problem.message("en") and given in problem.message("ja")
+    assert "utf-8" in problem.fix("en") and "cp932" in problem.fix("ja")
 
 
 # --- Excel and Parquet ---------------------------------------------------------------------------
