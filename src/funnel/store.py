@@ -7,12 +7,19 @@ activity_type``). A load writes a new schema and swaps the catalog row in one tr
 failure, a crash or a kill leaves the previous dataset exactly as it was.
 
 One connection per process; every query runs on its own cursor (DuckDB's threading model).
+Every connection has DuckDB's extension auto-install and auto-load turned off (a file that is
+not DuckDB's, such as a SQLite database, must never make it download code) and a memory limit
+(:func:`funnel.readers.max_memory_default`). A file is changed only once it is known to be a
+funnel database whose metadata makes sense: a foreign or tampered file is refused untouched.
+A write that fails reports its real cause (a full disk is named, never masked by the rollback
+that follows) and, when the disk filled up, gives back the space the failed write took.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -123,10 +130,12 @@ class Store:
         try:
             if not read_only:
                 self._migrate()
-            elif not self._has_catalog():
+            elif (version := self._version()) == 0:
                 raise StoreError("db_not_initialised", path=str(self.path))
-            elif self._version() < SCHEMA_VERSION:
-                raise StoreError("db_old_schema", path=str(self.path), version=self._version())
+            elif version > SCHEMA_VERSION:
+                raise StoreError("db_too_new", path=str(self.path), version=version)
+            elif version < SCHEMA_VERSION:
+                raise StoreError("db_old_schema", path=str(self.path), version=version)
         except duckdb.Error as exc:  # e.g. an upgrade that cannot write its log beside the file
             self.conn.close()
             raise _open_error(self.path, exc) from None
@@ -154,44 +163,112 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Yield a cursor inside one write transaction: all of it is stored, or none of it."""
+        """Yield a cursor inside one write transaction: all of it is stored, or none of it.
+
+        A failure is raised as it happened: the rollback after it can fail too (a transaction
+        DuckDB already aborted, a database invalidated by a full disk) and is never what the
+        user is told. A full disk becomes ``StoreError("disk_full")`` and the file is given
+        back the space the failed write took.
+        """
         self._writable()
-        with self._write_lock, self.cursor() as cur:
-            cur.begin()
+        with self._write_lock:
+            before = self._file_size()
             try:
-                yield cur
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
+                with self.cursor() as cur:
+                    cur.begin()
+                    try:
+                        yield cur
+                        cur.commit()
+                    except BaseException:
+                        _rollback_quietly(cur)
+                        raise
+            except (duckdb.Error, OSError) as exc:
+                raise self._write_failed(exc, before) from None
+
+    def _file_size(self) -> int | None:
+        try:
+            return self.path.stat().st_size if self.path.name != ":memory:" else None
+        except OSError:
+            return None
+
+    def _write_failed(self, exc: Exception, before: int | None) -> Exception:
+        """The error to raise for a failed write, after recovering what can be recovered."""
+        text = str(exc)
+        invalidated = isinstance(exc, duckdb.FatalException) or "invalidated" in text
+        if invalidated:
+            self._reconnect(before)
+        if _disk_full(exc):
+            free = _free_bytes(self.path)
+            return StoreError("disk_full", path=str(self.path), free=_human(free))
+        return exc
+
+    def _reconnect(self, before: int | None) -> None:
+        """Open the file again after DuckDB invalidated it, shrinking it to what was committed.
+
+        DuckDB leaves the blocks a failed checkpoint appended at the end of the file. They are
+        beyond the committed header's block count, so cutting them off loses nothing; the file
+        is never cut below the size it had before the write began.
+        """
+        try:
+            self.conn.close()
+        except duckdb.Error:
+            pass
+        if before is not None:
+            _give_back_space(self.path, before)
+        self.conn = _open(self.path, self.read_only)
 
     # --- schema ---------------------------------------------------------------------------
 
-    def _has_catalog(self) -> bool:
-        with self.cursor() as cur:
-            row = cur.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [_CATALOG]
-            ).fetchone()
-        return bool(row and row[0])
-
     def _version(self) -> int:
+        """The schema version the file's metadata records, checked before anything trusts it.
+
+        A value that is not one whole number, or tables that do not match the version (a
+        catalog without its metadata, tables of a later version than recorded), mean the file
+        was damaged or tampered with: it is refused, and nothing in it is changed.
+        """
         with self.cursor() as cur:
-            row = cur.execute(
-                "SELECT value FROM funnel_meta WHERE key = 'schema_version'"
-            ).fetchone()
-        return int(row[0]) if row else 0
+            everything = cur.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_catalog = current_database()"
+            ).fetchall()
+            tables = {str(name) for schema, name in everything if schema == "main"}
+            if "funnel_meta" not in tables:
+                if everything:  # someone else's DuckDB file, or ours without its metadata
+                    raise StoreError("db_not_funnel", path=str(self.path))
+                return 0
+            try:
+                rows = cur.execute(
+                    "SELECT value FROM funnel_meta WHERE key = 'schema_version'"
+                ).fetchall()
+            except duckdb.Error as exc:
+                raise StoreError("db_damaged", path=str(self.path), detail=str(exc)[:120]) from None
+        values = [str(r[0]).strip() for r in rows]
+        if not values and len(everything) == 1:
+            return 0  # stopped right after its metadata table was made: start again
+        if len(values) != 1 or not values[0].isdigit() or len(values[0]) > 6:
+            shown = ", ".join(repr(v[:20]) for v in values) or "-"
+            detail = f"schema_version is {shown}"
+            raise StoreError("db_damaged", path=str(self.path), detail=detail)
+        version = int(values[0])
+        expected = {1: {_CATALOG}, 2: {_CATALOG, _SETTINGS}, 3: {_CATALOG, _SETTINGS, VERSIONS}}
+        later = {2: {_SETTINGS}}  # the later tables a migration would not simply create
+        missing = expected.get(version, set()) - tables
+        ahead = {t for v, names in later.items() if v > version for t in names} & tables
+        if version <= SCHEMA_VERSION and (version < 1 or missing or ahead):
+            detail = f"schema_version {version}, tables " + ", ".join(sorted(tables))
+            raise StoreError("db_damaged", path=str(self.path), detail=detail[:160])
+        return version
 
     def _migrate(self) -> None:
+        version = self._version()  # reads only: a file that makes no sense is left untouched
+        if version > SCHEMA_VERSION:
+            raise StoreError("db_too_new", path=str(self.path), version=version)
         with self.cursor() as cur:
-            cur.execute("CREATE TABLE IF NOT EXISTS funnel_meta (key VARCHAR, value VARCHAR)")
-            row = cur.execute(
-                "SELECT value FROM funnel_meta WHERE key = 'schema_version'"
-            ).fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise StoreError("db_too_new", path=str(self.path), version=version)
+            if version == SCHEMA_VERSION:
+                return
             if version < 1:
                 cur.begin()
+                cur.execute("CREATE TABLE IF NOT EXISTS funnel_meta (key VARCHAR, value VARCHAR)")
                 cur.execute("CREATE SEQUENCE IF NOT EXISTS funnel_dataset_seq START 1")
                 cur.execute(
                     f"""CREATE TABLE IF NOT EXISTS {_CATALOG} (
@@ -257,14 +334,14 @@ class Store:
                 f"SELECT * FROM {_CATALOG} ORDER BY loaded_at DESC, dataset_id DESC"
             ).fetchall()
             names = [d[0] for d in cur.description or ()]
-        return [_info(dict(zip(names, r, strict=True))) for r in rows]
+        return [_info(dict(zip(names, r, strict=True)), self.path) for r in rows]
 
     def dataset(self, name: str) -> DatasetInfo | None:
         """Return one dataset by name, or None."""
         with self.cursor() as cur:
             rows = cur.execute(f"SELECT * FROM {_CATALOG} WHERE name = ?", [name]).fetchall()
             names = [d[0] for d in cur.description or ()]
-        return _info(dict(zip(names, rows[0], strict=True))) if rows else None
+        return _info(dict(zip(names, rows[0], strict=True)), self.path) if rows else None
 
     def require(self, name: str) -> DatasetInfo:
         """Return one dataset by name or raise ``StoreError('dataset_missing')``."""
@@ -286,51 +363,47 @@ class Store:
         ]
         if prepared.activities is not None:
             tables.append(("activities", prepared.activities))
-        with self._write_lock, self.cursor() as cur:
-            cur.begin()
-            try:
-                (dataset_id,) = cur.execute("SELECT nextval('funnel_dataset_seq')").fetchone() or (
-                    0,
-                )
-                schema = f"ds_{int(dataset_id)}"
-                cur.execute(f"CREATE SCHEMA {quote_ident(schema)}")
-                for table, frame in tables:
-                    view = f"_funnel_in_{table}"
-                    cur.register(view, frame)
-                    cur.execute(
-                        f"CREATE TABLE {quote_ident(schema)}.{quote_ident(table)} AS "
-                        f"SELECT * FROM {quote_ident(view)}"
-                    )
-                    cur.unregister(view)
-                old = cur.execute(
-                    f"SELECT schema_name FROM {_CATALOG} WHERE name = ?", [name]
-                ).fetchall()
-                cur.execute(f"DELETE FROM {_CATALOG} WHERE name = ?", [name])
-                for (old_schema,) in old:
-                    cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(old_schema)} CASCADE")
-                counts = prepared.counts
+        needed = _estimated_bytes([frame for _, frame in tables])
+        free = _free_bytes(self.path)
+        if free is not None and needed > free:  # refuse before the file grows at all
+            raise StoreError("disk_full", path=str(self.path), free=_human(free))
+        with self.transaction() as cur:
+            (dataset_id,) = cur.execute("SELECT nextval('funnel_dataset_seq')").fetchone() or (0,)
+            schema = f"ds_{int(dataset_id)}"
+            cur.execute(f"CREATE SCHEMA {quote_ident(schema)}")
+            for table, frame in tables:
+                view = f"_funnel_in_{table}"
+                cur.register(view, frame)
                 cur.execute(
-                    f"INSERT INTO {_CATALOG} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        int(dataset_id),
-                        name,
-                        schema,
-                        datetime.now().replace(microsecond=0),
-                        counts["leads"],
-                        counts["won"],
-                        counts["lost"],
-                        counts["open"],
-                        json.dumps(prepared.columns, ensure_ascii=False),
-                        json.dumps(mapping_to_dict(prepared.mapping), ensure_ascii=False),
-                        json.dumps(prepared.files, ensure_ascii=False),
-                        json.dumps([p.as_dict() for p in prepared.problems], ensure_ascii=False),
-                        prepared.fingerprint,
-                    ],
+                    f"CREATE TABLE {quote_ident(schema)}.{quote_ident(table)} AS "
+                    f"SELECT * FROM {quote_ident(view)}"
                 )
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
+                cur.unregister(view)
+            old = cur.execute(
+                f"SELECT schema_name FROM {_CATALOG} WHERE name = ?", [name]
+            ).fetchall()
+            cur.execute(f"DELETE FROM {_CATALOG} WHERE name = ?", [name])
+            for (old_schema,) in old:
+                cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(old_schema)} CASCADE")
+            counts = prepared.counts
+            cur.execute(
+                f"INSERT INTO {_CATALOG} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    int(dataset_id),
+                    name,
+                    schema,
+                    datetime.now().replace(microsecond=0),
+                    counts["leads"],
+                    counts["won"],
+                    counts["lost"],
+                    counts["open"],
+                    json.dumps(prepared.columns, ensure_ascii=False),
+                    json.dumps(mapping_to_dict(prepared.mapping), ensure_ascii=False),
+                    json.dumps(prepared.files, ensure_ascii=False),
+                    json.dumps([p.as_dict() for p in prepared.problems], ensure_ascii=False),
+                    prepared.fingerprint,
+                ],
+            )
         return self.require(name)
 
     def rename(self, old: str, new: str) -> DatasetInfo:
@@ -340,29 +413,21 @@ class Store:
         self.require(old)
         if new != old and self.dataset(new) is not None:
             raise StoreError("dataset_exists", name=new)
-        with self._write_lock, self.cursor() as cur:
-            cur.begin()
+        with self.transaction() as cur:
             cur.execute(f"UPDATE {_CATALOG} SET name = ? WHERE name = ?", [new, old])
             cur.execute(f"UPDATE {_SETTINGS} SET dataset = ? WHERE dataset = ?", [new, old])
             # the history follows the dataset (each version keeps the name it was tuned on)
             cur.execute(f"UPDATE {VERSIONS} SET dataset = ? WHERE dataset = ?", [new, old])
-            cur.commit()
         return self.require(new)
 
     def delete(self, name: str) -> None:
         """Delete a dataset and its tables in one transaction."""
         self._writable()
         info = self.require(name)
-        with self._write_lock, self.cursor() as cur:
-            cur.begin()
-            try:
-                cur.execute(f"DELETE FROM {_CATALOG} WHERE name = ?", [name])
-                cur.execute(f"DELETE FROM {_SETTINGS} WHERE dataset = ?", [name])
-                cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(info.schema)} CASCADE")
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
+        with self.transaction() as cur:
+            cur.execute(f"DELETE FROM {_CATALOG} WHERE name = ?", [name])
+            cur.execute(f"DELETE FROM {_SETTINGS} WHERE dataset = ?", [name])
+            cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(info.schema)} CASCADE")
 
     def setting(self, dataset: str, key: str) -> Any:
         """Return a per-dataset setting (JSON value), or None."""
@@ -374,15 +439,12 @@ class Store:
 
     def set_setting(self, dataset: str, key: str, value: Any) -> None:
         """Remember a per-dataset setting (e.g. the funnel's stage order)."""
-        self._writable()
-        with self._write_lock, self.cursor() as cur:
-            cur.begin()
+        with self.transaction() as cur:
             cur.execute(f"DELETE FROM {_SETTINGS} WHERE dataset = ? AND key = ?", [dataset, key])
             cur.execute(
                 f"INSERT INTO {_SETTINGS} VALUES (?, ?, ?)",
                 [dataset, key, json.dumps(value, ensure_ascii=False)],
             )
-            cur.commit()
 
     def _writable(self) -> None:
         if self.read_only:
@@ -441,6 +503,71 @@ def _set_version(cur: duckdb.DuckDBPyConnection, version: int) -> None:
     cur.execute("INSERT INTO funnel_meta VALUES ('schema_version', ?)", [str(version)])
 
 
+def _rollback_quietly(cur: duckdb.DuckDBPyConnection) -> None:
+    """Roll back after a failure; the failure, not the rollback's own error, is what counts."""
+    try:
+        cur.rollback()
+    except duckdb.Error:
+        pass  # no transaction left to roll back, or a database DuckDB invalidated
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Tell whether an error comes from a full disk (or a quota), however DuckDB wrapped it."""
+    if isinstance(exc, OSError) and exc.errno in (28, 122):  # ENOSPC, EDQUOT
+        return True
+    text = str(exc).lower()
+    return "no space left on device" in text or "disk quota exceeded" in text
+
+
+def _free_bytes(path: Path) -> int | None:
+    """Free bytes on the disk holding ``path`` (None for an in-memory database)."""
+    if path.name == ":memory:":
+        return None
+    try:
+        return shutil.disk_usage(path.parent if path.parent.exists() else Path.cwd()).free
+    except OSError:
+        return None
+
+
+def _estimated_bytes(frames: Sequence[Any]) -> int:
+    """About what storing frames takes on disk: half their memory (DuckDB compresses)."""
+    return sum(int(f.memory_usage(deep=True, index=False).sum()) for f in frames) // 2
+
+
+def _give_back_space(path: Path, before: int) -> None:
+    """Cut a file DuckDB grew in a failed write back to its committed size (never below
+    ``before``, the size it had when the write began)."""
+    try:
+        probe = duckdb.connect(str(path), read_only=True, config=_CONFIG)
+        try:
+            row = probe.execute("SELECT block_size, total_blocks FROM pragma_database_size()")
+            block_size, blocks = row.fetchone() or (0, 0)
+        finally:
+            probe.close()
+        committed = _HEADER_BYTES + int(block_size) * int(blocks)
+        keep = max(committed, before)
+        if blocks and path.stat().st_size > keep:
+            os.truncate(path, keep)
+    except (duckdb.Error, OSError):
+        pass  # the space stays taken; the data is intact either way
+
+
+def _human(n: int | None) -> str:
+    """A byte count for a message.
+
+    >>> _human(3 << 20), _human(None)
+    ('3.0 MiB', '?')
+    """
+    if n is None:
+        return "?"
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
 def _with_outcomes(prepared: Prepared) -> Any:
     """The leads frame plus each lead's outcome, closed date and amount (reserved columns)."""
     leads = prepared.leads
@@ -463,9 +590,34 @@ def _valid_name(name: str) -> str:
     return cleaned
 
 
+#: The file header DuckDB writes before its first block: a main header and two database headers.
+_HEADER_BYTES = 3 * 4096
+#: Every connection: never fetch or load extensions behind the user's back.
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _config() -> dict[str, str | bool | int | float | list[str]]:
+    """The connection settings: no extension auto-install or auto-load, a memory limit."""
+    from funnel.readers import max_memory_default
+
+    return _CONFIG | {"memory_limit": f"{max(max_memory_default(), 256 << 20)}B"}
+
+
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         raise StoreError("db_missing", path=str(path))
+    if path.name != ":memory:" and path.is_file():
+        try:
+            with path.open("rb") as f:
+                head = f.read(64)
+        except OSError:
+            head = b""
+        if head.startswith(_SQLITE_MAGIC):
+            raise StoreError("db_sqlite", path=str(path))
     try:
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -475,7 +627,7 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
                 path.exists() and not os.access(path, os.W_OK)
             ):
                 raise StoreError("db_read_only", path=str(path))
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config=_config())
     except PermissionError:
         raise StoreError("db_read_only", path=str(path)) from None
     except (duckdb.Error, OSError) as exc:
@@ -490,10 +642,24 @@ def _open_error(path: Path, exc: Exception) -> StoreError:
         return StoreError("db_locked", path=str(path))
     if any(w in lowered for w in ("read-only", "permission", "operation not permitted")):
         return StoreError("db_read_only", path=str(path))
+    if "not a valid duckdb database" in lowered:
+        return StoreError("db_not_duckdb", path=str(path))
+    if _disk_full(exc):
+        return StoreError("disk_full", path=str(path), free=_human(_free_bytes(path)))
     return StoreError("db_unreadable", path=str(path), detail=text[:200])
 
 
-def _info(row: dict[str, Any]) -> DatasetInfo:
+def _info(row: dict[str, Any], path: Path) -> DatasetInfo:
+    """A catalog row as a :class:`DatasetInfo`; a row that does not parse is damage, named."""
+    try:
+        return _parse_info(row)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # bad JSON or mapping
+        name = str(row.get("name", "?"))[:60]
+        detail = f"dataset {name!r}: {type(exc).__name__}: {str(exc)[:80]}"
+        raise StoreError("db_damaged", path=str(path), detail=detail) from None
+
+
+def _parse_info(row: dict[str, Any]) -> DatasetInfo:
     return DatasetInfo(
         dataset_id=int(row["dataset_id"]),
         name=str(row["name"]),

@@ -331,12 +331,12 @@ def test_a_database_written_by_a_newer_funnel_is_refused(db_path: Path) -> None:
     assert "99" in str(caught.value.params.get("version"))
 
 
-def test_a_file_that_is_not_a_database_is_reported_as_unreadable(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_database_is_reported_as_not_one(tmp_path: Path) -> None:
     path = tmp_path / "funnel.duckdb"
     path.write_text("lead_id,source\nL1,Web\n", encoding="utf-8")
 
     with pytest.raises(StoreError) as caught:
         Store(path)
 
-    assert caught.value.code == "db_unreadable"
+    assert caught.value.code == "db_not_duckdb"
     assert path.read_text(encoding="utf-8") == "lead_id,source\nL1,Web\n"
