@@ -7,8 +7,13 @@ the rule set was tuned on), into a throw-away in-memory database, and is scored 
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
+import socket
+import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -211,25 +216,178 @@ def _activities_before(activities: SourceFile, mapping: Mapping, before: datetim
     return replace(activities, frame=activities.frame[keep.to_numpy(dtype=bool)])
 
 
-def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 15.0) -> int:
-    """POST ``payload`` as JSON; return the HTTP status, or raise :class:`WebhookError`."""
+#: How long a whole webhook delivery may take, in seconds (``FUNNEL_WEBHOOK_TIMEOUT``).
+DEFAULT_WEBHOOK_SECONDS = 30.0
+#: Same-origin 307/308 redirects followed (re-POSTing the same body) before giving up.
+_MAX_REDIRECTS = 3
+
+
+def webhook_seconds() -> float:
+    """The configured time bound of one webhook delivery."""
+    raw = os.environ.get("FUNNEL_WEBHOOK_TIMEOUT", "").strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return DEFAULT_WEBHOOK_SECONDS
+    return seconds if 0 < seconds < 3600 else DEFAULT_WEBHOOK_SECONDS
+
+
+def post_webhook(url: str, payload: dict[str, Any], *, timeout: float | None = None) -> int:
+    """POST ``payload`` as JSON; return the HTTP status, or raise :class:`WebhookError`.
+
+    The whole delivery — connecting, sending, every redirect and reading the answer — must
+    finish within ``timeout`` seconds: a server trickling its answer a byte at a time is cut
+    off, not waited for. A redirect is followed only when it keeps the POST and its body
+    (307 or 308) on the same origin; any other redirect is refused, because following it as
+    urllib does would send a GET without the leads and report success. Every failure,
+    malformed answers included, is a :class:`WebhookError` naming the reason.
+    """
     if not url.startswith(("http://", "https://")):
         raise WebhookError("bad_url", url=url)
+    seconds = timeout if timeout is not None else webhook_seconds()
     body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "funnel"},
+    deadline = _Deadline(seconds)
+    opener = urllib.request.build_opener(
+        _NoRedirects(), _DeadlineHTTP(deadline), _DeadlineHTTPS(deadline)
     )
+    target = url
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            status = int(response.status)
-    except urllib.error.HTTPError as exc:
-        raise WebhookError("refused", url=url, http=exc.code, reason=exc.reason) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise WebhookError("unreachable", url=url, reason=reason) from None
+        for _hop in range(_MAX_REDIRECTS + 1):
+            request = urllib.request.Request(
+                target,
+                data=body,
+                method="POST",
+                headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "funnel"},
+            )
+            try:
+                with opener.open(request, timeout=seconds) as response:
+                    status = int(response.status)
+                    response.read(1 << 16)  # the answer must arrive too, within the deadline
+                break
+            except urllib.error.HTTPError as exc:
+                location = exc.headers.get("Location", "") if exc.headers else ""
+                if exc.code in (307, 308) and location and _same_origin(target, location):
+                    target = urllib.parse.urljoin(target, location)
+                    continue
+                if 300 <= exc.code < 400:
+                    raise WebhookError(
+                        "redirected", url=url, status=exc.code, location=location or "-"
+                    ) from None
+                raise WebhookError("refused", url=url, http=exc.code, reason=exc.reason) from None
+        else:
+            raise WebhookError("redirected", url=url, status=307, location=target)
+    except WebhookError:
+        raise
+    except Exception as exc:  # every other failure is the webhook's, named, never a traceback
+        raise _webhook_failure(url, exc, deadline) from None
+    finally:
+        deadline.cancel()
     if not 200 <= status < 300:
         raise WebhookError("status", url=url, status=status)
     return status
+
+
+def _webhook_failure(url: str, exc: Exception, deadline: _Deadline) -> WebhookError:
+    """The :class:`WebhookError` for an exception met while delivering."""
+    detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:200]
+    if deadline.expired:
+        return WebhookError("too_slow", url=url, seconds=f"{deadline.seconds:g}")
+    if isinstance(exc, http.client.InvalidURL | ValueError | UnicodeError) and not isinstance(
+        exc, OSError
+    ):
+        return WebhookError("invalid_url", url=url, reason=detail)
+    if isinstance(exc, http.client.HTTPException):  # a malformed or cut-off answer
+        return WebhookError("bad_response", url=url, reason=detail)
+    reason = getattr(exc, "reason", None) or exc
+    if isinstance(reason, TimeoutError | socket.timeout):
+        return WebhookError("too_slow", url=url, seconds=f"{deadline.seconds:g}")
+    return WebhookError("unreachable", url=url, reason=str(reason)[:200] or type(exc).__name__)
+
+
+def _same_origin(a: str, b: str) -> bool:
+    """Tell whether a redirect target stays on the same scheme, host and port.
+
+    >>> _same_origin("https://x.example/hook", "/hook2"), _same_origin("http://a/h", "http://b/h")
+    (True, False)
+    """
+    first = urllib.parse.urlsplit(a)
+    second = urllib.parse.urlsplit(urllib.parse.urljoin(a, b))
+    return (first.scheme, first.hostname, first.port) == (
+        second.scheme,
+        second.hostname,
+        second.port,
+    )
+
+
+class _Deadline:
+    """Cuts off every connection it watches once ``seconds`` have passed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            if sock is not None:
+                self._sockets.append(sock)
+            expired = self.expired
+        if expired and sock is not None:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:  # a reader blocked on this socket wakes up with an error
+            _shut(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect inside urllib: :func:`post_webhook` decides."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class _DeadlineHTTP(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_watched(http.client.HTTPConnection, self.deadline), req)
+
+
+class _DeadlineHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_watched(http.client.HTTPSConnection, self.deadline), req)
+
+
+def _watched(base: Any, deadline: _Deadline) -> Any:
+    """A connection class whose socket the deadline can cut off."""
+
+    class Watched(base):  # type: ignore[misc]
+        def connect(self) -> None:
+            super().connect()
+            deadline.watch(self.sock)
+
+    return Watched
