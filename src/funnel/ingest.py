@@ -26,6 +26,7 @@ from funnel.mapping import (
 )
 from funnel.parsing import (
     DEFAULT_PLACEHOLDERS,
+    date_order,
     merge_spellings,
     null_placeholders,
     parse_dates,
@@ -354,10 +355,47 @@ def _clean(
                 )
         frame[spec.name] = cleaned
         if spec.role in DATE_ROLES:
-            dates[spec.name] = parse_dates(cleaned)
+            dates[spec.name] = parse_dates(cleaned, serials=True)
+            notes += _date_notes(source.name, spec.name, cleaned, dates[spec.name])
         elif spec.role in NUMBER_ROLES:
             numbers[spec.name] = parse_numbers(cleaned)
     return frame, Parsed(dates, numbers), notes
+
+
+def _date_notes(file: str, column: str, text: pd.Series, dates: pd.Series) -> list[Problem]:
+    """What reading a date column had to decide: a day/month order it cannot tell (refused,
+    never guessed), Excel serial numbers read as dates (noted)."""
+    if pd.api.types.is_datetime64_any_dtype(text.dtype):
+        return []
+    notes: list[Problem] = []
+    written = text.astype("str").str.strip()
+    order = date_order(written)
+    if order in ("ambiguous", "mixed"):
+        unclear = written.str.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}.*", na=False)
+        rows = unclear[unclear].index
+        notes.append(
+            Problem(
+                f"date_order_{order}",
+                file,
+                column=column,
+                rows=tuple(int(i) + 2 for i in rows[:MAX_EXAMPLES]),
+                values=tuple(written[rows[:MAX_EXAMPLES]]),
+                count=len(rows),
+            )
+        )
+    serial = parse_numbers(written).notna() & dates.notna()
+    if serial.any():
+        notes.append(
+            Problem(
+                "excel_serial_dates",
+                file,
+                column=column,
+                values=tuple(written[serial].head(MAX_EXAMPLES)),
+                count=int(serial.sum()),
+                severity="info",
+            )
+        )
+    return notes
 
 
 def _subset(parsed: Parsed, keep: pd.Series) -> Parsed:

@@ -436,7 +436,8 @@ def _match(
         if c not in used and norm(c) in prefs
     )
     for _, _, col in ranked:
-        if kinds[col] in allowed or _mostly(sample[col], allowed, placeholders):
+        # a column named for a date may hold Excel serial day numbers (45383 is 2024-04-01)
+        if kinds[col] in allowed or _mostly(sample[col], allowed, placeholders, serials=True):
             return col
     return None
 
@@ -446,12 +447,18 @@ def _mostly(
     allowed: Sequence[Kind],
     placeholders: Sequence[str] = DEFAULT_PLACEHOLDERS,
     share: float = 0.5,
+    *,
+    serials: bool = False,
 ) -> bool:
-    """Tell whether most non-missing values (placeholders are missing) parse as an allowed kind."""
+    """Tell whether most non-missing values (placeholders are missing) parse as an allowed kind.
+
+    With ``serials``, numbers that are Excel serial days count as dates.
+    """
     values = null_placeholders(series, placeholders)[0].dropna()
     if values.empty:
         return False
-    if "date" in allowed and float(parse_dates(values).notna().mean()) >= share:
+    dates = parse_dates(values, serials=serials) if "date" in allowed else None
+    if dates is not None and float(dates.notna().mean()) >= share:
         return True
     return "number" in allowed and float(parse_numbers(values).notna().mean()) >= share
 

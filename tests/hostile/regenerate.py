@@ -198,6 +198,34 @@ def text_files() -> dict[str, bytes]:
     f["leads/date_year_0.csv"] = csv_text(body=with_cell(1, {1: "0000-01-01", 3: "0001-01-01"}))
     f["leads/date_year_9999.csv"] = csv_text(body=with_cell(1, {2: "9999-12-31"}))
     f["leads/date_impossible.csv"] = csv_text(body=with_cell(1, {0: "2024-02-30", 6: "2024-13-01"}))
+    # --- dates whose reading depends on more than one cell ---------------------------------
+    # created at 00:30 on the 1st in Tokyo: the lead belongs to March, not to February in UTC
+    f["leads/timezone_offsets.csv"] = csv_text(
+        body=with_cell(
+            1,
+            {
+                0: "2024-03-01T00:30:00+09:00",
+                1: "2024-03-31T23:59:00+09:00",
+                2: "2024-02-29 08:00:00Z",
+                3: "2024-03-15T10:00:00-0500",
+            },
+        )
+    )
+    eras = ["令和6年4月1日", "令和元年5月1日", "R6.4.2", "平成31年4月30日", "令和6年12月31日"]
+    f["leads/japanese_era_dates.csv"] = csv_text(body=with_cell(1, dict(enumerate(eras))))
+    f["leads/excel_serial_dates.csv"] = csv_text(
+        body=with_cell(1, {i: str(45292 + 31 * i) for i in range(8)})  # 2024-01-01 onwards
+    )
+    f["leads/day_first_dates.csv"] = csv_text(
+        body=with_cell(1, {0: "13/01/2024", 1: "05/02/2024", 2: "28.02.2024", 3: "01-03-2024"})
+    )
+    # every day is 12 or less: 05/01/2024 is 5 January or 1 May, and nothing tells which
+    f["leads/ambiguous_day_month.csv"] = csv_text(
+        body=with_cell(1, {i: f"{(i % 12) + 1:02d}/{(i % 3) + 4:02d}/2024" for i in range(8)})
+    )
+    f["leads/mixed_day_month.csv"] = csv_text(
+        body=with_cell(1, {0: "13/01/2024", 1: "01/31/2024", 2: "2024-01-05"})
+    )
     return {k: v.encode("utf-8") if isinstance(v, str) else v for k, v in f.items()}
 
 

@@ -246,6 +246,21 @@ REFUSED = [
         max_memory=64 << 20,
     ),
     Refused("duplicate_names_exact.parquet", "duplicate_header", ("'lead_id'",)),
+    # a day/month order nothing in the column decides is refused, never guessed
+    Refused(
+        "ambiguous_day_month.csv",
+        "date_order_ambiguous",
+        ("created_at", "'01/04/2024'", "read two ways"),
+        rows=(2, 3, 4, 5, 6),
+        column="created_at",
+    ),
+    Refused(
+        "mixed_day_month.csv",
+        "date_order_mixed",
+        ("created_at", "'13/01/2024'", "'01/31/2024'"),
+        rows=(2, 3),
+        column="created_at",
+    ),
 ]
 
 
@@ -395,6 +410,45 @@ SAFE = [
     Safe(
         "header_line_break.csv",
         {"created at": [pd.Timestamp("2024-01-02")], "web visits": [1, 2, 3]},
+    ),
+    # dates: the local time written, Japanese eras, Excel serials, a day-first column
+    Safe(
+        "timezone_offsets.csv",
+        {
+            "created_at": [
+                pd.Timestamp("2024-03-01 00:30"),
+                pd.Timestamp("2024-03-31 23:59"),
+                pd.Timestamp("2024-02-29 08:00"),
+                pd.Timestamp("2024-03-15 10:00"),
+            ]
+        },
+    ),
+    Safe(
+        "japanese_era_dates.csv",
+        {
+            "created_at": [
+                pd.Timestamp("2024-04-01"),
+                pd.Timestamp("2019-05-01"),
+                pd.Timestamp("2024-04-02"),
+                pd.Timestamp("2019-04-30"),
+                pd.Timestamp("2024-12-31"),
+            ]
+        },
+    ),
+    Safe(
+        "excel_serial_dates.csv",
+        {"created_at": [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01")]},
+    ),
+    Safe(
+        "day_first_dates.csv",
+        {
+            "created_at": [
+                pd.Timestamp("2024-01-13"),
+                pd.Timestamp("2024-02-05"),
+                pd.Timestamp("2024-02-28"),
+                pd.Timestamp("2024-03-01"),
+            ]
+        },
     ),
     # the visible sheet is read, not the hidden one before it
     Safe("hidden_first_sheet.xlsx", {"lead_id": [f"L{i:03d}" for i in range(1, 41)]}),
@@ -603,6 +657,34 @@ def test_with_several_visible_sheets_the_first_is_read_with_a_warning_and_anothe
         read_file(BASE, sheet="Leads")
     assert_clear(only_error(caught.value, "sheet_not_a_workbook"), "'Leads'", "not an Excel")
     assert stored(db) == base.snapshot
+
+
+def test_created_times_with_a_time_zone_are_grouped_by_the_month_written_not_utc(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = cli(capsys, "load", LEADS / "timezone_offsets.csv", "--dataset", "tz", "--db", db)
+    assert run.code == 0, run.err
+
+    run = cli(capsys, "funnel", "--dataset", "tz", "--cohorts", "--json", "--db", db)
+
+    months = {c["month"]: c["n"] for c in json.loads(run.out)["cohorts"]}
+    # 00:30 on 1 March in Tokyo is 15:30 on 29 February in UTC: it counts for March
+    assert months["2024-03-01"] == 3 and months["2024-02-01"] == 1
+
+
+@pytest.mark.parametrize("file", ["japanese_era_dates.csv", "excel_serial_dates.csv"])
+def test_era_and_serial_dates_keep_their_column_as_the_created_date(db: Path, file: str) -> None:
+    with Store(db) as store:
+        result = load_files(store, "dates", read_file(LEADS / file))
+
+    assert result.dataset.mapping.column("created") == "created_at"
+    codes = [p.code for p in result.problems]
+    assert "no_dates" not in codes
+    if file == "excel_serial_dates.csv":
+        note = next(p for p in result.problems if p.code == "excel_serial_dates")
+        assert_clear_note = note.message("en"), note.message("ja")
+        assert "'45292'" in assert_clear_note[0] and "8 of them" in assert_clear_note[0]
+        assert "シリアル値" in assert_clear_note[1]
 
 
 # --- every corpus file, loaded by a process whose memory is capped ------------------------------
