@@ -1,11 +1,15 @@
 """Plotly figures for funnels, cohorts, times and segments (no Streamlit here).
 
-Labels arrive already translated; category values are user data and go into figures as data
-(Plotly renders them as text), never into HTML templates.
+Labels arrive already translated; category values are user data and go into figures as data,
+never into HTML templates. Plotly renders a subset of HTML in every text it draws (tick labels,
+hovers, legends, titles, annotations), so ``<a href=...>`` in a category value or a tier name
+would become a live link: every user text is escaped with :func:`plain` on its way in, and is
+shown exactly as written.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -28,6 +32,15 @@ class _Interval(Protocol):
     def ci_low(self) -> float: ...
     @property
     def ci_high(self) -> float: ...
+
+
+def plain(text: object) -> str:
+    """User text as Plotly must receive it to show it literally (its markup escaped).
+
+    >>> plain('<a href="https://x">win</a> & co')
+    '&lt;a href="https://x"&gt;win&lt;/a&gt; &amp; co'
+    """
+    return html.escape(str(text), quote=False)
 
 
 def _interval_bars(points: Sequence[_Interval], **style: Any) -> dict[str, Any]:
@@ -92,8 +105,8 @@ def funnel_figure(
     for i, (name, steps) in enumerate(series):
         fig.add_trace(
             go.Funnel(
-                name=name,
-                y=[stage_label(s.stage) for s in steps],
+                name=plain(name),
+                y=[plain(stage_label(s.stage)) for s in steps],
                 x=[s.n for s in steps],
                 texttemplate=text,
                 marker={"color": colours[i % len(colours)]},
@@ -144,8 +157,8 @@ def time_figure(transition: Transition, x_title: str, y_title: str) -> go.Figure
     )
     if transition.median_days is not None:
         fig.add_vline(x=transition.median_days, line={"color": ACCENT, "dash": "dash"})
-    fig.update_xaxes(title=x_title)
-    fig.update_yaxes(title=y_title)
+    fig.update_xaxes(title=plain(x_title))
+    fig.update_yaxes(title=plain(y_title))
     return _layout(fig, 260)
 
 
@@ -156,7 +169,7 @@ def segment_bar_figure(
     segs = table.segments
     fig = go.Figure(
         go.Bar(
-            x=[s.label for s in segs],
+            x=[plain(s.label) for s in segs],
             y=[s.rate for s in segs],
             marker={
                 "color": [MUTED if s.small_sample else ACCENT for s in segs],
@@ -187,6 +200,7 @@ def segment_heatmap_figure(table: SegmentTable, rate_title: str, small_name: str
             s.keys[1] for s in sorted(table.segments, key=lambda s: (s.order[1], s.keys[1]))
         )
     )
+    row_labels, col_labels = [plain(r) for r in rows], [plain(c) for c in cols]
     cell = {s.keys: s for s in table.segments}
     z: list[list[float | None]] = []
     grey: list[list[float | None]] = []
@@ -216,8 +230,8 @@ def segment_heatmap_figure(table: SegmentTable, rate_title: str, small_name: str
     fig.add_trace(
         go.Heatmap(
             z=grey,
-            x=cols,
-            y=rows,
+            x=col_labels,
+            y=row_labels,
             showscale=False,
             colorscale=[[0, "#E6E6E6"], [1, "#E6E6E6"]],
             hoverinfo="skip",
@@ -225,10 +239,12 @@ def segment_heatmap_figure(table: SegmentTable, rate_title: str, small_name: str
         )
     )
     fig.add_trace(
-        _rate_heatmap(z, cols, rows, text, rate_title, "%{y} × %{x}: %{z:.1%}<extra></extra>")
+        _rate_heatmap(
+            z, col_labels, row_labels, text, rate_title, "%{y} × %{x}: %{z:.1%}<extra></extra>"
+        )
     )
-    fig.update_xaxes(type="category", title=table.by[1])
-    fig.update_yaxes(type="category", title=table.by[0], autorange="reversed")
+    fig.update_xaxes(type="category", title=plain(table.by[1]))
+    fig.update_yaxes(type="category", title=plain(table.by[0]), autorange="reversed")
     return _layout(fig, 220 + 34 * len(rows))
 
 
@@ -240,7 +256,7 @@ def to_html(fig: go.Figure) -> bytes:
 
 def tiers_figure(evaluation: Evaluation, leads_title: str, rate_title: str) -> go.Figure:
     """Leads per tier (bars) and each tier's conversion with its 95% interval (points)."""
-    names = [t.name for t in evaluation.tiers]
+    names = [plain(t.name) for t in evaluation.tiers]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
@@ -326,7 +342,7 @@ def threshold_figure(
         )
     )
     for name, value in thresholds:
-        fig.add_vline(x=value, line={"color": "#555", "dash": "dot"}, annotation_text=name)
+        fig.add_vline(x=value, line={"color": "#555", "dash": "dot"}, annotation_text=plain(name))
     fig.update_xaxes(title=score_title)
     fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
     return _layout(fig, 300)
