@@ -32,26 +32,38 @@ from funnel.readers import SourceFile, read_bytes
 _LAST = "_data_last_load"
 
 
-def read_upload(upload: Any) -> SourceFile | list[Problem]:
-    """Read an uploaded file once per upload; remember problems instead of raising."""
+def read_upload(upload: Any, sheet: str | None = None) -> SourceFile | list[Problem]:
+    """Read an uploaded file (a workbook's ``sheet``) once; remember problems, never raise."""
     cache: dict[str, SourceFile | list[Problem]] = st.session_state.setdefault("_reads", {})
-    key = f"{upload.file_id}:{upload.name}"
+    key = f"{upload.file_id}:{upload.name}:{sheet or ''}"
     if key not in cache:
         try:
-            cache[key] = read_bytes(upload.getvalue(), upload.name)
+            cache[key] = read_bytes(upload.getvalue(), upload.name, sheet=sheet)
         except LoadError as exc:
             cache[key] = list(exc.problems)
     return cache[key]
 
 
+def pick_sheet(upload: Any) -> str | None:
+    """The leads workbook's sheet to read: a picker when it has several visible sheets."""
+    first = read_upload(upload)
+    if not isinstance(first, SourceFile) or len(first.sheets) < 2:
+        return None
+    picked: str = st.selectbox(
+        ui.t("data.sheet"), list(first.sheets), key=f"sheet_{upload.file_id}"
+    )
+    return picked
+
+
 def describe(source: SourceFile) -> str:
     enc = f", {source.encoding}" if source.encoding else ""
+    sheet = f" · {source.sheet}" if source.sheet else ""
     return ui.t(
         "data.read_info",
         file=source.name,
         rows=f"{len(source.frame):,}",
         cols=len(source.columns),
-        format=source.kind.upper(),
+        format=source.kind.upper() + sheet,
         encoding=enc,
     )
 
@@ -156,8 +168,9 @@ if leads_up is None:
     st.info(ui.t("data.upload_first"))
     st.caption(ui.t("data.cli_hint"))
 else:
+    sheet = pick_sheet(leads_up)
     reads = {
-        k: (read_upload(u) if u is not None else None)
+        k: (read_upload(u, sheet if k == "leads" else None) if u is not None else None)
         for k, u in (("leads", leads_up), ("outcomes", outcomes_up), ("activities", activities_up))
     }
     read_problems = [p for r in reads.values() if isinstance(r, list) for p in r]
@@ -182,7 +195,7 @@ else:
     uploads_key = hashlib.sha1(
         repr(
             [(u.file_id if u else None) for u in (leads_up, outcomes_up, activities_up)]
-            + [placeholders, outcome_choice]
+            + [placeholders, outcome_choice, sheet]
         ).encode()
     ).hexdigest()[:12]
     proposals: dict[str, Mapping] = st.session_state.setdefault("_proposals", {})

@@ -13,7 +13,9 @@ text column is a formula.
 CSV is written as UTF-8 *with* a byte-order mark and CRLF line ends: Excel (Japanese Windows
 included) otherwise reads UTF-8 as Shift_JIS and garbles Japanese text, while pandas, DuckDB,
 Python's ``csv`` (with ``utf-8-sig``) and Google Sheets all accept the BOM. Every non-numeric
-cell is quoted.
+cell is quoted, so a carriage return in a value can never start a row. :func:`csv_text` is the
+one CSV writer of the product: hand-off lists, table downloads, ``funnel score``/``hot`` (files
+and stdout) and ``funnel demo --out``.
 """
 
 from __future__ import annotations
@@ -150,12 +152,37 @@ def _is_text_like(column: pd.Series) -> bool:
 # --- CSV --------------------------------------------------------------------------------------
 
 
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """The frame as a neutralised CSV: UTF-8 with BOM, CRLF, every non-number quoted."""
-    text = safe_frame(frame).to_csv(
-        index=False, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n"
+def csv_text(frame: pd.DataFrame, *, sep: str = ",", date_format: str | None = None) -> str:
+    r"""The frame as neutralised CSV text: the one writer of every CSV funnel writes.
+
+    Rows end with CRLF and every value that is not a number is quoted, so a line break or a
+    bare carriage return inside a value stays inside its cell for any reader that honours
+    quotes (Python's ``csv``, pandas, Excel); cells a spreadsheet would run as formulas get a
+    quote in front (:func:`safe_cell`).
+
+    >>> csv_text(pd.DataFrame({"id": ["L1\r=1+1"], "n": [2]}))
+    '"id","n"\r\n"L1\r=1+1",2\r\n'
+    >>> csv_text(pd.DataFrame({"id": ["=cmd"]}))
+    '"id"\r\n"\'=cmd"\r\n'
+    """
+    return safe_frame(frame).to_csv(
+        index=False,
+        sep=sep,
+        quoting=csv.QUOTE_NONNUMERIC,
+        lineterminator="\r\n",
+        date_format=date_format,
     )
-    return text.encode("utf-8-sig")
+
+
+def to_csv_bytes(
+    frame: pd.DataFrame,
+    *,
+    sep: str = ",",
+    encoding: str = "utf-8-sig",
+    date_format: str | None = None,
+) -> bytes:
+    """The frame as a neutralised CSV file (:func:`csv_text`): UTF-8 with a BOM by default."""
+    return csv_text(frame, sep=sep, date_format=date_format).encode(encoding)
 
 
 # --- Excel ------------------------------------------------------------------------------------

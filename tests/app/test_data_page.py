@@ -437,3 +437,26 @@ def test_delete_confirmation_shows_a_dataset_name_with_markup_as_plain_text(
     assert [literal(w.value) for w in at.warning] == [
         t("data.delete_confirm", "en", name=MARKUP_NAME, leads="100")
     ]
+
+
+def test_a_workbook_with_several_visible_sheets_offers_a_picker_and_loads_the_chosen_one(
+    open_app: Callable[..., AppTest],
+    checked: Callable[[AppTest], AppTest],
+    db_path: Path,
+) -> None:
+    book = Path(__file__).resolve().parents[1] / "hostile" / "leads" / "two_sheets.xlsx"
+    at = open_app("data")
+    at.file_uploader(key="up_leads").upload(book.name, book.read_bytes(), "application/zip")
+    checked(at.run())
+
+    picker = next(s for s in at.selectbox if s.label == t("data.sheet"))
+    assert list(picker.options) == ["Leads", "Q2"]  # the very hidden sheet is not offered
+    assert any("8 rows" in c.value and "Leads" in c.value for c in at.caption)
+    checked(picker.select("Q2").run())
+    assert any("3 rows" in c.value and "Q2" in c.value for c in at.caption)
+
+    at.text_input(key="dataset_name").set_value("q2")
+    checked(at.button(key="load").click().run())
+    with Store(db_path) as store:
+        info = store.require("q2")
+    assert info.leads == 3 and info.files[0]["sheet"] == "Q2"

@@ -140,6 +140,14 @@ def text_files() -> dict[str, bytes]:
             for i, r in enumerate(rows())
         ]
     )
+    # a carriage return inside a quoted id, then a formula: a CSV written with minimal quoting
+    # starts a new row at the \r whose first cell is the formula
+    f["leads/cr_formula.csv"] = csv_text(
+        body=[
+            [quote(f"L{i:03d}\r=cmd|' /C calc'!A0" if i % 2 else f"L{i:03d}\n@SUM(A1)")] + r[1:]
+            for i, r in enumerate(rows(), start=1)
+        ]
+    )
     f["leads/formula_headers.csv"] = csv_text(
         HEADER.replace("industry", quote("=cmd|' /C calc'!A0")).replace(
             "employees", quote("@SUM(A1)")
@@ -329,6 +337,13 @@ def yaml_files() -> dict[str, bytes]:
         '  - kind: range\n    column: "x\'); DELETE FROM funnel_datasets; --"\n'
         "    low: 100\n    high: null\n    points: 30\n"
         "gates:\n  - column: SELECT * FROM leads\n    values: [\"' OR '1'='1\", ads]\n"
+    )
+    # terminal escapes, a carriage return and a line break in the names people read in lists
+    r["rules/terminal_escapes.yaml"] = (
+        'schema_version: 1\nname: "v1\\r#9   agreed (current)\\e[2K\\nfake line"\n'
+        'description: "\\e]8;;https://evil.example\\e\\\\click\\u202e"\n'
+        "rules:\n  - {kind: per_unit, column: web_visits, points: 2, cap: 10}\n"
+        'tiers:\n  - {name: "hot\\e[31m", min_score: 10}\n  - {name: "cold\\r", min_score: null}\n'
     )
     r["rules/formula_export.yaml"] = (
         "schema_version: 1\nname: export\nrules:\n"

@@ -450,6 +450,8 @@ SAFE = [
             ]
         },
     ),
+    # a line break or carriage return inside a quoted id is part of the id
+    Safe("cr_formula.csv", {"lead_id": ["L001\r=cmd|' /C calc'!A0", "L002\n@SUM(A1)"]}),
     # the visible sheet is read, not the hidden one before it
     Safe("hidden_first_sheet.xlsx", {"lead_id": [f"L{i:03d}" for i in range(1, 41)]}),
     Safe("two_sheets.xlsx", {"lead_id": [f"L{i:03d}" for i in range(1, 9)]}),

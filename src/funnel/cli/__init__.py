@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from funnel.cli import analysis, data, rules, scoring
 from funnel.cli.common import DB_HELP, common_options, default_lang
 from funnel.cli.errors import handle
+from funnel.cli.output import terminal
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,8 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.run(args))
-    except (Exception, KeyboardInterrupt) as exc:  # never a traceback: the one handler decides
-        return handle(exc, args.lang)
+    with terminal(stdout=False):  # argparse repeats what was typed in its errors
+        args = build_parser().parse_args(argv)
+    data_on_stdout = bool(getattr(args, "json", False) or getattr(args, "data_out", False))
+    with terminal(stdout=not data_on_stdout):
+        try:
+            return int(args.run(args))
+        except (Exception, KeyboardInterrupt) as exc:  # never a traceback: one handler decides
+            return handle(exc, args.lang)

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from funnel.cli.common import analysis_inputs, filter_options, open_store
-from funnel.cli.output import described, display_width, pad, pct, rpad, stage
+from funnel.cli.output import clean, described, display_width, pad, pct, rpad, stage
 from funnel.filters import FilterError
 from funnel.funnels import cohort_trend, compute_funnel, stages_for, time_to_convert
 from funnel.i18n import t
@@ -89,7 +89,7 @@ def _funnel(args: argparse.Namespace) -> int:
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
         return 0
     lang = args.lang
-    print(f"{info.name}: {described(filters, lang)}")
+    print(f"{clean(info.name)}: {described(filters, lang)}")
     col = {k: t(f"cli.col.{k}", lang) for k in ("stage", "leads", "from_prev", "from_first")}
     print(
         f"{pad(col['stage'], 12)} {rpad(col['leads'], 10)} {rpad(col['from_prev'], 10)} "
@@ -142,27 +142,28 @@ def _segments(args: argparse.Namespace) -> int:
         t(
             "cli.segments_title",
             lang,
-            name=info.name,
+            name=clean(info.name),
             filters=described(filters, lang),
             a=stage(table.from_stage, lang),
             b=stage(table.to_stage, lang),
-            by=" × ".join(table.by),
+            by=" × ".join(clean(b) for b in table.by),
             rate=pct(table.overall_rate),
             n=f"{table.n:,}",
         )
     )
     col = {k: t(f"cli.col.{k}", lang) for k in ("segment", "leads", "conv", "rate", "ci", "lift")}
-    width = max([display_width(col["segment"])] + [display_width(s.label) for s in table.segments])
+    labels = [clean(s.label) for s in table.segments]
+    width = max([display_width(col["segment"])] + [display_width(label) for label in labels])
     print(
         f"{pad(col['segment'], width)}  {rpad(col['leads'], 9)}  {rpad(col['conv'], 7)}  "
         f"{rpad(col['rate'], 6)}  {pad(col['ci'], 16)}{col['lift']}"
     )
-    for s in table.segments:
+    for s, label in zip(table.segments, labels, strict=True):
         kind = "small" if s.small_sample else "best" if s.best else "worst" if s.worst else ""
         flag = t(f"cli.flag.{kind}", lang) if kind else ""
         lift = "–" if s.lift is None else f"{s.lift:.2f}"
         print(
-            f"{pad(s.label, width)}  {s.n:>9,}  {s.converted:>7,}  {pct(s.rate):>6}  "
+            f"{pad(label, width)}  {s.n:>9,}  {s.converted:>7,}  {pct(s.rate):>6}  "
             f"{pct(s.ci_low):>6}–{pct(s.ci_high):<6}  {lift:>5}{flag}"
         )
     return 0

@@ -52,24 +52,48 @@ def filter_options() -> argparse.ArgumentParser:
     return filters
 
 
+def file_limits(parser: argparse.ArgumentParser) -> None:
+    """``--max-size``, ``--max-memory`` and ``--sheet``: how a leads file may be read."""
+    parser.add_argument("--max-size", type=int, help="largest file in bytes (default 1 GiB)")
+    parser.add_argument(
+        "--max-memory",
+        type=int,
+        metavar="BYTES",
+        help="most memory a file may take once read "
+        "(default $FUNNEL_MAX_MEMORY_BYTES, or 4 GiB or half the machine's memory)",
+    )
+    parser.add_argument(
+        "--sheet", help="the workbook sheet to read (default: the first visible one)"
+    )
+
+
 def db_path(args: argparse.Namespace) -> Path:
     return Path(args.db) if args.db else default_db_path()
 
 
 def open_store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
-    """Open the database; a reading command falls back to read-only when it is locked.
+    """Open the database; a reading command opens it read-only.
 
-    A reading command never creates a database: a missing file is reported by name.
+    A reading command never creates a database (a missing file is reported by name) and never
+    writes to one, with one exception: a file from an older funnel is upgraded in place, as
+    opening it anywhere would. When the file is locked by another process, the lock is named.
     """
     path = db_path(args)
     if read_only and not path.exists():
         raise StoreError("db_missing", path=str(path))
+    if not read_only:
+        return Store(path)
     try:
-        return Store(args.db)
-    except StoreError as exc:
-        if read_only and exc.code in ("db_locked", "db_read_only"):
-            return Store(args.db, read_only=True)
-        raise
+        return Store(path, read_only=True)
+    except StoreError as old:
+        if old.code != "db_old_schema":
+            raise
+        try:
+            return Store(path)  # the upgrade, in place
+        except StoreError as exc:
+            if exc.code in ("db_read_only", "db_locked"):
+                raise old from None  # it cannot be upgraded now: say how it will be
+            raise
 
 
 def analysis_inputs(args: argparse.Namespace, store: Store) -> tuple[DatasetInfo, Filters]:

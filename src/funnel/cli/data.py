@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from funnel.cli.common import db_path, open_store
-from funnel.cli.output import display_width, pad, print_problems, progress, rpad
+from funnel.cli.common import db_path, file_limits, open_store
+from funnel.cli.output import clean, display_width, pad, print_problems, progress, rpad, say
+from funnel.handoff import csv_text
 from funnel.i18n import t
 from funnel.ingest import LoadResult, choose_mapping, load_demo, load_files, read_inputs
 from funnel.mapping import Mapping, Overrides, mapping_to_yaml
@@ -51,7 +52,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--placeholder", action="append", default=[], help="an extra value meaning missing"
     )
     mapping_flags.add_argument("--encoding", help="force the text encoding (utf-8, cp932, ...)")
-    mapping_flags.add_argument("--max-size", type=int, help="largest file in bytes (default 1 GiB)")
+    file_limits(mapping_flags)
 
     load = sub.add_parser("load", parents=[common, mapping_flags], help="load a CRM export")
     load.add_argument("file")
@@ -70,7 +71,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="print the proposed mapping as YAML to edit",
     )
     mp.add_argument("file")
-    mp.set_defaults(run=_mapping)
+    mp.set_defaults(run=_mapping, data_out=True)
 
     ds = sub.add_parser("datasets", parents=[common], help="list stored datasets")
     ds.add_argument("--json", action="store_true")
@@ -101,8 +102,9 @@ def _demo(args: argparse.Namespace) -> int:
             frame.to_parquet(out, index=False)
         else:
             sep = "\t" if out.suffix.lower() in (".tsv", ".tab") else ","
-            frame.to_csv(out, index=False, sep=sep, encoding=args.encoding, date_format="%Y-%m-%d")
-        print(t("cli.wrote_leads", args.lang, n=len(frame), file=out), file=sys.stderr)
+            text = csv_text(frame, sep=sep, date_format="%Y-%m-%d")
+            out.write_bytes(text.encode(args.encoding))
+        print(say("cli.wrote_leads", args.lang, n=len(frame), file=str(out)), file=sys.stderr)
         return 0
     with open_store(args) as store:
         result = load_demo(
@@ -142,7 +144,13 @@ def _load(args: argparse.Namespace) -> int:
     report = progress(args.lang)
     report("read", 0.0)
     leads, outcomes, activities = read_inputs(
-        args.file, args.outcomes, args.activities, max_bytes=args.max_size, encoding=args.encoding
+        args.file,
+        args.outcomes,
+        args.activities,
+        max_bytes=args.max_size,
+        encoding=args.encoding,
+        sheet=args.sheet,
+        max_memory=args.max_memory,
     )
     report("map", 0.1)
     mapping = _mapping_for(args, leads, outcomes, activities)
@@ -168,9 +176,10 @@ def _print_loaded(result: LoadResult, lang: str, *, as_json: bool) -> None:
         payload = info.as_dict() | {"notes": [p.as_dict(lang) for p in result.problems]}
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    print_problems([p for p in result.problems if p.severity != "info"], lang, sys.stderr)
+    shown = [p for p in result.problems if p.severity != "info" or p.code.startswith("sheet_")]
+    print_problems(shown, lang, sys.stderr)  # notes only for the sheet read, if any
     print(
-        t(
+        say(
             "data.loaded",
             lang,
             name=info.name,
@@ -184,7 +193,13 @@ def _print_loaded(result: LoadResult, lang: str, *, as_json: bool) -> None:
 
 def _mapping(args: argparse.Namespace) -> int:
     leads, outcomes, activities = read_inputs(
-        args.file, args.outcomes, args.activities, max_bytes=args.max_size, encoding=args.encoding
+        args.file,
+        args.outcomes,
+        args.activities,
+        max_bytes=args.max_size,
+        encoding=args.encoding,
+        sheet=args.sheet,
+        max_memory=args.max_memory,
     )
     mapping = _mapping_for(args, leads, outcomes, activities)
     sys.stdout.write(mapping_to_yaml(mapping))
@@ -205,15 +220,16 @@ def _datasets(args: argparse.Namespace) -> int:
         return 0
     lang = args.lang
     head = {k: t(f"cli.col.{k}", lang) for k in ("name", "leads", "won", "lost", "open")}
-    width = max([display_width(head["name"])] + [display_width(d.name) for d in rows])
+    names = {d.name: clean(d.name) for d in rows}
+    width = max([display_width(head["name"])] + [display_width(n) for n in names.values()])
     print(
         f"{pad(head['name'], width)}  {rpad(head['leads'], 10)}  {rpad(head['won'], 8)}  "
         f"{rpad(head['lost'], 8)}  {rpad(head['open'], 8)}  {t('cli.col.loaded_at', lang)}"
     )
     for d in rows:
         print(
-            f"{pad(d.name, width)}  {d.leads:>10,}  {d.won:>8,}  {d.lost:>8,}  {d.open:>8,}  "
-            f"{d.loaded_at:%Y-%m-%d %H:%M}"
+            f"{pad(names[d.name], width)}  {d.leads:>10,}  {d.won:>8,}  {d.lost:>8,}  "
+            f"{d.open:>8,}  {d.loaded_at:%Y-%m-%d %H:%M}"
         )
     return 0
 
@@ -221,7 +237,7 @@ def _datasets(args: argparse.Namespace) -> int:
 def _rename(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         info = store.rename(args.old, args.new)
-    print(t("data.renamed", args.lang, name=info.name))
+    print(say("data.renamed", args.lang, name=info.name))
     return 0
 
 
@@ -229,12 +245,12 @@ def _delete(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         info = store.require(args.name)
         if not args.yes:
-            prompt = t("data.delete_confirm", args.lang, name=info.name, leads=f"{info.leads:,}")
+            prompt = say("data.delete_confirm", args.lang, name=info.name, leads=f"{info.leads:,}")
             if not sys.stdin.isatty():
                 print(t("cli.add_yes", args.lang, prompt=prompt), file=sys.stderr)
                 return 2
             if input(f"{prompt} [y/N] ").strip().lower() not in ("y", "yes"):
                 return 1
         store.delete(args.name)
-    print(t("data.deleted", args.lang, name=args.name))
+    print(say("data.deleted", args.lang, name=args.name))
     return 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from funnel.cli.output import error, print_problems
+from funnel.cli.output import error, print_problems, say
 from funnel.i18n import CodedError, t
 from funnel.problems import LoadError
 
@@ -33,6 +33,6 @@ def handle(exc: Exception | KeyboardInterrupt, lang: str) -> int:
         return 0
     if os.environ.get("FUNNEL_DEBUG"):
         raise exc
-    print(t("cli.internal_error", lang, error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
+    print(say("cli.internal_error", lang, error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
     print(t("cli.debug_hint", lang), file=sys.stderr)
     return 1

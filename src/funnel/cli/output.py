@@ -1,35 +1,86 @@
-"""Terminal output for the CLI: aligned columns (Japanese is two cells wide), rates, notes."""
+"""Terminal output for the CLI: aligned columns (Japanese is two cells wide), rates, notes.
+
+User text never drives the terminal: every field a person wrote (rule-set, dataset, column and
+tier names, authors, rationales, values) is shown through :func:`clean` or :func:`say`, which
+escape control characters, line breaks and bidirectional overrides, and :func:`terminal`
+escapes any that are left in what a command prints for people (a carriage return could make a
+draft look "agreed (current)"). Machine output — JSON, CSV, SQL, YAML on stdout — is data and
+is left alone; its writers quote it.
+"""
 
 from __future__ import annotations
 
 import sys
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 from funnel.filters import Filters
 from funnel.formats import Metric
-from funnel.handoff import safe_frame
+from funnel.handoff import to_csv_bytes
 from funnel.i18n import MESSAGES, t
-from funnel.problems import Problem
+from funnel.problems import Problem, printable
 
 _LABELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
+def clean(text: object) -> str:
+    r"""User text as a terminal must show it: control characters and line breaks escaped.
+
+    >>> print(clean("v1\r#2 agreed (current)\x1b[2K"))
+    v1\r#2 agreed (current)\x1b[2K
+    """
+    return printable(str(text))
+
+
+def say(key: str, lang: str, **params: Any) -> str:
+    """A message in ``lang`` with every text parameter passed through :func:`clean`."""
+    return t(key, lang, **{k: clean(v) if isinstance(v, str) else v for k, v in params.items()})
+
+
+class _Escaping:
+    """A text stream that escapes control characters written to it, except line ends."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write("\n".join(printable(line) for line in text.split("\n")))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def terminal(*, stdout: bool = True) -> Iterator[None]:
+    """Escape control characters in what is printed for people: stderr, and stdout unless it
+    carries data (``stdout=False``)."""
+    saved = sys.stdout, sys.stderr
+    sys.stderr = _Escaping(sys.stderr)
+    if stdout:
+        sys.stdout = _Escaping(sys.stdout)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
 def error(message: str, lang: str) -> None:
     """Print ``error: message`` on stderr."""
-    print(t("cli.error", lang, message=message), file=sys.stderr)
+    print(t("cli.error", lang, message=clean(message)), file=sys.stderr)
 
 
 def note(message: str, lang: str) -> None:
     """Print ``note: message`` on stderr."""
-    print(t("cli.note", lang, message=message), file=sys.stderr)
+    print(t("cli.note", lang, message=clean(message)), file=sys.stderr)
 
 
 def warning(message: str, lang: str) -> None:
     """Print ``warning: message`` on stderr."""
-    print(t("cli.warning", lang, message=message), file=sys.stderr)
+    print(t("cli.warning", lang, message=clean(message)), file=sys.stderr)
 
 
 def print_problems(problems: Sequence[Problem], lang: str, out: TextIO) -> None:
@@ -88,12 +139,13 @@ def pct(x: float | None) -> str:
 def stage(name: str, lang: str) -> str:
     """A stage as the reader says it; English keeps the stage's code (what --stages takes)."""
     key = f"stage.{name}"
-    return t(key, lang) if lang != "en" and key in MESSAGES else name
+    return t(key, lang) if lang != "en" and key in MESSAGES else clean(name)
 
 
 def described(filters: Filters, lang: str) -> str:
     """The filters as ``col = value, ...``, or "all leads"."""
-    return ", ".join(f"{k} = {v}" for k, v in filters.describe()) or t("cli.all_leads", lang)
+    shown = ", ".join(f"{clean(k)} = {clean(v)}" for k, v in filters.describe())
+    return shown or t("cli.all_leads", lang)
 
 
 def progress(lang: str) -> Callable[[str, float], None]:
@@ -109,8 +161,8 @@ def progress(lang: str) -> Callable[[str, float], None]:
 
 
 def write_table(frame: Any, out: Path) -> None:
-    """Write a table as Parquet (by suffix) or CSV; CSV formula cells are neutralised."""
+    """Write a table as Parquet (by suffix) or as the hand-off CSV (:func:`to_csv_bytes`)."""
     if out.suffix.lower() in (".parquet", ".pq"):
         frame.to_parquet(out, index=False)
     else:
-        safe_frame(frame).to_csv(out, index=False)
+        out.write_bytes(to_csv_bytes(frame))

@@ -10,7 +10,7 @@ from typing import Any
 
 from funnel.apply import read_rules_text
 from funnel.cli.common import open_store
-from funnel.cli.output import metric_lines, pad
+from funnel.cli.output import clean, metric_lines, pad, say
 from funnel.dialects import DIALECTS
 from funnel.filters import parse_date
 from funnel.formats import metric, shown_in
@@ -100,11 +100,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _version_line(v: Version, lang: str) -> str:
-    signed = ", ".join(f"{t(f'cli.role.{s.role}', lang)}: {s.name}" for s in v.signoffs) or "–"
+    """One version on one line; every name in it is escaped (a carriage return or an escape
+    sequence in a name could otherwise make a draft look agreed)."""
+    signed = (
+        ", ".join(f"{t(f'cli.role.{s.role}', lang)}: {clean(s.name)}" for s in v.signoffs) or "–"
+    )
     status = t(f"cli.status.{v.status}", lang) + (t("cli.current", lang) if v.current else "")
     return (
-        f"#{v.version_id:<4} {pad(v.label(), 28)} {pad(status, 18)} {pad(v.dataset, 16)} "
-        f"{v.saved_at:%Y-%m-%d %H:%M}  {v.author}  [{signed}]"
+        f"#{v.version_id:<4} {pad(clean(v.label()), 28)} {pad(status, 18)} "
+        f"{pad(clean(v.dataset), 16)} {v.saved_at:%Y-%m-%d %H:%M}  {clean(v.author)}  [{signed}]"
     )
 
 
@@ -133,9 +137,9 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     print(_version_line(v, args.lang))
     if v.rationale:
-        print(f"  {v.rationale}")
+        print(f"  {clean(v.rationale)}")
     for line in v.ruleset.describe(args.lang):
-        print(f"  - {line}")
+        print(f"  - {clean(line)}")
     if v.metrics:  # as measured when it was saved
         rows = [(m, m.text(v.metrics.get(m.key))) for m in shown_in("show")]
         print("\n".join(metric_lines(rows, args.lang)))
@@ -161,7 +165,7 @@ def _print_saved(v: Version, args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print(json.dumps(_version_json(v), ensure_ascii=False, indent=2))
     else:
-        print(t("versions.saved", args.lang, label=v.label(), id=v.version_id))
+        print(say("versions.saved", args.lang, label=v.label(), id=v.version_id))
     return 0
 
 
@@ -203,18 +207,18 @@ def _diff(args: argparse.Namespace) -> int:
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
         return 0
     lang = args.lang
-    print(t("cli.diff_title", lang, a=a.label(), b=b.label(), dataset=info.name))
+    print(say("cli.diff_title", lang, a=a.label(), b=b.label(), dataset=info.name))
     for c in diff.changes:
         arrow = " → " if c.before and c.after else ""
         kind = t(f"cli.change.{c.kind}", lang)
-        print(f"  {pad(kind, 8)} {c.before or ''}{arrow}{c.after or ''}")
+        print(f"  {pad(kind, 8)} {clean(c.before or '')}{arrow}{clean(c.after or '')}")
     if not diff.changes:
         print(t("cli.no_rule_changes", lang))
     rows = [(metric(key), x, y) for key, x, y in diff.metrics]
     changes = [(m, f"{m.text(x):>10} → {m.text(y):>10}") for m, x, y in rows]
     print("\n".join(metric_lines(changes, lang)))
     for f, to, n in diff.moves:
-        print(t("cli.tier_move", lang, n=f"{n:>8,}", a=f, b=to))
+        print(say("cli.tier_move", lang, n=f"{n:>8,}", a=f, b=to))
     return 0
 
 
@@ -232,7 +236,7 @@ def _export(args: argparse.Namespace) -> int:
             activities_table=args.activities_table,
         )
         out.write_bytes(chosen.write(v, target))
-    print(t("cli.wrote", args.lang, file=out), file=sys.stderr)
+    print(say("cli.wrote", args.lang, file=str(out)), file=sys.stderr)
     return 0
 
 

@@ -15,12 +15,18 @@ from funnel.apply import (
     read_rules_file,
     score_file,
 )
-from funnel.cli.common import analysis_inputs, filter_options, open_store, rules_for
-from funnel.cli.output import metric_lines, note, pad, pct, warning, write_table
+from funnel.cli.common import (
+    analysis_inputs,
+    file_limits,
+    filter_options,
+    open_store,
+    rules_for,
+)
+from funnel.cli.output import clean, metric_lines, note, pad, pct, say, warning, write_table
 from funnel.dialects import DIALECTS
 from funnel.filters import parse_date
 from funnel.formats import shown_in
-from funnel.handoff import safe_frame
+from funnel.handoff import csv_text
 from funnel.i18n import t
 from funnel.meeting import version_sql
 from funnel.rules import check_columns
@@ -72,10 +78,11 @@ def register_apply(sub: Any, common: argparse.ArgumentParser) -> None:
         help="keep the last row of each repeated id instead of failing",
     )
     sc.add_argument("--encoding", help="the file's text encoding (default: detected)")
+    file_limits(sc)
     sc.add_argument(
         "--out", metavar="FILE.csv|.parquet", help="where to write (default: CSV on stdout)"
     )
-    sc.set_defaults(run=_score)
+    sc.set_defaults(run=_score, data_out=True)
 
     hot = sub.add_parser(
         "hot",
@@ -90,12 +97,13 @@ def register_apply(sub: Any, common: argparse.ArgumentParser) -> None:
         help="keep the last row of each repeated id instead of failing",
     )
     hot.add_argument("--encoding", help="the file's text encoding (default: detected)")
+    file_limits(hot)
     hot.add_argument(
         "--since", metavar="DATE", help="only leads that became hot on or after DATE (YYYY-MM-DD)"
     )
     hot.add_argument("--format", choices=("csv", "json"), default="csv", help="stdout format")
     hot.add_argument("--webhook", metavar="URL", help="POST the hot leads as JSON to URL")
-    hot.set_defaults(run=_hot)
+    hot.set_defaults(run=_hot, data_out=True)
 
     sq = sub.add_parser(
         "sql",
@@ -117,7 +125,7 @@ def register_apply(sub: Any, common: argparse.ArgumentParser) -> None:
         "--dataset", help="take the column mapping from this dataset (default: the rules file's)"
     )
     sq.add_argument("--out", metavar="FILE.sql", help="where to write (default: stdout)")
-    sq.set_defaults(run=_sql)
+    sq.set_defaults(run=_sql, data_out=True)
 
 
 def register_fit(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -165,7 +173,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         return 0
     lang = args.lang
     print(
-        t(
+        say(
             "cli.evaluate_title",
             lang,
             name=info.name,
@@ -179,7 +187,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             t(
                 "cli.evaluate_tier",
                 lang,
-                tier=pad(tier.name, 8),
+                tier=pad(clean(tier.name), 8),
                 n=f"{tier.n:>9,}",
                 share=pct(tier.share),
                 won=f"{tier.won:>7,}",
@@ -210,6 +218,9 @@ def _score(args: argparse.Namespace) -> int:
             args.file,
             activities_path=args.activities,
             encoding=args.encoding,
+            max_bytes=args.max_size,
+            max_memory=args.max_memory,
+            sheet=args.sheet,
             keep_last=args.keep_last,
             lang=args.lang,
         )
@@ -224,9 +235,11 @@ def _score(args: argparse.Namespace) -> int:
         frame = frame.drop(columns=["outcome"])
     if args.out:
         write_table(frame, Path(args.out))
-        print(t("cli.wrote_scored", args.lang, n=f"{len(frame):,}", file=args.out), file=sys.stderr)
+        print(
+            say("cli.wrote_scored", args.lang, n=f"{len(frame):,}", file=args.out), file=sys.stderr
+        )
     else:
-        safe_frame(frame).to_csv(sys.stdout, index=False)
+        sys.stdout.write(csv_text(frame))
     return 0
 
 
@@ -240,6 +253,9 @@ def _hot(args: argparse.Namespace) -> int:
         since=since,
         activities_path=args.activities,
         encoding=args.encoding,
+        max_bytes=args.max_size,
+        max_memory=args.max_memory,
+        sheet=args.sheet,
         keep_last=args.keep_last,
         lang=args.lang,
     )
@@ -258,12 +274,12 @@ def _hot(args: argparse.Namespace) -> int:
             "leads": records(),
         }
         status = post_webhook(args.webhook, payload)
-        print(t("cli.posted", args.lang, n=n, url=args.webhook, status=status), file=sys.stderr)
+        print(say("cli.posted", args.lang, n=n, url=args.webhook, status=status), file=sys.stderr)
         return 0
     if args.format == "json":
         print(json.dumps(records(), ensure_ascii=False, indent=2))
     else:
-        safe_frame(hot).to_csv(sys.stdout, index=False)
+        sys.stdout.write(csv_text(hot))
     print(t("cli.hot_count", args.lang, n=n), file=sys.stderr)
     return 0
 
@@ -286,7 +302,7 @@ def _sql(args: argparse.Namespace) -> int:
         text = ruleset_sql(rules.ruleset, rules.mapping, **tables)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-        print(t("cli.wrote", args.lang, file=args.out), file=sys.stderr)
+        print(say("cli.wrote", args.lang, file=args.out), file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
@@ -313,7 +329,7 @@ def _suggest(args: argparse.Namespace) -> int:
         auc = "–" if s.holdout_auc is None else f"{s.holdout_auc:.3f}"
         base = "–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}"
         print(
-            t(
+            say(
                 "cli.suggested",
                 args.lang,
                 file=args.out,
@@ -335,7 +351,7 @@ def _template(args: argparse.Namespace) -> int:
         info, _ = analysis_inputs(args, store)
     template = replace(template_for(info), name=t("rules.name.template", args.lang))
     Path(args.out).write_text(rules_document(template, file_mapping(info)), encoding="utf-8")
-    print(t("cli.wrote", args.lang, file=args.out), file=sys.stderr)
+    print(say("cli.wrote", args.lang, file=args.out), file=sys.stderr)
     if not template.rules:  # a file to edit, but say why it scores nothing yet
-        warning(t("cli.template_empty", args.lang, dataset=info.name), args.lang)
+        warning(say("cli.template_empty", args.lang, dataset=info.name), args.lang)
     return 0
