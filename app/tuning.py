@@ -52,7 +52,7 @@ def state(info: DatasetInfo) -> dict[str, Any]:
         if shared and st.query_params.get("dataset") == info.name:
             try:
                 candidate = decode_ruleset(shared)
-                check_columns(candidate, info.columns)
+                check_columns(candidate, ui.store().column_facts(info))
                 start = candidate
             except RuleSetError as exc:
                 st.warning(ui.refusal(exc))

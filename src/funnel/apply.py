@@ -92,7 +92,7 @@ def read_rules_for(path: str | Path, store: Store, info: DatasetInfo) -> tuple[R
     dataset never holds (such a rule simply never applies).
     """
     rs = ruleset_from_text(read_rules_text(path), source=str(path))
-    check_columns(rs, info.columns, source=str(path))
+    check_columns(rs, store.column_facts(info), source=str(path))
     return align_values(store, info, rs)
 
 
@@ -135,6 +135,7 @@ def score_file(
     mapping, notes = _mapping_for(rules, leads, activities, lang=lang, dates=by_created)
     with Store(":memory:") as store:
         now = store.save("new leads", _prepared(rules, leads, mapping, activities, keep_last))
+        check_columns(rules.ruleset, store.column_facts(now), source=leads.name)
         rs, _ = align_values(store, now, rules.ruleset)
         if since is not None and by_created and now.mapping.column("created") is None:
             raise ApplyError("since_needs_dates", file=leads.name, since=since.isoformat())

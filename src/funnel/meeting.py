@@ -41,7 +41,7 @@ def previous_agreed(store: Store, v: Version) -> Version | None:
 def report_input(store: Store, info: DatasetInfo, v: Version, *, lang: str = "en") -> ReportInput:
     """Everything the meeting report shows, measured on ``info``'s data now."""
     rs = v.ruleset
-    check_columns(rs, info.columns, source=v.label())
+    check_columns(rs, store.column_facts(info), source=v.label())
     try:
         steps = compute_funnel(store, info, stages_for(store, info))
     except Unavailable:
@@ -92,7 +92,7 @@ def handoff_bytes(
     store: Store, info: DatasetInfo, v: Version, *, kind: str = "csv", lang: str = "en"
 ) -> bytes:
     """The hot-lead hand-off list of a version, as injection-safe CSV or Excel."""
-    check_columns(v.ruleset, info.columns, source=v.label())
+    check_columns(v.ruleset, store.column_facts(info), source=v.label())
     frame = handoff_frame(store, info, v.ruleset, only="hot", lang=lang)
     return to_excel_bytes(frame) if kind == "xlsx" else to_csv_bytes(frame)
 

@@ -577,6 +577,8 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
             raise RuleSetError("gate_values", where=where)
         gates.append(Gate(item["column"], tuple(str(v) for v in values)))
     tiers = []
+    if "tiers" in data and not data["tiers"]:  # not silently hot/warm/cold
+        raise RuleSetError("no_tiers", where=Where(source, "tiers"))
     raw_tiers = data.get("tiers") or [ruleset_to_dict(RuleSet())["tiers"]][0]
     for i, item in enumerate(raw_tiers, start=1):
         where = Where(source, "tier", i)
@@ -586,7 +588,9 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
             raise RuleSetError("tier_shape", where=where)
         last = i == len(raw_tiers)
         raw = item.get("min_score")
-        score = -math.inf if (last or raw is None) else _number(raw, where)
+        if raw is None and not last:  # it would take every lead below, leaving later tiers empty
+            raise RuleSetError("tier_needs_min", where=where, name=repr(item["name"]))
+        score = -math.inf if last else _number(raw, where)
         tiers.append(Tier(item["name"], score))
     cap = data.get("score_cap")
     half_life = data.get("decay_half_life_days")
@@ -625,8 +629,30 @@ def ruleset_from_text(text: str, *, source: str = "rule set") -> RuleSet:
     return ruleset_from_dict(data, source=source)
 
 
-def check_columns(rs: RuleSet, columns: Sequence[str], *, source: str = "rule set") -> None:
-    """Refuse a rule set that names columns the dataset does not have."""
+@dataclass(frozen=True)
+class ColumnFacts:
+    """What a dataset says about one of its columns, for checking the rules that read it."""
+
+    #: What the column holds in the dataset: ``number``, ``text``, ``date`` or ``flag`` (yes/no).
+    kind: Literal["number", "text", "date", "flag"]
+    #: The role of a column known only once a lead is decided (``outcome``, ``closed``,
+    #: ``amount``), which a rule may not read; None for a lead feature.
+    outcome_role: str | None = None
+
+
+def check_columns(
+    rs: RuleSet,
+    columns: Sequence[str] | Mapping[str, ColumnFacts],
+    *,
+    source: str = "rule set",
+) -> None:
+    """Refuse a rule set that names columns the dataset does not have.
+
+    Given the dataset's :class:`ColumnFacts`, also refuse a rule or gate on the outcome (or
+    the closing date or amount: what the rules are meant to predict, which would make any rule
+    look perfect) and a rule that reads numbers on a column that holds text or dates there (a
+    re-export where one cell made a number column text).
+    """
     missing = sorted(rs.columns() - set(columns))
     if missing:
         raise RuleSetError(
@@ -635,6 +661,22 @@ def check_columns(rs: RuleSet, columns: Sequence[str], *, source: str = "rule se
             missing=", ".join(missing),
             columns=", ".join(list(columns)[:15]),
         )
+    if not isinstance(columns, Mapping):
+        return
+    read = [(r.column, Where(source, "rule", n)) for n, r in enumerate(rs.rules, start=1)]
+    read += [(g.column, Where(source, "gate", n)) for n, g in enumerate(rs.gates, start=1)]
+    for column, where in read:
+        if columns[column].outcome_role is not None:
+            raise RuleSetError("outcome_column", where=where, column=repr(column))
+    for n, rule in enumerate(rs.rules, start=1):
+        kind = columns[rule.column].kind
+        if not rule.values() and kind != "number":  # it reads the column as numbers
+            raise RuleSetError(
+                f"column_is_{kind}",
+                where=Where(source, "rule", n),
+                column=repr(rule.column),
+                kind=rule.kind,
+            )
 
 
 def simple_template(info_columns: Sequence[str], behaviours: dict[str, str]) -> RuleSet:

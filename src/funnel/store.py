@@ -26,12 +26,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
 from funnel.i18n import CodedError
 from funnel.mapping import Mapping, mapping_from_dict, mapping_to_dict
+from funnel.rules import ColumnFacts
 
 if TYPE_CHECKING:
     from funnel.ingest import Prepared
@@ -458,6 +459,25 @@ class Store:
         sql = f"SELECT {cols} FROM {info.table()}"
         return self.fetch_frame(sql + (" LIMIT ?" if limit else ""), [limit] if limit else [])
 
+    def column_facts(self, info: DatasetInfo) -> dict[str, ColumnFacts]:
+        """What each of a dataset's columns holds (number, text, date, yes/no) and which are
+        its outcome, for checking the rules that read them (:func:`funnel.rules.check_columns`)."""
+        with self.cursor() as cur:
+            rows = cur.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = 'leads'",
+                [info.schema],
+            ).fetchall()
+        types = {str(name): str(kind).upper() for name, kind in rows}
+        roles = {s.name: s.role for s in info.mapping.leads}
+        return {
+            c: ColumnFacts(
+                _kind_of(types.get(c, "VARCHAR")),
+                roles.get(c) if roles.get(c) in ("outcome", "closed", "amount") else None,
+            )
+            for c in info.columns
+        }
+
     def fetch_frame(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run a query on its own cursor and return a pandas frame."""
         with self.cursor() as cur:
@@ -501,6 +521,25 @@ def _migrate_to_3(cur: duckdb.DuckDBPyConnection) -> None:
 def _set_version(cur: duckdb.DuckDBPyConnection, version: int) -> None:
     cur.execute("DELETE FROM funnel_meta WHERE key = 'schema_version'")
     cur.execute("INSERT INTO funnel_meta VALUES ('schema_version', ?)", [str(version)])
+
+
+_NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "REAL")
+
+
+def _kind_of(data_type: str) -> Literal["number", "text", "date", "flag"]:
+    """What a DuckDB column type holds, in a rule's terms.
+
+    >>> _kind_of("BIGINT"), _kind_of("DECIMAL(18,3)"), _kind_of("TIMESTAMP"), _kind_of("VARCHAR")
+    ('number', 'number', 'date', 'text')
+    """
+    base = data_type.split("(")[0].strip().removeprefix("U")
+    if base in _NUMBER_TYPES or base in ("DECIMAL", "NUMERIC"):
+        return "number"
+    if base == "BOOLEAN":
+        return "flag"
+    if base.startswith(("DATE", "TIME")):
+        return "date"
+    return "text"
 
 
 def _rollback_quietly(cur: duckdb.DuckDBPyConnection) -> None:

@@ -172,7 +172,7 @@ def save_version(
     author = _text(author, "author", required=True)
     rationale = _text(rationale, "rationale")
     name = _text(rs.name, "name", required=True)
-    check_columns(rs, info.columns, source=f"rule set {name!r}")
+    check_columns(rs, store.column_facts(info), source=f"rule set {name!r}")
     metrics = evaluate(score_histogram(store, info, rs), rs).as_dict()
     saved_at = (now or datetime.now()).replace(microsecond=0)
     with store.transaction() as cur:
@@ -558,7 +558,7 @@ def align_values(store: Store, info: DatasetInfo, rs: RuleSet) -> tuple[RuleSet,
 
 def check_values(store: Store, info: DatasetInfo, rs: RuleSet, *, source: str) -> RuleSet:
     """Return ``rs`` spelled as the dataset does; refuse values its columns never hold."""
-    check_columns(rs, info.columns, source=source)
+    check_columns(rs, store.column_facts(info), source=source)
     aligned, unknown = align_values(store, info, rs)
     if unknown:
         raise RuleSetError(
@@ -702,7 +702,7 @@ def compare_versions(
     """Diff two versions: rule changes, metric deltas and tier moves on ``info``'s data now."""
     evs = []
     for v in (a, b):
-        check_columns(v.ruleset, info.columns, source=v.label())
+        check_columns(v.ruleset, store.column_facts(info), source=v.label())
         evs.append(evaluate(score_histogram(store, info, v.ruleset, filters), v.ruleset))
     moves, leads = tier_moves(store, info, a.ruleset, b.ruleset, filters, limit=limit)
     changes = diff_rules(a.ruleset, b.ruleset, lang)

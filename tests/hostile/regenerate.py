@@ -205,6 +205,8 @@ def text_files() -> dict[str, bytes]:
     )
     f["leads/date_year_0.csv"] = csv_text(body=with_cell(1, {1: "0000-01-01", 3: "0001-01-01"}))
     f["leads/date_year_9999.csv"] = csv_text(body=with_cell(1, {2: "9999-12-31"}))
+    # one value that is not a number made the employees column text in a re-export
+    f["leads/number_became_text.csv"] = csv_text(body=with_cell(4, {3: "about 50"}, n=40))
     f["leads/date_impossible.csv"] = csv_text(body=with_cell(1, {0: "2024-02-30", 6: "2024-13-01"}))
     # --- dates whose reading depends on more than one cell ---------------------------------
     # created at 00:30 on the 1st in Tokyo: the lead belongs to March, not to February in UTC
@@ -344,6 +346,20 @@ def yaml_files() -> dict[str, bytes]:
         'description: "\\e]8;;https://evil.example\\e\\\\click\\u202e"\n'
         "rules:\n  - {kind: per_unit, column: web_visits, points: 2, cap: 10}\n"
         'tiers:\n  - {name: "hot\\e[31m", min_score: 10}\n  - {name: "cold\\r", min_score: null}\n'
+    )
+    # semantic holes: each parses, and each would silently score something else than written
+    r["rules/tiers_empty.yaml"] = good + "tiers: []\n"
+    r["rules/middle_tier_no_min.yaml"] = good + (
+        "tiers:\n  - {name: hot, min_score: 10}\n  - {name: warm}\n  - {name: cold}\n"
+    )
+    r["rules/points_sexagesimal.yaml"] = good.replace("points: 2", "points: 1:30")
+    r["rules/outcome_column.yaml"] = (
+        "schema_version: 1\nname: cheat\nrules:\n"
+        "  - {kind: category, column: outcome, value: Won, points: 100}\n"
+    )
+    r["rules/number_rule_on_text.yaml"] = (
+        "schema_version: 1\nname: size\nrules:\n"
+        "  - {kind: range, column: employees, low: 50, high: null, points: 20}\n"
     )
     r["rules/formula_export.yaml"] = (
         "schema_version: 1\nname: export\nrules:\n"

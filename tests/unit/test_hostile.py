@@ -450,6 +450,9 @@ SAFE = [
             ]
         },
     ),
+    # one value that is not a number makes a column text: it loads, and a number rule on it
+    # is refused when it is used (below)
+    Safe("number_became_text.csv", {"employees": ["10", "20", "30", "about 50"]}),
     # a line break or carriage return inside a quoted id is part of the id
     Safe("cr_formula.csv", {"lead_id": ["L001\r=cmd|' /C calc'!A0", "L002\n@SUM(A1)"]}),
     # the visible sheet is read, not the hidden one before it
@@ -896,6 +899,10 @@ BAD_RULES = [
     BadRules("rules_not_a_list.yaml", ("rules: expected a list",)),
     BadRules("tiers_not_a_list.yaml", ("tiers: expected a list",)),
     BadRules("points_huge_int.yaml", ("rule 1", "whole number")),
+    # semantic holes that used to exit 0
+    BadRules("tiers_empty.yaml", ("tiers: the list is empty",)),
+    BadRules("middle_tier_no_min.yaml", ("tier 2", "'warm' has no min_score")),
+    BadRules("points_sexagesimal.yaml", ("rule 1", "whole number")),  # YAML 1.1 read 90
 ]
 
 
@@ -939,6 +946,64 @@ def test_a_rule_set_naming_a_column_the_dataset_lacks_is_refused_listing_the_col
     run = cli(capsys, "evaluate", "--rules", path, "--dataset", NAME, "--db", db)
 
     assert_refused_by_cli(run, str(path), '"; DROP TABLE x; --', "the dataset has lead_id")
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.mark.parametrize(
+    ("rules", "fragments"),
+    [
+        ("outcome_column.yaml", {"en": ("rule 1", "'outcome'", "the dataset's outcome"),
+                                 "ja": ("ルール 1", "'outcome'", "結果")}),
+        ("number_rule_on_text.yaml", {"en": ("rule 1", "range rule", "'employees'", "holds text"),
+                                      "ja": ("ルール 1", "'employees'", "テキスト")}),
+    ],
+)  # fmt: skip
+def test_a_rule_on_the_outcome_or_on_a_column_that_is_text_now_is_refused_everywhere(
+    rules: str,
+    fragments: dict[str, tuple[str, ...]],
+    lang: str,
+    db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run = cli(capsys, "load", LEADS / "number_became_text.csv", "--dataset", "re", "--db", db)
+    assert run.code == 0, run.err
+    before = stored(db, "re")
+    path = RULES / rules
+    new_file = LEADS / "number_became_text.csv"
+    out = tmp_path / "scores.csv"
+    attempts = {
+        "evaluate": ["evaluate", "--rules", path, "--dataset", "re"],
+        "score": ["score", "--rules", path, "--dataset", "re"],
+        "import": ["rules", "import", path, "--dataset", "re", "--author", "Aiko"],
+        "save": ["rules", "save", "--rules", path, "--dataset", "re", "--author", "Aiko"],
+    }
+    if rules == "number_rule_on_text.yaml":  # a new file is typed the same way
+        attempts["score_file"] = ["score", "--rules", path, new_file, "--out", out]
+    for name, argv in attempts.items():
+        run = cli(capsys, "--lang", lang, *argv, "--db", db)
+        assert_refused_by_cli(run, *fragments[lang])
+        assert not out.exists(), name
+    run = cli(capsys, "rules", "list", "--json", "--db", db)
+    assert json.loads(run.out) == []  # no draft was saved
+    assert stored(db, "re") == before
+
+
+def test_the_tuner_refuses_a_shared_link_with_a_rule_on_a_column_that_is_text_now(
+    db: Path,
+) -> None:
+    from funnel.rules import check_columns, encode_ruleset
+
+    with Store(db) as store:
+        info = load_files(store, "re", read_file(LEADS / "number_became_text.csv")).dataset
+        rs = ruleset_from_text((RULES / "number_rule_on_text.yaml").read_text(encoding="utf-8"))
+        link = decode_ruleset(encode_ruleset(rs))
+        with pytest.raises(RuleSetError) as caught:
+            check_columns(link, store.column_facts(info))  # what app/tuning.py runs on a link
+        facts = store.column_facts(info)
+    assert "holds text" in str(caught.value) and "'employees'" in str(caught.value)
+    assert (facts["employees"].kind, facts["web_visits"].kind) == ("text", "number")
+    assert facts["outcome"].outcome_role == "outcome" and facts["source"].outcome_role is None
 
 
 def test_a_shared_link_with_deeply_nested_json_is_refused_as_damaged() -> None:
