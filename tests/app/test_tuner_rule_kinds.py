@@ -91,5 +91,5 @@ def test_the_form_adds_a_comparison_and_the_hot_count_follows(
         for r in before.rules
     ) + 25 * (frame["inquiries"] > 0)
     hot = int((score >= after.tiers[0].min_score).sum())
-    shown = next(m for m in at.metric if m.label == t("tuner.m.hot", "en"))
+    shown = next(m for m in at.metric if m.label == t("metric.hot", "en"))
     assert shown.value == f"{hot:,}"
