@@ -42,7 +42,7 @@ def tm(key: str, **params: Any) -> str:
 
 def role_labels() -> dict[str, str]:
     """Map the label of every role choice, in every language, back to its code."""
-    from funnel.mapping import ROLE_CHOICES
+    from funnel.mapping.rows import ROLE_CHOICES
 
     out: dict[str, str] = {}
     for code in LANGUAGES:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from bench.harness import Trial, Workspace, case
 from funnel.ingest import load_files, prepare
-from funnel.mapping import SAMPLE_ROWS, propose_mapping
+from funnel.mapping.propose import SAMPLE_ROWS, propose_mapping
 from funnel.readers import SourceFile, read_file
 from funnel.store import Store
 

@@ -15,15 +15,14 @@ import streamlit as st
 
 from app import ui
 from funnel.ingest import load_files
-from funnel.mapping import (
+from funnel.mapping import Mapping, OutcomeSpec
+from funnel.mapping.propose import propose_mapping
+from funnel.mapping.rows import (
     OUTCOMES_FILE_CHOICES,
     ROLE_CHOICES,
-    Mapping,
-    OutcomeSpec,
     apply_rows,
     mapping_rows,
     outcome_value_options,
-    propose_mapping,
 )
 from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.problems import LoadError, Problem

@@ -25,7 +25,8 @@ import pandas as pd
 from funnel.filters import NO_FILTERS, Filters
 from funnel.i18n import CodedError, t
 from funnel.ingest import Prepared, prepare, read_inputs
-from funnel.mapping import ColumnSpec, Mapping, propose_mapping
+from funnel.mapping import ColumnSpec, Mapping
+from funnel.mapping.propose import propose_mapping
 from funnel.parsing import parse_dates
 from funnel.readers import SourceFile
 from funnel.rules import RuleSet, RuleSetError, Where, check_columns, ruleset_from_text

@@ -15,15 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from funnel.mapping import (
-    ColumnSpec,
-    Mapping,
-    Overrides,
-    apply_overrides,
-    propose_mapping,
-    read_mapping_file,
-    require_column,
-)
+from funnel.mapping import ColumnSpec, Mapping, Overrides, apply_overrides, require_column
+from funnel.mapping.files import read_mapping_file
+from funnel.mapping.propose import propose_mapping
 from funnel.parsing import (
     DEFAULT_PLACEHOLDERS,
     date_order,

@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import duckdb
 
 from funnel.i18n import CodedError
-from funnel.mapping import Mapping, mapping_from_dict, mapping_to_dict
+from funnel.mapping import Mapping
+from funnel.mapping.files import mapping_from_dict, mapping_to_dict
 from funnel.rules import ColumnFacts
 
 if TYPE_CHECKING:

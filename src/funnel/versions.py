@@ -22,7 +22,8 @@ import pandas as pd
 from funnel.filters import NO_FILTERS, Filters
 from funnel.formats import shown_in
 from funnel.i18n import CodedError, t
-from funnel.mapping import Mapping, MappingFileError, mapping_from_dict, mapping_to_dict
+from funnel.mapping import Mapping
+from funnel.mapping.files import MappingFileError, mapping_from_dict, mapping_to_dict
 from funnel.parsing import normalise_token
 from funnel.renderers import identity
 from funnel.rules import (

@@ -22,7 +22,8 @@ import pytest
 
 from funnel.demo import generate_leads
 from funnel.ingest import load_files, read_inputs
-from funnel.mapping import mapping_from_yaml, mapping_to_yaml, propose_mapping
+from funnel.mapping.files import mapping_from_yaml, mapping_to_yaml
+from funnel.mapping.propose import propose_mapping
 from funnel.problems import LoadError, Problem
 from funnel.readers import read_file
 from funnel.store import Store

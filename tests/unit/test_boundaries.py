@@ -8,7 +8,7 @@ import sys
 
 def test_importing_the_library_does_not_import_streamlit() -> None:
     code = (
-        "import sys, funnel, funnel.cli, funnel.ingest, funnel.store, funnel.mapping, "
+        "import sys, funnel, funnel.cli, funnel.ingest, funnel.store, funnel.mapping.propose, "
         "funnel.validation, funnel.readers, funnel.demo, funnel.i18n; "
         "print('streamlit' in sys.modules)"
     )

@@ -18,7 +18,7 @@ import pytest
 
 from funnel.cli import main
 from funnel.demo import COLUMNS_JA, generate_leads
-from funnel.mapping import mapping_from_yaml
+from funnel.mapping.files import mapping_from_yaml
 from funnel.store import Store
 
 NAME = "leads"

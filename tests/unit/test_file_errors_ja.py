@@ -17,7 +17,7 @@ import funnel.yamlfiles
 from funnel.dialects import SqlExportError, get_dialect, table_name
 from funnel.i18n import MESSAGES, t
 from funnel.mapping import ROLES as COLUMN_ROLES
-from funnel.mapping import MappingFileError, mapping_from_yaml
+from funnel.mapping.files import MappingFileError, mapping_from_yaml
 from funnel.rules import RuleSetError
 from funnel.versions import VersionError, version_from_text
 from funnel.yamlfiles import YamlError, load_yaml
@@ -263,7 +263,7 @@ def test_every_code_raised_has_a_message_in_both_languages() -> None:
         "deep",
         "surrogate",  # returned by _json_problem
     }
-    mapping_codes = _codes(r'MappingFileError\(\s*"([a-z_]+)"', "mapping.py") | _codes(
+    mapping_codes = _codes(r'MappingFileError\(\s*"([a-z_]+)"', "mapping/files.py") | _codes(
         r'refuse\(\s*"([a-z_]+)"',
         "yamlfiles.py",  # an unreadable file, in the reader's words
     )
@@ -286,7 +286,7 @@ def test_every_code_raised_has_a_message_in_both_languages() -> None:
 
 
 def test_no_ready_made_english_message_is_raised_any_more() -> None:
-    for name in ("versions.py", "sqlexport.py", "mapping.py", "yamlfiles.py"):
+    for name in ("versions.py", "sqlexport.py", "mapping/files.py", "yamlfiles.py"):
         text = (SRC / name).read_text(encoding="utf-8")
         ready_made = re.findall(
             r'(?:RuleSetError|SqlExportError|MappingFileError|YamlError)\(\s*(?:str\(|f"\{)', text

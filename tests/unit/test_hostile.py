@@ -28,7 +28,7 @@ import pytest
 
 from funnel.cli import main
 from funnel.ingest import load_files
-from funnel.mapping import MappingFileError, mapping_from_yaml
+from funnel.mapping.files import MappingFileError, mapping_from_yaml
 from funnel.problems import LoadError, Problem
 from funnel.readers import MAX_COLUMNS, MAX_NAME_CHARS, read_file
 from funnel.rules import RuleSetError, decode_ruleset, ruleset_from_text
@@ -704,7 +704,7 @@ import json, resource, sys
 cap = int(sys.argv[1])
 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 from funnel.ingest import load_files
-from funnel.mapping import MappingFileError, mapping_from_yaml
+from funnel.mapping.files import MappingFileError, mapping_from_yaml
 from funnel.problems import LoadError
 from funnel.readers import read_file
 from funnel.rules import RuleSetError, ruleset_from_text

@@ -12,17 +12,10 @@ import pytest
 
 from funnel.demo import generate_leads
 from funnel.ingest import load_files, prepare
-from funnel.mapping import (
-    FEATURE_ROLES,
-    ROLES,
-    ColumnSpec,
-    Mapping,
-    MappingFileError,
-    mapping_from_yaml,
-    mapping_to_yaml,
-    propose_mapping,
-    sample_values,
-)
+from funnel.mapping import FEATURE_ROLES, ROLES, ColumnSpec, Mapping
+from funnel.mapping.files import MappingFileError, mapping_from_yaml, mapping_to_yaml
+from funnel.mapping.propose import propose_mapping
+from funnel.mapping.rows import sample_values
 from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.readers import SourceFile, read_bytes, read_file
 from funnel.store import Store

@@ -20,7 +20,9 @@ import yaml
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from funnel.mapping import ROLES, SINGLE_ROLES, mapping_from_yaml, mapping_to_yaml, propose_mapping
+from funnel.mapping import ROLES, SINGLE_ROLES
+from funnel.mapping.files import mapping_from_yaml, mapping_to_yaml
+from funnel.mapping.propose import propose_mapping
 from funnel.readers import SourceFile
 from funnel.rules import (
     CategoryRule,

@@ -13,7 +13,8 @@ from funnel.cli.output import clean, display_width, pad, print_problems, progres
 from funnel.handoff import csv_text
 from funnel.i18n import t
 from funnel.ingest import LoadResult, choose_mapping, load_demo, load_files, read_inputs
-from funnel.mapping import Mapping, Overrides, mapping_to_yaml
+from funnel.mapping import Mapping, Overrides
+from funnel.mapping.files import mapping_to_yaml
 from funnel.readers import SourceFile
 
 

@@ -1,0 +1,244 @@
+"""Column mapping: which column is the id, the dates, the source, the outcome, and the features.
+
+This module is the model (:class:`Mapping` of :class:`ColumnSpec` and an :class:`OutcomeSpec`,
+and the :class:`Overrides` a person names by hand); beside it, one module per idea:
+:mod:`funnel.mapping.propose` proposes a mapping from headers and values,
+:mod:`funnel.mapping.leaks` flags columns recorded after the sale, :mod:`funnel.mapping.files`
+reads and writes the YAML mapping file, and :mod:`funnel.mapping.rows` is the Data page's
+editable table.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, get_args
+
+import pandas as pd
+
+from funnel.parsing import DEFAULT_PLACEHOLDERS, normalise_token
+from funnel.problems import LoadError, Problem
+
+Role = Literal[
+    "id",
+    "created",
+    "source",
+    "outcome",
+    "stage",
+    "closed",
+    "amount",
+    "attribute",
+    "number",
+    "behaviour",
+    "ignore",
+]
+
+
+ROLES: tuple[Role, ...] = get_args(Role)
+
+
+#: Roles a lead can be scored on.
+FEATURE_ROLES: tuple[Role, ...] = ("source", "attribute", "number", "behaviour")
+
+
+#: Roles of which a file has at most one column.
+SINGLE_ROLES: tuple[Role, ...] = ("id", "created", "source", "outcome", "closed", "amount")
+
+
+MAPPING_VERSION = 1
+
+
+def norm(name: str) -> str:
+    """Normalise a header for matching: NFKC, lower case, no spaces or punctuation.
+
+    >>> norm(" Lead ID "), norm("リードＩＤ"), norm("first_contact_date")
+    ('leadid', 'リードid', 'firstcontactdate')
+    """
+    s = unicodedata.normalize("NFKC", name).lower()
+    return re.sub(r"[\s_\-./:()\[\]【】（）・]+", "", s)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """How one column of an input file is used."""
+
+    name: str
+    role: Role
+    stage: str | None = None
+    leak: bool = False
+    reason: str | None = None  # i18n key + params, rendered by the UI: "leak.only_won"
+
+    def to_yaml_value(self) -> str | dict[str, Any]:
+        role = role_choice(self)
+        if not self.leak:
+            return role
+        out: dict[str, Any] = {"role": role, "leak": True}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    """Where the outcome comes from and which values mean won, lost and open."""
+
+    file: Literal["leads", "outcomes"] = "leads"
+    column: str | None = None
+    won: tuple[str, ...] = ()
+    lost: tuple[str, ...] = ()
+    open: tuple[str, ...] = ()
+    won_only: bool = False  # the outcomes file lists only won deals
+
+    def classify(self, value: str) -> str | None:
+        """Return ``won``/``lost``/``open`` for a raw value, or None if unknown.
+
+        >>> OutcomeSpec(column="y", won=("yes",), lost=("no",)).classify(" YES ")
+        'won'
+        """
+        key = normalise_token(value)
+        for label, values in (("won", self.won), ("lost", self.lost), ("open", self.open)):
+            if key in {normalise_token(v) for v in values}:
+                return label
+        return None
+
+    def labels(self, series: pd.Series) -> pd.Series:
+        """Classify a whole column (per distinct value, so fast on millions of rows).
+
+        >>> OutcomeSpec(column="y", won=("1",), lost=("0",)).labels(pd.Series(["1", "0", None]))
+        0     won
+        1    lost
+        2     NaN
+        dtype: str
+        """
+        text = series.astype("str")
+        uniques = pd.Series(text.dropna().unique(), dtype="str")
+        return text.map({v: self.classify(v) for v in uniques}).astype("str")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """The confirmed meaning of every column of the leads (and outcomes/activities) files."""
+
+    leads: tuple[ColumnSpec, ...]
+    outcome: OutcomeSpec | None = None
+    outcomes: tuple[ColumnSpec, ...] = ()
+    activities: tuple[ColumnSpec, ...] = ()
+    placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
+    first_stage: str = "lead"
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def column(self, role: Role, file: str = "leads") -> str | None:
+        """Return the column holding a single-valued role, if any."""
+        for spec in self._specs(file):
+            if spec.role == role:
+                return spec.name
+        return None
+
+    def features(self) -> list[ColumnSpec]:
+        """Columns a lead may be scored on: never leaks, never outcomes-file columns."""
+        return [s for s in self.leads if s.role in FEATURE_ROLES and not s.leak]
+
+    def stage_columns(self) -> dict[str, str]:
+        return {s.stage: s.name for s in self.leads if s.role == "stage" and s.stage}
+
+    def _specs(self, file: str) -> tuple[ColumnSpec, ...]:
+        return {"leads": self.leads, "outcomes": self.outcomes, "activities": self.activities}[file]
+
+    def with_role(self, name: str, role: Role, *, file: str = "leads") -> Mapping:
+        """Return a copy with one column's role changed (single roles move, not duplicate)."""
+        specs = list(self._specs(file))
+        out = []
+        for s in specs:
+            if s.name == name:
+                out.append(replace(s, role=role, leak=False if role in SINGLE_ROLES else s.leak))
+            elif role in SINGLE_ROLES and s.role == role:
+                out.append(replace(s, role=_fallback_role(s)))
+            else:
+                out.append(s)
+        return with_specs(self, file, tuple(out))
+
+
+def with_specs(mapping: Mapping, file: str, specs: tuple[ColumnSpec, ...]) -> Mapping:
+    """Return the mapping with one file's column specs replaced."""
+    if file == "outcomes":
+        return replace(mapping, outcomes=specs)
+    if file == "activities":
+        return replace(mapping, activities=specs)
+    return replace(mapping, leads=specs)
+
+
+def _fallback_role(spec: ColumnSpec) -> Role:
+    return "attribute" if spec.role in ("source", "outcome", "id") else "ignore"
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Roles and values a person names by hand over a mapping (``funnel load``'s flags).
+
+    ``outcome`` is the leads file's outcome column, used when ``won``/``lost`` values are given
+    and the mapping has no outcome yet; ``leaks`` are columns known only after the sale;
+    ``placeholders`` are extra values meaning missing.
+    """
+
+    id_column: str | None = None
+    created: str | None = None
+    source: str | None = None
+    outcome: str | None = None
+    won: tuple[str, ...] = ()
+    lost: tuple[str, ...] = ()
+    leaks: tuple[str, ...] = ()
+    placeholders: tuple[str, ...] = ()
+
+
+def require_column(columns: Sequence[str], column: str, file: str) -> None:
+    """Refuse a column a person named that the file does not have, listing the ones it has."""
+    if column not in columns:
+        available = ", ".join(list(columns)[:12])
+        raise LoadError(
+            [Problem("column_missing", file, column=column, params={"available": available})]
+        )
+
+
+def apply_overrides(mapping: Mapping, overrides: Overrides, file: str) -> Mapping:
+    """Return ``mapping`` with the hand-named roles, outcome values, leaks and placeholders.
+
+    A named column the leads file lacks is refused (:class:`~funnel.problems.LoadError`).
+
+    >>> m = Mapping(leads=(ColumnSpec("a", "attribute"), ColumnSpec("b", "number")))
+    >>> m = apply_overrides(m, Overrides(id_column="a", leaks=("b",)), "f.csv")
+    >>> [(s.name, s.role, s.leak) for s in m.leads]
+    [('a', 'id', False), ('b', 'number', True)]
+    """
+    names = [s.name for s in mapping.leads]
+    roles: tuple[tuple[str | None, Role], ...] = (
+        (overrides.id_column, "id"),
+        (overrides.created, "created"),
+        (overrides.source, "source"),
+    )
+    for col, role in roles:
+        if col:
+            require_column(names, col, file)
+            mapping = mapping.with_role(col, role)
+    if overrides.won or overrides.lost:
+        base = mapping.outcome or OutcomeSpec(column=overrides.outcome)
+        won, lost = overrides.won or base.won, overrides.lost or base.lost
+        mapping = replace(mapping, outcome=replace(base, won=won, lost=lost))
+    for col in overrides.leaks:
+        require_column(names, col, file)
+        mapping = replace(
+            mapping,
+            leads=tuple(
+                replace(s, leak=True, reason="leak.user") if s.name == col else s
+                for s in mapping.leads
+            ),
+        )
+    if overrides.placeholders:
+        mapping = replace(mapping, placeholders=mapping.placeholders + overrides.placeholders)
+    return mapping
+
+
+def role_choice(spec: ColumnSpec) -> str:
+    """Return the choice code of a column spec (``stage:mql`` for stage dates)."""
+    return f"stage:{spec.stage}" if spec.role == "stage" else spec.role
