@@ -5,16 +5,21 @@ neither in the future nor before 1900, counts that are numbers and not negative,
 that mean won, lost or open, outcome rows that belong to a known lead. Validation is lazy, so one
 pass finds every problem; :func:`problems_from_failures` groups pandera's failure cases per
 column and check.
+
+pandera is imported when a schema is first built, not with this module: importing it takes
+seconds, and most ``funnel`` commands (and pages) never validate a file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 from funnel.mapping import ColumnSpec, OutcomeSpec
 from funnel.problems import MAX_EXAMPLES, Problem
@@ -60,6 +65,8 @@ def build_schema(
     activity_type: str | None = None,
 ) -> pa.DataFrameSchema:
     """Build the pandera schema for one file from its column specs."""
+    import pandera.pandas as pa
+
     columns: dict[str, pa.Column] = {}
     limit = now + FUTURE_SLACK
     for spec in specs:
@@ -90,6 +97,8 @@ def build_schema(
 
 
 def _date_checks(values: pd.Series, limit: pd.Timestamp) -> list[pa.Check]:
+    import pandera.pandas as pa
+
     return [
         pa.Check(lambda s: values.reindex(s.index).notna(), name="is_date"),
         pa.Check(lambda s: ~(values.reindex(s.index) > limit), name="not_future"),
@@ -98,6 +107,8 @@ def _date_checks(values: pd.Series, limit: pd.Timestamp) -> list[pa.Check]:
 
 
 def _number_checks(values: pd.Series, non_negative: bool) -> list[pa.Check]:
+    import pandera.pandas as pa
+
     checks = [pa.Check(lambda s: values.reindex(s.index).notna(), name="is_number")]
     if non_negative:
         checks.append(pa.Check(lambda s: ~(values.reindex(s.index) < 0), name="not_negative"))
@@ -115,6 +126,8 @@ def _classifies(outcome: OutcomeSpec) -> Callable[[pd.Series], pd.Series]:
 
 def validate_frame(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str) -> list[Problem]:
     """Run the schema lazily and return every problem found (empty when the frame is valid)."""
+    from pandera.errors import SchemaErrors
+
     try:
         schema.validate(frame, lazy=True)
     except SchemaErrors as exc:

@@ -6,6 +6,7 @@ import csv
 import http.server
 import io
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -43,6 +44,7 @@ from funnel.versions import (
     version_from_text,
     version_to_yaml,
 )
+from tests.templates import copy_database
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
@@ -53,21 +55,28 @@ def no_debug(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FUNNEL_LANG", raising=False)
 
 
-@pytest.fixture
-def leads(tmp_path: Path) -> pd.DataFrame:
-    """Demo leads with a company name column; the best lead's name is a planted formula."""
+@pytest.fixture(scope="module")
+def crm(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:
+    """Demo leads with a company name column, and a database holding them as "crm"."""
     frame = generate_leads(2500, seed=11)
     frame.insert(1, "company", [f"Company {i}" for i in range(len(frame))])
-    return frame
+    folder = tmp_path_factory.mktemp("crm")
+    frame.to_csv(folder / "crm.csv", index=False)
+    with Store(folder / "funnel.duckdb") as store:
+        load_files(store, "crm", *read_inputs(folder / "crm.csv"))
+    return frame, folder
 
 
 @pytest.fixture
-def db(tmp_path: Path, leads: pd.DataFrame) -> Path:
-    path = tmp_path / "funnel.duckdb"
-    leads.to_csv(tmp_path / "crm.csv", index=False)
-    with Store(path) as store:
-        load_files(store, "crm", *read_inputs(tmp_path / "crm.csv"))
-    return path
+def leads(crm: tuple[pd.DataFrame, Path]) -> pd.DataFrame:
+    return crm[0].copy()
+
+
+@pytest.fixture
+def db(tmp_path: Path, crm: tuple[pd.DataFrame, Path]) -> Path:
+    """A copy of the database holding the leads as "crm" (loaded once for the module)."""
+    shutil.copyfile(crm[1] / "crm.csv", tmp_path / "crm.csv")
+    return copy_database(crm[1] / "funnel.duckdb", tmp_path / "funnel.duckdb")
 
 
 def run(capsys: pytest.CaptureFixture[str], db: Path, *argv: str | Path) -> tuple[int, str, str]:

@@ -32,13 +32,28 @@ from funnel.versions import (
     version_to_json,
     version_to_yaml,
 )
+from tests.templates import copy_database
 
 T0 = datetime(2026, 11, 1, 9, 0)
 
 
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("versions") / "funnel.duckdb"
+    with Store(path) as store:
+        load_demo(store, "demo", leads=3000, seed=3)
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, demo_db: Path) -> Path:
+    """Every test starts from its own copy of a database holding the demo (loaded once)."""
+    return copy_database(demo_db, tmp_path / "funnel.duckdb")
+
+
 @pytest.fixture
 def demo(store: Store) -> DatasetInfo:
-    return load_demo(store, "demo", leads=3000, seed=3).dataset
+    return store.require("demo")
 
 
 def agreed(store: Store, info: DatasetInfo, rs: RuleSet, at: datetime = T0) -> int:
