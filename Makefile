@@ -36,13 +36,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
-	$(BIN)/pytest
+# Every test: the unit tier on both cores (pytest-xdist, a test file per worker so each
+# module's shared database is built once), then the pages, the browser and the SQL engines.
+test: lint typecheck unit
+	$(BIN)/pytest tests/app tests/e2e tests/engines
 
 # The test tiers one at a time: the library and its doctests, the pages (Streamlit AppTest),
 # a real browser against `streamlit run`, and the exported SQL on real engines.
 unit: $(STAMP)
-	$(BIN)/pytest tests/unit src
+	$(BIN)/pytest -n 2 --dist loadfile tests/unit src
 
 app-tests: $(STAMP)
 	$(BIN)/pytest tests/app
