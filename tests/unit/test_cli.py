@@ -305,6 +305,22 @@ def test_a_failed_cli_load_exits_2_without_a_traceback_in_a_real_process(
     assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 
+def test_the_funnel_script_and_python_m_funnel_are_the_same_command(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("funnel")
+    if not script.exists():
+        pytest.skip(f"no console script at {script} (install with pip install -e .)")
+    missing = tmp_path / "none.duckdb"
+    for command in ([str(script)], [sys.executable, "-m", "funnel"]):
+        done = subprocess.run(
+            [*command, "datasets", "--json", "--db", str(missing)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert (done.returncode, json.loads(done.stdout)) == (0, [])
+    assert not missing.exists()  # a reading command creates no database
+
+
 # --- loading -------------------------------------------------------------------------------------
 
 
