@@ -99,6 +99,18 @@ def test_every_key_the_ui_uses_exists() -> None:
     assert sorted(k for k in used if k not in MESSAGES) == []
 
 
+def test_every_key_named_in_the_code_and_the_tests_exists() -> None:
+    """A key renamed in the catalogs and not where it is named renders as the key itself: a
+    test building its expectation from it would look for text no page shows."""
+    folders = [SRC, APP / "tests", APP / "app", APP / "pages", APP / "bench"]
+    named: dict[str, str] = {}
+    for path in (p for folder in folders for p in folder.rglob("*.py")):
+        for key in re.findall(r'\bt\(\s*"([a-z_][a-z0-9_.\-]*)"', path.read_text(encoding="utf-8")):
+            named.setdefault(key, path.name)
+    assert len(named) > 300
+    assert {k: f for k, f in named.items() if k not in MESSAGES} == {"no.such.key": "test_i18n.py"}
+
+
 def test_japanese_renders_parameters_as_given() -> None:
     assert t("data.deleted", "ja", name="<b>x</b>") == "<b>x</b> を削除しました。"
     assert t("no.such.key", "ja") == "no.such.key"
