@@ -19,6 +19,7 @@ from funnel.i18n import CodedError
 from funnel.renderers import EDITORS, Input, editor_kinds, label, rule_from_form
 from funnel.report import fmt_pct
 from funnel.rules import (
+    MAX_RULES,
     Gate,
     Rule,
     RuleSet,
@@ -199,6 +200,9 @@ def rule_adder(info: DatasetInfo, rs: RuleSet, active: str, prefix: str) -> None
     adding = st.expander(ui.t("tuner.add_rule"), key=f"add_open:{prefix}", on_change="rerun")
     with adding:
         if not adding.open:
+            return
+        if len(rs.rules) >= MAX_RULES:
+            st.info(ui.t("tuner.rules_full", limit=f"{MAX_RULES:,}"))
             return
         rule = new_rule_form(info, prefix)
         if st.button(ui.t("tuner.add"), key=f"add:{prefix}", disabled=rule is None):

@@ -1,7 +1,8 @@
 """Filters shared by every analysis: a lead creation date range and values of any column.
 
-A :class:`Filters` renders itself both as a SQL ``WHERE`` clause with bound parameters and as a
-plain-language description (shown above every chart), like datasette's filters.
+A :class:`Filters` renders itself both as a SQL ``WHERE`` condition carrying its bound values
+(a :class:`funnel.fragment.Fragment`) and as a plain-language description (shown above every
+chart), like datasette's filters.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
+from funnel.fragment import Fragment, bind, bind_all, compose, join
 from funnel.i18n import CodedError
 from funnel.store import DatasetInfo, Store, quote_ident
 
@@ -37,26 +38,24 @@ class Filters:
     def active(self) -> bool:
         return bool(self.date_from or self.date_to or self.equals)
 
-    def where(self, info: DatasetInfo, alias: str = "") -> tuple[str, list[Any]]:
-        """Return ``(sql, params)`` for a WHERE clause (``TRUE`` when nothing is filtered).
+    def where(self, info: DatasetInfo, alias: str = "") -> Fragment:
+        """The WHERE condition with its bound values (``TRUE`` when nothing is filtered).
 
         Values are compared as text, so a filter written on the command line matches numbers
         too; ``(missing)`` selects empty cells.
         """
         prefix = f"{alias}." if alias else ""
-        clauses: list[str] = []
-        params: list[Any] = []
+        clauses: list[Fragment] = []
         if self.date_from or self.date_to:
             created = info.mapping.column("created")
             if created is None:
                 raise FilterError("filter_no_dates", dataset=info.name)
             col = prefix + quote_ident(created)
             if self.date_from:
-                clauses.append(f"{col} >= ?")
-                params.append(self.date_from)
+                clauses.append(compose("{col} >= {start}", col=col, start=bind(self.date_from)))
             if self.date_to:
-                clauses.append(f"{col} < ?")
-                params.append(self.date_to + timedelta(days=1))
+                end = bind(self.date_to + timedelta(days=1))
+                clauses.append(compose("{col} < {end}", col=col, end=end))
         for column, values in self.equals:
             if column not in info.columns:
                 raise FilterError(
@@ -66,12 +65,13 @@ class Filters:
             wanted = [v for v in values if v != MISSING]
             parts = []
             if wanted:
-                parts.append(f"CAST({col} AS VARCHAR) IN ({', '.join('?' for _ in wanted)})")
-                params += wanted
+                listed = bind_all(wanted)
+                parts.append(compose("CAST({col} AS VARCHAR) IN ({v})", col=col, v=listed))
             if MISSING in values:
-                parts.append(f"{col} IS NULL")
-            clauses.append("(" + " OR ".join(parts) + ")" if parts else "FALSE")
-        return (" AND ".join(clauses) if clauses else "TRUE"), params
+                parts.append(Fragment(f"{col} IS NULL"))
+            either = compose("({any})", any=join(" OR ", parts))
+            clauses.append(either if parts else Fragment("FALSE"))
+        return join(" AND ", clauses, empty="TRUE")
 
     def describe(self) -> list[tuple[str, str]]:
         """Describe the active filters as (what, values) pairs, for display as plain text."""

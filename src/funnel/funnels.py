@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from funnel.filters import NO_FILTERS, Filters
+from funnel.fragment import bind, compose
 from funnel.i18n import CodedError
 from funnel.stats import wilson_sql
 from funnel.store import CLOSED_COL, OUTCOME_COL, DatasetInfo, Store, quote_ident
@@ -115,10 +116,14 @@ def compute_funnel(
 ) -> list[Step]:
     """Count the leads reaching each stage, with conversion and drop-off."""
     conditions = reach_conditions(info, stages)
-    where, params = filters.where(info)
-    counts = ", ".join(f"count(*) FILTER (WHERE {c})" for c in conditions)
+    query = compose(
+        "SELECT {counts} FROM {leads} WHERE {where}",
+        counts=", ".join(f"count(*) FILTER (WHERE {c})" for c in conditions),
+        leads=info.table(),
+        where=filters.where(info),
+    )
     with store.cursor() as cur:
-        row = cur.execute(f"SELECT {counts} FROM {info.table()} WHERE {where}", params).fetchone()
+        row = cur.execute(query.sql, query.args).fetchone()
     values = [int(v) for v in (row or [0] * len(stages))]
     steps: list[Step] = []
     for i, (stage, n) in enumerate(zip(stages, values, strict=True)):
@@ -201,7 +206,6 @@ def cohort_trend(
     reached = reach_conditions(info, stages)[-1]
     target_date = _date_expr(info, stages[-1])
     c = quote_ident(created)
-    where, params = filters.where(info)
     dates = [c] + [quote_ident(v) for v in stage_dates(info).values() if v]
     p90_sql = "NULL"
     if target_date is not None:
@@ -211,23 +215,33 @@ def cohort_trend(
         )
     as_of_sql = "greatest(" + ", ".join(f"max({d})" for d in dates) + ")"
     low, high = wilson_sql("converted", "n")
-    sql = f"""
+    query = compose(
+        """
         WITH params AS (
-            SELECT {p90_sql} AS p90, (SELECT {as_of_sql} FROM {info.table()}) AS as_of
+            SELECT {p90} AS p90, (SELECT {as_of} FROM {leads}) AS as_of
         ),
         months AS (
-            SELECT date_trunc('month', {c}) AS month, count(*) AS n,
+            SELECT date_trunc('month', {created}) AS month, count(*) AS n,
                    count(*) FILTER (WHERE {reached}) AS converted
-            FROM {info.table()} WHERE {c} IS NOT NULL AND {where} GROUP BY 1
+            FROM {leads} WHERE {created} IS NOT NULL AND {where} GROUP BY 1
         )
         SELECT month, n, converted, converted / n AS rate, {low} AS ci_low, {high} AS ci_high,
                (month + INTERVAL 1 MONTH - INTERVAL 1 DAY
                     + to_days(CAST(ceil(coalesce(p90, 0)) AS INTEGER))) <= as_of AS mature,
                p90, as_of
         FROM months, params ORDER BY month
-    """
+        """,
+        p90=p90_sql,
+        as_of=as_of_sql,
+        leads=info.table(),
+        created=c,
+        reached=reached,
+        where=filters.where(info),
+        low=low,
+        high=high,
+    )
     with store.cursor() as cur:
-        rows = cur.execute(sql, params).fetchall()
+        rows = cur.execute(query.sql, query.args).fetchall()
         if not rows:
             extra = cur.execute(
                 f"SELECT {p90_sql}, (SELECT {as_of_sql} FROM {info.table()})"
@@ -263,7 +277,7 @@ def time_to_convert(
     store: Store, info: DatasetInfo, stages: Sequence[str], filters: Filters = NO_FILTERS
 ) -> list[Transition]:
     """Median and distribution of days between consecutive stages that both have dates."""
-    where, params = filters.where(info)
+    where = filters.where(info)
     out: list[Transition] = []
     for a, b in zip(stages, stages[1:], strict=False):
         da, db = _date_expr(info, a), _date_expr(info, b)
@@ -273,24 +287,30 @@ def time_to_convert(
         only = f"{da} IS NOT NULL AND {db} IS NOT NULL"
         if b == "won":
             only += f" AND {quote_ident(OUTCOME_COL)} = 'won'"
-        base = f"SELECT {days} AS d FROM {info.table()} WHERE {only} AND {where}"
+        base = compose(
+            "SELECT {days} AS d FROM {leads} WHERE {only} AND {where}",
+            days=days,
+            leads=info.table(),
+            only=only,
+            where=where,
+        )
         with store.cursor() as cur:
-            stats = cur.execute(
-                f"SELECT count(*), quantile_cont(d, [0.25, 0.5, 0.75, 0.9, 0.99]) FROM ({base})",
-                params,
-            ).fetchone()
+            stats_query = compose(
+                "SELECT count(*), quantile_cont(d, [0.25, 0.5, 0.75, 0.9, 0.99]) FROM ({base})",
+                base=base,
+            )
+            stats = cur.execute(stats_query.sql, stats_query.args).fetchone()
             n = int(stats[0]) if stats else 0
             q = stats[1] if stats and stats[1] is not None else [None] * 5
             bucket = 7 if (q[3] or 0) > 28 else 1
-            hist = (
-                cur.execute(
-                    f"SELECT floor(d / ?) * ? AS b, count(*) FROM ({base}) "
-                    "WHERE d <= ? GROUP BY 1 ORDER BY 1",
-                    [bucket, bucket, *params, q[4] if q[4] is not None else 0],
-                ).fetchall()
-                if n
-                else []
+            hist_query = compose(
+                "SELECT floor(d / {bucket}) * {bucket} AS b, count(*) FROM ({base}) "
+                "WHERE d <= {top} GROUP BY 1 ORDER BY 1",
+                bucket=bind(bucket),
+                base=base,
+                top=bind(q[4] if q[4] is not None else 0),
             )
+            hist = cur.execute(hist_query.sql, hist_query.args).fetchall() if n else []
         out.append(
             Transition(
                 a, b, n, q[1], q[0], q[2], q[3], [(float(x), int(y)) for x, y in hist], bucket

@@ -20,6 +20,10 @@ from funnel.i18n import CodedError, t
 from funnel.yamlfiles import YamlError, dump_yaml, load_yaml
 
 SCHEMA_VERSION = 1
+#: The most rules a rule set holds. A rule set is scored as one SQL expression (a sum kept
+#: shallow, see :func:`funnel.fragment.balanced`) and exported as one column per rule
+#: (PostgreSQL allows 1,664 columns in a SELECT); the tuner shows a slider per rule.
+MAX_RULES = 1000
 Group = Literal["fit", "engagement"]
 
 
@@ -430,6 +434,10 @@ class RuleSet:
     schema_version: int = field(default=SCHEMA_VERSION)
 
     def __post_init__(self) -> None:
+        if len(self.rules) > MAX_RULES:
+            raise RuleSetError(
+                "too_many_rules", limit=f"{MAX_RULES:,}", count=f"{len(self.rules):,}"
+            )
         if len(self.tiers) < 2:
             raise RuleSetError("too_few_tiers")
         names = [tier.name for tier in self.tiers]

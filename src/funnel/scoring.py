@@ -21,16 +21,15 @@ import numpy as np
 import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
-from funnel.fragment import Fragment
+from funnel.fragment import Fragment, balanced, bind, compose, join
 from funnel.renderers import label
 from funnel.rules import Rule, RuleSet
 from funnel.rulesql import gate_sql, gates_sql, rule_sql, score_sql
 from funnel.stats import wilson
 from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
 
-
-def _split(fragment: Fragment) -> tuple[str, list[Any]]:
-    return fragment.sql, fragment.args
+#: Prefix of the lead's own columns in :func:`score_leads`'s query (renamed back after).
+_OWN = "__own_"
 
 
 # --- where leads are read from: the leads table, or it joined with decayed activity counts ------
@@ -83,25 +82,23 @@ def activity_log(store: Store, info: DatasetInfo) -> ActivityLog | None:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a query reads leads from, as a CTE to put first (so its parameters come first)."""
+    """Where a query reads leads from: the leads table, or a CTE put first that joins it with
+    decayed activity counts."""
 
-    cte: str  # "" or "name AS (...)"
+    cte: Fragment  # empty, or "name AS (...)"
     table: str
-    params: list[Any]
     decayed: dict[float, dict[str, str]]  # half-life → activity column → decayed count SQL
 
-    def with_(self, *more: str) -> str:
+    def with_(self, *more: Fragment) -> Fragment:
         """The query's WITH clause: this source's CTE and ``more``."""
-        items = [c for c in (self.cte, *more) if c]
-        return ("WITH " + ",\n".join(items)) if items else ""
+        items = [c for c in (self.cte, *more) if c.sql]
+        return compose("WITH {items}", items=join(",\n", items)) if items else Fragment("")
 
-    def score(self, rs: RuleSet) -> tuple[str, list[Any]]:
-        score = score_sql(rs, self._decay(rs))
-        return score.sql, score.args
+    def score(self, rs: RuleSet) -> Fragment:
+        return score_sql(rs, self._decay(rs))
 
-    def rule(self, rs: RuleSet, rule: Rule) -> tuple[str, list[Any]]:
-        points = rule_sql(rs, rule, self._decay(rs))
-        return points.sql, points.args
+    def rule(self, rs: RuleSet, rule: Rule) -> Fragment:
+        return rule_sql(rs, rule, self._decay(rs))
 
     def _decay(self, rs: RuleSet) -> dict[str, str] | None:
         return None if rs.decay_half_life is None else self.decayed.get(rs.decay_half_life)
@@ -113,7 +110,7 @@ def source(store: Store, info: DatasetInfo, *rulesets: RuleSet) -> Source:
     A decayed count is the sum over a lead's activities of ``0.5 ** (age / half-life)``, the
     age in days counted back from the log's last activity (future-dated activities count 1).
     """
-    plain = Source("", info.table(), [], {})
+    plain = Source(Fragment(""), info.table(), {})
     lives = sorted({rs.decay_half_life for rs in rulesets if rs.decay_half_life is not None})
     if not lives:
         return plain
@@ -122,27 +119,51 @@ def source(store: Store, info: DatasetInfo, *rulesets: RuleSet) -> Source:
     columns = [c for c in (log.columns if log else {}) if c in used]
     if log is None or log.last is None or not columns:
         return plain
-    sums: list[str] = []
-    params: list[Any] = []
+    sums: list[Fragment] = []
     decayed: dict[float, dict[str, str]] = {}
     for i, life in enumerate(lives):
         decayed[life] = {}
         for j, column in enumerate(columns):
             alias = f"__decay_{i}_{j}"
             sums.append(
-                f"sum(pow(0.5, greatest(epoch(CAST(? AS TIMESTAMP)) - epoch(occurred_at), 0)"
-                f" / 86400.0 / ?)) FILTER (WHERE activity_type = ?) AS {alias}"
+                compose(
+                    "sum(pow(0.5, greatest(epoch(CAST({last} AS TIMESTAMP)) - epoch(occurred_at),"
+                    " 0) / 86400.0 / {life})) FILTER (WHERE activity_type = {type}) AS {alias}",
+                    last=bind(log.last),
+                    life=bind(life),
+                    type=bind(log.columns[column]),
+                    alias=alias,
+                )
             )
-            params += [log.last, life, log.columns[column]]
             decayed[life][column] = f"coalesce({alias}, 0)"
-    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
-    cte = f"""__leads AS (
-        SELECT l.*, d.* EXCLUDE (lead_id) FROM {info.table()} AS l
+    cte = compose(
+        """__leads AS (
+        SELECT l.*, d.* EXCLUDE (lead_id) FROM {leads} AS l
         LEFT JOIN (
-            SELECT lead_id, {", ".join(sums)} FROM {info.table("activities")} GROUP BY lead_id
-        ) AS d ON CAST(l.{id_col} AS VARCHAR) = d.lead_id
-    )"""
-    return Source(cte, "__leads", params, decayed)
+            SELECT lead_id, {sums} FROM {activities} GROUP BY lead_id
+        ) AS d ON CAST(l.{id} AS VARCHAR) = d.lead_id
+    )""",
+        leads=info.table(),
+        sums=join(", ", sums),
+        activities=info.table("activities"),
+        id=quote_ident(info.mapping.column("id") or info.columns[0]),
+    )
+    return Source(cte, "__leads", decayed)
+
+
+def hot_sql(rs: RuleSet, score: Fragment | str, gated: Fragment | str) -> Fragment:
+    """True where a lead with this score and gate is in the rule set's first (hot) tier.
+
+    >>> from funnel.rules import Tier
+    >>> hot_sql(RuleSet(tiers=(Tier("hot", 10), Tier("cold", float("-inf")))), "s", "g")
+    Fragment(sql='((s) >= ? AND NOT (g))', params=(10,))
+    """
+    return compose(
+        "(({score}) >= {min} AND NOT ({gated}))",
+        score=score,
+        min=bind(rs.hot.min_score),
+        gated=gated,
+    )
 
 
 @dataclass(frozen=True)
@@ -170,42 +191,46 @@ def score_histogram(
     rs: RuleSet,
     filters: Filters = NO_FILTERS,
     *,
-    extra: tuple[str, list[Any]] | None = None,
+    extra: Fragment | None = None,
 ) -> ScoreHistogram:
     """Group the (filtered) leads by score and gate; one query.
 
     ``extra`` is a further trusted SQL condition with its parameters (e.g. a holdout split).
     """
     src = source(store, info, rs)
-    score, score_params = src.score(rs)
-    gate, gate_params = _split(gates_sql(rs))
-    where, where_params = filters.where(info)
+    where = filters.where(info)
     if extra is not None:
-        where = f"({where}) AND ({extra[0]})"
-        where_params = [*where_params, *extra[1]]
-    sql = f"""
-        {src.with_()}
+        where = compose("({where}) AND ({extra})", where=where, extra=extra)
+    query = compose(
+        """
+        {with_}
         SELECT score, gated, count(*) AS n, count(*) FILTER (WHERE won) AS won
         FROM (
-            SELECT ({score})::DOUBLE AS score, ({gate}) AS gated,
-                   {quote_ident(OUTCOME_COL)} = 'won' AS won
-            FROM {src.table} WHERE {where}
+            SELECT ({score})::DOUBLE AS score, ({gated}) AS gated, {outcome} = 'won' AS won
+            FROM {leads} WHERE {where}
         ) GROUP BY score, gated ORDER BY score
-    """
+        """,
+        with_=src.with_(),
+        score=src.score(rs),
+        gated=gates_sql(rs),
+        outcome=quote_ident(OUTCOME_COL),
+        leads=src.table,
+        where=where,
+    )
     created = info.mapping.column("created")
     with store.cursor() as cur:
-        rows = cur.execute(
-            sql, [*src.params, *score_params, *gate_params, *where_params]
-        ).fetchall()
+        rows = cur.execute(query.sql, query.args).fetchall()
         weeks_value = None
         if created:
-            c = quote_ident(created)
-            span = cur.execute(
-                f"SELECT (date_diff('day', min({c}), max({c})) + 1) / 7.0 "
-                f"FROM {info.table()} WHERE {where}",
-                where_params,
-            ).fetchone()
-            weeks_value = span[0] if span else None
+            span = compose(
+                "SELECT (date_diff('day', min({c}), max({c})) + 1) / 7.0 "
+                "FROM {leads} WHERE {where}",
+                c=quote_ident(created),
+                leads=info.table(),
+                where=where,
+            )
+            found = cur.execute(span.sql, span.args).fetchone()
+            weeks_value = found[0] if found else None
     if not rows:
         empty = np.array([], dtype=float)
         return ScoreHistogram(empty, empty.astype(bool), empty.astype(int), empty.astype(int), None)
@@ -471,56 +496,54 @@ def score_leads(
     limit: int | None = None,
     reasons: int = 3,
     lang: str = "en",
+    columns: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """One row per lead: id, score, tier, the top reasons, and the knock-out gate if any.
+    """One row per lead: id, score, tier, the top reasons, the knock-out gate if any, the
+    outcome, then the lead's own ``columns`` (read in the same query).
 
-    ``only``: ``"hot"`` for hot leads, ``"missed"`` for won leads that were not hot.
+    ``only``: ``"hot"`` for hot leads, ``"missed"`` for won leads that were not hot. Leads
+    come best first (score descending, then id).
     """
     id_col = info.mapping.column("id") or info.columns[0]
     src = source(store, info, rs)
-    parts, params = [], []
-    for i, rule in enumerate(rs.rules):
-        sql, p = src.rule(rs, rule)
-        parts.append(f"({sql}) AS r{i}")
-        params += p
-    score, score_params = src.score(rs)
-    gate, gate_params = _split(gates_sql(rs))
-    where, where_params = filters.where(info)
-    rule_cols = ", ".join(parts)
-    hot = f"(({score}) >= ? AND NOT ({gate}))"
-    hot_params = [*score_params, rs.hot.min_score, *gate_params]
-    pick, pick_params = "TRUE", []
-    if only == "hot":
-        pick, pick_params = hot, hot_params
-    elif only == "missed":
-        pick = f"NOT {hot} AND {quote_ident(OUTCOME_COL)} = 'won'"
-        pick_params = hot_params
-    sql = f"""
-        {src.with_()}
-        SELECT CAST({quote_ident(id_col)} AS VARCHAR) AS id, ({score})::DOUBLE AS score,
-               ({gate}) AS gated, {quote_ident(OUTCOME_COL)} AS outcome
-               {", " + rule_cols if rule_cols else ""}
-        FROM {src.table} WHERE ({where}) AND {pick}
-        ORDER BY score DESC, id {"LIMIT ?" if limit is not None else ""}
-    """
-    frame: pd.DataFrame = store.fetch_frame(
-        sql,
-        [
-            *src.params,
-            *score_params,
-            *gate_params,
-            *params,
-            *where_params,
-            *pick_params,
-            *([limit] if limit is not None else []),
-        ],
+    score, gated = src.score(rs), gates_sql(rs)
+    outcome = quote_ident(OUTCOME_COL)
+    hot = hot_sql(rs, score, gated)
+    picks = {
+        None: Fragment("TRUE"),
+        "hot": hot,
+        "missed": compose("NOT {hot} AND {outcome} = 'won'", hot=hot, outcome=outcome),
+    }
+    points = [compose(f", ({{p}}) AS r{i}", p=src.rule(rs, r)) for i, r in enumerate(rs.rules)]
+    own = [f", {quote_ident(c)} AS {quote_ident(f'{_OWN}{j}')}" for j, c in enumerate(columns)]
+    query = compose(
+        """
+        {with_}
+        SELECT CAST({id} AS VARCHAR) AS id, ({score})::DOUBLE AS score, ({gated}) AS gated,
+               {outcome} AS outcome{points}{own}
+        FROM {leads} WHERE ({where}) AND {pick}
+        ORDER BY score DESC, id{limit}
+        """,
+        with_=src.with_(),
+        id=quote_ident(id_col),
+        score=score,
+        gated=gated,
+        outcome=outcome,
+        points=join("", points),
+        own="".join(own),
+        leads=src.table,
+        where=filters.where(info),
+        pick=picks[only],
+        limit=Fragment("") if limit is None else compose(" LIMIT {n}", n=bind(limit)),
     )
+    frame: pd.DataFrame = store.fetch_frame(query.sql, query.args)
     idx = tier_index(frame["score"].to_numpy(), frame["gated"].to_numpy(dtype=bool), rs)
     frame["tier"] = [rs.tiers[i].name for i in idx]
     frame["reasons"] = _reasons(frame, rs.rules, reasons, lang)
     frame["knocked_out"] = frame["gated"].astype(bool)
-    columns = ["id", "score", "tier", "reasons", "knocked_out", "outcome"]
-    return whole_scores(frame[columns].reset_index(drop=True))
+    frame = frame.rename(columns={f"{_OWN}{j}": c for j, c in enumerate(columns)})
+    kept = ["id", "score", "tier", "reasons", "knocked_out", "outcome", *columns]
+    return whole_scores(frame[kept].reset_index(drop=True))
 
 
 def whole_scores(frame: pd.DataFrame) -> pd.DataFrame:
@@ -557,25 +580,50 @@ def _reasons(frame: pd.DataFrame, rules: Sequence[Rule], k: int, lang: str) -> l
     return out
 
 
+def scored_pair(
+    store: Store, info: DatasetInfo, a: RuleSet, b: RuleSet, filters: Filters = NO_FILTERS
+) -> Fragment:
+    """A WITH clause ending in ``pair``: every (filtered) lead scored by two rule sets.
+
+    ``pair`` has ``id`` (as stored), ``outcome``, ``score_a``, ``gated_a``, ``hot_a`` and
+    the same for ``b``; each query comparing two rule sets reads it.
+    """
+    src = source(store, info, a, b)
+    pair = compose(
+        """pair AS (
+            SELECT *, {hot_a} AS hot_a, {hot_b} AS hot_b
+            FROM (
+                SELECT {id} AS id, {outcome} AS outcome,
+                       ({score_a})::DOUBLE AS score_a, ({gated_a}) AS gated_a,
+                       ({score_b})::DOUBLE AS score_b, ({gated_b}) AS gated_b
+                FROM {leads} WHERE {where}
+            )
+        )""",
+        hot_a=hot_sql(a, "score_a", "gated_a"),
+        hot_b=hot_sql(b, "score_b", "gated_b"),
+        id=quote_ident(info.mapping.column("id") or info.columns[0]),
+        outcome=quote_ident(OUTCOME_COL),
+        score_a=src.score(a),
+        gated_a=gates_sql(a),
+        score_b=src.score(b),
+        gated_b=gates_sql(b),
+        leads=src.table,
+        where=filters.where(info),
+    )
+    return src.with_(pair)
+
+
 def moved(
     store: Store, info: DatasetInfo, before: RuleSet, after: RuleSet, filters: Filters = NO_FILTERS
 ) -> dict[str, int]:
     """How many leads entered and left the hot tier between two rule sets."""
-    src = source(store, info, before, after)
-    sb, pb = src.score(before)
-    gb, gpb = _split(gates_sql(before))
-    sa, pa = src.score(after)
-    ga, gpa = _split(gates_sql(after))
-    where, wp = filters.where(info)
-    hot_b, hot_a = before.hot.min_score, after.hot.min_score
-    sql = f"""
-        {src.with_()}
-        SELECT count(*) FILTER (WHERE a AND NOT b), count(*) FILTER (WHERE b AND NOT a)
-        FROM (SELECT (({sb}) >= ? AND NOT ({gb})) AS b, (({sa}) >= ? AND NOT ({ga})) AS a
-              FROM {src.table} WHERE {where})
-    """
+    query = compose(
+        "{pair} SELECT count(*) FILTER (WHERE hot_b AND NOT hot_a), "
+        "count(*) FILTER (WHERE hot_a AND NOT hot_b) FROM pair",
+        pair=scored_pair(store, info, before, after, filters),
+    )
     with store.cursor() as cur:
-        row = cur.execute(sql, [*src.params, *pb, hot_b, *gpb, *pa, hot_a, *gpa, *wp]).fetchone()
+        row = cur.execute(query.sql, query.args).fetchone()
     entered, left = (int(row[0]), int(row[1])) if row else (0, 0)
     return {"entered": entered, "left": left}
 
@@ -598,37 +646,40 @@ def explain_lead(
     """Explain a lead's score and tier (None when the id is unknown)."""
     id_col = quote_ident(info.mapping.column("id") or info.columns[0])
     src = source(store, info, rs)
-    cols, params = [], []
-    for i, rule in enumerate(rs.rules):
-        sql, p = src.rule(rs, rule)
-        cols.append(f"({sql})::DOUBLE AS r{i}")
-        params += p
-    for j, gate in enumerate(rs.gates):
-        sql, p = _split(gate_sql(gate))
-        cols.append(f"coalesce({sql}, FALSE) AS g{j}")
-        params += p
-    select = ", ".join([f"{quote_ident(OUTCOME_COL)} AS outcome", *cols])
+    points = [
+        compose(f", ({{p}})::DOUBLE AS r{i}", p=src.rule(rs, r)) for i, r in enumerate(rs.rules)
+    ]
+    gates = [
+        compose(f", coalesce({{g}}, FALSE) AS g{j}", g=gate_sql(g)) for j, g in enumerate(rs.gates)
+    ]
+    query = compose(
+        "{with_} SELECT {outcome} AS outcome, ({score})::DOUBLE AS score, ({gated}) AS gated"
+        "{points}{gates} FROM {leads} WHERE CAST({id} AS VARCHAR) = {lead} LIMIT 1",
+        with_=src.with_(),
+        outcome=quote_ident(OUTCOME_COL),
+        score=src.score(rs),
+        gated=gates_sql(rs),
+        points=join("", points),
+        gates=join("", gates),
+        leads=src.table,
+        id=id_col,
+        lead=bind(lead_id),
+    )
     with store.cursor() as cur:
-        row = cur.execute(
-            f"{src.with_()} SELECT {select} FROM {src.table} "
-            f"WHERE CAST({id_col} AS VARCHAR) = ? LIMIT 1",
-            [*src.params, *params, lead_id],
-        ).fetchone()
+        row = cur.execute(query.sql, query.args).fetchone()
     if row is None:
         return None
-    values = [float(v or 0) for v in row[1 : 1 + len(rs.rules)]]
-    total = sum(values)
-    if rs.score_cap is not None:
-        total = min(total, rs.score_cap)
-    gated = [bool(v) for v in row[1 + len(rs.rules) :]]
-    idx = tier_index(np.array([total]), np.array([any(gated)]), rs)[0]
+    outcome, total, gated = row[0], float(row[1]), bool(row[2])
+    values = [float(v or 0) for v in row[3 : 3 + len(rs.rules)]]
+    hits = [bool(v) for v in row[3 + len(rs.rules) :]]
+    idx = tier_index(np.array([total]), np.array([gated]), rs)[0]
     return Explanation(
         lead_id=lead_id,
         score=total,
         tier=rs.tiers[int(idx)].name,
-        outcome=row[0],
+        outcome=outcome,
         points=[(r.describe(lang), v) for r, v in zip(rs.rules, values, strict=True)],
-        gates=[g.describe(lang) for g, hit in zip(rs.gates, gated, strict=True) if hit],
+        gates=[g.describe(lang) for g, hit in zip(rs.gates, hits, strict=True) if hit],
     )
 
 
@@ -652,29 +703,20 @@ def disagreement(
     examples: int = 50,
 ) -> Disagreement:
     """The hot-in-A-only / B-only / both matrix, with example lead ids per cell."""
-    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
-    src = source(store, info, a, b)
-    sa, pa = src.score(a)
-    ga, gpa = _split(gates_sql(a))
-    sb, pb = src.score(b)
-    gb, gpb = _split(gates_sql(b))
-    where, wp = filters.where(info)
     # the id is cast to text only where A and B disagree, and min(x, n) keeps the n smallest
     # without sorting the whole cell
-    hot = f"""hot AS (
-            SELECT {id_col} AS id, {quote_ident(OUTCOME_COL)} = 'won' AS won,
-                   (({sa}) >= ? AND NOT ({ga})) AS a, (({sb}) >= ? AND NOT ({gb})) AS b
-            FROM {src.table} WHERE {where}
-        )"""
-    sql = f"""
-        {src.with_(hot)}
-        SELECT a, b, count(*), count(*) FILTER (WHERE won),
-               min(CAST(id AS VARCHAR), {int(examples)}) FILTER (WHERE a <> b)
-        FROM hot GROUP BY a, b
-    """
-    params = [*src.params, *pa, a.hot.min_score, *gpa, *pb, b.hot.min_score, *gpb, *wp]
+    query = compose(
+        """
+        {pair}
+        SELECT hot_a, hot_b, count(*), count(*) FILTER (WHERE outcome = 'won'),
+               min(CAST(id AS VARCHAR), {examples}) FILTER (WHERE hot_a <> hot_b)
+        FROM pair GROUP BY hot_a, hot_b
+        """,
+        pair=scored_pair(store, info, a, b, filters),
+        examples=str(int(examples)),
+    )
     with store.cursor() as cur:
-        rows = cur.execute(sql, params).fetchall()
+        rows = cur.execute(query.sql, query.args).fetchall()
     cells = {(bool(r[0]), bool(r[1])): (int(r[2]), int(r[3]), list(r[4] or [])) for r in rows}
     empty: tuple[int, int, list[str]] = (0, 0, [])
 
@@ -707,14 +749,10 @@ class MatrixCell:
     ci_high: float
 
 
-def _part(src: Source, rs: RuleSet, group: str) -> tuple[str, list[Any]]:
-    parts, params = [], []
-    for rule in rs.rules:
-        if rule.group == group:
-            sql, p = src.rule(rs, rule)
-            parts.append(f"({sql})")
-            params += p
-    return (" + ".join(parts) if parts else "0"), params
+def _part(src: Source, rs: RuleSet, group: str) -> Fragment:
+    """The points of the rule set's ``fit`` or ``engagement`` rules (0 without any)."""
+    parts = [compose("({p})", p=src.rule(rs, r)) for r in rs.rules if r.group == group]
+    return balanced(" + ", parts) if parts else Fragment("0")
 
 
 def fit_engagement_matrix(
@@ -729,16 +767,20 @@ def fit_engagement_matrix(
     if groups != {"fit", "engagement"}:
         return None
     src = source(store, info, rs)
-    fit, fit_params = _part(src, rs, "fit")
-    eng, eng_params = _part(src, rs, "engagement")
-    where, wp = filters.where(info)
-    s_cte = f"""s AS (
-            SELECT ({fit})::DOUBLE AS f, ({eng})::DOUBLE AS e,
-                   {quote_ident(OUTCOME_COL)} = 'won' AS won
-            FROM {src.table} WHERE {where}
-        )"""
-    sql = f"""
-        {src.with_(s_cte)},
+    sub_scores = compose(
+        """s AS (
+            SELECT ({fit})::DOUBLE AS f, ({engagement})::DOUBLE AS e, {outcome} = 'won' AS won
+            FROM {leads} WHERE {where}
+        )""",
+        fit=_part(src, rs, "fit"),
+        engagement=_part(src, rs, "engagement"),
+        outcome=quote_ident(OUTCOME_COL),
+        leads=src.table,
+        where=filters.where(info),
+    )
+    query = compose(
+        """
+        {with_},
         cuts AS (
             SELECT quantile_cont(f, 2 / 3) AS f_hi, quantile_cont(f, 1 / 3) AS f_lo,
                    quantile_cont(e, 2 / 3) AS e_hi, quantile_cont(e, 1 / 3) AS e_lo FROM s
@@ -747,9 +789,11 @@ def fit_engagement_matrix(
                CASE WHEN e >= e_hi THEN '1' WHEN e >= e_lo THEN '2' ELSE '3' END AS eb,
                count(*) AS n, count(*) FILTER (WHERE won) AS won
         FROM s, cuts GROUP BY 1, 2 ORDER BY 1, 2
-    """
+        """,
+        with_=src.with_(sub_scores),
+    )
     with store.cursor() as cur:
-        rows = cur.execute(sql, [*src.params, *fit_params, *eng_params, *wp]).fetchall()
+        rows = cur.execute(query.sql, query.args).fetchall()
     out = []
     for fb, eb, n, won in rows:
         low, high = wilson(int(won), int(n))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from funnel.filters import MISSING, NO_FILTERS, Filters
+from funnel.fragment import Fragment, bind, compose, join
 from funnel.funnels import Unavailable, reach_conditions, stages_for
 from funnel.stats import DEFAULT_MIN_N, wilson_sql
 from funnel.store import RESERVED_PREFIX, DatasetInfo, Store, quote_ident
@@ -114,10 +115,10 @@ def _bin_expression(
     info: DatasetInfo,
     column: str,
     binning: Binning,
-    where: str,
-    params: Sequence[Any],
-) -> tuple[str, list[Any], list[str]]:
-    """A CASE expression numbering a numeric column's bins, its params, and bin labels.
+    where: Fragment,
+) -> tuple[Fragment, list[str]]:
+    """A CASE expression numbering a numeric column's bins (``where`` selects the leads the
+    quantiles are taken over), and the bins' labels.
 
     Quantile bins by default. When one lowest value holds so many leads that quantiles
     collapse onto it (most leads have 0 trials), that value gets its own "= value" bin and the
@@ -128,12 +129,16 @@ def _bin_expression(
     point: float | None = None
     if not edges:
         qs = [i / binning.q for i in range(1, binning.q)]
+        query = compose(
+            "SELECT quantile_cont({col}, {qs}::DOUBLE[]), min({col}) "
+            "FROM {leads} WHERE {col} IS NOT NULL AND {where}",
+            col=col,
+            qs=bind(qs),
+            leads=info.table(),
+            where=where,
+        )
         with store.cursor() as cur:
-            row = cur.execute(
-                f"SELECT quantile_cont({col}, ?::DOUBLE[]), min({col}) "
-                f"FROM {info.table()} WHERE {col} IS NOT NULL AND {where}",
-                [qs, *params],
-            ).fetchone()
+            row = cur.execute(query.sql, query.args).fetchone()
         found = (
             [float(e) for e in (row[0] or []) if e is not None and math.isfinite(e)] if row else []
         )
@@ -141,26 +146,29 @@ def _bin_expression(
         edges = sorted({e for e in found if lowest is None or e > lowest})
         if lowest is not None and 2 * len(edges) < binning.q - 1:
             point = lowest
+            query = compose(
+                "SELECT quantile_cont({col}, {qs}::DOUBLE[]), min({col}) FROM {leads} "
+                "WHERE {col} > {lowest} AND {where}",
+                col=col,
+                qs=bind(qs),
+                leads=info.table(),
+                lowest=bind(lowest),
+                where=where,
+            )
             with store.cursor() as cur:
-                rest = cur.execute(
-                    f"SELECT quantile_cont({col}, ?::DOUBLE[]), min({col}) FROM {info.table()} "
-                    f"WHERE {col} > ? AND {where}",
-                    [qs, lowest, *params],
-                ).fetchone()
+                rest = cur.execute(query.sql, query.args).fetchone()
             above = [float(e) for e in (rest[0] or []) if e is not None] if rest else []
             first_above = None if not rest or rest[1] is None else float(rest[1])
             edges = sorted({e for e in above if first_above is None or e > first_above})
-    cases: list[str] = []
-    values: list[Any] = []
+    cases: list[Fragment] = []
     labels: list[str] = []
     lower: float | None = None
     if point is not None:
-        cases.append(f"WHEN {col} <= ? THEN 0")
-        values.append(point)
+        cases.append(compose("WHEN {col} <= {point} THEN 0", col=col, point=bind(point)))
         labels.append(f"= {_fmt(point)}")
     for edge in edges:
-        cases.append(f"WHEN {col} < ? THEN {len(labels)}")
-        values.append(edge)
+        number = str(len(labels))
+        cases.append(compose("WHEN {col} < {edge} THEN {n}", col=col, edge=bind(edge), n=number))
         if lower is None and point is None:
             labels.append(f"< {_fmt(edge)}")
         elif lower is None:
@@ -174,8 +182,13 @@ def _bin_expression(
         labels.append(f"> {_fmt(point)}")
     else:
         labels.append("all")
-    expr = f"CASE WHEN {col} IS NULL THEN NULL {' '.join(cases)} ELSE {len(labels) - 1} END"
-    return expr, values, labels
+    expr = compose(
+        "CASE WHEN {col} IS NULL THEN NULL {cases} ELSE {last} END",
+        col=col,
+        cases=join(" ", cases),
+        last=str(len(labels) - 1),
+    )
+    return expr, labels
 
 
 def _fmt(x: float) -> str:
@@ -214,33 +227,25 @@ def segment_table(
     conditions = reach_conditions(info, stages)
     population = conditions[stages.index(start)]
     converted = conditions[stages.index(end)]
-    where, params = filters.where(info)
+    where = filters.where(info)
     numeric = numeric_columns(info)
-    keys_sql: list[str] = []
-    key_params: list[Any] = []
+    key_exprs: list[Fragment] = []
     labels: dict[int, list[str]] = {}
     for i, col in enumerate(by):
         if col in numeric:
-            expr, values, names = _bin_expression(
-                store,
-                info,
-                col,
-                (bins or {}).get(col, Binning()),
-                f"{population} AND {where}",
-                params,
-            )
-            keys_sql.append(expr)
-            key_params += values
-            labels[i] = names
+            binning = (bins or {}).get(col, Binning())
+            within = compose("{population} AND {where}", population=population, where=where)
+            expr, labels[i] = _bin_expression(store, info, col, binning, within)
+            key_exprs.append(expr)
         else:
-            keys_sql.append(f"CAST({quote_ident(col)} AS VARCHAR)")
+            key_exprs.append(Fragment(f"CAST({quote_ident(col)} AS VARCHAR)"))
     low, high = wilson_sql("converted", "n")
-    select_keys = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys_sql))
     group = ", ".join(f"k{i}" for i in range(len(by)))
-    sql = f"""
+    query = compose(
+        """
         WITH base AS (
-            SELECT {select_keys}, ({converted}) AS hit
-            FROM {info.table()} WHERE {population} AND {where}
+            SELECT {keys}, ({converted}) AS hit
+            FROM {leads} WHERE {population} AND {where}
         ),
         groups AS (
             SELECT {group}, count(*) AS n, count(*) FILTER (WHERE hit) AS converted
@@ -249,9 +254,18 @@ def segment_table(
         SELECT *, converted / n AS rate, {low} AS ci_low, {high} AS ci_high,
                sum(n) OVER () AS total_n, sum(converted) OVER () AS total_converted
         FROM groups
-    """
+        """,
+        keys=join(", ", [compose(f"{{key}} AS k{i}", key=k) for i, k in enumerate(key_exprs)]),
+        converted=converted,
+        leads=info.table(),
+        population=population,
+        where=where,
+        group=group,
+        low=low,
+        high=high,
+    )
     with store.cursor() as cur:
-        rows = cur.execute(sql, [*key_params, *params]).fetchall()
+        rows = cur.execute(query.sql, query.args).fetchall()
     total_n = int(rows[0][-2]) if rows else 0
     total_converted = int(rows[0][-1]) if rows else 0
     overall = total_converted / total_n if total_n else None

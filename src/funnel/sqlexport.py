@@ -64,6 +64,7 @@ from funnel.dialects import (
     table_name,
     text_key,
 )
+from funnel.fragment import Fragment, balanced
 from funnel.mapping import Mapping
 from funnel.renderers import Operand, warehouse_sql
 from funnel.rules import Rule, RuleSet
@@ -318,6 +319,17 @@ def _gate_expr(values: Sequence[str], col: _Column, d: Dialect) -> str:
     return f"COALESCE(k{col.index} IN ({listed}), FALSE)"
 
 
+def _shallow(operator: str, terms: Sequence[str]) -> str:
+    """Terms joined by a binary operator without a deep expression tree (as the app's own
+    score, see :func:`funnel.fragment.balanced`): engines refuse or overflow on a chain of
+    a thousand terms.
+
+    >>> _shallow(" + ", ["r1", "r2"])
+    'r1 + r2'
+    """
+    return balanced(operator, [Fragment(t) for t in terms]).sql
+
+
 def _threshold(score: float) -> str | None:
     """The condition for reaching a tier's minimum (None: always)."""
     if math.isinf(score) and score < 0:
@@ -417,10 +429,10 @@ def ruleset_sql(
         expr, note = _rule_expr(rule, by_name[rule.column], d)
         point_items.append((f"{expr} AS r{i}", f"{rule.describe('en')}{note}"))
     if rs.gates:
-        gates = " OR ".join(_gate_expr(g.values, by_name[g.column], d) for g in rs.gates)
+        gates = _shallow(" OR ", [_gate_expr(g.values, by_name[g.column], d) for g in rs.gates])
         note = "; ".join(g.describe("en") for g in rs.gates)
         point_items.append((f"{gates} AS knocked_out", note))
-    total = " + ".join(f"r{i}" for i in range(1, len(rs.rules) + 1)) or "0"
+    total = _shallow(" + ", [f"r{i}" for i in range(1, len(rs.rules) + 1)]) or "0"
     if rs.score_cap is not None:
         total = f"LEAST({total}, {int(rs.score_cap)})"
     score_items: list[Item] = [("id", ""), (f"CAST({total} AS {d.double_type}) AS score", "")]

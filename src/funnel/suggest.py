@@ -19,9 +19,19 @@ import numpy as np
 import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
+from funnel.fragment import Fragment, bind, compose, join
 from funnel.i18n import CodedError, t
 from funnel.renderers import bound_sql
-from funnel.rules import CategoryRule, CountRule, RangeRule, Rule, RuleSet, Tier, simple_template
+from funnel.rules import (
+    MAX_RULES,
+    CategoryRule,
+    CountRule,
+    RangeRule,
+    Rule,
+    RuleSet,
+    Tier,
+    simple_template,
+)
 from funnel.scoring import (
     ScoreHistogram,
     evaluate,
@@ -78,36 +88,42 @@ class Suggestion:
 @dataclass(frozen=True)
 class _Indicator:
     rule: Rule  # with 1 point (so its SQL is the indicator); real points set after the fit
-    sql: str
-    params: list[Any]
+    sql: Fragment  # true where the rule gives points
     #: One of a column's values or ranges, of which exactly one applies to each lead (a
     #: cumulative "at least N" is not).
     exclusive: bool = True
 
 
-def _indicators(store: Store, info: DatasetInfo, where: str, params: list[Any]) -> list[_Indicator]:
+def _indicators(store: Store, info: DatasetInfo, where: Fragment) -> list[_Indicator]:
     out: list[_Indicator] = []
     for spec in info.mapping.features():
         col = quote_ident(spec.name)
         if spec.role in ("attribute", "source"):
+            query = compose(
+                "SELECT CAST({col} AS VARCHAR) AS v, count(*) AS n FROM {leads} "
+                "WHERE {where} AND {col} IS NOT NULL GROUP BY 1 HAVING count(*) >= {min} "
+                "ORDER BY n DESC, v LIMIT {max}",
+                col=col,
+                leads=info.table(),
+                where=where,
+                min=bind(MIN_LEADS),
+                max=bind(MAX_VALUES),
+            )
             with store.cursor() as cur:
-                rows = cur.execute(
-                    f"SELECT CAST({col} AS VARCHAR) AS v, count(*) AS n FROM {info.table()} "
-                    f"WHERE {where} AND {col} IS NOT NULL GROUP BY 1 HAVING count(*) >= ? "
-                    "ORDER BY n DESC, v LIMIT ?",
-                    [*params, MIN_LEADS, MAX_VALUES],
-                ).fetchall()
+                rows = cur.execute(query.sql, query.args).fetchall()
             for value, _ in rows:
                 rule = CategoryRule(spec.name, str(value), 1)  # 1 point: the indicator
-                sql, p = bound_sql(rule).sql, bound_sql(rule).args
-                out.append(_Indicator(rule, f"(({sql}) <> 0)", [*p]))
+                out.append(_Indicator(rule, compose("(({p}) <> 0)", p=bound_sql(rule))))
             continue
+        query = compose(
+            "SELECT quantile_disc({col}, [0.25, 0.5, 0.75, 0.9]), min({col}), max({col}) "
+            "FROM {leads} WHERE {where} AND {col} IS NOT NULL",
+            col=col,
+            leads=info.table(),
+            where=where,
+        )
         with store.cursor() as cur:
-            row = cur.execute(
-                f"SELECT quantile_disc({col}, [0.25, 0.5, 0.75, 0.9]), min({col}), max({col}) "
-                f"FROM {info.table()} WHERE {where} AND {col} IS NOT NULL",
-                params,
-            ).fetchone()
+            row = cur.execute(query.sql, query.args).fetchone()
         if not row or row[0] is None:
             continue
         qs = sorted({float(q) for q in row[0] if q is not None})
@@ -116,17 +132,14 @@ def _indicators(store: Store, info: DatasetInfo, where: str, params: list[Any]) 
             thresholds = sorted({t for t in [1.0, *qs] if t > max(low, 0.0)})
             for t in thresholds:
                 rule_c = CountRule(spec.name, t, 1)
-                sql, p = bound_sql(rule_c).sql, bound_sql(rule_c).args
-                out.append(
-                    _Indicator(rule_c, f"(coalesce(({sql}) <> 0, FALSE))", [*p], exclusive=False)
-                )
+                reached = compose("(coalesce(({p}) <> 0, FALSE))", p=bound_sql(rule_c))
+                out.append(_Indicator(rule_c, reached, exclusive=False))
         else:
             edges = [e for e in qs if e > low]
             bounds = [None, *edges, None]
             for lo, hi in zip(bounds, bounds[1:], strict=False):
                 rule_r = RangeRule(spec.name, lo, hi, 1)
-                sql, p = bound_sql(rule_r).sql, bound_sql(rule_r).args
-                out.append(_Indicator(rule_r, f"(({sql}) <> 0)", [*p]))
+                out.append(_Indicator(rule_r, compose("(({p}) <> 0)", p=bound_sql(rule_r))))
     return out
 
 
@@ -152,20 +165,28 @@ def _relative_to_most_common(
 
 
 def _split(
-    info: DatasetInfo, store: Store, where: str, params: list[Any], seed: int
-) -> tuple[str, list[Any], str, str | None]:
-    """SQL condition selecting the holdout, its params, the split kind and its start date."""
+    info: DatasetInfo, store: Store, where: Fragment, seed: int
+) -> tuple[Fragment, str, str | None]:
+    """The SQL condition selecting the holdout, the split kind and its start date."""
     created = info.mapping.column("created")
     if created:
         c = quote_ident(created)
+        query = compose(
+            "SELECT quantile_disc({c}, 0.75) FROM {leads} WHERE {where}",
+            c=c,
+            leads=info.table(),
+            where=where,
+        )
         with store.cursor() as cur:
-            row = cur.execute(
-                f"SELECT quantile_disc({c}, 0.75) FROM {info.table()} WHERE {where}", params
-            ).fetchone()
+            row = cur.execute(query.sql, query.args).fetchone()
         if row and row[0] is not None:
-            return f"{c} >= ?", [row[0]], "time", f"{row[0]:%Y-%m-%d}"
+            since = compose("{c} >= {start}", c=c, start=bind(row[0]))
+            return since, "time", f"{row[0]:%Y-%m-%d}"
     id_col = quote_ident(info.mapping.column("id") or info.columns[0])
-    return f"hash(CAST({id_col} AS VARCHAR) || ?) % 4 = 0", [str(seed)], "random", None
+    hashed = compose(
+        "hash(CAST({id} AS VARCHAR) || {seed}) % 4 = 0", id=id_col, seed=bind(str(seed))
+    )
+    return hashed, "random", None
 
 
 def suggest_rules(
@@ -185,19 +206,24 @@ def suggest_rules(
 
     if info.mapping.outcome is None:
         raise SuggestError("no_outcome")
-    where, params = filters.where(info)
-    indicators = _indicators(store, info, where, params)
+    where = filters.where(info)
+    indicators = _indicators(store, info, where)
     if not indicators:
         raise SuggestError("no_features")
-    hold_sql, hold_params, split, hold_from = _split(info, store, where, params, seed)
-    columns = ", ".join(f"{ind.sql} AS x{i}" for i, ind in enumerate(indicators))
-    x_params = [p for ind in indicators for p in ind.params]
-    sql = (
-        f"SELECT {columns}, {quote_ident(OUTCOME_COL)} = 'won' AS y FROM {info.table()} "
-        f"WHERE ({where}) AND NOT ({hold_sql}) "
-        f"USING SAMPLE {FIT_ROWS} ROWS (reservoir, {int(seed)})"
+    holdout, split, hold_from = _split(info, store, where, seed)
+    query = compose(
+        "SELECT {columns}, {outcome} = 'won' AS y FROM {leads} "
+        "WHERE ({where}) AND NOT ({holdout}) "
+        "USING SAMPLE {rows} ROWS (reservoir, {seed})",
+        columns=join(", ", [compose(f"{{x}} AS x{i}", x=d.sql) for i, d in enumerate(indicators)]),
+        outcome=quote_ident(OUTCOME_COL),
+        leads=info.table(),
+        where=where,
+        holdout=holdout,
+        rows=str(FIT_ROWS),
+        seed=str(int(seed)),
     )
-    train: pd.DataFrame = store.fetch_frame(sql, [*x_params, *params, *hold_params])
+    train: pd.DataFrame = store.fetch_frame(query.sql, query.args)
     if train.empty or train["y"].nunique() < 2:
         raise SuggestError("no_wins")
     x = train.drop(columns="y").to_numpy(dtype=float)
@@ -211,6 +237,9 @@ def suggest_rules(
         points = int(round(w * scale))
         if points != 0:
             rules.append(ind.rule.with_points(points))
+    if len(rules) > MAX_RULES:  # keep the strongest, in their order
+        keep = set(sorted(range(len(rules)), key=lambda i: -abs(rules[i].points))[:MAX_RULES])
+        rules = [r for i, r in enumerate(rules) if i in keep]
     draft = RuleSet(
         name=t("rules.name.suggested"),
         description=f"logistic regression on {len(train):,} training leads ({split} split)",
@@ -230,10 +259,10 @@ def suggest_rules(
     warm = _lead_quantile(hist, 0.6) if hist.total else hot - 1
     warm = min(warm, hot - 1)
     ruleset = replace(draft, tiers=(Tier("hot", hot), Tier("warm", warm), Tier("cold", -math.inf)))
-    hold_auc, hold_n = _holdout_auc(store, info, ruleset, filters, hold_sql, hold_params)
+    hold_auc, hold_n = _holdout_auc(store, info, ruleset, filters, holdout)
     base_auc = None
     if baseline is not None and baseline.rules:
-        base_auc, _ = _holdout_auc(store, info, baseline, filters, hold_sql, hold_params)
+        base_auc, _ = _holdout_auc(store, info, baseline, filters, holdout)
     return Suggestion(
         ruleset=ruleset,
         split=split,
@@ -295,8 +324,7 @@ def _holdout_auc(
     info: DatasetInfo,
     rs: RuleSet,
     filters: Filters,
-    hold_sql: str,
-    hold_params: list[Any],
+    holdout: Fragment,
 ) -> tuple[float | None, int]:
-    hist = score_histogram(store, info, rs, filters, extra=(hold_sql, hold_params))
+    hist = score_histogram(store, info, rs, filters, extra=holdout)
     return evaluate(hist, rs).auc, hist.total

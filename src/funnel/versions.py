@@ -21,6 +21,7 @@ import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
 from funnel.formats import shown_in
+from funnel.fragment import Fragment, bind, compose
 from funnel.i18n import CodedError, t
 from funnel.mapping import Mapping
 from funnel.mapping.files import MappingFileError, mapping_from_dict, mapping_to_dict
@@ -34,10 +35,9 @@ from funnel.rules import (
     ruleset_from_dict,
     ruleset_to_dict,
 )
-from funnel.rulesql import gates_sql, tier_case_sql
-from funnel.scoring import Evaluation, evaluate, score_histogram, source
+from funnel.rulesql import tier_case_sql
+from funnel.scoring import Evaluation, evaluate, score_histogram, scored_pair
 from funnel.store import (
-    OUTCOME_COL,
     VERSION_EVENTS,
     VERSIONS,
     DatasetInfo,
@@ -207,11 +207,14 @@ def save_version(
 
 def list_versions(store: Store, dataset: str | None = None) -> list[Version]:
     """Every version (of one dataset, or all), newest first."""
-    where, params = ("WHERE dataset = ?", [dataset]) if dataset is not None else ("", [])
+    only = Fragment("") if dataset is None else compose("WHERE dataset = {d}", d=bind(dataset))
+    query = compose(
+        "SELECT * FROM {versions} {only} ORDER BY saved_at DESC, version_id DESC",
+        versions=VERSIONS,
+        only=only,
+    )
     with store.cursor() as cur:
-        rows = cur.execute(
-            f"SELECT * FROM {VERSIONS} {where} ORDER BY saved_at DESC, version_id DESC", params
-        ).fetchall()
+        rows = cur.execute(query.sql, query.args).fetchall()
         names = [d[0] for d in cur.description or ()]
         events = cur.execute(
             f"SELECT version_id, kind, role, person, comment, happened_at FROM {VERSION_EVENTS} "
@@ -720,39 +723,32 @@ def tier_moves(
     limit: int = 500,
 ) -> tuple[list[tuple[str, str, int]], pd.DataFrame]:
     """Leads whose tier differs between two rule sets: counts per (from, to) and a list."""
-    src = source(store, info, a, b)
-    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
-    sa, pa = src.score(a)
-    gate_a, gate_b = gates_sql(a), gates_sql(b)
-    tier_a, tier_b = tier_case_sql(a, "score_a", "gated_a"), tier_case_sql(b, "score_b", "gated_b")
-    ga, gpa = gate_a.sql, gate_a.args
-    sb, pb = src.score(b)
-    gb, gpb = gate_b.sql, gate_b.args
-    ta, tpa = tier_a.sql, tier_a.args
-    tb, tpb = tier_b.sql, tier_b.args
-    where, wp = filters.where(info)
-    scored = f"""scored AS (
-            SELECT CAST({id_col} AS VARCHAR) AS id, ({sa})::DOUBLE AS score_a, ({ga}) AS gated_a,
-                   ({sb})::DOUBLE AS score_b, ({gb}) AS gated_b,
-                   {quote_ident(OUTCOME_COL)} AS outcome
-            FROM {src.table} WHERE {where}
-        )"""
-    tiered = f"""tiered AS (
-            SELECT id, score_a, score_b, outcome, {ta} AS tier_a, {tb} AS tier_b FROM scored
-        )"""
-    head = src.with_(scored, tiered)
-    params = [*src.params, *pa, *gpa, *pb, *gpb, *wp, *tpa, *tpb]
+    head = compose(
+        """
+        {pair},
+        tiered AS (
+            SELECT CAST(id AS VARCHAR) AS id, score_a, score_b, outcome,
+                   {tier_a} AS tier_a, {tier_b} AS tier_b
+            FROM pair
+        )""",
+        pair=scored_pair(store, info, a, b, filters),
+        tier_a=tier_case_sql(a, "score_a", "gated_a"),
+        tier_b=tier_case_sql(b, "score_b", "gated_b"),
+    )
+    counts = compose(
+        "{head} SELECT tier_a, tier_b, count(*) FROM tiered WHERE tier_a <> tier_b "
+        "GROUP BY ALL ORDER BY 3 DESC",
+        head=head,
+    )
+    listed = compose(
+        "{head} SELECT id, tier_a, tier_b, score_a, score_b, outcome FROM tiered "
+        "WHERE tier_a <> tier_b ORDER BY score_b DESC, id LIMIT {limit}",
+        head=head,
+        limit=bind(limit),
+    )
     with store.cursor() as cur:
-        rows = cur.execute(
-            f"{head} SELECT tier_a, tier_b, count(*) FROM tiered WHERE tier_a <> tier_b "
-            "GROUP BY ALL ORDER BY 3 DESC",
-            params,
-        ).fetchall()
-        leads = cur.execute(
-            f"{head} SELECT id, tier_a, tier_b, score_a, score_b, outcome FROM tiered "
-            "WHERE tier_a <> tier_b ORDER BY score_b DESC, id LIMIT ?",
-            [*params, limit],
-        ).df()
+        rows = cur.execute(counts.sql, counts.args).fetchall()
+        leads = cur.execute(listed.sql, listed.args).df()
     return [(str(r[0]), str(r[1]), int(r[2])) for r in rows], leads
 
 

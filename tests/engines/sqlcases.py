@@ -22,12 +22,14 @@ from funnel.dialects import clean_text, parse_number
 from funnel.ingest import load_files, read_inputs
 from funnel.mapping import ColumnSpec, Mapping, OutcomeSpec
 from funnel.rules import (
+    MAX_RULES,
     CategoryRule,
     CompareRule,
     CountRule,
     Gate,
     PerUnitRule,
     RangeRule,
+    Rule,
     RuleSet,
     SetRule,
     Tier,
@@ -239,6 +241,34 @@ def demo_rules(lang: str = "en") -> RuleSet:
         gates=(Gate(col("email_type"), (val("email_type", "Competitor"),)),),
         tiers=(Tier("A", 45), Tier("B", 30), Tier("C", 12), Tier("D", -math.inf)),
         score_cap=70,
+    )
+
+
+def many_rules(n: int) -> tuple[Rule, ...]:
+    """``n`` rules of every kind on the demo's columns, small positive and negative points."""
+    industries = ("Retail", "Manufacturing", "IT / Software", "Finance", "Logistics")
+    rules: list[Rule] = []
+    for i in range(n):
+        points = (i % 11) - 5 or 2
+        kind = i % 4
+        if kind == 0:
+            rules.append(CategoryRule("industry", industries[i % len(industries)], points))
+        elif kind == 1:
+            rules.append(RangeRule("employees", float(i % 900), float(i % 900 + 250), points))
+        elif kind == 2:
+            rules.append(PerUnitRule("web_visits", points, cap=i % 7 + 1))
+        else:
+            rules.append(CountRule("email_opens", float(i % 30), points))
+    return tuple(rules)
+
+
+def large_rules(n: int = MAX_RULES) -> RuleSet:
+    """A rule set of the most rules allowed (or ``n``), over the English demo's columns."""
+    return RuleSet(
+        name="large",
+        rules=many_rules(n),
+        gates=(Gate("email_type", ("Competitor",)),),
+        tiers=(Tier("hot", 40), Tier("warm", 0), Tier("cold", -math.inf)),
     )
 
 

@@ -40,6 +40,7 @@ from tests.engines.sqlcases import (
     category_mirror,
     demo_rules,
     duckdb_text_rows,
+    large_rules,
     load_activity_case,
     load_case,
     number_mirror,
@@ -51,7 +52,7 @@ from tests.engines.sqlcases import (
 )
 
 DEMO_LEADS = 2_000
-CASES = ("golden", "demo_en", "demo_ja", "olist")
+CASES = ("golden", "demo_en", "demo_ja", "large", "olist")
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,8 @@ def demo_cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, C
         for lang in ("en", "ja"):
             path = write_demo_leads(folder / f"demo_{lang}.csv", DEMO_LEADS, lang)
             out[f"demo_{lang}"] = load_case(store, f"demo_{lang}", path, demo_rules(lang))
+        # the most rules a rule set may hold: its SQL stays shallow enough for every engine
+        out["large"] = load_case(store, "large", folder / "demo_en.csv", large_rules())
         yield out
 
 

@@ -26,6 +26,7 @@ from funnel.filters import (
     parse_date,
     parse_where,
 )
+from funnel.fragment import Fragment, compose
 from funnel.funnels import compute_funnel
 from funnel.i18n import t
 from funnel.ingest import load_demo, load_files, read_inputs
@@ -66,8 +67,8 @@ def frame() -> pd.DataFrame:
 
 def matching(store: Store, info: DatasetInfo, filters: Filters) -> int:
     """How many leads a filter keeps, counted through funnel's own WHERE clause."""
-    where, params = filters.where(info)
-    row = store.fetch_frame(f"SELECT count(*) AS n FROM {info.table()} WHERE {where}", params)
+    query = compose(f"SELECT count(*) AS n FROM {info.table()} WHERE {{w}}", w=filters.where(info))
+    row = store.fetch_frame(query.sql, query.params)
     return int(row["n"].iloc[0])
 
 
@@ -142,7 +143,7 @@ def test_rate_is_none_for_an_empty_group() -> None:
 
 def test_no_filters_is_inactive_and_describes_nothing(demo: DatasetInfo) -> None:
     assert not NO_FILTERS.active
-    assert NO_FILTERS.where(demo) == ("TRUE", [])
+    assert NO_FILTERS.where(demo) == Fragment("TRUE")
     assert NO_FILTERS.describe() == []
 
 
@@ -345,7 +346,7 @@ def test_sql_shaped_values_are_bound_so_they_match_nothing_and_change_nothing(
     demo_store: Store, demo: DatasetInfo, value: str
 ) -> None:
     filters = Filters(equals=(("source", (value,)),))
-    assert filters.where(demo) == ('(CAST("source" AS VARCHAR) IN (?))', [value])
+    assert filters.where(demo) == Fragment('(CAST("source" AS VARCHAR) IN (?))', (value,))
     assert matching(demo_store, demo, filters) == 0
     steps = compute_funnel(demo_store, demo, ["lead", "won"], filters)
     assert [s.n for s in steps] == [0, 0]

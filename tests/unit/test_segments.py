@@ -21,6 +21,7 @@ import pytest
 
 from funnel.demo import generate_leads
 from funnel.filters import MISSING, FilterError, Filters
+from funnel.fragment import Fragment
 from funnel.funnels import Unavailable
 from funnel.i18n import t
 from funnel.ingest import load_demo, load_files, read_inputs
@@ -442,7 +443,8 @@ def test_bank_two_columns_under_a_filter_match_pandas(
 def test_bank_age_quantile_edges_are_numpys_linear_quantiles(
     seg_store: Store, bank: DatasetInfo, bank_frame: pd.DataFrame
 ) -> None:
-    _, edges, labels = _bin_expression(seg_store, bank, "age", Binning(), "TRUE", [])
+    expr, labels = _bin_expression(seg_store, bank, "age", Binning(), Fragment("TRUE"))
+    edges = list(expr.params)
     assert edges == pytest.approx(quantile_edges(bank_frame["age"]), abs=1e-9)
     assert labels == ["< 32", "32 ≤ x < 36", "36 ≤ x < 42", "42 ≤ x < 51", "≥ 51"]
     table = segment_table(seg_store, bank, ["age"])
