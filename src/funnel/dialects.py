@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from funnel.i18n import CodedError
+from funnel.parsing import GROUPED_NUMBER
 
-#: A plain decimal number, and one whose commas separate thousands (no backslashes, so the
-#: same text works in every dialect's string literals). A decimal comma (``1,5``) is neither.
+#: A plain decimal number, and one whose commas separate thousands as loading reads them
+#: (no backslashes, so the same text works in every dialect's string literals). A decimal
+#: comma (``1,5``) is neither.
 NUMBER_PATTERN = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,2})?$"
-GROUPED_PATTERN = "^[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?$"
+GROUPED_PATTERN = f"^{GROUPED_NUMBER}$"
 MAX_NUMBER_CHARS = 200
 
 FULLWIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F))

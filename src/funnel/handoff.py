@@ -35,7 +35,7 @@ import pandas as pd
 from funnel.filters import NO_FILTERS, Filters
 from funnel.rules import RuleSet
 from funnel.scoring import score_leads
-from funnel.store import DatasetInfo, Store, quote_ident
+from funnel.store import DatasetInfo, Store
 
 #: The columns every hand-off list starts with; the lead's own columns follow.
 HANDOFF_COLUMNS = ("id", "score", "tier", "reasons")
@@ -64,29 +64,14 @@ def handoff_frame(
     lead column named like one of :data:`HANDOFF_COLUMNS` is renamed ``<name>_lead``. Values
     are raw: the writers below neutralise formulas.
     """
-    scored = score_leads(store, info, rs, filters, only=only, lang=lang)
-    scored = scored[list(HANDOFF_COLUMNS)]
     id_col = info.mapping.column("id") or info.columns[0]
     joined = {s.name for s in info.mapping.leads if s.reason == "leak.outcomes_file"}
     own = [c for c in info.columns if c != id_col and c not in joined]  # not the deal's columns
-    if own and not scored.empty:
-        select = ", ".join(quote_ident(c) for c in own)
-        sql = (
-            f"SELECT CAST(l.{quote_ident(id_col)} AS VARCHAR) AS {quote_ident(_KEY)}, {select} "
-            f"FROM {info.table()} l "
-            f"WHERE CAST(l.{quote_ident(id_col)} AS VARCHAR) IN (SELECT id FROM handoff_ids)"
-        )
-        with store.cursor() as cur:
-            cur.register("handoff_ids", pd.DataFrame({"id": scored["id"].astype(str)}))
-            leads = cur.execute(sql).df()
-            cur.unregister("handoff_ids")
-        leads = leads.drop_duplicates(subset=_KEY, keep="first")
-        leads = leads.rename(columns={c: _free_name(c, HANDOFF_COLUMNS, own) for c in own})
-        frame = scored.merge(leads, how="left", left_on="id", right_on=_KEY).drop(columns=_KEY)
-    else:
-        frame = scored.copy()
-        for c in own:
-            frame[_free_name(c, HANDOFF_COLUMNS, own)] = pd.Series(dtype=object)
+    # read under reserved names (never a scored column's), then named as the list shows them
+    read_as = {c: f"{_KEY}{j}" for j, c in enumerate(own)}
+    scored = score_leads(store, info, rs, filters, only=only, lang=lang, columns=read_as)
+    frame = scored[[*HANDOFF_COLUMNS, *read_as.values()]]
+    frame = frame.rename(columns={read_as[c]: _free_name(c, HANDOFF_COLUMNS, own) for c in own})
     return frame.reset_index(drop=True)
 
 

@@ -114,7 +114,7 @@ def version_sql(
     taken from the log stored in ``store`` (from the column's name for a dataset loaded
     without one).
     """
-    check_dataset(info.name, info.report)
+    check_dataset(info)
     log = activity_log(store, info)
     return ruleset_sql(
         v.ruleset,

@@ -58,7 +58,11 @@ _ERA_LETTER = {"R": "令和", "H": "平成", "S": "昭和", "T": "大正", "M": 
 _SERIALS = (20_000.0, 80_000.0)
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 DateOrder = Literal["dmy", "mdy", "ambiguous", "mixed"]
-_THOUSANDS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+#: A number whose commas separate thousands (``1,200``, ``-12,345.6``; not ``1,5``): the one
+#: rule loading reads such numbers by, and the exported SQL matches them with
+#: (:data:`funnel.dialects.GROUPED_PATTERN`). Plain ASCII, no backslashes, so every SQL
+#: dialect's regular expressions read it alike.
+GROUPED_NUMBER = "[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?"
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
 
 
@@ -139,7 +143,7 @@ def parse_numbers(series: pd.Series) -> pd.Series:
     text = _ascii_digits(series.astype("str")).str.strip()
     commas = text.str.contains(",", regex=False, na=False)
     if commas.any():
-        grouped = text.str.fullmatch(_THOUSANDS, na=False)
+        grouped = text.str.fullmatch(GROUPED_NUMBER, na=False)
         text = text.where(~commas | grouped).str.replace(",", "", regex=False)
     return _finite(pd.to_numeric(text, errors="coerce").astype("float64"))
 

@@ -12,7 +12,7 @@ is never in the first (hot) tier, whatever its score.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -496,10 +496,11 @@ def score_leads(
     limit: int | None = None,
     reasons: int = 3,
     lang: str = "en",
-    columns: Sequence[str] = (),
+    columns: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """One row per lead: id, score, tier, the top reasons, the knock-out gate if any, the
-    outcome, then the lead's own ``columns`` (read in the same query).
+    outcome, then the lead's own ``columns`` (stored name → name in the result, which must
+    not be one of those), read in the same query.
 
     ``only``: ``"hot"`` for hot leads, ``"missed"`` for won leads that were not hot. Leads
     come best first (score descending, then id).
@@ -515,6 +516,7 @@ def score_leads(
         "missed": compose("NOT {hot} AND {outcome} = 'won'", hot=hot, outcome=outcome),
     }
     points = [compose(f", ({{p}}) AS r{i}", p=src.rule(rs, r)) for i, r in enumerate(rs.rules)]
+    columns = columns or {}
     own = [f", {quote_ident(c)} AS {quote_ident(f'{_OWN}{j}')}" for j, c in enumerate(columns)]
     query = compose(
         """
@@ -541,8 +543,8 @@ def score_leads(
     frame["tier"] = [rs.tiers[i].name for i in idx]
     frame["reasons"] = _reasons(frame, rs.rules, reasons, lang)
     frame["knocked_out"] = frame["gated"].astype(bool)
-    frame = frame.rename(columns={f"{_OWN}{j}": c for j, c in enumerate(columns)})
-    kept = ["id", "score", "tier", "reasons", "knocked_out", "outcome", *columns]
+    frame = frame.rename(columns={f"{_OWN}{j}": name for j, name in enumerate(columns.values())})
+    kept = ["id", "score", "tier", "reasons", "knocked_out", "outcome", *columns.values()]
     return whole_scores(frame[kept].reset_index(drop=True))
 
 

@@ -68,19 +68,20 @@ from funnel.fragment import Fragment, balanced
 from funnel.mapping import Mapping
 from funnel.renderers import Operand, warehouse_sql
 from funnel.rules import Rule, RuleSet
+from funnel.store import DatasetInfo
 from funnel.validation import DATE_ROLES, NUMBER_ROLES
 
 ACTIVITY = "the activity log"
 LEADS_ALIAS = "lead_rows"  # the leads table's name in the query when the activity log is joined
 
 
-def check_dataset(name: str, report: Sequence[dict[str, object]]) -> None:
+def check_dataset(info: DatasetInfo) -> None:
     """Refuse a dataset whose lead ids were made up at load (its file had no id column).
 
     The warehouse table has no such column, so SQL could not return an id per lead.
     """
-    if any(p.get("code") == "surrogate_id" for p in report):
-        raise SqlExportError("no_id_in_file", name=name)
+    if info.ids_made_up:
+        raise SqlExportError("no_id_in_file", name=info.name)
 
 
 # --- the query -----------------------------------------------------------------------------

@@ -96,6 +96,12 @@ class DatasetInfo:
     fingerprint: str
 
     @property
+    def ids_made_up(self) -> bool:
+        """Whether the lead ids were numbered at load, the leads file having no id column
+        (a file or warehouse table of the same leads has no such column)."""
+        return any(p.get("code") == "surrogate_id" for p in self.report)
+
+    @property
     def win_rate(self) -> float | None:
         decided = self.leads
         return self.won / decided if decided else None

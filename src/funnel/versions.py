@@ -150,7 +150,7 @@ def file_mapping(info: DatasetInfo) -> Mapping:
     A file without a lead id gets numbered rows at load; a rule set carrying that column would
     send the CLI and the SQL export looking for it in the next file or warehouse table.
     """
-    if not any(p.get("code") == "surrogate_id" for p in info.report):
+    if not info.ids_made_up:
         return info.mapping
     made_up = info.mapping.column("id")
     return replace(info.mapping, leads=tuple(s for s in info.mapping.leads if s.name != made_up))

@@ -23,9 +23,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel.dialects import DIALECTS, SqlExportError, parse_number
+from funnel.dialects import (
+    DIALECTS,
+    GROUPED_PATTERN,
+    SqlExportError,
+    clean_text,
+    parse_number,
+)
 from funnel.mapping import ColumnSpec, Mapping
-from funnel.parsing import parse_numbers
+from funnel.parsing import GROUPED_NUMBER, parse_numbers
 from funnel.rules import CategoryRule, CountRule, Gate, PerUnitRule, RangeRule, RuleSet, Tier
 from funnel.sqlexport import ruleset_sql
 from funnel.store import Store, quote_ident
@@ -316,6 +322,22 @@ def test_the_number_mirror_reads_what_the_app_reads_except_where_documented() ->
             assert np.isnan(number), f"the app reads {value!r}, the SQL does not"
         else:
             assert mirror == number, value
+
+
+GROUPED = ["1,200", "-12,345.6", "+1,000,000", "1,234.", "１，２００", "999,999,999.25"]
+NOT_GROUPED = ["1,5", "12,34,567", "1,2345", ",123", "1.234,5", "1,,000", "1,000,0", "x1,000"]
+
+
+@pytest.mark.parametrize("value", GROUPED + NOT_GROUPED)
+def test_loading_and_the_sql_read_commas_between_thousands_by_one_rule(value: str) -> None:
+    app = float(parse_numbers(pd.Series([value], dtype="str"))[0])
+    sql = parse_number(value)  # the exported query's reading, mirrored in Python
+
+    assert GROUPED_PATTERN == f"^{GROUPED_NUMBER}$"  # one definition
+    if value in GROUPED:
+        assert sql == app == float(clean_text(value).replace(",", ""))
+    else:
+        assert sql is None and math.isnan(app)
 
 
 def test_duckdb_compares_every_probe_category_as_the_python_mirror(tmp_path: Path) -> None:
