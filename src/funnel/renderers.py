@@ -71,10 +71,6 @@ class Table(Generic[F]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
 
-    def remove(self, kind: str) -> None:
-        """Forget a kind's renderer (tests registering a kind of their own)."""
-        self._entries.pop(kind, None)
-
 
 # --- bound DuckDB SQL -----------------------------------------------------------------------
 
