@@ -23,18 +23,10 @@ from funnel.rules import (
     ruleset_from_dict,
     ruleset_to_dict,
 )
-from funnel.scoring import (
-    Disagreement,
-    Explanation,
-    ScoreHistogram,
-    disagreement,
-    explain_lead,
-    fit_engagement_matrix,
-    moved,
-    moved_between,
-    score_histogram,
-    score_leads,
-)
+from funnel.scoring.compare import Disagreement, disagreement, moved
+from funnel.scoring.histogram import ScoreHistogram, moved_between, score_histogram
+from funnel.scoring.leads import Explanation, explain_lead, score_leads
+from funnel.scoring.matrix import fit_engagement_matrix
 from funnel.store import DatasetInfo
 from funnel.suggest import Suggestion, suggest_rules, template_for
 

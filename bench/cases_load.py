@@ -74,7 +74,7 @@ from bench.server import CHROMIUM, CHROMIUM_ARGS, Server, chromium_missing
 from funnel.i18n import t
 from funnel.renderers import label
 from funnel.rules import RuleSet, decode_ruleset
-from funnel.scoring import evaluate, score_histogram
+from funnel.scoring.histogram import evaluate, score_histogram
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSION_COUNTS = (5, 10)

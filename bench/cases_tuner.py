@@ -20,7 +20,7 @@ import pandas as pd
 
 from bench.harness import Trial, Workspace, case
 from funnel.rules import CategoryRule, CountRule, Gate, PerUnitRule, RuleSet, Tier
-from funnel.scoring import evaluate, score_histogram
+from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.stats import Z95
 from funnel.store import OUTCOME_COL
 

@@ -14,17 +14,11 @@ from funnel.formats import fmt_pct, metric, shown_in
 from funnel.i18n import CodedError
 from funnel.meeting import EXPORTS, Target, export, reads_activities
 from funnel.rules import RuleSetError
-from funnel.versions import (
-    ROLES,
-    Version,
-    VersionDiff,
-    compare_versions,
-    get_version,
-    import_version,
-    list_versions,
-    propose,
-    sign,
-)
+from funnel.versions.diff import VersionDiff, compare_versions
+from funnel.versions.files import import_version
+from funnel.versions.history import get_version, list_versions
+from funnel.versions.record import ROLES, Version
+from funnel.versions.signoff import propose, sign
 
 MAX_RULES_FILE = 2_000_000  # bytes; a rule set is a few kilobytes
 st.title(ui.t("rulesets.title"))

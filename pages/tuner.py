@@ -26,18 +26,18 @@ from funnel.rules import (
     ruleset_from_dict,
     ruleset_to_dict,
 )
-from funnel.scoring import (
+from funnel.scoring.histogram import (
     Evaluation,
     ScoreHistogram,
-    activity_log,
     evaluate,
     threshold_for_capacity,
     threshold_for_target,
 )
+from funnel.scoring.source import activity_log
 from funnel.segments import numeric_columns
 from funnel.store import DatasetInfo
 from funnel.suggest import SuggestError, template_for
-from funnel.versions import save_version
+from funnel.versions.history import save_version
 
 info, filters = shared.analysis_page("tuner.title")
 if info.mapping.outcome is None:

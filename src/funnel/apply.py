@@ -2,7 +2,7 @@
 
 The new file goes through the same reading, cleaning and typing as a load (with the mapping
 the rule set was tuned on), into a throw-away in-memory database, and is scored by the same
-:func:`funnel.scoring.score_leads` — so the CLI and the app cannot disagree on a lead.
+:func:`funnel.scoring.leads.score_leads` — so the CLI and the app cannot disagree on a lead.
 """
 
 from __future__ import annotations
@@ -30,10 +30,11 @@ from funnel.mapping.propose import propose_mapping
 from funnel.parsing import parse_dates
 from funnel.readers import SourceFile
 from funnel.rules import RuleSet, RuleSetError, Where, check_columns, ruleset_from_text
-from funnel.scoring import score_leads
+from funnel.scoring.leads import score_leads
 from funnel.store import DatasetInfo, Store
 from funnel.validation import DATE_ROLES
-from funnel.versions import Version, align_values, version_from_text
+from funnel.versions.files import align_values, version_from_text
+from funnel.versions.record import Version
 from funnel.yamlfiles import read_text
 
 #: Roles that describe outcomes; a new file is scored without them.

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 import plotly.graph_objects as go
 
 from funnel.funnels import CohortTrend, Step, Transition
-from funnel.scoring import Evaluation, MatrixCell
+from funnel.scoring.histogram import Evaluation
+from funnel.scoring.matrix import MatrixCell
 from funnel.segments import SegmentTable
 
 ACCENT = "#E4572E"

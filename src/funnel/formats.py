@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Literal, get_args
 
 from funnel.i18n import t
-from funnel.scoring import Evaluation
+from funnel.scoring.histogram import Evaluation
 
 Kind = Literal["pct", "count", "ratio", "auc", "number"]
 

@@ -34,7 +34,7 @@ import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
 from funnel.rules import RuleSet
-from funnel.scoring import score_leads
+from funnel.scoring.leads import score_leads
 from funnel.store import DatasetInfo, Store
 
 #: The columns every hand-off list starts with; the lead's own columns follow.
@@ -58,7 +58,7 @@ def handoff_frame(
 ) -> pd.DataFrame:
     """The hand-off list: id, score, tier, reasons, then the lead's own columns; best first.
 
-    ``only`` is passed to :func:`funnel.scoring.score_leads` (``"hot"``, ``"missed"`` or None
+    ``only`` is passed to :func:`funnel.scoring.leads.score_leads` (``"hot"``, ``"missed"`` or None
     for every lead), so the rows are exactly its rows, in its order (score descending, then
     id). The lead's id column is not repeated; reserved ``_funnel_*`` columns are left out. A
     lead column named like one of :data:`HANDOFF_COLUMNS` is renamed ``<name>_lead``. Values

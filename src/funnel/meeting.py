@@ -15,16 +15,14 @@ from funnel.funnels import Unavailable, compute_funnel, stages_for
 from funnel.handoff import handoff_frame, to_csv_bytes, to_excel_bytes
 from funnel.report import ReportInput, build_report, report_diff
 from funnel.rules import check_columns
-from funnel.scoring import activity_log, evaluate, score_histogram
+from funnel.scoring.histogram import evaluate, score_histogram
+from funnel.scoring.source import activity_log
 from funnel.sqlexport import activity_columns, check_dataset, ruleset_sql
 from funnel.store import DatasetInfo, Store
-from funnel.versions import (
-    Version,
-    compare_versions,
-    list_versions,
-    version_to_json,
-    version_to_yaml,
-)
+from funnel.versions.diff import compare_versions
+from funnel.versions.files import version_to_json, version_to_yaml
+from funnel.versions.history import list_versions
+from funnel.versions.record import Version
 
 
 def previous_agreed(store: Store, v: Version) -> Version | None:

@@ -28,8 +28,9 @@ from funnel.formats import fmt_count, fmt_number, fmt_pct, fmt_when, shown_in
 from funnel.funnels import Step
 from funnel.i18n import MESSAGES, t
 from funnel.rules import RuleSet
-from funnel.scoring import Evaluation
-from funnel.versions import ROLES, Signoff, diff_rules
+from funnel.scoring.histogram import Evaluation
+from funnel.versions.diff import diff_rules
+from funnel.versions.record import ROLES, Signoff
 
 #: A metric before and after, as printed: (label, before, after).
 MetricChange = tuple[str, str, str]
@@ -69,7 +70,8 @@ class ReportInput:
     rationale: str = ""
     effective_from: date | datetime | None = None
     signoffs: Sequence[Signoff] = ()
-    #: Decile rows as from :func:`funnel.scoring.decile_table`; empty: the evaluation's own.
+    #: Decile rows as from :func:`funnel.scoring.histogram.decile_table`; empty: the
+    #: evaluation's own.
     deciles: Sequence[Mapping[str, Any]] = ()
     #: The dataset's funnel from :func:`funnel.funnels.compute_funnel`, or None for no chart.
     funnel: Sequence[Step] | None = None

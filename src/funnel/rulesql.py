@@ -63,7 +63,7 @@ def gates_sql(rs: RuleSet) -> Fragment:
 
 def tier_case_sql(rs: RuleSet, score: str, gated: str) -> Fragment:
     """SQL naming each lead's tier from its score and gate columns, exactly as
-    :func:`funnel.scoring.tier_index`.
+    :func:`funnel.scoring.histogram.tier_index`.
 
     >>> from funnel.rules import Tier
     >>> rs = RuleSet(tiers=(Tier("hot", 10), Tier("cold", float("-inf"))))

@@ -139,7 +139,7 @@ def activity_columns(mapping: Mapping) -> dict[str, str]:
     """The lead columns loading counted from the activity log, and the type each counts.
 
     Loading names them ``activity_<type>`` (a name already taken gets a number appended, which
-    :func:`funnel.scoring.activity_log` resolves from the stored log; pass its ``columns``).
+    :func:`funnel.scoring.source.activity_log` resolves from the stored log; pass its ``columns``).
     """
     if not mapping.activities:
         return {}

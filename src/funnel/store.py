@@ -42,7 +42,7 @@ SCHEMA_VERSION = 3
 DEFAULT_DB = Path("data") / "funnel.duckdb"
 _CATALOG = "funnel_datasets"
 _SETTINGS = "funnel_settings"
-#: Rule-set versions (append-only) and the events on them (proposed, signed), see versions.py.
+#: Rule-set versions (append-only) and the events on them (proposed, signed), see funnel.versions.
 VERSIONS = "funnel_versions"
 VERSION_EVENTS = "funnel_version_events"
 #: Each lead's outcome, kept on the leads table too so metrics need no join (10x faster).

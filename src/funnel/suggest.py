@@ -32,7 +32,7 @@ from funnel.rules import (
     Tier,
     simple_template,
 )
-from funnel.scoring import (
+from funnel.scoring.histogram import (
     ScoreHistogram,
     evaluate,
     score_histogram,

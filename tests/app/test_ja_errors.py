@@ -12,7 +12,8 @@ from funnel.i18n import t
 from funnel.rules import RuleSetError, decode_ruleset, ruleset_from_text
 from funnel.store import DatasetInfo, Store
 from funnel.suggest import template_for
-from funnel.versions import list_versions, save_version, version_to_yaml
+from funnel.versions.files import version_to_yaml
+from funnel.versions.history import list_versions, save_version
 
 RULESETS = "../pages/rulesets.py"
 TUNER = "../pages/tuner.py"

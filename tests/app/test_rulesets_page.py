@@ -12,10 +12,11 @@ from app import ui
 from funnel.i18n import t
 from funnel.ingest import load_files, read_inputs
 from funnel.rules import CategoryRule, RuleSet
-from funnel.scoring import evaluate, score_histogram
+from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.store import DatasetInfo, Store
 from funnel.suggest import template_for
-from funnel.versions import list_versions, save_version, version_to_yaml
+from funnel.versions.files import version_to_yaml
+from funnel.versions.history import list_versions, save_version
 
 RULESETS = "../pages/rulesets.py"
 TUNER = "../pages/tuner.py"
@@ -270,7 +271,7 @@ def test_signing_off_works_in_japanese(
     checked: Callable[[AppTest], AppTest],
     db_path: Path,
 ) -> None:
-    from funnel.versions import propose
+    from funnel.versions.signoff import propose
 
     info = seed("demo", leads=500)
     with Store(db_path) as store:

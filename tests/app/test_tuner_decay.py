@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from funnel.i18n import t
 from funnel.ingest import load_files, read_inputs
 from funnel.rules import PerUnitRule, RuleSet, Tier, encode_ruleset, ruleset_from_dict
-from funnel.scoring import evaluate, score_histogram
+from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.store import DatasetInfo, Store
 
 LEADS = "lead_id,created_at,industry,Converted\n" + "\n".join(

@@ -41,7 +41,7 @@ from funnel.rules import (
     decode_ruleset,
     ruleset_from_dict,
 )
-from funnel.scoring import (
+from funnel.scoring.histogram import (
     evaluate,
     score_histogram,
     threshold_for_capacity,

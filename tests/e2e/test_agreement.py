@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from funnel.demo import generate_leads
 from funnel.i18n import t
-from funnel.versions import version_from_text
+from funnel.versions.files import version_from_text
 
 pytestmark = pytest.mark.e2e
 

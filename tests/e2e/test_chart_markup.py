@@ -17,7 +17,7 @@ from funnel.meeting import report_bytes
 from funnel.rules import RuleSet, Tier
 from funnel.segments import segment_table
 from funnel.store import Store
-from funnel.versions import save_version
+from funnel.versions.history import save_version
 from tests.unit.test_plotly_markup import LINK, markup_dataset
 
 pytestmark = pytest.mark.e2e

@@ -34,7 +34,8 @@ from funnel.rules import (
     SetRule,
     Tier,
 )
-from funnel.scoring import activity_log, score_leads
+from funnel.scoring.leads import score_leads
+from funnel.scoring.source import activity_log
 from funnel.store import Store
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden" / "sql"

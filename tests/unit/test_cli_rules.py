@@ -33,17 +33,11 @@ from funnel.rules import (
     ruleset_from_text,
     ruleset_to_yaml,
 )
-from funnel.scoring import score_leads
+from funnel.scoring.leads import score_leads
 from funnel.store import Store
 from funnel.suggest import template_for
-from funnel.versions import (
-    get_version,
-    import_version,
-    list_versions,
-    save_version,
-    version_from_text,
-    version_to_yaml,
-)
+from funnel.versions.files import import_version, version_from_text, version_to_yaml
+from funnel.versions.history import get_version, list_versions, save_version
 from tests.templates import copy_database
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'

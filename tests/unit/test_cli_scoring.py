@@ -31,7 +31,8 @@ from funnel.rules import (
     ruleset_to_json,
     ruleset_to_yaml,
 )
-from funnel.scoring import evaluate, score_histogram, score_leads
+from funnel.scoring.histogram import evaluate, score_histogram
+from funnel.scoring.leads import score_leads
 from funnel.store import Store
 from funnel.suggest import template_for
 from tests.support import Snapshot, snapshot

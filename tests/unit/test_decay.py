@@ -18,16 +18,11 @@ from funnel.rules import (
     ruleset_to_json,
     ruleset_to_yaml,
 )
-from funnel.scoring import (
-    activity_log,
-    disagreement,
-    evaluate,
-    explain_lead,
-    fit_engagement_matrix,
-    moved,
-    score_histogram,
-    score_leads,
-)
+from funnel.scoring.compare import disagreement, moved
+from funnel.scoring.histogram import evaluate, score_histogram
+from funnel.scoring.leads import explain_lead, score_leads
+from funnel.scoring.matrix import fit_engagement_matrix
+from funnel.scoring.source import activity_log
 from funnel.store import DatasetInfo, Store
 
 LEADS = "lead_id,created_at,industry,Converted\n" + "\n".join(

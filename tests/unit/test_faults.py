@@ -40,7 +40,9 @@ from funnel.ingest import load_demo
 from funnel.rules import RuleSet
 from funnel.store import SCHEMA_VERSION, DatasetInfo, Store, StoreError
 from funnel.suggest import template_for
-from funnel.versions import Version, list_versions, save_version, version_to_yaml
+from funnel.versions.files import version_to_yaml
+from funnel.versions.history import list_versions, save_version
+from funnel.versions.record import Version
 from tests.support import snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -222,7 +224,7 @@ SAVER = """
 import sys
 from funnel.store import Store
 from funnel.suggest import template_for
-from funnel.versions import save_version
+from funnel.versions.history import save_version
 
 store = Store(sys.argv[1])
 info = store.require("demo")

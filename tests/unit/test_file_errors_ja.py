@@ -19,7 +19,8 @@ from funnel.i18n import MESSAGES, t
 from funnel.mapping import ROLES as COLUMN_ROLES
 from funnel.mapping.files import MappingFileError, mapping_from_yaml
 from funnel.rules import RuleSetError
-from funnel.versions import VersionError, version_from_text
+from funnel.versions.files import version_from_text
+from funnel.versions.record import VersionError
 from funnel.yamlfiles import YamlError, load_yaml
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "funnel"
@@ -254,7 +255,9 @@ def test_sql_export_refusals_render_in_both_languages() -> None:
 
 
 def _codes(pattern: str, *files: str) -> set[str]:
-    text = "\n".join((SRC / name).read_text(encoding="utf-8") for name in files)
+    """Codes matched in the named source files (glob patterns under src/funnel)."""
+    paths = [p for name in files for p in sorted(SRC.glob(name))]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in paths)
     return set(re.findall(pattern, text))
 
 
@@ -268,11 +271,13 @@ def test_every_code_raised_has_a_message_in_both_languages() -> None:
         "yamlfiles.py",  # an unreadable file, in the reader's words
     )
     keys = (
-        {f"ruleset.{c}" for c in _codes(r'RuleSetError\(\s*"([a-z_]+)"', "versions.py")}
-        | {f"versions.{c}" for c in _codes(r'VersionError\(\s*"([a-z_]+)"', "versions.py")}
+        {f"ruleset.{c}" for c in _codes(r'RuleSetError\(\s*"([a-z_]+)"', "versions/*.py")}
+        | {f"versions.{c}" for c in _codes(r'VersionError\(\s*"([a-z_]+)"', "versions/*.py")}
         | {
             f"sqlexport.{c}"
-            for c in _codes(r'(?:SqlExportError\(|_no_nul\([^,]+,)\s*"([a-z_]+)"', "sqlexport.py")
+            for c in _codes(
+                r'(?:SqlExportError\(|_no_nul\([^,]+,)\s*"([a-z_]+)"', "sqlexport.py", "dialects.py"
+            )
         }
         | {f"mappingfile.{c}" for c in mapping_codes}  # also inside a version file
         | {f"yaml.{c}" for c in yaml_codes}  # also inside a rule-set or mapping file
@@ -286,8 +291,9 @@ def test_every_code_raised_has_a_message_in_both_languages() -> None:
 
 
 def test_no_ready_made_english_message_is_raised_any_more() -> None:
-    for name in ("versions.py", "sqlexport.py", "mapping/files.py", "yamlfiles.py"):
-        text = (SRC / name).read_text(encoding="utf-8")
+    names = ("versions/*.py", "sqlexport.py", "dialects.py", "mapping/files.py", "yamlfiles.py")
+    for path in (p for name in names for p in sorted(SRC.glob(name))):
+        text, name = path.read_text(encoding="utf-8"), path.name
         ready_made = re.findall(
             r'(?:RuleSetError|SqlExportError|MappingFileError|YamlError)\(\s*(?:str\(|f"\{)', text
         )

@@ -28,7 +28,7 @@ from funnel.handoff import (
 from funnel.ingest import load_files, read_inputs
 from funnel.readers import SourceFile
 from funnel.rules import CategoryRule, CountRule, Gate, RuleSet, Tier
-from funnel.scoring import score_leads
+from funnel.scoring.leads import score_leads
 from funnel.store import RESERVED_PREFIX, DatasetInfo, Store
 from funnel.suggest import template_for
 

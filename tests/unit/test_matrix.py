@@ -11,7 +11,7 @@ import pytest
 from funnel.demo import generate_leads
 from funnel.ingest import load_demo
 from funnel.rules import CategoryRule, CountRule, PerUnitRule, RuleSet, Tier
-from funnel.scoring import fit_engagement_matrix
+from funnel.scoring.matrix import fit_engagement_matrix
 from funnel.stats import wilson
 from funnel.store import Store
 

@@ -17,7 +17,7 @@ from funnel import charts
 from funnel.ingest import load_files
 from funnel.readers import read_bytes
 from funnel.rules import RuleSet, Tier
-from funnel.scoring import evaluate, score_histogram
+from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.segments import segment_table
 from funnel.store import Store
 

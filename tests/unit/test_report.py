@@ -20,9 +20,10 @@ from funnel.i18n import t
 from funnel.ingest import load_demo
 from funnel.report import ReportDiff, ReportInput, build_report, report_diff
 from funnel.rules import CategoryRule, CountRule, Gate, PerUnitRule, RuleSet, Tier
-from funnel.scoring import Evaluation, evaluate, moved, score_histogram
+from funnel.scoring.compare import moved
+from funnel.scoring.histogram import Evaluation, evaluate, score_histogram
 from funnel.store import DatasetInfo, Store
-from funnel.versions import Signoff
+from funnel.versions.record import Signoff
 
 XSS = "<script>alert(1)</script>"
 RULES = RuleSet(

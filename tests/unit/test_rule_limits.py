@@ -26,17 +26,13 @@ from funnel.rules import (
     ruleset_from_text,
     ruleset_to_dict,
 )
-from funnel.scoring import (
-    disagreement,
-    evaluate,
-    explain_lead,
-    moved,
-    score_histogram,
-    score_leads,
-)
+from funnel.scoring.compare import disagreement, moved, tier_moves
+from funnel.scoring.histogram import evaluate, score_histogram
+from funnel.scoring.leads import explain_lead, score_leads
 from funnel.sqlexport import ruleset_sql
 from funnel.store import DatasetInfo, Store
-from funnel.versions import import_version, list_versions, save_version, tier_moves
+from funnel.versions.files import import_version
+from funnel.versions.history import list_versions, save_version
 from tests.engines.sqlcases import (
     Case,
     assert_same_as_app,

@@ -30,18 +30,16 @@ from funnel.rules import (
     RuleSet,
     Tier,
 )
-from funnel.scoring import (
-    disagreement,
+from funnel.scoring.compare import disagreement, moved
+from funnel.scoring.histogram import (
     evaluate,
-    explain_lead,
-    moved,
     moved_between,
     score_histogram,
-    score_leads,
     threshold_curve,
     threshold_for_capacity,
     threshold_for_target,
 )
+from funnel.scoring.leads import explain_lead, score_leads
 from funnel.store import DatasetInfo, Store
 from tests.support import rule_points
 

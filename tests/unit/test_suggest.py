@@ -29,7 +29,7 @@ from funnel.rules import (
     ruleset_from_text,
     ruleset_to_yaml,
 )
-from funnel.scoring import evaluate, score_histogram
+from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.store import DatasetInfo, Store
 from funnel.suggest import SuggestError, Suggestion, suggest_rules, template_for
 from tests.support import rule_points
@@ -361,7 +361,7 @@ def test_suggest_on_a_dataset_without_outcome_exits_2_with_the_plain_sentence(
 
 
 def test_default_thresholds_are_quantiles_of_leads_not_of_distinct_scores() -> None:
-    from funnel.scoring import ScoreHistogram
+    from funnel.scoring.histogram import ScoreHistogram
     from funnel.suggest import _lead_quantile
 
     rng = np.random.default_rng(3)

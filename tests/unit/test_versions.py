@@ -11,27 +11,28 @@ import pytest
 
 from funnel.ingest import load_demo
 from funnel.rules import CategoryRule, Gate, RuleSet, RuleSetError, ruleset_from_text
-from funnel.scoring import evaluate, score_histogram, score_leads
-from funnel.scoring import moved as hot_moves
+from funnel.scoring.compare import moved as hot_moves
+from funnel.scoring.histogram import evaluate, score_histogram
+from funnel.scoring.leads import score_leads
 from funnel.store import VERSION_EVENTS, VERSIONS, DatasetInfo, Store
 from funnel.suggest import template_for
-from funnel.versions import (
-    VersionError,
+from funnel.versions.diff import compare_versions, diff_rules
+from funnel.versions.files import (
     check_values,
-    compare_versions,
-    current_version,
-    diff_rules,
-    find_version,
-    get_version,
     import_version,
-    list_versions,
-    propose,
-    save_version,
-    sign,
     version_from_text,
     version_to_json,
     version_to_yaml,
 )
+from funnel.versions.history import (
+    current_version,
+    find_version,
+    get_version,
+    list_versions,
+    save_version,
+)
+from funnel.versions.record import VersionError
+from funnel.versions.signoff import propose, sign
 from tests.templates import copy_database
 
 T0 = datetime(2026, 11, 1, 9, 0)

@@ -17,18 +17,11 @@ from funnel.formats import metric, shown_in
 from funnel.i18n import t
 from funnel.meeting import EXPORTS, Target, export
 from funnel.rules import ruleset_from_text
-from funnel.versions import (
-    Version,
-    check_values,
-    compare_versions,
-    find_version,
-    import_version,
-    list_versions,
-    propose,
-    save_version,
-    sign,
-    version_to_dict,
-)
+from funnel.versions.diff import compare_versions
+from funnel.versions.files import check_values, import_version, version_to_dict
+from funnel.versions.history import find_version, list_versions, save_version
+from funnel.versions.record import Version
+from funnel.versions.signoff import propose, sign
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -30,10 +30,12 @@ from funnel.handoff import csv_text
 from funnel.i18n import t
 from funnel.meeting import version_sql
 from funnel.rules import check_columns
-from funnel.scoring import evaluate, score_histogram, score_leads
+from funnel.scoring.histogram import evaluate, score_histogram
+from funnel.scoring.leads import score_leads
 from funnel.sqlexport import ruleset_sql
 from funnel.suggest import suggest_rules, template_for
-from funnel.versions import file_mapping, rules_document
+from funnel.versions.files import rules_document
+from funnel.versions.history import file_mapping
 
 
 def _rules_option() -> argparse.ArgumentParser:

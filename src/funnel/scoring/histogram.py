@@ -1,0 +1,343 @@
+"""The score histogram and every metric computed from it.
+
+Speed by design: :func:`score_histogram` is the only lead-level work — one DuckDB query that
+groups leads by (score, knocked out) and counts them and their wins. Every tuner metric
+(tiers, precision, recall, lift, AUC, deciles, the threshold curve) is then computed from that
+small histogram by :func:`evaluate`, so moving a threshold never touches the leads again.
+
+Tiers: a lead belongs to the first tier whose minimum it reaches; a lead knocked out by a gate
+is never in the first (hot) tier, whatever its score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from funnel.filters import NO_FILTERS, Filters
+from funnel.fragment import Fragment, compose
+from funnel.rules import RuleSet
+from funnel.rulesql import gates_sql
+from funnel.scoring.source import source
+from funnel.stats import wilson
+from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
+
+
+@dataclass(frozen=True)
+class ScoreHistogram:
+    """Leads and wins per (score, knocked out), and the weeks the leads span."""
+
+    score: np.ndarray
+    gated: np.ndarray
+    n: np.ndarray
+    won: np.ndarray
+    weeks: float | None
+
+    @property
+    def total(self) -> int:
+        return int(self.n.sum())
+
+    @property
+    def total_won(self) -> int:
+        return int(self.won.sum())
+
+
+def score_histogram(
+    store: Store,
+    info: DatasetInfo,
+    rs: RuleSet,
+    filters: Filters = NO_FILTERS,
+    *,
+    extra: Fragment | None = None,
+) -> ScoreHistogram:
+    """Group the (filtered) leads by score and gate; one query.
+
+    ``extra`` is a further trusted SQL condition with its parameters (e.g. a holdout split).
+    """
+    src = source(store, info, rs)
+    where = filters.where(info)
+    if extra is not None:
+        where = compose("({where}) AND ({extra})", where=where, extra=extra)
+    query = compose(
+        """
+        {with_}
+        SELECT score, gated, count(*) AS n, count(*) FILTER (WHERE won) AS won
+        FROM (
+            SELECT ({score})::DOUBLE AS score, ({gated}) AS gated, {outcome} = 'won' AS won
+            FROM {leads} WHERE {where}
+        ) GROUP BY score, gated ORDER BY score
+        """,
+        with_=src.with_(),
+        score=src.score(rs),
+        gated=gates_sql(rs),
+        outcome=quote_ident(OUTCOME_COL),
+        leads=src.table,
+        where=where,
+    )
+    created = info.mapping.column("created")
+    with store.cursor() as cur:
+        rows = cur.execute(query.sql, query.args).fetchall()
+        weeks_value = None
+        if created:
+            span = compose(
+                "SELECT (date_diff('day', min({c}), max({c})) + 1) / 7.0 "
+                "FROM {leads} WHERE {where}",
+                c=quote_ident(created),
+                leads=info.table(),
+                where=where,
+            )
+            found = cur.execute(span.sql, span.args).fetchone()
+            weeks_value = found[0] if found else None
+    if not rows:
+        empty = np.array([], dtype=float)
+        return ScoreHistogram(empty, empty.astype(bool), empty.astype(int), empty.astype(int), None)
+    arr = list(zip(*rows, strict=True))
+    return ScoreHistogram(
+        score=np.asarray(arr[0], dtype=float),
+        gated=np.asarray(arr[1], dtype=bool),
+        n=np.asarray(arr[2], dtype=np.int64),
+        won=np.asarray(arr[3], dtype=np.int64),
+        weeks=None if weeks_value is None else float(weeks_value),
+    )
+
+
+def tier_index(score: np.ndarray, gated: np.ndarray, rs: RuleSet) -> np.ndarray:
+    """The tier of each score (0 = first/hot); knocked-out leads never get tier 0."""
+    out = np.full(score.shape, len(rs.tiers) - 1, dtype=np.int64)
+    for i in range(len(rs.tiers) - 2, -1, -1):
+        out = np.where(score >= rs.tiers[i].min_score, i, out)
+    return np.where(gated & (out == 0), 1, out)
+
+
+@dataclass(frozen=True)
+class TierStat:
+    name: str
+    n: int
+    won: int
+    share: float | None
+    rate: float | None
+    ci_low: float
+    ci_high: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tier": self.name,
+            "n": self.n,
+            "won": self.won,
+            "share": self.share,
+            "rate": self.rate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+        }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What a rule set would have done on past outcomes."""
+
+    tiers: list[TierStat]
+    n: int
+    won: int
+    base_rate: float | None
+    precision: float | None
+    recall: float | None
+    lift: float | None
+    auc: float | None
+    hot_n: int
+    missed_won: int
+    hot_per_week: float | None
+    deciles: list[dict[str, Any]] = field(default_factory=list)
+    monotonic: bool = True
+    curve: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The CLI's JSON (``funnel evaluate --json``)."""
+        return {
+            "tiers": [t.as_dict() for t in self.tiers],
+            "n": self.n,
+            "won": self.won,
+            "base_rate": self.base_rate,
+            "precision": self.precision,
+            "recall": self.recall,
+            "lift": self.lift,
+            "auc": self.auc,
+            "hot": self.hot_n,
+            "missed_won": self.missed_won,
+            "hot_per_week": self.hot_per_week,
+            "deciles": self.deciles,
+            "deciles_monotonic": self.monotonic,
+        }
+
+
+def evaluate(hist: ScoreHistogram, rs: RuleSet) -> Evaluation:
+    """Every tuner metric from a score histogram (no database access)."""
+    n_total, won_total = hist.total, hist.total_won
+    base = won_total / n_total if n_total else None
+    tiers_idx = tier_index(hist.score, hist.gated, rs)
+    tiers: list[TierStat] = []
+    for i, tier in enumerate(rs.tiers):
+        mask = tiers_idx == i
+        n, won = int(hist.n[mask].sum()), int(hist.won[mask].sum())
+        low, high = wilson(won, n)
+        tiers.append(
+            TierStat(
+                tier.name,
+                n,
+                won,
+                n / n_total if n_total else None,
+                won / n if n else None,
+                low,
+                high,
+            )
+        )
+    hot = tiers[0]
+    precision = hot.rate
+    recall = hot.won / won_total if won_total else None
+    lift = precision / base if (precision is not None and base) else None
+    per_week = hot.n / hist.weeks if hist.weeks else None
+    return Evaluation(
+        tiers=tiers,
+        n=n_total,
+        won=won_total,
+        base_rate=base,
+        precision=precision,
+        recall=recall,
+        lift=lift,
+        auc=auc(hist),
+        hot_n=hot.n,
+        missed_won=won_total - hot.won,
+        hot_per_week=per_week,
+        deciles=(deciles := decile_table(hist)),
+        monotonic=is_monotonic([d["rate"] for d in deciles]),
+        curve=threshold_curve(hist),
+    )
+
+
+def _ranked(hist: ScoreHistogram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Groups ordered from the best lead to the worst: knocked-out leads rank last."""
+    order = np.lexsort((-hist.score, hist.gated))
+    return hist.score[order], hist.n[order], hist.won[order]
+
+
+def _rank_key(hist: ScoreHistogram) -> np.ndarray:
+    """One number per group ordering leads as the tiers do: knocked-out leads below every
+    open lead, each group by score (the same ranking as the decile table)."""
+    if hist.score.size == 0:
+        return hist.score
+    span = float(hist.score.max() - hist.score.min()) + 1.0
+    return np.where(hist.gated, hist.score - span, hist.score)
+
+
+def auc(hist: ScoreHistogram) -> float | None:
+    """ROC AUC of the ranking (knocked-out leads below open ones), ties counted as half.
+
+    >>> h = ScoreHistogram(np.array([0., 1.]), np.array([False, False]),
+    ...                    np.array([10, 10]), np.array([0, 10]), None)
+    >>> auc(h)
+    1.0
+    """
+    pos = hist.won.astype(float)
+    neg = (hist.n - hist.won).astype(float)
+    p_total, n_total = pos.sum(), neg.sum()
+    if p_total == 0 or n_total == 0:
+        return None
+    key = _rank_key(hist)
+    order = np.argsort(key, kind="stable")
+    key, pos, neg = key[order], pos[order], neg[order]
+    # merge equal keys (a knocked-out and an open group never tie, see _rank_key)
+    uniq, inverse = np.unique(key, return_inverse=True)
+    pos_u = np.bincount(inverse, weights=pos, minlength=len(uniq))
+    neg_u = np.bincount(inverse, weights=neg, minlength=len(uniq))
+    neg_below = np.concatenate(([0.0], np.cumsum(neg_u)[:-1]))
+    return float(((neg_below + 0.5 * neg_u) * pos_u).sum() / (p_total * n_total))
+
+
+def decile_table(hist: ScoreHistogram, parts: int = 10) -> list[dict[str, Any]]:
+    """Conversion by score decile (1 = best), splitting tied scores evenly across deciles."""
+    _, n, won = _ranked(hist)
+    total = n.sum()
+    if total == 0:
+        return []
+    edges = np.linspace(0, total, parts + 1)
+    start = np.concatenate(([0], np.cumsum(n)[:-1])).astype(float)
+    end = start + n
+    out = []
+    for d in range(parts):
+        lo, hi = edges[d], edges[d + 1]
+        overlap = np.clip(np.minimum(end, hi) - np.maximum(start, lo), 0, None)
+        share = np.divide(overlap, n, out=np.zeros_like(overlap), where=n > 0)
+        leads = float(overlap.sum())
+        wins = float((share * won).sum())
+        out.append(
+            {"decile": d + 1, "n": leads, "won": wins, "rate": wins / leads if leads else None}
+        )
+    return out
+
+
+def is_monotonic(rates: Sequence[float | None], tolerance: float = 1e-9) -> bool:
+    """Whether conversion never rises from a better decile to a worse one.
+
+    >>> is_monotonic([0.3, 0.2, 0.2, 0.1]), is_monotonic([0.3, 0.1, 0.2])
+    (True, False)
+    """
+    values = [r for r in rates if r is not None]
+    return all(b <= a + tolerance for a, b in zip(values, values[1:], strict=False))
+
+
+def threshold_curve(hist: ScoreHistogram) -> list[dict[str, Any]]:
+    """Precision, recall and volume if the hot threshold were each possible score."""
+    open_ = ~hist.gated
+    scores = np.unique(hist.score[open_])
+    if scores.size == 0:
+        return []
+    s, n, w = hist.score[open_], hist.n[open_], hist.won[open_]
+    order = np.argsort(s)[::-1]
+    s, n, w = s[order], n[order], w[order]
+    uniq, idx = np.unique(-s, return_index=True)
+    cum_n, cum_w = np.cumsum(n), np.cumsum(w)
+    last = np.concatenate((idx[1:] - 1, [len(s) - 1]))
+    total_won = hist.total_won
+    return [
+        {
+            "threshold": float(-u),
+            "hot": int(cum_n[j]),
+            "precision": float(cum_w[j] / cum_n[j]) if cum_n[j] else None,
+            "recall": float(cum_w[j] / total_won) if total_won else None,
+        }
+        for u, j in zip(uniq, last, strict=True)
+    ]
+
+
+def moved_between(hist: ScoreHistogram, before: RuleSet, after: RuleSet) -> dict[str, int]:
+    """:func:`moved` for two rule sets that score alike (only their thresholds differ), read
+    from the histogram of those scores instead of the leads."""
+    hot_before = (hist.score >= before.hot.min_score) & ~hist.gated
+    hot_after = (hist.score >= after.hot.min_score) & ~hist.gated
+    return {
+        "entered": int(hist.n[hot_after & ~hot_before].sum()),
+        "left": int(hist.n[hot_before & ~hot_after].sum()),
+    }
+
+
+def threshold_for_capacity(hist: ScoreHistogram, per_week: float) -> float | None:
+    """The lowest hot threshold whose weekly hot volume still fits the capacity.
+
+    That fills sales capacity without exceeding it; None when no dates or nothing fits.
+    """
+    if not hist.weeks:
+        return None
+    fitting = [c["threshold"] for c in threshold_curve(hist) if c["hot"] / hist.weeks <= per_week]
+    return min(fitting) if fitting else None
+
+
+def threshold_for_target(hist: ScoreHistogram, target: float) -> float | None:
+    """The lowest hot threshold whose hot conversion reaches the target (e.g. 0.8)."""
+    ok = [
+        c["threshold"]
+        for c in threshold_curve(hist)
+        if c["precision"] is not None and c["precision"] >= target
+    ]
+    return min(ok) if ok else None
