@@ -7,7 +7,7 @@ DB     ?= data/funnel.duckdb
 ROWS   ?= 1000000
 PORT   ?= 8501
 
-.PHONY: run test lint typecheck unit app-tests e2e engines bench demo clean install
+.PHONY: run serve test lint typecheck unit app-tests e2e engines bench demo clean install
 
 install: $(STAMP)
 
@@ -26,8 +26,16 @@ $(DB): | $(STAMP)
 demo: $(STAMP)
 	$(BIN)/funnel demo --db $(DB) --leads $(or $(LEADS),50000)
 
+# A laptop: no sign-in, loopback only. The secrets path does not exist on purpose, so a stray
+# .streamlit/secrets.toml cannot turn sign-in on here.
 run: $(STAMP) $(DB)
-	FUNNEL_DB=$(DB) $(BIN)/streamlit run app/main.py --server.address 127.0.0.1 --server.port $(PORT)
+	FUNNEL_DB=$(DB) $(BIN)/streamlit run app/main.py --server.address 127.0.0.1 --server.port $(PORT) \
+		--secrets.files $(VENV)/no-secrets.toml
+
+# A team server: address, port, data folder, sign-in and roles from $(CONFIG) (or
+# $$FUNNEL_SERVER_CONFIG, or data/funnel-server.toml) and FUNNEL_* variables; see the README.
+serve: $(STAMP)
+	$(BIN)/funnel serve $(if $(CONFIG),--config $(CONFIG))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from funnel.access import Actor
 from funnel.mapping import ColumnSpec, Mapping, Overrides, apply_overrides, require_column
 from funnel.mapping.files import read_mapping_file
 from funnel.mapping.propose import propose_mapping
@@ -747,15 +748,20 @@ def load_files(
     outcome_column: str | None = None,
     keep_last: bool = False,
     progress: Progress = _no_progress,
+    by: Actor | None = None,
 ) -> LoadResult:
-    """Map (if no mapping is given), prepare and store files as ``dataset``."""
+    """Map (if no mapping is given), prepare and store files as ``dataset``.
+
+    ``by`` is who loads (see :meth:`Store.save`); a refusal comes before any file is read.
+    """
+    store.allow(by, "manage_datasets")
     if mapping is None:
         progress("map", 0.15)
         overrides = Overrides(outcome=outcome_column)
         mapping = choose_mapping(leads, outcomes, activities, overrides=overrides)
     prepared = prepare(leads, mapping, outcomes, activities, keep_last=keep_last, progress=progress)
     progress("store", 0.8)
-    info = store.save(dataset, prepared)
+    info = store.save(dataset, prepared, by=by)
     progress("done", 1.0)
     return LoadResult(info, prepared.problems)
 
@@ -768,11 +774,14 @@ def load_demo(
     seed: int = 7,
     lang: str = "en",
     progress: Progress = _no_progress,
+    by: Actor | None = None,
 ) -> LoadResult:
     """Generate the demo leads and store them through the same mapping and validation."""
     from funnel.demo import generate_leads
 
+    store.allow(by, "manage_datasets")
+
     progress("generate", 0.05)
     frame = generate_leads(leads, seed=seed, lang=lang)
     source = SourceFile(f"demo (seed {seed})", frame, "parquet")
-    return load_files(store, dataset, source, progress=progress)
+    return load_files(store, dataset, source, progress=progress, by=by)

@@ -23,13 +23,15 @@ import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
+from funnel import audit
+from funnel.access import Access, Actor, RolesError
 from funnel.i18n import CodedError
 from funnel.mapping import Mapping
 from funnel.mapping.files import mapping_from_dict, mapping_to_dict
@@ -38,13 +40,17 @@ from funnel.rules import ColumnFacts
 if TYPE_CHECKING:
     from funnel.ingest import Prepared
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_DB = Path("data") / "funnel.duckdb"
 _CATALOG = "funnel_datasets"
 _SETTINGS = "funnel_settings"
 #: Rule-set versions (append-only) and the events on them (proposed, signed), see funnel.versions.
 VERSIONS = "funnel_versions"
 VERSION_EVENTS = "funnel_version_events"
+#: Who changed what, appended with every change (see audit.py).
+AUDIT = audit.AUDIT
+#: The key in ``funnel_meta`` holding what the database requires (see access.py).
+_ACCESS_KEY = "access"
 #: Each lead's outcome, kept on the leads table too so metrics need no join (10x faster).
 OUTCOME_COL = "_funnel_outcome"
 CLOSED_COL = "_funnel_closed_at"
@@ -206,9 +212,21 @@ class Store:
         if invalidated:
             self._reconnect(before)
         if _disk_full(exc):
+            if not invalidated:
+                self._checkpoint_quietly()
             free = _free_bytes(self.path)
             return StoreError("disk_full", path=str(self.path), free=_human(free))
         return exc
+
+    def _checkpoint_quietly(self) -> None:
+        """After a write the disk could not hold: fold the log into the blocks the failed
+        write freed, so the log's space is given back and small writes (a rename, the audit
+        row with it) fit again."""
+        try:
+            with self.cursor() as cur:
+                cur.execute("CHECKPOINT")
+        except duckdb.Error:
+            pass  # the space stays taken; the data is intact either way
 
     def _reconnect(self, before: int | None) -> None:
         """Open the file again after DuckDB invalidated it, shrinking it to what was committed.
@@ -258,7 +276,12 @@ class Store:
             detail = f"schema_version is {shown}"
             raise StoreError("db_damaged", path=str(self.path), detail=detail)
         version = int(values[0])
-        expected = {1: {_CATALOG}, 2: {_CATALOG, _SETTINGS}, 3: {_CATALOG, _SETTINGS, VERSIONS}}
+        expected = {
+            1: {_CATALOG},
+            2: {_CATALOG, _SETTINGS},
+            3: {_CATALOG, _SETTINGS, VERSIONS},
+            4: {_CATALOG, _SETTINGS, VERSIONS, AUDIT},
+        }
         later = {2: {_SETTINGS}}  # the later tables a migration would not simply create
         missing = expected.get(version, set()) - tables
         ahead = {t for v, names in later.items() if v > version for t in names} & tables
@@ -307,6 +330,11 @@ class Store:
                 cur.begin()
                 _migrate_to_3(cur)
                 _set_version(cur, 3)
+                cur.commit()
+            if version < 4:
+                cur.begin()
+                _migrate_to_4(cur)
+                _set_version(cur, 4)
                 cur.commit()
 
     def _migrate_to_2(self, cur: duckdb.DuckDBPyConnection) -> None:
@@ -361,10 +389,16 @@ class Store:
 
     # --- writing --------------------------------------------------------------------------
 
-    def save(self, name: str, prepared: Prepared) -> DatasetInfo:
-        """Store a prepared dataset under ``name``, replacing any previous one atomically."""
+    def save(self, name: str, prepared: Prepared, *, by: Actor | None = None) -> DatasetInfo:
+        """Store a prepared dataset under ``name``, replacing any previous one atomically.
+
+        ``by`` (who loads it; the app's user without sign-in by default) needs the
+        ``manage_datasets`` role where the database requires sign-in; the audit log gets a
+        ``dataset.loaded`` (or ``dataset.refreshed``) row in the same transaction.
+        """
         name = _valid_name(name)
         self._writable()
+        by = self.allow(by, "manage_datasets")
         tables: list[tuple[str, Any]] = [
             ("leads", _with_outcomes(prepared)),
             ("outcomes", prepared.outcomes),
@@ -391,6 +425,15 @@ class Store:
                 f"SELECT schema_name FROM {_CATALOG} WHERE name = ?", [name]
             ).fetchall()
             cur.execute(f"DELETE FROM {_CATALOG} WHERE name = ?", [name])
+            audit.append(
+                cur,
+                by,
+                "dataset.refreshed" if old else "dataset.loaded",
+                dataset=name,
+                fingerprint=prepared.fingerprint,
+                files=[f.get("name") for f in prepared.files],
+                leads=prepared.counts["leads"],
+            )
             for (old_schema,) in old:
                 cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(old_schema)} CASCADE")
             counts = prepared.counts
@@ -414,25 +457,39 @@ class Store:
             )
         return self.require(name)
 
-    def rename(self, old: str, new: str) -> DatasetInfo:
+    def rename(self, old: str, new: str, *, by: Actor | None = None) -> DatasetInfo:
         """Rename a dataset; refuses to overwrite another one."""
         new = _valid_name(new)
         self._writable()
-        self.require(old)
+        by = self.allow(by, "manage_datasets")
+        info = self.require(old)
         if new != old and self.dataset(new) is not None:
             raise StoreError("dataset_exists", name=new)
         with self.transaction() as cur:
+            audit.append(
+                cur, by, "dataset.renamed", dataset=old, fingerprint=info.fingerprint, to=new
+            )
             cur.execute(f"UPDATE {_CATALOG} SET name = ? WHERE name = ?", [new, old])
             cur.execute(f"UPDATE {_SETTINGS} SET dataset = ? WHERE dataset = ?", [new, old])
             # the history follows the dataset (each version keeps the name it was tuned on)
             cur.execute(f"UPDATE {VERSIONS} SET dataset = ? WHERE dataset = ?", [new, old])
         return self.require(new)
 
-    def delete(self, name: str) -> None:
-        """Delete a dataset and its tables in one transaction."""
+    def delete(self, name: str, *, by: Actor | None = None) -> None:
+        """Delete a dataset and its tables in one transaction (its versions and its rows in
+        the audit log stay)."""
         self._writable()
+        by = self.allow(by, "manage_datasets")
         info = self.require(name)
         with self.transaction() as cur:
+            audit.append(
+                cur,
+                by,
+                "dataset.deleted",
+                dataset=name,
+                fingerprint=info.fingerprint,
+                leads=info.leads,
+            )
             cur.execute(f"DELETE FROM {_CATALOG} WHERE name = ?", [name])
             cur.execute(f"DELETE FROM {_SETTINGS} WHERE dataset = ?", [name])
             cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(info.schema)} CASCADE")
@@ -453,6 +510,66 @@ class Store:
                 f"INSERT INTO {_SETTINGS} VALUES (?, ?, ?)",
                 [dataset, key, json.dumps(value, ensure_ascii=False)],
             )
+
+    # --- who may change what ------------------------------------------------------------------
+
+    def access(self) -> Access:
+        """What this database requires (sign-in, roles), as ``funnel serve`` recorded it.
+
+        A recorded setting that does not parse fails closed: sign-in required, nobody in a role.
+        """
+        with self.cursor() as cur:
+            row = cur.execute(
+                "SELECT value FROM funnel_meta WHERE key = ?", [_ACCESS_KEY]
+            ).fetchone()
+        if row is None:
+            return Access.OFF
+        try:
+            return Access.from_dict(json.loads(row[0]))
+        except (ValueError, TypeError, RolesError):
+            return Access(required=True, issuer="?")
+
+    def allow(self, by: Actor | None, action: str) -> Actor:
+        """Return who acts (``by``, or the app's user without sign-in), or refuse the action."""
+        actor = by if by is not None else Actor.local()
+        self.access().check(actor, action)
+        return actor
+
+    def set_access(self, access: Access, *, by: Actor) -> Access:
+        """Record what the database requires; the change goes into the audit log.
+
+        Requiring sign-in is ``funnel serve``'s (with the roles in force); turning it off is
+        an explicit, audited ``funnel auth off``.
+        """
+        before = self.access()
+        if access.required == before.required and (
+            not access.required
+            or (access.roles, access.issuer, access.max_session_hours)
+            == (before.roles, before.issuer, before.max_session_hours)
+        ):
+            return before
+        now = datetime.now().replace(microsecond=0)
+        access = replace(access, since=now.isoformat(), by=by.id)
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM funnel_meta WHERE key = ?", [_ACCESS_KEY])
+            if access.required:
+                cur.execute(
+                    "INSERT INTO funnel_meta VALUES (?, ?)",
+                    [_ACCESS_KEY, json.dumps(access.as_dict(), ensure_ascii=False)],
+                )
+                action = "access.roles" if before.required else "access.required"
+                audit.append(
+                    cur,
+                    by,
+                    action,
+                    issuer=access.issuer,
+                    roles=access.roles.as_dict(),
+                    max_session_hours=access.max_session_hours,
+                    now=now,
+                )
+            else:
+                audit.append(cur, by, "access.off", issuer=before.issuer, now=now)
+        return self.access()
 
     def _writable(self) -> None:
         if self.read_only:
@@ -523,6 +640,13 @@ def _migrate_to_3(cur: duckdb.DuckDBPyConnection) -> None:
             happened_at TIMESTAMP NOT NULL
         )"""
     )
+
+
+def _migrate_to_4(cur: duckdb.DuckDBPyConnection) -> None:
+    """v4: the audit log; a sign-off records the signer's e-mail and how they were known."""
+    audit.create_table(cur)
+    for column in ("email", "via"):
+        cur.execute(f"ALTER TABLE {VERSION_EVENTS} ADD COLUMN IF NOT EXISTS {column} VARCHAR")
 
 
 def _set_version(cur: duckdb.DuckDBPyConnection, version: int) -> None:

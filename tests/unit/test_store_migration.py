@@ -52,3 +52,41 @@ def test_settings_follow_a_rename_and_go_with_a_delete(store: Store) -> None:
     assert store.setting("demo", "stages") is None
     store.delete("spring")
     assert store.setting("spring", "stages") is None
+
+
+def _downgrade_to_v3_without_the_audit_log(path: Path) -> None:
+    """Make the file look like schema 3: no audit log, sign-offs without e-mail or via."""
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE funnel_audit")
+    con.execute("DROP SEQUENCE funnel_audit_seq")
+    for column in ("email", "via"):
+        con.execute(f"ALTER TABLE funnel_version_events DROP COLUMN {column}")
+    con.execute("UPDATE funnel_meta SET value = '3' WHERE key = 'schema_version'")
+    con.close()
+
+
+def test_a_version_3_database_gains_the_audit_log_and_keeps_its_sign_offs(
+    db_path: Path,
+) -> None:
+    from funnel import audit
+    from funnel.suggest import template_for
+    from funnel.versions.history import list_versions, save_version
+    from funnel.versions.signoff import propose, sign
+
+    with Store(db_path) as store:
+        info = load_demo(store, "demo", leads=500).dataset
+        v = save_version(store, info, template_for(info), author="Aiko")
+        propose(store, v.version_id, "Aiko")
+        sign(store, v.version_id, "marketing", "Aiko")
+        before = snapshot(store, "demo")
+    _downgrade_to_v3_without_the_audit_log(db_path)
+
+    with Store(db_path) as store:
+        assert snapshot(store, "demo") == before
+        kept = list_versions(store)[0]
+        assert [(s.role, s.name, s.email) for s in kept.signoffs] == [("marketing", "Aiko", "")]
+        assert audit.events(store) == []  # nothing is made up for the time before the log
+        sign(store, kept.version_id, "sales", "Ben")
+        assert [e.action for e in audit.events(store)] == ["version.signed"]
+        version = store.fetch_frame("SELECT value FROM funnel_meta WHERE key='schema_version'")
+    assert version["value"].iloc[0] == str(SCHEMA_VERSION)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from funnel.cli import analysis, data, rules, scoring
-from funnel.cli.common import DB_HELP, common_options, default_lang
+from funnel.cli import analysis, data, rules, scoring, team
+from funnel.cli.common import AS_HELP, DB_HELP, common_options, default_lang
 from funnel.cli.errors import handle
 from funnel.cli.output import terminal
 
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--db", help=DB_HELP)
     parser.add_argument("--lang", choices=("en", "ja"), default=default_lang())
+    parser.add_argument("--as", dest="as_user", metavar="NAME", help=AS_HELP)
     common = common_options()
     sub = parser.add_subparsers(dest="command", required=True)
     data.register(sub, common)
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules.register(sub, common)
     scoring.register_fit(sub, common)
     data.register_delete(sub, common)
+    team.register(sub, common)
     return parser
 
 

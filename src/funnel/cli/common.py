@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from funnel.access import Actor
 from funnel.apply import read_rules_for
 from funnel.cli.output import note
 from funnel.filters import Filters, parse_date, parse_where
@@ -14,6 +15,7 @@ from funnel.rules import RuleSet
 from funnel.store import DatasetInfo, Store, StoreError, default_db_path
 
 DB_HELP = "database file (default: $FUNNEL_DB or data/funnel.duckdb)"
+AS_HELP = "who the command acts as, recorded in the audit log (default: the OS user)"
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -21,6 +23,7 @@ def common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", help=DB_HELP, default=argparse.SUPPRESS)
     common.add_argument("--lang", choices=("en", "ja"), default=argparse.SUPPRESS)
+    common.add_argument("--as", dest="as_user", metavar="NAME", default=argparse.SUPPRESS)
     return common
 
 
@@ -94,6 +97,19 @@ def open_store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
             if exc.code in ("db_read_only", "db_locked"):
                 raise old from None  # it cannot be upgraded now: say how it will be
             raise
+
+
+def actor(args: argparse.Namespace) -> Actor:
+    """Who this command acts as: ``--as NAME``, by default the OS user (``via="cli"``)."""
+    return Actor.cli(getattr(args, "as_user", None))
+
+
+def acting(args: argparse.Namespace, store: Store) -> Actor:
+    """Who this writing command acts as; on a database served with sign-in, say so first."""
+    who = actor(args)
+    if store.access().required:
+        note(t("cli.acting_as", args.lang, who=who.id), args.lang)
+    return who
 
 
 def analysis_inputs(args: argparse.Namespace, store: Store) -> tuple[DatasetInfo, Filters]:

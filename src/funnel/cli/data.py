@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from funnel.cli.common import db_path, file_limits, open_store
+from funnel.cli.common import acting, db_path, file_limits, open_store
 from funnel.cli.output import clean, display_width, pad, print_problems, progress, rpad, say
 from funnel.handoff import csv_text
 from funnel.i18n import t
@@ -115,6 +115,7 @@ def _demo(args: argparse.Namespace) -> int:
             seed=args.seed,
             lang=args.data_lang,
             progress=progress(args.lang),
+            by=acting(args, store),
         )
     _print_loaded(result, args.lang, as_json=False)
     return 0
@@ -166,6 +167,7 @@ def _load(args: argparse.Namespace) -> int:
             mapping=mapping,
             keep_last=args.keep_last,
             progress=report,
+            by=acting(args, store),
         )
     _print_loaded(result, args.lang, as_json=args.json)
     return 0
@@ -237,7 +239,7 @@ def _datasets(args: argparse.Namespace) -> int:
 
 def _rename(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        info = store.rename(args.old, args.new)
+        info = store.rename(args.old, args.new, by=acting(args, store))
     print(say("data.renamed", args.lang, name=info.name))
     return 0
 
@@ -252,6 +254,6 @@ def _delete(args: argparse.Namespace) -> int:
                 return 2
             if input(f"{prompt} [y/N] ").strip().lower() not in ("y", "yes"):
                 return 1
-        store.delete(args.name)
+        store.delete(args.name, by=acting(args, store))
     print(say("data.deleted", args.lang, name=args.name))
     return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from funnel.apply import read_rules_text
-from funnel.cli.common import open_store
+from funnel.cli.common import acting, open_store
 from funnel.cli.output import clean, metric_lines, pad, say
 from funnel.dialects import DIALECTS
 from funnel.filters import parse_date
@@ -150,6 +150,7 @@ def _save(args: argparse.Namespace) -> int:
             author=args.author,
             rationale=args.rationale,
             effective_from=parse_date(args.effective_from) if args.effective_from else None,
+            by=acting(args, store),
         )
     return _print_saved(v, args)
 
@@ -164,7 +165,8 @@ def _print_saved(v: Version, args: argparse.Namespace) -> int:
 
 def _propose(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        v = propose(store, find_version(store, args.ref, args.dataset).version_id, args.name)
+        ref = find_version(store, args.ref, args.dataset)
+        v = propose(store, ref.version_id, args.name, by=acting(args, store))
     print(_version_line(v, args.lang))
     return 0
 
@@ -172,7 +174,7 @@ def _propose(args: argparse.Namespace) -> int:
 def _sign(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         ref = find_version(store, args.ref, args.dataset)
-        v = sign(store, ref.version_id, args.role, args.name, args.comment)
+        v = sign(store, ref.version_id, args.role, args.name, args.comment, by=acting(args, store))
     print(_version_line(v, args.lang))
     return 0
 
@@ -238,5 +240,7 @@ def _import(args: argparse.Namespace) -> int:
     text = read_rules_text(path)  # a missing or unreadable file before opening the database
     with open_store(args) as store:
         info = store.require(args.dataset)
-        v = import_version(store, info, text, source=str(path), author=args.author)
+        v = import_version(
+            store, info, text, source=str(path), author=args.author, by=acting(args, store)
+        )
     return _print_saved(v, args)

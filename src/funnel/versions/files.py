@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from funnel.access import Actor
 from funnel.i18n import t
 from funnel.mapping import Mapping
 from funnel.mapping.files import MappingFileError, mapping_from_dict, mapping_to_dict
@@ -109,6 +110,7 @@ def version_from_dict(data: Any, *, source: str = "rule set file") -> Version:
                 str(item["name"]),
                 _when(item.get("at"), Where(source, "signoff", i), "at"),
                 str(item.get("comment") or ""),
+                str(item.get("email") or ""),
             )
         )
     proposed = record.get("proposed")
@@ -223,12 +225,19 @@ def check_values(store: Store, info: DatasetInfo, rs: RuleSet, *, source: str) -
 
 
 def import_version(
-    store: Store, info: DatasetInfo, text: str, *, source: str, author: str
+    store: Store,
+    info: DatasetInfo,
+    text: str,
+    *,
+    source: str,
+    author: str = "",
+    by: Actor | None = None,
 ) -> Version:
     """Save an exported (or plain) rule-set file as a new draft version of ``info``.
 
     Sign-offs are never imported: people sign again, in this history.
     """
+    store.allow(by, "edit_versions")  # before reading the file: a refusal costs nothing
     v = version_from_text(text, source=source)
     aligned = check_values(store, info, v.ruleset, source=source)
     note = (
@@ -244,4 +253,6 @@ def import_version(
         author=author,
         rationale=rationale,
         effective_from=v.effective_from,
+        by=by,
+        imported_from=source,
     )

@@ -9,6 +9,8 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from funnel import audit
+from funnel.access import Actor
 from funnel.fragment import Fragment, bind, compose
 from funnel.mapping import Mapping
 from funnel.mapping.files import mapping_from_dict, mapping_to_dict
@@ -39,11 +41,18 @@ def save_version(
     rationale: str = "",
     effective_from: date | None = None,
     now: datetime | None = None,
+    by: Actor | None = None,
+    imported_from: str | None = None,
 ) -> Version:
     """Append a new draft version of ``rs`` (numbered after the last one of the same name).
 
     The metrics are measured on the whole dataset now, so versions compare on equal terms.
+    ``by`` is who saves it (checked and recorded in the audit log); a signed-in person is
+    the author, whatever ``author`` says.
     """
+    by = store.allow(by, "edit_versions")
+    if by.signed_in:
+        author = by.name
     author = checked_text(author, "author", required=True)
     rationale = checked_text(rationale, "rationale")
     name = checked_text(rs.name, "name", required=True)
@@ -76,6 +85,17 @@ def save_version(
                 saved_at,
             ],
         )
+        audit.append(
+            cur,
+            by,
+            "version.imported" if imported_from is not None else "version.saved",
+            dataset=info.name,
+            version_id=version_id,
+            fingerprint=info.fingerprint,
+            now=saved_at,
+            label=f"{name} v{number}",
+            **({"file": imported_from} if imported_from is not None else {}),
+        )
     return get_version(store, version_id)
 
 
@@ -91,7 +111,8 @@ def list_versions(store: Store, dataset: str | None = None) -> list[Version]:
         rows = cur.execute(query.sql, query.args).fetchall()
         names = [d[0] for d in cur.description or ()]
         events = cur.execute(
-            f"SELECT version_id, kind, role, person, comment, happened_at FROM {VERSION_EVENTS} "
+            "SELECT version_id, kind, role, person, comment, happened_at, email "
+            f"FROM {VERSION_EVENTS} "
             "ORDER BY event_id"
         ).fetchall()
     by_version: dict[int, list[tuple[Any, ...]]] = {}
@@ -149,11 +170,11 @@ def find_version(store: Store, ref: str, dataset: str | None = None) -> Version:
 
 def _version(row: dict[str, Any], events: Sequence[tuple[Any, ...]]) -> Version:
     proposed_at, proposed_by, signoffs = None, "", []
-    for _, kind, role, person, comment, at in events:
+    for _, kind, role, person, comment, at, email in events:
         if kind == "proposed" and proposed_at is None:
             proposed_at, proposed_by = at, str(person or "")
         elif kind == "signed":
-            signoffs.append(Signoff(str(role), str(person), at, str(comment or "")))
+            signoffs.append(Signoff(str(role), str(person), at, str(comment or ""), email or ""))
     mapping = row.get("mapping")
     return Version(
         ruleset=ruleset_from_dict(json.loads(row["ruleset"]), source="stored rule set"),

@@ -58,14 +58,30 @@ class Signoff:
     name: str
     at: datetime
     comment: str = ""
+    #: The signer's e-mail from the identity provider ("" when signed without sign-in).
+    email: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "role": self.role,
             "name": self.name,
             "at": self.at.isoformat(timespec="seconds"),
             "comment": self.comment,
         }
+        if self.email:
+            out["email"] = self.email
+        return out
+
+    def same_person(self, name: str, email: str) -> bool:
+        """Whether this signature was made by the person named (by e-mail when both have one).
+
+        >>> s = Signoff("marketing", "Mara", datetime(2026, 1, 1), email="mara@example.com")
+        >>> s.same_person("Mara", "mara2@example.com"), s.same_person("x", "MARA@example.com")
+        (False, True)
+        """
+        if self.email and email:
+            return self.email.casefold() == email.casefold()
+        return self.name.casefold() == name.casefold()
 
 
 @dataclass(frozen=True)
