@@ -16,6 +16,7 @@ import streamlit as st
 from app import ui
 from funnel.ingest import load_files
 from funnel.mapping import Mapping, OutcomeSpec
+from funnel.mapping.leaks import left_out
 from funnel.mapping.propose import propose_mapping
 from funnel.mapping.rows import (
     OUTCOMES_FILE_CHOICES,
@@ -27,15 +28,24 @@ from funnel.mapping.rows import (
 from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile, read_bytes
+from funnel.wrongfile import HEAD_BYTES, outcomes_file_problem, yaml_file_problem
 
 _LAST = "_data_last_load"
 
 
 def read_upload(upload: Any, sheet: str | None = None) -> SourceFile | list[Problem]:
-    """Read an uploaded file (a workbook's ``sheet``) once; remember problems, never raise."""
+    """Read an uploaded file (a workbook's ``sheet``) once; remember problems, never raise.
+
+    A rule set or mapping YAML is named as such (and where it belongs) instead of being read
+    as a table.
+    """
     cache: dict[str, SourceFile | list[Problem]] = st.session_state.setdefault("_reads", {})
     key = f"{upload.file_id}:{upload.name}:{sheet or ''}"
     if key not in cache:
+        wrong = yaml_file_problem(upload.getvalue()[:HEAD_BYTES], upload.name)
+        if wrong is not None:
+            cache[key] = [wrong]
+            return cache[key]
         try:
             cache[key] = read_bytes(upload.getvalue(), upload.name, sheet=sheet)
         except LoadError as exc:
@@ -52,6 +62,24 @@ def pick_sheet(upload: Any) -> str | None:
         ui.t("data.sheet"), list(first.sheets), key=f"sheet_{upload.file_id}"
     )
     return picked
+
+
+def left_out_table(mapping: Mapping) -> None:
+    """The columns kept out of scoring and why (and those scored although flagged)."""
+    items = left_out(mapping)
+    if not items:
+        return
+    st.markdown(f"**{ui.t('left.header')}**")
+    ui.dataframe(
+        pd.DataFrame(
+            {
+                ui.t("data.col.column"): [item.column for item in items],
+                ui.t("data.col.reason"): [item.why(ui.lang()) for item in items],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 
 def describe(source: SourceFile) -> str:
@@ -71,16 +99,15 @@ def editor(
     mapping: Mapping, source: SourceFile, file: str, choices: tuple[str, ...], key: str
 ) -> Mapping:
     """Show the mapping of one file as an editable table; return the edited mapping."""
-    rows = pd.DataFrame(mapping_rows(mapping, source, file))
+    rows = pd.DataFrame(mapping_rows(mapping, source, file, ui.lang()))
     rows["role"] = rows["role"].map(ui.role_label)
-    rows["reason"] = rows["reason"].map(lambda r: ui.t(r) if r else "")
     edited = st.data_editor(
         rows,
         key=key,
         hide_index=True,
         width="stretch",
         height=min(36 + 35 * len(rows), 36 + 35 * 30),
-        disabled=["column", "reason", "sample"],
+        disabled=["column", "why", "sample"],
         column_config={
             "column": st.column_config.TextColumn(ui.t("data.col.column"), width="medium"),
             "role": st.column_config.SelectboxColumn(
@@ -90,19 +117,13 @@ def editor(
                 width="medium",
             ),
             "leak": st.column_config.CheckboxColumn(ui.t("data.col.leak"), width="small"),
-            "reason": st.column_config.TextColumn(ui.t("data.col.reason"), width="medium"),
+            "why": st.column_config.TextColumn(ui.t("data.col.reason"), width="large"),
             "sample": st.column_config.TextColumn(ui.t("data.col.sample"), width="medium"),
         },
     )
     back = ui.role_labels()  # edits made before a language switch keep their meaning
-    original = {s.name: s.reason for s in mapping._specs(file)}
     records = [
-        {
-            "column": r["column"],
-            "role": back.get(r["role"], "ignore"),
-            "leak": bool(r["leak"]),
-            "reason": original.get(r["column"]) or "",
-        }
+        {"column": r["column"], "role": back.get(r["role"], "ignore"), "leak": bool(r["leak"])}
         for r in edited.to_dict("records")
     ]
     return apply_rows(mapping, records, file)
@@ -148,6 +169,16 @@ def outcome_controls(mapping: Mapping, leads: SourceFile, outcomes: SourceFile |
         key="open_values",
         placeholder=ui.t("ui.choose"),
     )
+    chosen = set(won) | set(lost) | set(open_)
+    unassigned = [v for v in options if v not in chosen]
+    if unassigned:
+        st.warning(
+            ui.t(
+                "data.outcome_unassigned",
+                column=spec.column,
+                values=", ".join(unassigned[:10]) + (" …" if len(unassigned) > 10 else ""),
+            )
+        )
     return replace(
         mapping, outcome=replace(spec, won=tuple(won), lost=tuple(lost), open=tuple(open_))
     )
@@ -208,6 +239,9 @@ else:
                 placeholders=placeholders,
             )
     mapping = proposals[uploads_key]
+    wrong = outcomes_file_problem(leads, mapping)
+    if wrong is not None:  # said before Load is pressed
+        st.warning(wrong.message(ui.lang()) + " " + wrong.fix(ui.lang()))
 
     st.subheader(ui.t("data.mapping_header"))
     st.caption(ui.t("data.mapping_help"))
@@ -239,6 +273,7 @@ else:
     elif mapping.outcome is None and mapping.column("outcome") is not None:
         mapping = replace(mapping, outcome=OutcomeSpec("leads", mapping.column("outcome")))
     mapping = outcome_controls(mapping, leads, outcomes)
+    left_out_table(mapping)
 
     cols = st.columns(3)
     name = cols[0].text_input(
@@ -283,6 +318,7 @@ else:
                     open=f"{info.open:,}",
                 ),
                 "notes": [p.as_dict() for p in result.problems],
+                "dataset": info.name,
             }
             ui.select_dataset(info.name)
             st.rerun()
@@ -290,6 +326,9 @@ else:
 if last is not None:  # the result of the load that just finished, next to its button
     st.success(last["message"])
     ui.show_problems([Problem.from_dict(p) for p in last["notes"]])
+    loaded = ui.store().dataset(last["dataset"])
+    if loaded is not None:
+        left_out_table(loaded.mapping)
 
 st.divider()
 st.subheader(ui.t("data.stored_header"))
@@ -304,6 +343,9 @@ else:
     )
     names = [d.name for d in infos]
     target = st.selectbox(ui.t("app.dataset"), names, key="manage_dataset")
+    chosen = next(d for d in infos if d.name == target)
+    with st.expander(ui.t("left.stored", name=chosen.name)):
+        left_out_table(chosen.mapping)
     cols = st.columns([2, 1, 1])
     new_name = cols[0].text_input(ui.t("data.new_name"), key="new_name")
     if cols[1].button(ui.t("data.rename"), key="rename") and new_name.strip():

@@ -74,6 +74,7 @@ ui.dataframe(
 d1, d2 = right.columns(2)
 ui.download_table(table, f"funnel-{info.name}", "dl_funnel_csv", d1)
 ui.download_chart(fig, f"funnel-{info.name}", "dl_funnel_html", d2)
+right.caption(ui.t("population.funnel_all_leads"))  # unlike the tuner's back-test figures
 
 # --- two segments side by side ---------------------------------------------------------------
 st.subheader(ui.t("funnel.compare"))

@@ -8,6 +8,7 @@ import streamlit as st
 from app import ui
 from funnel.ingest import load_demo
 from funnel.mapping import role_choice
+from funnel.mapping.rows import leak_note
 from funnel.problems import Problem
 
 st.title(ui.t("overview.title"))
@@ -45,9 +46,7 @@ with st.expander(ui.t("overview.mapping"), expanded=False):
                 ui.t("data.col.column"): [s.name for s in info.mapping.leads],
                 ui.t("data.col.role"): [ui.role_label(role_choice(s)) for s in info.mapping.leads],
                 ui.t("data.col.leak"): [s.leak for s in info.mapping.leads],
-                ui.t("data.col.reason"): [
-                    ui.t(s.reason) if s.reason else "" for s in info.mapping.leads
-                ],
+                ui.t("data.col.reason"): [leak_note(s, ui.lang()) for s in info.mapping.leads],
             }
         ),
         hide_index=True,

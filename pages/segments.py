@@ -12,6 +12,7 @@ from funnel.funnels import stages_for
 from funnel.segments import (
     Segment,
     SegmentTable,
+    after_sale_columns,
     numeric_columns,
     parse_edges,
     segment_columns,
@@ -21,7 +22,11 @@ from funnel.stats import DEFAULT_MIN_N
 info, filters = shared.analysis_page("segments.title")
 store = ui.store()
 
-columns = segment_columns(info)
+after_sale = after_sale_columns(info)
+include_after = bool(after_sale) and st.toggle(
+    ui.t("segments.include_after_sale"), value=False, key="seg_after_sale"
+)
+columns = segment_columns(info, after_sale=include_after)
 numeric = numeric_columns(info)
 stages = stages_for(store, info)
 if len(stages) < 2:
@@ -31,16 +36,23 @@ if len(stages) < 2:
 
 source = info.mapping.column("source")
 c1, c2, c3, c4, c5 = st.columns([2, 2, 1, 1, 1])
+marked = ui.labels(
+    [""] + columns,
+    lambda c: (
+        ui.t("segments.after_sale_label", column=c) if c in after_sale else c or ui.t("data.none")
+    ),
+)
 by = c1.selectbox(
     ui.t("segments.by"),
     columns,
     index=columns.index(source) if source in columns else 0,
+    format_func=marked,
     key="seg_by",
 )
 second = c2.selectbox(
     ui.t("segments.and_by"),
     [""] + [c for c in columns if c != by],
-    format_func=ui.labels([""] + columns, lambda c: c or ui.t("data.none")),
+    format_func=marked,
     key="seg_by2",
 )
 start = c3.selectbox(
@@ -90,6 +102,9 @@ st.caption(
         min_n=min_n,
     )
 )
+st.caption(ui.t("population.funnel_all_leads"))
+if table.after_sale:
+    st.warning(ui.t("segments.after_sale", columns=", ".join(table.after_sale)))
 small = sum(s.small_sample for s in table.segments)
 if small:
     st.warning(ui.t("segments.small_warning", count=small, min_n=min_n))
@@ -105,6 +120,8 @@ st.plotly_chart(fig, key="segments_chart")
 
 
 def _verdict(s: Segment) -> str:
+    if s.after_sale:
+        return ui.t("segments.after_sale_note")
     if s.small_sample:
         return ui.t("segments.small")
     if s.best:

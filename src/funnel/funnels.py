@@ -108,6 +108,7 @@ class Step:
             "rate_from_previous": self.rate_from_previous,
             "rate_from_first": self.rate_from_first,
             "drop_off": self.drop_off,
+            "counts": "all_leads",  # still-open leads included (back-tests count fewer)
         }
 
 
@@ -186,6 +187,47 @@ def _date_expr(info: DatasetInfo, stage: str) -> str | None:
     return quote_ident(column) if column else None
 
 
+def _convert_sql(info: DatasetInfo, stages: Sequence[str], quantile: float) -> tuple[str, str]:
+    """SQL for the quantile of days from created to the last stage, and the data's latest date.
+
+    Both are read from the whole dataset (no filters): they describe how this business's
+    leads convert, not one segment.
+    """
+    created = info.mapping.column("created")
+    assert created is not None
+    c = quote_ident(created)
+    reached = reach_conditions(info, stages)[-1]
+    target_date = _date_expr(info, stages[-1])
+    p90_sql = "NULL"
+    if target_date is not None:
+        p90_sql = (
+            f"(SELECT quantile_cont(date_diff('second', {c}, {target_date}) / 86400.0, {quantile})"
+            f" FROM {info.table()} WHERE {reached} AND {target_date} >= {c})"
+        )
+    dates = [c] + [quote_ident(v) for v in stage_dates(info).values() if v]
+    as_of_sql = "greatest(" + ", ".join(f"max({d})" for d in dates) + ")"
+    return p90_sql, as_of_sql
+
+
+def days_to_convert(
+    store: Store, info: DatasetInfo, *, quantile: float = 0.9
+) -> tuple[float | None, datetime | None]:
+    """The dataset's own time to convert (days from created to won, its 90th percentile) and
+    the latest date in the data — what :func:`cohort_trend` uses to mark immature cohorts.
+
+    ``(None, None)`` without a created date; the days are None when no won lead has a closed
+    date on or after its created date.
+    """
+    if info.mapping.column("created") is None or "won" not in stage_dates(info):
+        return None, None
+    first = next(iter(stage_dates(info)))
+    p90_sql, as_of_sql = _convert_sql(info, [first, "won"], quantile)
+    with store.cursor() as cur:
+        row = cur.execute(f"SELECT {p90_sql}, (SELECT {as_of_sql} FROM {info.table()})").fetchone()
+    p90, as_of = row or (None, None)
+    return (None if p90 is None else float(p90)), as_of
+
+
 def cohort_trend(
     store: Store,
     info: DatasetInfo,
@@ -204,16 +246,8 @@ def cohort_trend(
     if created is None:
         raise Unavailable("no_dates")
     reached = reach_conditions(info, stages)[-1]
-    target_date = _date_expr(info, stages[-1])
     c = quote_ident(created)
-    dates = [c] + [quote_ident(v) for v in stage_dates(info).values() if v]
-    p90_sql = "NULL"
-    if target_date is not None:
-        p90_sql = (
-            f"(SELECT quantile_cont(date_diff('second', {c}, {target_date}) / 86400.0, {quantile})"
-            f" FROM {info.table()} WHERE {reached} AND {target_date} >= {c})"
-        )
-    as_of_sql = "greatest(" + ", ".join(f"max({d})" for d in dates) + ")"
+    p90_sql, as_of_sql = _convert_sql(info, stages, quantile)
     low, high = wilson_sql("converted", "n")
     query = compose(
         """

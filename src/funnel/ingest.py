@@ -8,6 +8,7 @@ prepares and stores — the one path used by ``funnel load``, ``funnel demo`` an
 from __future__ import annotations
 
 import hashlib
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,9 +17,17 @@ from typing import Any
 import pandas as pd
 
 from funnel.access import Actor
-from funnel.mapping import ColumnSpec, Mapping, Overrides, apply_overrides, require_column
+from funnel.mapping import (
+    ColumnSpec,
+    Mapping,
+    OutcomeSpec,
+    Overrides,
+    apply_overrides,
+    require_column,
+)
 from funnel.mapping.files import read_mapping_file
-from funnel.mapping.propose import propose_mapping
+from funnel.mapping.leaks import flag_leaks
+from funnel.mapping.propose import SAMPLE_ROWS, infer_kind, propose_mapping
 from funnel.parsing import (
     DEFAULT_PLACEHOLDERS,
     date_order,
@@ -31,6 +40,7 @@ from funnel.problems import MAX_EXAMPLES, LoadError, Problem, has_errors
 from funnel.readers import SourceFile, read_file
 from funnel.store import RESERVED_PREFIX, DatasetInfo, Store
 from funnel.validation import DATE_ROLES, NUMBER_ROLES, Parsed, build_schema, validate_frame
+from funnel.wrongfile import HEAD_BYTES, outcomes_file_problem, yaml_file_problem
 
 Progress = Callable[[str, float], None]
 TEXT_ROLES = ("attribute", "source", "outcome", "ignore")
@@ -101,6 +111,9 @@ def prepare(
     """Clean, validate and type the files; raise :class:`LoadError` listing every problem."""
     now = now if now is not None else pd.Timestamp.now()
     problems = [p for f in (leads, outcomes, activities) if f is not None for p in f.notes]
+    wrong = outcomes_file_problem(leads, mapping)
+    if wrong is not None:
+        problems.append(wrong)
     mapping = _complete(mapping, leads, outcomes, activities)
     problems += _structural_problems(mapping, leads, outcomes, activities)
     if has_errors(problems):
@@ -114,7 +127,7 @@ def prepare(
     schema = build_schema(
         mapping.leads, lead_parsed, now=now, unique_ids=not keep_last, outcome=lead_outcome
     )
-    problems += validate_frame(lead_frame, schema, leads.name)
+    problems += _outcome_fixes(validate_frame(lead_frame, schema, leads.name), lead_outcome)
 
     id_col = mapping.column("id")
     lead_ids: pd.Series | None = lead_frame[id_col].astype("str") if id_col else None
@@ -132,7 +145,10 @@ def prepare(
             outcome=outcome if outcome is not None and outcome.file == "outcomes" else None,
             known_ids=known,
         )
-        problems += validate_frame(out_frame, out_schema, outcomes.name)
+        problems += _outcome_fixes(
+            validate_frame(out_frame, out_schema, outcomes.name),
+            outcome if outcome is not None and outcome.file == "outcomes" else None,
+        )
         problems += _duplicate_outcome_ids(out_frame, mapping, outcomes.name, keep_last)
     act_frame: pd.DataFrame | None = None
     act_parsed: Parsed | None = None
@@ -195,6 +211,34 @@ def prepare(
         columns=[str(c) for c in typed.columns],
         fingerprint=fingerprint(sources),
     )
+
+
+def _outcome_fixes(problems: list[Problem], outcome: OutcomeSpec | None) -> list[Problem]:
+    """Give an unknown-outcome-value problem the exact flag and mapping line that fix it.
+
+    >>> p = Problem("unknown_outcome_value", "f.csv", column="stage", values=("Demo", "Q&A"))
+    >>> fixed = _outcome_fixes([p], OutcomeSpec(column="stage", open=("Open",)))[0]
+    >>> fixed.params["flags"], fixed.params["yaml"]
+    ("--open Demo --open 'Q&A'", "['Open', 'Demo', 'Q&A']")
+    """
+    out = []
+    for p in problems:
+        if p.code == "unknown_outcome_value" and outcome is not None:
+            values = list(p.values)
+            flags = " ".join(f"--open {shlex.quote(v)}" for v in values)
+            listed = ", ".join(_yaml_text(v) for v in (*outcome.open, *values))
+            p = replace(p, params={**p.params, "flags": flags, "yaml": f"[{listed}]"})
+        out.append(p)
+    return out
+
+
+def _yaml_text(value: str) -> str:
+    """A value as a single-quoted YAML scalar (always readable back as the same text).
+
+    >>> _yaml_text("it's"), _yaml_text("1")
+    ("'it''s'", "'1'")
+    """
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _ordered(problems: Sequence[Problem]) -> list[Problem]:
@@ -526,7 +570,8 @@ def _outcomes(
         o["amount"] = out_parsed.numbers[amount] if amount else float("nan")
         o = o.drop_duplicates("lead_id", keep="last").set_index("lead_id")
         joined = result.set_index("lead_id")
-        joined["outcome"] = "lost"
+        # absent: not won yet — a back-test counts it as not won once it is mature
+        joined["outcome"] = "open"
         present = joined.index.isin(o.index)
         joined.loc[present, ["outcome", "closed_at", "amount"]] = o.loc[
             joined.index[present], ["outcome", "closed_at", "amount"]
@@ -685,6 +730,9 @@ def read_inputs(
     """
     problems: list[Problem] = []
     out: list[SourceFile | None] = []
+    wrong = _yaml_given_as_leads(leads)
+    if wrong is not None:
+        raise LoadError([wrong])
     for path in (leads, outcomes, activities):
         if path is None:
             out.append(None)
@@ -708,6 +756,16 @@ def read_inputs(
     return out[0], out[1], out[2]
 
 
+def _yaml_given_as_leads(path: str | Path) -> Problem | None:
+    """A rule set or mapping file named as the leads file (checked on its first bytes)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+    except OSError:
+        return None  # the reader names a missing or unreadable file
+    return yaml_file_problem(head, Path(path).name)
+
+
 def choose_mapping(
     leads: SourceFile,
     outcomes: SourceFile | None = None,
@@ -716,7 +774,9 @@ def choose_mapping(
     mapping_file: str | Path | None = None,
     overrides: Overrides | None = None,
 ) -> Mapping:
-    """The mapping a load uses: the mapping file's, or proposed; then the hand-named overrides.
+    """The mapping a load uses: the mapping file's, or proposed; then the hand-named overrides;
+    then leak detection on the columns nobody decided about (a file's ``leak:``, ``--leak`` and
+    ``--not-leak`` are left as said).
 
     Without a file, ``overrides.outcome`` and ``overrides.placeholders`` guide the proposal.
     """
@@ -732,9 +792,21 @@ def choose_mapping(
             activities,
             outcome_column=overrides.outcome,
             placeholders=DEFAULT_PLACEHOLDERS + overrides.placeholders,
+            leaks=False,
         )
         overrides = replace(overrides, placeholders=())
-    return apply_overrides(mapping, overrides, leads.name)
+    mapping = apply_overrides(mapping, overrides, leads.name)
+    return flag_leaks(mapping, leads, outcomes, kinds=_kinds(leads, mapping))
+
+
+def _kinds(leads: SourceFile, mapping: Mapping) -> dict[str, str]:
+    """Which unused columns hold dates (leak detection compares those too)."""
+    sample = leads.frame.head(SAMPLE_ROWS)
+    return {
+        s.name: infer_kind(sample[s.name], mapping.placeholders)
+        for s in mapping.leads
+        if s.role == "ignore" and s.name in sample
+    }
 
 
 def load_files(

@@ -49,6 +49,7 @@ class Segment:
     best: bool = False
     worst: bool = False
     versus: str = "similar"  # the interval lies "above" or "below" the overall rate, or spans it
+    after_sale: bool = False  # cut by a column known only after the sale: never best or worst
 
     @property
     def label(self) -> str:
@@ -67,6 +68,7 @@ class Segment:
             "lift": self.lift,
             "small_sample": self.small_sample,
             "versus_overall": self.versus,
+            "after_sale": self.after_sale,
         }
 
 
@@ -82,6 +84,8 @@ class SegmentTable:
     overall_rate: float | None
     min_n: int
     segments: list[Segment] = field(default_factory=list)
+    #: The columns of ``by`` known only after the sale (then no segment is best or worst).
+    after_sale: tuple[str, ...] = ()
 
 
 def parse_edges(text: str) -> tuple[float, ...]:
@@ -95,14 +99,27 @@ def parse_edges(text: str) -> tuple[float, ...]:
     return tuple(float(x) for x in text.replace("、", ",").split(",") if x.strip())
 
 
-def segment_columns(info: DatasetInfo) -> list[str]:
-    """Columns a segment can be cut by: every stored column except ids and dates."""
+def after_sale_columns(info: DatasetInfo) -> set[str]:
+    """Columns known only after the sale: flagged leaks (from their data, by a person, or the
+    outcomes file's deal details) and the deal's amount.
+
+    Cut by one, segments "convert" at 100% because the sale wrote the column: they are kept
+    out of the pickers and filters by default, and never called best or worst.
+    """
+    return {s.name for s in info.mapping.leads if s.leak or s.role == "amount"}
+
+
+def segment_columns(info: DatasetInfo, *, after_sale: bool = False) -> list[str]:
+    """Columns a segment (or a filter) can be cut by: every stored column except ids and
+    dates, and — unless ``after_sale`` — except those known only after the sale."""
     roles = {s.name: s.role for s in info.mapping.leads}
+    hidden = set() if after_sale else after_sale_columns(info)
     return [
         c
         for c in info.columns
         if roles.get(c) not in ("id", "created", "stage", "closed", "outcome")
         and not c.startswith(RESERVED_PREFIX)
+        and c not in hidden
     ]
 
 
@@ -215,7 +232,8 @@ def segment_table(
     by one or two columns."""
     if not 1 <= len(by) <= 2:
         raise Unavailable("segment_by_count")
-    allowed = segment_columns(info)
+    allowed = segment_columns(info, after_sale=True)  # asked for by name: shown, marked
+    after_sale = tuple(c for c in by if c in after_sale_columns(info))
     for col in by:
         if col not in allowed:
             raise Unavailable("segment_unknown_column", column=col, columns=", ".join(allowed[:15]))
@@ -299,11 +317,15 @@ def segment_table(
                 lift=(r / overall) if (r is not None and overall) else None,
                 small_sample=n < min_n,
                 versus=_versus(float(row[k + 3]), float(row[k + 4]), overall),
+                after_sale=bool(after_sale),
             )
         )
     segments.sort(key=lambda s: (s.order, s.keys))
-    segments = _mark_extremes(segments)
-    return SegmentTable(tuple(by), start, end, total_n, total_converted, overall, min_n, segments)
+    if not after_sale:
+        segments = _mark_extremes(segments)
+    return SegmentTable(
+        tuple(by), start, end, total_n, total_converted, overall, min_n, segments, after_sale
+    )
 
 
 def _versus(low: float, high: float, overall: float | None) -> str:

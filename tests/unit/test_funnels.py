@@ -454,7 +454,13 @@ def test_a_filter_keeping_no_lead_gives_an_empty_funnel_without_rates(
     steps = compute_funnel(
         analysis_store, demo, ["lead", "won"], Filters(equals=(("source", ("Nowhere",)),))
     )
-    empty = {"n": 0, "rate_from_previous": None, "rate_from_first": None, "drop_off": 0}
+    empty = {
+        "n": 0,
+        "rate_from_previous": None,
+        "rate_from_first": None,
+        "drop_off": 0,
+        "counts": "all_leads",  # funnel conversion counts still-open leads too
+    }
     assert [s.as_dict() for s in steps] == [{"stage": "lead", **empty}, {"stage": "won", **empty}]
 
 

@@ -14,6 +14,7 @@ from funnel.demo import generate_leads
 from funnel.ingest import load_files, prepare
 from funnel.mapping import FEATURE_ROLES, ROLES, ColumnSpec, Mapping
 from funnel.mapping.files import MappingFileError, mapping_from_yaml, mapping_to_yaml
+from funnel.mapping.leaks import reason_text
 from funnel.mapping.propose import propose_mapping
 from funnel.mapping.rows import sample_values
 from funnel.parsing import DEFAULT_PLACEHOLDERS
@@ -202,16 +203,17 @@ def leaky() -> SourceFile:
 def test_columns_recorded_after_the_sale_are_flagged_with_a_reason(leaky: SourceFile) -> None:
     specs = {s.name: s for s in propose_mapping(leaky).leads}
 
-    assert (specs["contract_type"].leak, specs["contract_type"].reason) == (True, "leak.only_won")
+    assert (specs["contract_type"].leak, specs["contract_type"].reason) == (True, "leak.fill")
+    assert reason_text(specs["contract_type"]).startswith("filled for 100% of won leads and 0%")
     assert (specs["follow_up_result"].leak, specs["follow_up_result"].reason) == (
         True,
-        "leak.never_won",
+        "leak.fill",
     )
-    assert (specs["account_tier"].leak, specs["account_tier"].reason) == (
-        True,
-        "leak.value_always_won",
-    )
-    assert (specs["Lost Reason"].leak, specs["Lost Reason"].reason) == (True, "leak.name")
+    assert reason_text(specs["follow_up_result"]).startswith("filled for 0% of won leads")
+    assert (specs["Lost Reason"].leak, specs["Lost Reason"].reason) == (True, "leak.fill")
+    # Gold for 70% of won leads and no lost one: strong, but no proof it is written after the
+    # sale (a tier known beforehand looks the same); separation 0.70 is below the 0.90 bar.
+    assert not specs["account_tier"].leak
     assert not specs["industry"].leak and not specs["web_visits"].leak
 
 
@@ -220,7 +222,7 @@ def test_features_never_include_leaks_ids_dates_or_the_outcome(leaky: SourceFile
 
     features = mapping.features()
 
-    assert [s.name for s in features] == ["source", "industry", "web_visits"]
+    assert [s.name for s in features] == ["source", "industry", "web_visits", "account_tier"]
     assert all(s.role in FEATURE_ROLES and not s.leak for s in features)
 
 
@@ -280,7 +282,8 @@ def test_the_yaml_is_readable_and_keeps_japanese_names_and_leak_reasons() -> Non
     assert text.startswith("# funnel column mapping.")
     assert "  リードID: id\n" in text
     assert "  MQL日: stage:mql\n" in text
-    assert "  失注理由:\n    role: attribute\n    leak: true\n    reason: leak.name\n" in text
+    # 120 demo leads hold too few won ones to check the data: the name alone flags it
+    assert "  失注理由:\n    role: attribute\n    leak: true\n    reason: leak.name_only\n" in text
 
 
 def test_an_edited_mapping_is_what_gets_stored(store: Store) -> None:

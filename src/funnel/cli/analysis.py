@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from funnel.cli.common import analysis_inputs, filter_options, open_store
-from funnel.cli.output import clean, described, display_width, pad, pct, rpad, stage
+from funnel.cli.output import clean, described, display_width, note, pad, pct, rpad, stage
 from funnel.filters import FilterError
 from funnel.funnels import cohort_trend, compute_funnel, stages_for, time_to_convert
 from funnel.i18n import t
@@ -101,6 +101,7 @@ def _funnel(args: argparse.Namespace) -> int:
             f"{pct(step.rate_from_previous):>10} {pct(step.rate_from_first):>11} "
             f"{step.drop_off:>10,}"
         )
+    print(t("population.funnel_all_leads", lang))
     if trend is not None:
         target, days = stage(trend.target, lang), trend.days_to_convert_p90
         print("\n" + t("cli.cohorts", lang, target=target, days=days))
@@ -151,6 +152,9 @@ def _segments(args: argparse.Namespace) -> int:
             n=f"{table.n:,}",
         )
     )
+    if table.after_sale:
+        columns = clean(", ".join(table.after_sale))
+        note(t("segments.after_sale", lang, columns=columns), lang)
     col = {k: t(f"cli.col.{k}", lang) for k in ("segment", "leads", "conv", "rate", "ci", "lift")}
     labels = [clean(s.label) for s in table.segments]
     width = max([display_width(col["segment"])] + [display_width(label) for label in labels])

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from funnel.cli.common import acting, db_path, file_limits, open_store
 from funnel.cli.output import clean, display_width, pad, print_problems, progress, rpad, say
@@ -15,7 +15,10 @@ from funnel.i18n import t
 from funnel.ingest import LoadResult, choose_mapping, load_demo, load_files, read_inputs
 from funnel.mapping import Mapping, Overrides
 from funnel.mapping.files import mapping_to_yaml
+from funnel.mapping.leaks import LeftOut, left_out
+from funnel.problems import printable as escape
 from funnel.readers import SourceFile
+from funnel.wrongfile import outcomes_file_problem
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -44,10 +47,23 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     mapping_flags.add_argument("--won", action="append", default=[], help="a value meaning won")
     mapping_flags.add_argument("--lost", action="append", default=[], help="a value meaning lost")
     mapping_flags.add_argument(
+        "--open",
+        action="append",
+        default=[],
+        help="a value meaning still open (an open stage); repeat for several",
+    )
+    mapping_flags.add_argument(
         "--leak",
         action="append",
         default=[],
         help="a column that is not a lead feature (known after the sale)",
+    )
+    mapping_flags.add_argument(
+        "--not-leak",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="score a column flagged as a leak: it is known before the sale",
     )
     mapping_flags.add_argument(
         "--placeholder", action="append", default=[], help="an extra value meaning missing"
@@ -134,7 +150,9 @@ def _mapping_for(
         outcome=args.outcome,
         won=tuple(args.won),
         lost=tuple(args.lost),
+        open=tuple(args.open),
         leaks=tuple(args.leak),
+        not_leaks=tuple(args.not_leak),
         placeholders=tuple(args.placeholder),
     )
     return choose_mapping(
@@ -175,8 +193,12 @@ def _load(args: argparse.Namespace) -> int:
 
 def _print_loaded(result: LoadResult, lang: str, *, as_json: bool) -> None:
     info = result.dataset
+    kept_out = left_out(info.mapping)
     if as_json:
-        payload = info.as_dict() | {"notes": [p.as_dict(lang) for p in result.problems]}
+        payload = info.as_dict() | {
+            "notes": [p.as_dict(lang) for p in result.problems],
+            "left_out": [item.as_dict(lang) for item in kept_out],
+        }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     shown = [p for p in result.problems if p.severity != "info" or p.code.startswith("sheet_")]
@@ -192,6 +214,24 @@ def _print_loaded(result: LoadResult, lang: str, *, as_json: bool) -> None:
             open=f"{info.open:,}",
         )
     )
+    _print_left_out(kept_out, lang, sys.stdout)
+
+
+def _print_left_out(items: list[LeftOut], lang: str, out: TextIO) -> None:
+    """The columns kept out of scoring, one per line with why; then those scored although
+    flagged, and how to change either."""
+    left = [item for item in items if not item.scored]
+    kept = [item for item in items if item.scored]
+    if left:
+        print(t("left.header", lang), file=out)
+        for item in left:
+            print("  " + escape(item.line(lang)), file=out)
+    if kept:
+        print(t("left.kept_header", lang), file=out)
+        for item in kept:
+            print("  " + escape(item.line(lang)), file=out)
+    if any(item.overrulable for item in items):
+        print(t("left.cli_hint", lang), file=out)
 
 
 def _mapping(args: argparse.Namespace) -> int:
@@ -205,7 +245,10 @@ def _mapping(args: argparse.Namespace) -> int:
         max_memory=args.max_memory,
     )
     mapping = _mapping_for(args, leads, outcomes, activities)
+    wrong = outcomes_file_problem(leads, mapping)
+    print_problems([wrong] if wrong else [], args.lang, sys.stderr)
     sys.stdout.write(mapping_to_yaml(mapping))
+    _print_left_out(left_out(mapping), args.lang, sys.stderr)
     return 0
 
 

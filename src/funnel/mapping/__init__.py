@@ -67,16 +67,32 @@ class ColumnSpec:
     name: str
     role: Role
     stage: str | None = None
+    #: Known only after the sale: never scored.
     leak: bool = False
-    reason: str | None = None  # i18n key + params, rendered by the UI: "leak.only_won"
+    #: Why it is (or was, before a person overruled it) flagged: a message key such as
+    #: ``leak.number_above``, rendered with :attr:`evidence` by
+    #: :func:`funnel.mapping.leaks.reason_text`.
+    reason: str | None = None
+    #: The figures the reason's sentence quotes (``won``: ``100%``, ``cut``: ``0`` ...).
+    evidence: tuple[tuple[str, str], ...] = ()
+    #: A person set ``leak`` (a mapping file's ``leak:``, the Data page's checkbox, a CLI
+    #: flag): leak detection leaves the column as they said.
+    by_user: bool = field(default=False, compare=False)
+
+    @property
+    def overruled(self) -> bool:
+        """Flagged from evidence, and scored anyway because a person said so."""
+        return not self.leak and self.reason is not None
 
     def to_yaml_value(self) -> str | dict[str, Any]:
         role = role_choice(self)
-        if not self.leak:
+        if not (self.leak or self.by_user or self.reason):
             return role
-        out: dict[str, Any] = {"role": role, "leak": True}
+        out: dict[str, Any] = {"role": role, "leak": self.leak}
         if self.reason:
             out["reason"] = self.reason
+        if self.evidence:
+            out["evidence"] = dict(self.evidence)
         return out
 
 
@@ -177,9 +193,10 @@ def _fallback_role(spec: ColumnSpec) -> Role:
 class Overrides:
     """Roles and values a person names by hand over a mapping (``funnel load``'s flags).
 
-    ``outcome`` is the leads file's outcome column, used when ``won``/``lost`` values are given
-    and the mapping has no outcome yet; ``leaks`` are columns known only after the sale;
-    ``placeholders`` are extra values meaning missing.
+    ``outcome`` is the leads file's outcome column, used when ``won``/``lost``/``open`` values
+    are given and the mapping has no outcome yet; ``leaks`` are columns known only after the
+    sale, ``not_leaks`` columns a person says are known before it (a flag from evidence
+    overruled); ``placeholders`` are extra values meaning missing.
     """
 
     id_column: str | None = None
@@ -188,7 +205,9 @@ class Overrides:
     outcome: str | None = None
     won: tuple[str, ...] = ()
     lost: tuple[str, ...] = ()
+    open: tuple[str, ...] = ()
     leaks: tuple[str, ...] = ()
+    not_leaks: tuple[str, ...] = ()
     placeholders: tuple[str, ...] = ()
 
 
@@ -210,6 +229,9 @@ def apply_overrides(mapping: Mapping, overrides: Overrides, file: str) -> Mappin
     >>> m = apply_overrides(m, Overrides(id_column="a", leaks=("b",)), "f.csv")
     >>> [(s.name, s.role, s.leak) for s in m.leads]
     [('a', 'id', False), ('b', 'number', True)]
+    >>> m = apply_overrides(m, Overrides(not_leaks=("b",)), "f.csv")
+    >>> [(s.name, s.leak, s.by_user) for s in m.leads][1]
+    ('b', False, True)
     """
     names = [s.name for s in mapping.leads]
     roles: tuple[tuple[str | None, Role], ...] = (
@@ -221,22 +243,65 @@ def apply_overrides(mapping: Mapping, overrides: Overrides, file: str) -> Mappin
         if col:
             require_column(names, col, file)
             mapping = mapping.with_role(col, role)
-    if overrides.won or overrides.lost:
+    if overrides.won or overrides.lost or overrides.open:
         base = mapping.outcome or OutcomeSpec(column=overrides.outcome)
-        won, lost = overrides.won or base.won, overrides.lost or base.lost
-        mapping = replace(mapping, outcome=replace(base, won=won, lost=lost))
-    for col in overrides.leaks:
+        mapping = replace(mapping, outcome=outcome_values(base, overrides))
+    for col in overrides.leaks + overrides.not_leaks:
         require_column(names, col, file)
-        mapping = replace(
-            mapping,
-            leads=tuple(
-                replace(s, leak=True, reason="leak.user") if s.name == col else s
-                for s in mapping.leads
-            ),
-        )
+    mapping = replace(
+        mapping,
+        leads=tuple(
+            said(s, s.name in overrides.leaks)
+            if s.name in overrides.leaks + overrides.not_leaks
+            else s
+            for s in mapping.leads
+        ),
+    )
     if overrides.placeholders:
         mapping = replace(mapping, placeholders=mapping.placeholders + overrides.placeholders)
     return mapping
+
+
+def outcome_values(base: OutcomeSpec, overrides: Overrides) -> OutcomeSpec:
+    """Add the values a person named (``--won/--lost/--open``) to an outcome's lists; a value
+    they named moves out of the other lists, the others stay.
+
+    >>> spec = OutcomeSpec(column="stage", won=("Won",), lost=("Lost",), open=("Demo",))
+    >>> o = outcome_values(spec, Overrides(open=("Trial",), lost=("Demo",)))
+    >>> o.won, o.lost, o.open
+    (('Won',), ('Lost', 'Demo'), ('Trial',))
+    """
+    named = {
+        normalise_token(v): label
+        for label, values in (
+            ("won", overrides.won),
+            ("lost", overrides.lost),
+            ("open", overrides.open),
+        )
+        for v in values
+    }
+
+    def merged(label: str, current: tuple[str, ...], added: tuple[str, ...]) -> tuple[str, ...]:
+        kept = [v for v in current if named.get(normalise_token(v), label) == label]
+        return tuple(dict.fromkeys([*kept, *added]))
+
+    return replace(
+        base,
+        won=merged("won", base.won, overrides.won),
+        lost=merged("lost", base.lost, overrides.lost),
+        open=merged("open", base.open, overrides.open),
+    )
+
+
+def said(spec: ColumnSpec, leak: bool) -> ColumnSpec:
+    """Return a column a person said is (or is not) known only after the sale; a flag's evidence
+    stays, so the reader still sees why it was flagged."""
+    reason: str | None
+    if leak:
+        reason = spec.reason or "leak.user"
+    else:
+        reason = None if spec.reason == "leak.user" else spec.reason
+    return replace(spec, leak=leak, reason=reason, by_user=True)
 
 
 def role_choice(spec: ColumnSpec) -> str:

@@ -44,7 +44,8 @@ def mapping_to_yaml(mapping: Mapping) -> str:
     header = (
         "# funnel column mapping. Roles: id, created, source, outcome,\n"
         "# stage:<mql|sql|opportunity>, closed, amount, attribute, number, behaviour, ignore.\n"
-        "# Add `leak: true` to keep a column out of scoring (known only after the sale).\n"
+        "# `leak: true` keeps a column out of scoring (known only after the sale); a column\n"
+        "# flagged from its data says why (reason, evidence): set `leak: false` to score it.\n"
     )
     body = dump_yaml(mapping_to_dict(mapping))
     return header + body
@@ -143,12 +144,15 @@ def _specs_from(section: Any, where: str) -> tuple[ColumnSpec, ...]:
         raise MappingFileError("specs_shape", where=where)
     specs = []
     for name, value in section.items():
-        leak, reason = False, None
+        leak, reason, by_user = False, None, False
+        evidence: tuple[tuple[str, str], ...] = ()
         if isinstance(value, dict):
+            by_user = "leak" in value  # said in the file: leak detection leaves it
             leak = _flag(value.get("leak", False), where, column=name)
             reason = value.get("reason")
             if reason is not None and not isinstance(reason, str):
                 raise MappingFileError("reason_text", where=where, column=repr(name))
+            evidence = _evidence(value.get("evidence"), where, name)
             value = value.get("role")
         role_text = str(value)
         stage = None
@@ -162,8 +166,21 @@ def _specs_from(section: Any, where: str) -> tuple[ColumnSpec, ...]:
                 role=repr(value),
                 roles=", ".join(ROLES),
             )
-        specs.append(ColumnSpec(str(name), role_text, stage, leak, reason))
+        specs.append(ColumnSpec(str(name), role_text, stage, leak, reason, evidence, by_user))
     return tuple(specs)
+
+
+def _evidence(raw: Any, where: str, column: Any) -> tuple[tuple[str, str], ...]:
+    """Read a column's ``evidence:`` (the figures its leak reason quotes), a mapping of text.
+
+    >>> _evidence({"won": "100%", "cut": 0}, "m", "a"), _evidence(None, "m", "a")
+    ((('won', '100%'), ('cut', '0')), ())
+    """
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or any(isinstance(v, (list, dict)) for v in raw.values()):
+        raise MappingFileError("evidence_shape", where=where, column=repr(column))
+    return tuple((str(k), "" if v is None else str(v)) for k, v in raw.items())
 
 
 def mapping_from_yaml(text: str, *, source: str = "mapping") -> Mapping:

@@ -48,8 +48,11 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         流入経路 獲得経路 チャネル 媒体 経路 leadorigin"""
     ),
     "outcome": _words(
-        """outcome result won iswon converted y closedwon dealoutcome 受注 受注有無 成約
-        成約有無 商談結果 結果 成否 受注フラグ"""
+        """outcome result won iswon converted isconverted y closedwon dealoutcome dealresult
+        wonflag dealwon stage stagename dealstage opportunitystage pipelinestage salesstage
+        status dealstatus opportunitystatus 受注 受注有無 成約 成約有無 商談結果 結果 成否
+        受注フラグ 受注状況 商談ステータス 商談フェーズ 商談ステージ 案件ステータス フェーズ
+        ステージ ステータス"""
     ),
     "closed": _words(
         """closeddate closedate closedat wondate dealcloseddate closingdate 完了日 受注日
@@ -94,6 +97,57 @@ _OUTCOME_LOST = frozenset(
 _OUTCOME_OPEN = frozenset(_words("open pending 商談中 進行中 検討中 未完了")) | {"in progress"}
 
 
+# Opportunity stages of CRMs (Salesforce's and HubSpot's default pipelines, common Japanese
+# ones), compared with stage_key(): no spaces or punctuation, so "Proposal/Price Quote" and
+# HubSpot's internal "closedwon" both match.
+_STAGE_WON = frozenset(
+    _words("""closedwon won dealwon wonclosed 受注 成約 受注済 受注済み 成約済 成約済み 契約済
+    契約済み 契約締結 契約""")
+)
+_STAGE_LOST = frozenset(
+    _words("""closedlost lost deallost lostclosed 失注 不成約 失注済 失注済み 見送り 断念
+    商談不成立 不採用""")
+)
+_STAGE_OPEN = frozenset(
+    _words("""prospecting qualification needsanalysis valueproposition iddecisionmakers
+    perceptionanalysis proposalpricequote negotiationreview appointmentscheduled
+    qualifiedtobuy presentationscheduled decisionmakerboughtin contractsent open pending
+    inprogress new working contacted discovery demo demoscheduled proposal proposalsent
+    quote quotesent negotiation negotiating evaluation trial verbalcommit commit
+    商談中 進行中 検討中 未完了 提案中 見積提出 見積提出済 見積中 見積提示 交渉中 初回訪問
+    ヒアリング アポ獲得 アポイント 提案 見積 交渉 稟議中 契約交渉 最終交渉 契約手続中
+    契約手続き中 日程調整中 デモ実施 保留""")
+)
+
+
+def stage_key(value: str) -> str:
+    """A stage name without case, spaces or punctuation.
+
+    >>> stage_key("Proposal/Price Quote"), stage_key("Closed Won"), stage_key("Id. Decision Makers")
+    ('proposalpricequote', 'closedwon', 'iddecisionmakers')
+    """
+    return re.sub(r"[\W_]+", "", normalise_token(value))
+
+
+def outcome_word(value: str) -> str | None:
+    """What an outcome or stage value means: ``won``, ``lost``, ``open`` or None (unknown).
+
+    >>> [outcome_word(v) for v in ("Yes", "Closed Lost", "Negotiation/Review", "見積提出", "Demo?")]
+    ['won', 'lost', 'open', 'open', 'open']
+    >>> outcome_word("Stage 3"), outcome_word("qualifiedtobuy")
+    (None, 'open')
+    """
+    key = normalise_token(value)
+    for label, words in (("won", _OUTCOME_WON), ("lost", _OUTCOME_LOST), ("open", _OUTCOME_OPEN)):
+        if key in words:
+            return label
+    key = stage_key(value)
+    for label, words in (("won", _STAGE_WON), ("lost", _STAGE_LOST), ("open", _STAGE_OPEN)):
+        if key in words:
+            return label
+    return None
+
+
 SAMPLE_ROWS = 50_000
 
 
@@ -104,8 +158,13 @@ def propose_mapping(
     *,
     outcome_column: str | None = None,
     placeholders: Sequence[str] = DEFAULT_PLACEHOLDERS,
+    leaks: bool = True,
 ) -> Mapping:
-    """Propose a mapping from headers and values; the user confirms or edits it."""
+    """Propose a mapping from headers and values; the user confirms or edits it.
+
+    With ``leaks`` (the default), columns whose data say they are known only after the sale
+    are flagged, with their evidence (:func:`funnel.mapping.leaks.flag_leaks`).
+    """
     frame = leads.frame
     sample = frame.head(SAMPLE_ROWS)
     kinds = {c: infer_kind(sample[c], placeholders) for c in leads.columns}
@@ -119,11 +178,7 @@ def propose_mapping(
 
     outcome_col = outcome_column if outcome_column in leads.columns else None
     if outcome_col is None and outcomes is None:
-        outcome_col = _match(
-            leads.columns, "outcome", used, kinds, ("text", "number"), sample, placeholders
-        )
-        if outcome_col is not None and not _looks_binary(sample[outcome_col], placeholders):
-            outcome_col = None
+        outcome_col = _outcome_column(leads.columns, used, kinds, sample, placeholders)
     take("outcome", outcome_col)
     take("id", _pick_id(frame, kinds, used))
     take("created", _match(leads.columns, "created", used, kinds, ("date",), sample, placeholders))
@@ -171,7 +226,7 @@ def propose_mapping(
         placeholders=tuple(placeholders),
         first_stage=first_stage,
     )
-    return flag_leaks(mapping, leads, outcomes)
+    return flag_leaks(mapping, leads, outcomes, kinds=kinds) if leaks else mapping
 
 
 Kind = Literal["date", "number", "text", "empty"]
@@ -319,14 +374,72 @@ def _numeric_role(column: str, series: pd.Series) -> Role:
     return "number"
 
 
-def _looks_binary(series: pd.Series, placeholders: Sequence[str]) -> bool:
-    values = {
-        normalise_token(str(v))
-        for v in series.dropna().unique()[:50]
-        if not is_placeholder(str(v), placeholders)
-    }
-    known = _OUTCOME_WON | _OUTCOME_LOST | _OUTCOME_OPEN
-    return 0 < len(values) <= 6 and len(values & known) >= min(2, len(values))
+#: An outcome or stage column has at most this many different values.
+MAX_OUTCOME_VALUES = 40
+
+
+def looks_like_outcome(
+    series: pd.Series, placeholders: Sequence[str] = DEFAULT_PLACEHOLDERS, *, stages: bool = False
+) -> bool:
+    """Whether a column's values read as an outcome: a few values of which at least two are
+    known (yes/no, won/lost, 受注/失注), or a CRM's stages with open ones next to won and lost.
+
+    With ``stages`` only stage names count (not yes/no or 1/0): how a column is recognised
+    from its values alone, whatever its header.
+
+    >>> looks_like_outcome(pd.Series(["yes", "no", "no"]))
+    True
+    >>> stages = ["Prospecting", "Closed Won", "Closed Lost", "Negotiation/Review", "Custom"]
+    >>> looks_like_outcome(pd.Series(stages * 3), stages=True)
+    True
+    >>> looks_like_outcome(pd.Series(["yes", "no"]), stages=True)
+    False
+    """
+    counts = series.dropna().astype("str").str.strip().value_counts()
+    counts = counts[[not is_placeholder(str(v), placeholders) for v in counts.index]]
+    if counts.empty or len(counts) > MAX_OUTCOME_VALUES:
+        return False
+    words = {str(v): outcome_word(str(v)) for v in counts.index}
+    if stages:
+        words = {
+            v: w if stage_key(v) in _STAGE_WON | _STAGE_LOST | _STAGE_OPEN else None
+            for v, w in words.items()
+        }
+        labels = set(words.values())
+        if not {"won", "lost"} <= labels:
+            return False
+    elif len(counts) <= 6:
+        return sum(w is not None for w in words.values()) >= min(2, len(counts))
+    if "won" not in words.values():
+        return False
+    known_rows = sum(int(n) for v, n in counts.items() if words[str(v)] is not None)
+    known_values = sum(w is not None for w in words.values())
+    return known_values >= 0.6 * len(counts) and known_rows >= 0.8 * int(counts.sum())
+
+
+def _outcome_column(
+    columns: Sequence[str],
+    used: set[str],
+    kinds: MappingABC[str, Kind],
+    sample: pd.DataFrame,
+    placeholders: Sequence[str],
+) -> str | None:
+    """The leads file's outcome: a column named like one whose values read as one (the most
+    preferred name first), else a text column holding a CRM's stages (Closed Won, 失注 ...)."""
+    prefs = _SYNONYMS["outcome"]
+    named = sorted(
+        (prefs.index(norm(c)), i, c)
+        for i, c in enumerate(columns)
+        if c not in used and norm(c) in prefs
+    )
+    for _, _, col in named:
+        if kinds[col] in ("text", "number") and looks_like_outcome(sample[col], placeholders):
+            return col
+    for col in columns:
+        if col not in used and kinds[col] == "text":
+            if looks_like_outcome(sample[col], placeholders, stages=True):
+                return col
+    return None
 
 
 def _outcome_values(
@@ -339,12 +452,12 @@ def _outcome_values(
         value = str(raw).strip()
         if is_placeholder(value, placeholders):
             continue
-        key = normalise_token(value)
-        if key in _OUTCOME_WON and value not in won:
+        word = outcome_word(value)
+        if word == "won" and value not in won:
             won.append(value)
-        elif key in _OUTCOME_LOST and value not in lost:
+        elif word == "lost" and value not in lost:
             lost.append(value)
-        elif key in _OUTCOME_OPEN and value not in open_:
+        elif word == "open" and value not in open_:
             open_.append(value)
     return OutcomeSpec(file, column, tuple(won), tuple(lost), tuple(open_))
 
@@ -375,7 +488,7 @@ def _propose_outcomes_file(
             for c in outcomes.columns
             if c not in used
             and (norm(c) in _OUTCOME_FILE_OUTCOME or norm(c) in _SYNONYMS["outcome"])
-            and _looks_binary(sample[c], placeholders)
+            and looks_like_outcome(sample[c], placeholders)
         ),
         None,
     )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Mapping as MappingABC
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
-from funnel.mapping import ROLES, ColumnSpec, Mapping, Role, role_choice, with_specs
+from funnel.i18n import t
+from funnel.mapping import ROLES, ColumnSpec, Mapping, Role, role_choice, said, with_specs
+from funnel.mapping.leaks import reason_text
 from funnel.parsing import is_placeholder
 from funnel.readers import SourceFile
 
@@ -54,14 +57,20 @@ def sample_values(series: pd.Series, k: int = 3) -> str:
     return ", ".join(v if len(v) <= 30 else v[:29] + "…" for v in values)
 
 
-def mapping_rows(mapping: Mapping, source: SourceFile, file: str = "leads") -> list[dict[str, Any]]:
-    """Rows of the mapping editor: column, role choice, leak flag, reason key, samples."""
+def mapping_rows(
+    mapping: Mapping, source: SourceFile, file: str = "leads", lang: str = "en"
+) -> list[dict[str, Any]]:
+    """Rows of the mapping editor: column, role choice, leak flag, why (in ``lang``), samples.
+
+    A flag a person overruled keeps its evidence: "why" says it was flagged and is scored
+    anyway.
+    """
     return [
         {
             "column": spec.name,
             "role": role_choice(spec),
             "leak": spec.leak,
-            "reason": spec.reason or "",
+            "why": leak_note(spec, lang),
             "sample": sample_values(source.frame[spec.name])
             if spec.name in source.frame.columns
             else "",
@@ -70,20 +79,36 @@ def mapping_rows(mapping: Mapping, source: SourceFile, file: str = "leads") -> l
     ]
 
 
+def leak_note(spec: ColumnSpec, lang: str = "en") -> str:
+    """Why a column is flagged, or that its flag was overruled, as the editor shows it."""
+    if spec.overruled:
+        return t("leak.kept", lang, why=reason_text(spec, lang))
+    return reason_text(spec, lang) if spec.leak else ""
+
+
 def apply_rows(
     mapping: Mapping, rows: Iterable[MappingABC[str, Any]], file: str = "leads"
 ) -> Mapping:
-    """Return the mapping with one file's specs replaced by the edited rows."""
+    """Return the mapping with one file's specs replaced by the edited rows.
+
+    A leak box a person ticked or cleared is theirs (``by_user``); a flag they cleared keeps
+    its evidence, so the reason stays visible.
+    """
+    before = {s.name: s for s in mapping._specs(file)}
     specs = []
     for row in rows:
+        name = str(row["column"])
         choice = str(row.get("role") or "ignore")
         stage = None
         if choice.startswith("stage:"):
             choice, stage = "stage", choice.split(":", 1)[1]
         role: Role = choice if choice in ROLES else "ignore"
         leak = bool(row.get("leak", False))
-        reason = (str(row.get("reason") or "") or ("leak.user" if leak else None)) if leak else None
-        specs.append(ColumnSpec(str(row["column"]), role, stage, leak, reason))
+        spec = before.get(name, ColumnSpec(name, role))
+        spec = replace(spec, role=role, stage=stage)
+        if leak != spec.leak:
+            spec = said(spec, leak)
+        specs.append(spec)
     return with_specs(mapping, file, tuple(specs))
 
 
