@@ -356,6 +356,7 @@ def headline(result: Evaluation, capacity: int) -> None:
             delta_color="off",
             delta_arrow="off",
         )
+    st.caption(result.measured_on(ui.lang()))  # which leads the figures count
     if result.hot_per_week is None:
         st.caption(ui.t("tuner.no_weeks"))
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,3 +110,23 @@ ORACLES: dict[str, Callable[[Any, pd.Series], pd.Series]] = {
 def rule_points(rule: Rule, f: pd.DataFrame) -> pd.Series:
     """One rule's points per lead, in pandas (missing values earn nothing)."""
     return ORACLES[rule.kind](rule, f[rule.column])
+
+
+def backtest_counted(
+    created: pd.Series, outcome: pd.Series, closed: pd.Series, *dates: pd.Series
+) -> pd.Series:
+    """Which leads a back-test counts, computed by hand (see funnel.population): won or lost,
+    or still open and created at least the 90th percentile of created→won days (rounded up)
+    before the latest date anywhere in the data (``dates``: the stage dates).
+
+    ``outcome`` holds won/lost/open in any case; dates may be text or timestamps.
+    """
+    c = pd.to_datetime(created)
+    d = pd.to_datetime(closed)
+    label = outcome.astype(str).str.lower()
+    won_days = ((d - c).dt.total_seconds() / 86400)[label.eq("won") & (d >= c)]
+    if won_days.empty:
+        return label.isin(["won", "lost"])
+    latest = max(x.max() for x in (c, d, *(pd.to_datetime(x) for x in dates)))
+    cutoff = latest - pd.Timedelta(days=math.ceil(float(won_days.quantile(0.9))))
+    return label.isin(["won", "lost"]) | (label.eq("open") & (c <= cutoff))

@@ -322,6 +322,8 @@ def _metrics(data: ReportInput, lang: str) -> str:
         for key, label, value, text in key_metrics
     )
     note = t("report.metrics_note", lang, n=fmt_count(ev.n), won=fmt_count(ev.won))
+    if ev.population is not None:  # which leads these figures count, and why
+        note += f" {ev.measured_on(lang)} {ev.population.rule_text(lang)}"
     parts = [
         f'<section id="metrics">\n<h2>{_e(t("report.metrics", lang))}</h2>',
         f'<p class="note">{_e(note)}</p>',

@@ -21,6 +21,7 @@ import pandas as pd
 from funnel.filters import NO_FILTERS, Filters
 from funnel.fragment import Fragment, bind, compose, join
 from funnel.i18n import CodedError, t
+from funnel.population import backtest_population
 from funnel.renderers import bound_sql
 from funnel.rules import (
     MAX_RULES,
@@ -167,15 +168,20 @@ def _relative_to_most_common(
 def _split(
     info: DatasetInfo, store: Store, where: Fragment, seed: int
 ) -> tuple[Fragment, str, str | None]:
-    """The SQL condition selecting the holdout, the split kind and its start date."""
+    """The SQL condition selecting the holdout, the split kind and its start date.
+
+    The time split's holdout is the latest quarter of the leads a back-test counts (younger
+    open leads are left out of both sides).
+    """
     created = info.mapping.column("created")
     if created:
         c = quote_ident(created)
         query = compose(
-            "SELECT quantile_disc({c}, 0.75) FROM {leads} WHERE {where}",
+            "SELECT quantile_disc({c}, 0.75) FROM {leads} WHERE ({where}) AND {counted}",
             c=c,
             leads=info.table(),
             where=where,
+            counted=backtest_population(store, info).condition,
         )
         with store.cursor() as cur:
             row = cur.execute(query.sql, query.args).fetchone()
@@ -211,15 +217,16 @@ def suggest_rules(
     if not indicators:
         raise SuggestError("no_features")
     holdout, split, hold_from = _split(info, store, where, seed)
-    query = compose(
+    query = compose(  # trained, like every back-test, on leads decided or mature
         "SELECT {columns}, {outcome} = 'won' AS y FROM {leads} "
-        "WHERE ({where}) AND NOT ({holdout}) "
+        "WHERE ({where}) AND NOT ({holdout}) AND {counted} "
         "USING SAMPLE {rows} ROWS (reservoir, {seed})",
         columns=join(", ", [compose(f"{{x}} AS x{i}", x=d.sql) for i, d in enumerate(indicators)]),
         outcome=quote_ident(OUTCOME_COL),
         leads=info.table(),
         where=where,
         holdout=holdout,
+        counted=backtest_population(store, info).condition,
         rows=str(FIT_ROWS),
         seed=str(int(seed)),
     )

@@ -1,7 +1,8 @@
 """Tuner page through AppTest: points, thresholds, suggestions, gates, proposals, shared links.
 
 Expected numbers come from the generated demo frame scored by hand with pandas (a rule's points
-per lead, tiers by threshold, wins by the ``outcome`` column) and sklearn's ROC AUC — not from
+per lead, tiers by threshold, wins by the ``outcome`` column, conversion figures on the leads a
+back-test counts — decided, or open past the time to convert) and sklearn's ROC AUC — not from
 the app. Where a brief names a library function as the contract (the suggestion, the capacity
 and target thresholds), the page is checked against that function and, where cheap, pandas too.
 """
@@ -49,6 +50,7 @@ from funnel.scoring.histogram import (
 )
 from funnel.store import DatasetInfo, Store
 from funnel.suggest import Suggestion, suggest_rules, template_for
+from tests.support import backtest_counted
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "app" / "main.py"
@@ -75,6 +77,18 @@ def demo_frame() -> pd.DataFrame:
 
 def won(frame: pd.DataFrame) -> pd.Series:
     return frame["outcome"] == "Won"
+
+
+def counted(frame: pd.DataFrame) -> pd.Series:
+    """The leads a back-test counts, by hand (tests/support.py)."""
+    return backtest_counted(
+        frame["created_at"],
+        frame["outcome"],
+        frame["closed_date"],
+        frame["mql_date"],
+        frame["sql_date"],
+        frame["opportunity_date"],
+    )
 
 
 # --- scoring by hand ------------------------------------------------------------------------------
@@ -137,7 +151,8 @@ def tiers(
 
 @dataclass(frozen=True)
 class ByHand:
-    """What a definition of hot does on the demo frame, counted with pandas."""
+    """What a definition of hot does on the demo frame, counted with pandas: conversion
+    figures on the leads a back-test counts, ``hot`` for every lead (volumes)."""
 
     tier_n: list[int]
     tier_won: list[int]
@@ -175,14 +190,15 @@ def by_hand(
     knocked = gated(frame, gates)
     tier = tiers(scores, minimums, knocked)
     y = won(frame)
+    keep = counted(frame)
     # The ranking behind the AUC: knocked-out leads below every open lead, each by score.
     ranking = scores - knocked * (scores.max() - scores.min() + 1)
     return ByHand(
-        tier_n=[int((tier == i).sum()) for i in range(len(minimums) + 1)],
-        tier_won=[int((y & (tier == i)).sum()) for i in range(len(minimums) + 1)],
-        total=len(frame),
+        tier_n=[int((keep & (tier == i)).sum()) for i in range(len(minimums) + 1)],
+        tier_won=[int((keep & y & (tier == i)).sum()) for i in range(len(minimums) + 1)],
+        total=int(keep.sum()),
         total_won=int(y.sum()),
-        auc=float(roc_auc_score(y, ranking)),
+        auc=float(roc_auc_score(y[keep], ranking[keep])),
         hot=tier == 0,
     )
 
@@ -313,7 +329,13 @@ def test_initial_metrics_equal_the_simple_template_scored_by_hand(
     assert [s.value for s in points_sliders(at, demo)] == [p for _, p, _ in TEMPLATE]
     assert thresholds(at, demo) == [A, B]
     assert metrics(at) == expected.metrics
-    assert metric_delta(at, "metric.hot") == f"{expected.tier_n[0] / LEADS:.1%}"
+    assert metric_delta(at, "metric.hot") == f"{expected.tier_n[0] / expected.total:.1%}"
+    assert expected.total < LEADS  # recent open leads are left out, and the page says so
+    left_out = LEADS - expected.total
+    assert (
+        f"Measured on {expected.total:,} decided or mature leads; {left_out:,} still open or "
+        "too recent are left out."
+    ) in captions(at)
     pd.testing.assert_frame_equal(tiers_table(at), expected.table(["A", "B", "C"]))
     missed = t("tuner.show_missed", "en", count=f"{expected.total_won - expected.tier_won[0]:,}")
     assert at.toggle(key="show_missed").label == missed
@@ -351,7 +373,8 @@ def test_moving_a_threshold_slider_changes_only_tier_membership(
     checked(at.slider(key=f"thr:{prefix(at, demo)}:0").set_value(15).run())
 
     expected = by_hand(template_rules(), [15, B])
-    assert expected.tier_n[0] < by_hand(template_rules(), [A, B]).tier_n[0]
+    before = by_hand(template_rules(), [A, B])
+    assert expected.tier_n[0] < before.tier_n[0]
     assert metrics(at) == expected.metrics
     # Scores did not move: same points, same ranking, same deciles.
     assert [s.value for s in points_sliders(at, demo)] == [p for _, p, _ in TEMPLATE]
@@ -362,7 +385,7 @@ def test_moving_a_threshold_slider_changes_only_tier_membership(
     checked(open_tab(at, "tiers"))
     pd.testing.assert_frame_equal(tiers_table(at), expected.table(["A", "B", "C"]))
     assert not [c for c in at.get("plotly_chart") if c.proto.id.endswith("-deciles_chart")]
-    left = expected.tier_n[1] - by_hand(template_rules(), [A, B]).tier_n[1]
+    left = int((before.hot & ~expected.hot).sum())  # every lead that left hot: a volume
     assert t("tuner.moved", "en", entered="0", left=f"{left:,}") in captions(at)
 
 
@@ -414,9 +437,11 @@ def test_start_from_the_data_loads_the_fitted_rule_set_with_its_holdout_auc(
         n=f"{suggestion.holdout_n:,}",
     )
     assert [s.value for s in at.success][0] == message
-    # The holdout is every lead created since the date the message names; check its AUC by hand.
+    # The holdout is every lead a back-test counts created since the date the message names;
+    # check its AUC by hand.
     frame = demo_frame()
-    holdout = frame["created_at"] >= pd.Timestamp(date.fromisoformat(suggestion.holdout_from))
+    since = pd.Timestamp(date.fromisoformat(suggestion.holdout_from))
+    holdout = (frame["created_at"] >= since) & counted(frame)
     assert int(holdout.sum()) == suggestion.holdout_n
     hold_auc = roc_auc_score(won(frame)[holdout], score(frame, fitted.rules)[holdout])
     assert hold_auc == pytest.approx(suggestion.holdout_auc, abs=1e-12)
@@ -472,6 +497,7 @@ def test_reach_target_conversion_sets_the_lowest_hot_threshold_reaching_it(
         threshold = threshold_for_target(score_histogram(s, demo, rs), 0.2)
     assert threshold is not None
     frame = demo_frame()
+    frame = frame[counted(frame)]  # conversion among the leads a back-test counts
     scores, y = score(frame, template_rules()), won(frame)
     reaching = [v for v in sorted(scores.unique()) if y[scores >= v].mean() >= 0.2]
     assert threshold == reaching[0]

@@ -35,7 +35,7 @@ from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.scoring.leads import score_leads
 from funnel.store import Store
 from funnel.suggest import template_for
-from tests.support import Snapshot, snapshot
+from tests.support import Snapshot, backtest_counted, snapshot
 
 T = TypeVar("T")
 N = 20_000
@@ -127,6 +127,18 @@ def app_evaluation(db: Path, rs: RuleSet, filters: Filters = NO_FILTERS) -> dict
     return library(db, compute)
 
 
+def counted(frame: pd.DataFrame) -> pd.Series:
+    """The demo leads a back-test counts (decided, or open past the time to convert)."""
+    return backtest_counted(
+        frame["created_at"],
+        frame["outcome"],
+        frame["closed_date"],
+        frame["mql_date"],
+        frame["sql_date"],
+        frame["opportunity_date"],
+    )
+
+
 def by_hand(frame: pd.DataFrame) -> pd.DataFrame:
     """RULES' score and tier for the raw demo leads, in pandas."""
     f = frame
@@ -159,10 +171,12 @@ def test_evaluate_json_has_tiers_and_headline_metrics_equal_to_the_apps_evaluati
     assert [t["tier"] for t in payload["tiers"]] == ["hot", "warm", "cold"]
     expected = app_evaluation(db, RULES) | {"capacity_per_week": None}
     assert payload == json.loads(json.dumps(expected))
-    scored = by_hand(generate_leads(N, seed=7))
+    leads = generate_leads(N, seed=7)
+    scored = by_hand(leads)[counted(leads)]
     assert [t["n"] for t in payload["tiers"]] == [
         int(scored["tier"].eq(name).sum()) for name in ("hot", "warm", "cold")
     ]
+    assert payload["population"]["counted"] == len(scored) < N
     assert 0 < payload["precision"] <= 1 and 0.5 < payload["auc"] < 1
 
 
@@ -190,6 +204,8 @@ def test_evaluate_text_names_the_dataset_rule_set_tiers_and_metrics(
     )
     assert code == 0, err
     assert out.startswith(f"demo: {RULES.name} — 20,000 leads")
+    kept = int(counted(generate_leads(N, seed=7)).sum())
+    assert f"Measured on {kept:,} decided or mature leads; {N - kept:,} still open" in out
     for word in ("hot", "warm", "cold", "per week"):
         assert word in out
     for m in shown_in("evaluate"):  # one line per metric: its label, then its value
@@ -255,11 +271,13 @@ def test_score_writes_one_row_per_lead_identical_to_the_librarys_scores(
     assert written["score"].astype(float).tolist() == library_scores["score"].tolist()
     assert written["tier"].tolist() == library_scores["tier"].tolist()
     assert written["reasons"].tolist() == library_scores["reasons"].tolist()
-    counts = written["tier"].value_counts()
+    leads = generate_leads(N, seed=7)
+    decided = written.index.isin(leads.loc[counted(leads), "lead_id"])
+    counts = written.loc[decided, "tier"].value_counts()  # what the evaluation counts
     assert [counts.get(t["tier"], 0) for t in evaluation["tiers"]] == [
         t["n"] for t in evaluation["tiers"]
     ]
-    scored = by_hand(generate_leads(N, seed=7)).set_index("id").sort_index()
+    scored = by_hand(leads).set_index("id").sort_index()
     assert written["score"].astype(float).tolist() == scored["score"].tolist()
     assert written["tier"].tolist() == scored["tier"].tolist()
 
@@ -304,7 +322,8 @@ def test_suggest_json_reports_the_holdout_against_the_template(
     payload = run_json(
         capsys, db, "suggest", "--dataset", "demo", "--out", out, "--max-points", "10"
     )
-    assert payload["split"] == "time" and payload["train_n"] + payload["holdout_n"] == N
+    kept = int(counted(generate_leads(N, seed=7)).sum())
+    assert payload["split"] == "time" and payload["train_n"] + payload["holdout_n"] == kept
     assert payload["baseline"] == "simple template"
     assert payload["holdout_auc"] > payload["baseline_auc"]
     rs = ruleset_from_text(out.read_text(encoding="utf-8"))

@@ -1,6 +1,7 @@
 """Scoring a stored dataset: every tuner metric equals an independent pandas/sklearn computation
 from the raw demo leads, knocked-out leads are never hot, threshold searches are the brute-force
-answers, and filters restrict everything."""
+answers, and filters restrict everything. Conversion figures count the leads a back-test counts
+(decided, or open past the time to convert: ``counted``, computed by hand); volumes count all."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from funnel.scoring.histogram import (
 )
 from funnel.scoring.leads import explain_lead, score_leads
 from funnel.store import DatasetInfo, Store
-from tests.support import rule_points
+from tests.support import backtest_counted, rule_points
 
 N = 20_000
 HOT, WARM, CAP = 45, 20, 70
@@ -87,6 +88,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         info = load_demo(store, "demo", leads=N).dataset
         leads = generate_leads(N, seed=7)
         leads["won"] = leads["outcome"].eq("Won")
+        leads["counted"] = backtest_counted(
+            leads["created_at"],
+            leads["outcome"],
+            leads["closed_date"],
+            leads["mql_date"],
+            leads["sql_date"],
+            leads["opportunity_date"],
+        )
         yield Demo(store, info, leads)
 
 
@@ -117,6 +126,7 @@ def mixed_by_hand(f: pd.DataFrame) -> pd.DataFrame:
             "tier": tier,
             "won": f["won"],
             "created": f["created_at"],
+            "counted": f["counted"],
         }
     )
 
@@ -137,6 +147,7 @@ def by_hand(rs: RuleSet, f: pd.DataFrame) -> pd.DataFrame:
             "hot": (score >= rs.hot.min_score) & ~gated,
             "won": f["won"],
             "created": f["created_at"],
+            "counted": f["counted"],
         }
     )
 
@@ -192,10 +203,25 @@ def test_the_generic_pandas_scorer_agrees_with_the_rule_by_rule_one(demo: Demo) 
     assert demo.leads["budget"].isna().sum() > 1000
 
 
+def test_the_demo_leaves_out_its_recent_open_leads(demo: Demo) -> None:
+    counted = demo.leads["counted"]
+    assert 0 < (~counted).sum() < demo.leads["outcome"].eq("Open").sum()  # old open ones count
+    result = evaluate(score_histogram(demo.store, demo.info, MIXED), MIXED)
+    assert (result.leads, result.n) == (N, int(counted.sum()))
+    assert result.measured_on() == (
+        f"Measured on {int(counted.sum()):,} decided or mature leads; "
+        f"{N - int(counted.sum()):,} still open or too recent are left out."
+    )
+    population = result.as_dict()["population"]
+    assert (population["leads"], population["counted"]) == (N, int(counted.sum()))
+    assert population["text"] == result.measured_on()
+
+
 def test_evaluation_tiers_match_pandas_counts_wins_rates_and_wilson_intervals(
     demo: Demo,
 ) -> None:
     scored = mixed_by_hand(demo.leads)
+    scored = scored[scored["counted"]]
     result = evaluate(score_histogram(demo.store, demo.info, MIXED), MIXED)
     assert [t.name for t in result.tiers] == ["hot", "warm", "cold"]
     for stat in result.tiers:
@@ -203,30 +229,35 @@ def test_evaluation_tiers_match_pandas_counts_wins_rates_and_wilson_intervals(
         n, won = len(members), int(members["won"].sum())
         assert (stat.n, stat.won) == (n, won)
         assert stat.rate == pytest.approx(won / n, abs=1e-12)
-        assert stat.share == pytest.approx(n / N, abs=1e-12)
+        assert stat.share == pytest.approx(n / len(scored), abs=1e-12)
         ci = binomtest(won, n).proportion_ci(method="wilson")
         assert (stat.ci_low, stat.ci_high) == pytest.approx((ci.low, ci.high), abs=1e-9)
-    assert sum(t.n for t in result.tiers) == N
+    assert sum(t.n for t in result.tiers) == len(scored)
 
 
 def test_evaluation_headline_metrics_match_pandas(demo: Demo) -> None:
-    scored = mixed_by_hand(demo.leads)
+    every = mixed_by_hand(demo.leads)
+    scored = every[every["counted"]]
     hot = scored[scored["tier"] == "hot"]
     total_won = int(scored["won"].sum())
-    base = total_won / N
+    base = total_won / len(scored)
     precision = hot["won"].mean()
     result = evaluate(score_histogram(demo.store, demo.info, MIXED), MIXED)
-    assert (result.n, result.won, result.hot_n) == (N, total_won, len(hot))
+    assert (result.n, result.won, result.hot_n) == (len(scored), total_won, len(hot))
     assert result.base_rate == pytest.approx(base, abs=1e-12)
     assert result.precision == pytest.approx(precision, abs=1e-12)
     assert result.recall == pytest.approx(hot["won"].sum() / total_won, abs=1e-12)
     assert result.lift == pytest.approx(precision / base, abs=1e-12)
     assert result.missed_won == total_won - int(hot["won"].sum())
-    assert result.hot_per_week == pytest.approx(len(hot) / weeks_of(scored["created"]), abs=1e-9)
+    # a volume: every hot lead, decided or not
+    every_hot = int(every["tier"].eq("hot").sum())
+    assert every_hot > len(hot)
+    assert result.hot_per_week == pytest.approx(every_hot / weeks_of(every["created"]), abs=1e-9)
 
 
 def test_auc_is_sklearns_on_the_ranking_with_knocked_out_leads_last(demo: Demo) -> None:
     scored = mixed_by_hand(demo.leads)
+    scored = scored[scored["counted"]]
     result = evaluate(score_histogram(demo.store, demo.info, MIXED), MIXED)
     expected = roc_auc_score(scored["won"], effective_key(scored))
     assert result.auc == pytest.approx(expected, abs=1e-9)
@@ -245,9 +276,10 @@ def test_auc_is_none_without_wins_or_without_losses(demo: Demo) -> None:
 @pytest.mark.parametrize("rs", [MIXED, UPSIDE_DOWN], ids=["mixed", "upside-down"])
 def test_deciles_sum_to_the_totals_and_match_a_pandas_split(demo: Demo, rs: RuleSet) -> None:
     scored = by_hand(rs, demo.leads)
+    scored = scored[scored["counted"]]
     result = evaluate(score_histogram(demo.store, demo.info, rs), rs)
     assert [d["decile"] for d in result.deciles] == list(range(1, 11))
-    assert sum(d["n"] for d in result.deciles) == pytest.approx(N, abs=1e-6)
+    assert sum(d["n"] for d in result.deciles) == pytest.approx(len(scored), abs=1e-6)
     assert sum(d["won"] for d in result.deciles) == pytest.approx(scored["won"].sum(), abs=1e-6)
     expected = deciles_by_hand(scored)
     for got, (n, won) in zip(result.deciles, expected, strict=True):
@@ -259,7 +291,8 @@ def test_deciles_sum_to_the_totals_and_match_a_pandas_split(demo: Demo, rs: Rule
 def test_monotonic_flag_is_false_for_a_rule_set_that_rewards_the_worst_leads(
     demo: Demo,
 ) -> None:
-    rates = [won / n for n, won in deciles_by_hand(by_hand(UPSIDE_DOWN, demo.leads))]
+    scored = by_hand(UPSIDE_DOWN, demo.leads)
+    rates = [won / n for n, won in deciles_by_hand(scored[scored["counted"]])]
     assert any(b > a + 1e-9 for a, b in zip(rates, rates[1:], strict=False))
     result = evaluate(score_histogram(demo.store, demo.info, UPSIDE_DOWN), UPSIDE_DOWN)
     assert result.monotonic is False
@@ -269,7 +302,8 @@ def test_monotonic_flag_is_false_for_a_rule_set_that_rewards_the_worst_leads(
 def test_monotonic_flag_is_true_when_conversion_never_rises_down_the_deciles(demo: Demo) -> None:
     # one strong rule: two score levels, ties split evenly, so rates step down exactly once
     rs = RuleSet(rules=(CountRule("trial_signups", 1, 50),))
-    rates = [won / n for n, won in deciles_by_hand(by_hand(rs, demo.leads))]
+    scored = by_hand(rs, demo.leads)
+    rates = [won / n for n, won in deciles_by_hand(scored[scored["counted"]])]
     assert all(b <= a + 1e-9 for a, b in zip(rates, rates[1:], strict=False))
     assert evaluate(score_histogram(demo.store, demo.info, rs), rs).monotonic is True
 
@@ -282,8 +316,9 @@ def test_knocked_out_leads_are_never_in_the_first_tier_whatever_their_score(demo
     assert not knocked["tier"].eq("hot").any()
     assert knocked.loc[knocked["score"] >= HOT, "tier"].eq("warm").all()
     hist = score_histogram(demo.store, demo.info, MIXED)
+    counted = frame["id"].map(demo.leads.set_index("lead_id")["counted"]).astype(bool)
     assert evaluate(hist, MIXED).tiers[0].n == int(
-        ((frame["score"] >= HOT) & ~frame["knocked_out"]).sum()
+        ((frame["score"] >= HOT) & ~frame["knocked_out"] & counted).sum()
     )
 
 
@@ -294,20 +329,23 @@ def test_threshold_curve_points_equal_direct_counts(demo: Demo) -> None:
     curve = threshold_curve(score_histogram(demo.store, demo.info, MIXED))
     assert sorted(p["threshold"] for p in curve) == sorted(open_["score"].unique())
     for point in curve:
-        hot = open_[open_["score"] >= point["threshold"]]
-        assert point["hot"] == len(hot)
+        every = open_[open_["score"] >= point["threshold"]]
+        hot = every[every["counted"]]
+        assert (point["volume"], point["hot"]) == (len(every), len(hot))
         assert point["precision"] == pytest.approx(hot["won"].mean(), abs=1e-12)
         assert point["recall"] == pytest.approx(hot["won"].sum() / total_won, abs=1e-12)
 
 
 def brute_force(scored: pd.DataFrame) -> pd.DataFrame:
-    """Hot leads, precision and weekly volume at every candidate threshold."""
+    """Hot leads, precision (among the leads a back-test counts) and weekly volume (every hot
+    lead) at every candidate threshold."""
     open_ = scored[~scored["gated"]]
     weeks = weeks_of(scored["created"])
     rows = []
     for threshold in sorted(open_["score"].unique()):
         hot = open_[open_["score"] >= threshold]
-        rows.append((threshold, len(hot), hot["won"].mean(), len(hot) / weeks))
+        counted = hot[hot["counted"]]
+        rows.append((threshold, len(counted), counted["won"].mean(), len(hot) / weeks))
     return pd.DataFrame(rows, columns=["threshold", "hot", "precision", "per_week"])
 
 

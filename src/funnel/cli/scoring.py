@@ -180,10 +180,11 @@ def _evaluate(args: argparse.Namespace) -> int:
             lang,
             name=info.name,
             rules=rs.name,
-            n=f"{result.n:,}",
+            n=f"{result.counted.total:,}",
             rate=pct(result.base_rate),
         )
     )
+    print(result.measured_on(lang))
     for tier in result.tiers:
         print(
             t(

@@ -7,6 +7,11 @@ small histogram by :func:`evaluate`, so moving a threshold never touches the lea
 
 Tiers: a lead belongs to the first tier whose minimum it reaches; a lead knocked out by a gate
 is never in the first (hot) tier, whatever its score.
+
+Which leads a figure counts: conversion figures (tiers, precision, recall, lift, AUC,
+deciles, the threshold curve, missed won deals) count the leads whose outcome is decided or
+mature (:mod:`funnel.population`); volumes (hot leads per week, leads entering or leaving hot,
+filling sales capacity) count every lead.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import numpy as np
 
 from funnel.filters import NO_FILTERS, Filters
 from funnel.fragment import Fragment, compose
+from funnel.population import Counted, Population, backtest_population
 from funnel.rules import RuleSet
 from funnel.rulesql import gates_sql
 from funnel.scoring.source import source
@@ -28,13 +34,19 @@ from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
 
 @dataclass(frozen=True)
 class ScoreHistogram:
-    """Leads and wins per (score, knocked out), and the weeks the leads span."""
+    """Leads and wins per (score, knocked out), and the weeks the leads span.
+
+    ``n`` counts the leads a back-test counts (decided or mature), ``every`` all leads (None:
+    the same as ``n``); ``population`` says which leads ``n`` counts.
+    """
 
     score: np.ndarray
     gated: np.ndarray
     n: np.ndarray
     won: np.ndarray
     weeks: float | None
+    every: np.ndarray | None = None
+    population: Population | None = None
 
     @property
     def total(self) -> int:
@@ -43,6 +55,16 @@ class ScoreHistogram:
     @property
     def total_won(self) -> int:
         return int(self.won.sum())
+
+    @property
+    def leads(self) -> np.ndarray:
+        """Every lead per (score, knocked out): what volumes count."""
+        return self.n if self.every is None else self.every
+
+    @property
+    def counted(self) -> Counted:
+        """The leads filtered and those a back-test counts."""
+        return Counted(int(self.leads.sum()), self.total)
 
 
 def score_histogram(
@@ -55,18 +77,23 @@ def score_histogram(
 ) -> ScoreHistogram:
     """Group the (filtered) leads by score and gate; one query.
 
-    ``extra`` is a further trusted SQL condition with its parameters (e.g. a holdout split).
+    Each group counts every lead and those a back-test counts (decided or mature, see
+    :func:`funnel.population.backtest_population`). ``extra`` is a further trusted SQL
+    condition with its parameters (e.g. a holdout split).
     """
     src = source(store, info, rs)
+    population = backtest_population(store, info)
     where = filters.where(info)
     if extra is not None:
         where = compose("({where}) AND ({extra})", where=where, extra=extra)
     query = compose(
         """
         {with_}
-        SELECT score, gated, count(*) AS n, count(*) FILTER (WHERE won) AS won
+        SELECT score, gated, count(*) FILTER (WHERE counted) AS n,
+               count(*) FILTER (WHERE won) AS won, count(*) AS every
         FROM (
-            SELECT ({score})::DOUBLE AS score, ({gated}) AS gated, {outcome} = 'won' AS won
+            SELECT ({score})::DOUBLE AS score, ({gated}) AS gated, {outcome} = 'won' AS won,
+                   ({counted}) AS counted
             FROM {leads} WHERE {where}
         ) GROUP BY score, gated ORDER BY score
         """,
@@ -74,6 +101,7 @@ def score_histogram(
         score=src.score(rs),
         gated=gates_sql(rs),
         outcome=quote_ident(OUTCOME_COL),
+        counted=population.condition,
         leads=src.table,
         where=where,
     )
@@ -93,7 +121,10 @@ def score_histogram(
             weeks_value = found[0] if found else None
     if not rows:
         empty = np.array([], dtype=float)
-        return ScoreHistogram(empty, empty.astype(bool), empty.astype(int), empty.astype(int), None)
+        none = empty.astype(int)
+        return ScoreHistogram(
+            empty, empty.astype(bool), none, none, None, none, population=population
+        )
     arr = list(zip(*rows, strict=True))
     return ScoreHistogram(
         score=np.asarray(arr[0], dtype=float),
@@ -101,6 +132,8 @@ def score_histogram(
         n=np.asarray(arr[2], dtype=np.int64),
         won=np.asarray(arr[3], dtype=np.int64),
         weeks=None if weeks_value is None else float(weeks_value),
+        every=np.asarray(arr[4], dtype=np.int64),
+        population=population,
     )
 
 
@@ -136,7 +169,11 @@ class TierStat:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """What a rule set would have done on past outcomes."""
+    """What a rule set would have done on past outcomes.
+
+    Conversion figures count ``n`` leads (decided or mature); ``leads`` is every filtered lead
+    and ``hot_per_week`` counts every hot lead (a volume).
+    """
 
     tiers: list[TierStat]
     n: int
@@ -152,6 +189,18 @@ class Evaluation:
     deciles: list[dict[str, Any]] = field(default_factory=list)
     monotonic: bool = True
     curve: list[dict[str, Any]] = field(default_factory=list)
+    leads: int | None = None
+    population: Population | None = None
+
+    @property
+    def counted(self) -> Counted:
+        return Counted(self.n if self.leads is None else self.leads, self.n)
+
+    def measured_on(self, lang: str = "en") -> str:
+        """Which leads these figures count, in one sentence ("" when not known)."""
+        if self.population is None:
+            return ""
+        return self.population.describe(self.counted, lang)
 
     def as_dict(self) -> dict[str, Any]:
         """The CLI's JSON (``funnel evaluate --json``)."""
@@ -169,6 +218,9 @@ class Evaluation:
             "hot_per_week": self.hot_per_week,
             "deciles": self.deciles,
             "deciles_monotonic": self.monotonic,
+            "population": None
+            if self.population is None
+            else self.population.as_dict(self.counted) | {"text": self.measured_on()},
         }
 
 
@@ -197,7 +249,8 @@ def evaluate(hist: ScoreHistogram, rs: RuleSet) -> Evaluation:
     precision = hot.rate
     recall = hot.won / won_total if won_total else None
     lift = precision / base if (precision is not None and base) else None
-    per_week = hot.n / hist.weeks if hist.weeks else None
+    hot_leads = int(hist.leads[tiers_idx == 0].sum())  # every hot lead: a volume
+    per_week = hot_leads / hist.weeks if hist.weeks else None
     return Evaluation(
         tiers=tiers,
         n=n_total,
@@ -213,6 +266,8 @@ def evaluate(hist: ScoreHistogram, rs: RuleSet) -> Evaluation:
         deciles=(deciles := decile_table(hist)),
         monotonic=is_monotonic([d["rate"] for d in deciles]),
         curve=threshold_curve(hist),
+        leads=int(hist.leads.sum()),
+        population=hist.population,
     )
 
 
@@ -288,21 +343,26 @@ def is_monotonic(rates: Sequence[float | None], tolerance: float = 1e-9) -> bool
 
 
 def threshold_curve(hist: ScoreHistogram) -> list[dict[str, Any]]:
-    """Precision, recall and volume if the hot threshold were each possible score."""
+    """Precision, recall and volume if the hot threshold were each possible score.
+
+    ``hot`` counts the hot leads a back-test counts (precision's denominator), ``volume``
+    every hot lead.
+    """
     open_ = ~hist.gated
     scores = np.unique(hist.score[open_])
     if scores.size == 0:
         return []
-    s, n, w = hist.score[open_], hist.n[open_], hist.won[open_]
+    s, n, w, v = hist.score[open_], hist.n[open_], hist.won[open_], hist.leads[open_]
     order = np.argsort(s)[::-1]
-    s, n, w = s[order], n[order], w[order]
+    s, n, w, v = s[order], n[order], w[order], v[order]
     uniq, idx = np.unique(-s, return_index=True)
-    cum_n, cum_w = np.cumsum(n), np.cumsum(w)
+    cum_n, cum_w, cum_v = np.cumsum(n), np.cumsum(w), np.cumsum(v)
     last = np.concatenate((idx[1:] - 1, [len(s) - 1]))
     total_won = hist.total_won
     return [
         {
             "threshold": float(-u),
+            "volume": int(cum_v[j]),
             "hot": int(cum_n[j]),
             "precision": float(cum_w[j] / cum_n[j]) if cum_n[j] else None,
             "recall": float(cum_w[j] / total_won) if total_won else None,
@@ -317,8 +377,8 @@ def moved_between(hist: ScoreHistogram, before: RuleSet, after: RuleSet) -> dict
     hot_before = (hist.score >= before.hot.min_score) & ~hist.gated
     hot_after = (hist.score >= after.hot.min_score) & ~hist.gated
     return {
-        "entered": int(hist.n[hot_after & ~hot_before].sum()),
-        "left": int(hist.n[hot_before & ~hot_after].sum()),
+        "entered": int(hist.leads[hot_after & ~hot_before].sum()),
+        "left": int(hist.leads[hot_before & ~hot_after].sum()),
     }
 
 
@@ -329,7 +389,8 @@ def threshold_for_capacity(hist: ScoreHistogram, per_week: float) -> float | Non
     """
     if not hist.weeks:
         return None
-    fitting = [c["threshold"] for c in threshold_curve(hist) if c["hot"] / hist.weeks <= per_week]
+    curve = threshold_curve(hist)
+    fitting = [c["threshold"] for c in curve if c["volume"] / hist.weeks <= per_week]
     return min(fitting) if fitting else None
 
 

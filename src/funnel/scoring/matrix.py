@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from funnel.filters import NO_FILTERS, Filters
 from funnel.fragment import Fragment, balanced, compose
+from funnel.population import backtest_population
 from funnel.rules import RuleSet
 from funnel.scoring.source import Source, source
 from funnel.stats import wilson
@@ -39,7 +40,9 @@ def fit_engagement_matrix(
     """Conversion by fit band × engagement band (A1 … C3), where both kinds of rules exist.
 
     Each sub-score is cut at its own 1/3 and 2/3 quantiles over the filtered leads: A holds
-    the leads scoring at or above the upper cut, C those below the lower cut.
+    the leads scoring at or above the upper cut, C those below the lower cut. Like every
+    back-test figure it counts the leads whose outcome is decided or mature
+    (:mod:`funnel.population`).
     """
     groups = {rule.group for rule in rs.rules}
     if groups != {"fit", "engagement"}:
@@ -48,13 +51,14 @@ def fit_engagement_matrix(
     sub_scores = compose(
         """s AS (
             SELECT ({fit})::DOUBLE AS f, ({engagement})::DOUBLE AS e, {outcome} = 'won' AS won
-            FROM {leads} WHERE {where}
+            FROM {leads} WHERE ({where}) AND {counted}
         )""",
         fit=_part(src, rs, "fit"),
         engagement=_part(src, rs, "engagement"),
         outcome=quote_ident(OUTCOME_COL),
         leads=src.table,
         where=filters.where(info),
+        counted=backtest_population(store, info).condition,
     )
     query = compose(
         """
