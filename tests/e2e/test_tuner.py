@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from funnel.demo import generate_leads
 from funnel.i18n import t
+from tests.support import backtest_counted
 
 pytestmark = pytest.mark.e2e
 
@@ -33,12 +34,21 @@ HOT_FROM = 10
 
 
 def hot_metrics(frame: pd.DataFrame, inquiries: int) -> dict[str, str]:
-    """Hot leads and hot conversion with the template (inquiries at ``inquiries`` points)."""
+    """Hot leads and hot conversion with the template (inquiries at ``inquiries`` points),
+    among the leads a back-test counts (decided, or open past the time to convert)."""
     total = pd.Series(0.0, index=frame.index)
     for column, (points, cap) in TEMPLATE.items():
         points = inquiries if column == "inquiries" else points
         total += (frame[column].fillna(0) * points).clip(upper=cap)
-    hot = total >= HOT_FROM
+    counted = backtest_counted(
+        frame["created_at"],
+        frame["outcome"],
+        frame["closed_date"],
+        frame["mql_date"],
+        frame["sql_date"],
+        frame["opportunity_date"],
+    )
+    hot = (total >= HOT_FROM) & counted
     won = frame["outcome"] == "Won"
     return {
         t("metric.hot", LANG): f"{int(hot.sum()):,}",
