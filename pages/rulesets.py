@@ -13,6 +13,7 @@ from funnel.dialects import DIALECTS, SqlExportError
 from funnel.formats import fmt_pct, metric, shown_in
 from funnel.i18n import CodedError
 from funnel.meeting import EXPORTS, Target, export, reads_activities
+from funnel.population import stored_description
 from funnel.rules import RuleSetError
 from funnel.versions.diff import VersionDiff, compare_versions
 from funnel.versions.files import import_version
@@ -162,6 +163,9 @@ with left:
     tiers = pd.DataFrame(v.metrics.get("tiers") or [])
     if not tiers.empty:
         st.caption(ui.t("rulesets.metrics_then"))
+        counted = stored_description(v.metrics, ui.lang())
+        if counted:
+            st.caption(counted)
         ui.dataframe(
             pd.DataFrame(
                 {

@@ -19,7 +19,7 @@ import math
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from funnel.fragment import Fragment, bind, compose
 from funnel.funnels import days_to_convert
@@ -145,6 +145,25 @@ class Population:
                 "left_out": counted.left_out,
             }
         return out
+
+
+def stored_description(metrics: dict[str, Any], lang: str = "en") -> str:
+    """Which leads a saved version's metrics counted, in ``lang`` ("" for versions saved
+    before the metrics said so).
+
+    >>> block = {"rule": "mature", "days_to_convert": 54.2, "mature_before": "2018-04-05",
+    ...          "leads": 8000, "counted": 6210, "left_out": 1790}
+    >>> stored_description({"population": block})[:40]
+    'Measured on 6,210 decided or mature lead'
+    """
+    block = metrics.get("population")
+    if not isinstance(block, dict) or block.get("rule") not in get_args(Rule):
+        return ""
+    try:
+        counted = Counted(int(block["leads"]), int(block["counted"]))
+    except (KeyError, TypeError, ValueError):
+        return ""
+    return Population(block["rule"]).describe(counted, lang)
 
 
 _CACHE: dict[tuple[str, str, str], Population] = {}  # small: one entry per dataset load

@@ -16,6 +16,7 @@ from funnel.filters import parse_date
 from funnel.formats import metric, shown_in
 from funnel.i18n import t
 from funnel.meeting import EXPORTS, Target, export
+from funnel.population import stored_description
 from funnel.rules import ruleset_from_text
 from funnel.versions.diff import compare_versions
 from funnel.versions.files import check_values, import_version, version_to_dict
@@ -136,6 +137,9 @@ def _show(args: argparse.Namespace) -> int:
     if v.metrics:  # as measured when it was saved
         rows = [(m, m.text(v.metrics.get(m.key))) for m in shown_in("show")]
         print("\n".join(metric_lines(rows, args.lang)))
+        counted = stored_description(v.metrics, args.lang)
+        if counted:
+            print(f"  {counted}")
     return 0
 
 
