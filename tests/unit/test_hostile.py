@@ -1040,8 +1040,11 @@ def test_a_rule_set_with_sql_and_markup_in_names_and_values_evaluates_as_plain_d
 
     assert run.code == 0, run.err
     result = json.loads(run.out)
-    assert result["n"] == 8
-    assert sum(t["n"] for t in result["tiers"]) == 8
+    # the two Open leads are left out of the back-test: without a closing date nothing says
+    # when an open lead is old enough to count as not won (funnel.population)
+    assert (result["population"]["leads"], result["population"]["left_out"]) == (8, 2)
+    assert result["n"] == 6
+    assert sum(t["n"] for t in result["tiers"]) == 6
     assert stored(hostile_db, "hostile") == before
     assert stored(hostile_db) == base.snapshot
 

@@ -135,11 +135,11 @@ def _show(args: argparse.Namespace) -> int:
     for line in v.ruleset.describe(args.lang):
         print(f"  - {clean(line)}")
     if v.metrics:  # as measured when it was saved
+        counted = stored_description(v.metrics, args.lang)
+        if counted:  # which leads the figures below counted
+            print(f"  {counted}")
         rows = [(m, m.text(v.metrics.get(m.key))) for m in shown_in("show")]
         print("\n".join(metric_lines(rows, args.lang)))
-        counted = stored_description(v.metrics, args.lang)
-        if counted:
-            print(f"  {counted}")
     return 0
 
 
