@@ -14,6 +14,7 @@ from funnel.demo import generate_leads
 from funnel.i18n import t
 from funnel.rules import CompareRule, RuleSet, SetRule, ruleset_from_dict
 from funnel.store import DatasetInfo
+from tests.support import backtest_counted
 
 LEADS = 3000
 
@@ -90,6 +91,15 @@ def test_the_form_adds_a_comparison_and_the_hot_count_follows(
         (frame[r.column].fillna(0) * r.points).clip(upper=r.cap)  # type: ignore[attr-defined]
         for r in before.rules
     ) + 25 * (frame["inquiries"] > 0)
-    hot = int((score >= after.tiers[0].min_score).sum())
+    # the tile counts the hot leads a back-test counts (decided or mature, funnel.population)
+    counted = backtest_counted(
+        frame["created_at"],
+        frame["outcome"],
+        frame["closed_date"],
+        frame["mql_date"],
+        frame["sql_date"],
+        frame["opportunity_date"],
+    )
+    hot = int(((score >= after.tiers[0].min_score) & counted).sum())
     shown = next(m for m in at.metric if m.label == t("metric.hot", "en"))
     assert shown.value == f"{hot:,}"
