@@ -444,14 +444,15 @@ def compare_tab(
                     ui.t("tuner.cell.only", name=names[1]),
                     ui.t("tuner.cell.neither"),
                 ],
-                ui.t("funnel.col.leads"): [n for n, _ in cells],
-                ui.t("overview.won"): [w for _, w in cells],
-                ui.t("funnel.col.rate"): [fmt_pct(w / n if n else None) for n, w in cells],
+                ui.t("funnel.col.leads"): [c.leads for c in cells],
+                ui.t("overview.won"): [c.won for c in cells],
+                ui.t("funnel.col.rate"): [fmt_pct(c.rate) for c in cells],
             }
         ),
         hide_index=True,
         width="stretch",
     )
+    st.caption(d.measured_on(ui.lang()))  # the rate counts decided or mature leads
     e1, e2 = st.columns(2)
     e1.caption(ui.t("tuner.cell.only", name=names[0]))
     e1.text(", ".join(d.examples["only_a"][:50]) or "–")

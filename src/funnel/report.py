@@ -401,7 +401,12 @@ def _chart_table(name: str, data: ReportInput, lang: str) -> str:
             + "</tr>"
             for s in data.funnel
         )
-        return f'<table class="funnel"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+        # unlike the back-test figures above, the funnel counts every lead, and says so
+        note = f'<p class="note">{_e(t("population.funnel_all_leads", lang))}</p>'
+        return (
+            f'<table class="funnel"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+            + note
+        )
     if name == "deciles":
         deciles = data.deciles or data.evaluation.deciles
         head = (

@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import ui
 from funnel.demo import generate_leads
-from funnel.formats import shown_in
+from funnel.formats import fmt_pct, shown_in
 from funnel.i18n import t
 from funnel.ingest import load_files
 from funnel.readers import read_bytes
@@ -670,6 +670,17 @@ def test_sales_proposal_is_tuned_separately_and_compared_side_by_side(
         int(wins.reindex(index=[a], columns=[b]).fillna(0).iloc[0, 0]) for a, b in cells
     ]
     assert sum(matrix[t("funnel.col.leads", "en")]) == LEADS
+    # each cell's conversion counts the leads a back-test counts, not every lead
+    keep = counted(demo_frame())
+    kept = pd.crosstab(sales.hot[keep], marketing.hot[keep])
+    rates = []
+    for a, b in cells:
+        n = int(kept.reindex(index=[a], columns=[b]).fillna(0).iloc[0, 0])
+        w = int(wins.reindex(index=[a], columns=[b]).fillna(0).iloc[0, 0])
+        rates.append(fmt_pct(w / n if n else None))
+    assert list(matrix[t("funnel.col.rate", "en")]) == rates
+    out = int((~keep).sum())
+    assert any(f"{out:,} still open or too recent are left out" in c for c in captions(at))
 
 
 def test_suggestion_message_stays_with_the_proposal_it_was_loaded_into(

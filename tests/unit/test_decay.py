@@ -113,7 +113,7 @@ def test_every_metric_uses_the_decayed_score(store: Store, acts: DatasetInfo) ->
     stricter = rs.with_threshold("hot", 15)
     assert moved(store, acts, rs, stricter) == {"entered": 0, "left": 1}
     cells = disagreement(store, acts, rules(None), rs)
-    assert cells.only_a == (1, 1)  # L3 is hot only without decay (and it was won)
+    assert cells.only_a == (1, 1, 1)  # L3 is hot only without decay (and it was won)
     assert fit_engagement_matrix(store, acts, rs) is not None
 
 

@@ -400,3 +400,14 @@ def test_library_modules_do_not_import_streamlit() -> None:
     code = "import sys, funnel.report, funnel.handoff; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_funnel_says_it_counts_every_lead_unlike_the_back_test(
+    lang: str, english: str, japanese: str
+) -> None:
+    html = Page(english if lang == "en" else japanese)
+    (figure,) = html.find("figure", id="figure-funnel")
+    (note,) = [e for e in _walk(figure) if e.tag == "p" and e.attrs.get("class") == "note"]
+    assert note.text == t("population.funnel_all_leads", lang)
+    assert t("population.funnel_all_leads", lang) not in html.section("metrics").text

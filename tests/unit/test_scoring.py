@@ -487,8 +487,12 @@ def test_disagreement_counts_equal_a_pandas_crosstab_of_the_two_hot_flags(
     if filters.active:
         leads = leads[leads["source"].isin(["Ads", "Referral"])]
     a, b = by_hand(MIXED, leads), by_hand(RIVAL, leads)
-    cells = pd.DataFrame({"a": a["hot"], "b": b["hot"], "won": a["won"], "id": a["id"]})
-    table = cells.groupby(["a", "b"])["won"].agg(["size", "sum"])
+    cells = pd.DataFrame(
+        {"a": a["hot"], "b": b["hot"], "won": a["won"], "id": a["id"], "counted": a["counted"]}
+    )
+    table = cells.groupby(["a", "b"]).agg(
+        n=("won", "size"), won=("won", "sum"), counted=("counted", "sum")
+    )
     got = disagreement(demo.store, demo.info, MIXED, RIVAL, filters, examples=50)
     for name, key in {
         "both": (True, True),
@@ -496,8 +500,12 @@ def test_disagreement_counts_equal_a_pandas_crosstab_of_the_two_hot_flags(
         "only_b": (False, True),
         "neither": (False, False),
     }.items():
-        n, won = table.loc[key] if key in table.index else (0, 0)
-        assert getattr(got, name) == (int(n), int(won)), name
+        n, won, counted = table.loc[key] if key in table.index else (0, 0, 0)
+        assert getattr(got, name) == (int(n), int(won), int(counted)), name
+        # conversion among the leads a back-test counts, not among every lead
+        assert getattr(got, name).rate == (won / counted if counted else None), name
+    assert got.counted.left_out == int((~cells["counted"]).sum()) > 0
+    assert got.measured_on().endswith("still open or too recent are left out.")
     only_a = sorted(cells.loc[cells["a"] & ~cells["b"], "id"])
     only_b = sorted(cells.loc[~cells["a"] & cells["b"], "id"])
     assert got.examples == {"only_a": only_a[:50], "only_b": only_b[:50]}

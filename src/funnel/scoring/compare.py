@@ -7,11 +7,13 @@ Every comparison reads :func:`scored_pair`, the leads scored by both rule sets i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 
 from funnel.filters import NO_FILTERS, Filters
 from funnel.fragment import Fragment, bind, compose
+from funnel.population import Counted, Population, backtest_population
 from funnel.rules import RuleSet
 from funnel.rulesql import gates_sql, tier_case_sql
 from funnel.scoring.source import hot_sql, source
@@ -23,15 +25,16 @@ def scored_pair(
 ) -> Fragment:
     """A WITH clause ending in ``pair``: every (filtered) lead scored by two rule sets.
 
-    ``pair`` has ``id`` (as stored), ``outcome``, ``score_a``, ``gated_a``, ``hot_a`` and
-    the same for ``b``; each query comparing two rule sets reads it.
+    ``pair`` has ``id`` (as stored), ``outcome``, ``counted`` (a back-test counts the lead:
+    decided or mature, :mod:`funnel.population`), ``score_a``, ``gated_a``, ``hot_a`` and the
+    same for ``b``; each query comparing two rule sets reads it.
     """
     src = source(store, info, a, b)
     pair = compose(
         """pair AS (
             SELECT *, {hot_a} AS hot_a, {hot_b} AS hot_b
             FROM (
-                SELECT {id} AS id, {outcome} AS outcome,
+                SELECT {id} AS id, {outcome} AS outcome, ({counted}) AS counted,
                        ({score_a})::DOUBLE AS score_a, ({gated_a}) AS gated_a,
                        ({score_b})::DOUBLE AS score_b, ({gated_b}) AS gated_b
                 FROM {leads} WHERE {where}
@@ -41,6 +44,7 @@ def scored_pair(
         hot_b=hot_sql(b, "score_b", "gated_b"),
         id=quote_ident(info.mapping.column("id") or info.columns[0]),
         outcome=quote_ident(OUTCOME_COL),
+        counted=backtest_population(store, info).condition,
         score_a=src.score(a),
         gated_a=gates_sql(a),
         score_b=src.score(b),
@@ -66,15 +70,40 @@ def moved(
     return {"entered": entered, "left": left}
 
 
+class Cell(NamedTuple):
+    """One cell of the disagreement matrix: every lead in it (a volume), the won ones, and
+    the leads a back-test counts (decided or mature) — conversion's denominator."""
+
+    leads: int
+    won: int
+    counted: int
+
+    @property
+    def rate(self) -> float | None:
+        """Conversion among the counted leads (None when none is counted)."""
+        return self.won / self.counted if self.counted else None
+
+
 @dataclass(frozen=True)
 class Disagreement:
     """Where two rule sets disagree on who is hot: counts, conversion and example leads."""
 
-    both: tuple[int, int]  # (leads, won)
-    only_a: tuple[int, int]
-    only_b: tuple[int, int]
-    neither: tuple[int, int]
+    both: Cell
+    only_a: Cell
+    only_b: Cell
+    neither: Cell
     examples: dict[str, list[str]]
+    population: Population | None = None
+
+    @property
+    def counted(self) -> Counted:
+        """Every lead compared, and those the conversion figures count."""
+        cells = (self.both, self.only_a, self.only_b, self.neither)
+        return Counted(sum(c.leads for c in cells), sum(c.counted for c in cells))
+
+    def measured_on(self, lang: str = "en") -> str:
+        """Which leads the cells' conversion counts, in one sentence ("" when not known)."""
+        return "" if self.population is None else self.population.describe(self.counted, lang)
 
 
 def disagreement(
@@ -85,13 +114,18 @@ def disagreement(
     filters: Filters = NO_FILTERS,
     examples: int = 50,
 ) -> Disagreement:
-    """The hot-in-A-only / B-only / both matrix, with example lead ids per cell."""
+    """The hot-in-A-only / B-only / both matrix, with example lead ids per cell.
+
+    Each cell counts every lead (a volume) and, for its conversion, the won leads among those
+    a back-test counts (won leads always count).
+    """
     # the id is cast to text only where A and B disagree, and min(x, n) keeps the n smallest
     # without sorting the whole cell
     query = compose(
         """
         {pair}
         SELECT hot_a, hot_b, count(*), count(*) FILTER (WHERE outcome = 'won'),
+               count(*) FILTER (WHERE counted),
                min(CAST(id AS VARCHAR), {examples}) FILTER (WHERE hot_a <> hot_b)
         FROM pair GROUP BY hot_a, hot_b
         """,
@@ -100,22 +134,21 @@ def disagreement(
     )
     with store.cursor() as cur:
         rows = cur.execute(query.sql, query.args).fetchall()
-    cells = {(bool(r[0]), bool(r[1])): (int(r[2]), int(r[3]), list(r[4] or [])) for r in rows}
-    empty: tuple[int, int, list[str]] = (0, 0, [])
-
-    def pair(key: tuple[bool, bool]) -> tuple[int, int]:
-        n, w, _ = cells.get(key, empty)
-        return n, w
-
+    cells = {
+        (bool(r[0]), bool(r[1])): (Cell(int(r[2]), int(r[3]), int(r[4])), list(r[5] or []))
+        for r in rows
+    }
+    empty: tuple[Cell, list[str]] = (Cell(0, 0, 0), [])
     return Disagreement(
-        both=pair((True, True)),
-        only_a=pair((True, False)),
-        only_b=pair((False, True)),
-        neither=pair((False, False)),
+        both=cells.get((True, True), empty)[0],
+        only_a=cells.get((True, False), empty)[0],
+        only_b=cells.get((False, True), empty)[0],
+        neither=cells.get((False, False), empty)[0],
         examples={
-            "only_a": cells.get((True, False), empty)[2],
-            "only_b": cells.get((False, True), empty)[2],
+            "only_a": cells.get((True, False), empty)[1],
+            "only_b": cells.get((False, True), empty)[1],
         },
+        population=backtest_population(store, info),
     )
 
 
