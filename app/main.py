@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from app import ui  # noqa: E402
+from app import auth, ui  # noqa: E402
 
 st.set_page_config(page_title="funnel", page_icon="🔥", layout="wide")
 ui.language_switch()
@@ -24,6 +24,7 @@ PAGE_TABLE = (
     ("tuner.py", "page.tuner", ":material/tune:", "tuner"),
     ("rulesets.py", "page.rulesets", ":material/verified:", "rulesets"),
     ("data.py", "page.data", ":material/upload_file:", "data"),
+    ("audit.py", "page.audit", ":material/history:", "audit"),
 )
 navigation = st.navigation(
     [
@@ -31,5 +32,6 @@ navigation = st.navigation(
         for i, (script, title, icon, path) in enumerate(PAGE_TABLE)
     ]
 )
+auth.gate()  # with sign-in on, nothing below runs for someone not signed in with a role
 ui.dataset_picker()
 navigation.run()

@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import ui
+from app import auth, ui
+from funnel.i18n import CodedError
 from funnel.ingest import load_files
 from funnel.mapping import Mapping, OutcomeSpec
 from funnel.mapping.leaks import left_out
@@ -189,12 +190,19 @@ st.caption(ui.t("data.intro"))
 
 last = st.session_state.pop(_LAST, None)
 st.subheader(ui.t("data.load_header"))
-leads_up = st.file_uploader(ui.t("data.leads_file"), key="up_leads")
-with st.expander(ui.t("data.outcomes_file") + " · " + ui.t("data.activities_file")):
-    outcomes_up = st.file_uploader(ui.t("data.outcomes_file"), key="up_outcomes")
-    activities_up = st.file_uploader(ui.t("data.activities_file"), key="up_activities")
+# loading, renaming and deleting are offered only to whom the roles allow (the library checks
+# again when it is asked)
+manage = auth.may("manage_datasets")
+leads_up = outcomes_up = activities_up = None
+if manage:
+    leads_up = st.file_uploader(ui.t("data.leads_file"), key="up_leads")
+    with st.expander(ui.t("data.outcomes_file") + " · " + ui.t("data.activities_file")):
+        outcomes_up = st.file_uploader(ui.t("data.outcomes_file"), key="up_outcomes")
+        activities_up = st.file_uploader(ui.t("data.activities_file"), key="up_activities")
 
-if leads_up is None:
+if not manage:
+    st.info(ui.t("data.view_only"))
+elif leads_up is None:
     st.info(ui.t("data.upload_first"))
     st.caption(ui.t("data.cli_hint"))
 else:
@@ -301,11 +309,15 @@ else:
                 mapping=mapping,
                 keep_last=keep_last,
                 progress=ui.progress_reporter(bar),
+                by=auth.actor(),
             )
         except LoadError as exc:
             bar.empty()
             st.error(ui.t("data.failed"))
             ui.show_problems(exc.problems)
+        except CodedError as exc:  # refused for who asked: nothing was read or stored
+            bar.empty()
+            st.error(ui.refusal(exc))
         else:
             info = result.dataset
             st.session_state[_LAST] = {
@@ -335,6 +347,8 @@ st.subheader(ui.t("data.stored_header"))
 infos = ui.datasets()
 if not infos:
     st.info(ui.t("data.no_datasets"))
+elif not manage:
+    ui.dataframe(ui.datasets_frame(infos), hide_index=True, width="stretch")
 else:
     ui.dataframe(
         ui.datasets_frame(infos),
@@ -349,11 +363,9 @@ else:
     cols = st.columns([2, 1, 1])
     new_name = cols[0].text_input(ui.t("data.new_name"), key="new_name")
     if cols[1].button(ui.t("data.rename"), key="rename") and new_name.strip():
-        from funnel.store import StoreError
-
         try:
-            renamed = ui.store().rename(target, new_name)
-        except StoreError as exc:
+            renamed = ui.store().rename(target, new_name, by=auth.actor())
+        except CodedError as exc:
             st.error(ui.refusal(exc))
         else:
             ui.select_dataset(renamed.name)
@@ -366,9 +378,13 @@ else:
         st.warning(ui.tm("data.delete_confirm", name=info.name, leads=f"{info.leads:,}"))
         yes, no = st.columns(2)
         if yes.button(ui.t("data.delete_yes"), type="primary", key="delete_yes"):
-            ui.store().delete(pending)
             st.session_state.pop("_pending_delete", None)
-            st.rerun()
+            try:
+                ui.store().delete(pending, by=auth.actor())
+            except CodedError as exc:
+                st.error(ui.refusal(exc))
+            else:
+                st.rerun()
         if no.button(ui.t("data.cancel"), key="delete_no"):
             st.session_state.pop("_pending_delete", None)
             st.rerun()

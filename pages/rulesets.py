@@ -8,7 +8,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from app import tuning, ui
+from app import auth, tuning, ui
 from funnel.dialects import DIALECTS, SqlExportError
 from funnel.formats import fmt_pct, metric, shown_in
 from funnel.i18n import CodedError
@@ -32,37 +32,54 @@ store = ui.store()
 # A refused import keeps the file and the author, to fix and try again; a successful one
 # empties the form (new widget keys) and selects the new draft in the history below.
 form_round = st.session_state.setdefault(f"_rulesets_import:{info.dataset_id}", 0)
-with st.expander(ui.t("rulesets.import")):
-    with st.form(f"import_form:{info.dataset_id}"):
-        upload = st.file_uploader(
-            ui.t("rulesets.import_file"),
-            type=["yaml", "yml", "json"],
-            key=f"import_file:{info.dataset_id}:{form_round}",
-        )
-        importer = st.text_input(
-            ui.t("report.author"), key=f"import_author:{info.dataset_id}:{form_round}"
-        )
-        if st.form_submit_button(ui.t("rulesets.import_button")):
-            if upload is None:
-                st.error(ui.t("rulesets.import_none"))
-            elif upload.size > MAX_RULES_FILE:
-                st.error(ui.t("rulesets.import_too_big", file=upload.name))
-            else:
-                try:
-                    text = upload.getvalue().decode("utf-8-sig")
-                    imported = import_version(
-                        store, info, text, source=upload.name, author=importer
-                    )
-                except UnicodeDecodeError:
-                    st.error(ui.t("rulesets.import_not_text", file=upload.name))
-                except CodedError as exc:
-                    st.error(ui.refusal(exc))
+# who may save, propose and sign is the roles' decision (checked again by the library);
+# with sign-in, who acts is the signed-in person, never a typed name
+signed_in = auth.signing_in()
+
+
+def import_form() -> None:
+    """Import a rule-set file as a new draft (offered to whom the roles let save versions)."""
+    with st.expander(ui.t("rulesets.import")):
+        with st.form(f"import_form:{info.dataset_id}"):
+            upload = st.file_uploader(
+                ui.t("rulesets.import_file"),
+                type=["yaml", "yml", "json"],
+                key=f"import_file:{info.dataset_id}:{form_round}",
+            )
+            importer = (
+                ""
+                if signed_in
+                else st.text_input(
+                    ui.t("report.author"), key=f"import_author:{info.dataset_id}:{form_round}"
+                )
+            )
+            if st.form_submit_button(ui.t("rulesets.import_button")):
+                if upload is None:
+                    st.error(ui.t("rulesets.import_none"))
+                elif upload.size > MAX_RULES_FILE:
+                    st.error(ui.t("rulesets.import_too_big", file=upload.name))
                 else:
-                    saved = ui.t("versions.saved", label=imported.label(), id=imported.version_id)
-                    st.session_state["_rulesets_msg"] = ("success", saved)
-                    st.session_state[f"_rulesets_import:{info.dataset_id}"] = form_round + 1
-                    st.session_state[f"rs_pick:{info.dataset_id}"] = imported.version_id
-                    st.rerun()
+                    try:
+                        text = upload.getvalue().decode("utf-8-sig")
+                        imported = import_version(
+                            store, info, text, source=upload.name, author=importer, by=auth.actor()
+                        )
+                    except UnicodeDecodeError:
+                        st.error(ui.t("rulesets.import_not_text", file=upload.name))
+                    except CodedError as exc:
+                        st.error(ui.refusal(exc))
+                    else:
+                        saved = ui.t(
+                            "versions.saved", label=imported.label(), id=imported.version_id
+                        )
+                        st.session_state["_rulesets_msg"] = ("success", saved)
+                        st.session_state[f"_rulesets_import:{info.dataset_id}"] = form_round + 1
+                        st.session_state[f"rs_pick:{info.dataset_id}"] = imported.version_id
+                        st.rerun()
+
+
+if auth.may("edit_versions"):
+    import_form()
 
 versions = list_versions(store, info.name)
 if not versions:
@@ -91,7 +108,10 @@ def status_text(v: Version) -> str:
 
 def signer(v: Version, role: str) -> str:
     done = v.signoff(role)
-    return "" if done is None else done.name
+    if done is None:
+        return ""
+    # a signature made signed in carries the provider's e-mail: who it is, not a typed name
+    return f"{done.name} <{done.email}>" if done.email else done.name
 
 
 def act(action: str, run: Callable[[], object]) -> None:
@@ -190,15 +210,21 @@ with right:
             st.text(f"{label}: {ui.t('report.not_signed')}")
         else:
             comment = f" — {done.comment}" if done.comment else ""
-            st.text(f"{label}: {done.name} ({done.at:%Y-%m-%d %H:%M}){comment}")
-    if v.status == "draft":
+            st.text(f"{label}: {signer(v, role)} ({done.at:%Y-%m-%d %H:%M}){comment}")
+    open_roles = [r for r in ROLES if v.signoff(r) is None and auth.may(f"sign_{r}")]
+    if v.status == "draft" and auth.may("edit_versions"):
         with st.form(f"propose_form:{v.version_id}", clear_on_submit=True):
-            who = st.text_input(ui.t("rulesets.your_name"), key=f"propose_name:{v.version_id}")
+            who = (
+                ""
+                if signed_in
+                else st.text_input(ui.t("rulesets.your_name"), key=f"propose_name:{v.version_id}")
+            )
             if st.form_submit_button(ui.t("rulesets.propose")):
-                act("propose", lambda: propose(store, v.version_id, who))
+                act("propose", lambda: propose(store, v.version_id, who, by=auth.actor()))
                 st.rerun()
+    elif v.status == "proposed" and not open_roles:
+        st.info(ui.t("rulesets.no_sign_role"))
     elif v.status == "proposed":
-        open_roles = [r for r in ROLES if v.signoff(r) is None]
         # a form: the name and comment reach the server together with the click
         with st.form(f"sign_form:{v.version_id}", clear_on_submit=True):
             role = st.radio(
@@ -208,12 +234,20 @@ with right:
                 horizontal=True,
                 key=f"sign_role:{v.version_id}",
             )
-            who = st.text_input(ui.t("rulesets.your_name"), key=f"sign_name:{v.version_id}")
+            if signed_in:
+                me = auth.actor()
+                st.caption(ui.tm("rulesets.signing_as", name=me.name, email=me.id))
+                who = ""
+            else:
+                who = st.text_input(ui.t("rulesets.your_name"), key=f"sign_name:{v.version_id}")
             comment = st.text_input(ui.t("rulesets.comment"), key=f"sign_comment:{v.version_id}")
             if st.form_submit_button(ui.t("rulesets.sign"), type="primary"):
-                act("sign", lambda: sign(store, v.version_id, str(role), who, comment))
+                act(
+                    "sign",
+                    lambda: sign(store, v.version_id, str(role), who, comment, by=auth.actor()),
+                )
                 st.rerun()
-    else:
+    elif v.status == "agreed":
         st.success(ui.t("rulesets.is_agreed"))
 
     def open_in_tuner() -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app import auth, tuning, ui
 from app import filters as shared
-from app import tuning, ui
 from funnel import charts
 from funnel.filters import Filters
 from funnel.formats import metric, shown_in
@@ -581,13 +581,16 @@ editor(info, filters, state, active, other, prefix)
 rs = tuning.proposal(info, active)  # as the editor stored it
 
 # --- save as a version --------------------------------------------------------------------------
+if not auth.may("edit_versions"):  # a viewer tunes for themselves; saving is not offered
+    st.stop()
 st.subheader(ui.t("tuner.save"))
 st.caption(ui.t("tuner.save_help"))
 with st.form(f"save_version:{info.dataset_id}"):
     f1, f2, f3 = st.columns([2, 2, 1])
     default_name = ui.t("tuner.save_default_name") if rs.name in tuning.PROPOSALS else rs.name
     save_name = f1.text_input(ui.t("tuner.save_name"), value=default_name, key="save_name")
-    author = f2.text_input(ui.t("report.author"), key="save_author")
+    # signed in, the author is the signed-in person (the library records them either way)
+    author = "" if auth.signing_in() else f2.text_input(ui.t("report.author"), key="save_author")
     effective = f3.date_input(ui.t("report.effective_from"), key="save_effective")
     rationale = st.text_area(ui.t("report.rationale"), key="save_rationale")
     submitted = st.form_submit_button(ui.t("tuner.save_button"), type="primary")
@@ -600,6 +603,7 @@ if submitted:
             author=author,
             rationale=rationale,
             effective_from=effective if isinstance(effective, date) else None,
+            by=auth.actor(),
         )
     except CodedError as exc:
         st.error(ui.refusal(exc))
