@@ -15,9 +15,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from bench.server import ROOT, STARTUP_TIMEOUT_S, free_port, healthy
@@ -42,6 +45,16 @@ def provider_missing() -> str | None:
     if not (IDP / "node_modules" / "oidc-provider").is_dir():
         return f"the test identity provider is not installed: run npm ci --prefix {IDP}"
     return None
+
+
+def require_provider() -> None:
+    """Skip without the provider; fail instead in CI (``FUNNEL_REQUIRE_BROWSER=1``)."""
+    reason = provider_missing()
+    if reason is None:
+        return
+    if os.environ.get("FUNNEL_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (FUNNEL_REQUIRE_BROWSER=1: browser tests must run)", pytrace=False)
+    pytest.skip(reason)
 
 
 class Provider:
@@ -145,6 +158,27 @@ class TeamServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=15)
         self.process = None
+
+
+@contextmanager
+def team_stack(
+    folder: Path, prepare: Callable[[Path], None] | None = None
+) -> Iterator[tuple[Provider, TeamServer]]:
+    """A provider and ``funnel serve`` with sign-in; ``prepare`` fills the database first."""
+    require_provider()
+    port = free_port()
+    provider = Provider([port], folder / "idp.log")
+    server = TeamServer(folder, provider, port)
+    server.data.mkdir(parents=True)
+    if prepare is not None:
+        prepare(server.database)
+    provider.start()
+    try:
+        server.start()
+        yield provider, server
+    finally:
+        server.stop()
+        provider.stop()
 
 
 def _toml(value: Any) -> str:

@@ -1,4 +1,6 @@
-"""The whole meeting in a real browser, once in English and once with the Japanese UI.
+"""The whole meeting in a real browser, once in English and once with the Japanese UI, and once
+more in English on a team server with sign-in, where Mara (marketing) and Sam (sales) sign as
+themselves in two browsers and nobody types a name.
 
 Upload a CRM export (cp932 CSV, Japanese headers) → confirm the mapping → the funnel and a
 segment → the tuner: "start from the data" as marketing, a tweaked copy as sales, compare,
@@ -14,15 +16,16 @@ import csv
 import io
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from funnel.demo import generate_leads
 from funnel.i18n import t
 from funnel.versions.files import version_from_text
+from tests.e2e.signin import TeamServer, sign_in, team_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -81,16 +84,35 @@ class Meeting:
         return self.save(button, self.folder / name)
 
 
-@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.fixture(scope="module")
+def signed_in_server(
+    chromium: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TeamServer]:
+    """``funnel serve`` with sign-in through a real provider, on an empty database."""
+    with team_stack(tmp_path_factory.mktemp("meeting-team")) as (_, server):
+        yield server
+
+
+@pytest.mark.parametrize(("lang", "signed_in"), [("en", False), ("ja", False), ("en", True)])
 def test_the_whole_meeting(
     page: Page,
-    app_url: str,
+    browser: Browser,
+    request: pytest.FixtureRequest,
     artifacts: Path,
     lang: str,
+    signed_in: bool,
     fill: Callable[[Locator, str], None],
     download: Callable[[Locator, Path], Path],
 ) -> None:
-    m = Meeting(page, app_url, lang, artifacts / f"meeting-{lang}", download)
+    if signed_in:  # Mara: signs for marketing and manages datasets
+        app_url = request.getfixturevalue("signed_in_server").url
+        page = sign_in(browser, app_url, "mara")[1]
+        folder = artifacts / f"meeting-{lang}-signed-in"
+    else:
+        app_url = request.getfixturevalue("app_url")
+        folder = artifacts / f"meeting-{lang}"
+    signers = ("Mara Marketing", "Sam Sales") if signed_in else ("Aiko", "Ben")
+    m = Meeting(page, app_url, lang, folder, download)
     page.set_viewport_size({"width": 1400, "height": 1400})
     dataset = f"meeting-{lang}"
     leads = generate_leads(LEADS, seed=31, lang="ja")
@@ -149,7 +171,8 @@ def test_the_whole_meeting(
     # 4. settle on marketing's proposal and save it
     proposals.get_by_text(m.tr("tuner.proposal.marketing"), exact=True).click()
     m.idle()
-    fill(page.get_by_role("textbox", name=m.tr("report.author"), exact=True), "Aiko")
+    if not signed_in:  # signed in, the author is the signed-in person
+        fill(page.get_by_role("textbox", name=m.tr("report.author"), exact=True), "Aiko")
     fill(page.get_by_role("textbox", name=m.tr("report.rationale")), "Settled in the meeting")
     m.button("tuner.save_button")
     m.success("#")
@@ -157,17 +180,30 @@ def test_the_whole_meeting(
 
     # 5. propose, then marketing and sales each sign
     m.go("page.rulesets", "rulesets.title")
-    fill(page.get_by_role("textbox", name=m.tr("rulesets.your_name"), exact=True), "Aiko")
+    if not signed_in:
+        fill(page.get_by_role("textbox", name=m.tr("rulesets.your_name"), exact=True), "Aiko")
     m.button("rulesets.propose")
     m.success(m.tr("rulesets.done.propose"))
-    for role, name in (("marketing", "Aiko"), ("sales", "Ben")):
-        m.idle()
-        form = page.get_by_test_id("stForm")
+    for role, name in zip(("marketing", "sales"), signers, strict=True):
+        signer = m
+        if signed_in and role == "sales":  # Sam signs in his own browser
+            sam = sign_in(browser, app_url, "sam")[1]
+            signer = Meeting(sam, app_url, lang, folder / "sam", download)
+            sam.goto(f"{app_url}/rulesets?lang={lang}")
+            signer.heading("rulesets.title")
+        signer.idle()
+        form = signer.page.get_by_test_id("stForm")
         form.get_by_test_id("stRadio").get_by_text(m.tr(f"report.role.{role}"), exact=True).click()
-        fill(form.get_by_role("textbox", name=m.tr("rulesets.your_name"), exact=True), name)
+        if signed_in:  # no name to type: the signature is the signed-in person's
+            assert form.get_by_role("textbox", name=m.tr("rulesets.your_name")).count() == 0
+        else:
+            fill(form.get_by_role("textbox", name=m.tr("rulesets.your_name"), exact=True), name)
         form.get_by_role("button", name=m.tr("rulesets.sign"), exact=True).click()
-        m.success(m.tr("rulesets.done.sign"))
-        m.shot(f"signed-{role}")
+        signer.success(m.tr("rulesets.done.sign"))
+        signer.shot(f"signed-{role}")
+    if signed_in:  # back in Mara's browser
+        page.reload()
+        m.heading("rulesets.title")
     m.success(m.tr("rulesets.is_agreed"))
 
     # 6. take the decision away
@@ -177,9 +213,13 @@ def test_the_whole_meeting(
     m.shot("downloads")
     version = version_from_text(yaml_path.read_text(encoding="utf-8"), source="agreed.yaml")
     assert version.status == "agreed" and version.dataset == dataset
-    assert [(s.role, s.name) for s in version.signoffs] == [("marketing", "Aiko"), ("sales", "Ben")]
+    assert [(s.role, s.name) for s in version.signoffs] == list(
+        zip(("marketing", "sales"), signers, strict=True)
+    )
+    if signed_in:  # the provider's e-mail travels with each signature
+        assert [s.email for s in version.signoffs] == ["mara@example.com", "sam@example.com"]
     html = report.read_text(encoding="utf-8")
-    assert "Aiko" in html and "Ben" in html and version.ruleset.describe(lang)[0] in html
+    assert all(name in html for name in signers) and version.ruleset.describe(lang)[0] in html
     handed = list(csv.DictReader(io.StringIO(handoff.read_text(encoding="utf-8-sig"))))
     assert handed and {row["tier"] for row in handed} == {version.ruleset.hot.name}
 

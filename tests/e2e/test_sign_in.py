@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from playwright.sync_api import Browser, Page, expect
 
-from bench.server import free_port
 from funnel import audit
 from funnel.access import Actor
 from funnel.i18n import t
@@ -34,9 +32,9 @@ from tests.e2e.signin import (
     Provider,
     TeamServer,
     new_context,
-    provider_missing,
     sign_in,
     signed_in_as,
+    team_stack,
 )
 from tests.e2e.socket_rig import Sock, in_thread
 
@@ -75,30 +73,18 @@ class Team:
 
 @pytest.fixture(scope="module")
 def team(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
-    reason = provider_missing()
-    if reason is not None:
-        if os.environ.get("FUNNEL_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{reason} (FUNNEL_REQUIRE_BROWSER=1: browser tests must run)")
-        pytest.skip(reason)
-    folder = tmp_path_factory.mktemp("team")
-    port = free_port()
-    provider = Provider([port], folder / "idp.log")
-    server = TeamServer(folder, provider, port)
-    server.data.mkdir(parents=True)
-    aiko = Actor.cli("aiko")
-    with Store(server.database) as store:
-        info = load_demo(store, "demo", leads=400).dataset
-        ids = []
-        for _ in range(2):
-            v = save_version(store, info, template_for(info), author="aiko", by=aiko)
-            ids.append(propose(store, v.version_id, "aiko", by=aiko).version_id)
-    provider.start()
-    try:
-        server.start()
+    ids: list[int] = []
+
+    def prepare(database: Path) -> None:
+        aiko = Actor.cli("aiko")
+        with Store(database) as store:
+            info = load_demo(store, "demo", leads=400).dataset
+            for _ in range(2):
+                v = save_version(store, info, template_for(info), author="aiko", by=aiko)
+                ids.append(propose(store, v.version_id, "aiko", by=aiko).version_id)
+
+    with team_stack(tmp_path_factory.mktemp("team"), prepare) as (provider, server):
         yield Team(provider, server, *ids)
-    finally:
-        server.stop()
-        provider.stop()
 
 
 def open_page(page: Page, url: str, path: str, title_key: str) -> None:
