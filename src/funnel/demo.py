@@ -37,6 +37,7 @@ __all__ = [
     "HISTORY_START",
     "LOST_AFTER_DAYS",
     "VALUES_JA",
+    "generate_later",
     "generate_leads",
 ]
 
@@ -396,9 +397,14 @@ def _neg_binomial(rng: np.random.Generator, mean: FloatArray, shape: float) -> I
 # --------------------------------------------------------------------------------------
 # Simulation
 # --------------------------------------------------------------------------------------
-def _created_days(rng: np.random.Generator, source: IntArray) -> IntArray:
-    """Creation day per lead: growth, seasonality, quiet weekends/holidays, trade shows."""
-    days = np.arange(_START_DAY, _END_DAY + 1, dtype=np.int64)
+def _created_days(
+    rng: np.random.Generator, source: IntArray, start: int = _START_DAY, end: int = _END_DAY
+) -> IntArray:
+    """Creation day per lead: growth, seasonality, quiet weekends/holidays, trade shows.
+
+    Days run from ``start`` to ``end``; growth continues past the history's last day.
+    """
+    days = np.arange(start, end + 1, dtype=np.int64)
     as_date = days.astype("datetime64[D]")
     month_start = as_date.astype("datetime64[M]")
     month = month_start.astype(np.int64) % 12  # 0 = January
@@ -415,23 +421,38 @@ def _created_days(rng: np.random.Generator, source: IntArray) -> IntArray:
     weight = weight * np.where(holiday, _HOLIDAY_FACTOR, 1.0)
     created = days[_draw(rng, weight, len(source))]
 
+    shows = [(d, w) for d, w in _TRADE_SHOWS if start <= (d - _EPOCH).days <= end]
+    if not shows:  # no trade show in the window: its leads arrive like the others
+        return created
     show = source == SOURCES.index("Trade show")
     n_show = int(show.sum())
-    show_days = np.array([(d - _EPOCH).days for d, _ in _TRADE_SHOWS], dtype=np.int64)
-    show_weight = np.array([w for _, w in _TRADE_SHOWS])
+    show_days = np.array([(d - _EPOCH).days for d, _ in shows], dtype=np.int64)
+    show_weight = np.array([w for _, w in shows])
     picked = show_days[_draw(rng, show_weight, n_show)]
     # three show days (Wed-Fri), then business-card data entry takes a few business days
     lag = rng.integers(0, 3, n_show) + rng.geometric(0.45, n_show) - 1
-    created[show] = np.minimum(_business_days_after(picked, lag), _END_DAY)
+    created[show] = np.minimum(_business_days_after(picked, lag), end)
     return created
 
 
-def _simulate(n: int, seed: int) -> _Leads:
+def _simulate(
+    n: int,
+    seed: int | tuple[int, ...],
+    *,
+    start: int = _START_DAY,
+    end: int = _END_DAY,
+    observed: int = _END_DAY,
+) -> _Leads:
+    """Leads created from day ``start`` to ``end``, their funnel as it stands on ``observed``.
+
+    The random draws do not depend on ``observed``: the same leads observed later have the
+    same attributes and the same future, only more of it has happened.
+    """
     rng = np.random.default_rng(seed)
 
     # who: source, creation date (sorted so that lead ids follow creation order)
     source = _draw(rng, np.array(_SOURCE_P), n)
-    created = _created_days(rng, source)
+    created = _created_days(rng, source, start, end)
     order = np.argsort(created, kind="stable")
     created, source = created[order], source[order]
 
@@ -504,7 +525,7 @@ def _simulate(n: int, seed: int) -> _Leads:
         + _NOISE_SD * rng.standard_normal(n)
     )
 
-    stage_days, outcome = _funnel(rng, created, propensity, competitor)
+    stage_days, outcome = _funnel(rng, created, propensity, competitor, observed)
     opportunity = stage_days[2] >= 0
     closed = stage_days[3] >= 0
 
@@ -543,9 +564,13 @@ def _business_lag(calendar_days: FloatArray) -> IntArray:
 
 
 def _funnel(
-    rng: np.random.Generator, created: IntArray, propensity: FloatArray, competitor: BoolArray
+    rng: np.random.Generator,
+    created: IntArray,
+    propensity: FloatArray,
+    competitor: BoolArray,
+    observed: int = _END_DAY,
 ) -> tuple[tuple[IntArray, IntArray, IntArray, IntArray], IntArray]:
-    """Stage dates (-1 = not reached by ANCHOR_END) and outcome codes (Won/Lost/Open)."""
+    """Stage dates (-1 = not reached by day ``observed``) and outcome codes (Won/Lost/Open)."""
     n = len(created)
     x = propensity - _PROPENSITY_CENTER
     p = _sigmoid(_STAGE_INTERCEPT[:, None] + _STAGE_SLOPE[:, None] * x[None, :])
@@ -560,13 +585,13 @@ def _funnel(
     close_lag = rng.gamma(_CLOSE_SHAPE, _CLOSE_MEAN_DAYS / _CLOSE_SHAPE, n)
     closed = _business_days_after(opp, _business_lag(close_lag))
 
-    reach_mql = (u[0] < p[0]) & (mql <= _END_DAY)
-    reach_sql = reach_mql & (u[1] < p[1]) & (sql <= _END_DAY)
-    reach_opp = reach_sql & (u[2] < p[2]) & (opp <= _END_DAY)
-    is_closed = reach_opp & (closed <= _END_DAY)
+    reach_mql = (u[0] < p[0]) & (mql <= observed)
+    reach_sql = reach_mql & (u[1] < p[1]) & (sql <= observed)
+    reach_opp = reach_sql & (u[2] < p[2]) & (opp <= observed)
+    is_closed = reach_opp & (closed <= observed)
     won = is_closed & (u[3] < p[3])
 
-    stale = created < _END_DAY - LOST_AFTER_DAYS
+    stale = created < observed - LOST_AFTER_DAYS
     outcome = np.where(
         won, 0, np.where(is_closed, 1, np.where(reach_opp, 2, np.where(stale, 1, 2)))
     ).astype(np.int64)
@@ -608,9 +633,52 @@ def generate_leads(n: int = 50_000, seed: int = 7, lang: str = "en") -> pd.DataF
     if lang not in ("en", "ja"):
         raise ValueError(f"lang must be 'en' or 'ja', got {lang!r}")
     n = int(n)
-    leads = _simulate(n, seed)
+    return _frame(_simulate(n, seed), 1, lang)
 
-    lead_id = "L" + pd.Series(np.arange(1, n + 1, dtype=np.int64)).astype("str").str.zfill(7)
+
+def generate_later(
+    n: int = 50_000,
+    seed: int = 7,
+    lang: str = "en",
+    *,
+    months: int = 2,
+    new_leads: int | None = None,
+) -> pd.DataFrame:
+    """The same CRM's export ``months`` after :data:`ANCHOR_END`: the ``n`` leads of
+    ``generate_leads(n, seed, lang)`` with their funnel and outcomes matured, then
+    ``new_leads`` leads created since (about ``n * months / 18`` by default), numbered on.
+
+    A lead's attributes and behaviour counts are those of the first export; what moves is
+    what happened since: stages reached, deals closed, and open leads going stale (lost). An
+    outcome already recorded (won or lost) never changes. With the default two months, no
+    date is later than 2026-11-30.
+    """
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
+        raise ValueError(f"months must be a whole number from 1 to 24, got {months!r}")
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n must be a positive integer (number of leads), got {n!r}")
+    if lang not in ("en", "ja"):
+        raise ValueError(f"lang must be 'en' or 'ja', got {lang!r}")
+    n = int(n)
+    later = pd.Timestamp(ANCHOR_END) + pd.DateOffset(months=months)
+    observed = (later.date() - _EPOCH).days
+    extra = round(n * months / 18) if new_leads is None else int(new_leads)
+    if extra < 0:
+        raise ValueError(f"new_leads must not be negative, got {new_leads!r}")
+    frames = [_frame(_simulate(n, seed, observed=observed), 1, lang)]
+    if extra:
+        fresh = _simulate(
+            extra, (seed, months), start=_END_DAY + 1, end=observed, observed=observed
+        )
+        frames.append(_frame(fresh, n + 1, lang))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _frame(leads: _Leads, first_id: int, lang: str) -> pd.DataFrame:
+    """The export's columns from simulated leads, numbered from ``first_id``."""
+    n = len(leads.created)
+    numbers = np.arange(first_id, first_id + n, dtype=np.int64)
+    lead_id = "L" + pd.Series(numbers).astype("str").str.zfill(7)
     columns: dict[str, pd.Series] = {
         "lead_id": lead_id.rename("lead_id"),
         "created_at": _dates(leads.created, "created_at"),
