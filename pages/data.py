@@ -1,6 +1,8 @@
 """Data: upload → proposed mapping → confirm → validation report or stored dataset.
 
-Also lists stored datasets, with rename and (confirmed) delete.
+Loading into a dataset that exists asks whether to update it by lead id (the counts shown and
+confirmed before anything is stored) or replace it. Also lists stored datasets, with rename,
+(confirmed) delete and each one's load history.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import streamlit as st
 
 from app import auth, ui
 from funnel.i18n import CodedError
-from funnel.ingest import load_files
+from funnel.ingest import load_files, prepare_refresh
+from funnel.loads import history_row
 from funnel.mapping import Mapping, OutcomeSpec
 from funnel.mapping.leaks import left_out
 from funnel.mapping.propose import propose_mapping
@@ -29,9 +32,12 @@ from funnel.mapping.rows import (
 from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile, read_bytes
+from funnel.refresh import carry_mapping
+from funnel.store import DatasetInfo
 from funnel.wrongfile import HEAD_BYTES, outcomes_file_problem, yaml_file_problem
 
 _LAST = "_data_last_load"
+_PREVIEW = "_refresh_preview"
 
 
 def read_upload(upload: Any, sheet: str | None = None) -> SourceFile | list[Problem]:
@@ -185,6 +191,118 @@ def outcome_controls(mapping: Mapping, leads: SourceFile, outcomes: SourceFile |
     )
 
 
+def refresh_section(
+    existing: DatasetInfo,
+    sources: tuple[SourceFile, SourceFile | None, SourceFile | None],
+    mapping: Mapping,
+    keep_last: bool,
+    preview_key: str,
+) -> None:
+    """Update ``existing`` by lead id: check, show the counts, confirm, then store."""
+    if st.button(ui.t("refresh.check_button"), type="primary", key="refresh_check"):
+        bar = st.progress(0.0, text=ui.t("progress.validate"))
+        try:
+            prepared, plan = prepare_refresh(
+                ui.store(),
+                existing.name,
+                *sources,
+                mapping=mapping,
+                keep_last=keep_last,
+                progress=ui.progress_reporter(bar),
+            )
+        except LoadError as exc:
+            bar.empty()
+            st.error(ui.t("data.failed"))
+            ui.show_problems(exc.problems)
+            return
+        except CodedError as exc:
+            bar.empty()
+            st.error(ui.refusal(exc))
+            return
+        bar.empty()
+        st.session_state[_PREVIEW] = {"key": preview_key, "prepared": prepared, "plan": plan}
+    preview = st.session_state.get(_PREVIEW)
+    if not preview or preview["key"] != preview_key:
+        return
+    plan = preview["plan"]
+    st.markdown(f"**{ui.tm('refresh.plan_header', name=existing.name)}**")
+    for column, key in zip(
+        st.columns(4), ("added", "changed", "unchanged", "missing"), strict=True
+    ):
+        column.metric(ui.t(f"refresh.metric.{key}"), f"{getattr(plan, key):,}")
+    st.caption(
+        ui.tm(
+            "refresh.plan_caption",
+            rows=f"{plan.rows:,}",
+            before=f"{plan.before:,}",
+            outcomes=f"{plan.outcomes_changed:,}",
+            examples=", ".join(plan.missing_examples) or "-",
+        )
+    )
+    accepted = True
+    if plan.recorded_changed:
+        count = f"{plan.recorded_changed:,}"
+        st.warning(
+            ui.tm(
+                "refresh.outcomes_changed_page",
+                count=count,
+                transitions=plan.transitions(ui.lang()),
+                examples=plan.example_text(ui.lang()),
+            )
+        )
+        accepted = st.checkbox(ui.t("refresh.accept", count=count), key="accept_changed")
+    if st.button(
+        ui.t("refresh.commit_button"), type="primary", key="refresh_commit", disabled=not accepted
+    ):
+        st.session_state.pop(_PREVIEW, None)
+        try:
+            info, done = ui.store().refresh(
+                existing.name,
+                preview["prepared"],
+                accept_changed_outcomes=accepted,
+                expected=plan,
+                by=auth.actor(),
+            )
+        except LoadError as exc:
+            st.error(ui.t("data.failed"))
+            ui.show_problems(exc.problems)
+            return
+        except CodedError as exc:
+            st.error(ui.refusal(exc))
+            return
+        st.session_state[_LAST] = {
+            "message": ui.tm(
+                "refresh.done",
+                name=info.name,
+                added=f"{done.added:,}",
+                changed=f"{done.changed:,}",
+                unchanged=f"{done.unchanged:,}",
+                missing=f"{done.missing:,}",
+                outcomes=f"{done.outcomes_changed:,}",
+                leads=f"{info.leads:,}",
+                won=f"{info.won:,}",
+                lost=f"{info.lost:,}",
+                open=f"{info.open:,}",
+            ),
+            "notes": [p.as_dict() for p in preview["prepared"].problems],
+            "dataset": info.name,
+        }
+        ui.select_dataset(info.name)
+        st.rerun()
+
+
+def history_section(name: str) -> None:
+    """The load history of one dataset, newest first."""
+    st.markdown(f"**{ui.tm('loads.header', name=name)}**")
+    rows = [history_row(r, ui.lang()) for r in reversed(ui.store().load_history(name))]
+    frame = pd.DataFrame(rows).drop(columns=["dataset"], errors="ignore")
+    ui.dataframe(
+        frame.rename(columns={k: ui.t(f"loads.col.{k}") for k in frame.columns}),
+        hide_index=True,
+        width="stretch",
+    )
+
+
 st.title(ui.t("data.title"))
 st.caption(ui.t("data.intro"))
 
@@ -230,22 +348,30 @@ else:
     )
     placeholders = ("",) + tuple(p.strip() for p in placeholders_text.split(",") if p.strip())
     outcome_choice = st.session_state.get("outcome_column")
+    stored = {d.name: d for d in ui.datasets()}
+    typed_name = str(st.session_state.get("dataset_name") or Path(leads.name).stem)
+    existing = stored.get(" ".join(typed_name.split()))
+    refreshing = existing is not None and st.session_state.get("load_mode", "refresh") == "refresh"
     uploads_key = hashlib.sha1(
         repr(
             [(u.file_id if u else None) for u in (leads_up, outcomes_up, activities_up)]
             + [placeholders, outcome_choice, sheet]
+            + [existing.fingerprint if existing is not None and refreshing else None]
         ).encode()
     ).hexdigest()[:12]
     proposals: dict[str, Mapping] = st.session_state.setdefault("_proposals", {})
     if uploads_key not in proposals:
         with st.spinner(ui.t("progress.map")):
-            proposals[uploads_key] = propose_mapping(
+            proposed = propose_mapping(
                 leads,
                 outcomes,
                 activities,
                 outcome_column=outcome_choice if outcome_choice else None,
                 placeholders=placeholders,
             )
+            if existing is not None and refreshing:  # the stored decisions still apply
+                proposed = carry_mapping(existing.mapping, proposed)
+            proposals[uploads_key] = proposed
     mapping = proposals[uploads_key]
     wrong = outcomes_file_problem(leads, mapping)
     if wrong is not None:  # said before Load is pressed
@@ -296,8 +422,26 @@ else:
     )
     keep_last = cols[2].checkbox(ui.t("data.keep_last"), key="keep_last")
     mapping = replace(mapping, first_stage=first_stage, placeholders=placeholders)
+    existing = stored.get(" ".join(name.split()))
+    mode = "new"
+    if existing is not None:
+        mode = st.radio(
+            ui.tm("refresh.choice", name=existing.name, leads=f"{existing.leads:,}"),
+            ["refresh", "replace"],
+            format_func=ui.labels(["refresh", "replace"], lambda m: ui.t(f"refresh.choice_{m}")),
+            key="load_mode",
+        )
+    if existing is not None and mode == "refresh":
+        preview_key = hashlib.sha1(
+            repr([uploads_key, mapping, keep_last, existing.fingerprint]).encode()
+        ).hexdigest()[:12]
+        refresh_section(existing, (leads, outcomes, activities), mapping, keep_last, preview_key)
+    elif existing is not None:
+        st.warning(
+            ui.tm("refresh.replace_warning", name=existing.name, leads=f"{existing.leads:,}")
+        )
 
-    if st.button(ui.t("data.load_button"), type="primary", key="load"):
+    if mode != "refresh" and st.button(ui.t("data.load_button"), type="primary", key="load"):
         bar = st.progress(0.0, text=ui.t("progress.validate"))
         try:
             result = load_files(
@@ -388,3 +532,5 @@ else:
         if no.button(ui.t("data.cancel"), key="delete_no"):
             st.session_state.pop("_pending_delete", None)
             st.rerun()
+    if target in names:
+        history_section(target)

@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -41,6 +41,9 @@ from funnel.readers import SourceFile, read_file
 from funnel.store import RESERVED_PREFIX, DatasetInfo, Store
 from funnel.validation import DATE_ROLES, NUMBER_ROLES, Parsed, build_schema, validate_frame
 from funnel.wrongfile import HEAD_BYTES, outcomes_file_problem, yaml_file_problem
+
+if TYPE_CHECKING:
+    from funnel.refresh import RefreshPlan
 
 Progress = Callable[[str, float], None]
 TEXT_ROLES = ("attribute", "source", "outcome", "ignore")
@@ -77,21 +80,31 @@ class Prepared:
 
 @dataclass(frozen=True)
 class LoadResult:
-    """A stored dataset and the warnings and notes produced while loading it."""
+    """A stored dataset and the warnings and notes produced while loading it; ``refresh`` is
+    what a refresh did (None for a load that stored the files as the whole dataset)."""
 
     dataset: DatasetInfo
     problems: tuple[Problem, ...]
+    refresh: RefreshPlan | None = None
 
 
-def fingerprint(files: Sequence[SourceFile]) -> str:
-    """Fingerprint the input files' contents (stable across machines and runs)."""
+def _row_hashes(f: SourceFile) -> bytes:
+    return pd.util.hash_pandas_object(f.frame, index=False).to_numpy().tobytes()
+
+
+def fingerprint(files: Sequence[SourceFile], rows: Sequence[bytes | None] | None = None) -> str:
+    """Fingerprint the input files' contents (stable across machines and runs).
+
+    ``rows`` may pass each generated frame's row hashes, already computed.
+    """
     digest = hashlib.sha256()
-    for f in files:
+    for i, f in enumerate(files):
         digest.update(f.name.encode())
         if f.digest is not None:
             digest.update(f.digest.encode())
         else:  # generated or in-memory frames
-            digest.update(pd.util.hash_pandas_object(f.frame, index=False).to_numpy().tobytes())
+            known = rows[i] if rows is not None else None
+            digest.update(known if known is not None else _row_hashes(f))
     return digest.hexdigest()[:16]
 
 
@@ -200,16 +213,24 @@ def prepare(
         problems += notes
     if mapping.column("created") is None:
         problems.append(Problem("no_dates", leads.name, severity="info"))
-    sources = [leads] + [f for f in (outcomes, activities) if f is not None]
+    roles = [("leads", leads), ("outcomes", outcomes), ("activities", activities)]
+    present = [(role, f) for role, f in roles if f is not None]
+    sources = [f for _, f in present]
+    hashes = [None if f.digest is not None else _row_hashes(f) for f in sources]
+    # a file's SHA-256; a generated frame's is that of its rows' hashes
+    digests = [
+        f.digest or hashlib.sha256(h or b"").hexdigest()
+        for f, h in zip(sources, hashes, strict=True)
+    ]
     return Prepared(
         leads=typed.reset_index(drop=True),
         outcomes=outcome_frame.reset_index(drop=True),
         activities=act_typed,
         mapping=mapping,
         problems=tuple(_ordered(problems)),
-        files=[_file_info(f) for f in sources],
+        files=[_file_info(f, role, d) for (role, f), d in zip(present, digests, strict=True)],
         columns=[str(c) for c in typed.columns],
-        fingerprint=fingerprint(sources),
+        fingerprint=fingerprint(sources, hashes),
     )
 
 
@@ -246,9 +267,11 @@ def _ordered(problems: Sequence[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: rank[p.severity])
 
 
-def _file_info(f: SourceFile) -> dict[str, Any]:
+def _file_info(f: SourceFile, role: str, sha256: str) -> dict[str, Any]:
     return {
         "name": f.name,
+        "role": role,
+        "sha256": sha256,
         "format": f.kind,
         "encoding": f.encoding,
         "delimiter": f.delimiter,
@@ -773,12 +796,15 @@ def choose_mapping(
     *,
     mapping_file: str | Path | None = None,
     overrides: Overrides | None = None,
+    stored: Mapping | None = None,
 ) -> Mapping:
     """The mapping a load uses: the mapping file's, or proposed; then the hand-named overrides;
     then leak detection on the columns nobody decided about (a file's ``leak:``, ``--leak`` and
     ``--not-leak`` are left as said).
 
-    Without a file, ``overrides.outcome`` and ``overrides.placeholders`` guide the proposal.
+    Without a file, ``overrides.outcome`` and ``overrides.placeholders`` guide the proposal, and
+    a refresh of a dataset mapped as ``stored`` keeps its decisions
+    (:func:`funnel.refresh.carry_mapping`).
     """
     overrides = overrides or Overrides()
     if mapping_file is not None:
@@ -795,6 +821,10 @@ def choose_mapping(
             leaks=False,
         )
         overrides = replace(overrides, placeholders=())
+        if stored is not None:
+            from funnel.refresh import carry_mapping
+
+            mapping = carry_mapping(stored, mapping)
     mapping = apply_overrides(mapping, overrides, leads.name)
     return flag_leaks(mapping, leads, outcomes, kinds=_kinds(leads, mapping))
 
@@ -819,23 +849,54 @@ def load_files(
     mapping: Mapping | None = None,
     outcome_column: str | None = None,
     keep_last: bool = False,
+    refresh: bool = False,
+    accept_changed_outcomes: bool = False,
     progress: Progress = _no_progress,
     by: Actor | None = None,
 ) -> LoadResult:
     """Map (if no mapping is given), prepare and store files as ``dataset``.
 
+    With ``refresh`` the stored ``dataset`` is updated by lead id instead of replaced
+    (:meth:`funnel.store.Store.refresh`); without a mapping, its stored decisions are kept.
     ``by`` is who loads (see :meth:`Store.save`); a refusal comes before any file is read.
     """
     store.allow(by, "manage_datasets")
+    stored = store.require(dataset).mapping if refresh else None
     if mapping is None:
         progress("map", 0.15)
         overrides = Overrides(outcome=outcome_column)
-        mapping = choose_mapping(leads, outcomes, activities, overrides=overrides)
+        mapping = choose_mapping(leads, outcomes, activities, overrides=overrides, stored=stored)
     prepared = prepare(leads, mapping, outcomes, activities, keep_last=keep_last, progress=progress)
     progress("store", 0.8)
+    if refresh:
+        info, plan = store.refresh(
+            dataset, prepared, accept_changed_outcomes=accept_changed_outcomes, by=by
+        )
+        progress("done", 1.0)
+        return LoadResult(info, prepared.problems, plan)
     info = store.save(dataset, prepared, by=by)
     progress("done", 1.0)
     return LoadResult(info, prepared.problems)
+
+
+def prepare_refresh(
+    store: Store,
+    dataset: str,
+    leads: SourceFile,
+    outcomes: SourceFile | None = None,
+    activities: SourceFile | None = None,
+    *,
+    mapping: Mapping,
+    keep_last: bool = False,
+    progress: Progress = _no_progress,
+) -> tuple[Prepared, RefreshPlan]:
+    """Prepare files to refresh ``dataset`` and count what the refresh would do, storing
+    nothing: the counts a person confirms before :meth:`funnel.store.Store.refresh`."""
+    prepared = prepare(leads, mapping, outcomes, activities, keep_last=keep_last, progress=progress)
+    progress("store", 0.9)
+    plan = store.preview_refresh(dataset, prepared)
+    progress("done", 1.0)
+    return prepared, plan
 
 
 def load_demo(

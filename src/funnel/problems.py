@@ -33,8 +33,9 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
-#: Parameters holding a file kind from :func:`funnel.readers.sniff_kind` (``csv``, ``pdf`` ...).
-_KIND_PARAMS = ("what", "actual")
+#: Parameters holding a file kind from :func:`funnel.readers.sniff_kind` (``csv``, ``pdf`` ...)
+#: or a column's kind from :func:`funnel.store.kind_of` (``number``, ``date`` ...).
+_KIND_PARAMS = ("what", "actual", "kind_before", "kind_now")
 
 
 @dataclass(frozen=True)

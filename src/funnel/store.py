@@ -4,7 +4,9 @@ Layout: a catalog table ``funnel_datasets`` and, per dataset, a schema ``ds_<id>
 ``leads`` (the lead file's columns under their original names, typed), ``outcomes`` (``lead_id,
 outcome, closed_at, amount``) and optionally ``activities`` (``lead_id, occurred_at,
 activity_type``). A load writes a new schema and swaps the catalog row in one transaction, so a
-failure, a crash or a kill leaves the previous dataset exactly as it was.
+failure, a crash or a kill leaves the previous dataset exactly as it was; a refresh
+(:mod:`funnel.refresh`) writes the merged dataset the same way. Every load is appended to the
+load history (:mod:`funnel.loads`) in that transaction.
 
 One connection per process; every query runs on its own cursor (DuckDB's threading model).
 Every connection has DuckDB's extension auto-install and auto-load turned off (a file that is
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
-from funnel import audit
+from funnel import audit, loads
 from funnel.access import Access, Actor, RolesError
 from funnel.i18n import CodedError
 from funnel.mapping import Mapping
@@ -39,8 +41,10 @@ from funnel.rules import ColumnFacts
 
 if TYPE_CHECKING:
     from funnel.ingest import Prepared
+    from funnel.loads import LoadRecord
+    from funnel.refresh import RefreshPlan
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_DB = Path("data") / "funnel.duckdb"
 _CATALOG = "funnel_datasets"
 _SETTINGS = "funnel_settings"
@@ -55,6 +59,9 @@ _ACCESS_KEY = "access"
 OUTCOME_COL = "_funnel_outcome"
 CLOSED_COL = "_funnel_closed_at"
 AMOUNT_COL = "_funnel_amount"
+#: When funnel first saw each lead, and since when its current outcome is recorded (refresh.py).
+FIRST_SEEN_COL = "_funnel_first_seen"
+OUTCOME_SINCE_COL = "_funnel_outcome_since"
 RESERVED_PREFIX = "_funnel_"
 
 
@@ -281,6 +288,7 @@ class Store:
             2: {_CATALOG, _SETTINGS},
             3: {_CATALOG, _SETTINGS, VERSIONS},
             4: {_CATALOG, _SETTINGS, VERSIONS, AUDIT},
+            5: {_CATALOG, _SETTINGS, VERSIONS, AUDIT, loads.LOADS},
         }
         later = {2: {_SETTINGS}}  # the later tables a migration would not simply create
         missing = expected.get(version, set()) - tables
@@ -335,6 +343,11 @@ class Store:
                 cur.begin()
                 _migrate_to_4(cur)
                 _set_version(cur, 4)
+                cur.commit()
+            if version < 5:
+                cur.begin()
+                _migrate_load_history(cur)
+                _set_version(cur, 5)
                 cur.commit()
 
     def _migrate_to_2(self, cur: duckdb.DuckDBPyConnection) -> None:
@@ -394,68 +407,162 @@ class Store:
 
         ``by`` (who loads it; the app's user without sign-in by default) needs the
         ``manage_datasets`` role where the database requires sign-in; the audit log gets a
-        ``dataset.loaded`` (or ``dataset.refreshed``) row in the same transaction.
+        ``dataset.loaded`` (or ``dataset.refreshed``) row in the same transaction. Every lead
+        is first seen now; the load is appended to the load history.
         """
         name = _valid_name(name)
         self._writable()
         by = self.allow(by, "manage_datasets")
+        tables = self._frames(prepared)
+        now = datetime.now().replace(microsecond=0)
+        with self.transaction() as cur:
+            dataset_id, schema = _new_schema(cur)
+            for table, view in _registered(cur, tables):
+                extra = (
+                    f", ?::TIMESTAMP AS {quote_ident(FIRST_SEEN_COL)}, "
+                    f"?::TIMESTAMP AS {quote_ident(OUTCOME_SINCE_COL)}"
+                    if table == "leads"
+                    else ""
+                )
+                cur.execute(
+                    f"CREATE TABLE {quote_ident(schema)}.{quote_ident(table)} AS "
+                    f"SELECT *{extra} FROM {quote_ident(view)}",
+                    [now, now] if extra else [],
+                )
+                cur.unregister(view)
+            replaced = _drop_dataset(cur, name)
+            audit.append(
+                cur,
+                by,
+                "dataset.refreshed" if replaced else "dataset.loaded",
+                dataset=name,
+                fingerprint=prepared.fingerprint,
+                files=[f.get("name") for f in prepared.files],
+                leads=prepared.counts["leads"],
+            )
+            counts = prepared.counts
+            _insert_catalog(cur, dataset_id, name, schema, now, counts, prepared)
+            loads.append(cur, name, now, prepared.files, counts["leads"], replaced=replaced)
+        return self.require(name)
+
+    def preview_refresh(self, name: str, prepared: Prepared) -> RefreshPlan:
+        """Count what :meth:`refresh` would do, writing nothing (also on a read-only store)."""
+        from funnel import refresh
+
+        info = self.require(name)
+        with self.cursor() as cur:
+            registered = _registered(cur, self._frames(prepared, check_disk=False))
+            views = {table: quote_ident(view) for table, view in registered}
+            refresh.check_compatible(
+                cur,
+                info,
+                prepared.mapping,
+                views["leads"],
+                _leads_file(prepared),
+                _made_up(prepared),
+            )
+            return refresh.plan_refresh(
+                cur, info, _id_of(prepared), views["leads"], prepared.counts["leads"]
+            )
+
+    def refresh(
+        self,
+        name: str,
+        prepared: Prepared,
+        *,
+        accept_changed_outcomes: bool = False,
+        expected: RefreshPlan | None = None,
+        by: Actor | None = None,
+    ) -> tuple[DatasetInfo, RefreshPlan]:
+        """Update the stored dataset ``name`` from newer files by lead id, all or nothing.
+
+        New leads are added, leads in both take the new values, leads missing from the new
+        files are kept. Refused, with nothing written: files that cannot update the dataset
+        (:func:`funnel.refresh.check_compatible`), a refresh that changes outcomes already
+        recorded unless ``accept_changed_outcomes``, and one whose counts moved since the
+        ``expected`` plan a person confirmed. ``by`` needs the ``manage_datasets`` role, as for
+        :meth:`save`; the audit log gets a ``dataset.refreshed`` row with the counts.
+        """
+        from funnel import refresh
+
+        name = _valid_name(name)
+        self._writable()
+        by = self.allow(by, "manage_datasets")
+        self.require(name)
+        tables = self._frames(prepared)
+        now = datetime.now().replace(microsecond=0)
+        file = _leads_file(prepared)
+        with self.transaction() as cur:
+            info = self.require(name)
+            registered = _registered(cur, tables)
+            views = {table: quote_ident(view) for table, view in registered}
+            refresh.check_compatible(
+                cur, info, prepared.mapping, views["leads"], file, _made_up(prepared)
+            )
+            id_col = _id_of(prepared)
+            plan = refresh.plan_refresh(cur, info, id_col, views["leads"], prepared.counts["leads"])
+            if expected is not None and expected.counts() != plan.counts():
+                raise refresh.RefreshError("plan_moved", dataset=name)
+            if plan.recorded_changed and not accept_changed_outcomes:
+                raise refresh.RefreshError(
+                    "outcomes_changed", dataset=name, plan=plan, flag="--accept-changed-outcomes"
+                )
+            dataset_id, schema = _new_schema(cur)
+            refresh.merge_tables(cur, info, id_col, schema, views, now)
+            for _, view in registered:
+                cur.unregister(view)
+            row = cur.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {quote_ident(OUTCOME_COL)} = 'won'), "
+                f"count(*) FILTER (WHERE {quote_ident(OUTCOME_COL)} = 'lost') "
+                f"FROM {quote_ident(schema)}.leads"
+            ).fetchone()
+            assert row is not None
+            total, won, lost = (int(v) for v in row)
+            counts = {"leads": total, "won": won, "lost": lost, "open": total - won - lost}
+            _drop_dataset(cur, name)
+            fingerprint = refresh.combined_fingerprint(info.fingerprint, prepared.fingerprint)
+            audit.append(
+                cur,
+                by,
+                "dataset.refreshed",
+                dataset=name,
+                fingerprint=fingerprint,
+                files=[f.get("name") for f in prepared.files],
+                leads=total,
+                mode="refresh",
+                added=plan.added,
+                changed=plan.changed,
+                missing=plan.missing,
+                recorded_outcomes_changed=plan.recorded_changed,
+            )
+            _insert_catalog(
+                cur, dataset_id, name, schema, now, counts, prepared, fingerprint=fingerprint
+            )
+            loads.append(cur, name, now, prepared.files, total, replaced=True, plan=plan)
+        return self.require(name), plan
+
+    def load_history(self, name: str | None = None) -> list[LoadRecord]:
+        """Every load of the dataset ``name`` (of every dataset when None), oldest first."""
+        if name is not None:
+            self.require(name)
+        with self.cursor() as cur:
+            return loads.history(cur, name)
+
+    def _frames(self, prepared: Prepared, *, check_disk: bool = True) -> list[tuple[str, Any]]:
+        """The frames a dataset is stored from; refuses, before the file grows, what the disk
+        cannot hold."""
         tables: list[tuple[str, Any]] = [
             ("leads", _with_outcomes(prepared)),
             ("outcomes", prepared.outcomes),
         ]
         if prepared.activities is not None:
             tables.append(("activities", prepared.activities))
-        needed = _estimated_bytes([frame for _, frame in tables])
-        free = _free_bytes(self.path)
-        if free is not None and needed > free:  # refuse before the file grows at all
-            raise StoreError("disk_full", path=str(self.path), free=_human(free))
-        with self.transaction() as cur:
-            (dataset_id,) = cur.execute("SELECT nextval('funnel_dataset_seq')").fetchone() or (0,)
-            schema = f"ds_{int(dataset_id)}"
-            cur.execute(f"CREATE SCHEMA {quote_ident(schema)}")
-            for table, frame in tables:
-                view = f"_funnel_in_{table}"
-                cur.register(view, frame)
-                cur.execute(
-                    f"CREATE TABLE {quote_ident(schema)}.{quote_ident(table)} AS "
-                    f"SELECT * FROM {quote_ident(view)}"
-                )
-                cur.unregister(view)
-            old = cur.execute(
-                f"SELECT schema_name FROM {_CATALOG} WHERE name = ?", [name]
-            ).fetchall()
-            cur.execute(f"DELETE FROM {_CATALOG} WHERE name = ?", [name])
-            audit.append(
-                cur,
-                by,
-                "dataset.refreshed" if old else "dataset.loaded",
-                dataset=name,
-                fingerprint=prepared.fingerprint,
-                files=[f.get("name") for f in prepared.files],
-                leads=prepared.counts["leads"],
-            )
-            for (old_schema,) in old:
-                cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(old_schema)} CASCADE")
-            counts = prepared.counts
-            cur.execute(
-                f"INSERT INTO {_CATALOG} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    int(dataset_id),
-                    name,
-                    schema,
-                    datetime.now().replace(microsecond=0),
-                    counts["leads"],
-                    counts["won"],
-                    counts["lost"],
-                    counts["open"],
-                    json.dumps(prepared.columns, ensure_ascii=False),
-                    json.dumps(mapping_to_dict(prepared.mapping), ensure_ascii=False),
-                    json.dumps(prepared.files, ensure_ascii=False),
-                    json.dumps([p.as_dict() for p in prepared.problems], ensure_ascii=False),
-                    prepared.fingerprint,
-                ],
-            )
-        return self.require(name)
+        if check_disk:
+            needed = _estimated_bytes([frame for _, frame in tables])
+            free = _free_bytes(self.path)
+            if free is not None and needed > free:  # refuse before the file grows at all
+                raise StoreError("disk_full", path=str(self.path), free=_human(free))
+        return tables
 
     def rename(self, old: str, new: str, *, by: Actor | None = None) -> DatasetInfo:
         """Rename a dataset; refuses to overwrite another one."""
@@ -471,6 +578,7 @@ class Store:
             )
             cur.execute(f"UPDATE {_CATALOG} SET name = ? WHERE name = ?", [new, old])
             cur.execute(f"UPDATE {_SETTINGS} SET dataset = ? WHERE dataset = ?", [new, old])
+            cur.execute(f"UPDATE {loads.LOADS} SET dataset = ? WHERE dataset = ?", [new, old])
             # the history follows the dataset (each version keeps the name it was tuned on)
             cur.execute(f"UPDATE {VERSIONS} SET dataset = ? WHERE dataset = ?", [new, old])
         return self.require(new)
@@ -492,6 +600,7 @@ class Store:
             )
             cur.execute(f"DELETE FROM {_CATALOG} WHERE name = ?", [name])
             cur.execute(f"DELETE FROM {_SETTINGS} WHERE dataset = ?", [name])
+            cur.execute(f"DELETE FROM {loads.LOADS} WHERE dataset = ?", [name])
             cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(info.schema)} CASCADE")
 
     def setting(self, dataset: str, key: str) -> Any:
@@ -596,7 +705,7 @@ class Store:
         roles = {s.name: s.role for s in info.mapping.leads}
         return {
             c: ColumnFacts(
-                _kind_of(types.get(c, "VARCHAR")),
+                kind_of(types.get(c, "VARCHAR")),
                 roles.get(c) if roles.get(c) in ("outcome", "closed", "amount") else None,
             )
             for c in info.columns
@@ -649,6 +758,106 @@ def _migrate_to_4(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(f"ALTER TABLE {VERSION_EVENTS} ADD COLUMN IF NOT EXISTS {column} VARCHAR")
 
 
+def _new_schema(cur: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    """Create the schema a dataset is written into; return its id and name."""
+    (dataset_id,) = cur.execute("SELECT nextval('funnel_dataset_seq')").fetchone() or (0,)
+    schema = f"ds_{int(dataset_id)}"
+    cur.execute(f"CREATE SCHEMA {quote_ident(schema)}")
+    return int(dataset_id), schema
+
+
+def _registered(
+    cur: duckdb.DuckDBPyConnection, tables: Sequence[tuple[str, Any]]
+) -> list[tuple[str, str]]:
+    """Register each frame on the cursor; return ``(table, view name)`` pairs."""
+    out = []
+    for table, frame in tables:
+        view = f"_funnel_in_{table}"
+        cur.register(view, frame)
+        out.append((table, view))
+    return out
+
+
+def _drop_dataset(cur: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Remove a dataset's catalog row and tables (inside a write); return whether it existed."""
+    old = cur.execute(f"SELECT schema_name FROM {_CATALOG} WHERE name = ?", [name]).fetchall()
+    cur.execute(f"DELETE FROM {_CATALOG} WHERE name = ?", [name])
+    for (old_schema,) in old:
+        cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(old_schema)} CASCADE")
+    return bool(old)
+
+
+def _insert_catalog(
+    cur: duckdb.DuckDBPyConnection,
+    dataset_id: int,
+    name: str,
+    schema: str,
+    loaded_at: datetime,
+    counts: dict[str, int],
+    prepared: Prepared,
+    *,
+    fingerprint: str | None = None,
+) -> None:
+    cur.execute(
+        f"INSERT INTO {_CATALOG} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            dataset_id,
+            name,
+            schema,
+            loaded_at,
+            counts["leads"],
+            counts["won"],
+            counts["lost"],
+            counts["open"],
+            json.dumps(prepared.columns, ensure_ascii=False),
+            json.dumps(mapping_to_dict(prepared.mapping), ensure_ascii=False),
+            json.dumps(prepared.files, ensure_ascii=False),
+            json.dumps([p.as_dict() for p in prepared.problems], ensure_ascii=False),
+            fingerprint if fingerprint is not None else prepared.fingerprint,
+        ],
+    )
+
+
+def _leads_file(prepared: Prepared) -> str:
+    return str(prepared.files[0]["name"]) if prepared.files else ""
+
+
+def _made_up(prepared: Prepared) -> bool:
+    """Whether the leads were numbered at load (the leads file had no id column)."""
+    return any(p.code == "surrogate_id" for p in prepared.problems)
+
+
+def _id_of(prepared: Prepared) -> str:
+    id_col = prepared.mapping.column("id")
+    assert id_col is not None  # prepare always names one
+    return id_col
+
+
+def _migrate_load_history(cur: duckdb.DuckDBPyConnection) -> None:
+    """The load history, and each lead's first-seen and outcome-since times.
+
+    Datasets stored before get one history row (their load, from the catalog; the files'
+    SHA-256 was not kept then) and their load time as both times of every lead.
+    """
+    loads.create_table(cur)
+    rows = cur.execute(
+        f"SELECT name, schema_name, loaded_at, leads, files FROM {_CATALOG} ORDER BY dataset_id"
+    ).fetchall()
+    for name, schema, loaded_at, leads, files in rows:
+        table = f"{quote_ident(schema)}.leads"
+        for col in (FIRST_SEEN_COL, OUTCOME_SINCE_COL):
+            cur.execute(
+                f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quote_ident(col)} TIMESTAMP"
+            )
+            cur.execute(
+                f"UPDATE {table} SET {quote_ident(col)} = ? WHERE {quote_ident(col)} IS NULL",
+                [loaded_at],
+            )
+        known = cur.execute(f"SELECT count(*) FROM {loads.LOADS} WHERE dataset = ?", [name])
+        if (known.fetchone() or (0,))[0] == 0:
+            loads.append(cur, str(name), loaded_at, json.loads(files), int(leads), replaced=False)
+
+
 def _set_version(cur: duckdb.DuckDBPyConnection, version: int) -> None:
     cur.execute("DELETE FROM funnel_meta WHERE key = 'schema_version'")
     cur.execute("INSERT INTO funnel_meta VALUES ('schema_version', ?)", [str(version)])
@@ -657,10 +866,10 @@ def _set_version(cur: duckdb.DuckDBPyConnection, version: int) -> None:
 _NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "REAL")
 
 
-def _kind_of(data_type: str) -> Literal["number", "text", "date", "flag"]:
+def kind_of(data_type: str) -> Literal["number", "text", "date", "flag"]:
     """What a DuckDB column type holds, in a rule's terms.
 
-    >>> _kind_of("BIGINT"), _kind_of("DECIMAL(18,3)"), _kind_of("TIMESTAMP"), _kind_of("VARCHAR")
+    >>> kind_of("BIGINT"), kind_of("DECIMAL(18,3)"), kind_of("TIMESTAMP"), kind_of("VARCHAR")
     ('number', 'number', 'date', 'text')
     """
     base = data_type.split("(")[0].strip().removeprefix("U")

@@ -152,8 +152,9 @@ def test_duplicate_ids_are_refused_and_the_previous_dataset_is_untouched(
     at = open_app("data")
     checked(upload_leads(at, "dups.csv", csv_bytes(frame)))
 
-    # Loading under the existing name must not replace it.
-    at.text_input(key="dataset_name").set_value("existing")
+    # Replacing the existing dataset with a refused file must leave it as it was.
+    checked(at.text_input(key="dataset_name").set_value("existing").run())
+    checked(at.radio(key="load_mode").set_value("replace").run())
     checked(at.button(key="load").click().run())
 
     assert [e.value for e in at.error] == [t("data.failed", "en")]

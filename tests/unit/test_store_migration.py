@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from funnel.ingest import load_demo
-from funnel.store import AMOUNT_COL, CLOSED_COL, OUTCOME_COL, SCHEMA_VERSION, Store
+from funnel.store import (
+    AMOUNT_COL,
+    CLOSED_COL,
+    FIRST_SEEN_COL,
+    OUTCOME_COL,
+    OUTCOME_SINCE_COL,
+    SCHEMA_VERSION,
+    Store,
+    StoreError,
+)
+from funnel.suggest import template_for
+from funnel.versions.history import list_versions, save_version
 from tests.support import snapshot
 
 
 def _downgrade_to_v1(path: Path, schema: str) -> None:
     """Make the file look like schema 1: no settings table, no outcome columns on leads."""
     con = duckdb.connect(str(path))
-    for col in (OUTCOME_COL, CLOSED_COL, AMOUNT_COL):
+    for col in (OUTCOME_COL, CLOSED_COL, AMOUNT_COL, FIRST_SEEN_COL, OUTCOME_SINCE_COL):
         con.execute(f'ALTER TABLE "{schema}".leads DROP COLUMN "{col}"')
     con.execute("DROP TABLE funnel_settings")
+    con.execute("DROP TABLE funnel_loads")
     con.execute("UPDATE funnel_meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
 
@@ -65,6 +79,25 @@ def _downgrade_to_v3_without_the_audit_log(path: Path) -> None:
     con.close()
 
 
+def _downgrade_to_v4(path: Path) -> None:
+    """Make the file look like schema 4: no load history, no first-seen times on leads."""
+    con = duckdb.connect(str(path))
+    for (schema,) in con.execute("SELECT schema_name FROM funnel_datasets").fetchall():
+        for col in (FIRST_SEEN_COL, OUTCOME_SINCE_COL):
+            con.execute(f'ALTER TABLE "{schema}".leads DROP COLUMN "{col}"')
+    con.execute("DROP TABLE funnel_loads")
+    con.execute("DROP SEQUENCE funnel_load_seq")
+    for name, files in con.execute("SELECT name, files FROM funnel_datasets").fetchall():
+        older = [
+            {k: v for k, v in f.items() if k not in ("role", "sha256")} for f in json.loads(files)
+        ]
+        con.execute(
+            "UPDATE funnel_datasets SET files = ? WHERE name = ?", [json.dumps(older), name]
+        )
+    con.execute("UPDATE funnel_meta SET value = '4' WHERE key = 'schema_version'")
+    con.close()
+
+
 def test_a_version_3_database_gains_the_audit_log_and_keeps_its_sign_offs(
     db_path: Path,
 ) -> None:
@@ -90,3 +123,42 @@ def test_a_version_3_database_gains_the_audit_log_and_keeps_its_sign_offs(
         assert [e.action for e in audit.events(store)] == ["version.signed"]
         version = store.fetch_frame("SELECT value FROM funnel_meta WHERE key='schema_version'")
     assert version["value"].iloc[0] == str(SCHEMA_VERSION)
+
+
+def test_a_version_4_database_gains_the_load_history_and_first_seen_times_losing_nothing(
+    db_path: Path,
+) -> None:
+    with Store(db_path) as store:
+        load_demo(store, "demo", leads=2000)
+        load_demo(store, "spring", leads=700, seed=3)
+        before = {name: snapshot(store, name) for name in ("demo", "spring")}
+        infos = {d.name: d for d in store.datasets()}
+        save_version(store, infos["demo"], template_for(infos["demo"]), author="Aki")
+    _downgrade_to_v4(db_path)
+    with pytest.raises(StoreError, match="older"):
+        Store(db_path, read_only=True)
+
+    with Store(db_path) as store:
+        assert {name: snapshot(store, name) for name in before} == before
+        history = store.load_history()
+        assert [(r.dataset, r.mode, r.rows, r.added) for r in history] == [
+            ("demo", "new", 2000, 2000),
+            ("spring", "new", 700, 700),
+        ]
+        assert [r.loaded_at for r in history] == [
+            infos["demo"].loaded_at,
+            infos["spring"].loaded_at,
+        ]
+        assert history[0].files[0]["sha256"] is None  # not kept before: not made up
+        assert len(list_versions(store, "demo")) == 1
+        version = store.fetch_frame("SELECT value FROM funnel_meta WHERE key='schema_version'")
+        times = store.fetch_frame(
+            f'SELECT DISTINCT "{FIRST_SEEN_COL}" AS a, "{OUTCOME_SINCE_COL}" AS b '
+            f"FROM {infos['demo'].table()}"
+        )
+        load_demo(store, "demo", leads=2000)  # and it takes new loads
+        assert [r.mode for r in store.load_history("demo")] == ["new", "replace"]
+    assert version["value"].iloc[0] == str(SCHEMA_VERSION)
+    assert times.to_dict("records") == [
+        {"a": infos["demo"].loaded_at, "b": infos["demo"].loaded_at}
+    ]

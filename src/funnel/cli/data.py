@@ -9,10 +9,20 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from funnel.cli.common import acting, db_path, file_limits, open_store
-from funnel.cli.output import clean, display_width, pad, print_problems, progress, rpad, say
+from funnel.cli.output import (
+    clean,
+    display_width,
+    note,
+    pad,
+    print_problems,
+    progress,
+    rpad,
+    say,
+)
 from funnel.handoff import csv_text
 from funnel.i18n import t
 from funnel.ingest import LoadResult, choose_mapping, load_demo, load_files, read_inputs
+from funnel.loads import LoadRecord, history_row
 from funnel.mapping import Mapping, Overrides
 from funnel.mapping.files import mapping_to_yaml
 from funnel.mapping.leaks import LeftOut, left_out
@@ -79,6 +89,17 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the last row of each repeated id instead of failing",
     )
+    load.add_argument(
+        "--refresh",
+        action="store_true",
+        help="update the existing --dataset by lead id (new leads added, changed ones updated, "
+        "missing ones kept, history kept) instead of replacing it",
+    )
+    load.add_argument(
+        "--accept-changed-outcomes",
+        action="store_true",
+        help="with --refresh: go ahead although won or lost outcomes already recorded change",
+    )
     load.add_argument("--json", action="store_true", help="print the result as JSON")
     load.set_defaults(run=_load)
 
@@ -92,6 +113,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     ds = sub.add_parser("datasets", parents=[common], help="list stored datasets")
     ds.add_argument("--json", action="store_true")
+    ds.add_argument(
+        "--history",
+        action="store_true",
+        help="list every load instead: when, files and their SHA-256, leads added/changed/"
+        "unchanged/missing",
+    )
+    ds.add_argument("--dataset", help="with --history: only this dataset's loads")
     ds.set_defaults(run=_datasets)
 
     rn = sub.add_parser("rename", parents=[common], help="rename a dataset")
@@ -142,6 +170,7 @@ def _mapping_for(
     leads: SourceFile,
     outcomes: SourceFile | None,
     activities: SourceFile | None,
+    stored: Mapping | None = None,
 ) -> Mapping:
     overrides = Overrides(
         id_column=args.id_column,
@@ -156,7 +185,7 @@ def _mapping_for(
         placeholders=tuple(args.placeholder),
     )
     return choose_mapping(
-        leads, outcomes, activities, mapping_file=args.mapping, overrides=overrides
+        leads, outcomes, activities, mapping_file=args.mapping, overrides=overrides, stored=stored
     )
 
 
@@ -173,9 +202,11 @@ def _load(args: argparse.Namespace) -> int:
         max_memory=args.max_memory,
     )
     report("map", 0.1)
-    mapping = _mapping_for(args, leads, outcomes, activities)
     name = args.dataset or Path(args.file).stem
     with open_store(args) as store:
+        before = store.require(name) if args.refresh else store.dataset(name)
+        stored = before.mapping if args.refresh and before is not None else None
+        mapping = _mapping_for(args, leads, outcomes, activities, stored)
         result = load_files(
             store,
             name,
@@ -184,25 +215,61 @@ def _load(args: argparse.Namespace) -> int:
             activities,
             mapping=mapping,
             keep_last=args.keep_last,
+            refresh=args.refresh,
+            accept_changed_outcomes=args.accept_changed_outcomes,
             progress=report,
             by=acting(args, store),
         )
     _print_loaded(result, args.lang, as_json=args.json)
+    if before is not None and not args.refresh and not args.json:
+        info = result.dataset
+        note(
+            say(
+                "refresh.replaced_note",
+                args.lang,
+                name=info.name,
+                before=f"{before.leads:,}",
+                leads=f"{info.leads:,}",
+            ),
+            args.lang,
+        )
     return 0
 
 
 def _print_loaded(result: LoadResult, lang: str, *, as_json: bool) -> None:
     info = result.dataset
     kept_out = left_out(info.mapping)
+    plan = result.refresh
     if as_json:
         payload = info.as_dict() | {
             "notes": [p.as_dict(lang) for p in result.problems],
             "left_out": [item.as_dict(lang) for item in kept_out],
         }
+        if plan is not None:
+            payload["refresh"] = plan.as_dict()
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     shown = [p for p in result.problems if p.severity != "info" or p.code.startswith("sheet_")]
     print_problems(shown, lang, sys.stderr)  # notes only for the sheet read, if any
+    if plan is not None:
+        print(
+            say(
+                "refresh.done",
+                lang,
+                name=info.name,
+                added=f"{plan.added:,}",
+                changed=f"{plan.changed:,}",
+                unchanged=f"{plan.unchanged:,}",
+                missing=f"{plan.missing:,}",
+                outcomes=f"{plan.outcomes_changed:,}",
+                leads=f"{info.leads:,}",
+                won=f"{info.won:,}",
+                lost=f"{info.lost:,}",
+                open=f"{info.open:,}",
+            )
+        )
+        _print_left_out(kept_out, lang, sys.stdout)
+        return
     print(
         say(
             "data.loaded",
@@ -253,6 +320,8 @@ def _mapping(args: argparse.Namespace) -> int:
 
 
 def _datasets(args: argparse.Namespace) -> int:
+    if args.history:
+        return _history(args)
     if not db_path(args).exists():
         rows: list[Any] = []
     else:
@@ -277,6 +346,34 @@ def _datasets(args: argparse.Namespace) -> int:
             f"{pad(names[d.name], width)}  {d.leads:>10,}  {d.won:>8,}  {d.lost:>8,}  "
             f"{d.open:>8,}  {d.loaded_at:%Y-%m-%d %H:%M}"
         )
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    """``funnel datasets --history``: every load, oldest first."""
+    if not db_path(args).exists():
+        records: list[LoadRecord] = []
+    else:
+        with open_store(args, read_only=True) as store:
+            records = store.load_history(args.dataset)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in records], ensure_ascii=False, indent=2))
+        return 0
+    lang = args.lang
+    if not records:
+        print(t("loads.empty", lang))
+        return 0
+    rows = [history_row(r, lang) for r in records]
+    keys = list(rows[0])
+    head = {k: t(f"loads.col.{k}", lang) for k in keys}
+    cells = [{k: clean(v) for k, v in row.items()} for row in rows]
+    width = {k: max([display_width(head[k])] + [display_width(c[k]) for c in cells]) for k in keys}
+    left = ("loaded_at", "dataset", "mode", "files")
+    for row in [head, *cells]:
+        line = "  ".join(
+            pad(row[k], width[k]) if k in left else rpad(row[k], width[k]) for k in keys
+        )
+        print(line.rstrip())
     return 0
 
 
