@@ -299,6 +299,10 @@ def test_the_load_history_keeps_every_load_follows_a_rename_and_goes_with_a_dele
     refreshed = history[1]
     assert refreshed.missing == 150 and refreshed.added == 60 and refreshed.leads == N + 60
     assert all(r.loaded_at for r in history)
+    from funnel import audit
+
+    logged = [e for e in audit.events(store, dataset="crm") if e.action == "dataset.refreshed"]
+    assert any(e.detail.get("mode") == "refresh" and e.detail.get("added") == 60 for e in logged)
     store.rename("crm", "spring")
     assert [r.mode for r in store.load_history("spring")] == ["new", "refresh", "replace"]
     store.delete("spring")
