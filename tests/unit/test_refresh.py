@@ -392,8 +392,8 @@ def test_olist_loaded_without_its_closed_deals_then_refreshed_with_them(
     mqls = pd.read_csv(leads)
     won = mqls["mql_id"].isin(closed["mql_id"]).sum()
     assert result.dataset.won == won and plan.added == 0 and plan.missing == 0
-    assert plan.recorded_changed == 0  # open leads became won or lost: nothing recorded moved
-    assert plan.outcomes_changed == len(mqls)
+    assert plan.recorded_changed == 0  # open leads became won: nothing recorded moved
+    assert plan.outcomes_changed == plan.changed == won
     assert [r.mode for r in store.load_history("olist")] == ["new", "refresh"]
     roles = [f["role"] for f in store.load_history("olist")[-1].files]
     assert roles == ["leads", "outcomes"]
