@@ -32,7 +32,11 @@ cols[1].metric(ui.t("overview.won"), f"{info.won:,}")
 cols[2].metric(ui.t("overview.lost"), f"{info.lost:,}")
 cols[3].metric(ui.t("overview.open"), f"{info.open:,}")
 rate = info.win_rate
-cols[4].metric(ui.t("overview.win_rate"), "–" if rate is None else f"{rate:.1%}")
+cols[4].metric(
+    ui.t("overview.win_rate"),
+    "–" if rate is None else f"{rate:.1%}",
+    help=ui.t("population.funnel_all_leads"),  # every lead, unlike the back-test figures
+)
 files = ", ".join(str(f.get("name", "")) for f in info.files)
 st.caption(
     ui.escape_md(ui.t("overview.files", files=files))

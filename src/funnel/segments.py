@@ -69,6 +69,7 @@ class Segment:
             "small_sample": self.small_sample,
             "versus_overall": self.versus,
             "after_sale": self.after_sale,
+            "counts": "all_leads",  # still-open leads included, like the funnel's
         }
 
 

@@ -82,6 +82,9 @@ def test_overview_shows_the_counts_of_the_dataset_picked_in_the_sidebar(
     assert (small.leads, small.won + small.lost + small.open) == (200, 200)
     assert metrics(at) == expected_metrics(small)
     assert at.subheader[0].value == "small"
+    # "Lead → won" counts every lead, still-open ones included, and says so
+    (rate,) = [m for m in at.metric if m.label == t("overview.win_rate", "en")]
+    assert rate.help == t("population.funnel_all_leads", "en")
 
 
 def test_dataset_picker_lists_every_stored_dataset(

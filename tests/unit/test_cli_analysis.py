@@ -403,6 +403,7 @@ def test_segments_text_names_the_dataset_population_and_overall_rate(
         "olist (all leads): mql -> won by origin; overall 10.5% of 8,000"
     )
     assert "paid_search" in out and MISSING in out
+    assert out.splitlines()[-1].startswith("Conversion here counts every lead, still-open ones")
 
 
 def test_segments_text_names_the_filters_it_applied(

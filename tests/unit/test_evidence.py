@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from funnel.cli import main
+from funnel.i18n import t
 from funnel.ingest import choose_mapping
 from funnel.mapping import Overrides
 from funnel.mapping.files import mapping_to_yaml
@@ -304,7 +305,13 @@ def test_segments_keep_after_sale_columns_out_by_default_and_never_rank_them(
     assert "lead_status: known only after the sale" in run.err
     assert "best" not in run.out and "worst" not in run.out
     assert run("segments", "--dataset", "s", "--by", "lead_status", "--json") == 0
-    assert all(row["after_sale"] for row in json.loads(run.out))
+    rows = json.loads(run.out)
+    assert all(row["after_sale"] for row in rows)
+    # segment conversion counts every lead (still-open ones too), unlike the back-test
+    assert all(row["counts"] == "all_leads" for row in rows)
+    assert run("segments", "--dataset", "s", "--by", "lead_status", "--lang", "ja") == 0
+    assert run.out.splitlines()[-1] == t("population.funnel_all_leads", "ja")
+    assert "商談中のものも含めすべてのリード" in run.out
 
 
 # --- the real datasets ----------------------------------------------------------------------

@@ -170,4 +170,5 @@ def _segments(args: argparse.Namespace) -> int:
             f"{pad(label, width)}  {s.n:>9,}  {s.converted:>7,}  {pct(s.rate):>6}  "
             f"{pct(s.ci_low):>6}–{pct(s.ci_high):<6}  {lift:>5}{flag}"
         )
+    print(t("population.funnel_all_leads", lang))
     return 0
