@@ -180,7 +180,7 @@ def propose_mapping(
     if outcome_col is None and outcomes is None:
         outcome_col = _outcome_column(leads.columns, used, kinds, sample, placeholders)
     take("outcome", outcome_col)
-    take("id", _pick_id(frame, kinds, used))
+    take("id", _pick_id(sample, kinds, used))
     take("created", _match(leads.columns, "created", used, kinds, ("date",), sample, placeholders))
     take("source", _match(leads.columns, "source", used, kinds, ("text",), sample, placeholders))
     if outcome_col is not None:
@@ -311,6 +311,8 @@ def _mostly(
 
 def _pick_id(frame: pd.DataFrame, kinds: MappingABC[str, Kind], used: set[str]) -> str | None:
     """Pick the lead id: a column named like an id whose values are (nearly) all unique.
+
+    Judged on the proposal's sample (the first rows); validation still checks every row.
 
     A named id column with a few repeats or blanks is still the id, so validation can report
     them; a column merely ending in "id" must be unique to be chosen.
