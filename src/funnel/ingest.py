@@ -35,6 +35,7 @@ from funnel.parsing import (
     null_placeholders,
     parse_dates,
     parse_numbers,
+    per_distinct,
 )
 from funnel.problems import MAX_EXAMPLES, LoadError, Problem, has_errors
 from funnel.readers import SourceFile, read_file
@@ -430,7 +431,7 @@ def _date_notes(file: str, column: str, text: pd.Series, dates: pd.Series) -> li
     if pd.api.types.is_datetime64_any_dtype(text.dtype):
         return []
     notes: list[Problem] = []
-    written = text.astype("str").str.strip()
+    written = per_distinct(text.astype("str"), lambda values: values.str.strip())
     order = date_order(written)
     if order in ("ambiguous", "mixed"):
         unclear = written.str.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}.*", na=False)

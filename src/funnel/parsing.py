@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -99,7 +99,7 @@ def null_placeholders(
 ) -> tuple[pd.Series, dict[str, int]]:
     """Replace placeholder cells with NULL; return the cleaned series and counts per value.
 
-    Exact matches use Arrow kernels; only cells with odd spacing take the slow path.
+    Each distinct value is judged once (:func:`per_distinct`).
 
     >>> s, counts = null_placeholders(pd.Series(["Kanto", "Select", " unknown", None]))
     >>> s.tolist(), counts
@@ -109,20 +109,35 @@ def null_placeholders(
         return series, {}
     text = series.astype("str")
     marks = placeholder_set(placeholders)
-    hit = text.str.lower().isin(marks)  # Arrow-native kernels: fast on a million ids
-    spaced = (text.str.len() != text.str.strip().str.len()) | text.str.contains("  ", regex=False)
-    spaced = spaced.fillna(False).astype(bool) & text.notna()
-    if spaced.any():
-        odd = text[spaced]
-        hit |= odd.map(normalise_token).isin(marks).reindex(text.index, fill_value=False)
-    hit &= text.notna()
+    hit = per_distinct(text, lambda values: _placeholders(values, marks)).astype(bool)
     if not hit.any():
         return text, {}
     counts = {str(k): int(v) for k, v in text[hit].str.strip().value_counts().items()}
     return text.mask(hit), counts
 
 
+def _placeholders(text: pd.Series, marks: frozenset[str]) -> pd.Series:
+    """Which cells are placeholders. Exact matches use Arrow kernels; only cells with odd
+    spacing take the slow path."""
+    hit = text.str.lower().isin(marks)
+    spaced = (text.str.len() != text.str.strip().str.len()) | text.str.contains("  ", regex=False)
+    spaced = spaced.fillna(False).astype(bool) & text.notna()
+    if spaced.any():
+        odd = text[spaced]
+        hit |= odd.map(normalise_token).isin(marks).reindex(text.index, fill_value=False)
+    return hit & text.notna()
+
+
 def parse_numbers(series: pd.Series) -> pd.Series:
+    """Parse numbers written as text once per distinct value (:func:`per_distinct`).
+
+    >>> parse_numbers(pd.Series(["1,200", None])).tolist()
+    [1200.0, nan]
+    """
+    return per_distinct(series, _parse_numbers)
+
+
+def _parse_numbers(series: pd.Series) -> pd.Series:
     """Parse numbers written as text (thousands separators, full-width digits); NaN if not.
 
     A comma must separate thousands: a decimal comma (``1,5``, ``1.234,50``) is not a number
@@ -146,6 +161,35 @@ def parse_numbers(series: pd.Series) -> pd.Series:
         grouped = text.str.fullmatch(GROUPED_NUMBER, na=False)
         text = text.where(~commas | grouped).str.replace(",", "", regex=False)
     return _finite(pd.to_numeric(text, errors="coerce").astype("float64"))
+
+
+def per_distinct(series: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``parse(series)``, computed once per distinct value of a text column.
+
+    ``parse`` must treat each value alone, or decide from the set of values in the column
+    (as the day/month order does), never from how often a value occurs. Export columns
+    repeat a few hundred values (dates, categories, counts) a million times, so this turns
+    a million parses into a few hundred; a column of mostly distinct values is parsed as is.
+
+    >>> per_distinct(pd.Series(["1", "2", "1", None], dtype="str"), parse_numbers).tolist()
+    [1.0, 2.0, 1.0, nan]
+    """
+    if not pd.api.types.is_string_dtype(series.dtype) or len(series) < _DISTINCT_FROM:
+        return parse(series)
+    head = series.iloc[:_DISTINCT_FROM]
+    if 2 * head.nunique() > len(head):  # ids, free text: factorising would not pay
+        return parse(series)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if 2 * len(uniques) > len(series):
+        return parse(series)
+    missing = pd.Series([None], dtype=series.dtype)
+    values = pd.concat([pd.Series(uniques.array), missing], ignore_index=True)  # -1: missing
+    parsed = parse(values)
+    return pd.Series(parsed.array.take(codes), index=series.index, name=series.name)
+
+
+#: Columns shorter than this are parsed as they are (factorising would cost more).
+_DISTINCT_FROM = 10_000
 
 
 def _cast_clean_numbers(series: pd.Series) -> pd.Series | None:
@@ -176,6 +220,15 @@ def _ascii_digits(text: pd.Series) -> pd.Series:
 
 
 def parse_dates(series: pd.Series, *, serials: bool = False) -> pd.Series:
+    """Parse dates once per distinct value (:func:`per_distinct`); see :func:`_parse_dates`.
+
+    >>> [str(v) for v in parse_dates(pd.Series(["2024-01-05", None]))]
+    ['2024-01-05 00:00:00', 'NaT']
+    """
+    return per_distinct(series, lambda values: _parse_dates(values, serials=serials))
+
+
+def _parse_dates(series: pd.Series, *, serials: bool = False) -> pd.Series:
     """Parse dates and timestamps in the formats CRM exports use; NaT if not a date.
 
     A time zone is dropped, keeping the local time as written: a lead created at 00:30 on the
@@ -360,7 +413,7 @@ def merge_spellings(series: pd.Series) -> tuple[pd.Series, list[Merge]]:
     """
     if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
         return series, []
-    text = series.astype("str").str.strip()
+    text = per_distinct(series.astype("str"), lambda values: values.str.strip())
     counts = text.value_counts(dropna=True)
     if counts.empty:
         return text, []
