@@ -1,7 +1,9 @@
 """The tuner's session state (two named proposals) and its cached library calls.
 
 The score histogram is cached on the rules alone (not the thresholds), so moving a threshold
-slider recomputes every metric from the cached histogram without touching the leads.
+slider recomputes every metric from the cached histogram without touching the leads. A weight
+move does not touch them either: the leads are grouped once per rule structure into patterns
+(:mod:`funnel.scoring.patterns`, shared by every session) that score in numpy.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from funnel.scoring.compare import Disagreement, disagreement, moved
 from funnel.scoring.histogram import ScoreHistogram, moved_between, score_histogram
 from funnel.scoring.leads import Explanation, explain_lead, score_leads
 from funnel.scoring.matrix import fit_engagement_matrix
+from funnel.scoring.patterns import Patterns, lead_patterns, structure_key
 from funnel.store import DatasetInfo
 from funnel.suggest import Suggestion, suggest_rules, template_for
 
@@ -93,7 +96,26 @@ def _histogram(dataset_id: int, name: str, key: str, filters_key: str) -> ScoreH
     )
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _patterns(dataset_id: int, name: str, structure: str, filters_key: str) -> Patterns | None:
+    # A resource, not data: shared as is by every session (Streamlit would copy data per call).
+    return lead_patterns(
+        ui.store(),
+        ui.store().require(name),
+        decode_ruleset(structure),
+        Filters.from_key(filters_key),
+    )
+
+
+def patterns(info: DatasetInfo, rs: RuleSet, filters: Filters) -> Patterns | None:
+    """The leads grouped for ``rs``'s structure; None when its scores need SQL."""
+    return _patterns(info.dataset_id, info.name, structure_key(rs), filters.key())
+
+
 def histogram(info: DatasetInfo, rs: RuleSet, filters: Filters) -> ScoreHistogram:
+    grouped = patterns(info, rs, filters)
+    if grouped is not None:
+        return grouped.histogram(rs)
     return _histogram(info.dataset_id, info.name, _scoring_key(rs), filters.key())
 
 
@@ -115,6 +137,10 @@ def moved_since(
     """Leads that entered and left the hot tier; a threshold move reads the cached histogram."""
     if _scoring_key(before) == _scoring_key(after):
         return moved_between(histogram(info, after, filters), before, after)
+    if structure_key(before) == structure_key(after):  # a weight move
+        grouped = patterns(info, after, filters)
+        if grouped is not None:
+            return grouped.moved(before, after)
     return _moved(
         info.dataset_id, info.name, encode_ruleset(before), encode_ruleset(after), filters.key()
     )

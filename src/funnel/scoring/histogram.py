@@ -105,20 +105,9 @@ def score_histogram(
         leads=src.table,
         where=where,
     )
-    created = info.mapping.column("created")
     with store.cursor() as cur:
         rows = cur.execute(query.sql, query.args).fetchall()
-        weeks_value = None
-        if created:
-            span = compose(
-                "SELECT (date_diff('day', min({c}), max({c})) + 1) / 7.0 "
-                "FROM {leads} WHERE {where}",
-                c=quote_ident(created),
-                leads=info.table(),
-                where=where,
-            )
-            found = cur.execute(span.sql, span.args).fetchone()
-            weeks_value = found[0] if found else None
+        weeks_value = weeks_spanned(cur, info, where)
     if not rows:
         empty = np.array([], dtype=float)
         none = empty.astype(int)
@@ -131,10 +120,25 @@ def score_histogram(
         gated=np.asarray(arr[1], dtype=bool),
         n=np.asarray(arr[2], dtype=np.int64),
         won=np.asarray(arr[3], dtype=np.int64),
-        weeks=None if weeks_value is None else float(weeks_value),
+        weeks=weeks_value,
         every=np.asarray(arr[4], dtype=np.int64),
         population=population,
     )
+
+
+def weeks_spanned(cur: Any, info: DatasetInfo, where: Fragment) -> float | None:
+    """The weeks the (filtered) leads' creation dates span; None without dates."""
+    created = info.mapping.column("created")
+    if not created:
+        return None
+    span = compose(
+        "SELECT (date_diff('day', min({c}), max({c})) + 1) / 7.0 FROM {leads} WHERE {where}",
+        c=quote_ident(created),
+        leads=info.table(),
+        where=where,
+    )
+    found = cur.execute(span.sql, span.args).fetchone()
+    return None if not found or found[0] is None else float(found[0])
 
 
 def tier_index(score: np.ndarray, gated: np.ndarray, rs: RuleSet) -> np.ndarray:
