@@ -7,6 +7,7 @@ is every lead; ``won`` is the outcome. All counting happens in one DuckDB query 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -240,35 +241,31 @@ def cohort_trend(
 
     A cohort is *immature* when its youngest leads have not yet had as long as the dataset's
     own 90th percentile of time to convert, counted to the latest date in the data: its rate
-    will still rise, so it must not be read as a collapse.
+    will still rise, so it must not be read as a collapse. Both are read from every lead,
+    whatever the filters, once per dataset (:func:`_maturity`).
     """
     created = info.mapping.column("created")
     if created is None:
         raise Unavailable("no_dates")
     reached = reach_conditions(info, stages)[-1]
-    c = quote_ident(created)
-    p90_sql, as_of_sql = _convert_sql(info, stages, quantile)
+    p90, as_of = _maturity(store, info, stages, quantile)
     low, high = wilson_sql("converted", "n")
     query = compose(
         """
-        WITH params AS (
-            SELECT {p90} AS p90, (SELECT {as_of} FROM {leads}) AS as_of
-        ),
-        months AS (
+        WITH months AS (
             SELECT date_trunc('month', {created}) AS month, count(*) AS n,
                    count(*) FILTER (WHERE {reached}) AS converted
             FROM {leads} WHERE {created} IS NOT NULL AND {where} GROUP BY 1
         )
         SELECT month, n, converted, converted / n AS rate, {low} AS ci_low, {high} AS ci_high,
                (month + INTERVAL 1 MONTH - INTERVAL 1 DAY
-                    + to_days(CAST(ceil(coalesce(p90, 0)) AS INTEGER))) <= as_of AS mature,
-               p90, as_of
-        FROM months, params ORDER BY month
+                    + to_days(CAST(ceil(coalesce({p90}, 0)) AS INTEGER))) <= {as_of} AS mature
+        FROM months ORDER BY month
         """,
-        p90=p90_sql,
-        as_of=as_of_sql,
+        p90=bind(p90),
+        as_of=bind(as_of),
         leads=info.table(),
-        created=c,
+        created=quote_ident(created),
         reached=reached,
         where=filters.where(info),
         low=low,
@@ -276,17 +273,44 @@ def cohort_trend(
     )
     with store.cursor() as cur:
         rows = cur.execute(query.sql, query.args).fetchall()
-        if not rows:
-            extra = cur.execute(
-                f"SELECT {p90_sql}, (SELECT {as_of_sql} FROM {info.table()})"
-            ).fetchone()
-            p90, as_of = extra or (None, None)
-        else:
-            p90, as_of = rows[0][7], rows[0][8]
     cohorts = [
         Cohort(r[0], int(r[1]), int(r[2]), r[3], float(r[4]), float(r[5]), bool(r[6])) for r in rows
     ]
-    return CohortTrend(cohorts, None if p90 is None else float(p90), as_of, stages[-1])
+    return CohortTrend(cohorts, p90, as_of, stages[-1])
+
+
+#: (database, schema, dataset load, stages, quantile) → (days to convert, latest date)
+_MATURITY: dict[tuple[str, str, str, tuple[str, ...], float], tuple[float | None, Any]] = {}
+_MATURITY_LOCK = threading.Lock()
+
+
+def _maturity(
+    store: Store, info: DatasetInfo, stages: Sequence[str], quantile: float
+) -> tuple[float | None, datetime | None]:
+    """The dataset's ``quantile`` of days from creation to the last stage, and its latest
+    date: from every lead, so read once per loaded dataset (a reload is a new load)."""
+    key = (
+        str(store.path),
+        info.schema,
+        info.fingerprint + info.loaded_at.isoformat(),
+        tuple(stages),
+        quantile,
+    )
+    with _MATURITY_LOCK:
+        if key in _MATURITY:
+            return _MATURITY[key]
+    p90_sql, as_of_sql = _convert_sql(info, stages, quantile)
+    with store.cursor() as cur:
+        found = cur.execute(
+            f"SELECT {p90_sql}, (SELECT {as_of_sql} FROM {info.table()})"
+        ).fetchone()
+    p90, as_of = found or (None, None)
+    value = (None if p90 is None else float(p90), as_of)
+    with _MATURITY_LOCK:
+        if len(_MATURITY) >= 256:
+            _MATURITY.clear()
+        _MATURITY[key] = value
+    return value
 
 
 # --- time to convert ---------------------------------------------------------------------------
@@ -310,44 +334,58 @@ class Transition:
 def time_to_convert(
     store: Store, info: DatasetInfo, stages: Sequence[str], filters: Filters = NO_FILTERS
 ) -> list[Transition]:
-    """Median and distribution of days between consecutive stages that both have dates."""
-    where = filters.where(info)
-    out: list[Transition] = []
+    """Median and distribution of days between consecutive stages that both have dates.
+
+    One query for every transition: a single scan of the (filtered) leads writes each one's
+    days per transition, then their quantiles and histograms are counted from those. Each
+    histogram's buckets are a week when the transition's 90th percentile is above four weeks
+    (else a day), up to its 99th percentile.
+    """
+    pairs: list[tuple[str, str, str]] = []  # (from, to, days SQL or NULL when not both dated)
     for a, b in zip(stages, stages[1:], strict=False):
         da, db = _date_expr(info, a), _date_expr(info, b)
         if da is None or db is None:
             continue
-        days = f"date_diff('second', {da}, {db}) / 86400.0"
         only = f"{da} IS NOT NULL AND {db} IS NOT NULL"
         if b == "won":
             only += f" AND {quote_ident(OUTCOME_COL)} = 'won'"
-        base = compose(
-            "SELECT {days} AS d FROM {leads} WHERE {only} AND {where}",
-            days=days,
-            leads=info.table(),
-            only=only,
-            where=where,
+        pairs.append((a, b, f"CASE WHEN {only} THEN date_diff('second', {da}, {db}) / 86400.0 END"))
+    if not pairs:
+        return []
+    query = compose(
+        """
+        WITH days AS MATERIALIZED (
+            SELECT t, d FROM (SELECT {columns} FROM {leads} WHERE {where})
+            UNPIVOT (d FOR t IN ({names}))
+        ),
+        quantiles AS (
+            SELECT t, count(*) AS n, quantile_cont(d, [0.25, 0.5, 0.75, 0.9, 0.99]) AS q
+            FROM days GROUP BY t
+        ),
+        stats AS (
+            SELECT *, CASE WHEN coalesce(q[4], 0) > 28 THEN 7 ELSE 1 END AS bucket FROM quantiles
+        ),
+        hist AS (
+            SELECT days.t, floor(d / bucket) * bucket AS b, count(*) AS n
+            FROM days JOIN stats USING (t) WHERE d <= q[5] GROUP BY ALL
         )
-        with store.cursor() as cur:
-            stats_query = compose(
-                "SELECT count(*), quantile_cont(d, [0.25, 0.5, 0.75, 0.9, 0.99]) FROM ({base})",
-                base=base,
-            )
-            stats = cur.execute(stats_query.sql, stats_query.args).fetchone()
-            n = int(stats[0]) if stats else 0
-            q = stats[1] if stats and stats[1] is not None else [None] * 5
-            bucket = 7 if (q[3] or 0) > 28 else 1
-            hist_query = compose(
-                "SELECT floor(d / {bucket}) * {bucket} AS b, count(*) FROM ({base}) "
-                "WHERE d <= {top} GROUP BY 1 ORDER BY 1",
-                bucket=bind(bucket),
-                base=base,
-                top=bind(q[4] if q[4] is not None else 0),
-            )
-            hist = cur.execute(hist_query.sql, hist_query.args).fetchall() if n else []
-        out.append(
-            Transition(
-                a, b, n, q[1], q[0], q[2], q[3], [(float(x), int(y)) for x, y in hist], bucket
-            )
-        )
+        SELECT stats.t, stats.n, stats.q, stats.bucket, hist.b, hist.n
+        FROM stats LEFT JOIN hist USING (t) ORDER BY stats.t, hist.b
+        """,
+        columns=", ".join(f"{days} AS t{i}" for i, (_, _, days) in enumerate(pairs)),
+        names=", ".join(f"t{i}" for i in range(len(pairs))),
+        leads=info.table(),
+        where=filters.where(info),
+    )
+    with store.cursor() as cur:
+        rows = cur.execute(query.sql, query.args).fetchall()
+    found: dict[str, tuple[int, list[Any], int, list[tuple[float, int]]]] = {}
+    for t, n, q, bucket, b, count in rows:
+        entry = found.setdefault(t, (int(n), list(q), int(bucket), []))
+        if b is not None:
+            entry[3].append((float(b), int(count)))
+    out: list[Transition] = []
+    for i, (a, b, _) in enumerate(pairs):
+        n, q, bucket, hist = found.get(f"t{i}", (0, [None] * 5, 1, []))
+        out.append(Transition(a, b, n, q[1], q[0], q[2], q[3], hist, bucket))
     return out
