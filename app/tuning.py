@@ -96,7 +96,7 @@ def _histogram(dataset_id: int, name: str, key: str, filters_key: str) -> ScoreH
     )
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _patterns(dataset_id: int, name: str, structure: str, filters_key: str) -> Patterns | None:
     # A resource, not data: shared as is by every session (Streamlit would copy data per call).
     return lead_patterns(

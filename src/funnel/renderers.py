@@ -7,6 +7,7 @@ The spec (:mod:`funnel.rules`) says what a rule is. The tables here say how each
   (:data:`WAREHOUSE`, values as escaped literals);
 * recognised across two versions of a rule set, so a diff says "changed" rather than
   "removed and added" (:data:`IDENTITY`);
+* scored from a per-lead unit in numpy, for the tuner's lead patterns (:data:`UNITS`);
 * entered in the tuner's "add a rule" form (:data:`EDITORS`: which columns it is offered for
   and the inputs it needs; the page draws them);
 * named in a lead's reasons and on the tuner's sliders (:data:`LABELS`).
@@ -20,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
+
+import numpy as np
 
 from funnel.dialects import DIALECTS, Dialect, number_literal, parse_number, text_key
 from funnel.fragment import Fragment, bind, bind_all, compose, join
@@ -272,6 +275,46 @@ IDENTITY.add(PerUnitRule, lambda r: (r.column,))
 IDENTITY.add(CountRule, lambda r: (r.column, r.at_least))
 
 
+# --- per-lead units, for the tuner's lead patterns (funnel.scoring.patterns) -----------------
+
+
+@dataclass(frozen=True)
+class Units:
+    """A rule's points as a function of one number per lead, its *unit*: the unit's DuckDB
+    SQL, and the points of an array of units, exactly as :data:`BOUND`'s SQL computes them."""
+
+    sql: Callable[[Any], Fragment]
+    points: Callable[[Any, np.ndarray], np.ndarray]
+
+
+#: Kinds that fire or not: the unit is 1 or 0, the points ``points × unit``.
+_FIRES = Units(
+    sql=lambda r: compose("({u})::TINYINT", u=bound_sql(r.with_points(1))),
+    points=lambda r, units: units * float(r.points),
+)
+
+
+def _per_unit_points(rule: PerUnitRule, units: np.ndarray) -> np.ndarray:
+    raw: np.ndarray = units * float(rule.points)
+    if rule.cap is None:
+        return raw
+    bound = float(abs(rule.cap))
+    capped: np.ndarray = np.minimum(raw, bound) if rule.points >= 0 else np.maximum(raw, -bound)
+    return capped
+
+
+UNITS: Table[Units] = Table("units")
+for _kind in (CategoryRule, RangeRule, SetRule, CompareRule, CountRule):
+    UNITS.add(_kind, _FIRES)
+UNITS.add(
+    PerUnitRule,
+    Units(
+        sql=lambda r: compose("(coalesce({c}, 0))::DOUBLE", c=quote_ident(r.column)),
+        points=_per_unit_points,
+    ),
+)
+
+
 # --- the tuner's "add a rule" form ----------------------------------------------------------
 
 
@@ -441,7 +484,14 @@ def _count_label(rule: CountRule, lang: str) -> str:
 # --- completeness ---------------------------------------------------------------------------
 
 #: Every table a kind needs an entry in.
-TABLES: tuple[Table[Any], ...] = (BOUND, *WAREHOUSE.values(), IDENTITY, EDITORS, LABELS)
+TABLES: tuple[Table[Any], ...] = (
+    BOUND,
+    *WAREHOUSE.values(),
+    IDENTITY,
+    UNITS,
+    EDITORS,
+    LABELS,
+)
 
 
 def gaps() -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ every score here is a whole number (float sums of whole numbers are exact in any
 Rule sets this cannot score exactly get None from :func:`lead_patterns`, and their callers
 use :func:`score_histogram`: a rule set whose points decay (decayed counts are rounded to 0.1,
 so their float sums depend on the order they are added in), a per-unit rule on a column that
-holds fractions, and a rule kind without a numpy form here.
+holds fractions, and a rule kind without a numpy form (:data:`funnel.renderers.UNITS`).
 """
 
 from __future__ import annotations
@@ -27,28 +27,14 @@ from dataclasses import replace
 import numpy as np
 
 from funnel.filters import NO_FILTERS, Filters
-from funnel.fragment import Fragment, compose, join
+from funnel.fragment import compose, join
 from funnel.population import Population, backtest_population
-from funnel.renderers import bound_sql
-from funnel.rules import (
-    DEFAULT_TIERS,
-    CategoryRule,
-    CompareRule,
-    CountRule,
-    PerUnitRule,
-    RangeRule,
-    Rule,
-    RuleSet,
-    SetRule,
-    encode_ruleset,
-)
+from funnel.renderers import UNITS
+from funnel.rules import DEFAULT_TIERS, Rule, RuleSet, encode_ruleset
 from funnel.rulesql import gates_sql
 from funnel.scoring.histogram import ScoreHistogram, weeks_spanned
 from funnel.scoring.source import source
 from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
-
-#: Rule kinds whose points are ``points × (the rule's SQL at 1 point)``: they fire or not.
-LINEAR_KINDS: tuple[type[Rule], ...] = (CategoryRule, RangeRule, SetRule, CompareRule, CountRule)
 
 #: Scores kept per patterns (each one float per pattern), to move from the nearest.
 KEPT_SCORES = 4
@@ -73,29 +59,10 @@ def structure_key(rs: RuleSet) -> str:
     return encode_ruleset(bare)
 
 
-def _unit_sql(rule: Rule) -> Fragment | None:
-    """The SQL of a rule's per-lead unit, or None for a kind without a numpy form."""
-    if type(rule) in LINEAR_KINDS:
-        return compose("({u})::TINYINT", u=bound_sql(rule.with_points(1)))
-    if isinstance(rule, PerUnitRule):
-        return compose("(coalesce({c}, 0))::DOUBLE", c=quote_ident(rule.column))
-    return None
-
-
 def _points(rule: Rule) -> Callable[[np.ndarray], np.ndarray]:
     """A rule's points per pattern from its units, as its SQL computes them."""
-    if isinstance(rule, PerUnitRule):
-        points, cap = rule.points, rule.cap
-
-        def per_unit(units: np.ndarray) -> np.ndarray:
-            raw = units * float(points)
-            if cap is None:
-                return raw
-            bound = float(abs(cap))
-            return np.minimum(raw, bound) if points >= 0 else np.maximum(raw, -bound)
-
-        return per_unit
-    return lambda units: units * float(rule.points)
+    units = UNITS[rule.kind]
+    return lambda values: units.points(rule, values)
 
 
 class Patterns:
@@ -239,9 +206,9 @@ def lead_patterns(
     src = source(store, info, rs)
     if src.cte.sql:  # points decay: rounded fractions
         return None
-    units = [u for u in (_unit_sql(rule) for rule in rs.rules) if u is not None]
-    if len(units) != len(rs.rules):  # a kind without a numpy form
+    if any(rule.kind not in UNITS for rule in rs.rules):  # a kind without a numpy form
         return None
+    units = [UNITS[rule.kind].sql(rule) for rule in rs.rules]
     where = filters.where(info)
     names = [f"u{i}" for i in range(len(units))]
     selected = [compose(f"{{u}} AS {name}", u=u) for name, u in zip(names, units, strict=True)]
@@ -263,16 +230,13 @@ def lead_patterns(
         found = cur.execute(query.sql, query.args).fetchnumpy()
         weeks = weeks_spanned(cur, info, where)
     columns: list[np.ndarray] = []
-    for rule, name in zip(rs.rules, names, strict=True):
+    for name in names:
         values = np.asarray(found[name])
-        if isinstance(rule, PerUnitRule):
-            values = values.astype(np.float64)
+        if values.dtype.kind == "f":
             whole = np.isfinite(values).all() and bool((values == np.floor(values)).all())
             if not whole or (values.size and float(np.abs(values).max()) >= 2**31):
                 return None  # fractions: their float sums depend on the order
             values = values.astype(np.int32)
-        else:
-            values = values.astype(np.int8)
         columns.append(values)
     every = np.asarray(found["every"], dtype=np.int64)
     return Patterns(
