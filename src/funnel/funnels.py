@@ -352,40 +352,42 @@ def time_to_convert(
         pairs.append((a, b, f"CASE WHEN {only} THEN date_diff('second', {da}, {db}) / 86400.0 END"))
     if not pairs:
         return []
+    k = range(len(pairs))
     query = compose(
         """
-        WITH days AS MATERIALIZED (
-            SELECT t, d FROM (SELECT {columns} FROM {leads} WHERE {where})
-            UNPIVOT (d FOR t IN ({names}))
-        ),
-        quantiles AS (
-            SELECT t, count(*) AS n, quantile_cont(d, [0.25, 0.5, 0.75, 0.9, 0.99]) AS q
-            FROM days GROUP BY t
-        ),
-        stats AS (
-            SELECT *, CASE WHEN coalesce(q[4], 0) > 28 THEN 7 ELSE 1 END AS bucket FROM quantiles
-        ),
-        hist AS (
-            SELECT days.t, floor(d / bucket) * bucket AS b, count(*) AS n
-            FROM days JOIN stats USING (t) WHERE d <= q[5] GROUP BY ALL
-        )
-        SELECT stats.t, stats.n, stats.q, stats.bucket, hist.b, hist.n
-        FROM stats LEFT JOIN hist USING (t) ORDER BY stats.t, hist.b
+        WITH days AS MATERIALIZED (SELECT {columns} FROM {leads} WHERE {where}),
+        quantiles AS MATERIALIZED (SELECT {quantiles} FROM days),
+        stats AS (SELECT *, {buckets} FROM quantiles),
+        hist AS ({histograms})
+        SELECT stats.*, hist.t, hist.b, hist.n FROM stats LEFT JOIN hist ON TRUE ORDER BY t, b
         """,
         columns=", ".join(f"{days} AS t{i}" for i, (_, _, days) in enumerate(pairs)),
-        names=", ".join(f"t{i}" for i in range(len(pairs))),
         leads=info.table(),
         where=filters.where(info),
+        quantiles=", ".join(
+            f"count(t{i}) AS n{i}, quantile_cont(t{i}, [0.25, 0.5, 0.75, 0.9, 0.99]) AS q{i}"
+            for i in k
+        ),
+        buckets=", ".join(
+            f"CASE WHEN coalesce(q{i}[4], 0) > 28 THEN 7 ELSE 1 END AS b{i}" for i in k
+        ),
+        histograms=" UNION ALL ".join(
+            f"SELECT {i} AS t, floor(t{i} / b{i}) * b{i} AS b, count(*) AS n FROM days, stats "
+            f"WHERE t{i} <= q{i}[5] GROUP BY ALL"
+            for i in k
+        ),
     )
     with store.cursor() as cur:
         rows = cur.execute(query.sql, query.args).fetchall()
-    found: dict[str, tuple[int, list[Any], int, list[tuple[float, int]]]] = {}
-    for t, n, q, bucket, b, count in rows:
-        entry = found.setdefault(t, (int(n), list(q), int(bucket), []))
-        if b is not None:
-            entry[3].append((float(b), int(count)))
+    hists: list[list[tuple[float, int]]] = [[] for _ in k]
+    for row in rows:
+        t, b, count = row[-3:]
+        if t is not None:
+            hists[t].append((float(b), int(count)))
     out: list[Transition] = []
     for i, (a, b, _) in enumerate(pairs):
-        n, q, bucket, hist = found.get(f"t{i}", (0, [None] * 5, 1, []))
-        out.append(Transition(a, b, n, q[1], q[0], q[2], q[3], hist, bucket))
+        n, q = rows[0][2 * i : 2 * i + 2]  # stats.*: n0, q0, n1, q1, ..., then b0, b1, ...
+        bucket = rows[0][2 * len(pairs) + i]
+        q = q if q is not None else [None] * 5
+        out.append(Transition(a, b, int(n), q[1], q[0], q[2], q[3], hists[i], int(bucket)))
     return out
