@@ -655,6 +655,22 @@ def test_olist_cohorts_match_pandas_and_ignore_the_deal_won_before_first_contact
     assert_cohorts_match(trend.cohorts, table, p90, as_of)
 
 
+def test_a_reloaded_dataset_gets_its_own_horizon(store: Store) -> None:
+    # the dataset-wide days to convert and latest date are read once per load: a reload
+    # under the same name (new data) must not reuse the old load's
+    first = load_demo(store, "again", leads=300, seed=1).dataset
+    before = cohort_trend(store, first, default_stages(first))
+    second = load_demo(store, "again", leads=400, seed=2).dataset
+    after = cohort_trend(store, second, default_stages(second))
+    raw = generate_leads(400, seed=2)
+    assert sum(c.n for c in after.cohorts) == 400
+    assert pd.Timestamp(after.as_of) == max(
+        pd.to_datetime(raw[c]).max()
+        for c in ("created_at", "mql_date", "sql_date", "opportunity_date", "closed_date")
+    )
+    assert (before.days_to_convert_p90, before.as_of) != (after.days_to_convert_p90, after.as_of)
+
+
 def test_a_dataset_without_dates_has_no_cohorts(analysis_store: Store, bank: DatasetInfo) -> None:
     with pytest.raises(Unavailable) as err:
         cohort_trend(analysis_store, bank, ["lead", "won"])
