@@ -341,9 +341,11 @@ def flag_leaks(
     """
     labels = outcome_labels(mapping, leads, outcomes)
     frame = leads.frame
+    rows: np.ndarray | None = None
     if labels is not None and len(frame) > LEAK_SAMPLE_ROWS:  # a seeded sample is ample
-        rows = frame.sample(n=LEAK_SAMPLE_ROWS, random_state=0).index
-        frame, labels = frame.loc[rows], labels.loc[rows]
+        # the rows frame.sample(n, random_state=0) picks, each checked column taken alone
+        rows = np.random.RandomState(0).choice(len(frame), LEAK_SAMPLE_ROWS, replace=False)
+        labels = labels.iloc[rows]
     sides = decided_sides(labels) if labels is not None else None
     kinds = kinds or {}
     specs = []
@@ -358,7 +360,8 @@ def flag_leaks(
                 spec = replace(spec, leak=not spec.by_user, reason="leak.name_only")
         else:
             decided, won, others = sides
-            series = frame[spec.name][decided]
+            column = frame[spec.name] if rows is None else frame[spec.name].iloc[rows]
+            series = column[decided]
             found = strongest(
                 column_evidence(spec.name, series, kind, won, mapping.placeholders), named=named
             )
