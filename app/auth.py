@@ -22,6 +22,8 @@ from app import ui
 from funnel.access import Access, AccessError, Actor, identity_from_claims
 
 _PROBE_TIMEOUT_S = 3.0
+#: Streamlit's identity cookie (a long one is split into ``_streamlit_user_1``, ``_2``, ...).
+_IDENTITY_COOKIE = "_streamlit_user"
 
 
 def auth_settings() -> dict[str, Any] | None:
@@ -78,9 +80,27 @@ def provider_problem(metadata_url: str) -> str | None:
     return None
 
 
+def unverified_identity(cookies: Any) -> bool:
+    """Whether the browser sent an identity cookie that Streamlit did not accept.
+
+    Streamlit ignores a cookie it cannot verify (edited, re-signed with another secret, or
+    from before the server's cookie secret changed) without a word; the person would only see
+    the sign-in page again. Signed out, the cookie is gone, so its presence here means it was
+    refused.
+
+    >>> unverified_identity({"_streamlit_user_1": "x"}), unverified_identity({"other": "y"})
+    (True, False)
+    """
+    return any(
+        name == _IDENTITY_COOKIE or name.startswith(_IDENTITY_COOKIE + "_") for name in cookies
+    )
+
+
 def _sign_in_page(settings: dict[str, Any]) -> None:
     st.title("funnel")
     st.write(ui.t("signin.intro"))
+    if unverified_identity(st.context.cookies.keys()):
+        st.warning(ui.t("signin.not_verified"))
     if st.button(ui.t("signin.button"), key="_signin", type="primary"):
         url = str(settings.get("server_metadata_url", ""))
         problem = provider_problem(url)

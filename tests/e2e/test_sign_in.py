@@ -110,6 +110,7 @@ def test_nobody_sees_data_before_signing_in(browser: Browser, team: Team) -> Non
         expect(page.get_by_role("button", name=t("signin.button", "en"))).to_be_visible()
         assert page.get_by_test_id("stDataFrame").count() == 0
         assert page.get_by_text("demo").count() == 0
+        assert page.get_by_test_id("stAlertContentWarning").count() == 0  # no cookie, no doubt
     context.close()
 
 
@@ -260,6 +261,9 @@ def test_a_forged_identity_cookie_is_not_signed_in(browser: Browser, team: Team)
         fpage = forged.new_page()
         fpage.goto(f"{url}/rulesets")
         expect(fpage.get_by_text(t("signin.intro", "en"))).to_be_visible(timeout=WAIT)
+        expect(fpage.get_by_test_id("stAlertContentWarning")).to_contain_text(
+            t("signin.not_verified", "en")[:60]
+        )
         assert fpage.get_by_text(MARA[2]).count() == 0
         forged.close()
     vic.close()
