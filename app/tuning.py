@@ -14,6 +14,8 @@ from typing import Any
 import streamlit as st
 
 from app import ui
+from funnel.backtest import Holdout, holdout
+from funnel.backtest import histogram as backtest_histogram
 from funnel.filters import Filters
 from funnel.rules import (
     DEFAULT_TIERS,
@@ -209,6 +211,7 @@ def _suggest(
     target: float | None,
     capacity: float | None,
     baseline: str,
+    exclude: tuple[str, ...],
 ) -> Suggestion:
     info = ui.store().require(name)
     return suggest_rules(
@@ -218,6 +221,7 @@ def _suggest(
         target_conversion=target,
         capacity_per_week=capacity,
         baseline=decode_ruleset(baseline),
+        exclude=exclude,
     )
 
 
@@ -227,7 +231,29 @@ def suggest(
     baseline: RuleSet,
     target: float | None,
     capacity: float | None,
+    exclude: tuple[str, ...] = (),
 ) -> Suggestion:
     return _suggest(
-        info.dataset_id, info.name, filters.key(), target, capacity, encode_ruleset(baseline)
+        info.dataset_id,
+        info.name,
+        filters.key(),
+        target,
+        capacity,
+        encode_ruleset(baseline),
+        exclude,
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _held_out(
+    dataset_id: int, name: str, key: str, filters_key: str
+) -> tuple[Holdout, ScoreHistogram]:
+    info = ui.store().require(name)
+    filters = Filters.from_key(filters_key)
+    part = holdout(ui.store(), info, filters)
+    return part, backtest_histogram(ui.store(), info, decode_ruleset(key), filters, part)
+
+
+def held_out(info: DatasetInfo, rs: RuleSet, filters: Filters) -> tuple[Holdout, ScoreHistogram]:
+    """The leads held out, and their scores under ``rs`` (for thresholds that hold on them)."""
+    return _held_out(info.dataset_id, info.name, _scoring_key(rs), filters.key())

@@ -10,9 +10,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import auth, tuning, ui
+from app import auth, tuning, ui, verdicts
 from app import filters as shared
 from funnel import charts
+from funnel.backtest import Holdout, HotChoice, hot_for_capacity, hot_for_target
 from funnel.filters import Filters
 from funnel.formats import metric, shown_in
 from funnel.i18n import CodedError
@@ -30,13 +31,11 @@ from funnel.scoring.histogram import (
     Evaluation,
     ScoreHistogram,
     evaluate,
-    threshold_for_capacity,
-    threshold_for_target,
 )
 from funnel.scoring.source import activity_log
 from funnel.segments import numeric_columns
 from funnel.store import DatasetInfo
-from funnel.suggest import SuggestError, template_for
+from funnel.suggest import SuggestError, Suggestion, template_for
 from funnel.versions.history import save_version
 
 info, filters = shared.analysis_page("tuner.title")
@@ -66,21 +65,26 @@ version = state["version"]
 prefix = f"{info.dataset_id}:{active}:{version}"
 
 
-def load(new: RuleSet, note: str | None = None) -> None:
+def load(new: RuleSet, note: dict[str, Any] | None = None) -> None:
     tuning.store_proposal(info, active, new, new_widgets=True)
     state["suggestion"][active] = note
 
 
-if top[1].button(ui.t("tuner.from_data"), key="tuner_suggest", help=ui.t("tuner.from_data_help")):
+def suggest(base: RuleSet, exclude: tuple[str, ...] = ()) -> None:
+    """Fit a suggestion on the data (leaving ``exclude`` out) and load it, replacing ``base``."""
     with st.spinner(ui.t("tuner.fitting")):
         try:
-            suggestion = tuning.suggest(info, filters, rs, None, None)
+            suggestion = tuning.suggest(info, filters, base, None, None, exclude)
         except SuggestError as exc:
             st.error(ui.refusal(exc))
-        else:
-            before = {"baseline": rs.name, "before": ruleset_to_dict(rs)}
-            load(suggestion.ruleset, suggestion.as_dict() | before)
-            st.rerun()
+            return
+    before = {"baseline": base.name, "before": ruleset_to_dict(base), "exclude": exclude}
+    load(suggestion.ruleset, {"result": suggestion} | before)
+    st.rerun()
+
+
+if top[1].button(ui.t("tuner.from_data"), key="tuner_suggest", help=ui.t("tuner.from_data_help")):
+    suggest(rs)
 if top[2].button(ui.t("tuner.template"), key="tuner_template"):
     template = template_for(info)
     if template.rules:
@@ -92,25 +96,16 @@ if top[3].button(ui.t("tuner.copy", other=ui.t(f"tuner.proposal.{other}")), key=
     st.toast(ui.t("tuner.copied", other=ui.t(f"tuner.proposal.{other}")))
 
 note = state["suggestion"].get(active)
-if isinstance(note, dict) and note.get("holdout_auc") is not None:
-    figures = {
-        "auc": f"{note['holdout_auc']:.3f}",
-        "base": "–" if note.get("baseline_auc") is None else f"{note['baseline_auc']:.3f}",
-        "baseline": ui.t(f"tuner.proposal.{note['baseline']}")
+if isinstance(note, dict) and isinstance(note.get("result"), Suggestion):
+    replaced = ruleset_from_dict(note["before"], source=active)
+    verdicts.suggestion_note(
+        note,
+        ui.t(f"tuner.proposal.{note['baseline']}")
         if note.get("baseline") in tuning.PROPOSALS
         else str(note.get("baseline") or ""),
-        "split": ui.t(f"tuner.split.{note['split']}", since=note.get("holdout_from") or ""),
-        "n": f"{note['holdout_n']:,}",
-    }
-    if note.get("no_better"):
-        # no better than the rules it replaced on leads it was not fitted on: say so, and
-        # offer those rules back
-        st.warning(ui.t("tuner.suggested_no_better", **figures))
-        if note.get("before") and st.button(ui.t("tuner.restore"), key="tuner_restore"):
-            load(ruleset_from_dict(note["before"], source=active))
-            st.rerun()
-    else:
-        st.success(ui.t("tuner.suggested", **figures))
+        restore=lambda: (load(replaced), st.rerun()),
+        exclude=lambda column: suggest(replaced, (*note.get("exclude", ()), column)),
+    )
 
 
 RULES_IN_PAGE = 8
@@ -316,25 +311,28 @@ def thresholds(rs: RuleSet, hist: ScoreHistogram, prefix: str) -> tuple[RuleSet,
     target = float(c3.number_input(ui.t("tuner.target"), 0.01, 1.0, 0.3, 0.05, key="tuner_target"))
     hot_key = f"thr:{prefix}:0"
 
-    def set_hot(value: float | None, missing: str) -> None:
-        if value is None:
-            st.session_state["_tuner_msg"] = missing
-        else:
-            st.session_state[hot_key] = int(min(max(math.ceil(value), low), high))
+    def set_hot(choice: HotChoice) -> None:
+        """Move the hot threshold to what was chosen on the holdout, and say what it means."""
+        st.session_state["_tuner_choice"] = choice
+        if choice.threshold is not None:
+            st.session_state[hot_key] = int(min(max(math.ceil(choice.threshold), low), high))
+
+    def held_out() -> tuple[Holdout, ScoreHistogram]:
+        return tuning.held_out(info, rs, filters)
 
     c4.button(
         ui.t("tuner.fill_capacity"),
         key="fill_capacity",
-        on_click=lambda: set_hot(threshold_for_capacity(hist, capacity), "tuner.no_capacity_fit"),
+        on_click=lambda: set_hot(hot_for_capacity(held_out()[1], capacity, held_out()[0])),
     )
     c4.button(
         ui.t("tuner.reach_target"),
         key="reach_target",
-        on_click=lambda: set_hot(threshold_for_target(hist, target), "tuner.no_target_fit"),
+        on_click=lambda: set_hot(hot_for_target(held_out()[1], target, held_out()[0])),
     )
-    message = st.session_state.pop("_tuner_msg", None)
-    if message:
-        st.warning(ui.t(message))
+    chosen = st.session_state.pop("_tuner_choice", None)
+    if isinstance(chosen, HotChoice):
+        verdicts.hot_choice(chosen)
     return replace(rs, tiers=tuple(tiers)), capacity
 
 
@@ -342,6 +340,7 @@ def headline(result: Evaluation, capacity: int) -> None:
     """The headline metrics and whether the hot leads fit sales capacity."""
     hot = result.tiers[0]
     st.subheader(ui.t("tuner.results"))
+    verdicts.in_sample_caption(result.n)
     # the hot tier's share of leads, and its conversion's 95% interval, beneath the figure
     beneath = {
         "hot": f"{(hot.share or 0):.1%}",

@@ -25,32 +25,30 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.testing.v1 import AppTest
 
 from app import ui
+from funnel.backtest import Holdout, holdout, hot_for_capacity, hot_for_target
+from funnel.backtest import histogram as backtest_histogram
 from funnel.demo import generate_leads
+from funnel.filters import NO_FILTERS
 from funnel.formats import fmt_pct, shown_in
 from funnel.i18n import t
 from funnel.ingest import load_files
 from funnel.readers import read_bytes
 from funnel.rules import (
     CategoryRule,
-    CountRule,
     Gate,
     PerUnitRule,
-    RangeRule,
     Rule,
     RuleSet,
     RuleSetError,
     decode_ruleset,
     ruleset_from_dict,
 )
-from funnel.scoring.histogram import (
-    evaluate,
-    score_histogram,
-    threshold_for_capacity,
-    threshold_for_target,
-)
+from funnel.scoring.histogram import ScoreHistogram, evaluate, score_histogram
+from funnel.stats import wilson
 from funnel.store import DatasetInfo, Store
 from funnel.suggest import Suggestion, suggest_rules, template_for
 from tests.support import backtest_counted
+from tests.support import rule_points as hand_points
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "app" / "main.py"
@@ -95,26 +93,8 @@ def counted(frame: pd.DataFrame) -> pd.Series:
 
 
 def rule_points(frame: pd.DataFrame, rule: Rule) -> pd.Series:
-    """One rule's points per lead, from its meaning (not its SQL)."""
-    col = frame[rule.column]
-    if isinstance(rule, PerUnitRule):
-        raw = col.fillna(0).astype(float) * rule.points
-        if rule.cap is None:
-            return raw
-        bound = abs(rule.cap)
-        return raw.clip(upper=bound) if rule.points >= 0 else raw.clip(lower=-bound)
-    if isinstance(rule, CategoryRule):
-        hit = col.astype("str").eq(rule.value) & col.notna()
-    elif isinstance(rule, CountRule):
-        hit = col.ge(rule.at_least)
-    else:
-        assert isinstance(rule, RangeRule)
-        hit = col.notna()
-        if rule.low is not None:
-            hit &= col.ge(rule.low)
-        if rule.high is not None:
-            hit &= col.lt(rule.high)
-    return hit.fillna(False).astype(float) * rule.points
+    """One rule's points per lead, from its meaning (not its SQL): tests/support.py."""
+    return hand_points(rule, frame).astype(float)
 
 
 def template_rules(points: Mapping[str, int] | None = None) -> tuple[Rule, ...]:
@@ -409,6 +389,12 @@ def test_tier_sliders_show_the_thresholds_the_metrics_use(
 # --- starting points and capacity ---------------------------------------------------------------
 
 
+def counted_holdout(frame: pd.DataFrame, since: str) -> pd.Series:
+    """The held-out leads: those a back-test counts (decided or mature) created on or after
+    ``since``."""
+    return counted(frame) & (frame["created_at"] >= pd.Timestamp(date.fromisoformat(since)))
+
+
 def test_start_from_the_data_loads_the_fitted_rule_set_with_its_holdout_auc(
     open_app: Callable[..., AppTest],
     checked: Callable[[AppTest], AppTest],
@@ -425,23 +411,28 @@ def test_start_from_the_data_loads_the_fitted_rule_set_with_its_holdout_auc(
 
     checked(at.button(key="tuner_suggest").click().run())
 
-    assert suggestion.holdout_auc is not None and suggestion.baseline_auc is not None
+    v = suggestion.verdict
+    assert v.auc is not None and suggestion.baseline_auc is not None
     assert suggestion.split == "time" and suggestion.holdout_from is not None
-    message = t(
-        "tuner.suggested",
-        "en",
-        auc=f"{suggestion.holdout_auc:.3f}",
-        base=f"{suggestion.baseline_auc:.3f}",
-        baseline=t("tuner.proposal.marketing", "en"),  # the proposal, by its shown name
-        split=t("tuner.split.time", "en", since=suggestion.holdout_from),
-        n=f"{suggestion.holdout_n:,}",
+    message = (
+        t("suggest.loaded", "en", rules=len(fitted.rules))
+        + " "
+        + t(
+            "suggest.holdout_line",
+            "en",
+            leads=t("backtest.holdout.time", "en", since=suggestion.holdout_from),
+            n=f"{v.n:,}",
+            auc=f"{v.auc.auc:.3f}",
+            low=f"{v.auc.low:.3f}",
+            high=f"{v.auc.high:.3f}",
+            base=f"{suggestion.baseline_auc:.3f}",
+            baseline=t("tuner.proposal.marketing", "en"),  # the proposal, by its shown name
+        )
     )
-    assert [s.value for s in at.success][0] == message
-    # The holdout is every lead a back-test counts created since the date the message names;
-    # check its AUC by hand.
+    assert [s.value for s in at.success][0] == ui.escape_md(message)
+    # The holdout is every lead a back-test counts created since the date the message names.
     frame = demo_frame()
-    since = pd.Timestamp(date.fromisoformat(suggestion.holdout_from))
-    holdout = (frame["created_at"] >= since) & counted(frame)
+    holdout = counted_holdout(frame, suggestion.holdout_from)
     assert int(holdout.sum()) == suggestion.holdout_n
     hold_auc = roc_auc_score(won(frame)[holdout], score(frame, fitted.rules)[holdout])
     assert hold_auc == pytest.approx(suggestion.holdout_auc, abs=1e-12)
@@ -455,18 +446,26 @@ def test_start_from_the_data_loads_the_fitted_rule_set_with_its_holdout_auc(
     assert metrics(at)[t("metric.precision", "en")] == f"{hot.rate:.1%}"
     assert metrics(at)[t("metric.auc", "en")] == f"{evaluation.auc:.3f}"
     assert metrics(at) == expected_from(fitted).metrics
+    # those tiles are in-sample, and say so
+    assert t("suggest.in_sample_caption", "en", n=f"{LEADS:,}") in captions(at)
 
 
-def test_fill_sales_capacity_sets_the_lowest_hot_threshold_that_fits(
+def held_out(db_path: Path, demo: DatasetInfo, rs: RuleSet) -> tuple[Holdout, ScoreHistogram]:
+    with Store(db_path) as s:
+        part = holdout(s, demo)
+        return part, backtest_histogram(s, demo, rs, NO_FILTERS, part)
+
+
+def test_fill_sales_capacity_sets_the_lowest_hot_threshold_that_fits_the_holdout(
     open_app: Callable[..., AppTest],
     checked: Callable[[AppTest], AppTest],
     demo: DatasetInfo,
     db_path: Path,
 ) -> None:
     rs = replace(template_for(demo), name="marketing")
-    with Store(db_path) as s:
-        threshold = threshold_for_capacity(score_histogram(s, demo, rs), 10)
-    assert threshold is not None
+    part, hist = held_out(db_path, demo, rs)
+    choice = hot_for_capacity(hist, 10, part)
+    assert choice.threshold is not None and part.since is not None
     at = open_tuner(open_app, checked)
     at.number_input(key="tuner_reps").set_value(1)
     checked(at.number_input(key="tuner_per_rep").set_value(10).run())
@@ -474,52 +473,64 @@ def test_fill_sales_capacity_sets_the_lowest_hot_threshold_that_fits(
 
     checked(at.button(key="fill_capacity").click().run())
 
-    assert thresholds(at, demo)[0] == math.ceil(threshold)
-    # By hand: the threshold's hot leads per week fit 10, one point lower they would not.
+    assert thresholds(at, demo)[0] == math.ceil(choice.threshold)
+    # By hand: on the held-out leads the threshold's hot leads per week fit 10, one lower not.
     frame = demo_frame()
-    weeks = ((frame["created_at"].max() - frame["created_at"].min()).days + 1) / 7
-    scores = score(frame, template_rules())
-    per_week = int((scores >= threshold).sum()) / weeks
-    assert per_week <= 10 < int((scores >= threshold - 1).sum()) / weeks
-    assert metrics(at) == by_hand(template_rules(), [threshold, B]).metrics
-    fit = t("tuner.capacity_fit", "en", per_week=f"{per_week:,.1f}", capacity="10")
-    assert fit in [s.value for s in at.success]
+    held = frame[counted_holdout(frame, f"{part.since}")]
+    weeks = ((held["created_at"].max() - held["created_at"].min()).days + 1) / 7
+    scores = score(held, template_rules())
+    per_week = int((scores >= choice.threshold).sum()) / weeks
+    assert per_week <= 10 < int((scores >= choice.threshold - 1).sum()) / weeks
+    assert choice.per_week == pytest.approx(per_week)
+    assert ui.escape_md(choice.sentence("en")) in [i.value for i in at.info]
+    assert metrics(at) == by_hand(template_rules(), [choice.threshold, B]).metrics
 
 
-def test_reach_target_conversion_sets_the_lowest_hot_threshold_reaching_it(
+def test_reach_target_conversion_sets_the_lowest_threshold_whose_holdout_lower_bound_reaches_it(
     open_app: Callable[..., AppTest],
     checked: Callable[[AppTest], AppTest],
     demo: DatasetInfo,
     db_path: Path,
 ) -> None:
     rs = replace(template_for(demo), name="marketing")
-    with Store(db_path) as s:
-        threshold = threshold_for_target(score_histogram(s, demo, rs), 0.2)
-    assert threshold is not None
+    part, hist = held_out(db_path, demo, rs)
+    choice = hot_for_target(hist, 0.15, part)
+    assert choice.threshold is not None and part.since is not None
     frame = demo_frame()
-    frame = frame[counted(frame)]  # conversion among the leads a back-test counts
-    scores, y = score(frame, template_rules()), won(frame)
-    reaching = [v for v in sorted(scores.unique()) if y[scores >= v].mean() >= 0.2]
-    assert threshold == reaching[0]
+    held = frame[counted_holdout(frame, f"{part.since}")]
+    scores, y = score(held, template_rules()), won(held)
+    hot = {v: (int(y[scores >= v].sum()), int((scores >= v).sum())) for v in scores.unique()}
+    reaching = sorted(v for v, (k, n) in hot.items() if wilson(k, n)[0] >= 0.15)
+    assert choice.threshold == reaching[0]
     at = open_tuner(open_app, checked)
-    checked(at.number_input(key="tuner_target").set_value(0.2).run())
+    checked(at.number_input(key="tuner_target").set_value(0.15).run())
 
     checked(at.button(key="reach_target").click().run())
 
-    assert thresholds(at, demo)[0] == math.ceil(threshold)
-    assert metrics(at) == by_hand(template_rules(), [threshold, B]).metrics
+    assert thresholds(at, demo)[0] == math.ceil(choice.threshold)
+    assert metrics(at) == by_hand(template_rules(), [choice.threshold, B]).metrics
+    said = ui.escape_md(choice.sentence("en"))
+    assert said in [i.value for i in at.info] + [w.value for w in at.warning]
+    assert "holdout" in choice.sentence("en")
 
 
-def test_unreachable_target_conversion_warns_and_keeps_the_threshold(
-    open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], demo: DatasetInfo
+def test_unreachable_target_conversion_says_what_is_reachable_and_keeps_the_threshold(
+    open_app: Callable[..., AppTest],
+    checked: Callable[[AppTest], AppTest],
+    demo: DatasetInfo,
+    db_path: Path,
 ) -> None:
+    part, hist = held_out(db_path, demo, replace(template_for(demo), name="marketing"))
+    choice = hot_for_target(hist, 1.0, part)
+    assert choice.threshold is None and choice.best is not None
     at = open_tuner(open_app, checked)
     before = metrics(at)
     checked(at.number_input(key="tuner_target").set_value(1.0).run())
 
     checked(at.button(key="reach_target").click().run())
 
-    assert t("tuner.no_target_fit", "en") in [w.value for w in at.warning]
+    assert ui.escape_md(choice.sentence("en")) in [w.value for w in at.warning]
+    assert choice.sentence("en").startswith("No threshold reaches 100% with confidence")
     assert thresholds(at, demo) == [A, B]
     assert metrics(at) == before
 
@@ -689,7 +700,7 @@ def test_suggestion_message_stays_with_the_proposal_it_was_loaded_into(
     at = open_tuner(open_app, checked)
     checked(at.button(key="tuner_suggest").click().run())
     loaded = at.success[0].value
-    assert loaded.startswith("Loaded the suggestion from the data.")
+    assert loaded.startswith(ui.escape_md(t("suggest.loaded", "en", rules=0).split("(")[0]))
 
     checked(at.radio(key=f"tuner_active:{demo.dataset_id}").set_value("sales").run())
 

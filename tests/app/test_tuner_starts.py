@@ -8,17 +8,19 @@ replaced (on leads it was not fitted on) says so and offers them back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import tuning
+from app.ui import escape_md
 from funnel.i18n import t
 from funnel.ingest import load_files, read_inputs
 from funnel.rules import CategoryRule, RuleSet, Tier, encode_ruleset, ruleset_from_dict
 from funnel.store import DatasetInfo, Store
-from funnel.suggest import Suggestion
+from funnel.suggest import Suggestion, suggest_rules
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 # No behaviour column at all: the template (visits, downloads, inquiries ...) has nothing to use.
@@ -67,16 +69,27 @@ def test_a_template_that_finds_nothing_says_so_and_keeps_the_rules(
     assert marketing(at).rules == MINE.rules  # not replaced by an empty rule set
 
 
-def no_better(*_args: object) -> Suggestion:
-    return Suggestion(
-        ruleset=RuleSet(name="suggested", rules=(CategoryRule("region", "East", 7),)),
-        split="time",
-        holdout_from="2024-01-20",
-        train_n=60,
-        holdout_n=20,
-        holdout_auc=0.55,
-        baseline_auc=0.62,
-        baseline_name="marketing",
+def fitted(db_path: Path, **changes: object) -> Suggestion:
+    """A real suggestion on the stored leads, with the rules and figures a test needs."""
+    with Store(db_path) as store:
+        real = suggest_rules(store, store.require("attrs"), baseline=MINE)
+    rules = RuleSet(name="suggested", rules=(CategoryRule("region", "East", 7),))
+    return replace(real, **{"ruleset": rules, **changes})  # type: ignore[arg-type]
+
+
+def holdout_line(s: Suggestion, lang: str) -> str:
+    v = s.verdict
+    assert v.auc is not None
+    return t(
+        "suggest.holdout_line",
+        lang,
+        leads=s.holdout.describe(lang),
+        n=f"{v.n:,}",
+        auc=f"{v.auc.auc:.3f}",
+        low=f"{v.auc.low:.3f}",
+        high=f"{v.auc.high:.3f}",
+        base="–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}",
+        baseline=t("tuner.proposal.marketing", lang),
     )
 
 
@@ -89,22 +102,19 @@ def test_a_suggestion_no_better_than_the_rules_it_replaced_is_flagged_and_can_be
     lang: str,
 ) -> None:
     seed_attributes_only(db_path, tmp_path)
-    monkeypatch.setattr(tuning, "suggest", no_better)
+    worse = fitted(db_path, baseline_auc=0.99)
+    assert worse.no_better
+    monkeypatch.setattr(tuning, "suggest", lambda *_a: worse)
     at = open_tuner(lang, checked)
 
     checked(at.button(key="tuner_suggest").click().run())
 
     assert [r.points for r in marketing(at).rules] == [7]  # loaded, as asked
-    warning = t(
-        "tuner.suggested_no_better",
-        lang,
-        auc="0.550",
-        base="0.620",
-        baseline=t("tuner.proposal.marketing", lang),
-        split=t("tuner.split.time", lang, since="2024-01-20"),
-        n="20",
+    loaded = t("suggest.loaded", lang, rules=1) + " " + holdout_line(worse, lang)
+    said = [w.value for w in at.warning]
+    assert escape_md(loaded + " " + t("suggest.no_better", lang)) in said or (
+        worse.no_signal and escape_md(loaded) in said
     )
-    assert [w.value for w in at.warning] == [warning]
     assert not [s for s in at.success if "AUC" in s.value]  # not reported as a success
 
     checked(at.button(key="tuner_restore").click().run())
@@ -120,16 +130,19 @@ def test_a_better_suggestion_is_reported_as_a_success(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seed_attributes_only(db_path, tmp_path)
-    better = no_better()
-    monkeypatch.setattr(
-        tuning,
-        "suggest",
-        lambda *_a: Suggestion(**{**better.__dict__, "holdout_auc": 0.7}),
+    real = fitted(db_path)
+    assert real.verdict.auc is not None
+    better = replace(
+        real,
+        baseline_auc=0.5,
+        verdict=replace(real.verdict, auc=replace(real.verdict.auc, auc=0.7, low=0.6, high=0.8)),
     )
+    monkeypatch.setattr(tuning, "suggest", lambda *_a: better)
     at = open_tuner("en", checked)
 
     checked(at.button(key="tuner_suggest").click().run())
 
     suggested = [s.value for s in at.success if "AUC" in s.value]
-    assert len(suggested) == 1 and "0.700" in suggested[0]
+    assert suggested == [escape_md(t("suggest.loaded", rules=1) + " " + holdout_line(better, "en"))]
+    assert "0.700" in suggested[0].replace("\\", "")
     assert not [b for b in at.button if b.key == "tuner_restore"]

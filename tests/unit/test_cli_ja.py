@@ -547,21 +547,22 @@ def test_suggest_warns_when_it_does_no_better_than_the_template(
     holdout: float,
     warned: bool,
 ) -> None:
+    from dataclasses import replace
+
     from funnel.cli import scoring as cli
-    from funnel.rules import CategoryRule, RuleSet
-    from funnel.suggest import Suggestion
+    from funnel.store import Store
+    from funnel.suggest import Suggestion, suggest_rules, template_for
+
+    with Store(db, read_only=True) as store:
+        real = suggest_rules(
+            store, store.require("demo"), baseline=template_for(store.require("demo"))
+        )
+    assert real.verdict.auc is not None
+    auc = replace(real.verdict.auc, auc=holdout, low=holdout - 0.05, high=holdout + 0.05)
+    made = replace(real, baseline_auc=0.61, verdict=replace(real.verdict, auc=auc))
 
     def fitted(*_args: object, **_kwargs: object) -> Suggestion:
-        return Suggestion(
-            ruleset=RuleSet(name="s", rules=(CategoryRule("industry", "IT", 5),)),
-            split="time",
-            holdout_from="2026-01-01",
-            train_n=900,
-            holdout_n=300,
-            holdout_auc=holdout,
-            baseline_auc=0.61,
-            baseline_name="simple template",
-        )
+        return made
 
     monkeypatch.setattr(cli, "suggest_rules", fitted)
     code, _, err = ja(capsys, db, "suggest", "--dataset", "demo", "--out", tmp_path / "s.yaml")

@@ -22,18 +22,29 @@ from funnel.cli.common import (
     open_store,
     rules_for,
 )
-from funnel.cli.output import clean, metric_lines, note, pad, pct, say, warning, write_table
+from funnel.cli.output import (
+    clean,
+    display_width,
+    metric_lines,
+    note,
+    pad,
+    pct,
+    say,
+    warning,
+    write_table,
+)
 from funnel.dialects import DIALECTS
 from funnel.filters import parse_date
 from funnel.formats import shown_in
 from funnel.handoff import csv_text
 from funnel.i18n import t
+from funnel.mapping import require_column
 from funnel.meeting import version_sql
 from funnel.rules import check_columns
 from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.scoring.leads import score_leads
 from funnel.sqlexport import ruleset_sql
-from funnel.suggest import suggest_rules, template_for
+from funnel.suggest import Suggestion, suggest_rules, template_for
 from funnel.versions.files import rules_document
 from funnel.versions.history import file_mapping
 
@@ -136,7 +147,7 @@ def register_fit(sub: Any, common: argparse.ArgumentParser) -> None:
     su = sub.add_parser(
         "suggest",
         parents=[common, filters],
-        help="fit a rule set from the data (logistic regression to points)",
+        help="suggest at most 25 rules from the data, judged on leads they were not fitted on",
     )
     target = su.add_mutually_exclusive_group()
     target.add_argument(
@@ -153,6 +164,12 @@ def register_fit(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     su.add_argument("--out", required=True, metavar="R.yaml")
     su.add_argument("--max-points", type=int, default=30, help="points of the strongest rule")
+    su.add_argument(
+        "--exclude",
+        action="append",
+        metavar="COL",
+        help="leave a column out (one the suggestion leans on that is known only after the sale)",
+    )
     su.set_defaults(run=_suggest)
 
     tp = sub.add_parser(
@@ -314,6 +331,8 @@ def _sql(args: argparse.Namespace) -> int:
 def _suggest(args: argparse.Namespace) -> int:
     with open_store(args, read_only=True) as store:
         info, filters = analysis_inputs(args, store)
+        for column in args.exclude or ():
+            require_column(info.columns, column, info.name)
         suggestion = suggest_rules(
             store,
             info,
@@ -322,31 +341,87 @@ def _suggest(args: argparse.Namespace) -> int:
             capacity_per_week=args.capacity,
             max_points=args.max_points,
             baseline=template_for(info),
+            exclude=tuple(args.exclude or ()),
+            compare=True,
         )
     named = replace(suggestion.ruleset, name=t("rules.name.suggested", args.lang))
     Path(args.out).write_text(rules_document(named, file_mapping(info)), encoding="utf-8")
     if args.json:
-        print(json.dumps(suggestion.as_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(suggestion.as_dict(args.lang), ensure_ascii=False, indent=2))
     else:
-        s = suggestion
-        auc = "–" if s.holdout_auc is None else f"{s.holdout_auc:.3f}"
-        base = "–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}"
-        print(
-            say(
-                "cli.suggested",
-                args.lang,
-                file=args.out,
-                rules=len(s.ruleset.rules),
-                split=t(f"cli.split.{s.split}", args.lang),
-                n=f"{s.holdout_n:,}",
-                auc=auc,
-                baseline=t("rules.name.template", args.lang),  # the baseline is the template
-                base=base,
-            )
-        )
-        if s.no_better:  # nothing gained on leads it was not fitted on
-            warning(t("cli.suggest_no_better", args.lang, auc=auc, base=base), args.lang)
+        print("\n".join(clean(line) for line in suggestion_report(suggestion, args.out, args.lang)))
+    for level, text in suggestion.notes(args.lang):
+        (warning if level == "warning" else note)(text, args.lang)
+    if suggestion.no_better:  # nothing gained on leads it was not fitted on
+        auc = _auc(suggestion.holdout_auc)
+        base = _auc(suggestion.baseline_auc)
+        warning(t("cli.suggest_no_better", args.lang, auc=auc, base=base), args.lang)
     return 0
+
+
+def _auc(x: float | None) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def _signed(x: float) -> str:
+    return f"{x:+.3f}"
+
+
+def suggestion_report(s: Suggestion, out: str, lang: str) -> list[str]:
+    """What ``funnel suggest`` prints: the file, every figure with the leads it is on, the
+    comparison with logistic regression and gradient boosting, and each column's reading."""
+    v = s.verdict
+    lines = [t("cli.suggest.wrote", lang, file=out, rules=len(s.ruleset.rules))]
+    lines.append(
+        t(
+            "cli.suggest.holdout",
+            lang,
+            leads=s.holdout.describe(lang),
+            n=f"{v.n:,}",
+            won=f"{v.won:,}",
+        )
+    )
+    rows: list[tuple[str, Any, Any]] = [("suggestion", v.auc, None)]
+    rows += [(m.model, m.auc, m.difference) for m in s.models]
+    names = {name: t(f"cli.suggest.name.{name}", lang) for name, _, _ in rows}
+    width = max(display_width(x) for x in names.values())
+    for name, ci, diff in rows:
+        label = pad(names[name], width)
+        if ci is None:
+            lines.append(t("cli.suggest.baseline", lang, name=label, auc="–"))
+            continue
+        figures = {"name": label, "auc": _auc(ci.auc), "low": _auc(ci.low), "high": _auc(ci.high)}
+        if diff is None:
+            lines.append(t("cli.suggest.model", lang, **figures))
+        else:
+            lines.append(
+                t(
+                    "cli.suggest.model_diff",
+                    lang,
+                    diff=_signed(diff.auc),
+                    dlow=_signed(diff.low),
+                    dhigh=_signed(diff.high),
+                    **figures,
+                )
+            )
+    if s.baseline_name is not None:
+        name = t("rules.name.template", lang)  # the baseline is the template
+        lines.append(t("cli.suggest.baseline", lang, name=name, auc=_auc(s.baseline_auc)))
+    lines.append(
+        t(
+            "cli.suggest.in_sample",
+            lang,
+            n=f"{s.train_n:,}",
+            won=f"{s.train_won:,}",
+            auc=_auc(s.in_sample_auc),
+        )
+    )
+    if s.left_out:
+        lines.append(t("cli.suggest.left_out", lang))
+        lines += [f"  {x.reason(lang)}" for x in s.left_out]
+    lines.append(t("cli.suggest.columns", lang))
+    lines += [f"  {c.evidence(lang)}" for c in s.columns if c.scored]
+    return lines
 
 
 def _template(args: argparse.Namespace) -> int:

@@ -28,7 +28,7 @@ from funnel.population import Counted, Population, backtest_population
 from funnel.rules import RuleSet
 from funnel.rulesql import gates_sql
 from funnel.scoring.source import source
-from funnel.stats import wilson
+from funnel.stats import AucInterval, delong, wilson
 from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
 
 
@@ -312,6 +312,18 @@ def auc(hist: ScoreHistogram) -> float | None:
     neg_u = np.bincount(inverse, weights=neg, minlength=len(uniq))
     neg_below = np.concatenate(([0.0], np.cumsum(neg_u)[:-1]))
     return float(((neg_below + 0.5 * neg_u) * pos_u).sum() / (p_total * n_total))
+
+
+def auc_interval(hist: ScoreHistogram) -> AucInterval | None:
+    """:func:`auc` with its DeLong 95% confidence interval (None without won or other leads).
+
+    >>> h = ScoreHistogram(np.array([0., 1.]), np.array([False, False]),
+    ...                    np.array([40, 40]), np.array([10, 30]), None)
+    >>> ci = auc_interval(h)
+    >>> round(ci.auc, 2), ci.includes_chance
+    (0.75, False)
+    """
+    return delong(_rank_key(hist), hist.won, hist.n - hist.won)
 
 
 def decile_table(hist: ScoreHistogram, parts: int = 10) -> list[dict[str, Any]]:

@@ -1,0 +1,556 @@
+"""Start from the data: the suggestion, fitted on the training leads and judged on the rest.
+
+:func:`suggest_rules` reads the counted leads (decided: won or lost) through the filters,
+holds out the latest quarter by creation date (or a seeded quarter), reads every feature
+column's type from the training leads (:mod:`funnel.suggest.columns`), fits fine bins and an
+L2 logistic regression, merges them into at most 25 readable rules
+(:mod:`funnel.suggest.fit`), and says how it does on the held-out leads: AUC with its DeLong
+95% interval, "no signal" when that interval includes 0.5, "too little data" below 100 won
+training leads, and the columns it leans on (:mod:`funnel.suggest.checks`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from funnel.backtest import (
+    Holdout,
+    HotChoice,
+    Verdict,
+    histogram,
+    holdout,
+    hot_for_capacity,
+    hot_for_target,
+    verdict,
+)
+from funnel.filters import NO_FILTERS, Filters
+from funnel.fragment import Fragment, bind, compose
+from funnel.i18n import CodedError, t
+from funnel.mapping import FEATURE_ROLES
+from funnel.rules import Rule, RuleSet, Tier
+from funnel.scoring.histogram import ScoreHistogram, auc, score_histogram
+from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
+from funnel.suggest import checks
+from funnel.suggest.bins import UNSEEN, Binner
+from funnel.suggest.columns import ColumnType, type_column
+from funnel.suggest.fit import (
+    MAX_POINTS,
+    PRICE,
+    Grouping,
+    Plan,
+    allocate,
+    choose_c,
+    design,
+    fit_binners,
+    fit_shapes,
+    group_rule,
+    one_thread,
+    options,
+    plan,
+)
+
+FIT_ROWS = 300_000  # training leads fitted on, at most (a seeded sample beyond)
+HOT_SHARE = 0.1  # without a target or capacity: the top tenth of leads is hot ...
+WARM_SHARE = 0.4  # ... and the next 30% warm
+
+
+class SuggestError(CodedError, ValueError):
+    """Suggestion impossible (no outcome, no features, no wins); ``code`` says why."""
+
+    prefix = "suggest"
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A column the suggestion does not score, and why (``reason(lang)``)."""
+
+    column: str
+    why: Literal["read", "leak", "role", "excluded"]
+    key: str  # the message key of the reason
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def reason(self, lang: str = "en") -> str:
+        params = dict(self.params)
+        if "reason_key" in params:  # a leak flag: the mapping's own reason, in words
+            params["reason"] = t(str(params.pop("reason_key")), lang)
+        return t(self.key, lang, column=self.column, **params)
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {"column": self.column, "why": self.why, "reason": self.reason(lang)}
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What one fit produced: its rules and, per column, the points of each fine bin."""
+
+    rules: tuple[Rule, ...]
+    bin_points: dict[str, np.ndarray]
+    spread: dict[str, float]  # Σ |points| × training leads, per column
+
+    def score(self, idx: dict[str, np.ndarray]) -> np.ndarray:
+        """Each lead's score from its fine bins (a value training never saw earns 0)."""
+        total: np.ndarray | None = None
+        for column, points in self.bin_points.items():
+            i = idx[column]
+            part = np.where(i == UNSEEN, 0.0, points[np.where(i == UNSEEN, 0, i)])
+            total = part if total is None else total + part
+        return np.zeros(len(next(iter(idx.values())))) if total is None else total
+
+
+def fit_rules(
+    binners: dict[str, Binner],
+    idx: dict[str, np.ndarray],
+    y: np.ndarray,
+    the_plan: Plan,
+    c: float,
+    values: dict[str, np.ndarray],
+    max_points: int = MAX_POINTS,
+) -> Fitted:
+    """Fine fit, optimal merge, budget, whole points: the rules for these columns."""
+    usable = {col: b for col, b in binners.items() if len(np.unique(idx[col])) > 1}
+    if not usable or y.all() or not y.any():
+        return Fitted((), {}, {})
+    shapes = fit_shapes(usable, idx, y, c)
+    choices = {s.column: options(s, the_plan.kmax, the_plan.min_leads) for s in shapes}
+    unit = float(shapes[0].weight.sum())  # the total Fisher information (every column's bins)
+    chosen = allocate(choices, the_plan.budget, PRICE * unit)
+    raw: list[tuple[Grouping, int, float]] = []
+    for grouping in chosen.values():
+        for g, p in enumerate(grouping.points()):
+            if g != grouping.ref:
+                raw.append((grouping, g, p))
+    largest = max((abs(p) for _, _, p in raw), default=0.0)
+    if largest == 0:
+        return Fitted((), {}, {})
+    scale = max_points / largest
+    rules: list[Rule] = []
+    bin_points: dict[str, np.ndarray] = {}
+    spread: dict[str, float] = {}
+    for grouping, g, p in raw:
+        points = int(round(p * scale))
+        if points == 0:
+            continue
+        rule = group_rule(grouping, g, points, values.get(grouping.column))
+        if rule is None:
+            continue
+        rules.append(rule)
+        b = grouping.shape.binner
+        members = list(grouping.groups[g])
+        arr = bin_points.setdefault(b.column, np.zeros(b.n_bins))
+        arr[members] = points
+        leads = float(grouping.shape.n[members].sum())
+        spread[b.column] = spread.get(b.column, 0.0) + abs(points) * leads
+    return Fitted(tuple(rules), bin_points, spread)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggested rule set, how it does on leads it was not fitted on, and why to trust it
+    (or not)."""
+
+    ruleset: RuleSet
+    verdict: Verdict  # on the holdout
+    train_n: int  # training leads fitted on (after sampling)
+    train_won: int
+    in_sample_auc: float | None  # on every training lead: what it was fitted on
+    baseline_name: str | None
+    baseline_auc: float | None  # on the holdout
+    columns: tuple[ColumnType, ...]
+    left_out: tuple[LeftOut, ...]
+    plan: Plan
+    c: float
+    seconds: float
+    leaning: tuple[checks.Leaning, ...] = ()
+    models: tuple[checks.ModelFigure, ...] = ()
+    hot: HotChoice | None = None
+
+    @property
+    def holdout(self) -> Holdout:
+        return self.verdict.holdout
+
+    @property
+    def split(self) -> str:
+        return self.holdout.split
+
+    @property
+    def holdout_from(self) -> str | None:
+        since = self.holdout.since
+        return None if since is None else f"{since:%Y-%m-%d}"
+
+    @property
+    def holdout_n(self) -> int:
+        return self.verdict.n
+
+    @property
+    def holdout_auc(self) -> float | None:
+        return None if self.verdict.auc is None else self.verdict.auc.auc
+
+    @property
+    def no_signal(self) -> bool:
+        """The holdout AUC's interval includes 0.5: these columns do not predict the outcome."""
+        return self.verdict.no_signal
+
+    @property
+    def small(self) -> bool:
+        """Fewer than 100 won training leads: too little data to trust the exact points."""
+        return self.plan.small
+
+    @property
+    def high_auc(self) -> bool:
+        """Implausibly high for lead scoring: check that no column is known only after."""
+        return self.holdout_auc is not None and self.holdout_auc >= checks.HIGH_AUC
+
+    @property
+    def no_better(self) -> bool:
+        """On the holdout it does no better than the rules it would replace."""
+        if self.holdout_auc is None or self.baseline_auc is None:
+            return False
+        return self.holdout_auc <= self.baseline_auc
+
+    def leans_on(self) -> tuple[checks.Leaning, ...]:
+        """The columns to ask about: each one the suggestion leans on, and with an
+        implausibly high AUC the one it leans on most even below the threshold."""
+        flagged = tuple(x for x in self.leaning if x.flagged)
+        if not flagged and self.high_auc and self.leaning:
+            flagged = (max(self.leaning, key=lambda x: x.drop),)
+        return flagged
+
+    def notes(self, lang: str = "en") -> list[tuple[Literal["warning", "info"], str]]:
+        """What a reader must know before trusting the suggestion, most important first."""
+        out: list[tuple[Literal["warning", "info"], str]] = []
+        if self.no_signal:
+            out.append(("warning", self.verdict.sentence(lang)))
+            out.append(("warning", t("suggest.no_hot_tier", lang)))
+        for lean in self.leans_on():
+            out.append(("warning", lean.sentence(lang)))
+        if self.high_auc and self.holdout_auc is not None:
+            out.append(("warning", t("suggest.high_auc", lang, auc=f"{self.holdout_auc:.2f}")))
+        if self.small:
+            out.append(
+                (
+                    "warning",
+                    t(
+                        "suggest.small_data",
+                        lang,
+                        wins=f"{self.plan.wins:,}",
+                        groups=self.plan.kmax,
+                        leads=f"{self.plan.min_leads:,}",
+                    ),
+                )
+            )
+        if self.hot is not None and not self.no_signal:
+            level: Literal["warning", "info"] = "info"
+            if self.hot.threshold is None or self.hot.few:
+                level = "warning"
+            out.append((level, self.hot.sentence(lang)))
+        return out
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The JSON of ``funnel suggest --json``: every figure says the leads it is on."""
+        v = self.verdict
+        return {
+            "rules": len(self.ruleset.rules),
+            "no_signal": self.no_signal,
+            "too_little_data": self.small,
+            "no_better": self.no_better,
+            "holdout": v.as_dict(),
+            "in_sample": {
+                "measured_on": "in_sample",
+                "train_n": self.train_n,
+                "train_won": self.train_won,
+                "auc": self.in_sample_auc,
+            },
+            "baseline": {
+                "name": self.baseline_name,
+                "measured_on": "holdout",
+                "auc": self.baseline_auc,
+            },
+            "models": [m.as_dict() for m in self.models],
+            "leans_on": [x.as_dict(lang) for x in self.leans_on()],
+            "leave_one_column_out": [x.as_dict(lang) for x in self.leaning],
+            "hot_tier": None if self.hot is None or self.no_signal else self.hot.as_dict(),
+            "columns": [c.as_dict(lang) for c in self.columns],
+            "left_out": [x.as_dict(lang) for x in self.left_out],
+            "notes": [text for _, text in self.notes(lang)],
+            "fit": {
+                "regularisation_c": self.c,
+                "rule_budget": self.plan.budget,
+                "groups_per_column": self.plan.kmax,
+                "min_group_leads": self.plan.min_leads,
+                "seconds": round(self.seconds, 2),
+            },
+            # kept from before, for scripts that read them
+            "split": self.split,
+            "holdout_from": self.holdout_from,
+            "train_n": self.train_n,
+            "holdout_n": self.holdout_n,
+            "holdout_auc": self.holdout_auc,
+            "baseline_auc": self.baseline_auc,
+        }
+
+
+# --- reading the leads ----------------------------------------------------------------------
+
+
+def _column_types(store: Store, info: DatasetInfo) -> dict[str, str]:
+    with store.cursor() as cur:
+        rows = cur.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = 'leads'",
+            [info.schema],
+        ).fetchall()
+    return {str(name): str(kind) for name, kind in rows}
+
+
+def _frame(
+    store: Store,
+    info: DatasetInfo,
+    columns: Sequence[str],
+    where: Fragment,
+    order: Fragment,
+    limit: int | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The columns and the won flag of the leads ``where`` selects, in a fixed order."""
+    select = "".join(f"{quote_ident(c)}, " for c in columns)
+    query = compose(
+        "SELECT {select}{outcome} = 'won' AS __won FROM {leads} WHERE {where} ORDER BY {order}"
+        + (f" LIMIT {int(limit)}" if limit is not None else ""),
+        select=select,
+        outcome=quote_ident(OUTCOME_COL),
+        leads=info.table(),
+        where=where,
+        order=order,
+    )
+    frame: pd.DataFrame = store.fetch_frame(query.sql, query.args)
+    won = frame.pop("__won").to_numpy(dtype=bool)
+    return frame.reset_index(drop=True), won
+
+
+def _as_text(series: pd.Series, sql_type: str) -> pd.Series:
+    """A number column's values as the store casts them to text (rules compare that text)."""
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        return series.astype(object).where(series.notna(), None)
+    whole = sql_type.upper() in ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "TINYINT")
+
+    def text(v: Any) -> str | None:
+        if pd.isna(v):
+            return None
+        return str(int(v)) if whole else repr(float(v))
+
+    return series.map(text).astype(object)
+
+
+def _left_out(
+    info: DatasetInfo, types: dict[str, ColumnType], exclude: Sequence[str]
+) -> list[LeftOut]:
+    out: list[LeftOut] = []
+    seen: set[str] = set()
+    for spec in (*info.mapping.leads, *info.mapping.outcomes):
+        if spec.name in seen or spec.name not in info.columns:
+            continue
+        seen.add(spec.name)
+        if spec.name in exclude:
+            out.append(LeftOut(spec.name, "excluded", "suggest.out.excluded"))
+        elif spec.leak:
+            reason = (("reason_key", spec.reason or "leak.user"),)
+            out.append(LeftOut(spec.name, "leak", "suggest.out.leak", reason))
+        elif spec.role not in FEATURE_ROLES:
+            out.append(LeftOut(spec.name, "role", f"suggest.out.role.{spec.role}"))
+        elif spec.name in types and not types[spec.name].scored:
+            kind = types[spec.name]
+            key = f"suggest.type.{kind.message or kind.kind}"
+            out.append(LeftOut(spec.name, "read", key, tuple(kind.params.items())))
+    return out
+
+
+def _lead_quantile(hist: ScoreHistogram, q: float) -> float:
+    """Return the ``q`` quantile of all leads' scores without repeating each score ``n`` times.
+
+    Equals ``np.quantile(np.repeat(score, n), q)`` exactly (linear interpolation, numpy's
+    rounding), so it is safe for any number of leads.
+
+    >>> hist = ScoreHistogram(np.array([5.0, 0.0, 2.0]), np.zeros(3, bool), np.array([1, 6, 3]),
+    ...                       np.zeros(3, int), None)
+    >>> repeated, qs = np.repeat(hist.score, hist.n), (0.0, 0.1, 0.5, 0.6, 0.9, 1.0)
+    >>> [_lead_quantile(hist, q) for q in qs] == [np.quantile(repeated, q) for q in qs]
+    True
+    """
+    order = np.argsort(hist.score, kind="stable")
+    scores, ends = hist.score[order], np.cumsum(hist.n[order])
+    total = int(ends[-1])
+    at = (total - 1) * q
+    lo = math.floor(at)
+    a, b = (
+        float(scores[np.searchsorted(ends, i, side="right")]) for i in (lo, min(lo + 1, total - 1))
+    )
+    frac = at - lo
+    return b - (b - a) * (1 - frac) if frac >= 0.5 else a + (b - a) * frac  # as numpy does
+
+
+# --- the suggestion -------------------------------------------------------------------------
+
+
+@one_thread
+def suggest_rules(
+    store: Store,
+    info: DatasetInfo,
+    *,
+    filters: Filters = NO_FILTERS,
+    target_conversion: float | None = None,
+    capacity_per_week: float | None = None,
+    max_points: int = MAX_POINTS,
+    baseline: RuleSet | None = None,
+    exclude: Sequence[str] = (),
+    compare: bool = False,
+    seed: int = 7,
+    c: float | None = None,
+) -> Suggestion:
+    """Fit, turn into points, choose the hot threshold on the holdout, and judge it there.
+
+    ``exclude`` leaves columns out (a column the suggestion leans on that the user says is
+    known only after the sale); ``compare`` also fits plain logistic regression and gradient
+    boosting on the same columns and split, for the comparison ``funnel suggest`` prints.
+    """
+    started = time.perf_counter()
+    if info.mapping.outcome is None:
+        raise SuggestError("no_outcome")
+    part = holdout(store, info, filters, seed=seed)
+    where = filters.where(info)
+    features = [s.name for s in info.mapping.features() if s.name not in exclude]
+    if not features:
+        raise SuggestError("no_features")
+    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
+    train, y = _frame(
+        store,
+        info,
+        features,
+        compose("({where}) AND {training}", where=where, training=part.training),
+        compose("hash(CAST({id} AS VARCHAR) || {seed}), rowid", id=id_col, seed=bind(str(seed))),
+        FIT_ROWS,
+    )
+    if len(y) == 0 or y.all() or not y.any():
+        raise SuggestError("no_wins")
+    sql_types = _column_types(store, info)
+    types = {col: type_column(col, train[col]) for col in features}
+    for col, kind in types.items():  # a category's values as the rules compare them
+        if kind.scored and not kind.numeric:
+            train[col] = _as_text(train[col], sql_types.get(col, ""))
+    scored = {col: kind for col, kind in types.items() if kind.scored}
+    if not scored:
+        raise SuggestError("no_features")
+    hold, y_hold = _frame(
+        store,
+        info,
+        list(scored),
+        compose("({where}) AND {held}", where=where, held=part.condition),
+        Fragment("rowid"),
+    )
+    for col, kind in scored.items():
+        if not kind.numeric:
+            hold[col] = _as_text(hold[col], sql_types.get(col, ""))
+    the_plan = plan(y)
+    binners = fit_binners(train, scored)
+    idx = {col: b.transform(train[col]) for col, b in binners.items()}
+    values = {
+        col: pd.to_numeric(train[col], errors="coerce").dropna().to_numpy(dtype=float)
+        for col, kind in scored.items()
+        if kind.numeric
+    }
+    chosen_c = c if c is not None else choose_c(design(binners, idx), y, seed)
+    fitted = fit_rules(binners, idx, y, the_plan, chosen_c, values, max_points)
+    draft = RuleSet(
+        name=t("rules.name.suggested"),
+        description=t(
+            "suggest.description",
+            n=f"{len(y):,}",
+            split=part.describe(),
+        ),
+        rules=fitted.rules,
+        tiers=(Tier("hot", 1e9), Tier("warm", 1e8), Tier("cold", -math.inf)),  # set below
+    )
+    result = verdict(store, info, draft, filters, part=part)
+    hot_choice: HotChoice | None = None
+    everyone = histogram(store, info, draft, filters, None)
+    if result.no_signal or not everyone.total:
+        top = float(everyone.score.max()) if everyone.total else 0.0
+        hot = top + 1  # no hot tier: these columns do not tell won leads apart
+    else:
+        held = histogram(store, info, draft, filters, part)
+        if target_conversion is not None:
+            hot_choice = hot_for_target(held, target_conversion, part)
+        elif capacity_per_week is not None:
+            if not held.weeks:
+                raise SuggestError("no_dates_for_capacity")
+            hot_choice = hot_for_capacity(held, capacity_per_week, part)
+        chosen = None if hot_choice is None else hot_choice.threshold
+        if chosen is None and hot_choice is not None:
+            chosen = hot_choice.best  # the most that can be promised (said in the notes)
+        if chosen is not None:
+            hot = chosen
+        elif hot_choice is not None:
+            hot = float(everyone.score.max()) + 1  # nothing fits: nobody is hot
+        else:
+            hot = _lead_quantile(everyone, 1 - HOT_SHARE)
+    warm = _lead_quantile(everyone, 1 - WARM_SHARE) if everyone.total else hot - 1
+    warm = min(warm, hot - 1)
+    ruleset = replace(draft, tiers=(Tier("hot", hot), Tier("warm", warm), Tier("cold", -math.inf)))
+    training = score_histogram(store, info, ruleset, filters, extra=part.training)
+    base_auc = None
+    if baseline is not None and baseline.rules:
+        base_auc = verdict(store, info, baseline, filters, part=part).auc
+    hold_idx = {col: b.transform(hold[col]) for col, b in binners.items()}
+    leaning: tuple[checks.Leaning, ...] = ()
+    if fitted.rules and not result.no_signal:
+        leaning = checks.leaning(
+            fitted, binners, idx, y, hold_idx, y_hold, the_plan, chosen_c, values, max_points,
+            fit_rules,
+        )  # fmt: skip
+    models: tuple[checks.ModelFigure, ...] = ()
+    if compare:
+        per_lead = _holdout_scores(store, info, ruleset, filters, part)
+        models = checks.compare_models(train, y, hold, y_hold, scored, per_lead, seed)
+    return Suggestion(
+        ruleset=ruleset,
+        verdict=result,
+        train_n=len(y),
+        train_won=int(y.sum()),
+        in_sample_auc=auc(training),
+        baseline_name=None if baseline is None else baseline.name,
+        baseline_auc=None if base_auc is None else base_auc.auc,
+        columns=tuple(types.values()),
+        left_out=tuple(_left_out(info, types, exclude)),
+        plan=the_plan,
+        c=chosen_c,
+        seconds=time.perf_counter() - started,
+        leaning=leaning,
+        models=models,
+        hot=hot_choice,
+    )
+
+
+def _holdout_scores(
+    store: Store, info: DatasetInfo, rs: RuleSet, filters: Filters, part: Holdout
+) -> np.ndarray:
+    """Each held-out lead's score, in the order the holdout frame was read (by row)."""
+    from funnel.rulesql import score_sql
+
+    query = compose(
+        "SELECT ({score})::DOUBLE AS s FROM {leads} WHERE ({where}) AND {held} ORDER BY rowid",
+        score=score_sql(rs),
+        leads=info.table(),
+        where=filters.where(info),
+        held=part.condition,
+    )
+    frame = store.fetch_frame(query.sql, query.args)
+    scores: np.ndarray = frame["s"].to_numpy(dtype=float)
+    return scores
+
+
+__all__ = ["FIT_ROWS", "LeftOut", "SuggestError", "Suggestion", "suggest_rules"]

@@ -1,0 +1,112 @@
+"""The tuner's "Start from the data" says plainly what the suggestion is worth, in English and
+Japanese: no signal when the holdout AUC's interval includes 0.5 (and no hot tier offered as
+meaningful), the column it leans on with both figures — left out with one click —, and the
+columns it read and left out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.ui import escape_md
+from funnel.i18n import t
+from funnel.ingest import load_files, read_inputs
+from funnel.rules import RuleSet, ruleset_from_dict
+from funnel.scoring.histogram import evaluate, score_histogram
+from funnel.store import Store
+from funnel.suggest import suggest_rules
+from tests.synthetic import awkward_leads
+
+MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+
+
+def seed(db_path: Path, tmp_path: Path, name: str, **spec: Any) -> None:
+    path = tmp_path / f"{name}.csv"
+    awkward_leads(**spec).to_csv(path, index=False)
+    with Store(db_path) as store:
+        load_files(store, name, *read_inputs(path), outcome_column="won")
+
+
+def open_tuner(name: str, lang: str, checked: Callable[[AppTest], AppTest]) -> AppTest:
+    at = AppTest.from_file(str(MAIN), default_timeout=120)
+    at.query_params["dataset"] = name
+    at.query_params["lang"] = lang
+    checked(at.run())
+    return checked(at.switch_page("../pages/tuner.py").run())
+
+
+def marketing(at: AppTest, name: str) -> RuleSet:
+    return ruleset_from_dict(at.session_state["_tuner"][name]["proposals"]["marketing"])
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_no_signal_is_said_plainly_and_nobody_is_hot(
+    db_path: Path, tmp_path: Path, checked: Callable[[AppTest], AppTest], lang: str
+) -> None:
+    seed(db_path, tmp_path, "nothing", n=6000, seed=13, signal=0.0)
+    with Store(db_path) as store:
+        info = store.require("nothing")
+        expected = suggest_rules(store, info)
+    assert expected.no_signal
+    at = open_tuner("nothing", lang, checked)
+
+    checked(at.button(key="tuner_suggest").click().run())
+
+    said = [w.value for w in at.warning]
+    assert escape_md(expected.verdict.sentence(lang)) in said
+    assert escape_md(t("suggest.no_hot_tier", lang)) in said
+    assert not [s for s in at.success if "AUC" in s.value]
+    rs = marketing(at, "nothing")
+    with Store(db_path) as store:
+        result = evaluate(score_histogram(store, store.require("nothing"), rs), rs)
+    assert result.hot_n == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_column_it_leans_on_is_asked_about_and_left_out_with_one_click(
+    db_path: Path, tmp_path: Path, checked: Callable[[AppTest], AppTest], lang: str
+) -> None:
+    seed(db_path, tmp_path, "strong", n=6000, seed=14, strong=3.0)
+    at = open_tuner("strong", lang, checked)
+
+    checked(at.button(key="tuner_suggest").click().run())
+
+    note = at.session_state["_tuner"]["strong"]["suggestion"]["marketing"]["result"]
+    leaning = {x.column: x for x in note.leans_on()}
+    assert "pricing_visits" in leaning
+    question = leaning["pricing_visits"].sentence(lang)
+    assert f"{leaning['pricing_visits'].auc_with:.2f}" in question
+    assert escape_md(question) in [w.value for w in at.warning]
+    assert "pricing_visits" in {r.column for r in marketing(at, "strong").rules}
+    button = at.button(key="tuner_exclude:pricing_visits")
+    assert button.label == t("suggest.exclude_button", lang, column="pricing_visits")
+
+    checked(button.click().run())
+
+    assert "pricing_visits" not in {r.column for r in marketing(at, "strong").rules}
+    again = at.session_state["_tuner"]["strong"]["suggestion"]["marketing"]
+    assert again["exclude"] == ("pricing_visits",)
+    left_out = {x.column: x.why for x in again["result"].left_out}
+    assert left_out["pricing_visits"] == "excluded"
+
+
+def test_the_columns_read_and_left_out_are_listed_with_their_evidence(
+    db_path: Path, tmp_path: Path, checked: Callable[[AppTest], AppTest]
+) -> None:
+    seed(db_path, tmp_path, "awkward", n=6000)
+    at = open_tuner("awkward", "en", checked)
+
+    checked(at.button(key="tuner_suggest").click().run())
+
+    table = next(
+        df.value for df in at.dataframe if t("suggest.columns_title", "en") in df.value.columns
+    )
+    columns = table[t("tuner.column", "en")], table[t("suggest.columns_title", "en")]
+    reasons = dict(zip(*columns, strict=True))
+    assert reasons["region_code"].startswith("region_code: whole numbers with only 9")
+    assert "look like generated keys" in reasons["session_hash"]
+    assert reasons["lead_id"] == t("suggest.out.role.id", "en", column="lead_id")
