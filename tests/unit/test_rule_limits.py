@@ -10,7 +10,6 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -186,15 +185,14 @@ def test_the_cli_refuses_one_rule_more_in_one_sentence(
         assert list_versions(store) == []
 
 
-def test_a_suggestion_keeps_only_its_strongest_rules_up_to_the_limit(
+def test_a_suggestion_stays_within_the_rule_limit(
     loaded: tuple[Store, DatasetInfo, Case], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The suggestion's rule budget (at most 25) also respects the rule-set limit."""
     store, info, _ = loaded
-    full = suggest.suggest_rules(store, info).ruleset.rules
-    monkeypatch.setattr(suggest, "MAX_RULES", 5)
-    capped = suggest.suggest_rules(store, info).ruleset.rules
+    full = suggest.suggest_rules(store, info).ruleset
+    monkeypatch.setattr(suggest.engine, "MAX_RULES", 5)
+    capped = suggest.suggest_rules(store, info).ruleset
 
-    assert len(full) > 5 and len(capped) == 5
-    strongest = sorted(np.abs([r.points for r in full]))[-5:]
-    assert sorted(abs(r.points) for r in capped) == strongest
-    assert [r for r in full if r in capped] == list(capped)  # in their order
+    assert len(full.rules) > 5 and 0 < len(capped.rules) <= 5
+    assert {r.column for r in capped.rules} <= {r.column for r in full.rules}

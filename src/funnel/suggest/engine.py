@@ -34,13 +34,14 @@ from funnel.filters import NO_FILTERS, Filters
 from funnel.fragment import Fragment, bind, compose
 from funnel.i18n import CodedError, t
 from funnel.mapping import FEATURE_ROLES
-from funnel.rules import Rule, RuleSet, Tier
+from funnel.rules import MAX_RULES, Rule, RuleSet, Tier
 from funnel.scoring.histogram import ScoreHistogram, auc, score_histogram
 from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
 from funnel.suggest import checks
 from funnel.suggest.bins import UNSEEN, Binner
 from funnel.suggest.columns import ColumnType, type_column
 from funnel.suggest.fit import (
+    BUDGET,
     MAX_POINTS,
     PRICE,
     Grouping,
@@ -455,7 +456,7 @@ def suggest_rules(
     for col, kind in scored.items():
         if not kind.numeric:
             hold[col] = _as_text(hold[col], sql_types.get(col, ""))
-    the_plan = plan(y)
+    the_plan = plan(y, min(BUDGET, MAX_RULES))  # never more than a rule set may hold
     binners = fit_binners(train, scored)
     idx = {col: b.transform(train[col]) for col, b in binners.items()}
     values = {
