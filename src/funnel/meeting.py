@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from funnel.backtest import verdict
 from funnel.funnels import Unavailable, compute_funnel, stages_for
 from funnel.handoff import handoff_frame, to_csv_bytes, to_excel_bytes
 from funnel.report import ReportInput, build_report, report_diff
@@ -78,6 +79,7 @@ def report_input(store: Store, info: DatasetInfo, v: Version, *, lang: str = "en
         signoffs=v.signoffs,
         funnel=steps,
         diff=diff,
+        verdict=verdict(store, info, rs),
     )
 
 

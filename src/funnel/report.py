@@ -23,6 +23,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from funnel.backtest import Verdict
 from funnel.charts import deciles_figure, funnel_figure, tiers_figure
 from funnel.formats import fmt_count, fmt_number, fmt_pct, fmt_when, shown_in
 from funnel.funnels import Step
@@ -76,6 +77,8 @@ class ReportInput:
     #: The dataset's funnel from :func:`funnel.funnels.compute_funnel`, or None for no chart.
     funnel: Sequence[Step] | None = None
     diff: ReportDiff | None = None
+    #: The rule set's AUC on the held-out leads (:func:`funnel.backtest.verdict`), or None.
+    verdict: Verdict | None = None
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -326,7 +329,8 @@ def _metrics(data: ReportInput, lang: str) -> str:
         note += f" {ev.measured_on(lang)} {ev.population.rule_text(lang)}"
     parts = [
         f'<section id="metrics">\n<h2>{_e(t("report.metrics", lang))}</h2>',
-        f'<p class="note">{_e(note)}</p>',
+        f'<p class="note">{_e(note)} {_e(t("report.in_sample", lang))}</p>',
+        *_verdict(data.verdict, lang),
         f'<table class="tiers"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>",
         f'<table class="key-metrics"><thead><tr><th>{_e(t("report.col.metric", lang))}</th>'
@@ -337,6 +341,18 @@ def _metrics(data: ReportInput, lang: str) -> str:
         parts.append(f'<p class="warning">{_e(t("report.not_monotonic", lang))}</p>')
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _verdict(v: Verdict | None, lang: str) -> list[str]:
+    """The holdout verdict; with no signal, plainly that no hot tier means anything."""
+    if v is None:
+        return []
+    if v.no_signal and v.auc is not None:
+        return [
+            f'<p class="warning" id="no-signal">{_e(v.sentence(lang))} '
+            f"{_e(t('report.no_hot_tier', lang))}</p>"
+        ]
+    return [f'<p class="note" id="holdout">{_e(v.sentence(lang))}</p>']
 
 
 def _charts(data: ReportInput, lang: str) -> list[tuple[str, go.Figure]]:

@@ -1,0 +1,98 @@
+"""The meeting report labels its figures in-sample and says how the definition ranks the leads
+held out (the latest quarter); with no signal it says plainly that no hot tier means anything,
+in English and Japanese."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from funnel.backtest import Verdict, holdout, verdict
+from funnel.i18n import t
+from funnel.ingest import load_files
+from funnel.meeting import report_bytes
+from funnel.readers import SourceFile
+from funnel.report import ReportInput, build_report
+from funnel.rules import CategoryRule, CountRule, RuleSet, Tier
+from funnel.scoring.histogram import evaluate, score_histogram
+from funnel.stats import AucInterval
+from funnel.store import DatasetInfo, Store
+from funnel.versions.history import list_versions, save_version
+
+RULES = RuleSet(
+    name="spring",
+    rules=(CategoryRule("industry", "IT", 15), CountRule("visits", 3, 20)),
+    tiers=(Tier("hot", 20), Tier("warm", 10), Tier("cold", -math.inf)),
+)
+
+
+def _leads(n: int = 4000, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    industry = rng.choice(["IT", "Retail", "Food"], n)
+    visits = rng.poisson(2, n)
+    days = pd.to_timedelta(rng.integers(0, 300, n), "D")
+    p = 0.05 + 0.25 * (industry == "IT") + 0.03 * np.minimum(visits, 6)
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i:05d}" for i in range(n)],
+            "created_at": pd.Timestamp("2026-01-01") + days,
+            "industry": industry,
+            "visits": visits,
+            "converted": np.where(rng.random(n) < p, "yes", "no"),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, DatasetInfo]]:
+    db = tmp_path_factory.mktemp("verdict") / "funnel.duckdb"
+    with Store(db) as store:
+        info = load_files(store, "leads", SourceFile("leads.csv", _leads(), "csv")).dataset
+        save_version(store, info, RULES, author="Aki")
+    yield db, info
+
+
+def _text(html: str, element_id: str) -> str | None:
+    found = re.search(rf'<p class="(\w+)" id="{element_id}">(.*?)</p>', html, re.S)
+    return None if found is None else f"{found.group(1)}: {unescape(found.group(2))}"
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_report_says_how_the_definition_ranks_the_held_out_leads(
+    loaded: tuple[Path, DatasetInfo], lang: str
+) -> None:
+    db, info = loaded
+    with Store(db) as store:
+        (version,) = list_versions(store, info.name)
+        html = report_bytes(store, info, version, lang=lang).decode("utf-8")
+        v = verdict(store, info, RULES)
+    assert v.auc is not None and not v.no_signal
+    assert _text(html, "holdout") == f"note: {v.sentence(lang)}"
+    assert _text(html, "no-signal") is None
+    assert t("report.in_sample", lang) in unescape(html)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_with_no_signal_the_report_says_no_hot_tier_means_anything(
+    loaded: tuple[Path, DatasetInfo], lang: str
+) -> None:
+    db, info = loaded
+    with Store(db) as store:
+        part = holdout(store, info)
+        ev = evaluate(score_histogram(store, info, RULES), RULES)
+    chance = Verdict(part, 1000, 100, AucInterval(0.51, 0.47, 0.55, 0.02))
+    assert chance.no_signal
+    data = ReportInput(
+        title="T", lang=lang, ruleset=RULES, evaluation=ev, dataset_name=info.name, verdict=chance
+    )
+    html = build_report(data).decode("utf-8")
+    said = _text(html, "no-signal")
+    assert said == f"warning: {chance.sentence(lang)} {t('report.no_hot_tier', lang)}"
+    assert _text(html, "holdout") is None
