@@ -10,7 +10,11 @@ can too, so it is a question, never an automatic exclusion).
 *Models*: plain logistic regression (numbers standardised with median imputation and a
 missing indicator, categories one-hot) and scikit-learn's HistGradientBoostingClassifier
 (native categories), fitted on the same training leads and judged on the same held-out ones,
-with the paired DeLong interval of the suggestion's difference from each.
+with the paired DeLong interval of the suggestion's difference from each. Boosting is also
+fitted without interactions (``interaction_cst="no_interactions"``): points that add up cannot
+express an interaction, so when boosting beats the suggestion, this row says whether its edge
+is interactions (bank marketing's random split: 0.800 with them, 0.771 without, the rule set
+0.772 — the calendar day × month of the call, which does not carry forward in time).
 """
 
 from __future__ import annotations
@@ -117,7 +121,7 @@ def leaning(
 class ModelFigure:
     """A comparison model's AUC on the holdout, and the suggestion's paired difference."""
 
-    model: Literal["logistic_regression", "gradient_boosting"]
+    model: Literal["logistic_regression", "gradient_boosting", "gradient_boosting_additive"]
     auc: AucInterval | None
     difference: AucInterval | None  # the suggestion's AUC minus this model's
 
@@ -150,11 +154,17 @@ def compare_models(
     suggestion: np.ndarray,
     seed: int,
 ) -> tuple[ModelFigure, ...]:
-    """Plain logistic regression and gradient boosting on the same columns and split."""
+    """Plain logistic regression and gradient boosting (with and without interactions) on the
+    same columns and split."""
     numeric = [c for c, k in types.items() if k.scored and k.numeric]
     categorical = [c for c, k in types.items() if k.scored and not k.numeric]
     out = []
-    for name, predict in (("logistic_regression", _logistic), ("gradient_boosting", _boosting)):
+    models: tuple[tuple[str, Callable[..., np.ndarray]], ...] = (
+        ("logistic_regression", _logistic),
+        ("gradient_boosting", _boosting),
+        ("gradient_boosting_additive", _additive_boosting),
+    )
+    for name, predict in models:
         score = predict(train, y, hold, numeric, categorical, seed)
         out.append(
             ModelFigure(
@@ -211,6 +221,7 @@ def _boosting(
     numeric: list[str],
     categorical: list[str],
     seed: int,
+    interactions: bool = True,
 ) -> np.ndarray:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -231,7 +242,20 @@ def _boosting(
 
     model = HistGradientBoostingClassifier(
         categorical_features=[c in categorical for c in [*numeric, *categorical]],
+        interaction_cst=None if interactions else "no_interactions",
         random_state=seed,
     )
     model.fit(prepared(train), y)
     return np.asarray(model.predict_proba(prepared(hold))[:, 1], dtype=float)
+
+
+def _additive_boosting(
+    train: pd.DataFrame,
+    y: np.ndarray,
+    hold: pd.DataFrame,
+    numeric: list[str],
+    categorical: list[str],
+    seed: int,
+) -> np.ndarray:
+    """Gradient boosting whose trees each use one column: a sum of one shape per column."""
+    return _boosting(train, y, hold, numeric, categorical, seed, interactions=False)
