@@ -1,0 +1,51 @@
+"""Suggestion case: what "Start from the data" costs.
+
+funnel: ``suggest_rules`` as the tuner calls it (column typing, fine bins, C chosen by 3-fold CV
+on at most 50k training leads, the optimal merge and the 25-rule knapsack, the leave-one-column-
+out check on the top 3 columns, the holdout verdict), on the stored demo leads; at 1M leads it
+fits a seeded sample of 300,000 training leads (``FIT_ROWS``).
+Baseline: plain scikit-learn logistic regression (numbers standardised with median imputation
+and a missing indicator, categories one-hot) on the columns the suggestion scores, fitted on
+as many leads as it fits,
+already in memory (fetched once, untimed) — the model an analyst would fit by hand. The research
+prototype timed the previous engine at 27 s and this one at 50 s at 1M leads on a loaded
+machine (/work/research/suggest, REPORT.md §1 "Fit time"); choosing C on a 50k sample is what
+brings it down.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bench.harness import Trial, Workspace, case
+from funnel.store import OUTCOME_COL
+from funnel.suggest import FIT_ROWS, suggest_rules
+from funnel.suggest.checks import _logistic
+from funnel.suggest.fit import one_thread
+
+
+@case("suggest_fit", "suggest_rules (typing, bins, CV, merge, checks) vs plain sklearn LR")
+def suggest_fit(ws: Workspace) -> Trial:
+    store, info = ws.demo_store()
+    read = suggest_rules(store, info).columns  # the columns it scores (untimed)
+    numeric = [c.column for c in read if c.scored and c.numeric]
+    categorical = [c.column for c in read if c.scored and not c.numeric]
+    cols = ", ".join(f'"{c}"' for c in (*numeric, *categorical))
+    frame: pd.DataFrame = ws.memo(
+        "suggest_frame",
+        lambda: store.fetch_frame(
+            f"SELECT {cols}, \"{OUTCOME_COL}\" = 'won' AS y FROM {info.table()} "
+            f"USING SAMPLE {FIT_ROWS} ROWS (reservoir, 7)"
+        ),
+    )
+    y = frame["y"].to_numpy(dtype=bool)
+    x = frame.drop(columns="y")
+
+    def run() -> object:
+        return suggest_rules(store, info)
+
+    @one_thread
+    def baseline() -> object:
+        return _logistic(x, y, x.head(1000), numeric, categorical, 7)
+
+    return Trial(run=run, baseline=baseline)
