@@ -53,6 +53,8 @@ def suggestion_note(
         # nothing gained on leads it was not fitted on: offer the rules it replaced back
         if st.button(ui.t("tuner.restore"), key="tuner_restore"):
             restore()
+    if s.measured_on(ui.lang()):
+        st.caption(ui.escape_md(s.measured_on(ui.lang())))
     for level, text in s.notes(ui.lang()):
         _say(level, text)
     for lean in s.leans_on():

@@ -146,12 +146,16 @@ def test_the_suggestion_is_at_least_as_good_as_logistic_regression_here(awkward:
 
 
 def test_the_report_names_every_figures_leads_in_both_languages(awkward: Case) -> None:
+    population = awkward.suggest()[0]["population"]
+    assert population["rule"] == "all_decided" and population["left_out"] == 0
     for lang in ("en", "ja"):
         stdout, _ = awkward.report(lang=lang)
         lines = stdout.splitlines()
         assert lines[1].startswith(t("cli.suggest.holdout", lang).split("{")[0])
-        assert t("cli.suggest.name.logistic_regression", lang) in lines[3]
-        assert t("cli.suggest.name.gradient_boosting", lang) in lines[4]
+        assert lines[2] == "  " + t("population.all_decided", lang, n=f"{population['counted']:,}")
+        assert t("cli.suggest.name.logistic_regression", lang) in lines[4]
+        assert t("cli.suggest.name.gradient_boosting", lang) in lines[5]
+        assert t("cli.suggest.name.gradient_boosting_additive", lang) in lines[6]
         assert any(x.startswith(t("cli.suggest.in_sample", lang).split("{")[0]) for x in lines)
         assert t("cli.suggest.left_out", lang) in lines
 

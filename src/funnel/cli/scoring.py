@@ -381,6 +381,8 @@ def suggestion_report(s: Suggestion, out: str, lang: str) -> list[str]:
             won=f"{v.won:,}",
         )
     )
+    if s.measured_on(lang):
+        lines.append("  " + s.measured_on(lang))
     rows: list[tuple[str, Any, Any]] = [("suggestion", v.auc, None)]
     rows += [(m.model, m.auc, m.difference) for m in s.models]
     names = {name: t(f"cli.suggest.name.{name}", lang) for name, _, _ in rows}

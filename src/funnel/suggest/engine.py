@@ -33,7 +33,8 @@ from funnel.backtest import (
 from funnel.filters import NO_FILTERS, Filters
 from funnel.fragment import Fragment, bind, compose
 from funnel.i18n import CodedError, t
-from funnel.mapping import FEATURE_ROLES
+from funnel.mapping import FEATURE_ROLES, leaks
+from funnel.population import Counted, Population, backtest_population
 from funnel.rules import MAX_RULES, Rule, RuleSet, Tier
 from funnel.scoring.histogram import ScoreHistogram, auc, score_histogram
 from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
@@ -76,15 +77,19 @@ class LeftOut:
     why: Literal["read", "leak", "role", "excluded"]
     key: str  # the message key of the reason
     params: tuple[tuple[str, Any], ...] = ()
+    flag: leaks.LeftOut | None = None  # a leak flag: the mapping's reason, with its evidence
 
     def reason(self, lang: str = "en") -> str:
         params = dict(self.params)
-        if "reason_key" in params:  # a leak flag: the mapping's own reason, in words
-            params["reason"] = t(str(params.pop("reason_key")), lang)
+        if self.flag is not None:
+            params["reason"] = self.flag.why(lang)
         return t(self.key, lang, column=self.column, **params)
 
     def as_dict(self, lang: str = "en") -> dict[str, Any]:
-        return {"column": self.column, "why": self.why, "reason": self.reason(lang)}
+        out: dict[str, Any] = {"column": self.column, "why": self.why, "reason": self.reason(lang)}
+        if self.flag is not None:
+            out["flag"] = self.flag.as_dict(lang)
+        return out
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,16 @@ class Suggestion:
     leaning: tuple[checks.Leaning, ...] = ()
     models: tuple[checks.ModelFigure, ...] = ()
     hot: HotChoice | None = None
+    #: Which leads training and holdout are drawn from (decided or mature) and how many
+    #: (filtered) leads are left out.
+    population: Population | None = None
+    counted: Counted | None = None
+
+    def measured_on(self, lang: str = "en") -> str:
+        """Which leads training and holdout count, in one sentence ("" when not known)."""
+        if self.population is None or self.counted is None:
+            return ""
+        return self.population.describe(self.counted, lang)
 
     @property
     def holdout(self) -> Holdout:
@@ -258,6 +273,9 @@ class Suggestion:
         v = self.verdict
         return {
             "rules": len(self.ruleset.rules),
+            "population": None
+            if self.population is None
+            else self.population.as_dict(self.counted),
             "no_signal": self.no_signal,
             "too_little_data": self.small,
             "no_better": self.no_better,
@@ -353,6 +371,7 @@ def _left_out(
 ) -> list[LeftOut]:
     out: list[LeftOut] = []
     seen: set[str] = set()
+    flags = {x.column: x for x in leaks.left_out(info.mapping) if not x.scored}
     for spec in (*info.mapping.leads, *info.mapping.outcomes):
         if spec.name in seen or spec.name not in info.columns:
             continue
@@ -360,8 +379,8 @@ def _left_out(
         if spec.name in exclude:
             out.append(LeftOut(spec.name, "excluded", "suggest.out.excluded"))
         elif spec.leak:
-            reason = (("reason_key", spec.reason or "leak.user"),)
-            out.append(LeftOut(spec.name, "leak", "suggest.out.leak", reason))
+            flag = flags.get(spec.name) or leaks.LeftOut(spec.name, spec.reason or "leak.user")
+            out.append(LeftOut(spec.name, "leak", "suggest.out.leak", flag=flag))
         elif spec.role not in FEATURE_ROLES:
             out.append(LeftOut(spec.name, "role", f"suggest.out.role.{spec.role}"))
         elif spec.name in types and not types[spec.name].scored:
@@ -533,6 +552,8 @@ def suggest_rules(
         leaning=leaning,
         models=models,
         hot=hot_choice,
+        population=backtest_population(store, info),
+        counted=backtest_population(store, info).count(store, info, where),
     )
 
 
