@@ -447,7 +447,7 @@ def test_start_from_the_data_loads_the_fitted_rule_set_with_its_holdout_auc(
     assert metrics(at)[t("metric.auc", "en")] == f"{evaluation.auc:.3f}"
     assert metrics(at) == expected_from(fitted).metrics
     # those tiles are in-sample, and say so
-    assert t("suggest.in_sample_caption", "en", n=f"{LEADS:,}") in captions(at)
+    assert t("suggest.in_sample_caption", "en", n=f"{evaluation.n:,}") in captions(at)
 
 
 def held_out(db_path: Path, demo: DatasetInfo, rs: RuleSet) -> tuple[Holdout, ScoreHistogram]:
