@@ -165,7 +165,7 @@ def report(case: Case, out: dict[str, Any], seconds: float) -> tuple[list[str], 
         if x["why"] == "leak":
             reason = x["reason"].removeprefix(f"{x['column']}: ")
             leaks.setdefault(reason, []).append(x["column"])
-    lines.append("  leaks flagged: " + ("none" if not leaks else ""))
+    lines.append("  leaks flagged:" + (" none" if not leaks else ""))
     lines += [f"    {', '.join(cols)}: {reason}" for reason, cols in leaks.items()]
     excluded = [x["column"] for x in out["left_out"] if x["why"] == "excluded"]
     if excluded:
