@@ -16,6 +16,13 @@ import pandas as pd
 import streamlit as st
 
 from app import auth, ui
+from funnel.feedback import (
+    DISPOSITIONS,
+    feedback_summary,
+    load_feedback,
+    propose_feedback,
+    status_values,
+)
 from funnel.i18n import CodedError
 from funnel.ingest import load_files, prepare_refresh
 from funnel.loads import history_row
@@ -303,6 +310,97 @@ def history_section(name: str) -> None:
     )
 
 
+_FEEDBACK_DONE = "_feedback_done"
+
+
+def feedback_section(info: DatasetInfo) -> None:
+    """Sales' verdict on the dataset's leads: what is stored, and a file to replace it."""
+    st.markdown(f"**{ui.t('feedback.header')}**")
+    st.caption(ui.t("feedback.intro"))
+    done = st.session_state.pop(_FEEDBACK_DONE, None)
+    if done is not None:
+        st.success(done)
+    summary = feedback_summary(ui.store(), info.name)
+    if summary is None:
+        st.info(ui.tm("feedback.none", name=info.name))
+    else:
+        cols = st.columns(4)
+        for column, key in zip(cols, ("accepted", "rejected", "not_contacted"), strict=False):
+            column.metric(ui.t(f"feedback.metric.{key}"), f"{summary.counts[key]:,}")
+        rate = summary.acceptance_rate
+        cols[3].metric(ui.t("feedback.metric.acceptance"), "–" if rate is None else f"{rate:.1%}")
+        if summary.reasons:
+            reasons = pd.DataFrame(
+                {
+                    ui.t("feedback.col.reason"): [
+                        r or ui.t("feedback.no_reason") for r, _ in summary.reasons
+                    ],
+                    ui.t("feedback.col.leads"): [n for _, n in summary.reasons],
+                }
+            )
+            ui.dataframe(reasons, hide_index=True)
+        at = f"{summary.loaded_at:%Y-%m-%d %H:%M}"
+        st.caption(ui.tm("feedback.from", file=summary.file, at=at))
+    upload = st.file_uploader(ui.t("feedback.file"), key="up_feedback")
+    if upload is None:
+        return
+    source = read_upload(upload)
+    if not isinstance(source, SourceFile):
+        st.error(ui.t("data.failed"))
+        ui.show_problems(source)
+        return
+    st.caption(ui.escape_md(describe(source)))
+    proposed = propose_feedback(source)
+    options = [""] + source.columns
+    label = ui.labels(options, lambda c: c or ui.t("data.none"))
+    picked: dict[str, str | None] = {}
+    for column, role in zip(st.columns(5), ("id", "status", "reason", "at", "by"), strict=True):
+        current = getattr(proposed, role)
+        picked[role] = (
+            column.selectbox(
+                ui.t(f"feedback.column.{role}"),
+                options,
+                index=options.index(current) if current in options else 0,
+                format_func=label,
+                key=f"fb_{role}_{upload.file_id}",
+            )
+            or None
+        )
+    mapping = propose_feedback(source, status=picked["status"])
+    mapping = replace(mapping, **{r: picked[r] for r in ("id", "status", "reason", "at", "by")})
+    values = status_values(source, mapping.status)
+    chosen = {}
+    for column, disposition in zip(st.columns(3), DISPOSITIONS, strict=True):
+        chosen[disposition] = column.multiselect(
+            ui.t(f"feedback.values.{disposition}"),
+            values,
+            default=[v for v in getattr(mapping, disposition) if v in values],
+            key=f"fb_{disposition}_{upload.file_id}_{mapping.status}",
+            placeholder=ui.t("ui.choose"),
+        )
+    mapping = replace(mapping, **{d: tuple(v) for d, v in chosen.items()})
+    if st.button(ui.t("feedback.load_button"), key="feedback_load"):
+        try:
+            stored = load_feedback(ui.store(), info.name, source, mapping, by=auth.actor())
+        except LoadError as exc:
+            st.error(ui.t("data.failed"))
+            ui.show_problems(exc.problems)
+            return
+        except CodedError as exc:
+            st.error(ui.refusal(exc))
+            return
+        counts = stored.counts
+        st.session_state[_FEEDBACK_DONE] = ui.tm(
+            "feedback.loaded",
+            name=info.name,
+            leads=f"{sum(counts.values()):,}",
+            accepted=f"{counts['accepted']:,}",
+            rejected=f"{counts['rejected']:,}",
+            not_contacted=f"{counts['not_contacted']:,}",
+        )
+        st.rerun()
+
+
 st.title(ui.t("data.title"))
 st.caption(ui.t("data.intro"))
 
@@ -534,3 +632,4 @@ else:
             st.rerun()
     if target in names:
         history_section(target)
+        feedback_section(chosen)

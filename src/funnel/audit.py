@@ -5,9 +5,9 @@ leaves no row, a row never describes a change that did not happen) and are never
 deleted: a renamed or deleted dataset keeps its rows under the name it had then.
 
 Actions: ``dataset.loaded`` (a new name) and ``dataset.refreshed`` (loaded over an existing
-one), ``dataset.renamed``, ``dataset.deleted``; ``version.saved``, ``version.imported``,
-``version.proposed``, ``version.signed``; ``access.required``, ``access.roles`` (the roles in
-force changed) and ``access.off``.
+one), ``dataset.renamed``, ``dataset.deleted``, ``feedback.loaded`` (sales' verdicts);
+``version.saved``, ``version.imported``, ``version.proposed``, ``version.signed``;
+``access.required``, ``access.roles`` (the roles in force changed) and ``access.off``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ ACTIONS = (
     "dataset.refreshed",
     "dataset.renamed",
     "dataset.deleted",
+    "feedback.loaded",
     "version.saved",
     "version.imported",
     "version.proposed",

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
-from funnel import audit, loads
+from funnel import audit, feedback, loads
 from funnel.access import Access, Actor, RolesError
 from funnel.i18n import CodedError
 from funnel.mapping import Mapping
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from funnel.loads import LoadRecord
     from funnel.refresh import RefreshPlan
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DEFAULT_DB = Path("data") / "funnel.duckdb"
 _CATALOG = "funnel_datasets"
 _SETTINGS = "funnel_settings"
@@ -289,6 +289,7 @@ class Store:
             3: {_CATALOG, _SETTINGS, VERSIONS},
             4: {_CATALOG, _SETTINGS, VERSIONS, AUDIT},
             5: {_CATALOG, _SETTINGS, VERSIONS, AUDIT, loads.LOADS},
+            6: {_CATALOG, _SETTINGS, VERSIONS, AUDIT, loads.LOADS, feedback.FEEDBACK},
         }
         later = {2: {_SETTINGS}}  # the later tables a migration would not simply create
         missing = expected.get(version, set()) - tables
@@ -348,6 +349,11 @@ class Store:
                 cur.begin()
                 _migrate_load_history(cur)
                 _set_version(cur, 5)
+                cur.commit()
+            if version < 6:
+                cur.begin()
+                feedback.create_table(cur)  # sales' verdict per lead (feedback.py)
+                _set_version(cur, 6)
                 cur.commit()
 
     def _migrate_to_2(self, cur: duckdb.DuckDBPyConnection) -> None:
@@ -541,6 +547,32 @@ class Store:
             loads.append(cur, name, now, prepared.files, total, replaced=True, plan=plan)
         return self.require(name), plan
 
+    def save_feedback(self, name: str, frame: Any, file: str, *, by: Actor | None = None) -> None:
+        """Store sales' verdicts (:func:`funnel.feedback.prepare_feedback`) as the dataset's
+        feedback, replacing what was stored before, in one transaction."""
+        self._writable()
+        by = self.allow(by, "manage_datasets")
+        info = self.require(name)
+        now = datetime.now().replace(microsecond=0)
+        with self.transaction() as cur:
+            cur.register("_funnel_in_feedback", frame)
+            cur.execute(f"DELETE FROM {feedback.FEEDBACK} WHERE dataset = ?", [info.name])
+            cur.execute(
+                f"INSERT INTO {feedback.FEEDBACK} SELECT ?, lead_id, disposition, status, reason, "
+                "reason_group, decided_at, decided_by, ?, ? FROM _funnel_in_feedback",
+                [info.name, file, now],
+            )
+            cur.unregister("_funnel_in_feedback")
+            audit.append(
+                cur,
+                by,
+                "feedback.loaded",
+                dataset=info.name,
+                fingerprint=info.fingerprint,
+                file=file,
+                leads=len(frame),
+            )
+
     def load_history(self, name: str | None = None) -> list[LoadRecord]:
         """Every load of the dataset ``name`` (of every dataset when None), oldest first."""
         if name is not None:
@@ -579,6 +611,7 @@ class Store:
             cur.execute(f"UPDATE {_CATALOG} SET name = ? WHERE name = ?", [new, old])
             cur.execute(f"UPDATE {_SETTINGS} SET dataset = ? WHERE dataset = ?", [new, old])
             cur.execute(f"UPDATE {loads.LOADS} SET dataset = ? WHERE dataset = ?", [new, old])
+            cur.execute(f"UPDATE {feedback.FEEDBACK} SET dataset = ? WHERE dataset = ?", [new, old])
             # the history follows the dataset (each version keeps the name it was tuned on)
             cur.execute(f"UPDATE {VERSIONS} SET dataset = ? WHERE dataset = ?", [new, old])
         return self.require(new)
@@ -601,6 +634,7 @@ class Store:
             cur.execute(f"DELETE FROM {_CATALOG} WHERE name = ?", [name])
             cur.execute(f"DELETE FROM {_SETTINGS} WHERE dataset = ?", [name])
             cur.execute(f"DELETE FROM {loads.LOADS} WHERE dataset = ?", [name])
+            cur.execute(f"DELETE FROM {feedback.FEEDBACK} WHERE dataset = ?", [name])
             cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(info.schema)} CASCADE")
 
     def setting(self, dataset: str, key: str) -> Any:

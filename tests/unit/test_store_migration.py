@@ -162,3 +162,21 @@ def test_a_version_4_database_gains_the_load_history_and_first_seen_times_losing
     assert times.to_dict("records") == [
         {"a": infos["demo"].loaded_at, "b": infos["demo"].loaded_at}
     ]
+
+
+def test_a_version_5_database_gains_the_feedback_table_losing_nothing(db_path: Path) -> None:
+    with Store(db_path) as store:
+        load_demo(store, "demo", leads=500)
+        before = snapshot(store, "demo")
+        history = store.load_history()
+    con = duckdb.connect(str(db_path))
+    con.execute("DROP TABLE funnel_feedback")
+    con.execute("UPDATE funnel_meta SET value = '5' WHERE key = 'schema_version'")
+    con.close()
+
+    with Store(db_path) as store:
+        assert snapshot(store, "demo") == before
+        assert store.load_history() == history
+        empty = store.fetch_frame("SELECT count(*) AS n FROM funnel_feedback")["n"][0]
+        version = store.fetch_frame("SELECT value FROM funnel_meta WHERE key='schema_version'")
+    assert empty == 0 and version["value"].iloc[0] == str(SCHEMA_VERSION) == "6"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from funnel.cli import analysis, data, rules, scoring, team
+from funnel.cli import analysis, data, feedback, rules, scoring, team
 from funnel.cli.common import AS_HELP, DB_HELP, common_options, default_lang
 from funnel.cli.errors import handle
 from funnel.cli.output import terminal
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_options()
     sub = parser.add_subparsers(dest="command", required=True)
     data.register(sub, common)
+    feedback.register(sub, common)
     analysis.register(sub, common)
     scoring.register_apply(sub, common)
     rules.register(sub, common)

@@ -81,7 +81,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     mapping_flags.add_argument("--encoding", help="force the text encoding (utf-8, cp932, ...)")
     file_limits(mapping_flags)
 
-    load = sub.add_parser("load", parents=[common, mapping_flags], help="load a CRM export")
+    load = sub.add_parser(
+        "load",
+        parents=[common, mapping_flags],
+        help="load a CRM export (a new dataset, a replacement, or --refresh by lead id)",
+    )
     load.add_argument("file")
     load.add_argument("--dataset", help="dataset name (default: the file name)")
     load.add_argument(
@@ -111,7 +115,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     mp.add_argument("file")
     mp.set_defaults(run=_mapping, data_out=True)
 
-    ds = sub.add_parser("datasets", parents=[common], help="list stored datasets")
+    ds = sub.add_parser(
+        "datasets", parents=[common], help="list stored datasets (--history: every load)"
+    )
     ds.add_argument("--json", action="store_true")
     ds.add_argument(
         "--history",
