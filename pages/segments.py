@@ -15,6 +15,7 @@ from funnel.segments import (
     after_sale_columns,
     numeric_columns,
     parse_edges,
+    ranking_lines,
     segment_columns,
 )
 from funnel.stats import DEFAULT_MIN_N
@@ -117,6 +118,8 @@ if len(chosen) == 1:
 else:
     fig = charts.segment_heatmap_figure(table, rate_title, ui.t("segments.small"))
 st.plotly_chart(fig, key="segments_chart")
+for key, line in ranking_lines(table, ui.lang(), ui.escape_md):
+    (st.success if key in ("ranking.best", "ranking.worst") else st.info)(line)
 
 
 def _verdict(s: Segment) -> str:

@@ -4,25 +4,35 @@ Per segment: leads, conversions, rate, Wilson 95% interval and lift against the 
 of the same population. Segments under the minimum size are marked small and are never named
 best or worst. Numeric columns are binned (quantiles, or edges the user gives); missing values
 are their own bucket, labelled ``(missing)``.
+
+A segment is called best (or worst) only when the data supports it: its conversion differs
+from the rest of the population's (Fisher's exact test, segment against everyone else) after a
+Holm correction for the number of segments compared. When none does, :class:`Ranking` says so,
+with the closest segment's figures as the evidence.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from collections.abc import Mapping as MappingABC
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from scipy.stats import fisher_exact
 
 from funnel.filters import MISSING, NO_FILTERS, Filters
 from funnel.fragment import Fragment, bind, compose, join
 from funnel.funnels import Unavailable, reach_conditions, stages_for
-from funnel.stats import DEFAULT_MIN_N, wilson_sql
+from funnel.i18n import t
+from funnel.stats import DEFAULT_MIN_N, wilson, wilson_sql
 from funnel.store import RESERVED_PREFIX, DatasetInfo, Store, quote_ident
 
 NUMERIC_ROLES = ("number", "behaviour", "amount")
 #: Where the ``(missing)`` bucket sorts in :attr:`Segment.order`: after every bin.
 MISSING_ORDER = 10**6
+#: Family-wise error rate of the best/worst tests (Holm over the segments compared).
+ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -67,9 +77,79 @@ class Segment:
             "ci_high": self.ci_high,
             "lift": self.lift,
             "small_sample": self.small_sample,
+            "best": self.best,
+            "worst": self.worst,
             "versus_overall": self.versus,
             "after_sale": self.after_sale,
             "counts": "all_leads",  # still-open leads included, like the funnel's
+        }
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """One segment against the rest of its population: the evidence for best or worst."""
+
+    segment: str
+    n: int
+    converted: int
+    rest_n: int
+    rest_converted: int
+    p_value: float  # Fisher's exact test, two-sided
+    p_adjusted: float  # Holm over the segments compared
+
+    @property
+    def rate(self) -> float:
+        return self.converted / self.n
+
+    @property
+    def rest_rate(self) -> float:
+        return self.rest_converted / self.rest_n
+
+    def as_dict(self) -> dict[str, Any]:
+        low, high = wilson(self.converted, self.n)
+        rest_low, rest_high = wilson(self.rest_converted, self.rest_n)
+        return {
+            "segment": self.segment,
+            "n": self.n,
+            "converted": self.converted,
+            "rate": self.rate,
+            "ci_low": low,
+            "ci_high": high,
+            "rest_n": self.rest_n,
+            "rest_converted": self.rest_converted,
+            "rest_rate": self.rest_rate,
+            "rest_ci_low": rest_low,
+            "rest_ci_high": rest_high,
+            "p_value": self.p_value,
+            "p_adjusted": self.p_adjusted,
+        }
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Whether the data names a best and a worst segment, and why.
+
+    ``verdict`` is ``ranked`` (a best or a worst is named), ``no_difference`` (no segment
+    converts differently from the rest beyond chance), ``too_few`` (fewer than two segments
+    have the minimum number of leads) or ``after_sale`` (cut by a column known only after the
+    sale: never ranked).
+    """
+
+    verdict: str = "too_few"
+    compared: int = 0  # segments with at least min_n leads, each tested against the rest
+    best: Contrast | None = None
+    worst: Contrast | None = None
+    closest: Contrast | None = None  # with no_difference: the smallest adjusted p
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "test": "fisher_exact_vs_rest_holm",
+            "alpha": ALPHA,
+            "compared": self.compared,
+            "best": None if self.best is None else self.best.as_dict(),
+            "worst": None if self.worst is None else self.worst.as_dict(),
+            "closest": None if self.closest is None else self.closest.as_dict(),
         }
 
 
@@ -87,6 +167,8 @@ class SegmentTable:
     segments: list[Segment] = field(default_factory=list)
     #: The columns of ``by`` known only after the sale (then no segment is best or worst).
     after_sale: tuple[str, ...] = ()
+    #: Whether a best and a worst segment are named, with the evidence.
+    ranking: Ranking = field(default_factory=Ranking)
 
 
 def parse_edges(text: str) -> tuple[float, ...]:
@@ -322,10 +404,19 @@ def segment_table(
             )
         )
     segments.sort(key=lambda s: (s.order, s.keys))
-    if not after_sale:
-        segments = _mark_extremes(segments)
+    ranking = Ranking("after_sale") if after_sale else rank_segments(segments)
+    segments = _mark_extremes(segments, ranking)
     return SegmentTable(
-        tuple(by), start, end, total_n, total_converted, overall, min_n, segments, after_sale
+        tuple(by),
+        start,
+        end,
+        total_n,
+        total_converted,
+        overall,
+        min_n,
+        segments,
+        after_sale,
+        ranking,
     )
 
 
@@ -344,21 +435,125 @@ def _versus(low: float, high: float, overall: float | None) -> str:
     return "similar"
 
 
-def _mark_extremes(segments: list[Segment]) -> list[Segment]:
-    """Name the best and worst segments among those large enough to rank (ties: both)."""
-    ranked = [s for s in segments if not s.small_sample and s.rate is not None]
-    if len(ranked) < 2:
-        return segments
-    top = max(s.rate or 0.0 for s in ranked)
-    bottom = min(s.rate or 0.0 for s in ranked)
-    if top == bottom:
-        return segments
-    out = []
-    for s in segments:
-        ok = not s.small_sample and s.rate is not None
-        out.append(
-            Segment(
-                **{**s.__dict__, "best": ok and s.rate == top, "worst": ok and s.rate == bottom}
-            )
-        )
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of ``p_values`` (same order, each capped at 1).
+
+    >>> holm([0.01, 0.04, 0.03])
+    [0.03, 0.06, 0.06]
+    """
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    m = len(p_values)
+    out = [1.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        out[i] = round(running, 12)
     return out
+
+
+def rank_segments(segments: Sequence[Segment]) -> Ranking:
+    """Test each segment with at least the minimum number of leads against the rest of the
+    population (Fisher's exact test), Holm-adjust over those compared, and name as best the
+    highest-converting segment significantly above the rest (worst: lowest, below).
+
+    Too-small segments are part of "the rest" but never candidates; fewer than two candidates
+    rank nothing.
+    """
+    total_n = sum(s.n for s in segments)
+    total_converted = sum(s.converted for s in segments)
+    ranked = [s for s in segments if not s.small_sample and s.n < total_n]
+    if len(ranked) < 2:
+        return Ranking("too_few", len(ranked))
+    raw: list[float] = []
+    for s in ranked:
+        rest_n, rest_conv = total_n - s.n, total_converted - s.converted
+        table = [[s.converted, s.n - s.converted], [rest_conv, rest_n - rest_conv]]
+        raw.append(float(fisher_exact(table).pvalue))
+    adjusted = holm(raw)
+    contrasts = [
+        Contrast(s.label, s.n, s.converted, total_n - s.n, total_converted - s.converted, p, q)
+        for s, p, q in zip(ranked, raw, adjusted, strict=True)
+    ]
+    above = [c for c in contrasts if c.p_adjusted < ALPHA and c.rate > c.rest_rate]
+    below = [c for c in contrasts if c.p_adjusted < ALPHA and c.rate < c.rest_rate]
+    # the highest (lowest) rate; equal rates: the one with more leads, then the first shown
+    best = max(above, key=lambda c: (c.rate, c.n), default=None)
+    worst = min(below, key=lambda c: (c.rate, -c.n), default=None)
+    if best is None and worst is None:
+        closest = min(contrasts, key=lambda c: (c.p_adjusted, -c.n))
+        return Ranking("no_difference", len(ranked), closest=closest)
+    return Ranking("ranked", len(ranked), best, worst)
+
+
+def _mark_extremes(segments: list[Segment], ranking: Ranking) -> list[Segment]:
+    """Mark the segments the ranking names best and worst."""
+    best = ranking.best.segment if ranking.best else None
+    worst = ranking.worst.segment if ranking.worst else None
+    return [
+        Segment(**{**s.__dict__, "best": s.label == best, "worst": s.label == worst})
+        for s in segments
+    ]
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _p(p: float) -> str:
+    """An adjusted p-value as words put it.
+
+    >>> _p(0.0004), _p(0.0312), _p(1.0)
+    ('< 0.001', '= 0.031', '= 1.000')
+    """
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+def _contrast_params(c: Contrast, quote: Callable[[str], str]) -> dict[str, Any]:
+    low, high = wilson(c.converted, c.n)
+    rest_low, rest_high = wilson(c.rest_converted, c.rest_n)
+    return {
+        "segment": quote(c.segment),
+        "rate": _pct(c.rate),
+        "low": _pct(low),
+        "high": _pct(high),
+        "n": f"{c.n:,}",
+        "rest_rate": _pct(c.rest_rate),
+        "rest_low": _pct(rest_low),
+        "rest_high": _pct(rest_high),
+        "rest_n": f"{c.rest_n:,}",
+        "p": quote(_p(c.p_adjusted)),  # "< 0.001" would read as markup where it is shown
+    }
+
+
+def ranking_lines(
+    table: SegmentTable, lang: str, quote: Callable[[str], str] = str
+) -> list[tuple[str, str]]:
+    """The ranking in words, as ``(message key, text)``: who is best and worst and why, or why
+    nobody is. ``quote`` wraps the user's text (column and segment names) for where it is shown.
+
+    A table cut by a column known only after the sale says nothing here (its own warning says
+    why nothing is ranked).
+    """
+    r = table.ranking
+    common = {
+        "by": " × ".join(quote(b) for b in table.by),
+        "compared": r.compared,
+        "min_n": table.min_n,
+    }
+    keys: list[tuple[str, dict[str, Any]]] = []
+    if r.verdict == "too_few":
+        keys.append(("ranking.too_few", common))
+    elif r.verdict == "no_difference" and r.closest is not None:
+        keys.append(("ranking.no_difference", {**common, **_contrast_params(r.closest, quote)}))
+    elif r.verdict == "ranked":
+        for side, found in (("best", r.best), ("worst", r.worst)):
+            if found is None:
+                keys.append((f"ranking.no_{side}", common))
+            else:
+                keys.append((f"ranking.{side}", {**common, **_contrast_params(found, quote)}))
+    return [(key, t(key, lang, **params)) for key, params in keys]
+
+
+def ranking_evidence(table: SegmentTable, lang: str) -> list[str]:
+    """:func:`ranking_lines` as plain text (the CLI and its JSON)."""
+    return [text for _, text in ranking_lines(table, lang)]

@@ -88,6 +88,14 @@ def run_json(capsys: pytest.CaptureFixture[str], db: Path, *argv: str) -> Any:
     return json.loads(out)
 
 
+def segments_json(capsys: pytest.CaptureFixture[str], db: Path, *argv: str) -> Any:
+    """``funnel segments --json``'s segment records (the ranking beside them is checked in
+    tests/unit/test_segment_ranking.py)."""
+    printed = run_json(capsys, db, "segments", *argv)
+    assert set(printed) >= {"best", "worst", "ranking", "evidence", "segments"}
+    return printed["segments"]
+
+
 def catalog(db: Path) -> list[tuple[Any, ...]]:
     """What is stored: each dataset's catalog entry and row counts, to prove nothing changed."""
 
@@ -308,24 +316,29 @@ def test_funnel_text_with_cohorts_marks_immature_months(
 def test_segments_json_is_the_librarys_table(
     capsys: pytest.CaptureFixture[str], cli_db: Path
 ) -> None:
-    printed = run_json(capsys, cli_db, "segments", "--dataset", "olist", "--by", "origin")
+    printed = segments_json(capsys, cli_db, "--dataset", "olist", "--by", "origin")
     expected = library(
         cli_db,
         lambda s: [x.as_dict() for x in segment_table(s, s.require("olist"), ["origin"]).segments],
     )
-    assert isinstance(printed, list)
     assert all(SEGMENT_KEYS <= set(record) for record in printed)
     assert printed == expected
     by = {r["segment"]: (r["converted"], r["n"]) for r in printed}
     assert by["paid_search"] == (195, 1586) and by[MISSING] == (193, 1159)
+    whole = run_json(capsys, cli_db, "segments", "--dataset", "olist", "--by", "origin")
+    ranking = library(
+        cli_db, lambda s: segment_table(s, s.require("olist"), ["origin"]).ranking.as_dict()
+    )
+    assert whole["ranking"] == ranking
+    assert whole["best"] == (ranking["best"] or {}).get("segment")
+    assert whole["worst"] == (ranking["worst"] or {}).get("segment")
+    assert len(whole["evidence"]) >= 1
 
 
 def test_segments_by_two_columns_label_each_cell_with_both_values(
     capsys: pytest.CaptureFixture[str], cli_db: Path
 ) -> None:
-    printed = run_json(
-        capsys, cli_db, "segments", "--dataset", "bank", "--by", "job", "--by", "education"
-    )
+    printed = segments_json(capsys, cli_db, "--dataset", "bank", "--by", "job", "--by", "education")
     expected = library(
         cli_db,
         lambda s: [
@@ -341,10 +354,9 @@ def test_segments_by_two_columns_label_each_cell_with_both_values(
 def test_segments_filters_stages_minimum_and_edges_are_honoured(
     capsys: pytest.CaptureFixture[str], cli_db: Path
 ) -> None:
-    printed = run_json(
+    printed = segments_json(
         capsys,
         cli_db,
-        "segments",
         "--dataset",
         "demo",
         "--by",
@@ -384,9 +396,7 @@ def test_segments_filters_stages_minimum_and_edges_are_honoured(
 def test_segments_bins_option_sets_the_number_of_quantile_bins(
     capsys: pytest.CaptureFixture[str], cli_db: Path
 ) -> None:
-    printed = run_json(
-        capsys, cli_db, "segments", "--dataset", "bank", "--by", "age", "--bins", "4"
-    )
+    printed = segments_json(capsys, cli_db, "--dataset", "bank", "--by", "age", "--bins", "4")
     table = library(
         cli_db, lambda s: segment_table(s, s.require("bank"), ["age"], bins={"age": Binning(q=4)})
     )
@@ -435,10 +445,9 @@ def test_quotes_markup_sql_and_japanese_pass_through_the_command_line(
     capsys: pytest.CaptureFixture[str], cli_db: Path
 ) -> None:
     before = catalog(cli_db)
-    printed = run_json(
+    printed = segments_json(
         capsys,
         cli_db,
-        "segments",
         "--dataset",
         "weird",
         "--by",
@@ -452,7 +461,7 @@ def test_quotes_markup_sql_and_japanese_pass_through_the_command_line(
     )
     assert sorted(r["segment"] for r in printed) == ["1; DROP TABLE x", "O'Reilly"]
     assert [r["n"] for r in printed] == [10, 10]
-    everyone = run_json(capsys, cli_db, "segments", "--dataset", "weird", "--by", WEIRD_COLUMN)
+    everyone = segments_json(capsys, cli_db, "--dataset", "weird", "--by", WEIRD_COLUMN)
     assert sorted(r["segment"] for r in everyone) == sorted(WEIRD_VALUES)
     assert catalog(cli_db) == before
 

@@ -305,8 +305,11 @@ def test_segments_keep_after_sale_columns_out_by_default_and_never_rank_them(
     assert "lead_status: known only after the sale" in run.err
     assert "best" not in run.out and "worst" not in run.out
     assert run("segments", "--dataset", "s", "--by", "lead_status", "--json") == 0
-    rows = json.loads(run.out)
-    assert all(row["after_sale"] for row in rows)
+    record = json.loads(run.out)
+    assert (record["best"], record["worst"], record["evidence"]) == (None, None, [])
+    assert record["ranking"]["verdict"] == "after_sale"
+    rows = record["segments"]
+    assert all(row["after_sale"] and not (row["best"] or row["worst"]) for row in rows)
     # segment conversion counts every lead (still-open ones too), unlike the back-test
     assert all(row["counts"] == "all_leads" for row in rows)
     assert run("segments", "--dataset", "s", "--by", "lead_status", "--lang", "ja") == 0

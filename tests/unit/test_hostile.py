@@ -1068,12 +1068,12 @@ def test_segments_by_a_column_named_like_sql_lists_its_values_verbatim(
     )
 
     assert run.code == 0, run.err
-    assert json.loads(run.out) == []  # the filter value is data: it matches no lead
+    assert json.loads(run.out)["segments"] == []  # the filter value is data: it matches no lead
 
     run = cli(
         capsys, "segments", "--by", column, "--dataset", "hostile", "--db", hostile_db, "--json"
     )
-    labels = sorted(s["segment"] for s in json.loads(run.out))
+    labels = sorted(s["segment"] for s in json.loads(run.out)["segments"])
     assert labels == ["Finance", "Retail", "SaaS"]
 
 

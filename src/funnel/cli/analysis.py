@@ -11,7 +11,7 @@ from funnel.cli.output import clean, described, display_width, note, pad, pct, r
 from funnel.filters import FilterError
 from funnel.funnels import cohort_trend, compute_funnel, stages_for, time_to_convert
 from funnel.i18n import t
-from funnel.segments import Binning, parse_edges, segment_table
+from funnel.segments import Binning, parse_edges, ranking_evidence, segment_table
 from funnel.stats import DEFAULT_MIN_N
 
 
@@ -135,10 +135,26 @@ def _segments(args: argparse.Namespace) -> int:
             min_n=args.min_n,
             bins=bins,
         )
-    if args.json:
-        print(json.dumps([s.as_dict() for s in table.segments], ensure_ascii=False, indent=2))
-        return 0
     lang = args.lang
+    if args.json:
+        ranking = table.ranking
+        record = {
+            "by": list(table.by),
+            "from_stage": table.from_stage,
+            "to_stage": table.to_stage,
+            "n": table.n,
+            "converted": table.converted,
+            "overall_rate": table.overall_rate,
+            "min_n": table.min_n,
+            "after_sale": list(table.after_sale),
+            "best": None if ranking.best is None else ranking.best.segment,
+            "worst": None if ranking.worst is None else ranking.worst.segment,
+            "ranking": ranking.as_dict(),
+            "evidence": ranking_evidence(table, lang),
+            "segments": [s.as_dict() for s in table.segments],
+        }
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+        return 0
     print(
         t(
             "cli.segments_title",
@@ -170,5 +186,7 @@ def _segments(args: argparse.Namespace) -> int:
             f"{pad(label, width)}  {s.n:>9,}  {s.converted:>7,}  {pct(s.rate):>6}  "
             f"{pct(s.ci_low):>6}–{pct(s.ci_high):<6}  {lift:>5}{flag}"
         )
+    for line in ranking_evidence(table, lang):
+        print(clean(line))
     print(t("population.funnel_all_leads", lang))
     return 0
