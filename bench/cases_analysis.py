@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy.stats import fisher_exact
 
 from bench.harness import Trial, Workspace, case
 from funnel.filters import MISSING, Filters
@@ -59,6 +60,7 @@ SEGMENT_NUMBER = "web_visits"
 TTC_QUANTILES = (0.25, 0.5, 0.75, 0.9, 0.99)
 
 Bools = NDArray[np.bool_]
+Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
 
 
@@ -364,10 +366,7 @@ def pandas_segments(
     lift = rate / overall if overall else np.full(len(n), np.nan)
     small = n < min_n
     ranked = ~small
-    best = worst = np.zeros(len(n), dtype=bool)
-    if ranked.sum() >= 2 and rate[ranked].max() != rate[ranked].min():
-        best = ranked & (rate == rate[ranked].max())
-        worst = ranked & (rate == rate[ranked].min())
+    best, worst = _best_and_worst(n, converted, ranked & (n < total_n))
     index = groups.index if len(by) > 1 else [(k,) for k in groups.index]
     out: dict[tuple[Any, ...], SegmentRow] = {}
     for j, key in enumerate(index):
@@ -384,6 +383,47 @@ def pandas_segments(
             bool(worst[j]),
         )
     return out
+
+
+def _best_and_worst(n: Ints, converted: Ints, ranked: Bools) -> tuple[Bools, Bools]:
+    """Best and worst as funnel names them: Fisher's exact test (central) of each segment against
+    the rest, Holm-adjusted over the ranked ones; best is the highest rate significantly above
+    the rest (more leads on a tie), worst the lowest below."""
+    best = np.zeros(len(n), dtype=bool)
+    worst = np.zeros(len(n), dtype=bool)
+    index = np.flatnonzero(ranked)
+    if len(index) < 2:
+        return best, worst
+    total_n, total_conv = int(n.sum()), int(converted.sum())
+    sides = ("less", "greater")  # two-sided: twice the smaller one-sided p, as funnel's
+    raw = np.array(
+        [
+            min(1.0, 2 * min(fisher_exact(table, alternative=side).pvalue for side in sides))
+            for table in (
+                [
+                    [converted[i], n[i] - converted[i]],
+                    [total_conv - converted[i], total_n - n[i] - total_conv + converted[i]],
+                ]
+                for i in index
+            )
+        ]
+    )
+    order = np.argsort(raw, kind="stable")
+    adjusted = np.empty(len(raw))
+    adjusted[order] = np.minimum(
+        np.maximum.accumulate((len(raw) - np.arange(len(raw))) * raw[order]), 1.0
+    )
+    rate = converted[index] / n[index]
+    rest = (total_conv - converted[index]) / (total_n - n[index])
+    above = (adjusted < 0.05) & (rate > rest)
+    below = (adjusted < 0.05) & (rate < rest)
+    if above.any():
+        pick = max(np.flatnonzero(above), key=lambda j: (rate[j], n[index[j]]))
+        best[index[pick]] = True
+    if below.any():
+        pick = min(np.flatnonzero(below), key=lambda j: (rate[j], -n[index[j]]))
+        worst[index[pick]] = True
+    return best, worst
 
 
 def _key_name(value: Any, numeric: bool) -> Any:
