@@ -278,19 +278,7 @@ def refresh_section(
             st.error(ui.refusal(exc))
             return
         st.session_state[_LAST] = {
-            "message": ui.tm(
-                "refresh.done",
-                name=info.name,
-                added=f"{done.added:,}",
-                changed=f"{done.changed:,}",
-                unchanged=f"{done.unchanged:,}",
-                missing=f"{done.missing:,}",
-                outcomes=f"{done.outcomes_changed:,}",
-                leads=f"{info.leads:,}",
-                won=f"{info.won:,}",
-                lost=f"{info.lost:,}",
-                open=f"{info.open:,}",
-            ),
+            "message": ui.tm("refresh.done", **done.done_params(info)),
             "notes": [p.as_dict() for p in preview["prepared"].problems],
             "dataset": info.name,
         }

@@ -108,6 +108,22 @@ class RefreshPlan:
             self.recorded_changed,
         )
 
+    def done_params(self, info: DatasetInfo) -> dict[str, str]:
+        """The ``refresh.done`` message's parameters: this plan's counts and the dataset after it
+        (the Data page and ``funnel load --refresh`` say the same sentence)."""
+        counts = {
+            "added": self.added,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "missing": self.missing,
+            "outcomes": self.outcomes_changed,
+            "leads": info.leads,
+            "won": info.won,
+            "lost": info.lost,
+            "open": info.open,
+        }
+        return {"name": info.name} | {k: f"{v:,}" for k, v in counts.items()}
+
     def transitions(self, lang: str = "en") -> str:
         """The recorded outcome changes in one line: ``won → lost: 3, lost → open: 1``.
 

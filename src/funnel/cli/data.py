@@ -258,22 +258,7 @@ def _print_loaded(result: LoadResult, lang: str, *, as_json: bool) -> None:
     shown = [p for p in result.problems if p.severity != "info" or p.code.startswith("sheet_")]
     print_problems(shown, lang, sys.stderr)  # notes only for the sheet read, if any
     if plan is not None:
-        print(
-            say(
-                "refresh.done",
-                lang,
-                name=info.name,
-                added=f"{plan.added:,}",
-                changed=f"{plan.changed:,}",
-                unchanged=f"{plan.unchanged:,}",
-                missing=f"{plan.missing:,}",
-                outcomes=f"{plan.outcomes_changed:,}",
-                leads=f"{info.leads:,}",
-                won=f"{info.won:,}",
-                lost=f"{info.lost:,}",
-                open=f"{info.open:,}",
-            )
-        )
+        print(say("refresh.done", lang, **plan.done_params(info)))
         _print_left_out(kept_out, lang, sys.stdout)
         return
     print(
