@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from collections.abc import Mapping as MappingABC
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -97,6 +97,16 @@ class Contrast:
     rest_converted: int
     p_value: float  # Fisher's exact test, two-sided (central: twice the smaller one-sided p)
     p_adjusted: float  # Holm over the segments compared
+    #: The ranked segment nearest in rate on the same side (the runner-up), and the p of the
+    #: two against each other (Bonferroni over the best's and the worst's check).
+    next_segment: str | None = None
+    next_n: int = 0
+    next_converted: int = 0
+    p_next: float | None = None
+
+    @property
+    def next_rate(self) -> float:
+        return self.next_converted / self.next_n if self.next_n else 0.0
 
     @property
     def rate(self) -> float:
@@ -123,6 +133,11 @@ class Contrast:
             "rest_ci_high": rest_high,
             "p_value": self.p_value,
             "p_adjusted": self.p_adjusted,
+            "next_segment": self.next_segment,
+            "next_n": self.next_n,
+            "next_converted": self.next_converted,
+            "next_rate": self.next_converted / self.next_n if self.next_n else None,
+            "p_next": self.p_next,
         }
 
 
@@ -133,7 +148,10 @@ class Ranking:
     ``verdict`` is ``ranked`` (a best or a worst is named), ``no_difference`` (no segment
     converts differently from the rest beyond chance), ``too_few`` (fewer than two segments
     have the minimum number of leads) or ``after_sale`` (cut by a column known only after the
-    sale: never ranked).
+    sale: never ranked). A segment above (below) the rest is still not best (worst) when it
+    does not convert apart from the next ranked segment on its side: beside one far better
+    segment, every other looks "below the rest" without being worse than its peers
+    (``not_apart`` when that leaves neither named).
     """
 
     verdict: str = "too_few"
@@ -141,6 +159,9 @@ class Ranking:
     best: Contrast | None = None
     worst: Contrast | None = None
     closest: Contrast | None = None  # with no_difference: the smallest adjusted p
+    #: Above (below) the rest, but not apart from the runner-up: not called best (worst).
+    best_not_apart: Contrast | None = None
+    worst_not_apart: Contrast | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -151,6 +172,12 @@ class Ranking:
             "best": None if self.best is None else self.best.as_dict(),
             "worst": None if self.worst is None else self.worst.as_dict(),
             "closest": None if self.closest is None else self.closest.as_dict(),
+            "best_not_apart": None
+            if self.best_not_apart is None
+            else self.best_not_apart.as_dict(),
+            "worst_not_apart": (
+                None if self.worst_not_apart is None else self.worst_not_apart.as_dict()
+            ),
         }
 
 
@@ -498,7 +525,37 @@ def rank_segments(segments: Sequence[Segment]) -> Ranking:
     if best is None and worst is None:
         closest = min(contrasts, key=lambda c: (c.p_adjusted, -c.n))
         return Ranking("no_difference", len(ranked), closest=closest)
-    return Ranking("ranked", len(ranked), best, worst)
+    best = _against_next(best, contrasts, higher=True)
+    worst = _against_next(worst, contrasts, higher=False)
+    apart = [
+        c
+        if c and c.p_next is not None and c.p_next < ALPHA and (c.rate > c.next_rate) == higher
+        else None
+        for c, higher in ((best, True), (worst, False))
+    ]
+    unsure = [c if c and c not in apart else None for c in (best, worst)]
+    verdict = "ranked" if any(apart) else "not_apart"
+    return Ranking(verdict, len(ranked), apart[0], apart[1], None, unsure[0], unsure[1])
+
+
+def _against_next(
+    c: Contrast | None, contrasts: list[Contrast], *, higher: bool
+) -> Contrast | None:
+    """``c`` with the runner-up on its side (the next highest rate for a best, the next lowest
+    for a worst) and the p of the two against each other, Bonferroni over two such checks."""
+    if c is None:
+        return None
+    others = [o for o in contrasts if o.segment != c.segment]  # never empty: two are ranked
+    nxt = (max if higher else min)(others, key=lambda o: (o.rate, o.n if higher else -o.n))
+    n, k = c.n + nxt.n, c.converted + nxt.converted
+    (p,) = fisher_central(n, k, [c.n], [c.converted])
+    return replace(
+        c,
+        next_segment=nxt.segment,
+        next_n=nxt.n,
+        next_converted=nxt.converted,
+        p_next=min(1.0, 2 * p),
+    )
 
 
 def _mark_extremes(segments: list[Segment], ranking: Ranking) -> list[Segment]:
@@ -538,6 +595,10 @@ def _contrast_params(c: Contrast, quote: Callable[[str], str]) -> dict[str, Any]
         "rest_high": _pct(rest_high),
         "rest_n": f"{c.rest_n:,}",
         "p": quote(_p(c.p_adjusted)),  # "< 0.001" would read as markup where it is shown
+        "next": quote(c.next_segment or ""),
+        "next_rate": _pct(c.next_converted / c.next_n) if c.next_n else "–",
+        "next_n": f"{c.next_n:,}",
+        "p_next": quote(_p(1.0 if c.p_next is None else c.p_next)),
     }
 
 
@@ -561,12 +622,16 @@ def ranking_lines(
         keys.append(("ranking.too_few", common))
     elif r.verdict == "no_difference" and r.closest is not None:
         keys.append(("ranking.no_difference", {**common, **_contrast_params(r.closest, quote)}))
-    elif r.verdict == "ranked":
-        for side, found in (("best", r.best), ("worst", r.worst)):
-            if found is None:
-                keys.append((f"ranking.no_{side}", common))
-            else:
+    elif r.verdict in ("ranked", "not_apart"):
+        sides = (("best", r.best, r.best_not_apart), ("worst", r.worst, r.worst_not_apart))
+        for side, found, unsure in sides:
+            if found is not None:
                 keys.append((f"ranking.{side}", {**common, **_contrast_params(found, quote)}))
+            elif unsure is not None:
+                params = {**common, **_contrast_params(unsure, quote)}
+                keys.append((f"ranking.{side}_not_apart", params))
+            else:
+                keys.append((f"ranking.no_{side}", common))
     return [(key, t(key, lang, **params)) for key, params in keys]
 
 

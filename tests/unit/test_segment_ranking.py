@@ -143,7 +143,8 @@ def test_one_clearly_better_segment_is_named_best_with_its_evidence(
         f"Best: partner converts at 60.0% (95% interval {low:.1%}–{high:.1%}, 200 leads) "
         f"against 29.8% ({rest_low:.1%}–{rest_high:.1%}, 1,600 leads) for the rest; "
         "Fisher's exact test of each of the 9 segments with at least 30 leads against the "
-        "rest, Holm-adjusted: p < 0.001."
+        "rest, Holm-adjusted: p < 0.001. It also converts above the next highest, ch7 at "
+        "31.0% (200 leads): p < 0.001."
     )
     assert no_worst == t("ranking.no_worst", "en", by="channel")
     best_ja, _ = ranking_evidence(table, "ja")
@@ -161,15 +162,17 @@ def test_a_tiny_file_names_nothing_and_says_it_has_too_few_leads(
         "Too few leads to call any segment of channel best or worst: 0 segment(s) have at "
         "least 30 leads, and at least two are needed."
     ]
-    # with the minimum lowered the test decides: 5 won of 5 against 2 of 15 is beyond chance
-    # even over 4 segments; 0 of 5 against 7 of 15 is not
+    # with the minimum lowered: 5 won of 5 is beyond chance against the rest (2 of 15) even
+    # over 4 segments, but not against the next highest (1 of 5): nothing is named
     low = segment_table(store, info, ["channel"], min_n=5)
     want = reference(TINY, min_n=5)
     assert want["a"] < 0.05 < want["d"]
-    assert low.ranking.best is not None and low.ranking.worst is None
-    assert low.ranking.best.p_adjusted == pytest.approx(want["a"])
-    assert [s.keys[0] for s in low.segments if s.best] == ["a"]
-    assert not any(s.worst for s in low.segments)
+    r = low.ranking
+    assert (r.verdict, r.best, r.worst, r.worst_not_apart) == ("not_apart", None, None, None)
+    assert r.best_not_apart is not None and r.best_not_apart.next_segment == "b"
+    assert r.best_not_apart.p_adjusted == pytest.approx(want["a"])
+    assert not any(s.best or s.worst for s in low.segments)
+    assert ranking_evidence(low, "en")[0].endswith("neither is called best.")
 
 
 def test_the_cli_says_the_verdict_in_words_and_json(
@@ -217,3 +220,35 @@ def test_the_cli_says_the_verdict_in_words_and_json(
     partner = next(line for line in out.splitlines() if line.startswith("partner"))
     assert partner.endswith(t("cli.flag.best", "en"))
     assert "Best: partner converts at 60.0%" in out
+
+
+#: Three alike channels beside one far better: against the rest (pulled up by the better one)
+#: the lowest looks worse, but it does not convert apart from its peers.
+BESIDE_ONE_BETTER = {"ch0": (200, 56), "ch1": (200, 60), "ch2": (200, 62), "partner": (200, 120)}
+
+
+def test_a_segment_below_the_rest_but_not_apart_from_its_peers_is_not_called_worst(
+    store: Store, folder: Path
+) -> None:
+    info = load(store, folder, "beside", BESIDE_ONE_BETTER)
+    table = segment_table(store, info, ["channel"])
+    r = table.ranking
+    assert r.verdict == "ranked" and r.best is not None and r.worst is None
+    assert (r.best.segment, r.best.next_segment) == ("partner", "ch2")
+    assert r.best.p_next is not None and r.best.p_next < 0.001
+    unsure = r.worst_not_apart
+    assert unsure is not None and (unsure.segment, unsure.next_segment) == ("ch0", "ch1")
+    assert unsure.p_adjusted < 0.05 and unsure.p_next is not None and unsure.p_next >= 0.05
+    assert [s.keys[0] for s in table.segments if s.best] == ["partner"]
+    assert not any(s.worst for s in table.segments)
+    best, worst = ranking_evidence(table, "en")
+    assert best.endswith(
+        "It also converts above the next highest, ch2 at 31.0% (200 leads): p < 0.001."
+    )
+    assert worst == (
+        "ch0 converts worse than the rest of channel (28.0% of 200 leads against 40.3%; "
+        f"Holm-adjusted p = {unsure.p_adjusted:.3f}) but not apart from ch1 (30.0% of 200 leads; "
+        "p = 1.000): neither is called worst."
+    )
+    _, worst_ja = ranking_evidence(table, "ja")
+    assert worst_ja.endswith("どちらも最低とは呼びません。")
