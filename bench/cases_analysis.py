@@ -388,7 +388,9 @@ def pandas_segments(
 def _best_and_worst(n: Ints, converted: Ints, ranked: Bools) -> tuple[Bools, Bools]:
     """Best and worst as funnel names them: Fisher's exact test (central) of each segment against
     the rest, Holm-adjusted over the ranked ones; best is the highest rate significantly above
-    the rest (more leads on a tie), worst the lowest below."""
+    the rest (more leads on a tie), worst the lowest below, each kept only when it also converts
+    apart from the runner-up on its side (the same test, the two against each other, Bonferroni
+    over the best's and the worst's check)."""
     best = np.zeros(len(n), dtype=bool)
     worst = np.zeros(len(n), dtype=bool)
     index = np.flatnonzero(ranked)
@@ -419,11 +421,23 @@ def _best_and_worst(n: Ints, converted: Ints, ranked: Bools) -> tuple[Bools, Boo
     below = (adjusted < 0.05) & (rate < rest)
     if above.any():
         pick = max(np.flatnonzero(above), key=lambda j: (rate[j], n[index[j]]))
-        best[index[pick]] = True
+        others = [j for j in range(len(index)) if j != pick]
+        runner_up = max(others, key=lambda j: (rate[j], n[index[j]]))
+        best[index[pick]] = _apart(n, converted, index[pick], index[runner_up])
     if below.any():
         pick = min(np.flatnonzero(below), key=lambda j: (rate[j], -n[index[j]]))
-        worst[index[pick]] = True
+        others = [j for j in range(len(index)) if j != pick]
+        runner_up = min(others, key=lambda j: (rate[j], -n[index[j]]))
+        worst[index[pick]] = _apart(n, converted, index[pick], index[runner_up])
     return best, worst
+
+
+def _apart(n: Ints, converted: Ints, i: int, j: int) -> bool:
+    """Whether segment ``i`` converts apart from segment ``j`` (central Fisher, Bonferroni x2)."""
+    table = [[converted[i], n[i] - converted[i]], [converted[j], n[j] - converted[j]]]
+    sides = ("less", "greater")
+    central = min(1.0, 2 * min(fisher_exact(table, alternative=side).pvalue for side in sides))
+    return bool(min(1.0, 2 * central) < 0.05)
 
 
 def _key_name(value: Any, numeric: bool) -> Any:

@@ -183,7 +183,7 @@ def test_raising_min_n_marks_a_segment_small_greys_its_bar_and_never_ranks_it(
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
-def test_a_segment_converting_clearly_apart_is_named_with_its_evidence(
+def test_a_segment_converting_clearly_apart_is_named_and_one_only_above_the_rest_is_not(
     lang: str,
     literal: Callable[[str], str],
     open_app: Callable[..., AppTest],
@@ -191,23 +191,34 @@ def test_a_segment_converting_clearly_apart_is_named_with_its_evidence(
     seed: Callable[..., DatasetInfo],
     db_path: Path,
 ) -> None:
+    # The 20,000-lead demo: Cold call (2.8%) converts below the rest and below Ads, the next
+    # lowest (4.2%); Referral (7.4%) converts above the rest but not apart from Web form (6.5%).
     seed("demo", leads=20_000)
     expected = library_table(db_path, ["source"])
-    assert expected.ranking.verdict == "ranked"
-    assert expected.ranking.best is not None and expected.ranking.worst is not None
+    ranking = expected.ranking
+    assert ranking.verdict == "ranked"
+    assert ranking.best is None and ranking.worst is not None
+    assert ranking.worst.segment == "Cold call" and ranking.worst.next_segment == "Ads"
+    assert ranking.best_not_apart is not None
+    assert ranking.best_not_apart.segment == "Referral"
+    assert ranking.best_not_apart.next_segment == "Web form"
     at = open_app(lang=lang)
     checked(at.switch_page(SEGMENTS_PAGE).run())
     frame = segments_frame(at, lang)
     shown = dict(zip(frame["source"], frame[t("segments.note", lang)], strict=True))
-    assert {k for k, v in shown.items() if v == t("segments.best", lang)} == {
-        expected.ranking.best.segment
-    }
-    assert {k for k, v in shown.items() if v == t("segments.worst", lang)} == {
-        expected.ranking.worst.segment
-    }
-    lines = [literal(x.value) for x in at.main.success]
-    assert lines == ranking_evidence(expected, lang)
-    assert lines[0].startswith("Best: Referral" if lang == "en" else "最良: Referral")
+    assert not {k for k, v in shown.items() if v == t("segments.best", lang)}
+    assert {k for k, v in shown.items() if v == t("segments.worst", lang)} == {"Cold call"}
+    said = [literal(x.value) for x in at.main.info]
+    named = [literal(x.value) for x in at.main.success]
+    not_apart, worst = ranking_evidence(expected, lang)
+    assert named == [worst] and not_apart in said
+    if lang == "en":
+        assert worst.startswith("Worst: Cold call")
+        assert not_apart.startswith("Referral converts better than the rest of source")
+        assert not_apart.endswith("neither is called best.")
+    else:
+        assert worst.startswith("最悪: Cold call")
+        assert not_apart.endswith("どちらも最良とは呼びません。")
 
 
 def test_two_columns_draw_a_heatmap_whose_small_cells_show_their_size(

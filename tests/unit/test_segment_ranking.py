@@ -251,4 +251,21 @@ def test_a_segment_below_the_rest_but_not_apart_from_its_peers_is_not_called_wor
         "p = 1.000): neither is called worst."
     )
     _, worst_ja = ranking_evidence(table, "ja")
-    assert worst_ja.endswith("どちらも最低とは呼びません。")
+    assert worst_ja.endswith("どちらも最悪とは呼びません。")
+
+
+def test_japanese_names_a_best_and_a_worst_segment_with_one_pair_of_words() -> None:
+    """最良/最悪 everywhere a segment is called best or worst (table, CLI, evidence)."""
+    from funnel.i18n import MESSAGES
+
+    keys = [
+        k
+        for k in MESSAGES
+        if k.startswith("ranking.")
+        or k in ("segments.best", "segments.worst", "cli.flag.best", "cli.flag.worst")
+    ]
+    said = {k: MESSAGES[k][1] for k in keys}
+    assert said["segments.best"] == "最良" and said["segments.worst"] == "最悪"
+    assert said["cli.flag.best"].strip() == "最良" and said["cli.flag.worst"].strip() == "最悪"
+    assert said["ranking.best"].startswith("最良:") and said["ranking.worst"].startswith("最悪:")
+    assert not [k for k, ja in said.items() if "最高" in ja or "最低" in ja]
