@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from funnel.cli import analysis, data, feedback, rules, scoring, team
+from funnel.cli import analysis, data, feedback, review, rules, scoring, team
 from funnel.cli.common import AS_HELP, DB_HELP, common_options, default_lang
 from funnel.cli.errors import handle
 from funnel.cli.output import terminal
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     analysis.register(sub, common)
     scoring.register_apply(sub, common)
     rules.register(sub, common)
+    review.register(sub, common)
     scoring.register_fit(sub, common)
     data.register_delete(sub, common)
     team.register(sub, common)

@@ -44,10 +44,10 @@ class Point:
         return {"kind": self.kind, "text": self.sentence(lang), "figures": dict(self.params)}
 
 
-def _pct(x: float | None) -> str:
+def pct(x: float | None) -> str:
     """A share as a whole percentage (one decimal below 10%).
 
-    >>> _pct(0.0912), _pct(0.14), _pct(None)
+    >>> pct(0.0912), pct(0.14), pct(None)
     ('9.1%', '14%', '–')
     """
     if x is None:
@@ -73,13 +73,13 @@ def agenda(r: Review) -> list[Point]:
                 {
                     "tier": tier.name,
                     "since": since,
-                    "rate": _pct(tier.rate),
-                    "low": _pct(tier.low),
-                    "high": _pct(tier.high),
+                    "rate": pct(tier.rate),
+                    "low": pct(tier.low),
+                    "high": pct(tier.high),
                     "n": _n(tier.counted),
-                    "promised": _pct(tier.promised_rate),
-                    "promised_low": _pct(tier.promised[3]),
-                    "promised_high": _pct(tier.promised[4]),
+                    "promised": pct(tier.promised_rate),
+                    "promised_low": pct(tier.promised[3]),
+                    "promised_high": pct(tier.promised[4]),
                 },
             )
         )
@@ -89,8 +89,8 @@ def agenda(r: Review) -> list[Point]:
                 "missed",
                 {
                     "since": since,
-                    "recall": _pct(r.recall.now),
-                    "promised": _pct(r.recall.then),
+                    "recall": pct(r.recall.now),
+                    "promised": pct(r.recall.then),
                     "missed": _n(r.missed_won),
                     "won": _n(r.won),
                 },
@@ -103,8 +103,8 @@ def agenda(r: Review) -> list[Point]:
                 {
                     "since": since,
                     "per_week": _n(r.hot_per_week, 1),
-                    "share": _pct(r.volume.now),
-                    "then": _pct(r.volume.then),
+                    "share": pct(r.volume.now),
+                    "then": pct(r.volume.then),
                     "promised": _n(r.promise.hot_per_week, 1),
                 },
             )
@@ -129,7 +129,7 @@ def agenda(r: Review) -> list[Point]:
                 points.append(
                     Point(
                         "reason",
-                        {"reason": reason, "share": _pct(n / total), "n": _n(n), "of": _n(total)},
+                        {"reason": reason, "share": pct(n / total), "n": _n(n), "of": _n(total)},
                     )
                 )
         hot = fb.by_tier[0]
@@ -140,9 +140,9 @@ def agenda(r: Review) -> list[Point]:
                     "acceptance",
                     {
                         "tier": hot.name,
-                        "rate": _pct(hot.rate),
-                        "low": _pct(low),
-                        "high": _pct(high),
+                        "rate": pct(hot.rate),
+                        "low": pct(low),
+                        "high": pct(high),
                         "n": _n(hot.decided),
                     },
                 )
@@ -157,8 +157,8 @@ def agenda(r: Review) -> list[Point]:
                 "rule_less" if c.now < c.then else "rule_more",
                 {
                     "rule": rule.label,
-                    "now": _pct(c.now),
-                    "then": _pct(c.then),
+                    "now": pct(c.now),
+                    "then": pct(c.then),
                     "ratio": "–" if ratio is None else f"{ratio:.1f}",
                 },
             )
