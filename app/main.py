@@ -23,6 +23,7 @@ PAGE_TABLE = (
     ("segments.py", "page.segments", ":material/bar_chart:", "segments"),
     ("tuner.py", "page.tuner", ":material/tune:", "tuner"),
     ("rulesets.py", "page.rulesets", ":material/verified:", "rulesets"),
+    ("review.py", "page.review", ":material/rate_review:", "review"),
     ("data.py", "page.data", ":material/upload_file:", "data"),
     ("audit.py", "page.audit", ":material/history:", "audit"),
 )

@@ -26,6 +26,7 @@ PAGES = {
     "funnel": "../pages/funnel.py",
     "segments": "../pages/segments.py",
     "tuner": "../pages/tuner.py",
+    "review": "../pages/review.py",
 }
 
 
