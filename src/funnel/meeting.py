@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from funnel.backtest import verdict
 from funnel.funnels import Unavailable, compute_funnel, stages_for
 from funnel.handoff import handoff_frame, to_csv_bytes, to_excel_bytes
 from funnel.report import ReportInput, build_report, report_diff
+from funnel.review import ReviewError, review
 from funnel.rules import check_columns
 from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.scoring.source import activity_log
@@ -80,7 +82,18 @@ def report_input(store: Store, info: DatasetInfo, v: Version, *, lang: str = "en
         funnel=steps,
         diff=diff,
         verdict=verdict(store, info, rs),
+        **_review(store, info, v, lang),
     )
+
+
+def _review(store: Store, info: DatasetInfo, v: Version, lang: str) -> dict[str, Any]:
+    """The report's review of an agreed version of this dataset: the review, or why none."""
+    if v.status != "agreed" or v.dataset != info.name:
+        return {}
+    try:
+        return {"review": review(store, info.name, str(v.version_id), lang=lang)}
+    except ReviewError as exc:
+        return {"review_refusal": exc.message(lang)}
 
 
 def report_bytes(store: Store, info: DatasetInfo, v: Version, *, lang: str = "en") -> bytes:

@@ -28,6 +28,8 @@ from funnel.charts import deciles_figure, funnel_figure, tiers_figure
 from funnel.formats import fmt_count, fmt_number, fmt_pct, fmt_when, shown_in
 from funnel.funnels import Step
 from funnel.i18n import MESSAGES, t
+from funnel.review.engine import Review
+from funnel.review.section import review_section
 from funnel.rules import RuleSet
 from funnel.scoring.histogram import Evaluation
 from funnel.versions.diff import diff_rules
@@ -79,6 +81,10 @@ class ReportInput:
     diff: ReportDiff | None = None
     #: The rule set's AUC on the held-out leads (:func:`funnel.backtest.verdict`), or None.
     verdict: Verdict | None = None
+    #: How the version did since it took effect (:func:`funnel.review.review`), or None;
+    #: ``review_refusal`` says why there is none for an agreed version ("" for no section).
+    review: Review | None = None
+    review_refusal: str = ""
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -218,6 +224,7 @@ def build_report(data: ReportInput) -> bytes:
         _charts_section(charts, data, lang),
         _signoffs(data, lang),
         _changes(data, lang),
+        review_section(data.review, lang, data.review_refusal),
         f"<footer>{_e(t('report.footer', lang, at=fmt_when(data.generated_at)))}</footer>",
     ]
     page = (

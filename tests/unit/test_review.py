@@ -5,6 +5,7 @@ clear refusal or a plain note."""
 
 from __future__ import annotations
 
+import html
 import math
 import time
 from datetime import date
@@ -17,13 +18,15 @@ from scipy import stats
 
 from funnel.demo import generate_later, generate_leads
 from funnel.feedback import load_feedback
+from funnel.i18n import t
 from funnel.ingest import load_files
+from funnel.meeting import report_bytes
 from funnel.readers import SourceFile
 from funnel.review import ReviewError, agenda, review
 from funnel.rules import CategoryRule, CountRule, Gate, PerUnitRule, RuleSet, Tier
 from funnel.stats import wilson
 from funnel.store import Store
-from funnel.versions.history import save_version
+from funnel.versions.history import find_version, save_version
 from funnel.versions.signoff import propose, sign
 from tests.support import backtest_counted, rule_points, snapshot, table_sha
 from tests.templates import copy_database
@@ -417,3 +420,34 @@ def test_a_review_changes_nothing_stored(store: Store) -> None:
     review(store, "crm", "hot v1")
     assert snapshot(store, "crm") == before and info == store.require("crm")
     assert table_sha(store, "SELECT * FROM funnel_feedback ORDER BY lead_id") == feedback
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_meeting_report_has_the_review_section_with_its_agenda(store: Store, lang: str) -> None:
+    info = store.require("crm")
+    v = find_version(store, "hot v1", "crm")
+    r = review(store, "crm", "hot v1", lang=lang)
+
+    page = report_bytes(store, info, v, lang=lang).decode("utf-8")
+
+    section = page[page.index('<section id="review">') :]
+    section = section[: section.index("</section>")]
+    assert html.escape(t("review.report.title", lang, since="2026-04-01")) in section
+    points = agenda(r)
+    assert points
+    for p in points:
+        assert f"<li>{html.escape(p.sentence(lang), quote=True)}</li>" in section
+    for x in r.tiers:
+        assert f'<td>{x.name}</td><td class="num">{x.leads:,}</td>' in section
+    assert 'id="chart-review"' in section
+
+
+def test_a_report_says_why_an_agreed_version_has_no_review_and_a_draft_has_no_section(
+    store: Store,
+) -> None:
+    info = store.require("crm")
+    later = find_version(store, str(agree(store, date(2027, 1, 1))))
+    page = report_bytes(store, info, later).decode("utf-8")
+    assert '<section id="review">' in page and "No lead of crm arrived since" in page
+    draft = save_version(store, info, RULES, author="Aiko")
+    assert '<section id="review">' not in report_bytes(store, info, draft).decode("utf-8")
