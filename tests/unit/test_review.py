@@ -21,7 +21,7 @@ from funnel.feedback import load_feedback
 from funnel.i18n import t
 from funnel.ingest import load_files
 from funnel.meeting import report_bytes
-from funnel.readers import SourceFile
+from funnel.readers import SourceFile, read_file
 from funnel.review import ReviewError, agenda, review
 from funnel.rules import CategoryRule, CountRule, Gate, PerUnitRule, RuleSet, Tier
 from funnel.stats import wilson
@@ -451,3 +451,44 @@ def test_a_report_says_why_an_agreed_version_has_no_review_and_a_draft_has_no_se
     assert '<section id="review">' in page and "No lead of crm arrived since" in page
     draft = save_version(store, info, RULES, author="Aiko")
     assert '<section id="review">' not in report_bytes(store, info, draft).decode("utf-8")
+
+
+OLIST_SINCE = date(2018, 2, 1)
+OLIST_RULES = RuleSet(
+    name="olist",
+    rules=(
+        CategoryRule("origin", "organic_search", 20),
+        CategoryRule("origin", "paid_search", 10),
+    ),
+    tiers=(Tier("hot", 20), Tier("warm", 10), Tier("cold", -math.inf)),
+)
+
+
+def test_olist_refreshed_with_its_closed_deals_reviews_a_version_agreed_inside_the_data(
+    tmp_path: Path, olist: tuple[Path, Path]
+) -> None:
+    """The issue's "done when": the leads file loaded first without the closed deals, then
+    refreshed with them; a version agreed at a date inside the data shows the figures."""
+    leads_file, deals_file = olist
+    with Store(tmp_path / "olist.duckdb") as store:
+        load_files(store, "olist", read_file(leads_file))
+        info = store.require("olist")
+        v = save_version(store, info, OLIST_RULES, author="Aiko", effective_from=OLIST_SINCE)
+        propose(store, v.version_id, "Aiko")
+        sign(store, v.version_id, "marketing", "Aiko")
+        sign(store, v.version_id, "sales", "Ben")
+        load_files(store, "olist", read_file(leads_file), read_file(deals_file), refresh=True)
+        r = review(store, "olist")
+        assert store.load_history("olist")[-1].mode == "refresh"
+    mqls = pd.read_csv(leads_file, parse_dates=["first_contact_date"])
+    deals = pd.read_csv(deals_file)
+    new = mqls[mqls["first_contact_date"] >= pd.Timestamp(OLIST_SINCE)]
+    score = new["origin"].map({"organic_search": 20, "paid_search": 10}).fillna(0)
+    hot = score >= 20
+    won = new["mql_id"].isin(deals["mql_id"])
+    assert (r.since, r.leads, r.before) == (OLIST_SINCE, len(new), len(mqls) - len(new))
+    assert (r.hot_leads, r.won) == (int(hot.sum()), int(won.sum()))
+    assert r.missed_won == int((won & ~hot).sum())
+    assert r.promise.source == "backtest"  # the leads since were in the data when it was signed
+    assert r.tiers[0].counted > 0 and r.tiers[0].rate is not None
+    assert r.measured_on() and isinstance(r.as_dict()["agenda"], list)
