@@ -692,8 +692,6 @@ def _activities(
         mapping.column(r, "activities") for r in ("id", "created", "source")
     )
     assert id_col and ts_col and type_col
-    lead_id = mapping.column("id")
-    assert lead_id is not None
     log = pd.DataFrame(
         {
             "lead_id": frame[id_col].astype("str"),
@@ -716,6 +714,21 @@ def _activities(
             ]
         )
     counts = log.groupby(["lead_id", "activity_type"]).size().unstack(fill_value=0)
+    typed, mapping, notes = activity_columns(typed, mapping, counts, file, len(log))
+    return log, typed, mapping, notes
+
+
+def activity_columns(
+    typed: pd.DataFrame, mapping: Mapping, counts: pd.DataFrame, file: str, activities: int
+) -> tuple[pd.DataFrame, Mapping, list[Problem]]:
+    """Add one ``activity_<type>`` count column per activity type to the typed leads.
+
+    ``counts`` has one row per lead id (its index, as text) and one column per activity type,
+    in sorted type order; ``activities`` is how many activities were counted. Shared by the
+    file path and the engines that count a log where it lives (:mod:`funnel.sources`).
+    """
+    lead_id = mapping.column("id")
+    assert lead_id is not None
     specs: list[ColumnSpec] = []
     for kind in counts.columns:
         name = _free_name(f"activity_{kind}", typed.columns)
@@ -727,12 +740,12 @@ def _activities(
             "activities_counted",
             file,
             values=tuple(s.name for s in specs[:MAX_EXAMPLES]),
-            count=len(log),
+            count=activities,
             severity="info",
             params={"types": len(specs)},
         )
     ]
-    return log, typed, replace(mapping, leads=mapping.leads + tuple(specs)), notes
+    return typed, replace(mapping, leads=mapping.leads + tuple(specs)), notes
 
 
 # --- the whole load ---------------------------------------------------------------------------

@@ -28,6 +28,9 @@ from funnel.mapping.files import mapping_to_yaml
 from funnel.mapping.leaks import LeftOut, left_out
 from funnel.problems import printable as escape
 from funnel.readers import SourceFile
+from funnel.sources import Source, SourceError, default_name, masked
+from funnel.sources import load as load_sources
+from funnel.sources import read_inputs as read_sources
 from funnel.wrongfile import outcomes_file_problem
 
 
@@ -86,8 +89,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common, mapping_flags],
         help="load a CRM export (a new dataset, a replacement, or --refresh by lead id)",
     )
-    load.add_argument("file")
+    load.add_argument("file", nargs="?", help="the leads file (or use --from)")
     load.add_argument("--dataset", help="dataset name (default: the file name)")
+    _source_flags(load)
     load.add_argument(
         "--keep-last",
         action="store_true",
@@ -132,6 +136,38 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     rn.add_argument("old")
     rn.add_argument("new")
     rn.set_defaults(run=_rename)
+
+
+def _source_flags(load: argparse.ArgumentParser) -> None:
+    """``--from`` and what to read from it (data where it lives, :mod:`funnel.sources`)."""
+    group = load.add_argument_group(
+        "data where it lives",
+        "read the leads (and outcomes, activities) from a database, Spark or many files; the "
+        "password comes from PGPASSWORD, ~/.pgpass or the string, and is never stored or shown",
+    )
+    group.add_argument(
+        "--from",
+        dest="origin",
+        metavar="WHERE",
+        help="postgresql://user@host:5432/db, spark-local, spark://host:7077, sc://host (Spark "
+        "Connect), or a folder or quoted glob of CSV/Parquet exports ('exports/*.csv')",
+    )
+    for prefix, what in (("", "leads"), ("outcomes-", "outcomes"), ("activities-", "activities")):
+        dest = prefix.replace("-", "_")
+        group.add_argument(f"--{prefix}table", dest=f"{dest}table", help=f"the {what} table")
+        group.add_argument(f"--{prefix}query", dest=f"{dest}query", help=f"a query for the {what}")
+        group.add_argument(
+            f"--{prefix}path",
+            dest=f"{dest}path",
+            help=f"with Spark: a Parquet or Delta path holding the {what}",
+        )
+    group.add_argument(
+        "--format",
+        dest="path_format",
+        choices=("parquet", "delta"),
+        default="parquet",
+        help="the format of the --path options (default parquet)",
+    )
 
 
 def register_delete(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -196,6 +232,10 @@ def _mapping_for(
 
 
 def _load(args: argparse.Namespace) -> int:
+    if args.origin is not None:
+        return _load_from(args)
+    if args.file is None:
+        raise SourceError("leads_missing")
     report = progress(args.lang)
     report("read", 0.0)
     leads, outcomes, activities = read_inputs(
@@ -239,6 +279,68 @@ def _load(args: argparse.Namespace) -> int:
             ),
             args.lang,
         )
+    return 0
+
+
+def _sources_of(args: argparse.Namespace) -> tuple[Source, Source | None, Source | None]:
+    """The leads, outcomes and activities ``funnel load --from`` reads."""
+    origin = args.origin
+    files = Source(origin).engine == "files"
+    if args.file is not None:
+        raise SourceError("file_and_from")
+
+    def one(prefix: str, given: str | None) -> Source | None:
+        table, query, path = (getattr(args, f"{prefix}{k}") for k in ("table", "query", "path"))
+        if files:
+            if table or query or path:
+                raise SourceError("files_take_no_table", where=masked(origin))
+            return Source(given) if given else None
+        if not (table or query or path):
+            if given:  # an outcomes or activity file beside a database's leads
+                return Source(given)
+            return None
+        return Source(origin, table=table, query=query, path=path, format=args.path_format)
+
+    if files:
+        leads = Source(origin)
+    else:
+        leads = Source(
+            origin, table=args.table, query=args.query, path=args.path, format=args.path_format
+        )
+    return leads, one("outcomes_", args.outcomes), one("activities_", args.activities)
+
+
+def _load_from(args: argparse.Namespace) -> int:
+    """``funnel load --from``: read where the data lives, then the files' own load."""
+    report = progress(args.lang)
+    report("read", 0.0)
+    leads, outcomes, activities = _sources_of(args)
+    inputs = read_sources(
+        leads,
+        outcomes,
+        activities,
+        max_bytes=args.max_size,
+        max_memory=args.max_memory,
+        encoding=args.encoding,
+    )
+    report("map", 0.1)
+    name = args.dataset or default_name(leads)
+    with open_store(args) as store:
+        before = store.require(name) if args.refresh else store.dataset(name)
+        stored = before.mapping if args.refresh and before is not None else None
+        mapping = _mapping_for(args, inputs.leads, inputs.outcomes, inputs.activities, stored)
+        result = load_sources(
+            store,
+            name,
+            inputs,
+            mapping=mapping,
+            keep_last=args.keep_last,
+            refresh=args.refresh,
+            accept_changed_outcomes=args.accept_changed_outcomes,
+            progress=report,
+            by=acting(args, store),
+        )
+    _print_loaded(result, args.lang, as_json=args.json)
     return 0
 
 

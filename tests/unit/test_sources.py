@@ -1,0 +1,149 @@
+"""Many exports read as one source, and connection strings that never show a password."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from funnel.cli import main
+from funnel.ingest import load_files, read_inputs
+from funnel.problems import LoadError
+from funnel.sources import Source, SourceError, load, masked, read_files
+from funnel.sources import read_inputs as read_sources
+from funnel.store import Store
+
+HEADER = "lead_id,created_at,source,Converted"
+
+
+def month(folder: Path, name: str, first: int, rows: int = 20, header: str = HEADER) -> Path:
+    lines = [header] + [
+        f"L{i:03d},2024-{1 + i % 12:02d}-03,{('Web', 'Event')[i % 2]},{int(i % 3 == 0)}"
+        for i in range(first, first + rows)
+    ]
+    path = folder / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_folder_of_exports_stores_what_one_file_of_them_stores(
+    tmp_path: Path, store: Store
+) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for k in range(3):
+        month(folder, f"2024-{k + 1:02d}.csv", 1 + 20 * k)
+    whole = tmp_path / "all.csv"
+    text = [p.read_text().splitlines() for p in sorted(folder.iterdir())]
+    whole.write_text("\n".join([HEADER] + [r for t in text for r in t[1:]]) + "\n")
+    one = load_files(store, "one", *read_inputs(whole)).dataset
+    many = load(store, "many", read_sources(Source(str(folder)))).dataset
+    assert many.leads == one.leads == 60
+    a = store.fetch_frame(f"SELECT * EXCLUDE (_funnel_first_seen) FROM {one.table()}")
+    b = store.fetch_frame(f"SELECT * EXCLUDE (_funnel_first_seen) FROM {many.table()}")
+    pd.testing.assert_frame_equal(
+        a.drop(columns="_funnel_loaded_at", errors="ignore"),
+        b.drop(columns="_funnel_loaded_at", errors="ignore"),
+    )
+    history = store.load_history("many")[-1].files
+    assert history[0]["name"] == str(folder)
+
+
+def test_a_glob_reads_only_the_files_it_matches(tmp_path: Path) -> None:
+    month(tmp_path, "leads-1.csv", 1)
+    month(tmp_path, "leads-2.csv", 21)
+    month(tmp_path, "notes.csv", 41, header="a,b,c,d")
+    read = read_files(str(tmp_path / "leads-*.csv"))
+    assert len(read.frame) == 40
+    note = [p for p in read.notes if p.code == "source_files_read"][0]
+    assert note.values == ("leads-1.csv", "leads-2.csv")
+    assert "2 files read as one" in note.message("en")
+
+
+def test_a_file_with_other_columns_is_refused_naming_it_and_the_columns(
+    tmp_path: Path, store: Store
+) -> None:
+    month(tmp_path, "a.csv", 1)
+    month(tmp_path, "b.csv", 21, header="lead_id,created_at,channel,Converted")
+    with pytest.raises(LoadError) as caught:
+        load(store, "x", read_sources(Source(str(tmp_path))))
+    (problem,) = caught.value.problems
+    text = problem.message("en")
+    assert "b.csv" in text and "a.csv" in text and "missing source" in text
+    assert "extra channel" in text
+    assert "同じ列" in problem.fix("ja")
+    assert store.datasets() == []
+
+
+def test_a_glob_matching_nothing_says_so(tmp_path: Path) -> None:
+    with pytest.raises(LoadError) as caught:
+        read_files(str(tmp_path / "*.csv"))
+    assert caught.value.problems[0].code == "source_no_files"
+    assert "'exports/*.csv'" in caught.value.problems[0].fix("en")
+
+
+def test_a_folder_mixing_csv_and_parquet_is_refused(tmp_path: Path) -> None:
+    month(tmp_path, "a.csv", 1)
+    pd.read_csv(month(tmp_path, "b.csv", 21)).to_parquet(tmp_path / "c.parquet")
+    with pytest.raises(LoadError) as caught:
+        read_files(str(tmp_path))
+    assert [p.code for p in caught.value.problems] == ["source_formats_differ"]
+
+
+def test_a_source_names_what_it_reads_without_a_secret() -> None:
+    assert masked("postgresql://ann:pa:ss@db:5432/crm") == "postgresql://ann:***@db:5432/crm"
+    assert "s3" not in Source("postgresql://a:s3@h/db", query="SELECT 1").name
+    with pytest.raises(SourceError) as caught:
+        Source("postgresql://a:s3@h/db").check()
+    assert "s3" not in caught.value.message("en")
+    assert "--table" in caught.value.message("en") and "--table" in caught.value.message("ja")
+    with pytest.raises(SourceError):
+        Source("postgresql://h/db", path="/lake/leads").check()
+    with pytest.raises(SourceError):
+        Source("exports/*.csv", table="t").check()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_loads_a_glob_of_exports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    month(folder, "a.csv", 1)
+    month(folder, "b.csv", 21)
+    db = str(tmp_path / "f.duckdb")
+    code, out, err = run(capsys, "load", "--from", str(folder / "*.csv"), "--db", db, "--json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["name"] == "exports" and payload["leads"] == 40
+
+
+def test_cli_refuses_a_file_and_from_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = month(tmp_path, "a.csv", 1)
+    db = str(tmp_path / "f.duckdb")
+    code, _, err = run(capsys, "load", str(path), "--from", str(path), "--db", db)
+    assert code == 2 and "not both" in err
+    code, _, err = run(capsys, "load", "--db", db)
+    assert code == 2 and "--from postgresql://" in err
+    code, _, err = run(capsys, "load", "--from", "postgresql://a:pw@h/db", "--db", db)
+    assert code == 2 and "--table" in err and ":pw@" not in err
+
+
+def test_every_source_error_has_a_message_in_both_languages() -> None:
+    import re
+
+    from funnel import sources
+    from funnel.cli import data
+    from funnel.i18n import MESSAGES
+
+    text = Path(sources.__file__).read_text() + Path(data.__file__).read_text()
+    codes = set(re.findall(r'SourceError\(\s*"([a-z_]+)"', text))
+    assert len(codes) > 10
+    assert all(MESSAGES.get(f"sources.{c}", ("", ""))[1] for c in codes), codes
