@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app import auth, ui
+from app.sources_form import database_section
 from funnel.feedback import (
     DISPOSITIONS,
     feedback_summary,
@@ -403,6 +404,7 @@ if manage:
     with st.expander(ui.t("data.outcomes_file") + " · " + ui.t("data.activities_file")):
         outcomes_up = st.file_uploader(ui.t("data.outcomes_file"), key="up_outcomes")
         activities_up = st.file_uploader(ui.t("data.activities_file"), key="up_activities")
+    database_section()  # or read where the data lives (PostgreSQL, Spark)
 
 if not manage:
     st.info(ui.t("data.view_only"))

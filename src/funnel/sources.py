@@ -848,6 +848,30 @@ def load(
     return LoadResult(info, prepared.problems)
 
 
+_QUERY = re.compile(r"(?is)^\s*(select|with|values|table)\b")
+
+
+def typed_source(origin: str, text: str) -> Source | None:
+    """The source one typed box names: a query (it starts like one), a Spark path (it holds a
+    slash) or a table; None for an empty box.
+
+    >>> typed_source("spark-local", "/lake/leads").path
+    '/lake/leads'
+    >>> typed_source("postgres://h/db", " select 1").query
+    'select 1'
+    >>> typed_source("postgres://h/db", "crm.leads").table
+    'crm.leads'
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if _QUERY.match(text):
+        return Source(origin, query=text)
+    if "/" in text:
+        return Source(origin, path=text)
+    return Source(origin, table=text)
+
+
 def default_name(source: Source) -> str:
     """A dataset name for a source: its table's or path's last part, or its folder's name.
 

@@ -417,3 +417,70 @@ def test_spark_failures_are_named_and_store_nothing(lake: Path, store: Store) ->
     assert "query failed" in text
     text = failure(store, lambda: read_inputs(Source("spark-local", path="/no/such/lake")))
     assert "/no/such/lake" in text
+
+
+# --- the Data page ---------------------------------------------------------------------------
+
+
+def data_page(db: Path, monkeypatch: pytest.MonkeyPatch, lang: str = "en") -> Any:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("FUNNEL_DB", str(db))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    main_script = Path(__file__).resolve().parents[2] / "app" / "main.py"
+    at = AppTest.from_file(str(main_script), default_timeout=180)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page("../pages/data.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def shown(at: Any) -> str:
+    """Every message the page shows (not the widgets' own values)."""
+    parts = [
+        e.value
+        for kind in ("markdown", "success", "error", "caption", "info", "warning")
+        for e in getattr(at, kind)
+    ]
+    parts += [t.value.to_csv() for t in at.dataframe]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_the_data_page_loads_from_postgresql_and_never_shows_the_password(
+    pg: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_files: dict[str, Any]
+) -> None:
+    db = tmp_path / "funnel.duckdb"
+    at = data_page(db, monkeypatch)
+    at.text_input(key="src_origin").input(url(pg, ROLE, PASSWORD))
+    at.text_area(key="src_leads").input("crm.leads")
+    at.text_area(key="src_outcomes").input("crm.outcomes")
+    at.text_area(key="src_activities").input("SELECT * FROM crm.activities")
+    at.text_input(key="src_dataset").input("crm")
+    at.button(key="src_load").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = shown(at).replace("\\", "")  # Markdown escapes
+    assert "Dataset crm stored from crm.leads (postgresql://analyst:***@127.0.0.1" in text
+    assert PASSWORD not in text
+    with Store(db) as store:
+        assert_same(stored(store, "crm"), from_files)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
+
+
+def test_the_data_page_names_a_refused_login_in_japanese_and_stores_nothing(
+    pg: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "funnel.duckdb"
+    at = data_page(db, monkeypatch, lang="ja")
+    at.text_input(key="src_origin").input(url(pg, ROLE, "wrong-" + PASSWORD))
+    at.text_area(key="src_leads").input("crm.leads")
+    at.button(key="src_load").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "ログインを拒否" in errors[0] and PASSWORD not in shown(at)
+    with Store(db) as store:
+        assert store.datasets() == []
