@@ -530,31 +530,34 @@ def _pg_counts(
 
 
 def spark_session(origin: str) -> Any:
-    """The Spark session for ``origin``: the active one if there is one, else a new one.
+    """The Spark session for ``origin``: the one this process runs if it is that one, else a
+    new one.
 
     ``spark-local`` runs Spark in this process; ``sc://host`` is Spark Connect; any other
-    master URL (``spark://host:7077``, ``yarn``) is a cluster.
+    master URL (``spark://host:7077``, ``yarn``) is a cluster. One process holds one classic
+    Spark session: asking for another master while one runs is refused, naming both (Spark
+    would otherwise hand back the running one, reading somewhere else than asked).
     """
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise SourceError("needs_pyspark", where=masked(origin)) from None
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
     builder: Any = SparkSession.builder.appName("funnel")
     low = origin.strip().lower()
     try:
         if low.startswith("sc://"):
-            builder = builder.remote(origin.strip())
-        else:
-            builder = builder.master("local[*]" if low == "spark-local" else origin.strip())
-            builder = builder.config("spark.ui.enabled", "false")
-        return builder.getOrCreate()
+            return builder.remote(origin.strip()).getOrCreate()
+        local = low == "spark-local" or low.startswith("local")
+        wanted = "local[*]" if low == "spark-local" else origin.strip()
+        session = builder.master(wanted).config("spark.ui.enabled", "false").getOrCreate()
     except Exception as exc:  # py4j, Java or network errors: the session did not start
         raise SourceError(
             "connect_failed", where=masked(origin), reason=_scrub(str(exc), origin)
         ) from None
+    running = str(session.sparkContext.master)
+    if running.startswith("local") != local or (not local and running != origin.strip()):
+        raise SourceError("spark_other_master", where=masked(origin), running=masked(running))
+    return session
 
 
 def _spark_frame(source: Source) -> Any:

@@ -417,6 +417,10 @@ def test_spark_failures_are_named_and_store_nothing(lake: Path, store: Store) ->
     assert "query failed" in text
     text = failure(store, lambda: read_inputs(Source("spark-local", path="/no/such/lake")))
     assert "/no/such/lake" in text
+    # this process runs Spark locally: another master is refused, not silently read locally
+    cluster = "spark://ann:pw@cluster.example:7077"
+    text = failure(store, lambda: read_inputs(Source(cluster, table="crm_leads")))
+    assert "already runs Spark on local" in text and "ann:***@" in text and ":pw@" not in text
 
 
 # --- the Data page ---------------------------------------------------------------------------
