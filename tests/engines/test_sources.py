@@ -488,3 +488,21 @@ def test_the_data_page_names_a_refused_login_in_japanese_and_stores_nothing(
     assert len(errors) == 1 and "ログインを拒否" in errors[0] and PASSWORD not in shown(at)
     with Store(db) as store:
         assert store.datasets() == []
+
+
+def test_cli_maps_a_database_then_loads_it_with_the_edited_mapping(
+    pg: Postgres, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, mapping = tmp_path / "funnel.duckdb", tmp_path / "mapping.yaml"
+    origin = ["--from", url(pg), "--table", "crm.leads", "--outcomes-table", "crm.outcomes"]
+    origin += ["--activities-table", "crm.activities"]
+    assert main(["mapping", *origin, "--db", str(db)]) == 0
+    yaml_text, _ = capsys.readouterr()
+    assert "occurred_at" in yaml_text and "industry" in yaml_text
+    mapping.write_text(yaml_text.replace("role: attribute", "role: ignore"), encoding="utf-8")
+    code = main(["load", *origin, "--mapping", str(mapping), "--db", str(db), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    with Store(db) as store:
+        roles = {s.name: s.role for s in store.require("leads").mapping.leads}
+    assert roles["industry"] == "ignore" and roles["activity_web_visit"] == "behaviour"

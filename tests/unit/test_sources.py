@@ -147,3 +147,15 @@ def test_every_source_error_has_a_message_in_both_languages() -> None:
     codes = set(re.findall(r'SourceError\(\s*"([a-z_]+)"', text))
     assert len(codes) > 10
     assert all(MESSAGES.get(f"sources.{c}", ("", ""))[1] for c in codes), codes
+
+
+def test_cli_proposes_the_mapping_of_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    month(tmp_path, "a.csv", 1)
+    month(tmp_path, "b.csv", 21)
+    code, out, err = run(capsys, "mapping", "--from", str(tmp_path), "--db", str(tmp_path / "f"))
+    assert code == 0, err
+    assert "lead_id" in out and "Converted" in out
+    code, _, err = run(capsys, "mapping", "--db", str(tmp_path / "f"))
+    assert code == 2 and "--from" in err

@@ -116,7 +116,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common, mapping_flags],
         help="print the proposed mapping as YAML to edit",
     )
-    mp.add_argument("file")
+    mp.add_argument("file", nargs="?", help="the leads file (or use --from)")
+    _source_flags(mp)
     mp.set_defaults(run=_mapping, data_out=True)
 
     ds = sub.add_parser(
@@ -395,15 +396,26 @@ def _print_left_out(items: list[LeftOut], lang: str, out: TextIO) -> None:
 
 
 def _mapping(args: argparse.Namespace) -> int:
-    leads, outcomes, activities = read_inputs(
-        args.file,
-        args.outcomes,
-        args.activities,
-        max_bytes=args.max_size,
-        encoding=args.encoding,
-        sheet=args.sheet,
-        max_memory=args.max_memory,
-    )
+    if args.origin is not None:  # an engine's activity log is mapped on a sample of its rows
+        inputs = read_sources(
+            *_sources_of(args),
+            max_bytes=args.max_size,
+            max_memory=args.max_memory,
+            encoding=args.encoding,
+        )
+        leads, outcomes, activities = inputs.leads, inputs.outcomes, inputs.activities
+    elif args.file is None:
+        raise SourceError("leads_missing")
+    else:
+        leads, outcomes, activities = read_inputs(
+            args.file,
+            args.outcomes,
+            args.activities,
+            max_bytes=args.max_size,
+            encoding=args.encoding,
+            sheet=args.sheet,
+            max_memory=args.max_memory,
+        )
     mapping = _mapping_for(args, leads, outcomes, activities)
     wrong = outcomes_file_problem(leads, mapping)
     print_problems([wrong] if wrong else [], args.lang, sys.stderr)
