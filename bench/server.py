@@ -54,6 +54,41 @@ def healthy(url: str) -> bool:
         return False
 
 
+def start_group(
+    argv: list[str], *, url: str, log: Path, env: dict[str, str], what: str, append: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` from the repository root in a process group of its own, its output in
+    ``log``, and wait until the Streamlit server at ``url`` answers its health check.
+
+    Raises RuntimeError with the log's tail when it exits or is not up within
+    :data:`STARTUP_TIMEOUT_S` (the group is stopped first).
+    """
+    with log.open("ab" if append else "wb") as out:
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not healthy(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_group(process)
+            raise RuntimeError(f"{what} did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return process
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process started in a group of its own, children included: SIGTERM to the group,
+    SIGKILL after 15 s."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
+
 class Server:
     """``streamlit run app/main.py`` on 127.0.0.1 with ``FUNNEL_DB`` set; stopped as one group."""
 
@@ -67,29 +102,15 @@ class Server:
             "FUNNEL_DB": str(db),
             "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         }
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [str(streamlit), "run", "app/main.py"]
-                + ["--server.address", "127.0.0.1", "--server.port", str(port)]
-                + ["--server.headless", "true", "--server.fileWatcherType", "none"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not healthy(self.url):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"streamlit did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
+        self.process = start_group(
+            [str(streamlit), "run", "app/main.py"]
+            + ["--server.address", "127.0.0.1", "--server.port", str(port)]
+            + ["--server.headless", "true", "--server.fileWatcherType", "none"],
+            url=self.url,
+            log=log,
+            env=env,
+            what="streamlit",
+        )
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=15)
+        stop_group(self.process)

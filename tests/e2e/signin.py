@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from bench.server import ROOT, STARTUP_TIMEOUT_S, free_port, healthy
+from bench.server import ROOT, free_port, start_group, stop_group
 from funnel.i18n import t
 
 IDP = ROOT / "tests" / "idp"
@@ -90,9 +89,8 @@ class Provider:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
+        if self.process is not None:
+            stop_group(self.process)
         self.process = None
 
 
@@ -132,31 +130,18 @@ class TeamServer:
     def start(self, **server: Any) -> None:
         self.write_config(**server)
         funnel = Path(sys.executable).with_name("funnel")
-        env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [str(funnel), "serve", "--config", str(self.config), "--as", "admin"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not healthy(self.url):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"funnel serve did not start:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.2)
+        self.process = start_group(
+            [str(funnel), "serve", "--config", str(self.config), "--as", "admin"],
+            url=self.url,
+            log=self.log,
+            env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"},
+            what="funnel serve",
+            append=True,
+        )
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=15)
+        if self.process is not None:
+            stop_group(self.process)
         self.process = None
 
 
