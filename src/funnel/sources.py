@@ -308,9 +308,25 @@ def read_files(
                 values=tuple(f.name for f in files[:MAX_EXAMPLES]),
                 count=len(files),
                 severity="info",
+                params={"ranges": row_ranges([(f.name, len(f.frame)) for f in files])},
             ),
         ),
     )
+
+
+def row_ranges(files: list[tuple[str, int]], shown: int = 20) -> str:
+    """Which rows of the files read as one come from which file (problems name those rows).
+
+    >>> row_ranges([("a.csv", 20), ("b.csv", 5)])
+    'a.csv 2-21, b.csv 22-26'
+    >>> row_ranges([("a.csv", 1), ("b.csv", 1), ("c.csv", 1)], shown=2)
+    'a.csv 2-2, b.csv 3-3, …'
+    """
+    parts, first = [], 2  # spreadsheet rows: the header is row 1
+    for name, rows in files[:shown]:
+        parts.append(f"{name} {first}-{first + rows - 1}")
+        first += rows
+    return ", ".join(parts + (["…"] if len(files) > shown else []))
 
 
 def _glob_root(pattern: str) -> str:
