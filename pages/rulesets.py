@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 
 import pandas as pd
@@ -14,10 +15,10 @@ from funnel.formats import fmt_pct, metric, shown_in
 from funnel.i18n import CodedError
 from funnel.meeting import EXPORTS, Target, export, reads_activities
 from funnel.population import stored_description
-from funnel.rules import RuleSetError
+from funnel.rules import PROMISES, RuleSetError, ServiceLevel
 from funnel.versions.diff import VersionDiff, compare_versions
 from funnel.versions.files import import_version
-from funnel.versions.history import get_version, list_versions
+from funnel.versions.history import get_version, list_versions, save_version
 from funnel.versions.record import ROLES, Version
 from funnel.versions.signoff import propose, sign
 
@@ -124,6 +125,57 @@ def act(action: str, run: Callable[[], object]) -> None:
         st.session_state["_rulesets_msg"] = ("success", ui.t(f"rulesets.done.{action}"))
 
 
+def promises_view(v: Version) -> None:
+    """The service-level promises signed with ``v``; who may save versions can change them,
+    which saves a new draft of the same rules."""
+    st.caption(ui.t("promise.title"))
+    lines = v.ruleset.service_level.describe(ui.lang()) or [ui.t("promise.none")]
+    st.text("\n".join(lines))
+    if not auth.may("edit_versions"):
+        return
+    with st.expander(ui.t("promise.change")), st.form(f"promises_form:{v.version_id}"):
+        st.caption(ui.t("promise.change_help"))
+        now = v.ruleset.service_level
+        cols = st.columns(len(PROMISES))
+        typed = {
+            key: col.number_input(
+                ui.t(f"promise.field.{key}"),
+                min_value=0,
+                max_value=limit,
+                value=getattr(now, key) or 0,
+                step=1,
+                help=ui.t("promise.field_help"),
+                key=f"promise:{key}:{v.version_id}",
+            )
+            for col, (key, limit) in zip(cols, PROMISES.items(), strict=True)
+        }
+        who = (
+            ""
+            if signed_in
+            else st.text_input(ui.t("report.author"), key=f"promise_by:{v.version_id}")
+        )
+        if st.form_submit_button(ui.t("promise.save")):
+            wanted = ServiceLevel(**{k: int(n) if n else None for k, n in typed.items()})
+            if wanted == now:
+                st.session_state["_rulesets_msg"] = (
+                    "error",
+                    ui.t("promise.unchanged", label=v.label()),
+                )
+            else:
+                act(
+                    "promises",
+                    lambda: save_version(
+                        store,
+                        info,
+                        replace(v.ruleset, service_level=wanted),
+                        author=who,
+                        rationale=v.rationale,
+                        by=auth.actor(),
+                    ),
+                )
+            st.rerun()
+
+
 # --- the history ----------------------------------------------------------------------------------
 st.caption(ui.t("rulesets.help"))
 history = pd.DataFrame(
@@ -180,6 +232,7 @@ with left:
         st.text(v.rationale)
     for line in v.ruleset.describe(ui.lang()):
         st.text("• " + line)
+    promises_view(v)
     tiers = pd.DataFrame(v.metrics.get("tiers") or [])
     if not tiers.empty:
         st.caption(ui.t("rulesets.metrics_then"))

@@ -282,6 +282,13 @@ def _definition(data: ReportInput, lang: str) -> str:
     if data.rationale:
         parts.append(f"<h3>{_e(t('report.rationale', lang))}</h3>")
         parts.append(f'<p class="text">{_e(data.rationale)}</p>')
+    parts.append(f'<h3 id="promises">{_e(t("promise.title", lang))}</h3>')
+    promises = data.ruleset.service_level.describe(lang)
+    if promises:
+        parts.append('<ul class="promises">' + "".join(f"<li>{_e(p)}</li>" for p in promises))
+        parts.append("</ul>")
+    else:
+        parts.append(f'<p class="note">{_e(t("promise.none", lang))}</p>')
     parts.append("</section>")
     return "\n".join(parts)
 

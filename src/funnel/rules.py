@@ -418,6 +418,63 @@ class Tier:
 
 DEFAULT_TIERS = (Tier("hot", 60), Tier("warm", 30), Tier("cold", -math.inf))
 
+#: Each promise a version can carry: its file key and the largest value it takes.
+PROMISES: dict[str, int] = {
+    "contact_within_hours": 24 * 365,
+    "max_hot_per_week": 10_000_000,
+    "review_every_weeks": 520,
+}
+
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    """The teams' promises, signed with the definition; each is optional (None: not promised).
+
+    Sales contacts a hot lead within ``contact_within_hours``; marketing sends at most
+    ``max_hot_per_week`` hot leads a week; the teams review the definition every
+    ``review_every_weeks`` weeks. Whole numbers from 1 up to :data:`PROMISES`' limit.
+
+    >>> sl = ServiceLevel(contact_within_hours=4, review_every_weeks=6)
+    >>> sl.describe("en")
+    ['Sales contacts a hot lead within 4 hours', 'The definition is reviewed every 6 weeks']
+    >>> print(RuleSetError("promise_range", field="max_hot_per_week", limit="9", value="0"))
+    max_hot_per_week must be a whole number from 1 to 9 (it is 0).
+    """
+
+    contact_within_hours: int | None = None
+    max_hot_per_week: int | None = None
+    review_every_weeks: int | None = None
+
+    def __post_init__(self) -> None:
+        for key, limit in PROMISES.items():
+            value = getattr(self, key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit
+            ):
+                raise RuleSetError(
+                    "promise_range", field=key, limit=f"{limit:,}", value=repr(value)
+                )
+
+    def __bool__(self) -> bool:
+        """Whether anything is promised."""
+        return any(getattr(self, key) is not None for key in PROMISES)
+
+    def as_dict(self) -> dict[str, int]:
+        """The promises made, by file key (those not made are left out)."""
+        return {k: v for k in PROMISES if (v := getattr(self, k)) is not None}
+
+    def describe(self, lang: str = "en") -> list[str]:
+        """Each promise made, as a sentence."""
+        return [t(f"promise.{key}", lang, n=f"{value:,}") for key, value in self.as_dict().items()]
+
+    def line(self, key: str, lang: str = "en") -> str | None:
+        """One promise as a sentence, or None when it is not made."""
+        value = getattr(self, key)
+        return None if value is None else t(f"promise.{key}", lang, n=f"{value:,}")
+
+
+NO_PROMISES = ServiceLevel()
+
 
 @dataclass(frozen=True)
 class RuleSet:
@@ -432,6 +489,8 @@ class RuleSet:
     #: Behaviour points from an activity log halve every this many days (None: no decay).
     decay_half_life: float | None = None
     schema_version: int = field(default=SCHEMA_VERSION)
+    #: The teams' promises signed with the definition (contact time, volume, review cadence).
+    service_level: ServiceLevel = NO_PROMISES
 
     def __post_init__(self) -> None:
         if len(self.rules) > MAX_RULES:
@@ -499,6 +558,8 @@ def ruleset_to_dict(rs: RuleSet) -> dict[str, Any]:
             {"name": x.name, "min_score": None if math.isinf(x.min_score) else x.min_score}
             for x in rs.tiers
         ],
+        # only when promised: a file without promises reads as before, anywhere
+        **({"service_level": rs.service_level.as_dict()} if rs.service_level else {}),
     }
 
 
@@ -512,6 +573,7 @@ TOP_KEYS = (
     "score_cap",
     "decay_half_life_days",
     "tiers",
+    "service_level",
     "version",
     "mapping",
 )
@@ -606,6 +668,7 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
         half_life = _number(half_life, Where(source, "decay_half_life_days"))
         if not 0 < half_life <= 3650:
             raise RuleSetError("decay_days", where=top)
+    service_level = service_level_from_dict(data.get("service_level"), source=source)
     try:
         return RuleSet(
             name=str(data.get("name", "rules")),
@@ -615,9 +678,51 @@ def ruleset_from_dict(data: Any, *, source: str = "rule set") -> RuleSet:
             tiers=tuple(tiers),
             score_cap=None if cap is None else _points(cap, Where(source, "score_cap")),
             decay_half_life=half_life,
+            service_level=service_level,
         )
     except RuleSetError as exc:
         raise (exc if exc.where is not None else exc.located(top)) from None
+
+
+def service_level_from_dict(data: Any, *, source: str = "rule set") -> ServiceLevel:
+    """Read a file's ``service_level`` block (absent or empty: nothing promised).
+
+    >>> service_level_from_dict({"contact_within_hours": 24.0})
+    ServiceLevel(contact_within_hours=24, max_hot_per_week=None, review_every_weeks=None)
+    >>> try:
+    ...     service_level_from_dict({"max_hot_per_week": "lots"}, source="r.yaml")
+    ... except RuleSetError as exc:
+    ...     print(exc.message("ja")[:60])
+    r.yaml: service_level: max_hot_per_week は 1 から 10,000,000 まで
+    """
+    where = Where(source, "service_level")
+    if data is None:
+        return NO_PROMISES
+    if not isinstance(data, dict):
+        raise RuleSetError("service_level_shape", where=where)
+    _known_keys(data, tuple(PROMISES), where)
+    values: dict[str, int | None] = {}
+    for key, limit in PROMISES.items():
+        raw = data.get(key)
+        if raw is None:
+            values[key] = None
+            continue
+        number = None if isinstance(raw, bool) else _whole(raw)
+        if number is None or not 1 <= number <= limit:
+            raise RuleSetError(
+                "promise_range", where=where, field=key, limit=f"{limit:,}", value=repr(raw)
+            )
+        values[key] = number
+    return ServiceLevel(**values)
+
+
+def _whole(value: Any) -> int | None:
+    """``value`` as a whole number (``24``, ``24.0``, ``"24"``), or None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return int(number) if math.isfinite(number) and number == int(number) else None
 
 
 def ruleset_to_yaml(rs: RuleSet) -> str:

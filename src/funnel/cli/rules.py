@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from funnel.formats import metric, shown_in
 from funnel.i18n import t
 from funnel.meeting import EXPORTS, Target, export
 from funnel.population import stored_description
-from funnel.rules import ruleset_from_text
+from funnel.rules import PROMISES, ruleset_from_text, service_level_from_dict
 from funnel.versions.diff import compare_versions
 from funnel.versions.files import check_values, import_version, version_to_dict
 from funnel.versions.history import find_version, list_versions, save_version
@@ -47,6 +48,27 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     save.add_argument("--author", required=True)
     save.add_argument("--rationale", default="")
     save.add_argument("--effective-from", metavar="DATE", help="YYYY-MM-DD (default: today)")
+    promises = save.add_argument_group(
+        "service-level promises, signed with the version (each replaces the file's; 0 removes it)"
+    )
+    promises.add_argument(
+        "--contact-within-hours",
+        type=int,
+        metavar="N",
+        help="sales contacts a hot lead within N hours",
+    )
+    promises.add_argument(
+        "--max-hot-per-week",
+        type=int,
+        metavar="M",
+        help="marketing sends at most M hot leads a week",
+    )
+    promises.add_argument(
+        "--review-every-weeks",
+        type=int,
+        metavar="K",
+        help="the teams review the definition every K weeks",
+    )
     save.add_argument("--json", action="store_true")
     save.set_defaults(run=_save)
 
@@ -134,6 +156,12 @@ def _show(args: argparse.Namespace) -> int:
         print(f"  {clean(v.rationale)}")
     for line in v.ruleset.describe(args.lang):
         print(f"  - {clean(line)}")
+    promises = v.ruleset.service_level.describe(args.lang)
+    print(
+        f"  {t('promise.title', args.lang)}:" if promises else f"  {t('promise.none', args.lang)}"
+    )
+    for line in promises:
+        print(f"  - {line}")
     if v.metrics:  # as measured when it was saved
         counted = stored_description(v.metrics, args.lang)
         if counted:  # which leads the figures below counted
@@ -145,6 +173,13 @@ def _show(args: argparse.Namespace) -> int:
 
 def _save(args: argparse.Namespace) -> int:
     rules = ruleset_from_text(read_rules_text(args.rules), source=args.rules)
+    given = {key: getattr(args, key) for key in PROMISES if getattr(args, key) is not None}
+    if given:  # the options' values over the file's; 0 takes a promise away
+        promised = rules.service_level.as_dict() | given
+        wanted = {k: v for k, v in promised.items() if v != 0}
+        rules = replace(
+            rules, service_level=service_level_from_dict(wanted, source="--" + "/--".join(given))
+        )
     with open_store(args) as store:
         info = store.require(args.dataset)
         v = save_version(

@@ -12,7 +12,7 @@ from funnel.filters import NO_FILTERS, Filters
 from funnel.formats import shown_in
 from funnel.i18n import t
 from funnel.renderers import identity
-from funnel.rules import RuleSet, check_columns
+from funnel.rules import PROMISES, RuleSet, check_columns
 from funnel.scoring.compare import tier_moves
 from funnel.scoring.histogram import Evaluation, evaluate, score_histogram
 from funnel.store import DatasetInfo, Store
@@ -66,8 +66,8 @@ class VersionDiff:
 
 
 def diff_rules(a: RuleSet, b: RuleSet, lang: str = "en", *, tiers: bool = True) -> list[Change]:
-    """Rules, gates, caps, decay and (unless ``tiers`` is False) tiers that differ, in plain
-    language."""
+    """Rules, gates, caps, decay, the service-level promises and (unless ``tiers`` is False)
+    tiers that differ, in plain language."""
     changes: list[Change] = []
     rules_a = {identity(r): r for r in a.rules}
     rules_b = {identity(r): r for r in b.rules}
@@ -94,6 +94,11 @@ def diff_rules(a: RuleSet, b: RuleSet, lang: str = "en", *, tiers: bool = True) 
                     None if vb is None else t(message, lang, cap=vb, days=vb),
                 )
             )
+    for promise in PROMISES:
+        pa, pb = a.service_level.line(promise, lang), b.service_level.line(promise, lang)
+        if pa != pb:
+            kind = "added" if pa is None else "removed" if pb is None else "changed"
+            changes.append(Change(kind, pa, pb))
     lines_a, lines_b = _tier_lines(a, lang), _tier_lines(b, lang)
     if tiers and lines_a != lines_b:
         for i in range(max(len(lines_a), len(lines_b))):
