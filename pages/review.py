@@ -123,7 +123,7 @@ cols[2].metric(
 cols[3].metric(ui.t("review.metric.missed"), f"{r.missed_won:,} / {r.won:,}")
 
 # --- agenda and notes -----------------------------------------------------------------------------
-st.subheader(ui.t("review.cli.agenda"))
+st.subheader(ui.t("review.section.agenda"))
 points = agenda(r)
 if points:
     st.markdown(

@@ -4,8 +4,9 @@ themselves in two browsers and nobody types a name.
 
 Upload a CRM export (cp932 CSV, Japanese headers) → confirm the mapping → the funnel and a
 segment → the tuner: "start from the data" as marketing, a tweaked copy as sales, compare,
-settle on marketing's → save → propose → marketing and sales sign → download the YAML, the
-hand-off CSV and the report → score the leads with the downloaded YAML through the CLI and get
+settle on marketing's → save (in force since April) → propose → marketing and sales sign →
+download the YAML, the hand-off CSV and the report → refresh with the export two months later
+and open the review → score the leads with the downloaded YAML through the CLI and get
 exactly the hot leads (ids, scores, tiers) the app handed off. Every step leaves a screenshot
 in tests/artifacts/meeting-<lang>/.
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from funnel.demo import generate_leads
+from funnel.demo import generate_later, generate_leads
 from funnel.i18n import t
 from funnel.versions.files import version_from_text
 from tests.e2e.signin import TeamServer, sign_in, team_stack
@@ -174,6 +175,13 @@ def test_the_whole_meeting(
     if not signed_in:  # signed in, the author is the signed-in person
         fill(page.get_by_role("textbox", name=m.tr("report.author"), exact=True), "Aiko")
     fill(page.get_by_role("textbox", name=m.tr("report.rationale")), "Settled in the meeting")
+    # in force since April, so the later export's review has leads: the date field is typed
+    # segment by segment (year, month, day), then its calendar closed
+    when = page.get_by_test_id("stDateInput").filter(has_text=m.tr("report.effective_from"))
+    when.get_by_role("spinbutton").first.click()
+    page.keyboard.type("20260401")
+    expect(when.locator("input")).to_have_value("2026-04-01")
+    page.keyboard.press("Escape")
     m.button("tuner.save_button")
     m.success("#")
     m.shot("saved")
@@ -223,7 +231,30 @@ def test_the_whole_meeting(
     handed = list(csv.DictReader(io.StringIO(handoff.read_text(encoding="utf-8-sig"))))
     assert handed and {row["tier"] for row in handed} == {version.ruleset.hot.name}
 
-    # 7. the CLI applies the downloaded YAML to the leads (outcomes removed): same hot leads
+    # 7. months later: the newer export refreshes the dataset by lead id, then the review
+    later = generate_later(LEADS, seed=31, lang="ja", months=2)
+    m.go("page.data", "data.title")
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text=m.tr("data.leads_file"))
+    uploader.locator("input[type=file]").set_input_files(
+        {
+            "name": f"{dataset}.csv",
+            "mimeType": "text/csv",
+            "buffer": later.to_csv(index=False).encode("cp932"),
+        }
+    )
+    m.button("refresh.check_button")
+    m.button("refresh.commit_button")
+    expect(page.get_by_test_id("stAlertContentSuccess").first).to_be_visible(timeout=WAIT)
+    m.shot("refreshed")
+    m.go("page.review", "review.title")
+    since = int((later["作成日"] >= "2026-04-01").sum())
+    leads_since = page.get_by_test_id("stMetric").filter(has_text=m.tr("review.metric.leads"))
+    expect(leads_since).to_contain_text(f"{since:,}", timeout=WAIT)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text(m.tr("review.section.agenda"), exact=True)).to_be_visible()
+    m.shot("review")
+
+    # 8. the CLI applies the downloaded YAML to the leads (outcomes removed): same hot leads
     fresh = m.folder / "fresh.csv"
     leads.drop(columns=list(OUTCOME_COLUMNS)).to_csv(fresh, index=False, encoding="cp932")
     done = subprocess.run(

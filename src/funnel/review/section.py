@@ -70,7 +70,7 @@ def review_section(r: Review | None, lang: str, refusal: str = "") -> str:
         + "<br>"
         + _e(r.measured_on(lang))
         + "</p>",
-        f"<h3>{_e(t('review.cli.agenda', lang))}</h3>",
+        f"<h3>{_e(t('review.section.agenda', lang))}</h3>",
     ]
     points = agenda(r)
     if points:
