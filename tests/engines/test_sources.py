@@ -5,6 +5,7 @@ nothing and never shows the password."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -506,3 +507,26 @@ def test_cli_maps_a_database_then_loads_it_with_the_edited_mapping(
     with Store(db) as store:
         roles = {s.name: s.role for s in store.require("leads").mapping.leads}
     assert roles["industry"] == "ignore" and roles["activity_web_visit"] == "behaviour"
+
+
+def test_cli_refreshes_a_dataset_from_the_database_by_lead_id(
+    pg: Postgres, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "funnel.duckdb")
+    origin = ["--from", url(pg), "--dataset", "crm", "--db", db]
+    until = " WHERE lead_id <= 'L0200'"  # the first export: the first 200 leads
+    first = [f"SELECT * FROM crm.{t}{until}" for t in ("leads", "outcomes", "activities")]
+    assert (
+        main(
+            ["load", *origin, "--query", first[0], "--outcomes-query", first[1]]
+            + ["--activities-query", first[2]]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    origin += ["--outcomes-table", "crm.outcomes", "--activities-table", "crm.activities"]
+    code = main(["load", *origin, "--table", "crm.leads", "--refresh", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["leads"] == LEADS and payload["refresh"]["added"] == LEADS - 200
