@@ -840,12 +840,14 @@ def load(
         )
     counted = inputs.counted
     if counted is not None:
-        progress("read", 0.2)
-        log = count_activities(counted, mapping)
+        if mapping.column("id") is None:  # as the file path: counts need the leads' ids
+            raise LoadError([Problem("leads_without_id", inputs.leads.name)])
+        # the leads first: a refusal there costs no pass over the log
         prepared = prepare(
             inputs.leads, mapping, inputs.outcomes, None, keep_last=keep_last, progress=progress
         )
-        prepared = with_activities(prepared, log)
+        progress("validate", 0.7)
+        prepared = with_activities(prepared, count_activities(counted, mapping))
     else:
         prepared = prepare(
             inputs.leads,
