@@ -56,7 +56,7 @@ SAMPLE_ROWS = 1000
 FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
 _PG_SCHEMES = ("postgresql", "postgres")
-_SPARK_PREFIXES = ("spark://", "sc://", "local[", "yarn", "k8s://")
+_SPARK_PREFIXES = ("spark://", "sc://", "local[", "k8s://")
 _MASK = "***"
 
 
@@ -134,13 +134,13 @@ class Source:
 
         >>> Source("postgres://h/db", table="t").engine, Source("spark-local", table="t").engine
         ('postgresql', 'spark')
-        >>> Source("exports/*.csv").engine
-        'files'
+        >>> Source("exports/*.csv").engine, Source("yarn-exports/").engine, Source("yarn").engine
+        ('files', 'files', 'spark')
         """
         low = self.origin.strip().lower()
         if low.split("://", 1)[0] in _PG_SCHEMES and "://" in low:
             return "postgresql"
-        if low == "spark-local" or low.startswith(_SPARK_PREFIXES):
+        if low in ("spark-local", "local", "yarn") or low.startswith(_SPARK_PREFIXES):
             return "spark"
         return "files"
 
