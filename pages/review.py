@@ -170,8 +170,18 @@ fig = weekly_figure(
     ui.t("review.chart.others"),
     ui.t("review.chart.promised_week"),
     ui.t("review.col.leads"),
+    ui.t("review.chart.capacity"),
 )
 st.plotly_chart(fig, width="stretch", key="review_weekly")
+if r.capacity is not None:
+    st.caption(
+        ui.t(
+            "review.cli.capacity",
+            most=f"{r.capacity.most:,}",
+            over=f"{r.capacity.weeks_over:,}",
+            weeks=f"{r.capacity.weeks_counted:,}",
+        )
+    )
 if r.missed_ids:
     st.caption(ui.escape_md(ui.t("review.missed_ids", ids=", ".join(r.missed_ids))))
 

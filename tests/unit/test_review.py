@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import math
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +24,15 @@ from funnel.ingest import load_files
 from funnel.meeting import report_bytes
 from funnel.readers import SourceFile, read_file
 from funnel.review import ReviewError, agenda, review
-from funnel.rules import CategoryRule, CountRule, Gate, PerUnitRule, RuleSet, Tier
+from funnel.rules import (
+    CategoryRule,
+    CountRule,
+    Gate,
+    PerUnitRule,
+    RuleSet,
+    ServiceLevel,
+    Tier,
+)
 from funnel.stats import wilson
 from funnel.store import Store
 from funnel.versions.history import find_version, save_version
@@ -492,3 +501,49 @@ def test_olist_refreshed_with_its_closed_deals_reviews_a_version_agreed_inside_t
     assert r.promise.source == "backtest"  # the leads since were in the data when it was signed
     assert r.tiers[0].counted > 0 and r.tiers[0].rate is not None
     assert r.measured_on() and isinstance(r.as_dict()["agenda"], list)
+
+
+def test_the_signed_service_level_is_checked_capacity_cadence_and_contact(
+    store: Store, exports: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    f = by_hand(exports[1])
+    new = f[f["created_at"] >= pd.Timestamp(APRIL)]
+    hot = new[new["tier"] == "hot"]
+    span = weeks(new["created_at"])
+    most = max(1, int(len(hot) / span * 0.6))  # promised far fewer than were sent
+    promised = ServiceLevel(contact_within_hours=24, max_hot_per_week=most, review_every_weeks=4)
+    agree(store, APRIL, replace(RULES, service_level=promised))
+
+    r = review(store, "crm")
+
+    assert r.service_level == promised and r.capacity is not None
+    assert r.capacity.per_week == pytest.approx(len(hot) / span)
+    assert r.capacity.p == pytest.approx(stats.poisson.sf(len(hot) - 1, most * span))
+    weekly = hot.groupby(hot["created_at"].dt.to_period("W-SUN").dt.start_time).size()
+    assert r.capacity.weeks_over == int((weekly > most).sum())
+    assert r.weeks_in_force == pytest.approx(
+        ((f["created_at"].max() - pd.Timestamp(APRIL)).days + 1) / 7
+    )
+    points = {p.kind: p for p in agenda(r)}
+    assert (
+        points["capacity"]
+        .sentence("en")
+        .startswith(
+            f"Marketing sent {len(hot) / span:,.1f} hot leads a week since 2026-04-01 against at "
+            f"most {most:,} promised"
+        )
+    )
+    assert "約束の上限" in points["capacity"].sentence("ja")
+    assert points["overdue"].params["every"] == "4"
+    keys = [k for k, _ in r.notes]
+    assert "review.note.contact_unmeasured" in keys and "review.note.no_promise" not in keys
+    assert r.as_dict()["promises"] == promised.as_dict()
+
+
+def test_a_promise_kept_is_no_point(store: Store) -> None:
+    promised = ServiceLevel(max_hot_per_week=100_000, review_every_weeks=520)
+    agree(store, APRIL, replace(RULES, service_level=promised))
+    r = review(store, "crm")
+    assert r.capacity is not None and not r.capacity.broken and r.capacity.weeks_over == 0
+    assert not {"capacity", "overdue"} & {p.kind for p in agenda(r)}
+    assert "review.note.no_contact" in [k for k, _ in r.notes]

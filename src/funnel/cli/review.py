@@ -102,6 +102,17 @@ def lines(r: Review, lang: str) -> list[str]:
         t("review.cli.volume", lang, per_week=per_week, promised=promised),
         t("review.cli.missed", lang, won=f"{r.won:,}", missed=f"{r.missed_won:,}"),
     ]
+    if r.capacity is not None:
+        out.insert(
+            len(out) - 1,
+            t(
+                "review.cli.capacity",
+                lang,
+                most=f"{r.capacity.most:,}",
+                over=f"{r.capacity.weeks_over:,}",
+                weeks=f"{r.capacity.weeks_counted:,}",
+            ),
+        )
     fb = r.feedback
     if fb is not None:
         out += ["", t("review.cli.acceptance", lang)]

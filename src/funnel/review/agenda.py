@@ -4,7 +4,8 @@ figures, each with its evidence in a sentence (English or Japanese).
 A point is raised only when the data supports it: a conversion or share that differs from
 the promise or from the leads tuned on by a real difference (:mod:`funnel.review.evidence`),
 a rejection reason that is a large part of enough rejections, hot leads rejected that were
-won all the same. With too few mature leads there is no conversion point; the review's notes
+won all the same, more hot leads a week than promised beyond chance, a review later than the
+cadence signed. With too few mature leads there is no conversion point; the review's notes
 say so instead.
 """
 
@@ -107,6 +108,28 @@ def agenda(r: Review) -> list[Point]:
                     "then": pct(r.volume.then),
                     "promised": _n(r.promise.hot_per_week, 1),
                 },
+            )
+        )
+    cap = r.capacity
+    if cap is not None and cap.broken:
+        points.append(
+            Point(
+                "capacity",
+                {
+                    "since": since,
+                    "per_week": _n(cap.per_week, 1),
+                    "most": _n(cap.most),
+                    "over": _n(cap.weeks_over),
+                    "weeks": _n(cap.weeks_counted),
+                },
+            )
+        )
+    every = r.service_level.review_every_weeks
+    if every is not None and r.weeks_in_force is not None and r.weeks_in_force > every:
+        points.append(
+            Point(
+                "overdue",
+                {"every": _n(every), "weeks": _n(r.weeks_in_force, 0), "since": since},
             )
         )
     fb = r.feedback

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from funnel.feedback import FEEDBACK
 from funnel.fragment import Fragment, bind, compose, join
@@ -27,13 +28,14 @@ from funnel.i18n import CodedError, t
 from funnel.population import Counted, Population, backtest_population
 from funnel.renderers import label
 from funnel.review.evidence import (
+    ALPHA,
     Comparison,
     Distributions,
     adjusted,
     compare,
     ks,
 )
-from funnel.rules import RuleSet, check_columns
+from funnel.rules import NO_PROMISES, RuleSet, ServiceLevel, check_columns
 from funnel.rulesql import gates_sql, tier_case_sql
 from funnel.scoring.histogram import (
     Evaluation,
@@ -245,6 +247,41 @@ class Week:
 
 
 @dataclass(frozen=True)
+class Capacity:
+    """Hot leads sent against the most the version promised a week.
+
+    ``p`` is the exact Poisson probability of sending at least ``hot`` hot leads in ``weeks``
+    weeks if marketing sent exactly the promised maximum on average: small means the promise
+    was broken beyond chance.
+    """
+
+    most: int
+    hot: int
+    weeks: float
+    weeks_over: int
+    weeks_counted: int
+    p: float
+
+    @property
+    def per_week(self) -> float:
+        return self.hot / self.weeks if self.weeks else 0.0
+
+    @property
+    def broken(self) -> bool:
+        return self.per_week > self.most and self.p < ALPHA
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "max_hot_per_week": self.most,
+            "hot_per_week": self.per_week,
+            "weeks_over": self.weeks_over,
+            "weeks": self.weeks_counted,
+            "p": self.p,
+            "broken": self.broken,
+        }
+
+
+@dataclass(frozen=True)
 class Review:
     """Every figure of a review; :mod:`funnel.review.agenda` turns them into discussion
     points, and ``notes`` says what the data cannot support."""
@@ -273,6 +310,9 @@ class Review:
     score_now: tuple[tuple[float, int], ...]
     score_then: tuple[tuple[float, int], ...]
     weekly: tuple[Week, ...]
+    service_level: ServiceLevel = NO_PROMISES
+    capacity: Capacity | None = None
+    weeks_in_force: float | None = None
     lang: str = "en"
     notes: tuple[tuple[str, dict[str, str]], ...] = field(default=())
 
@@ -319,6 +359,9 @@ class Review:
             "missed_won_ids": list(self.missed_ids),
             "recall": self.recall.as_dict(),
             "feedback": None if self.feedback is None else self.feedback.as_dict(),
+            "promises": self.service_level.as_dict(),
+            "capacity": None if self.capacity is None else self.capacity.as_dict(),
+            "weeks_in_force": self.weeks_in_force,
             "first_contact": None,
             "drift": {
                 "rules": [r.as_dict() for r in self.rules],
@@ -408,6 +451,10 @@ def review(
     rules, scores = _drift(store, info, rs, new, old, hist_new, hist_old, lang)
     missed = _ids(store, info, rs, new, "missed")
     feedback = _feedback(store, info, rs, new, segment)
+    weekly = _weekly(store, info, rs, new, col)
+    promised = rs.service_level
+    capacity = _capacity(promised, hot_leads, hist_new.weeks, weekly)
+    weeks_in_force = _weeks_in_force(store, info, col, since)
     notes = _notes(v, tiers, feedback, population, leads, now_eval)
     return Review(
         dataset=info.name,
@@ -433,7 +480,10 @@ def review(
         scores=scores,
         score_now=_dist(hist_new),
         score_then=_dist(hist_old),
-        weekly=_weekly(store, info, rs, new, col),
+        weekly=weekly,
+        service_level=promised,
+        capacity=capacity,
+        weeks_in_force=weeks_in_force,
         lang=lang,
         notes=notes,
     )
@@ -719,6 +769,35 @@ def _weekly(
     return tuple(Week(r[0], int(r[1]), int(r[2])) for r in rows if r[0] is not None)
 
 
+def _capacity(
+    promised: ServiceLevel, hot: int, weeks: float | None, weekly: tuple[Week, ...]
+) -> Capacity | None:
+    """Hot leads sent against the promised weekly maximum (None when none was promised)."""
+    most = promised.max_hot_per_week
+    if most is None or not weeks:
+        return None
+    p = float(stats.poisson.sf(hot - 1, most * weeks)) if hot else 1.0
+    return Capacity(
+        most=most,
+        hot=hot,
+        weeks=weeks,
+        weeks_over=sum(1 for w in weekly if w.hot > most),
+        weeks_counted=len(weekly),
+        p=p,
+    )
+
+
+def _weeks_in_force(store: Store, info: DatasetInfo, col: str, since: date) -> float | None:
+    """Weeks from the effective date to the latest arrival in the data (its "today")."""
+    with store.cursor() as cur:
+        row = cur.execute(f"SELECT max({col}) FROM {info.table()}").fetchone()
+    latest = row[0] if row else None
+    if latest is None:
+        return None
+    day = latest.date() if isinstance(latest, datetime) else latest
+    return max((day - since).days + 1, 0) / 7
+
+
 def _notes(
     v: Version,
     tiers: tuple[TierFigure, ...],
@@ -746,8 +825,16 @@ def _notes(
         )
     if feedback is None:
         notes.append(("review.note.no_feedback", {}))
-    notes.append(("review.note.no_promise", {"label": v.label()}))
-    notes.append(("review.note.no_contact", {}))
+    promised = v.ruleset.service_level
+    if not promised:
+        notes.append(("review.note.no_promise", {"label": v.label()}))
+    elif promised.max_hot_per_week is None:
+        notes.append(("review.note.no_capacity", {"label": v.label()}))
+    if promised.contact_within_hours is not None:
+        hours = f"{promised.contact_within_hours:,}"
+        notes.append(("review.note.contact_unmeasured", {"hours": hours}))
+    else:
+        notes.append(("review.note.no_contact", {}))
     return tuple(notes)
 
 

@@ -62,8 +62,11 @@ def conversion_figure(r: Review, now: str, promised: str, rate_title: str) -> go
     return _layout(fig, 320)
 
 
-def weekly_figure(r: Review, hot: str, others: str, promised: str, leads_title: str) -> go.Figure:
-    """New leads per week of arrival, the hot ones apart, and the promised hot leads a week."""
+def weekly_figure(
+    r: Review, hot: str, others: str, promised: str, leads_title: str, most: str = ""
+) -> go.Figure:
+    """New leads per week of arrival, the hot ones apart, the back-test's hot leads a week and
+    the most the version promised to send (``most`` names that line)."""
     weeks = [w.start for w in r.weekly]
     fig = go.Figure()
     fig.add_trace(
@@ -93,6 +96,18 @@ def weekly_figure(r: Review, hot: str, others: str, promised: str, leads_title: 
                 mode="lines",
                 line={"color": SECOND, "dash": "dash"},
                 hovertemplate="%{y:,.1f}<extra>" + plain(promised) + "</extra>",
+            )
+        )
+    cap = r.service_level.max_hot_per_week
+    if cap is not None and weeks:
+        fig.add_trace(
+            go.Scatter(
+                name=most,
+                x=[weeks[0], weeks[-1]],
+                y=[cap, cap],
+                mode="lines",
+                line={"color": ACCENT, "dash": "dot"},
+                hovertemplate="%{y:,}<extra>" + plain(most) + "</extra>",
             )
         )
     fig.update_layout(barmode="stack", yaxis={"title": leads_title})

@@ -118,6 +118,16 @@ def review_section(r: Review | None, lang: str, refusal: str = "") -> str:
         f"<br>{_e(t('review.cli.missed', lang, won=f'{r.won:,}', missed=f'{r.missed_won:,}'))}"
         "</p>"
     )
+    if r.capacity is not None:
+        cap = r.capacity
+        text = t(
+            "review.cli.capacity",
+            lang,
+            most=f"{cap.most:,}",
+            over=f"{cap.weeks_over:,}",
+            weeks=f"{cap.weeks_counted:,}",
+        )
+        parts.append(f'<p class="text">{_e(text)}</p>')
     fb = r.feedback
     if fb is not None:
         parts.append(f"<h3>{_e(t('review.section.feedback', lang))}</h3>")
