@@ -20,7 +20,7 @@ import pandas as pd
 from bench.harness import Trial, Workspace, case
 from funnel.store import OUTCOME_COL
 from funnel.suggest import FIT_ROWS, suggest_rules
-from funnel.suggest.checks import _logistic
+from funnel.suggest.checks import _fit_predict, _logistic, _one_hot_prepare
 from funnel.suggest.fit import one_thread
 
 
@@ -46,6 +46,7 @@ def suggest_fit(ws: Workspace) -> Trial:
 
     @one_thread
     def baseline() -> object:
-        return _logistic(x, y, x.head(1000), numeric, categorical, 7)
+        model = _logistic(numeric, categorical, 7)
+        return _fit_predict(model, _one_hot_prepare(x, numeric, categorical), x, y, x.head(1000))
 
     return Trial(run=run, baseline=baseline)

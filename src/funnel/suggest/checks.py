@@ -117,11 +117,14 @@ def leaning(
     return tuple(out)
 
 
+ModelName = Literal["logistic_regression", "gradient_boosting", "gradient_boosting_additive"]
+
+
 @dataclass(frozen=True)
 class ModelFigure:
     """A comparison model's AUC on the holdout, and the suggestion's paired difference."""
 
-    model: Literal["logistic_regression", "gradient_boosting", "gradient_boosting_additive"]
+    model: ModelName
     auc: AucInterval | None
     difference: AucInterval | None  # the suggestion's AUC minus this model's
 
@@ -159,16 +162,12 @@ def compare_models(
     numeric = [c for c, k in types.items() if k.scored and k.numeric]
     categorical = [c for c, k in types.items() if k.scored and not k.numeric]
     out = []
-    models: tuple[tuple[str, Callable[..., np.ndarray]], ...] = (
-        ("logistic_regression", _logistic),
-        ("gradient_boosting", _boosting),
-        ("gradient_boosting_additive", _additive_boosting),
-    )
-    for name, predict in models:
-        score = predict(train, y, hold, numeric, categorical, seed)
+    for name, make_model, make_prepare in MODELS:
+        prepare = make_prepare(train, numeric, categorical)
+        score = _fit_predict(make_model(numeric, categorical, seed), prepare, train, y, hold)
         out.append(
             ModelFigure(
-                name,  # type: ignore[arg-type]
+                name,
                 delong_scores(score, y_hold),
                 delong_difference(suggestion, score, y_hold),
             )
@@ -176,62 +175,40 @@ def compare_models(
     return tuple(out)
 
 
-def _logistic(
-    train: pd.DataFrame,
-    y: np.ndarray,
-    hold: pd.DataFrame,
-    numeric: list[str],
-    categorical: list[str],
-    seed: int,
-) -> np.ndarray:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+Prepare = Callable[[pd.DataFrame], pd.DataFrame]
 
-    def prepared(frame: pd.DataFrame) -> pd.DataFrame:
+
+def _fit_predict(
+    model: Any, prepare: Prepare, train: pd.DataFrame, y: np.ndarray, hold: pd.DataFrame
+) -> np.ndarray:
+    """Fit ``model`` on the prepared training leads; the held-out leads' won probability."""
+    model.fit(prepare(train), y)
+    return np.asarray(model.predict_proba(prepare(hold))[:, 1], dtype=float)
+
+
+def _one_hot_prepare(train: pd.DataFrame, numeric: list[str], categorical: list[str]) -> Prepare:
+    """Numbers as floats, categories as text with missing values a category of their own (the
+    logistic regression's pipeline one-hot encodes them)."""
+
+    def prepare(frame: pd.DataFrame) -> pd.DataFrame:
         out = _numbers(frame, numeric)
         for c in categorical:
             out[c] = frame[c].astype(object).where(frame[c].notna(), "(missing)").astype(str)
         return out
 
-    parts = []
-    if numeric:
-        parts.append(
-            (
-                "numbers",
-                make_pipeline(
-                    SimpleImputer(strategy="median", add_indicator=True), StandardScaler()
-                ),
-                numeric,
-            )
-        )
-    if categorical:
-        parts.append(("categories", OneHotEncoder(handle_unknown="ignore"), categorical))
-    model = make_pipeline(ColumnTransformer(parts), LogisticRegression(max_iter=2000))
-    model.fit(prepared(train), y)
-    return np.asarray(model.predict_proba(prepared(hold))[:, 1], dtype=float)
+    return prepare
 
 
-def _boosting(
-    train: pd.DataFrame,
-    y: np.ndarray,
-    hold: pd.DataFrame,
-    numeric: list[str],
-    categorical: list[str],
-    seed: int,
-    interactions: bool = True,
-) -> np.ndarray:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
+def _coded_prepare(train: pd.DataFrame, numeric: list[str], categorical: list[str]) -> Prepare:
+    """Numbers as floats, categories as codes (the training leads' most frequent values; the
+    rest share one code, missing stays missing) for gradient boosting's native categories."""
     codes: dict[str, dict[str, int]] = {}
     for c in categorical:
         counts = train[c].dropna().astype(str).value_counts()
         kept = list(counts.index[: MAX_CATEGORIES - 1])
         codes[c] = {v: i for i, v in enumerate(kept)}
 
-    def prepared(frame: pd.DataFrame) -> pd.DataFrame:
+    def prepare(frame: pd.DataFrame) -> pd.DataFrame:
         out = _numbers(frame, numeric)
         for c in categorical:
             text = frame[c].astype(object)
@@ -240,22 +217,59 @@ def _boosting(
             out[c] = np.asarray(mapped, dtype=float)
         return out
 
-    model = HistGradientBoostingClassifier(
+    return prepare
+
+
+def _logistic(numeric: list[str], categorical: list[str], seed: int) -> Any:
+    """Plain logistic regression: numbers standardised (median imputation and a missing
+    indicator), categories one-hot."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    parts: list[tuple[str, Any, list[str]]] = []
+    if numeric:
+        imputed = make_pipeline(
+            SimpleImputer(strategy="median", add_indicator=True), StandardScaler()
+        )
+        parts.append(("numbers", imputed, numeric))
+    if categorical:
+        parts.append(("categories", OneHotEncoder(handle_unknown="ignore"), categorical))
+    return make_pipeline(ColumnTransformer(parts), LogisticRegression(max_iter=2000))
+
+
+def _boosting(
+    numeric: list[str], categorical: list[str], seed: int, *, interactions: bool = True
+) -> Any:
+    """scikit-learn's HistGradientBoostingClassifier on native categories; without
+    ``interactions`` each tree uses one column (a sum of one shape per column)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(
         categorical_features=[c in categorical for c in [*numeric, *categorical]],
         interaction_cst=None if interactions else "no_interactions",
         random_state=seed,
     )
-    model.fit(prepared(train), y)
-    return np.asarray(model.predict_proba(prepared(hold))[:, 1], dtype=float)
 
 
-def _additive_boosting(
-    train: pd.DataFrame,
-    y: np.ndarray,
-    hold: pd.DataFrame,
-    numeric: list[str],
-    categorical: list[str],
-    seed: int,
-) -> np.ndarray:
-    """Gradient boosting whose trees each use one column: a sum of one shape per column."""
-    return _boosting(train, y, hold, numeric, categorical, seed, interactions=False)
+#: The comparison models: name, how to build the model, how to prepare the leads for it.
+MODELS: tuple[
+    tuple[
+        ModelName,
+        Callable[[list[str], list[str], int], Any],
+        Callable[[pd.DataFrame, list[str], list[str]], Prepare],
+    ],
+    ...,
+] = (
+    ("logistic_regression", _logistic, _one_hot_prepare),
+    ("gradient_boosting", _boosting, _coded_prepare),
+    (
+        "gradient_boosting_additive",
+        lambda numeric, categorical, seed: _boosting(
+            numeric, categorical, seed, interactions=False
+        ),
+        _coded_prepare,
+    ),
+)
