@@ -11,6 +11,11 @@ already in memory (fetched once, untimed) — the model an analyst would fit by 
 prototype timed the previous engine at 27 s and this one at 50 s at 1M leads on a loaded
 machine (/work/research/suggest, REPORT.md §1 "Fit time"); choosing C on a 50k sample is what
 brings it down.
+
+``suggest_compare``: what ``funnel suggest --compare`` (the tuner's comparison button) adds,
+:func:`funnel.suggest.compare_suggestion` (it reads the suggestion's training and held-out leads
+again and fits plain logistic regression and gradient boosting with and without interactions),
+beside the same three scikit-learn models fitted by hand on a frame already in memory.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ import pandas as pd
 
 from bench.harness import Trial, Workspace, case
 from funnel.store import OUTCOME_COL
-from funnel.suggest import FIT_ROWS, suggest_rules
-from funnel.suggest.checks import _fit_predict, _logistic, _one_hot_prepare
+from funnel.suggest import FIT_ROWS, compare_suggestion, suggest_rules
+from funnel.suggest.checks import MODELS, _fit_predict, _logistic, _one_hot_prepare
 from funnel.suggest.fit import one_thread
 
 
@@ -48,5 +53,39 @@ def suggest_fit(ws: Workspace) -> Trial:
     def baseline() -> object:
         model = _logistic(numeric, categorical, 7)
         return _fit_predict(model, _one_hot_prepare(x, numeric, categorical), x, y, x.head(1000))
+
+    return Trial(run=run, baseline=baseline)
+
+
+@case("suggest_compare", "compare_suggestion (3 models, same split) vs the 3 sklearn fits by hand")
+def suggest_compare(ws: Workspace) -> Trial:
+    store, info = ws.demo_store()
+    suggestion = suggest_rules(store, info)  # untimed: what the comparison is asked of
+    read = suggestion.columns
+    numeric = [c.column for c in read if c.scored and c.numeric]
+    categorical = [c.column for c in read if c.scored and not c.numeric]
+    cols = ", ".join(f'"{c}"' for c in (*numeric, *categorical))
+    frame: pd.DataFrame = ws.memo(
+        "suggest_frame",
+        lambda: store.fetch_frame(
+            f"SELECT {cols}, \"{OUTCOME_COL}\" = 'won' AS y FROM {info.table()} "
+            f"USING SAMPLE {FIT_ROWS} ROWS (reservoir, 7)"
+        ),
+    )
+    y = frame["y"].to_numpy(dtype=bool)
+    x = frame.drop(columns="y")
+    held = x.head(max(1, len(x) // 3))  # about the holdout's share of a suggestion's leads
+
+    def run() -> object:
+        return compare_suggestion(store, info, suggestion)
+
+    @one_thread
+    def baseline() -> object:
+        return [
+            _fit_predict(
+                model(numeric, categorical, 7), prepare(x, numeric, categorical), x, y, held
+            )
+            for _, model, prepare in MODELS
+        ]
 
     return Trial(run=run, baseline=baseline)

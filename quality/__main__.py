@@ -2,11 +2,11 @@
 
 For the demo and each shared dataset (``../shared/datasets``: UCI bank marketing, Olist's
 marketing funnel), the data is loaded as a new user would load it and ``funnel suggest --json
---target-conversion RATE`` is run. Printed for each: the suggestion's AUC on the leads it was
-not fitted on (the holdout) with its DeLong 95% interval, next to plain logistic regression's
-and gradient boosting's on the same columns and split (with the paired interval of the
-difference), the columns left out as leaks and the columns the suggestion leans on, and whether
-the hot tier for the target met it on the holdout.
+--compare --target-conversion RATE`` is run. Printed for each: the suggestion's AUC on the
+leads it was not fitted on (the holdout) with its DeLong 95% interval, next to plain logistic
+regression's and gradient boosting's on the same columns and split (with the paired interval
+of the difference), the columns left out as leaks and the columns the suggestion leans on, and
+whether the hot tier for the target met it on the holdout.
 
 Exit status 1 when, on a real dataset, the suggestion is worse than logistic regression by more
 than the paired-DeLong noise (the whole 95% interval of the difference is below 0), or when a
@@ -241,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "--out",
                 Path(tmp) / "rules.yaml",
                 "--json",
+                "--compare",
                 "--target-conversion",
                 str(case.target),
                 "--db",

@@ -135,7 +135,7 @@ def test_mostly_zero_numbers_get_zero_and_above_zero_and_codes_are_categories(
 
 
 def test_the_suggestion_is_at_least_as_good_as_logistic_regression_here(awkward: Case) -> None:
-    out, _, _ = awkward.suggest()
+    out, _, _ = awkward.suggest("--compare")
     lr = next(m for m in out["models"] if m["model"] == "logistic_regression")
     hgb = next(m for m in out["models"] if m["model"] == "gradient_boosting")
     assert out["holdout"]["auc"] >= lr["auc"]  # codes and zeros cost plain LR 0.04-0.06
@@ -149,7 +149,7 @@ def test_the_report_names_every_figures_leads_in_both_languages(awkward: Case) -
     population = awkward.suggest()[0]["population"]
     assert population["rule"] == "all_decided" and population["left_out"] == 0
     for lang in ("en", "ja"):
-        stdout, _ = awkward.report(lang=lang)
+        stdout, _ = awkward.report("--compare", lang=lang)
         lines = stdout.splitlines()
         assert lines[1].startswith(t("cli.suggest.holdout", lang).split("{")[0])
         assert lines[2] == "  " + t("population.all_decided", lang, n=f"{population['counted']:,}")
@@ -158,6 +158,27 @@ def test_the_report_names_every_figures_leads_in_both_languages(awkward: Case) -
         assert t("cli.suggest.name.gradient_boosting_additive", lang) in lines[6]
         assert any(x.startswith(t("cli.suggest.in_sample", lang).split("{")[0]) for x in lines)
         assert t("cli.suggest.left_out", lang) in lines
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_comparison_models_are_fitted_only_when_asked_and_change_no_verdict(
+    awkward: Case, lang: str
+) -> None:
+    plain, rules, _ = awkward.suggest(lang=lang)
+    compared, rules_compared, _ = awkward.suggest("--compare", lang=lang)
+    assert plain["models"] is None
+    assert [m["model"] for m in compared["models"]] == [
+        "logistic_regression",
+        "gradient_boosting",
+        "gradient_boosting_additive",
+    ]
+    assert rules_compared == rules
+    relied_on = ("holdout", "no_signal", "leans_on", "leave_one_column_out", "in_sample")
+    assert {k: compared[k] for k in relied_on} == {k: plain[k] for k in relied_on}
+    lines = awkward.report(lang=lang)[0].splitlines()
+    assert t("cli.suggest.not_compared", lang) in lines
+    named = t("cli.suggest.name.logistic_regression", lang)
+    assert not [x for x in lines if x.strip().startswith(named)]
 
 
 # --- no signal ---------------------------------------------------------------------------------

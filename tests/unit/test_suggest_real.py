@@ -5,7 +5,7 @@ UCI bank marketing (Moro, Cortez & Rita 2014, doi:10.1016/j.dss.2014.03.001) loa
 check catches it (research: its separation is 0.445, honest columns reach 0.33) — the
 suggestion names it as the column it leans on, with both AUCs, and asks. Olist's marketing
 funnel has one readable lead column (``origin``) beside two identifiers. On both, ``suggest
---json`` reports the holdout AUC beside plain logistic regression's (and gradient
+--json --compare`` reports the holdout AUC beside plain logistic regression's (and gradient
 boosting's), on the same columns and split, and the suggestion is at least as good."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def cli(*argv: str | Path) -> tuple[int, str, str]:
 def suggested(db: Path, folder: Path, name: str, *extra: str) -> tuple[dict[str, Any], RuleSet]:
     out = folder / f"{name}.yaml"
     code, stdout, err = cli(
-        "suggest", "--dataset", name, "--out", out, "--json", "--db", db, *extra
+        "suggest", "--dataset", name, "--out", out, "--json", "--compare", "--db", db, *extra
     )
     assert code == 0, err
     return json.loads(stdout), ruleset_from_text(out.read_text(encoding="utf-8"))

@@ -44,7 +44,7 @@ from funnel.rules import check_columns
 from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.scoring.leads import score_leads
 from funnel.sqlexport import ruleset_sql
-from funnel.suggest import Suggestion, suggest_rules, template_for
+from funnel.suggest import Suggestion, compare_suggestion, suggest_rules, template_for
 from funnel.versions.files import rules_document
 from funnel.versions.history import file_mapping
 
@@ -169,6 +169,12 @@ def register_fit(sub: Any, common: argparse.ArgumentParser) -> None:
         action="append",
         metavar="COL",
         help="leave a column out (one the suggestion leans on that is known only after the sale)",
+    )
+    su.add_argument(
+        "--compare",
+        action="store_true",
+        help="also fit plain logistic regression and gradient boosting on the same columns and "
+        "split, and print their holdout AUCs beside the suggestion's (slower)",
     )
     su.set_defaults(run=_suggest)
 
@@ -342,8 +348,9 @@ def _suggest(args: argparse.Namespace) -> int:
             max_points=args.max_points,
             baseline=template_for(info),
             exclude=tuple(args.exclude or ()),
-            compare=True,
         )
+        if args.compare:
+            suggestion = compare_suggestion(store, info, suggestion)
     named = replace(suggestion.ruleset, name=t("rules.name.suggested", args.lang))
     Path(args.out).write_text(rules_document(named, file_mapping(info)), encoding="utf-8")
     if args.json:
@@ -369,7 +376,8 @@ def _signed(x: float) -> str:
 
 def suggestion_report(s: Suggestion, out: str, lang: str) -> list[str]:
     """What ``funnel suggest`` prints: the file, every figure with the leads it is on, the
-    comparison with logistic regression and gradient boosting, and each column's reading."""
+    comparison with logistic regression and gradient boosting (or how to ask for it), and each
+    column's reading."""
     v = s.verdict
     lines = [t("cli.suggest.wrote", lang, file=out, rules=len(s.ruleset.rules))]
     lines.append(
@@ -384,7 +392,7 @@ def suggestion_report(s: Suggestion, out: str, lang: str) -> list[str]:
     if s.measured_on(lang):
         lines.append("  " + s.measured_on(lang))
     rows: list[tuple[str, Any, Any]] = [("suggestion", v.auc, None)]
-    rows += [(m.model, m.auc, m.difference) for m in s.models]
+    rows += [(m.model, m.auc, m.difference) for m in s.models or ()]
     names = {name: t(f"cli.suggest.name.{name}", lang) for name, _, _ in rows}
     width = max(display_width(x) for x in names.values())
     for name, ci, diff in rows:
@@ -406,6 +414,8 @@ def suggestion_report(s: Suggestion, out: str, lang: str) -> list[str]:
                     **figures,
                 )
             )
+    if s.models is None:
+        lines.append(t("cli.suggest.not_compared", lang))
     if s.baseline_name is not None:
         name = t("rules.name.template", lang)  # the baseline is the template
         lines.append(t("cli.suggest.baseline", lang, name=name, auc=_auc(s.baseline_auc)))

@@ -5,7 +5,8 @@
 * :mod:`funnel.suggest.fit` — shapes, the optimal merge, the rule budget, whole points;
 * :mod:`funnel.suggest.checks` — the columns it leans on; logistic regression and gradient
   boosting on the same columns and split;
-* :mod:`funnel.suggest.engine` — :func:`suggest_rules`, which puts them together;
+* :mod:`funnel.suggest.engine` — :func:`suggest_rules`, which puts them together, and
+  :func:`compare_suggestion`, the comparison models when asked for;
 * :mod:`funnel.suggest.template` — the simple template many teams start with.
 
 The method was chosen by measurement (/work/research/suggest/REPORT.md): scikit-learn only,
@@ -14,7 +15,14 @@ as good as plain logistic regression or better on every real dataset tried, ≤ 
 
 from __future__ import annotations
 
-from funnel.suggest.engine import FIT_ROWS, SuggestError, Suggestion, _lead_quantile, suggest_rules
+from funnel.suggest.engine import (
+    FIT_ROWS,
+    SuggestError,
+    Suggestion,
+    _lead_quantile,
+    compare_suggestion,
+    suggest_rules,
+)
 from funnel.suggest.template import template_for
 
 __all__ = [
@@ -22,6 +30,7 @@ __all__ = [
     "SuggestError",
     "Suggestion",
     "_lead_quantile",
+    "compare_suggestion",
     "suggest_rules",
     "template_for",
 ]

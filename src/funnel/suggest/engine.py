@@ -174,12 +174,17 @@ class Suggestion:
     c: float
     seconds: float
     leaning: tuple[checks.Leaning, ...] = ()
-    models: tuple[checks.ModelFigure, ...] = ()
+    #: The comparison models on the same columns and split; ``None`` until asked for
+    #: (:func:`compare_suggestion`: three more fits, most of the time a suggestion takes).
+    models: tuple[checks.ModelFigure, ...] | None = None
     hot: HotChoice | None = None
     #: Which leads training and holdout are drawn from (decided or mature) and how many
     #: (filtered) leads are left out.
     population: Population | None = None
     counted: Counted | None = None
+    #: What it was fitted with, so that :func:`compare_suggestion` reads the same leads.
+    filters: Filters = NO_FILTERS
+    seed: int = 7
 
     def measured_on(self, lang: str = "en") -> str:
         """Which leads training and holdout count, in one sentence ("" when not known)."""
@@ -291,7 +296,7 @@ class Suggestion:
                 "measured_on": "holdout",
                 "auc": self.baseline_auc,
             },
-            "models": [m.as_dict() for m in self.models],
+            "models": None if self.models is None else [m.as_dict() for m in self.models],
             "leans_on": [x.as_dict(lang) for x in self.leans_on()],
             "leave_one_column_out": [x.as_dict(lang) for x in self.leaning],
             "hot_tier": None if self.hot is None or self.no_signal else self.hot.as_dict(),
@@ -350,6 +355,49 @@ def _frame(
     frame: pd.DataFrame = store.fetch_frame(query.sql, query.args)
     won = frame.pop("__won").to_numpy(dtype=bool)
     return frame.reset_index(drop=True), won
+
+
+def _training(
+    store: Store,
+    info: DatasetInfo,
+    columns: Sequence[str],
+    where: Fragment,
+    part: Holdout,
+    seed: int,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The training leads a suggestion is fitted on: a seeded ``FIT_ROWS`` of the counted leads
+    not held out (the same leads whichever ``columns`` are read)."""
+    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
+    return _frame(
+        store,
+        info,
+        columns,
+        compose("({where}) AND {training}", where=where, training=part.training),
+        compose("hash(CAST({id} AS VARCHAR) || {seed}), rowid", id=id_col, seed=bind(str(seed))),
+        FIT_ROWS,
+    )
+
+
+def _held_out(
+    store: Store, info: DatasetInfo, columns: Sequence[str], where: Fragment, part: Holdout
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The held-out leads, by row (the order :func:`_holdout_scores` reads their scores in)."""
+    return _frame(
+        store,
+        info,
+        columns,
+        compose("({where}) AND {held}", where=where, held=part.condition),
+        Fragment("rowid"),
+    )
+
+
+def _categories_as_text(
+    frame: pd.DataFrame, types: dict[str, ColumnType], sql_types: dict[str, str]
+) -> None:
+    """Each scored category's values as the rules compare them (in place)."""
+    for col, kind in types.items():
+        if kind.scored and not kind.numeric:
+            frame[col] = _as_text(frame[col], sql_types.get(col, ""))
 
 
 def _as_text(series: pd.Series, sql_type: str) -> pd.Series:
@@ -428,15 +476,14 @@ def suggest_rules(
     max_points: int = MAX_POINTS,
     baseline: RuleSet | None = None,
     exclude: Sequence[str] = (),
-    compare: bool = False,
     seed: int = 7,
     c: float | None = None,
 ) -> Suggestion:
     """Fit, turn into points, choose the hot threshold on the holdout, and judge it there.
 
     ``exclude`` leaves columns out (a column the suggestion leans on that the user says is
-    known only after the sale); ``compare`` also fits plain logistic regression and gradient
-    boosting on the same columns and split, for the comparison ``funnel suggest`` prints.
+    known only after the sale). Comparison models are fitted only when asked for
+    (:func:`compare_suggestion`).
     """
     started = time.perf_counter()
     if info.mapping.outcome is None:
@@ -446,35 +493,17 @@ def suggest_rules(
     features = [s.name for s in info.mapping.features() if s.name not in exclude]
     if not features:
         raise SuggestError("no_features")
-    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
-    train, y = _frame(
-        store,
-        info,
-        features,
-        compose("({where}) AND {training}", where=where, training=part.training),
-        compose("hash(CAST({id} AS VARCHAR) || {seed}), rowid", id=id_col, seed=bind(str(seed))),
-        FIT_ROWS,
-    )
+    train, y = _training(store, info, features, where, part, seed)
     if len(y) == 0 or y.all() or not y.any():
         raise SuggestError("no_wins")
     sql_types = _column_types(store, info)
     types = {col: type_column(col, train[col]) for col in features}
-    for col, kind in types.items():  # a category's values as the rules compare them
-        if kind.scored and not kind.numeric:
-            train[col] = _as_text(train[col], sql_types.get(col, ""))
+    _categories_as_text(train, types, sql_types)
     scored = {col: kind for col, kind in types.items() if kind.scored}
     if not scored:
         raise SuggestError("no_features")
-    hold, y_hold = _frame(
-        store,
-        info,
-        list(scored),
-        compose("({where}) AND {held}", where=where, held=part.condition),
-        Fragment("rowid"),
-    )
-    for col, kind in scored.items():
-        if not kind.numeric:
-            hold[col] = _as_text(hold[col], sql_types.get(col, ""))
+    hold, y_hold = _held_out(store, info, list(scored), where, part)
+    _categories_as_text(hold, scored, sql_types)
     the_plan = plan(y, min(BUDGET, MAX_RULES))  # never more than a rule set may hold
     binners = fit_binners(train, scored)
     idx = {col: b.transform(train[col]) for col, b in binners.items()}
@@ -532,10 +561,6 @@ def suggest_rules(
             fitted, binners, idx, y, hold_idx, y_hold, the_plan, chosen_c, values, max_points,
             fit_rules,
         )  # fmt: skip
-    models: tuple[checks.ModelFigure, ...] = ()
-    if compare:
-        per_lead = _holdout_scores(store, info, ruleset, filters, part)
-        models = checks.compare_models(train, y, hold, y_hold, scored, per_lead, seed)
     return Suggestion(
         ruleset=ruleset,
         verdict=result,
@@ -550,11 +575,34 @@ def suggest_rules(
         c=chosen_c,
         seconds=time.perf_counter() - started,
         leaning=leaning,
-        models=models,
         hot=hot_choice,
         population=backtest_population(store, info),
         counted=backtest_population(store, info).count(store, info, where),
+        filters=filters,
+        seed=seed,
     )
+
+
+@one_thread
+def compare_suggestion(store: Store, info: DatasetInfo, suggestion: Suggestion) -> Suggestion:
+    """``suggestion`` beside plain logistic regression and gradient boosting (with and without
+    interactions), fitted on its training leads and judged on its held-out ones.
+
+    Asked for apart from :func:`suggest_rules` (``funnel suggest --compare``, the tuner's
+    comparison button): the three fits take most of a suggestion's time, and none of the
+    verdicts (holdout AUC, no signal, the column it leans on) needs them.
+    """
+    scored = {c.column: c for c in suggestion.columns if c.scored}
+    where = suggestion.filters.where(info)
+    part = suggestion.holdout
+    train, y = _training(store, info, list(scored), where, part, suggestion.seed)
+    hold, y_hold = _held_out(store, info, list(scored), where, part)
+    sql_types = _column_types(store, info)
+    _categories_as_text(train, scored, sql_types)
+    _categories_as_text(hold, scored, sql_types)
+    per_lead = _holdout_scores(store, info, suggestion.ruleset, suggestion.filters, part)
+    models = checks.compare_models(train, y, hold, y_hold, scored, per_lead, suggestion.seed)
+    return replace(suggestion, models=models)
 
 
 def _holdout_scores(
@@ -575,4 +623,11 @@ def _holdout_scores(
     return scores
 
 
-__all__ = ["FIT_ROWS", "LeftOut", "SuggestError", "Suggestion", "suggest_rules"]
+__all__ = [
+    "FIT_ROWS",
+    "LeftOut",
+    "SuggestError",
+    "Suggestion",
+    "compare_suggestion",
+    "suggest_rules",
+]
