@@ -547,3 +547,39 @@ def test_a_promise_kept_is_no_point(store: Store) -> None:
     assert r.capacity is not None and not r.capacity.broken and r.capacity.weeks_over == 0
     assert not {"capacity", "overdue"} & {p.kind for p in agenda(r)}
     assert "review.note.no_contact" in [k for k, _ in r.notes]
+
+
+def test_without_created_dates_the_leads_first_seen_after_the_signing_are_reviewed(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(9)
+
+    def leads(first: int, n: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "lead_id": [f"L{i:05d}" for i in range(first, first + n)],
+                "budget": rng.choice(["Yes", "No"], n),
+                "decision_maker": rng.choice(["Yes", "No"], n),
+                "webinars_attended": rng.integers(0, 3, n),
+                "trial_signups": rng.integers(0, 3, n),
+                "inquiries": rng.integers(0, 4, n),
+                "email_type": rng.choice(["Business", "Free"], n),
+                "outcome": rng.choice(["Won", "Lost"], n, p=[0.2, 0.8]),
+            }
+        )
+
+    first = leads(0, 2000)
+    with Store(tmp_path / "x.duckdb") as store:
+        load_files(store, "crm", SourceFile("s.csv", first, "csv"))
+        assert store.require("crm").mapping.column("created") is None
+        info = store.require("crm")
+        v = save_version(store, info, RULES, author="Aiko")  # in force from today
+        propose(store, v.version_id, "Aiko")
+        sign(store, v.version_id, "marketing", "Aiko")
+        sign(store, v.version_id, "sales", "Ben")
+        time.sleep(1.1)
+        later = pd.concat([first, leads(2000, 500)], ignore_index=True)
+        load_files(store, "crm", SourceFile("n.csv", later, "csv"), refresh=True)
+        r = review(store, "crm")
+    assert (r.arrival, r.leads, r.before) == ("first_seen", 500, 2000)
+    assert r.weeks is None and r.capacity is None  # no dates: no weekly volume

@@ -16,7 +16,7 @@ every lead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -418,8 +418,9 @@ def review(
     since = v.effective_from or (v.agreed_at or v.saved_at).date()
     arrival, column = arrival_of(info)
     col = quote_ident(column)
-    new = compose("{c} >= {since}", c=col, since=bind(since))
-    old = compose("{c} < {since}", c=col, since=bind(since))
+    start = _start(v, since, arrival)
+    new = compose("{c} >= {start}", c=col, start=bind(start))
+    old = compose("{c} < {start}", c=col, start=bind(start))
     hist_new = score_histogram(store, info, rs, extra=new)
     leads = int(hist_new.leads.sum())
     if leads == 0:
@@ -487,6 +488,25 @@ def review(
         lang=lang,
         notes=notes,
     )
+
+
+def _start(v: Version, since: date, arrival: str) -> date | datetime:
+    """Where the leads under review start: the effective date; by first-seen time, also no
+    earlier than the signing (a lead loaded the day a version was signed, before it was
+    signed, is one the version was tuned on).
+
+    >>> from funnel.versions.record import Signoff
+    >>> from funnel.rules import RuleSet
+    >>> at = datetime(2026, 5, 1, 10, 0)
+    >>> v = Version(RuleSet(), "d", 1, "a", "", date(2026, 5, 1), "d", "", {}, at,
+    ...             signoffs=(Signoff("marketing", "m", at), Signoff("sales", "s", at)))
+    >>> _start(v, date(2026, 5, 1), "first_seen"), _start(v, date(2026, 5, 1), "created")
+    (datetime.datetime(2026, 5, 1, 10, 0, 1), datetime.date(2026, 5, 1))
+    """
+    if arrival != "first_seen" or v.agreed_at is None:
+        return since
+    signed = v.agreed_at + timedelta(seconds=1)  # times are kept to the second
+    return max(datetime.combine(since, time.min), signed)
 
 
 def _adjust(items: list[Comparison]) -> list[Comparison]:
