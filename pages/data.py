@@ -24,6 +24,7 @@ from funnel.feedback import (
     propose_feedback,
     status_values,
 )
+from funnel.formats import fmt_pct
 from funnel.i18n import CodedError
 from funnel.ingest import load_files, prepare_refresh
 from funnel.loads import history_row
@@ -317,7 +318,7 @@ def feedback_section(info: DatasetInfo) -> None:
         for column, key in zip(cols, ("accepted", "rejected", "not_contacted"), strict=False):
             column.metric(ui.t(f"feedback.metric.{key}"), f"{summary.counts[key]:,}")
         rate = summary.acceptance_rate
-        cols[3].metric(ui.t("feedback.metric.acceptance"), "–" if rate is None else f"{rate:.1%}")
+        cols[3].metric(ui.t("feedback.metric.acceptance"), fmt_pct(rate))
         if summary.reasons:
             reasons = pd.DataFrame(
                 {
