@@ -12,7 +12,9 @@ import streamlit as st
 
 from app import ui
 from funnel.backtest import HotChoice
-from funnel.suggest import Suggestion
+from funnel.stats import AucInterval
+from funnel.suggest import Suggestion, compare_suggestion
+from funnel.suggest.checks import ModelFigure
 
 
 def _say(level: str, text: str) -> None:
@@ -66,6 +68,50 @@ def suggestion_note(
         rows += [(x.column, x.reason(ui.lang())) for x in s.left_out]
         ui.dataframe(
             pd.DataFrame(rows, columns=[ui.t("tuner.column"), ui.t("suggest.columns_title")]),
+            hide_index=True,
+            width="stretch",
+        )
+    _models(s)
+
+
+def _suggestion_key(s: Suggestion) -> str:
+    """What a comparison depends on: the rules, the leads (filters, split, seed), the columns."""
+    scored = tuple(c.column for c in s.columns if c.scored)
+    return repr((s.ruleset, s.filters.key(), s.seed, s.holdout.as_dict(), s.train_n, scored))
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs={Suggestion: _suggestion_key})
+def _compared(name: str, dataset_id: int, suggestion: Suggestion) -> tuple[ModelFigure, ...]:
+    info = ui.store().require(name)
+    return compare_suggestion(ui.store(), info, suggestion).models or ()
+
+
+def _ci(x: AucInterval | None, signed: bool = False) -> tuple[str, str]:
+    if x is None:
+        return "–", "–"
+    f = "{:+.3f}" if signed else "{:.3f}"
+    return f.format(x.auc), f"{f.format(x.low)} – {f.format(x.high)}"
+
+
+def _models(s: Suggestion) -> None:
+    """The suggestion beside plain logistic regression and gradient boosting on the same
+    columns and split: fitted only when the user turns it on (the three fits take most of a
+    suggestion's time), then kept for this suggestion."""
+    with st.expander(ui.t("suggest.models_title")):
+        st.caption(ui.t("suggest.models_help"))
+        info = ui.current_dataset()
+        if info is None or not st.toggle(ui.t("suggest.models_toggle"), key="tuner_compare"):
+            return
+        with st.spinner(ui.t("tuner.fitting")):
+            models = _compared(info.name, info.dataset_id, s)
+        rows = [(ui.t("cli.suggest.name.suggestion"), *_ci(s.verdict.auc), "", "")]
+        for m in models:
+            rows.append(
+                (ui.t(f"cli.suggest.name.{m.model}"), *_ci(m.auc), *_ci(m.difference, True))
+            )
+        heads = ("model", "auc", "ci", "diff", "diff_ci")
+        ui.dataframe(
+            pd.DataFrame(rows, columns=[ui.t(f"suggest.models.{h}") for h in heads]),
             hide_index=True,
             width="stretch",
         )

@@ -18,7 +18,7 @@ from funnel.ingest import load_files, read_inputs
 from funnel.rules import RuleSet, ruleset_from_dict
 from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.store import Store
-from funnel.suggest import suggest_rules
+from funnel.suggest import compare_suggestion, suggest_rules
 from tests.synthetic import awkward_leads
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
@@ -110,3 +110,33 @@ def test_the_columns_read_and_left_out_are_listed_with_their_evidence(
     assert reasons["region_code"].startswith("region_code: whole numbers with only 9")
     assert "look like generated keys" in reasons["session_hash"]
     assert reasons["lead_id"] == t("suggest.out.role.id", "en", column="lead_id")
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_comparison_models_are_fitted_only_when_turned_on(
+    db_path: Path, tmp_path: Path, checked: Callable[[AppTest], AppTest], lang: str
+) -> None:
+    seed(db_path, tmp_path, "awkward", n=6000)
+    with Store(db_path) as store:
+        info = store.require("awkward")
+        expected = compare_suggestion(store, info, suggest_rules(store, info))
+    assert expected.models is not None
+    at = open_tuner("awkward", lang, checked)
+
+    checked(at.button(key="tuner_suggest").click().run())
+
+    model_column = t("suggest.models.model", lang)
+    assert not [df for df in at.dataframe if model_column in df.value.columns]
+    assert at.session_state["_tuner"]["awkward"]["suggestion"]["marketing"]["result"].models is None
+    toggle = at.toggle(key="tuner_compare")
+    assert toggle.label == t("suggest.models_toggle", lang)
+
+    checked(toggle.set_value(True).run())
+
+    table = next(df.value for df in at.dataframe if model_column in df.value.columns)
+    names = [t(f"cli.suggest.name.{m.model}", lang) for m in expected.models]
+    assert list(table[model_column]) == [t("cli.suggest.name.suggestion", lang), *names]
+    aucs = list(table[t("suggest.models.auc", lang)])
+    assert aucs == [f"{x.auc.auc:.3f}" for x in (expected.verdict, *expected.models) if x.auc]
+    diffs = list(table[t("suggest.models.diff", lang)])[1:]
+    assert diffs == [f"{m.difference.auc:+.3f}" for m in expected.models if m.difference]
