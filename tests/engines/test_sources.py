@@ -114,27 +114,29 @@ def pg(postgres: Postgres, files: dict[str, Path]) -> Iterator[Postgres]:
     """The CRM schema, as an all-text copy of the exports, and a role that logs in with a
     password (every other user of this throwaway server is trusted)."""
     with postgres.connect() as conn:
-        conn.execute("DROP SCHEMA IF EXISTS crm CASCADE")
-        conn.execute("CREATE SCHEMA crm")
+        conn.execute("DROP SCHEMA IF EXISTS sales CASCADE")
+        conn.execute("CREATE SCHEMA sales")
         for name in ("leads", "outcomes", "activities"):
             header = files[name].read_text().splitlines()[0].split(",")
             cols = ", ".join(f'"{c}" text' for c in header)
-            conn.execute(f"CREATE TABLE crm.{name} ({cols})")
-            with conn.cursor().copy(f"COPY crm.{name} FROM STDIN WITH (FORMAT csv, HEADER)") as cp:
+            conn.execute(f"CREATE TABLE sales.{name} ({cols})")
+            with conn.cursor().copy(
+                f"COPY sales.{name} FROM STDIN WITH (FORMAT csv, HEADER)"
+            ) as cp:
                 cp.write(files[name].read_bytes())
         conn.execute(
-            "CREATE TABLE crm.typed_leads AS SELECT lead_id, CAST(created_at AS date) AS "
-            "created_at, source, industry, CAST(employees AS integer) AS employees FROM crm.leads"
+            "CREATE TABLE sales.typed_leads AS SELECT lead_id, CAST(created_at AS date) AS "
+            "created_at, source, industry, CAST(employees AS integer) AS employees FROM sales.leads"
         )
         conn.execute(
-            "CREATE TABLE crm.typed_activities AS SELECT lead_id, "
-            "CAST(occurred_at AS timestamp) AS occurred_at, activity FROM crm.activities"
+            "CREATE TABLE sales.typed_activities AS SELECT lead_id, "
+            "CAST(occurred_at AS timestamp) AS occurred_at, activity FROM sales.activities"
         )
         exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [ROLE]).fetchone()
         if not exists:
             conn.execute(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'")
-        conn.execute(f"GRANT USAGE ON SCHEMA crm TO {ROLE}")
-        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA crm TO {ROLE}")
+        conn.execute(f"GRANT USAGE ON SCHEMA sales TO {ROLE}")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA sales TO {ROLE}")
         hba = Path(conn.execute("SHOW hba_file").fetchone()[0])
         rules = hba.read_text()
         line = f"host all {ROLE} 127.0.0.1/32 scram-sha-256\n"
@@ -150,9 +152,9 @@ def url(pg: Postgres, user: str = "funnel", password: str | None = None) -> str:
 
 
 def pg_load(store: Store, origin: str, name: str = "crm", **tables: str) -> Any:
-    leads = Source(origin, table=tables.get("leads", "crm.leads"))
-    outcomes = Source(origin, table=tables.get("outcomes", "crm.outcomes"))
-    activities = Source(origin, table=tables.get("activities", "crm.activities"))
+    leads = Source(origin, table=tables.get("leads", "sales.leads"))
+    outcomes = Source(origin, table=tables.get("outcomes", "sales.outcomes"))
+    activities = Source(origin, table=tables.get("activities", "sales.activities"))
     return load(store, name, read_inputs(leads, outcomes, activities))
 
 
@@ -169,13 +171,13 @@ def test_postgresql_tables_store_the_same_dataset_as_the_files(
     assert "activities" not in set(tables["table_name"])
     entry = store.load_history("crm")[-1].files[-1]
     assert entry["role"] == "activities" and entry["rows"] == activities_csv().count("\n") - 1
-    assert entry["name"] == f"crm.activities (postgresql://funnel@127.0.0.1:{pg.port}/postgres)"
+    assert entry["name"] == f"sales.activities (postgresql://funnel@127.0.0.1:{pg.port}/postgres)"
 
 
 def test_typed_postgresql_columns_store_the_same_dataset(
     pg: Postgres, store: Store, from_files: dict[str, Any]
 ) -> None:
-    pg_load(store, url(pg), leads="crm.typed_leads", activities="crm.typed_activities")
+    pg_load(store, url(pg), leads="sales.typed_leads", activities="sales.typed_activities")
     assert_same(stored(store, "crm"), from_files)
 
 
@@ -184,9 +186,9 @@ def test_postgresql_queries_read_like_tables(
 ) -> None:
     origin = url(pg)
     inputs = read_inputs(
-        Source(origin, query="SELECT * FROM crm.leads;"),
-        Source(origin, query="SELECT lead_id, status, closed_at, amount FROM crm.outcomes"),
-        Source(origin, query="SELECT * FROM crm.activities WHERE activity IS NOT NULL"),
+        Source(origin, query="SELECT * FROM sales.leads;"),
+        Source(origin, query="SELECT lead_id, status, closed_at, amount FROM sales.outcomes"),
+        Source(origin, query="SELECT * FROM sales.activities WHERE activity IS NOT NULL"),
     )
     load(store, "crm", inputs)
     assert_same(stored(store, "crm"), from_files)
@@ -271,15 +273,15 @@ def test_an_unreachable_server_is_named(store: Store) -> None:
 
 
 def test_a_missing_table_is_named(pg: Postgres, store: Store) -> None:
-    text = failure(store, lambda: pg_load(store, url(pg), outcomes="crm.deals"))
-    assert "crm.deals" in text and "does not exist" in text
+    text = failure(store, lambda: pg_load(store, url(pg), outcomes="sales.deals"))
+    assert "sales.deals" in text and "does not exist" in text
 
 
 def test_a_query_error_is_named(pg: Postgres, store: Store) -> None:
     origin = url(pg)
     text = failure(
         store,
-        lambda: read_inputs(Source(origin, query="SELECT lead_id, nope FROM crm.leads")),
+        lambda: read_inputs(Source(origin, query="SELECT lead_id, nope FROM sales.leads")),
     )
     assert "query failed" in text and "nope" in text
 
@@ -287,11 +289,11 @@ def test_a_query_error_is_named(pg: Postgres, store: Store) -> None:
 def test_a_query_cannot_change_the_database(pg: Postgres, store: Store) -> None:
     text = failure(
         store,
-        lambda: read_inputs(Source(url(pg), query="DELETE FROM crm.leads RETURNING *")),
+        lambda: read_inputs(Source(url(pg), query="DELETE FROM sales.leads RETURNING *")),
     )
     assert "query failed" in text
     with pg.connect() as conn:
-        assert conn.execute("SELECT count(*) FROM crm.leads").fetchone()[0] == LEADS
+        assert conn.execute("SELECT count(*) FROM sales.leads").fetchone()[0] == LEADS
 
 
 def test_a_connection_dropped_mid_read_stores_nothing(pg: Postgres, store: Store) -> None:
@@ -312,15 +314,15 @@ def test_the_password_is_nowhere_after_a_load(
     db = tmp_path / "funnel.duckdb"
     origin = url(pg, ROLE, PASSWORD)
     code = main(
-        ["load", "--from", origin, "--table", "crm.leads", "--outcomes-table", "crm.outcomes"]
-        + ["--activities-table", "crm.activities", "--dataset", "crm", "--db", str(db), "--json"]
+        ["load", "--from", origin, "--table", "sales.leads", "--outcomes-table", "sales.outcomes"]
+        + ["--activities-table", "sales.activities", "--dataset", "crm", "--db", str(db), "--json"]
     )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert f"{ROLE}:***@" in out and PASSWORD not in out + err + caplog.text
     assert main(["datasets", "--history", "--json", "--db", str(db)]) == 0
     history, _ = capsys.readouterr()
-    assert "crm.leads" in history and PASSWORD not in history
+    assert "sales.leads" in history and PASSWORD not in history
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert PASSWORD.encode() not in path.read_bytes(), path
@@ -330,7 +332,7 @@ def test_the_password_can_come_from_the_environment(
     pg: Postgres, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PGPASSWORD", PASSWORD)
-    result = load(store, "crm", read_inputs(Source(url(pg, ROLE), table="crm.leads")))
+    result = load(store, "crm", read_inputs(Source(url(pg, ROLE), table="sales.leads")))
     assert result.dataset.leads == LEADS
 
 
@@ -339,10 +341,10 @@ def test_cli_names_a_missing_table_in_japanese(
 ) -> None:
     db = tmp_path / "funnel.duckdb"
     code = main(
-        ["load", "--from", url(pg), "--table", "crm.nothing", "--db", str(db), "--lang", "ja"]
+        ["load", "--from", url(pg), "--table", "sales.nothing", "--db", str(db), "--lang", "ja"]
     )
     _, err = capsys.readouterr()
-    assert code == 2 and "crm.nothing" in err and "存在しない" in err
+    assert code == 2 and "sales.nothing" in err and "存在しない" in err
 
 
 # --- Spark ---------------------------------------------------------------------------------
@@ -460,14 +462,14 @@ def test_the_data_page_loads_from_postgresql_and_never_shows_the_password(
     db = tmp_path / "funnel.duckdb"
     at = data_page(db, monkeypatch)
     at.text_input(key="src_origin").input(url(pg, ROLE, PASSWORD))
-    at.text_area(key="src_leads").input("crm.leads")
-    at.text_area(key="src_outcomes").input("crm.outcomes")
-    at.text_area(key="src_activities").input("SELECT * FROM crm.activities")
+    at.text_area(key="src_leads").input("sales.leads")
+    at.text_area(key="src_outcomes").input("sales.outcomes")
+    at.text_area(key="src_activities").input("SELECT * FROM sales.activities")
     at.text_input(key="src_dataset").input("crm")
     at.button(key="src_load").click().run()
     assert not at.exception, [e.value for e in at.exception]
     text = shown(at).replace("\\", "")  # Markdown escapes
-    assert "Dataset crm stored from crm.leads (postgresql://analyst:***@127.0.0.1" in text
+    assert "Dataset crm stored from sales.leads (postgresql://analyst:***@127.0.0.1" in text
     assert PASSWORD not in text
     with Store(db) as store:
         assert_same(stored(store, "crm"), from_files)
@@ -482,7 +484,7 @@ def test_the_data_page_names_a_refused_login_in_japanese_and_stores_nothing(
     db = tmp_path / "funnel.duckdb"
     at = data_page(db, monkeypatch, lang="ja")
     at.text_input(key="src_origin").input(url(pg, ROLE, "wrong-" + PASSWORD))
-    at.text_area(key="src_leads").input("crm.leads")
+    at.text_area(key="src_leads").input("sales.leads")
     at.button(key="src_load").click().run()
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
@@ -495,8 +497,8 @@ def test_cli_maps_a_database_then_loads_it_with_the_edited_mapping(
     pg: Postgres, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db, mapping = tmp_path / "funnel.duckdb", tmp_path / "mapping.yaml"
-    origin = ["--from", url(pg), "--table", "crm.leads", "--outcomes-table", "crm.outcomes"]
-    origin += ["--activities-table", "crm.activities"]
+    origin = ["--from", url(pg), "--table", "sales.leads", "--outcomes-table", "sales.outcomes"]
+    origin += ["--activities-table", "sales.activities"]
     assert main(["mapping", *origin, "--db", str(db)]) == 0
     yaml_text, _ = capsys.readouterr()
     assert "occurred_at" in yaml_text and "industry" in yaml_text
@@ -515,7 +517,7 @@ def test_cli_refreshes_a_dataset_from_the_database_by_lead_id(
     db = str(tmp_path / "funnel.duckdb")
     origin = ["--from", url(pg), "--dataset", "crm", "--db", db]
     until = " WHERE lead_id <= 'L0200'"  # the first export: the first 200 leads
-    first = [f"SELECT * FROM crm.{t}{until}" for t in ("leads", "outcomes", "activities")]
+    first = [f"SELECT * FROM sales.{t}{until}" for t in ("leads", "outcomes", "activities")]
     assert (
         main(
             ["load", *origin, "--query", first[0], "--outcomes-query", first[1]]
@@ -524,8 +526,8 @@ def test_cli_refreshes_a_dataset_from_the_database_by_lead_id(
         == 0
     )
     capsys.readouterr()
-    origin += ["--outcomes-table", "crm.outcomes", "--activities-table", "crm.activities"]
-    code = main(["load", *origin, "--table", "crm.leads", "--refresh", "--json"])
+    origin += ["--outcomes-table", "sales.outcomes", "--activities-table", "sales.activities"]
+    code = main(["load", *origin, "--table", "sales.leads", "--refresh", "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
     payload = json.loads(out)
