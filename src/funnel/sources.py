@@ -4,10 +4,11 @@ table, query or Parquet/Delta path.
 Each input becomes the same :class:`~funnel.readers.SourceFile` a file does, so the mapping,
 the validation and the all-or-nothing store are the files' own (:func:`funnel.ingest.prepare`,
 :meth:`funnel.store.Store.save`). Leads and outcomes come back whole: PostgreSQL streams them
-with ``COPY ... TO STDOUT`` into a temporary CSV file, Spark writes a temporary Parquet file, and
-the file reader reads that. An activity log never comes back row by row from an engine: the
-engine counts each lead's activities per type and only those per-lead rows return
-(:func:`count_activities`); a folder of activity files is read as files are.
+with ``COPY ... TO STDOUT`` into a temporary CSV file, Spark's rows come back through its driver
+(Arrow) into a temporary Parquet file, and the file reader reads that. An activity log never
+comes back row by row from an engine: the engine counts each lead's activities per type and only
+those per-lead rows return (:func:`count_activities`); a folder of activity files is read as
+files are.
 
 Credentials come from the connection string the user types or the environment (libpq's
 ``PGPASSWORD`` and ``~/.pgpass``; a Spark Connect token in its URL) and are never stored: every
@@ -22,6 +23,7 @@ import hashlib
 import re
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -209,7 +211,7 @@ def read(
         if source.engine == "postgresql":
             data = _pg_copy(source, folder / "rows.csv", limit=None, max_bytes=max_bytes)
         else:
-            data = _spark_parquet(source, folder / "rows", limit=None)
+            data = _spark_parquet(source, folder / "rows.parquet", limit=None)
         return read_file(data, name=source.name, max_bytes=max_bytes, max_memory=max_memory)
 
 
@@ -220,7 +222,7 @@ def sample(source: Source, rows: int = SAMPLE_ROWS) -> SourceFile:
         if source.engine == "postgresql":
             data = _pg_copy(source, folder / "rows.csv", limit=rows, max_bytes=None)
         else:
-            data = _spark_parquet(source, folder / "rows", limit=rows)
+            data = _spark_parquet(source, folder / "rows.parquet", limit=rows)
         return read_file(data, name=source.name)
 
 
@@ -566,6 +568,7 @@ def spark_session(origin: str) -> Any:
         local = low == "spark-local" or low.startswith("local")
         wanted = "local[*]" if low == "spark-local" else origin.strip()
         session = builder.master(wanted).config("spark.ui.enabled", "false").getOrCreate()
+        session.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     except Exception as exc:  # py4j, Java or network errors: the session did not start
         raise SourceError(
             "connect_failed", where=masked(origin), reason=_scrub(str(exc), origin)
@@ -608,19 +611,32 @@ def _spark_errors(source: Source) -> Iterator[None]:
         raise SourceError("query_failed", where=source.name, reason=reason) from None
 
 
+def _to_pandas(frame: Any) -> pd.DataFrame:
+    """A Spark frame's rows, without pyspark's own pandas deprecation warnings on the user's
+    terminal (they are about pyspark's code, not the data)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"pyspark\.")
+        rows: pd.DataFrame = frame.toPandas()
+        return rows
+
+
 def _spark_parquet(source: Source, out: Path, *, limit: int | None) -> Path:
-    """Write a Spark input to one local Parquet file (the file reader reads it)."""
+    """Bring a Spark input to this machine as one Parquet file (the file reader reads it).
+
+    The rows come back through the driver (Arrow), never through a path the executors write:
+    on a cluster or over Spark Connect those write on other machines.
+    """
     frame = _spark_frame(source)
     with _spark_errors(source):
         if limit is not None:
             frame = frame.limit(limit)
-        frame.coalesce(1).write.mode("overwrite").parquet(str(out))
-    parts = sorted(out.glob("part-*.parquet"))
-    if not parts:  # no rows: Spark may write no part file
+        rows = _to_pandas(frame)
+    if rows.empty:
         raise LoadError(
             [Problem("header_only", source.name, values=tuple(frame.columns[:MAX_EXAMPLES]))]
         )
-    return parts[0]
+    rows.to_parquet(out, index=False)
+    return out
 
 
 def _spark_counts(
@@ -662,14 +678,7 @@ def _spark_counts(
             .groupBy("lead_id", "activity_type")
             .agg(F.count(F.lit(1)).alias("n"))
         )
-        with _scratch() as folder:
-            counts.coalesce(1).write.mode("overwrite").parquet(str(folder / "counts"))
-            parts = sorted((folder / "counts").glob("part-*.parquet"))
-            frame_out = (
-                pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-                if parts
-                else pd.DataFrame({"lead_id": [], "activity_type": [], "n": []})
-            )
+        frame_out = _to_pandas(counts)  # per lead and type: all that comes back
     frame_out = frame_out.astype({"lead_id": "str", "activity_type": "str", "n": "int64"})
     return frame_out, facts
 
