@@ -12,13 +12,14 @@ spellings folded (case, width, spacing).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
 
-from funnel.mapping import norm
+from funnel.mapping import DISPOSITIONS as DISPOSITIONS
+from funnel.mapping import Mapping, norm
 from funnel.parsing import (
     DEFAULT_PLACEHOLDERS,
     merge_spellings,
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from funnel.access import Actor
     from funnel.store import Store
 
-DISPOSITIONS = ("accepted", "rejected", "not_contacted")
 FEEDBACK = "funnel_feedback"
 
 _COLUMNS: dict[str, tuple[str, ...]] = {
@@ -59,7 +59,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_VALUES: dict[str, frozenset[str]] = {
+STATUS_WORDS: dict[str, frozenset[str]] = {
     "accepted": frozenset(
         """accepted accept yes sal qualified working contacted converted 受入 受け入れ
         承認 採用 対応中 商談化 ok""".split()
@@ -154,7 +154,7 @@ def propose_feedback(source: SourceFile, *, status: str | None = None) -> Feedba
     for value in sorted(str(v) for v in values.dropna().unique()):
         key = normalise_token(value)
         for disposition in DISPOSITIONS:
-            if key in _VALUES[disposition]:
+            if key in STATUS_WORDS[disposition]:
                 found[disposition].append(value)
                 break
     return replace(
@@ -300,6 +300,9 @@ class FeedbackSummary:
     loaded_at: Any
     counts: dict[str, int]
     reasons: tuple[tuple[str, int], ...]
+    #: Leads per source of their verdict: ``file`` (a feedback file), ``export`` (the leads
+    #: export's status column).
+    sources: dict[str, int] = field(default_factory=dict)
 
     @property
     def acceptance_rate(self) -> float | None:
@@ -315,6 +318,7 @@ class FeedbackSummary:
             "leads": dict(self.counts),
             "acceptance_rate": self.acceptance_rate,
             "rejection_reasons": [{"reason": r, "leads": n} for r, n in self.reasons],
+            "sources": dict(self.sources),
         }
 
 
@@ -334,6 +338,83 @@ def create_table(cur: duckdb.DuckDBPyConnection) -> None:
             loaded_at TIMESTAMP NOT NULL
         )"""
     )
+
+
+#: The feedback table's columns, in order (``source`` was added by store schema 8).
+COLUMNS = (
+    "dataset, lead_id, disposition, status, reason, reason_group, decided_at, decided_by, "
+    "file, loaded_at, source"
+)
+#: Where a disposition came from: a feedback file, or the leads export's status column.
+SOURCES = ("file", "export")
+
+
+def add_source_column(cur: duckdb.DuckDBPyConnection) -> None:
+    """Note where each disposition came from; those stored before came from a file (schema 8)."""
+    cur.execute(f"ALTER TABLE {FEEDBACK} ADD COLUMN IF NOT EXISTS source VARCHAR DEFAULT 'file'")
+    cur.execute(f"UPDATE {FEEDBACK} SET source = 'file' WHERE source IS NULL")
+
+
+def sync_export_dispositions(
+    cur: duckdb.DuckDBPyConnection,
+    dataset: str,
+    leads_table: str,
+    mapping: Mapping,
+    file: str,
+    now: Any,
+) -> int:
+    """Write the dataset's dispositions read from its leads export, inside the caller's write.
+
+    One row per lead whose status (or reason) says a verdict, with ``source = 'export'``,
+    for the leads that have no verdict from a feedback file (a file, sales' own word, wins);
+    what was read from an earlier export is replaced. Reasons are a rejection's reason column,
+    else the tail of its status (``Disqualified - No budget``), folded as a file's are.
+    Returns the rows written.
+    """
+    from funnel.mapping.dispositions import disposition_pairs
+    from funnel.store import quote_ident
+
+    cur.execute(f"DELETE FROM {FEEDBACK} WHERE dataset = ? AND source = 'export'", [dataset])
+    spec, id_col = mapping.disposition, mapping.column("id")
+    if spec is None or id_col is None or not spec.columns():
+        return 0
+
+    def text(column: str | None, alias: str = "") -> str:
+        if column is None:
+            return "CAST(NULL AS VARCHAR)"
+        return f"CAST({alias}{quote_ident(column)} AS VARCHAR)"
+
+    pairs = cur.execute(
+        f"SELECT {text(spec.column)} AS status, {text(spec.reason)} AS reason, count(*) AS n "
+        f"FROM {leads_table} GROUP BY ALL"
+    ).df()
+    read = disposition_pairs(spec, pairs)
+    read = read[read["disposition"].notna()][
+        ["status", "reason", "disposition", "status_text", "reason_text", "reason_group"]
+    ]
+    if read.empty:
+        return 0
+    cur.register("_funnel_in_export_dispositions", read)
+    try:
+        cur.execute(
+            f"""INSERT INTO {FEEDBACK} ({COLUMNS})
+            SELECT ?, CAST(l.{quote_ident(id_col)} AS VARCHAR), p.disposition, p.status_text,
+                   p.reason_text, p.reason_group, NULL, NULL, ?, ?, 'export'
+            FROM {leads_table} AS l
+            JOIN _funnel_in_export_dispositions AS p
+              ON {text(spec.column, "l.")} IS NOT DISTINCT FROM p.status
+             AND {text(spec.reason, "l.")} IS NOT DISTINCT FROM p.reason
+            WHERE CAST(l.{quote_ident(id_col)} AS VARCHAR) NOT IN (
+                SELECT lead_id FROM {FEEDBACK} WHERE dataset = ? AND source = 'file'
+            )""",
+            [dataset, file, now, dataset],
+        )
+    finally:
+        cur.unregister("_funnel_in_export_dispositions")
+    row = cur.execute(
+        f"SELECT count(*) FROM {FEEDBACK} WHERE dataset = ? AND source = 'export'", [dataset]
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def load_feedback(
@@ -371,8 +452,9 @@ def feedback_summary(store: Store, dataset: str) -> FeedbackSummary | None:
     """The stored feedback of ``dataset`` summed up, or None when none was loaded."""
     info = store.require(dataset)
     counts = store.fetch_frame(
-        f"SELECT disposition, count(*) AS n, any_value(file) AS file, max(loaded_at) AS at "
-        f"FROM {FEEDBACK} WHERE dataset = ? GROUP BY 1",
+        f"SELECT disposition, source, count(*) AS n, any_value(file) AS file, "
+        f"max(loaded_at) AS at FROM {FEEDBACK} WHERE dataset = ? GROUP BY 1, 2 "
+        "ORDER BY source DESC",  # the feedback file's name first ('file' after 'export')
         [info.name],
     )
     if counts.empty:
@@ -387,6 +469,7 @@ def feedback_summary(store: Store, dataset: str) -> FeedbackSummary | None:
         file=str(counts["file"].iloc[0]),
         loaded_at=counts["at"].max().to_pydatetime(),
         counts={d: int(counts.loc[counts["disposition"] == d, "n"].sum()) for d in DISPOSITIONS},
+        sources={k: int(counts.loc[counts["source"] == k, "n"].sum()) for k in SOURCES},
         reasons=tuple(
             (str(r), int(n)) for r, n in zip(reasons["reason"], reasons["n"], strict=True)
         ),

@@ -25,6 +25,7 @@ from funnel.mapping import (
     apply_overrides,
     require_column,
 )
+from funnel.mapping.dispositions import disposition_of, disposition_problems
 from funnel.mapping.files import read_mapping_file
 from funnel.mapping.leaks import flag_leaks
 from funnel.mapping.propose import SAMPLE_ROWS, infer_kind, propose_mapping
@@ -142,6 +143,11 @@ def prepare(
         mapping.leads, lead_parsed, now=now, unique_ids=not keep_last, outcome=lead_outcome
     )
     problems += _outcome_fixes(validate_frame(lead_frame, schema, leads.name), lead_outcome)
+    mapping = replace(mapping, disposition=disposition_of(mapping))  # sales' verdict, if read
+    if mapping.disposition is not None:
+        problems += disposition_problems(
+            lead_frame, mapping.disposition, leads.name, mapping.placeholders
+        )
 
     id_col = mapping.column("id")
     lead_ids: pd.Series | None = lead_frame[id_col].astype("str") if id_col else None
@@ -328,7 +334,7 @@ def _structural_problems(
                         params={"available": ", ".join(source.columns[:12])},
                     )
                 )
-        for role in ("id", "created", "source", "outcome", "closed", "amount"):
+        for role in ("id", "created", "source", "outcome", "closed", "amount", "first_contact"):
             cols = [s.name for s in specs if s.role == role]
             if len(cols) > 1:
                 problems.append(
@@ -349,6 +355,17 @@ def _structural_problems(
         if reserved and source is not None:
             problems.append(
                 Problem("reserved_column", source.name, values=tuple(reserved), count=len(reserved))
+            )
+    named = mapping.disposition.columns() if mapping.disposition is not None else ()
+    for column in named:  # a mapping file's disposition: naming a column the file lacks
+        if column not in leads.columns:
+            problems.append(
+                Problem(
+                    "column_missing",
+                    leads.name,
+                    column=column,
+                    params={"available": ", ".join(leads.columns[:12])},
+                )
             )
     o = mapping.outcome
     if o is not None:

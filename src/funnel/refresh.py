@@ -178,6 +178,8 @@ def carry_mapping(stored: Mapping, proposed: Mapping) -> Mapping:
         kept = {s.name: s for s in old}
         return tuple(kept.get(s.name, s) for s in new)
 
+    from funnel.mapping.dispositions import carry_disposition
+
     outcome = proposed.outcome
     before = stored.outcome
     if (
@@ -195,6 +197,7 @@ def carry_mapping(stored: Mapping, proposed: Mapping) -> Mapping:
         outcome=outcome,
         placeholders=stored.placeholders,
         first_stage=stored.first_stage,
+        disposition=carry_disposition(stored, proposed),
     )
 
 

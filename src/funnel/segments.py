@@ -228,7 +228,7 @@ def segment_columns(info: DatasetInfo, *, after_sale: bool = False) -> list[str]
     return [
         c
         for c in info.columns
-        if roles.get(c) not in ("id", "created", "stage", "closed", "outcome")
+        if roles.get(c) not in ("id", "created", "stage", "closed", "outcome", "first_contact")
         and not c.startswith(RESERVED_PREFIX)
         and c not in hidden
     ]

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from funnel.loads import LoadRecord
     from funnel.refresh import RefreshPlan
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 8
 DEFAULT_DB = Path("data") / "funnel.duckdb"
 _CATALOG = "funnel_datasets"
 _SETTINGS = "funnel_settings"
@@ -55,6 +55,8 @@ VERSION_EVENTS = "funnel_version_events"
 AUDIT = audit.AUDIT
 #: The key in ``funnel_meta`` holding what the database requires (see access.py).
 _ACCESS_KEY = "access"
+#: Each lead's score and tier under the version in force when it arrived (arrivals.py).
+ARRIVALS = "funnel_arrivals"
 #: Each lead's outcome, kept on the leads table too so metrics need no join (10x faster).
 OUTCOME_COL = "_funnel_outcome"
 CLOSED_COL = "_funnel_closed_at"
@@ -290,6 +292,9 @@ class Store:
             4: {_CATALOG, _SETTINGS, VERSIONS, AUDIT},
             5: {_CATALOG, _SETTINGS, VERSIONS, AUDIT, loads.LOADS},
             6: {_CATALOG, _SETTINGS, VERSIONS, AUDIT, loads.LOADS, feedback.FEEDBACK},
+            # 7 is H13's (the tuner's kept state, issue 13), landing after 8: a store already
+            # at 8 gets 7's table from an idempotent step, so 8 does not require it here
+            8: {_CATALOG, _SETTINGS, VERSIONS, AUDIT, loads.LOADS, feedback.FEEDBACK, ARRIVALS},
         }
         later = {2: {_SETTINGS}}  # the later tables a migration would not simply create
         missing = expected.get(version, set()) - tables
@@ -354,6 +359,11 @@ class Store:
                 cur.begin()
                 feedback.create_table(cur)  # sales' verdict per lead (feedback.py)
                 _set_version(cur, 6)
+                cur.commit()
+            if version < 8:
+                cur.begin()
+                _migrate_to_8(cur)
+                _set_version(cur, 8)
                 cur.commit()
 
     def _migrate_to_2(self, cur: duckdb.DuckDBPyConnection) -> None:
@@ -449,7 +459,15 @@ class Store:
             counts = prepared.counts
             _insert_catalog(cur, dataset_id, name, schema, now, counts, prepared)
             loads.append(cur, name, now, prepared.files, counts["leads"], replaced=replaced)
-        return self.require(name)
+            feedback.sync_export_dispositions(
+                cur,
+                name,
+                f"{quote_ident(schema)}.leads",
+                prepared.mapping,
+                _leads_file(prepared),
+                now,
+            )
+        return self._arrived(name)
 
     def preview_refresh(self, name: str, prepared: Prepared) -> RefreshPlan:
         """Count what :meth:`refresh` would do, writing nothing (also on a read-only store)."""
@@ -545,7 +563,19 @@ class Store:
                 cur, dataset_id, name, schema, now, counts, prepared, fingerprint=fingerprint
             )
             loads.append(cur, name, now, prepared.files, total, replaced=True, plan=plan)
-        return self.require(name), plan
+            feedback.sync_export_dispositions(
+                cur, name, f"{quote_ident(schema)}.leads", prepared.mapping, file, now
+            )
+        return self._arrived(name), plan
+
+    def _arrived(self, name: str) -> DatasetInfo:
+        """After a load: record the new leads' scores under the version in force, if any
+        (:func:`funnel.arrivals.record_arrivals`; never a reason to refuse the load)."""
+        from funnel.arrivals import record_arrivals
+
+        info = self.require(name)
+        record_arrivals(self, info)
+        return info
 
     def save_feedback(self, name: str, frame: Any, file: str, *, by: Actor | None = None) -> None:
         """Store sales' verdicts (:func:`funnel.feedback.prepare_feedback`) as the dataset's
@@ -556,13 +586,21 @@ class Store:
         now = datetime.now().replace(microsecond=0)
         with self.transaction() as cur:
             cur.register("_funnel_in_feedback", frame)
-            cur.execute(f"DELETE FROM {feedback.FEEDBACK} WHERE dataset = ?", [info.name])
             cur.execute(
-                f"INSERT INTO {feedback.FEEDBACK} SELECT ?, lead_id, disposition, status, reason, "
-                "reason_group, decided_at, decided_by, ?, ? FROM _funnel_in_feedback",
+                f"DELETE FROM {feedback.FEEDBACK} WHERE dataset = ? AND source = 'file'",
+                [info.name],
+            )
+            cur.execute(
+                f"INSERT INTO {feedback.FEEDBACK} ({feedback.COLUMNS}) SELECT ?, lead_id, "
+                "disposition, status, reason, reason_group, decided_at, decided_by, ?, ?, 'file' "
+                "FROM _funnel_in_feedback",
                 [info.name, file, now],
             )
             cur.unregister("_funnel_in_feedback")
+            # a verdict from the file replaces the one read from the leads export
+            feedback.sync_export_dispositions(
+                cur, info.name, info.table(), info.mapping, _info_file(info), now
+            )
             audit.append(
                 cur,
                 by,
@@ -612,6 +650,7 @@ class Store:
             cur.execute(f"UPDATE {_SETTINGS} SET dataset = ? WHERE dataset = ?", [new, old])
             cur.execute(f"UPDATE {loads.LOADS} SET dataset = ? WHERE dataset = ?", [new, old])
             cur.execute(f"UPDATE {feedback.FEEDBACK} SET dataset = ? WHERE dataset = ?", [new, old])
+            cur.execute(f"UPDATE {ARRIVALS} SET dataset = ? WHERE dataset = ?", [new, old])
             # the history follows the dataset (each version keeps the name it was tuned on)
             cur.execute(f"UPDATE {VERSIONS} SET dataset = ? WHERE dataset = ?", [new, old])
         return self.require(new)
@@ -635,6 +674,7 @@ class Store:
             cur.execute(f"DELETE FROM {_SETTINGS} WHERE dataset = ?", [name])
             cur.execute(f"DELETE FROM {loads.LOADS} WHERE dataset = ?", [name])
             cur.execute(f"DELETE FROM {feedback.FEEDBACK} WHERE dataset = ?", [name])
+            cur.execute(f"DELETE FROM {ARRIVALS} WHERE dataset = ?", [name])
             cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(info.schema)} CASCADE")
 
     def setting(self, dataset: str, key: str) -> Any:
@@ -785,6 +825,23 @@ def _migrate_to_3(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _migrate_to_8(cur: duckdb.DuckDBPyConnection) -> None:
+    """v8: where each disposition came from (a feedback file, or the leads export's status
+    column: every verdict stored before came from a file), and each lead's score and tier at
+    arrival."""
+    feedback.add_source_column(cur)
+    cur.execute(
+        f"""CREATE TABLE IF NOT EXISTS {ARRIVALS} (
+            dataset VARCHAR NOT NULL,
+            lead_id VARCHAR NOT NULL,
+            version_id BIGINT NOT NULL,
+            arrived_at TIMESTAMP NOT NULL,
+            score DOUBLE NOT NULL,
+            tier VARCHAR NOT NULL
+        )"""
+    )
+
+
 def _migrate_to_4(cur: duckdb.DuckDBPyConnection) -> None:
     """v4: the audit log; a sign-off records the signer's e-mail and how they were known."""
     audit.create_table(cur)
@@ -850,6 +907,12 @@ def _insert_catalog(
             fingerprint if fingerprint is not None else prepared.fingerprint,
         ],
     )
+
+
+def _info_file(info: DatasetInfo) -> str:
+    """The name of the leads file a stored dataset was loaded from ("" when not known)."""
+    leads = [f for f in info.files if f.get("role") == "leads"] or list(info.files)
+    return str(leads[0].get("name", "")) if leads else ""
 
 
 def _leads_file(prepared: Prepared) -> str:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 from funnel.mapping import ColumnSpec, OutcomeSpec
 from funnel.problems import MAX_EXAMPLES, Problem
 
-DATE_ROLES = ("created", "stage", "closed")
+DATE_ROLES = ("created", "stage", "closed", "first_contact")
 NUMBER_ROLES = ("number", "behaviour", "amount")
 #: Slack before a date counts as "in the future" (time zones, clocks).
 FUTURE_SLACK = pd.Timedelta(days=1)

@@ -179,4 +179,4 @@ def test_a_version_5_database_gains_the_feedback_table_losing_nothing(db_path: P
         assert store.load_history() == history
         empty = store.fetch_frame("SELECT count(*) AS n FROM funnel_feedback")["n"][0]
         version = store.fetch_frame("SELECT value FROM funnel_meta WHERE key='schema_version'")
-    assert empty == 0 and version["value"].iloc[0] == str(SCHEMA_VERSION) == "6"
+    assert empty == 0 and version["value"].iloc[0] == str(SCHEMA_VERSION) == "8"

@@ -118,6 +118,10 @@ def _show(args: argparse.Namespace) -> int:
     _print_reasons(summary, lang)
     at = f"{summary.loaded_at:%Y-%m-%d %H:%M}"
     print(say("feedback.from", lang, file=summary.file, at=at), file=sys.stderr)
+    if summary.sources.get("export"):  # verdicts read from the leads export's status column
+        print(
+            say("feedback.from_export", lang, n=f"{summary.sources['export']:,}"), file=sys.stderr
+        )
     return 0
 
 

@@ -33,6 +33,7 @@ Role = Literal[
     "number",
     "behaviour",
     "ignore",
+    "first_contact",
 ]
 
 
@@ -44,7 +45,15 @@ FEATURE_ROLES: tuple[Role, ...] = ("source", "attribute", "number", "behaviour")
 
 
 #: Roles of which a file has at most one column.
-SINGLE_ROLES: tuple[Role, ...] = ("id", "created", "source", "outcome", "closed", "amount")
+SINGLE_ROLES: tuple[Role, ...] = (
+    "id",
+    "created",
+    "source",
+    "outcome",
+    "closed",
+    "amount",
+    "first_contact",
+)
 
 
 MAPPING_VERSION = 1
@@ -133,6 +142,45 @@ class OutcomeSpec:
         return text.map({v: self.classify(v) for v in uniques}).astype("str")
 
 
+#: Sales' verdicts on a lead (:mod:`funnel.feedback`), in the order they are listed.
+DISPOSITIONS = ("accepted", "rejected", "not_contacted")
+
+
+@dataclass(frozen=True)
+class DispositionSpec:
+    """Sales' verdict read from the leads file: the column holding each lead's status (a lead
+    status such as ``Disqualified - No budget``) and/or its disqualification reason, and which
+    status values mean accepted, rejected and not contacted.
+
+    The columns keep their own roles (a status is usually an attribute known only after the
+    sale, or the outcome itself); this only says how to read them as dispositions
+    (:mod:`funnel.mapping.dispositions`). Without a status column, a lead with a reason is
+    rejected.
+    """
+
+    column: str | None = None
+    reason: str | None = None
+    accepted: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
+    not_contacted: tuple[str, ...] = ()
+
+    def classify(self, value: str) -> str | None:
+        """The disposition a status value means, or None.
+
+        >>> spec = DispositionSpec("s", rejected=("Disqualified - No budget",))
+        >>> spec.classify("disqualified -  no budget"), spec.classify("Disqualified")
+        ('rejected', None)
+        """
+        key = normalise_token(value)
+        for disposition in DISPOSITIONS:
+            if key in {normalise_token(v) for v in getattr(self, disposition)}:
+                return disposition
+        return None
+
+    def columns(self) -> tuple[str, ...]:
+        return tuple(c for c in (self.column, self.reason) if c is not None)
+
+
 @dataclass(frozen=True)
 class Mapping:
     """The confirmed meaning of every column of the leads (and outcomes/activities) files."""
@@ -144,6 +192,8 @@ class Mapping:
     placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS
     first_stage: str = "lead"
     notes: tuple[str, ...] = field(default=(), compare=False)
+    #: Sales' verdict read from the leads file's status or reason column (None: not read).
+    disposition: DispositionSpec | None = None
 
     def column(self, role: Role, file: str = "leads") -> str | None:
         """Return the column holding a single-valued role, if any."""

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from funnel.i18n import CodedError
-from funnel.mapping import MAPPING_VERSION, ROLES, ColumnSpec, Mapping, OutcomeSpec
+from funnel.mapping import (
+    MAPPING_VERSION,
+    ROLES,
+    ColumnSpec,
+    DispositionSpec,
+    Mapping,
+    OutcomeSpec,
+)
 from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.yamlfiles import YamlError, dump_yaml, load_yaml, read_text
 
@@ -34,6 +41,15 @@ def mapping_to_dict(mapping: Mapping) -> dict[str, Any]:
         }
     if mapping.outcomes:
         out["outcomes"] = {s.name: s.to_yaml_value() for s in mapping.outcomes}
+    if mapping.disposition is not None:
+        d = mapping.disposition
+        out["disposition"] = {
+            "column": d.column,
+            "reason": d.reason,
+            "accepted": list(d.accepted),
+            "rejected": list(d.rejected),
+            "not_contacted": list(d.not_contacted),
+        }
     if mapping.activities:
         out["activities"] = {s.name: s.to_yaml_value() for s in mapping.activities}
     return out
@@ -43,7 +59,10 @@ def mapping_to_yaml(mapping: Mapping) -> str:
     """Render a mapping as YAML for the user to edit."""
     header = (
         "# funnel column mapping. Roles: id, created, source, outcome,\n"
-        "# stage:<mql|sql|opportunity>, closed, amount, attribute, number, behaviour, ignore.\n"
+        "# stage:<mql|sql|opportunity>, closed, amount, attribute, number, behaviour, ignore,\n"
+        "# first_contact (the date sales first touched the lead).\n"
+        "# `disposition:` reads sales' verdict from a status and/or reason column: which status\n"
+        "# values mean accepted, rejected and not_contacted.\n"
         "# `leak: true` keeps a column out of scoring (known only after the sale); a column\n"
         "# flagged from its data says why (reason, evidence): set `leak: false` to score it.\n"
     )
@@ -103,6 +122,24 @@ def mapping_from_dict(data: Any, *, source: str = "mapping") -> Mapping:
     placeholders = data.get("placeholders", list(DEFAULT_PLACEHOLDERS))
     if not isinstance(placeholders, list):
         raise MappingFileError("placeholders", where=source)
+    disposition = None
+    raw = data.get("disposition")
+    if raw is not None:
+        if not isinstance(raw, dict):
+            raise MappingFileError("disposition_shape", where=source)
+        columns = {k: raw.get(k) for k in ("column", "reason")}
+        if not any(columns.values()) or any(
+            v is not None and not isinstance(v, str) for v in columns.values()
+        ):
+            raise MappingFileError("disposition_shape", where=source)
+        disposition = DispositionSpec(
+            column=columns["column"],
+            reason=columns["reason"],
+            **{
+                d: _values(raw.get(d), f"{source}: disposition.{d}")
+                for d in ("accepted", "rejected", "not_contacted")
+            },
+        )
     return Mapping(
         leads=leads,
         outcome=outcome,
@@ -110,6 +147,7 @@ def mapping_from_dict(data: Any, *, source: str = "mapping") -> Mapping:
         activities=_specs_from(data.get("activities"), f"{source}: activities"),
         placeholders=tuple("" if p is None else str(p) for p in placeholders),
         first_stage=str(data.get("first_stage", "lead")),
+        disposition=disposition,
     )
 
 

@@ -419,6 +419,7 @@ _ROLE_REASONS = {
     "id": "left.id",
     "amount": "left.amount",
     "closed": "left.closed",
+    "first_contact": "left.first_contact",
     "ignore": "left.ignore",
 }
 

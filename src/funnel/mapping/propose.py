@@ -14,6 +14,7 @@ from typing import Literal
 import pandas as pd
 
 from funnel.mapping import ColumnSpec, Mapping, OutcomeSpec, Role, norm
+from funnel.mapping.dispositions import propose_disposition, propose_first_contact
 from funnel.mapping.leaks import flag_leaks
 from funnel.parsing import (
     DEFAULT_PLACEHOLDERS,
@@ -181,6 +182,13 @@ def propose_mapping(
         outcome_col = _outcome_column(leads.columns, used, kinds, sample, placeholders)
     take("outcome", outcome_col)
     take("id", _pick_id(sample, kinds, used))
+    # sales' first touch, when another column dates the lead (else it is the created date)
+    first_contact = propose_first_contact(leads.columns, used, _SYNONYMS["created"])
+    if first_contact is not None and (
+        kinds[first_contact] == "date"
+        or _mostly(sample[first_contact], ("date",), placeholders, serials=True)
+    ):
+        take("first_contact", first_contact)
     take("created", _match(leads.columns, "created", used, kinds, ("date",), sample, placeholders))
     take("source", _match(leads.columns, "source", used, kinds, ("text",), sample, placeholders))
     if outcome_col is not None:
@@ -225,6 +233,7 @@ def propose_mapping(
         activities=activity_specs,
         placeholders=tuple(placeholders),
         first_stage=first_stage,
+        disposition=propose_disposition(leads.columns, sample, outcome_col, placeholders),
     )
     return flag_leaks(mapping, leads, outcomes, kinds=kinds) if leaks else mapping
 

@@ -30,6 +30,7 @@ ROLE_CHOICES: tuple[str, ...] = (
     "number",
     "behaviour",
     "ignore",
+    "first_contact",
 )
 
 
