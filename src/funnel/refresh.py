@@ -288,38 +288,47 @@ def plan_refresh(
     shared = [c for c in info.columns if c in new_cols and c != id_col]
     shared += [c for c in new_cols if c.startswith(RESERVED_PREFIX)]
     differs = " OR ".join(f"o.{quote_ident(c)} IS DISTINCT FROM n.{quote_ident(c)}" for c in shared)
-    joined = (
-        f"FROM (SELECT *, {_key('t', id_col)} AS _k FROM {info.table()} t) o "
-        f"FULL OUTER JOIN (SELECT *, {_key('t', id_col)} AS _k FROM {new_leads} t) n "
-        "ON o._k = n._k"
-    )
     out = quote_ident(OUTCOME_COL)
-    both = "o._k IS NOT NULL AND n._k IS NOT NULL"
-    recorded = f"{both} AND o.{out} IN ('won', 'lost') AND o.{out} IS DISTINCT FROM n.{out}"
-    counts = cur.execute(
-        f"""SELECT
-            count(*) FILTER (WHERE o._k IS NOT NULL),
-            count(*) FILTER (WHERE o._k IS NULL),
-            count(*) FILTER (WHERE {both} AND ({differs or "false"})),
-            count(*) FILTER (WHERE {both} AND NOT ({differs or "false"})),
-            count(*) FILTER (WHERE n._k IS NULL),
-            count(*) FILTER (WHERE {both} AND o.{out} IS DISTINCT FROM n.{out})
-        {joined}"""
-    ).fetchone()
-    assert counts is not None
-    before, added, changed, unchanged, missing, outcomes_changed = (int(c) for c in counts)
-    transitions = cur.execute(
-        f"SELECT o.{out}, coalesce(n.{out}, 'open'), count(*) {joined} WHERE {recorded} "
-        "GROUP BY ALL ORDER BY 3 DESC, 1, 2"
-    ).fetchall()
-    examples = cur.execute(
-        f"SELECT o._k, o.{out}, coalesce(n.{out}, 'open') {joined} WHERE {recorded} "
-        "ORDER BY o._k LIMIT ?",
-        [MAX_IDS],
-    ).fetchall()
-    gone = cur.execute(
-        f"SELECT o._k {joined} WHERE n._k IS NULL ORDER BY o._k LIMIT ?", [MAX_IDS]
-    ).fetchall()
+    # the full outer join once, kept as one slim row per lead (its key on each side, whether
+    # a shared column differs, its outcome before and now); every count below reads that
+    plan = "_funnel_refresh_plan"
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {plan} AS
+        SELECT o._k AS old_k, n._k AS new_k, ({differs or "false"}) AS differs,
+               o.{out} AS old_out, n.{out} AS new_out
+        FROM (SELECT *, {_key("t", id_col)} AS _k FROM {info.table()} t) o
+        FULL OUTER JOIN (SELECT *, {_key("t", id_col)} AS _k FROM {new_leads} t) n
+        ON o._k = n._k"""
+    )
+    try:
+        both = "old_k IS NOT NULL AND new_k IS NOT NULL"
+        recorded = f"{both} AND old_out IN ('won', 'lost') AND old_out IS DISTINCT FROM new_out"
+        counts = cur.execute(
+            f"""SELECT
+                count(*) FILTER (WHERE old_k IS NOT NULL),
+                count(*) FILTER (WHERE old_k IS NULL),
+                count(*) FILTER (WHERE {both} AND differs),
+                count(*) FILTER (WHERE {both} AND NOT differs),
+                count(*) FILTER (WHERE new_k IS NULL),
+                count(*) FILTER (WHERE {both} AND old_out IS DISTINCT FROM new_out)
+            FROM {plan}"""
+        ).fetchone()
+        assert counts is not None
+        before, added, changed, unchanged, missing, outcomes_changed = (int(c) for c in counts)
+        transitions = cur.execute(
+            f"SELECT old_out, coalesce(new_out, 'open'), count(*) FROM {plan} "
+            f"WHERE {recorded} GROUP BY ALL ORDER BY 3 DESC, 1, 2"
+        ).fetchall()
+        examples = cur.execute(
+            f"SELECT old_k, old_out, coalesce(new_out, 'open') FROM {plan} WHERE {recorded} "
+            "ORDER BY old_k LIMIT ?",
+            [MAX_IDS],
+        ).fetchall()
+        gone = cur.execute(
+            f"SELECT old_k FROM {plan} WHERE new_k IS NULL ORDER BY old_k LIMIT ?", [MAX_IDS]
+        ).fetchall()
+    finally:
+        cur.execute(f"DROP TABLE IF EXISTS {plan}")
     return RefreshPlan(
         dataset=info.name,
         rows=rows,
