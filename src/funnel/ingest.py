@@ -25,7 +25,11 @@ from funnel.mapping import (
     apply_overrides,
     require_column,
 )
-from funnel.mapping.dispositions import disposition_of, disposition_problems
+from funnel.mapping.dispositions import (
+    disposition_of,
+    disposition_problems,
+    with_status_meanings,
+)
 from funnel.mapping.files import read_mapping_file
 from funnel.mapping.leaks import flag_leaks
 from funnel.mapping.propose import SAMPLE_ROWS, infer_kind, propose_mapping
@@ -857,6 +861,7 @@ def choose_mapping(
 
             mapping = carry_mapping(stored, mapping)
     mapping = apply_overrides(mapping, overrides, leads.name)
+    mapping = with_status_meanings(mapping, leads)
     return flag_leaks(mapping, leads, outcomes, kinds=_kinds(leads, mapping))
 
 

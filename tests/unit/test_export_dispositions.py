@@ -254,3 +254,35 @@ def test_cli_load_reads_the_verdicts_and_feedback_show_says_where_they_came_from
     assert f"{decided:,} of these verdicts were read from the leads export" in err
     rejected = int(frame["Lead Status"].str.startswith(("Disqualified", "disqualified")).sum())
     assert f"{rejected:>8,}" in out and "No budget" in out
+
+
+def test_cli_flags_name_the_status_column_its_values_and_the_first_contact(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from funnel.cli import main
+
+    frame = crm_export().rename(columns={"Lead Status": "Stage", "First Contact Date": "Touched"})
+    frame.loc[3, "Stage"] = "Maybe later"
+    path = tmp_path / "crm.csv"
+    frame.to_csv(path, index=False)
+    base = ["load", str(path), "--dataset", "crm", "--db", str(db_path)]
+    assert main([*base, "--rejected", "Maybe later"]) == 2  # values without a status column
+    _, err = capsys.readouterr()
+    assert "no column is read as the lead status" in err and "--lead-status" in err
+    assert main([*base, "--lead-status", "Stage"]) == 2  # 'Maybe later' placed nowhere
+    _, err = capsys.readouterr()
+    assert "--rejected 'Maybe later'" in err
+    flags = [
+        "--lead-status",
+        "Stage",
+        "--not-contacted",
+        "Maybe later",
+        "--first-contact",
+        "Touched",
+    ]
+    assert main([*base, *flags]) == 0
+    with Store(db_path, read_only=True) as store:
+        info = store.require("crm")
+        got = verdicts(store, "crm").set_index("lead_id")
+    assert info.mapping.column("first_contact") == "Touched"
+    assert got.loc[str(frame.loc[3, "lead_id"]), "disposition"] == "not_contacted"

@@ -81,6 +81,25 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     mapping_flags.add_argument(
         "--placeholder", action="append", default=[], help="an extra value meaning missing"
     )
+    verdict = mapping_flags.add_argument_group(
+        "sales' verdict and first contact in the leads file (proposed from headers and values)"
+    )
+    verdict.add_argument(
+        "--first-contact", metavar="COL", help="the date sales first touched the lead"
+    )
+    verdict.add_argument("--lead-status", metavar="COL", help="the column read as sales' verdict")
+    for flag, meaning in (
+        ("--accepted", "accepted by sales"),
+        ("--rejected", "rejected (disqualified) by sales"),
+        ("--not-contacted", "not contacted yet"),
+    ):
+        verdict.add_argument(
+            flag,
+            action="append",
+            default=[],
+            metavar="VALUE",
+            help=f"a status value meaning {meaning}",
+        )
     mapping_flags.add_argument("--encoding", help="force the text encoding (utf-8, cp932, ...)")
     file_limits(mapping_flags)
 
@@ -226,6 +245,11 @@ def _mapping_for(
         leaks=tuple(args.leak),
         not_leaks=tuple(args.not_leak),
         placeholders=tuple(args.placeholder),
+        first_contact=args.first_contact,
+        lead_status=args.lead_status,
+        accepted=tuple(args.accepted),
+        rejected=tuple(args.rejected),
+        not_contacted=tuple(args.not_contacted),
     )
     return choose_mapping(
         leads, outcomes, activities, mapping_file=args.mapping, overrides=overrides, stored=stored

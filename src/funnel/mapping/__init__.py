@@ -259,6 +259,13 @@ class Overrides:
     leaks: tuple[str, ...] = ()
     not_leaks: tuple[str, ...] = ()
     placeholders: tuple[str, ...] = ()
+    #: The date sales first touched the lead; the column read as each lead's status (sales'
+    #: verdict), and status values meaning accepted, rejected and not contacted.
+    first_contact: str | None = None
+    lead_status: str | None = None
+    accepted: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
+    not_contacted: tuple[str, ...] = ()
 
 
 def require_column(columns: Sequence[str], column: str, file: str) -> None:
@@ -309,7 +316,42 @@ def apply_overrides(mapping: Mapping, overrides: Overrides, file: str) -> Mappin
     )
     if overrides.placeholders:
         mapping = replace(mapping, placeholders=mapping.placeholders + overrides.placeholders)
-    return mapping
+    if overrides.first_contact:
+        require_column(names, overrides.first_contact, file)
+        mapping = mapping.with_role(overrides.first_contact, "first_contact")
+    return disposition_values(mapping, overrides, file)
+
+
+def disposition_values(mapping: Mapping, overrides: Overrides, file: str) -> Mapping:
+    """Read the column a person named as the lead status, and add the status values they placed
+    (``--accepted/--rejected/--not-contacted``); a value they placed moves out of the other lists.
+
+    >>> m = Mapping(leads=(ColumnSpec("s", "attribute"),))
+    >>> m = disposition_values(m, Overrides(lead_status="s", rejected=("Junk",)), "f.csv")
+    >>> m.disposition
+    DispositionSpec(column='s', reason=None, accepted=(), rejected=('Junk',), not_contacted=())
+    """
+    named = {normalise_token(v): d for d in DISPOSITIONS for v in getattr(overrides, d)}
+    if not overrides.lead_status and not named:
+        return mapping
+    spec = mapping.disposition or DispositionSpec()
+    if overrides.lead_status:
+        require_column([s.name for s in mapping.leads], overrides.lead_status, file)
+        spec = replace(spec, column=overrides.lead_status)
+    if spec.column is None:
+        raise LoadError([Problem("disposition_values_without_column", file)])
+
+    def merged(d: str) -> tuple[str, ...]:
+        kept = [v for v in getattr(spec, d) if named.get(normalise_token(v), d) == d]
+        return tuple(dict.fromkeys([*kept, *getattr(overrides, d)]))
+
+    spec = replace(
+        spec,
+        accepted=merged("accepted"),
+        rejected=merged("rejected"),
+        not_contacted=merged("not_contacted"),
+    )
+    return replace(mapping, disposition=spec)
 
 
 def outcome_values(base: OutcomeSpec, overrides: Overrides) -> OutcomeSpec:

@@ -14,6 +14,7 @@ reasons, folded as the feedback file's are. The store writes them beside the fee
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
@@ -23,6 +24,10 @@ import pandas as pd
 from funnel.mapping import DISPOSITIONS, DispositionSpec, Mapping, norm
 from funnel.parsing import DEFAULT_PLACEHOLDERS, merge_spellings, normalise_token, null_placeholders
 from funnel.problems import MAX_EXAMPLES, Problem
+from funnel.readers import SourceFile
+
+#: Rows a status column's values are proposed from (as the mapping's proposal reads).
+SAMPLE_ROWS = 50_000
 
 #: Headers of a lead status column that records sales' verdict (normalised with ``norm``).
 STATUS_HEADERS = tuple(
@@ -189,6 +194,18 @@ def with_meanings(spec: DispositionSpec, values: Sequence[str]) -> DispositionSp
     )
 
 
+def with_status_meanings(mapping: Mapping, leads: SourceFile) -> Mapping:
+    """Place the status values whose meaning is known (:func:`meaning`) that a status column a
+    person named (a flag or a mapping file) holds and nobody placed yet."""
+    spec = mapping.disposition
+    if spec is None or spec.column is None or spec.column not in leads.frame.columns:
+        return mapping
+    sample = leads.frame[spec.column].head(SAMPLE_ROWS)
+    return replace(
+        mapping, disposition=with_meanings(spec, _distinct(sample, mapping.placeholders))
+    )
+
+
 def disposition_of(mapping: Mapping) -> DispositionSpec | None:
     """The mapping's disposition columns, without a column a person set to ``ignore``."""
     spec = mapping.disposition
@@ -226,6 +243,7 @@ def disposition_problems(
     unknown = np.isin(codes, [i for i, v in enumerate(uniques) if str(v) in unknown_values])
     rows = np.flatnonzero(unknown)[:MAX_EXAMPLES] + 2  # spreadsheet rows: the header is row 1
     listed = ", ".join(_yaml_text(v) for v in unknown_values[:MAX_EXAMPLES])
+    flags = " ".join(f"--rejected {shlex.quote(v)}" for v in unknown_values[:MAX_EXAMPLES])
     return [
         Problem(
             "unknown_disposition_value",
@@ -234,7 +252,7 @@ def disposition_problems(
             rows=tuple(int(r) for r in rows),
             values=tuple(unknown_values[:MAX_EXAMPLES]),
             count=int(unknown.sum()),
-            params={"yaml": f"[{listed}]"},
+            params={"yaml": f"[{listed}]", "flags": flags},
         )
     ]
 
