@@ -583,3 +583,48 @@ def test_without_created_dates_the_leads_first_seen_after_the_signing_are_review
         r = review(store, "crm")
     assert (r.arrival, r.leads, r.before) == ("first_seen", 500, 2000)
     assert r.weeks is None and r.capacity is None  # no dates: no weekly volume
+
+
+def with_contacts(frame: pd.DataFrame) -> pd.DataFrame:
+    """The export with a first-contact time: 2, 30, 10, 50 or 5 hours after creation in turn,
+    every seventh lead not contacted yet."""
+    out = frame.copy()
+    hours = np.array([2, 30, 10, 50, 5])[np.arange(len(out)) % 5]
+    when = out["created_at"] + pd.to_timedelta(hours, unit="h")
+    when[np.arange(len(out)) % 7 == 0] = pd.NaT
+    out["First Contact Date"] = when.dt.strftime("%Y-%m-%d %H:%M").where(when.notna(), "")
+    return out
+
+
+def test_time_to_first_contact_is_checked_against_the_promised_hours(
+    tmp_path: Path, exports: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    first, later = (with_contacts(x) for x in exports)
+    promised = ServiceLevel(contact_within_hours=24)
+    with Store(tmp_path / "x.duckdb") as store:
+        load_files(store, "crm", SourceFile("s.csv", first, "csv"))
+        assert store.require("crm").mapping.column("first_contact") == "First Contact Date"
+        agree(store, APRIL, replace(RULES, service_level=promised))
+        time.sleep(1.1)
+        load_files(store, "crm", SourceFile("n.csv", later, "csv"), refresh=True)
+        r = review(store, "crm")
+    f = by_hand(later)
+    f["hours"] = (
+        pd.to_datetime(f["First Contact Date"].replace("", None)) - f["created_at"]
+    ).dt.total_seconds() / 3600
+    hot = f[(f["created_at"] >= pd.Timestamp(APRIL)) & (f["tier"] == "hot")]
+    latest = f["created_at"].max()
+    due = hot[(latest - hot["created_at"]).dt.total_seconds() / 3600 >= 24]
+    c = r.contact
+    assert c is not None and c.hours == 24
+    assert (c.hot, c.contacted) == (len(hot), int(hot["hours"].notna().sum()))
+    assert c.median_hours == pytest.approx(hot["hours"].median())
+    assert (c.due, c.kept) == (len(due), int((due["hours"] <= 24).sum()))
+    point = next(p for p in agenda(r) if p.kind == "contact")
+    assert point.sentence("en").startswith(
+        f"Sales contacted {c.kept / c.due:.0%} of the hot leads since 2026-04-01 within the "
+        "promised 24 hours"
+    )
+    assert "約束の 24 時間以内" in point.sentence("ja")
+    assert "review.note.no_contact" not in [k for k, _ in r.notes]
+    assert r.as_dict()["first_contact"]["kept"] == c.kept

@@ -124,6 +124,23 @@ def agenda(r: Review) -> list[Point]:
                 },
             )
         )
+    contact = r.contact
+    if contact is not None and contact.hours is not None and contact.broken:
+        low, high = contact.interval
+        points.append(
+            Point(
+                "contact",
+                {
+                    "since": since,
+                    "share": pct(contact.share_kept),
+                    "low": pct(low),
+                    "high": pct(high),
+                    "hours": _n(contact.hours),
+                    "n": _n(contact.due),
+                    "median": _n(contact.median_hours, 1),
+                },
+            )
+        )
     every = r.service_level.review_every_weeks
     if every is not None and r.weeks_in_force is not None and r.weeks_in_force > every:
         points.append(
@@ -198,3 +215,34 @@ def agenda(r: Review) -> list[Point]:
             )
         )
     return points
+
+
+def contact_lines(r: Review, lang: str = "en") -> list[str]:
+    """Sales' first contact of the new hot leads in sentences (none without the data)."""
+    c = r.contact
+    if c is None:
+        return []
+    lines = [
+        t(
+            "review.cli.contact",
+            lang,
+            column=c.column,
+            contacted=_n(c.contacted),
+            hot=_n(c.hot),
+            median=_n(c.median_hours, 1),
+        )
+    ]
+    if c.hours is not None:
+        low, high = c.interval
+        lines.append(
+            t(
+                "review.cli.contact_kept",
+                lang,
+                hours=_n(c.hours),
+                share=pct(c.share_kept),
+                low=pct(low),
+                high=pct(high),
+                n=_n(c.due),
+            )
+        )
+    return lines

@@ -54,6 +54,8 @@ from funnel.versions.record import Version
 MAX_SEGMENTS = 20
 #: How many example lead ids a list names.
 MAX_EXAMPLES = 10
+#: The share of hot leads sales promises to contact in time; a point when clearly below.
+CONTACT_KEPT = 0.9
 
 
 class ReviewError(CodedError):
@@ -282,6 +284,54 @@ class Capacity:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """How fast sales first contacted the new hot leads, against the promised hours.
+
+    ``due`` counts the hot leads that arrived at least the promised hours before the latest
+    arrival in the data (the later ones may still be contacted in time); ``kept`` those of
+    them contacted within the hours (a contact dated before the arrival counts as kept).
+    """
+
+    column: str
+    hours: int | None
+    hot: int
+    contacted: int
+    median_hours: float | None
+    due: int
+    kept: int
+
+    @property
+    def share_kept(self) -> float | None:
+        return self.kept / self.due if self.due else None
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson(self.kept, self.due)
+
+    @property
+    def broken(self) -> bool:
+        """Fewer than :data:`CONTACT_KEPT` of the due hot leads were contacted in time, beyond
+        chance (the Wilson 95% upper bound is below it), among enough leads to say."""
+        return self.due >= DEFAULT_MIN_N and self.interval[1] < CONTACT_KEPT
+
+    def as_dict(self) -> dict[str, Any]:
+        low, high = self.interval
+        return {
+            "column": self.column,
+            "promised_hours": self.hours,
+            "hot": self.hot,
+            "contacted": self.contacted,
+            "median_hours": self.median_hours,
+            "due": self.due,
+            "kept": self.kept,
+            "share_kept": self.share_kept,
+            "ci_low": low,
+            "ci_high": high,
+            "broken": self.broken,
+        }
+
+
+@dataclass(frozen=True)
 class Review:
     """Every figure of a review; :mod:`funnel.review.agenda` turns them into discussion
     points, and ``notes`` says what the data cannot support."""
@@ -313,6 +363,7 @@ class Review:
     service_level: ServiceLevel = NO_PROMISES
     capacity: Capacity | None = None
     weeks_in_force: float | None = None
+    contact: Contact | None = None
     lang: str = "en"
     notes: tuple[tuple[str, dict[str, str]], ...] = field(default=())
 
@@ -362,7 +413,7 @@ class Review:
             "promises": self.service_level.as_dict(),
             "capacity": None if self.capacity is None else self.capacity.as_dict(),
             "weeks_in_force": self.weeks_in_force,
-            "first_contact": None,
+            "first_contact": None if self.contact is None else self.contact.as_dict(),
             "drift": {
                 "rules": [r.as_dict() for r in self.rules],
                 "scores": self.scores.as_dict(),
@@ -456,7 +507,8 @@ def review(
     promised = rs.service_level
     capacity = _capacity(promised, hot_leads, hist_new.weeks, weekly)
     weeks_in_force = _weeks_in_force(store, info, col, since)
-    notes = _notes(v, tiers, feedback, population, leads, now_eval)
+    contact = _contact(store, info, rs, new, col)
+    notes = _notes(v, tiers, feedback, population, leads, now_eval, contact)
     return Review(
         dataset=info.name,
         version=v,
@@ -485,6 +537,7 @@ def review(
         service_level=promised,
         capacity=capacity,
         weeks_in_force=weeks_in_force,
+        contact=contact,
         lang=lang,
         notes=notes,
     )
@@ -807,6 +860,51 @@ def _capacity(
     )
 
 
+def _contact(
+    store: Store, info: DatasetInfo, rs: RuleSet, new: Fragment, col: str
+) -> Contact | None:
+    """Hours from arrival to sales' first contact of the new hot leads (None when the data
+    has no first-contact column)."""
+    column = info.mapping.column("first_contact")
+    if column is None or column not in info.columns:
+        return None
+    promised = rs.service_level.contact_within_hours
+    window = float(promised) if promised is not None else 0.0
+    contact = f"CAST({quote_ident(column)} AS TIMESTAMP)"
+    extra = (
+        f", (epoch({contact}) - epoch(CAST({col} AS TIMESTAMP))) / 3600.0 AS hours"
+        f", CAST({col} AS TIMESTAMP) AS arrived"
+    )
+    query = compose(
+        """{scored}, latest AS (SELECT max(CAST({c} AS TIMESTAMP)) AS at FROM {leads})
+        SELECT count(*) FILTER (WHERE hot),
+               count(*) FILTER (WHERE hot AND hours IS NOT NULL),
+               median(hours) FILTER (WHERE hot AND hours IS NOT NULL),
+               count(*) FILTER (WHERE hot AND epoch(latest.at) - epoch(arrived)
+                                >= {window} * 3600.0),
+               count(*) FILTER (WHERE hot AND epoch(latest.at) - epoch(arrived)
+                                >= {window} * 3600.0 AND hours <= {window})
+        FROM scored, latest""",
+        scored=_scored(store, info, rs, new, extra),
+        c=col,
+        leads=info.table(),
+        window=bind(window),
+    )
+    with store.cursor() as cur:
+        row = cur.execute(query.sql, query.args).fetchone()
+    assert row is not None
+    hot, contacted, median, due, kept = row
+    return Contact(
+        column=column,
+        hours=promised,
+        hot=int(hot),
+        contacted=int(contacted),
+        median_hours=None if median is None else float(median),
+        due=int(due) if promised is not None else 0,
+        kept=int(kept) if promised is not None else 0,
+    )
+
+
 def _weeks_in_force(store: Store, info: DatasetInfo, col: str, since: date) -> float | None:
     """Weeks from the effective date to the latest arrival in the data (its "today")."""
     with store.cursor() as cur:
@@ -825,6 +923,7 @@ def _notes(
     population: Population,
     leads: int,
     ev: Evaluation,
+    contact: Contact | None = None,
 ) -> tuple[tuple[str, dict[str, str]], ...]:
     """What the data cannot support, said plainly (never an agenda point)."""
     notes: list[tuple[str, dict[str, str]]] = []
@@ -850,10 +949,10 @@ def _notes(
         notes.append(("review.note.no_promise", {"label": v.label()}))
     elif promised.max_hot_per_week is None:
         notes.append(("review.note.no_capacity", {"label": v.label()}))
-    if promised.contact_within_hours is not None:
+    if contact is None and promised.contact_within_hours is not None:
         hours = f"{promised.contact_within_hours:,}"
         notes.append(("review.note.contact_unmeasured", {"hours": hours}))
-    else:
+    elif contact is None:
         notes.append(("review.note.no_contact", {}))
     return tuple(notes)
 
