@@ -10,7 +10,7 @@ import streamlit as st
 from app import tuning, ui
 from funnel.i18n import CodedError
 from funnel.review import Review, ReviewError, agenda, review
-from funnel.review.agenda import contact_lines, pct
+from funnel.review.agenda import arrival_line, contact_lines, pct
 from funnel.review.engine import Acceptance
 from funnel.review.figures import conversion_figure, drift_figure, weekly_figure
 from funnel.versions.history import list_versions
@@ -182,8 +182,9 @@ if r.capacity is not None:
             weeks=f"{r.capacity.weeks_counted:,}",
         )
     )
-for line in contact_lines(r, lang):
-    st.caption(ui.escape_md(line))
+for line in [*contact_lines(r, lang), arrival_line(r, lang)]:
+    if line:
+        st.caption(ui.escape_md(line))
 if r.missed_ids:
     st.caption(ui.escape_md(ui.t("review.missed_ids", ids=", ".join(r.missed_ids))))
 

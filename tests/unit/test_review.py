@@ -24,6 +24,7 @@ from funnel.ingest import load_files
 from funnel.meeting import report_bytes
 from funnel.readers import SourceFile, read_file
 from funnel.review import ReviewError, agenda, review
+from funnel.review.agenda import arrival_line
 from funnel.rules import (
     CategoryRule,
     CountRule,
@@ -628,3 +629,28 @@ def test_time_to_first_contact_is_checked_against_the_promised_hours(
     assert "約束の 24 時間以内" in point.sentence("ja")
     assert "review.note.no_contact" not in [k for k, _ in r.notes]
     assert r.as_dict()["first_contact"]["kept"] == c.kept
+
+
+def test_hot_when_it_arrived_is_put_beside_hot_under_the_reviewed_version(
+    store: Store, exports: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    first, later = exports
+    f = by_hand(later)
+    arrived = f[~f["lead_id"].isin(first["lead_id"])]  # first seen after both versions signed
+
+    r = review(store, "crm", "hot v1")
+
+    a = r.arrivals
+    assert a is not None
+    hot = int((arrived["tier"] == "hot").sum())
+    # scored on arrival under hot v2 (the version in force then), the same rules as hot v1
+    assert (a.recorded, a.other_version, a.hot_then, a.hot_now, a.both) == (
+        len(arrived),
+        len(arrived),
+        hot,
+        hot,
+        hot,
+    )
+    assert arrival_line(r, "en").startswith(
+        f"Of the {r.leads:,} leads since, {len(arrived):,} were scored when they arrived"
+    )

@@ -10,7 +10,7 @@ from funnel.cli.common import open_store
 from funnel.cli.output import clean, display_width, pad, rpad, say
 from funnel.i18n import t
 from funnel.review import Review, agenda, review
-from funnel.review.agenda import contact_lines, pct
+from funnel.review.agenda import arrival_line, contact_lines, pct
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -114,6 +114,8 @@ def lines(r: Review, lang: str) -> list[str]:
             ),
         )
     out += [clean(line) for line in contact_lines(r, lang)]
+    if r.arrivals is not None:
+        out.append(clean(arrival_line(r, lang)))
     fb = r.feedback
     if fb is not None:
         out += ["", t("review.cli.acceptance", lang)]

@@ -246,3 +246,21 @@ def contact_lines(r: Review, lang: str = "en") -> list[str]:
             )
         )
     return lines
+
+
+def arrival_line(r: Review, lang: str = "en") -> str:
+    """The new leads hot when they arrived beside hot under the reviewed version ("" when
+    none was scored on arrival)."""
+    a = r.arrivals
+    if a is None:
+        return ""
+    return t(
+        "review.cli.arrivals",
+        lang,
+        leads=_n(r.leads),
+        recorded=_n(a.recorded),
+        then=_n(a.hot_then),
+        now=_n(a.hot_now),
+        both=_n(a.both),
+        label=r.version.label(),
+    )

@@ -46,8 +46,15 @@ from funnel.scoring.histogram import (
 )
 from funnel.scoring.source import hot_sql, source
 from funnel.stats import DEFAULT_MIN_N, wilson
-from funnel.store import FIRST_SEEN_COL, OUTCOME_COL, DatasetInfo, Store, quote_ident
-from funnel.versions.history import current_version, find_version
+from funnel.store import (
+    ARRIVALS,
+    FIRST_SEEN_COL,
+    OUTCOME_COL,
+    DatasetInfo,
+    Store,
+    quote_ident,
+)
+from funnel.versions.history import current_version, find_version, list_versions
 from funnel.versions.record import Version
 
 #: How many segment values the acceptance table lists (the largest first).
@@ -332,6 +339,27 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Arrivals:
+    """The new leads scored when they arrived (under the version then in force), beside the
+    reviewed version's tiers now: hot then, hot now, and both."""
+
+    recorded: int
+    hot_then: int
+    hot_now: int
+    both: int
+    other_version: int  # scored on arrival under another version than the reviewed one
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "recorded": self.recorded,
+            "hot_then": self.hot_then,
+            "hot_now": self.hot_now,
+            "both": self.both,
+            "other_version": self.other_version,
+        }
+
+
+@dataclass(frozen=True)
 class Review:
     """Every figure of a review; :mod:`funnel.review.agenda` turns them into discussion
     points, and ``notes`` says what the data cannot support."""
@@ -364,6 +392,7 @@ class Review:
     capacity: Capacity | None = None
     weeks_in_force: float | None = None
     contact: Contact | None = None
+    arrivals: Arrivals | None = None
     lang: str = "en"
     notes: tuple[tuple[str, dict[str, str]], ...] = field(default=())
 
@@ -414,6 +443,7 @@ class Review:
             "capacity": None if self.capacity is None else self.capacity.as_dict(),
             "weeks_in_force": self.weeks_in_force,
             "first_contact": None if self.contact is None else self.contact.as_dict(),
+            "hot_when_arrived": None if self.arrivals is None else self.arrivals.as_dict(),
             "drift": {
                 "rules": [r.as_dict() for r in self.rules],
                 "scores": self.scores.as_dict(),
@@ -508,6 +538,7 @@ def review(
     capacity = _capacity(promised, hot_leads, hist_new.weeks, weekly)
     weeks_in_force = _weeks_in_force(store, info, col, since)
     contact = _contact(store, info, rs, new, col)
+    arrived = _arrivals(store, info, v, new)
     notes = _notes(v, tiers, feedback, population, leads, now_eval, contact)
     return Review(
         dataset=info.name,
@@ -538,6 +569,7 @@ def review(
         capacity=capacity,
         weeks_in_force=weeks_in_force,
         contact=contact,
+        arrivals=arrived,
         lang=lang,
         notes=notes,
     )
@@ -903,6 +935,36 @@ def _contact(
         due=int(due) if promised is not None else 0,
         kept=int(kept) if promised is not None else 0,
     )
+
+
+def _arrivals(store: Store, info: DatasetInfo, v: Version, new: Fragment) -> Arrivals | None:
+    """The new leads' tiers when they arrived (``funnel_arrivals``) beside the reviewed
+    version's now; None when none of them was scored on arrival."""
+    rs = v.ruleset
+    query = compose(
+        """{scored}
+        SELECT a.version_id, a.tier, s.hot, count(*)
+        FROM scored s JOIN {arrivals} a ON a.dataset = {name} AND a.lead_id = s.id
+        GROUP BY ALL""",
+        scored=_scored(store, info, rs, new, ""),
+        arrivals=ARRIVALS,
+        name=bind(info.name),
+    )
+    with store.cursor() as cur:
+        rows = cur.execute(query.sql, query.args).fetchall()
+    if not rows:
+        return None
+    hot_names = {x.version_id: x.ruleset.tiers[0].name for x in list_versions(store, info.name)}
+    recorded = hot_then = hot_now = both = other = 0
+    for version_id, tier, hot, n in rows:
+        n = int(n)
+        was = hot_names.get(int(version_id)) == tier
+        recorded += n
+        hot_then += n if was else 0
+        hot_now += n if hot else 0
+        both += n if was and hot else 0
+        other += n if int(version_id) != v.version_id else 0
+    return Arrivals(recorded, hot_then, hot_now, both, other)
 
 
 def _weeks_in_force(store: Store, info: DatasetInfo, col: str, since: date) -> float | None:

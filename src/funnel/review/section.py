@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from funnel.i18n import t
-from funnel.review.agenda import agenda, contact_lines, pct
+from funnel.review.agenda import agenda, arrival_line, contact_lines, pct
 from funnel.review.engine import Review
 from funnel.review.figures import conversion_figure
 
@@ -128,8 +128,9 @@ def review_section(r: Review | None, lang: str, refusal: str = "") -> str:
             weeks=f"{cap.weeks_counted:,}",
         )
         parts.append(f'<p class="text">{_e(text)}</p>')
-    for line in contact_lines(r, lang):
-        parts.append(f'<p class="text">{_e(line)}</p>')
+    for line in [*contact_lines(r, lang), arrival_line(r, lang)]:
+        if line:
+            parts.append(f'<p class="text">{_e(line)}</p>')
     fb = r.feedback
     if fb is not None:
         parts.append(f"<h3>{_e(t('review.section.feedback', lang))}</h3>")
