@@ -101,9 +101,10 @@ def template(
     path = tmp_path_factory.mktemp("review") / "funnel.duckdb"
     with Store(path) as store:
         load_files(store, "crm", SourceFile("september.csv", first, "csv"))
+        time.sleep(1.1)  # times are kept to the second: the signing comes after the load ...
         agree(store, APRIL)
         agree(store, OCTOBER)
-        time.sleep(1.1)  # times are kept to the second: the refresh comes after the signing
+        time.sleep(1.1)  # ... and the refresh after the signing
         load_files(store, "crm", SourceFile("november.csv", later, "csv"), refresh=True)
         load_feedback(store, "crm", SourceFile("sales.csv", verdicts(later), "csv"))
     return path
