@@ -9,7 +9,7 @@ import html
 import math
 import time
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ from scipy import stats
 
 from funnel.demo import generate_later, generate_leads
 from funnel.feedback import load_feedback
+from funnel.filters import Filters
 from funnel.i18n import t
 from funnel.ingest import load_files
 from funnel.meeting import report_bytes
@@ -34,6 +35,7 @@ from funnel.rules import (
     ServiceLevel,
     Tier,
 )
+from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.stats import wilson
 from funnel.store import Store
 from funnel.versions.history import find_version, save_version
@@ -655,3 +657,16 @@ def test_hot_when_it_arrived_is_put_beside_hot_under_the_reviewed_version(
     assert arrival_line(r, "en").startswith(
         f"Of the {r.leads:,} leads since, {len(arrived):,} were scored when they arrived"
     )
+
+
+def test_the_back_test_promise_is_what_the_tuner_shows_for_the_leads_before(store: Store) -> None:
+    info = store.require("crm")
+    before = Filters(date_to=APRIL - timedelta(days=1))  # the Tuner's date filter
+    shown = evaluate(score_histogram(store, info, RULES, before), RULES)
+
+    r = review(store, "crm", "hot v1")
+
+    assert r.promise.source == "backtest"
+    assert [x[:3] for x in r.promise.tiers] == [(x.name, x.n, x.won) for x in shown.tiers]
+    assert [x[3:] for x in r.promise.tiers] == [(x.ci_low, x.ci_high) for x in shown.tiers]
+    assert r.promise.hot_per_week == pytest.approx(shown.hot_per_week)
