@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import duckdb
 import pandas as pd
 
 from funnel.fragment import bind, compose
@@ -65,7 +66,7 @@ def record_arrivals(store: Store, info: DatasetInfo) -> int:
         try:
             check_columns(v.ruleset, store.column_facts(info), source=v.label())
             frame = _scores(store, info, v.ruleset, when)
-        except CodedError:
+        except (CodedError, duckdb.Error):  # rules the data can no longer be scored with
             continue
         frame.insert(0, "dataset", info.name)
         frame.insert(2, "version_id", v.version_id)
