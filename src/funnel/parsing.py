@@ -254,6 +254,8 @@ def _parse_dates(series: pd.Series, *, serials: bool = False) -> pd.Series:
         return out.astype("datetime64[us]")
     text = _ascii_digits(series.astype("str").str.strip())
     text = text.where(text.str.contains(r"\d", regex=True, na=False))  # no digit, no date
+    if not text.notna().any():  # a text column: nothing below can find a date
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
     text = _without_time_zone(text)
     text = _era_to_iso(text)
     parts = _day_month_parts(text)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Mapping as MappingABC
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from funnel.mapping import ColumnSpec, Mapping, OutcomeSpec, Role, norm
@@ -255,17 +256,42 @@ def infer_kind(series: pd.Series, placeholders: Sequence[str] = DEFAULT_PLACEHOL
         return "text"
     if pd.api.types.is_numeric_dtype(series.dtype):
         return "number" if series.notna().any() else "empty"
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
+        return _infer_kind_by_row(series, placeholders)
+    # Each distinct value is judged once and weighted by how often it occurs: the same
+    # shares as judging every cell (parsing decides from a value alone, or from the set of
+    # values, as the day/month order does), at the cost of the column's distinct values.
+    codes, uniques = pd.factorize(series.astype("str"), use_na_sentinel=True)
+    distinct = pd.Series(uniques, dtype="str")
+    kept = null_placeholders(distinct, placeholders)[0].notna().to_numpy()
+    present = codes[codes >= 0]
+    weights = np.bincount(present, minlength=len(distinct))[kept]
+    total = int(weights.sum())
+    if total == 0:
+        return "empty"
+    in_order = present[kept[present]]  # the non-missing cells' values, in row order
+    head = distinct.iloc[in_order[:200]].reset_index(drop=True)  # a cheap first look
+    if parse_numbers(head).notna().mean() < 0.5 and parse_dates(head).notna().mean() < 0.5:
+        return "text"
+    values = distinct[kept]
+    if int(weights[parse_numbers(values).notna().to_numpy()].sum()) / total >= 0.98:
+        return "number"
+    if int(weights[parse_dates(values).notna().to_numpy()].sum()) / total >= 0.98:
+        return "date"
+    return "text"
+
+
+def _infer_kind_by_row(series: pd.Series, placeholders: Sequence[str]) -> Kind:
+    """:func:`infer_kind` of a column that is neither text nor numbers, cell by cell."""
     values = null_placeholders(series, placeholders)[0].dropna()
     if values.empty:
         return "empty"
-    head = values.head(200)  # a cheap first look rules out most text columns
+    head = values.head(200)
     if parse_numbers(head).notna().mean() < 0.5 and parse_dates(head).notna().mean() < 0.5:
         return "text"
-    nums = parse_numbers(values)
-    if nums.notna().mean() >= 0.98:
+    if parse_numbers(values).notna().mean() >= 0.98:
         return "number"
-    dates = parse_dates(values)
-    if dates.notna().mean() >= 0.98:
+    if parse_dates(values).notna().mean() >= 0.98:
         return "date"
     return "text"
 
