@@ -17,13 +17,11 @@ from app import ui
 from funnel.filters import Filters, column_values, date_span
 from funnel.funnels import (
     CohortTrend,
+    FunnelPage,
     Step,
     Transition,
-    Unavailable,
-    cohort_trend,
     compare_funnels,
-    compute_funnel,
-    time_to_convert,
+    funnel_page,
 )
 from funnel.segments import Binning, SegmentTable, numeric_columns, segment_columns, segment_table
 from funnel.store import DatasetInfo
@@ -159,8 +157,13 @@ def _filters(key: str) -> Filters:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
+def _page(dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str) -> FunnelPage:
+    """The Funnel page's three views, from one scan of the filtered leads."""
+    return funnel_page(ui.store(), ui.store().require(name), stages, _filters(filters_key))
+
+
 def funnel(dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str) -> list[Step]:
-    return compute_funnel(ui.store(), ui.store().require(name), stages, _filters(filters_key))
+    return _page(dataset_id, name, stages, filters_key).steps
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -173,21 +176,17 @@ def comparison(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
 def cohorts(
     dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str
 ) -> CohortTrend | str:
-    try:
-        return cohort_trend(ui.store(), ui.store().require(name), stages, _filters(filters_key))
-    except Unavailable as exc:
-        return exc.code
+    trend = _page(dataset_id, name, stages, filters_key).trend
+    return "no_dates" if trend is None else trend
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
 def times(
     dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str
 ) -> list[Transition]:
-    return time_to_convert(ui.store(), ui.store().require(name), stages, _filters(filters_key))
+    return _page(dataset_id, name, stages, filters_key).transitions
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

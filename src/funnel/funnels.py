@@ -73,8 +73,8 @@ def remember_stages(store: Store, info: DatasetInfo, stages: Sequence[str]) -> l
     return cleaned
 
 
-def reach_conditions(info: DatasetInfo, stages: Sequence[str]) -> list[str]:
-    """SQL conditions, one per stage: reached this stage or any later one."""
+def _stage_evidence(info: DatasetInfo, stages: Sequence[str]) -> list[str]:
+    """SQL conditions, one per stage: the lead has this stage's own evidence (date or won)."""
     if len(stages) < 2:
         raise Unavailable("too_few_stages")
     have = stage_dates(info)
@@ -89,7 +89,21 @@ def reach_conditions(info: DatasetInfo, stages: Sequence[str]) -> list[str]:
         else:
             column = have[stage]
             evidence.append(f"{quote_ident(column)} IS NOT NULL" if column else "FALSE")
+    return evidence
+
+
+def reach_conditions(info: DatasetInfo, stages: Sequence[str]) -> list[str]:
+    """SQL conditions, one per stage: reached this stage or any later one."""
+    evidence = _stage_evidence(info, stages)
     return ["(" + " OR ".join(evidence[i:]) + ")" if i else "TRUE" for i in range(len(evidence))]
+
+
+def _reach_level(info: DatasetInfo, stages: Sequence[str]) -> str:
+    """SQL for the furthest stage a lead reached (its index): it reached stage ``i`` exactly
+    when this is ``i`` or more, as :func:`reach_conditions` says, each evidence read once."""
+    evidence = _stage_evidence(info, stages)
+    cases = " ".join(f"WHEN {evidence[i]} THEN {i}" for i in range(len(evidence) - 1, 0, -1))
+    return f"CASE {cases} ELSE 0 END"
 
 
 @dataclass(frozen=True)
@@ -126,7 +140,11 @@ def compute_funnel(
     )
     with store.cursor() as cur:
         row = cur.execute(query.sql, query.args).fetchone()
-    values = [int(v) for v in (row or [0] * len(stages))]
+    return _steps(stages, [int(v) for v in (row or [0] * len(stages))])
+
+
+def _steps(stages: Sequence[str], values: Sequence[int]) -> list[Step]:
+    """Each stage's step from the leads reaching it (conversion and drop-off)."""
     steps: list[Step] = []
     for i, (stage, n) in enumerate(zip(stages, values, strict=True)):
         prev = values[i - 1] if i else n
@@ -341,41 +359,20 @@ def time_to_convert(
     histogram's buckets are a week when the transition's 90th percentile is above four weeks
     (else a day), up to its 99th percentile.
     """
-    pairs: list[tuple[str, str, str]] = []  # (from, to, days SQL or NULL when not both dated)
-    for a, b in zip(stages, stages[1:], strict=False):
-        da, db = _date_expr(info, a), _date_expr(info, b)
-        if da is None or db is None:
-            continue
-        only = f"{da} IS NOT NULL AND {db} IS NOT NULL"
-        if b == "won":
-            only += f" AND {quote_ident(OUTCOME_COL)} = 'won'"
-        pairs.append((a, b, f"CASE WHEN {only} THEN date_diff('second', {da}, {db}) / 86400.0 END"))
+    pairs = _transition_days(info, stages)
     if not pairs:
         return []
     k = range(len(pairs))
     query = compose(
         """
         WITH days AS MATERIALIZED (SELECT {columns} FROM {leads} WHERE {where}),
-        quantiles AS MATERIALIZED (SELECT {quantiles} FROM days),
-        stats AS (SELECT *, {buckets} FROM quantiles),
-        hist AS ({histograms})
+        {stats}
         SELECT stats.*, hist.t, hist.b, hist.n FROM stats LEFT JOIN hist ON TRUE ORDER BY t, b
         """,
         columns=", ".join(f"{days} AS t{i}" for i, (_, _, days) in enumerate(pairs)),
         leads=info.table(),
         where=filters.where(info),
-        quantiles=", ".join(
-            f"count(t{i}) AS n{i}, quantile_cont(t{i}, [0.25, 0.5, 0.75, 0.9, 0.99]) AS q{i}"
-            for i in k
-        ),
-        buckets=", ".join(
-            f"CASE WHEN coalesce(q{i}[4], 0) > 28 THEN 7 ELSE 1 END AS b{i}" for i in k
-        ),
-        histograms=" UNION ALL ".join(
-            f"SELECT {i} AS t, floor(t{i} / b{i}) * b{i} AS b, count(*) AS n FROM days, stats "
-            f"WHERE t{i} <= q{i}[5] GROUP BY ALL"
-            for i in k
-        ),
+        stats=_transition_stats(len(pairs)),
     )
     with store.cursor() as cur:
         rows = cur.execute(query.sql, query.args).fetchall()
@@ -391,3 +388,146 @@ def time_to_convert(
         q = q if q is not None else [None] * 5
         out.append(Transition(a, b, int(n), q[1], q[0], q[2], q[3], hists[i], int(bucket)))
     return out
+
+
+def _transition_days(info: DatasetInfo, stages: Sequence[str]) -> list[tuple[str, str, str]]:
+    """``(from, to, days SQL)`` for each consecutive pair of stages that both have dates; the
+    days are NULL for a lead without both dates (or, to ``won``, not won)."""
+    pairs: list[tuple[str, str, str]] = []
+    for a, b in zip(stages, stages[1:], strict=False):
+        da, db = _date_expr(info, a), _date_expr(info, b)
+        if da is None or db is None:
+            continue
+        only = f"{da} IS NOT NULL AND {db} IS NOT NULL"
+        if b == "won":
+            only += f" AND {quote_ident(OUTCOME_COL)} = 'won'"
+        pairs.append((a, b, f"CASE WHEN {only} THEN date_diff('second', {da}, {db}) / 86400.0 END"))
+    return pairs
+
+
+def _transition_stats(count: int) -> str:
+    """The CTEs ``quantiles``, ``stats`` and ``hist`` over a CTE ``days`` holding ``t0``,
+    ``t1``, ...: each transition's count, quantiles, bucket width and histogram."""
+    k = range(count)
+    quantiles = ", ".join(
+        f"count(t{i}) AS n{i}, quantile_cont(t{i}, [0.25, 0.5, 0.75, 0.9, 0.99]) AS q{i}" for i in k
+    )
+    buckets = ", ".join(f"CASE WHEN coalesce(q{i}[4], 0) > 28 THEN 7 ELSE 1 END AS b{i}" for i in k)
+    histograms = " UNION ALL ".join(
+        f"SELECT {i} AS t, floor(t{i} / b{i}) * b{i} AS b, count(*) AS n FROM days, stats "
+        f"WHERE t{i} <= q{i}[5] GROUP BY ALL"
+        for i in k
+    )
+    return (
+        f"quantiles AS MATERIALIZED (SELECT {quantiles} FROM days), "
+        f"stats AS (SELECT *, {buckets} FROM quantiles), "
+        f"hist AS ({histograms})"
+    )
+
+
+# --- the whole page ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelPage:
+    """What the Funnel page shows for one filter state; ``trend`` is None without a created
+    date (where :func:`cohort_trend` says ``no_dates``)."""
+
+    steps: list[Step]
+    trend: CohortTrend | None
+    transitions: list[Transition]
+
+
+def funnel_page(
+    store: Store,
+    info: DatasetInfo,
+    stages: Sequence[str],
+    filters: Filters = NO_FILTERS,
+    *,
+    quantile: float = 0.9,
+) -> FunnelPage:
+    """The funnel, its monthly cohorts and the time between stages from one scan of the
+    filtered leads: the numbers :func:`compute_funnel`, :func:`cohort_trend` and
+    :func:`time_to_convert` give, which scan and filter the leads once each.
+
+    The scan keeps one compact row per lead (the furthest stage it reached, its creation
+    month, the days of each transition); the three views are counted from those rows.
+    """
+    level = _reach_level(info, stages)
+    last = len(stages) - 1
+    created = info.mapping.column("created")
+    pairs = _transition_days(info, stages)
+    p90, as_of = _maturity(store, info, stages, quantile) if created else (None, None)
+    month = f"date_trunc('month', {quote_ident(created)})" if created else "NULL::TIMESTAMP"
+    columns = [f"{level} AS lvl", f"{month} AS month"]
+    columns += [f"{days} AS t{i}" for i, (_, _, days) in enumerate(pairs)]
+    low, high = wilson_sql("converted", "n")
+    k = range(len(pairs))
+    query = compose(
+        """
+        WITH rows AS MATERIALIZED (SELECT {columns} FROM {leads} WHERE {where}),
+        months AS (
+            SELECT month, count(*) AS n, count(*) FILTER (WHERE lvl >= {last}) AS converted
+            FROM rows WHERE month IS NOT NULL GROUP BY 1
+        ),
+        cohorts AS (
+            SELECT month, n, converted, converted / n AS rate, {low} AS ci_low, {high} AS ci_high,
+                   (month + INTERVAL 1 MONTH - INTERVAL 1 DAY
+                        + to_days(CAST(ceil(coalesce({p90}, 0)) AS INTEGER))) <= {as_of} AS mature
+            FROM months
+        ),
+        days AS (SELECT {days} FROM rows),
+        {stats}
+        SELECT (SELECT list([lvl, n]) FROM (SELECT lvl, count(*) AS n FROM rows GROUP BY lvl)),
+               (SELECT list(struct_pack(month, n, converted, rate, ci_low, ci_high, mature)
+                            ORDER BY month) FROM cohorts),
+               (SELECT [{per_pair}] FROM stats),
+               (SELECT list(struct_pack(t, b, n) ORDER BY t, b) FROM hist)
+        """,
+        columns=", ".join(columns),
+        leads=info.table(),
+        where=filters.where(info),
+        last=str(last),
+        low=low,
+        high=high,
+        p90=bind(p90),
+        as_of=bind(as_of),
+        days=", ".join(f"t{i}" for i in k) or "NULL AS t",
+        stats=_transition_stats(len(pairs))
+        if pairs
+        else "stats AS (SELECT 1), hist AS "
+        "(SELECT NULL::INTEGER AS t, NULL::DOUBLE AS b, NULL::BIGINT AS n WHERE FALSE)",
+        per_pair=", ".join(f"struct_pack(n := n{i}, q := q{i}, b := b{i})" for i in k),
+    )
+    with store.cursor() as cur:
+        row = cur.execute(query.sql, query.args).fetchone()
+    assert row is not None
+    counts, cohort_rows, pair_stats, hist_rows = row
+    trend = None
+    if created is not None:
+        cohorts = [
+            Cohort(
+                c["month"],
+                int(c["n"]),
+                int(c["converted"]),
+                c["rate"],
+                float(c["ci_low"]),
+                float(c["ci_high"]),
+                bool(c["mature"]),
+            )
+            for c in cohort_rows or []
+        ]
+        trend = CohortTrend(cohorts, p90, as_of, stages[-1])
+    hists: list[list[tuple[float, int]]] = [[] for _ in k]
+    for h in hist_rows or []:
+        hists[h["t"]].append((float(h["b"]), int(h["n"])))
+    transitions = []
+    for i, (a, b, _) in enumerate(pairs):
+        stat = pair_stats[i]
+        q = stat["q"] if stat["q"] is not None else [None] * 5
+        transitions.append(
+            Transition(a, b, int(stat["n"]), q[1], q[0], q[2], q[3], hists[i], int(stat["b"]))
+        )
+    at_level = dict.fromkeys(range(len(stages)), 0) | {int(lv): int(n) for lv, n in counts or []}
+    reached = [sum(n for lv, n in at_level.items() if lv >= i) for i in range(len(stages))]
+    return FunnelPage(_steps(stages, reached), trend, transitions)

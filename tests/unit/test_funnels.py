@@ -31,6 +31,7 @@ from funnel.funnels import (
     compare_funnels,
     compute_funnel,
     default_stages,
+    funnel_page,
     remember_stages,
     stages_for,
     time_to_convert,
@@ -763,3 +764,43 @@ def test_no_filter_is_the_same_as_the_default(analysis_store: Store, demo: Datas
     assert compute_funnel(analysis_store, demo, stages) == compute_funnel(
         analysis_store, demo, stages, NO_FILTERS
     )
+
+
+# --- the whole page in one scan ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        NO_FILTERS,
+        Filters(date_from=date(2025, 10, 1), equals=(("source", ("Web form", "Ads")),)),
+        Filters(equals=(("budget", (MISSING,)),)),
+        Filters(equals=(("source", ("no such source",)),)),  # keeps no lead
+    ],
+)
+@pytest.mark.parametrize(
+    "stages", [None, ["lead", "won"], ["lead", "sql", "won"], ["mql", "opportunity"]]
+)
+def test_the_funnel_page_in_one_scan_is_each_view_computed_alone(
+    analysis_store: Store, demo: DatasetInfo, filters: Filters, stages: list[str] | None
+) -> None:
+    stages = stages or default_stages(demo)
+    page = funnel_page(analysis_store, demo, stages, filters)
+    assert page.steps == compute_funnel(analysis_store, demo, stages, filters)
+    assert page.trend == cohort_trend(analysis_store, demo, stages, filters)
+    assert page.transitions == time_to_convert(analysis_store, demo, stages, filters)
+
+
+def test_the_funnel_page_of_real_datasets_is_each_view_computed_alone(
+    analysis_store: Store, olist: DatasetInfo, bank: DatasetInfo
+) -> None:
+    page = funnel_page(analysis_store, olist, ["mql", "won"])
+    assert page.steps == compute_funnel(analysis_store, olist, ["mql", "won"])
+    assert page.trend == cohort_trend(analysis_store, olist, ["mql", "won"])
+    assert page.transitions == time_to_convert(analysis_store, olist, ["mql", "won"])
+    without_dates = funnel_page(analysis_store, bank, ["lead", "won"])
+    assert without_dates.steps == compute_funnel(analysis_store, bank, ["lead", "won"])
+    assert without_dates.trend is None  # cohort_trend: Unavailable("no_dates")
+    assert without_dates.transitions == []
+    with pytest.raises(Unavailable):
+        funnel_page(analysis_store, bank, ["lead"])
