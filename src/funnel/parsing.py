@@ -317,7 +317,14 @@ def _order(parts: pd.DataFrame) -> DateOrder:
 
 
 def _arrow(text: pd.Series) -> pa.Array:
-    return pa.array(text, type=pa.string(), from_pandas=True)
+    """The text as one Arrow array (a column built from pieces hands over a chunked one).
+
+    >>> pieces = pd.concat([pd.Series(["1"], dtype="str"), pd.Series(["2"], dtype="str")])
+    >>> type(_arrow(pieces)).__name__
+    'StringArray'
+    """
+    arr = pa.array(text, type=pa.string(), from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def _without_time_zone(text: pd.Series) -> pd.Series:
