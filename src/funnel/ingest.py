@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from funnel.access import Actor
@@ -37,6 +38,7 @@ from funnel.parsing import (
     DEFAULT_PLACEHOLDERS,
     date_order,
     merge_spellings,
+    normalise_token,
     null_placeholders,
     parse_dates,
     parse_numbers,
@@ -403,13 +405,27 @@ def _clean(
     *,
     merge: bool = True,
 ) -> tuple[pd.DataFrame, Parsed, list[Problem]]:
-    """Null placeholders, merge spellings of categories, parse dates and numbers."""
+    """Null placeholders, merge spellings of categories, parse dates and numbers.
+
+    A text column of repeated values is cleaned once per distinct value
+    (:func:`_clean_by_value`); others, and the rare cases that need every row (spellings to
+    merge, a day/month order to refuse), cell by cell.
+    """
     frame = source.frame.copy()
     notes: list[Problem] = []
     dates: dict[str, pd.Series] = {}
     numbers: dict[str, pd.Series] = {}
     for spec in specs:
         if spec.name not in frame.columns:
+            continue
+        by_value = _clean_by_value(source.name, spec, frame[spec.name], placeholders, merge)
+        if by_value is not None:
+            frame[spec.name], parsed, column_notes = by_value
+            notes += column_notes
+            if parsed is not None and spec.role in DATE_ROLES:
+                dates[spec.name] = parsed
+            elif parsed is not None and spec.role in NUMBER_ROLES:
+                numbers[spec.name] = parsed
             continue
         cleaned, counts = null_placeholders(frame[spec.name], placeholders)
         if counts:
@@ -444,6 +460,92 @@ def _clean(
         elif spec.role in NUMBER_ROLES:
             numbers[spec.name] = parse_numbers(cleaned)
     return frame, Parsed(dates, numbers), notes
+
+
+def _clean_by_value(
+    file: str,
+    spec: ColumnSpec,
+    column: pd.Series,
+    placeholders: Sequence[str],
+    merge: bool,
+) -> tuple[pd.Series, pd.Series | None, list[Problem]] | None:
+    """What :func:`_clean` does to one column, computed once per distinct value.
+
+    Returns the cleaned column, its parsed dates or numbers (None for other roles) and the
+    notes, exactly as the cell-by-cell path gives them; None when that path must run: not a
+    text column, mostly distinct values (ids, free text), spellings to merge or a day/month
+    order to report (both name rows). Export columns repeat a few hundred values a million
+    times: each step (placeholders, trimming, parsing, the day/month order, serial numbers)
+    then costs its distinct values instead of one pass over every row per step.
+    """
+    if not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)):
+        return None
+    if len(column) < 10_000 or 2 * column.iloc[:10_000].nunique() > 10_000:
+        return None
+    text = column.astype("str")
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    if 2 * len(uniques) > len(text):
+        return None
+    present = codes >= 0
+
+    def per_row(values: pd.Series) -> pd.Series:
+        """One value per distinct value, spread to the rows (code -1, missing: the last)."""
+        missing = pd.Series([None], dtype=values.dtype)
+        spread = pd.concat([values.reset_index(drop=True), missing], ignore_index=True)
+        return pd.Series(spread.array.take(codes), index=column.index, name=column.name)
+
+    distinct = pd.Series(uniques, dtype="str")
+    cleaned = null_placeholders(distinct, placeholders)[0]
+    notes: list[Problem] = []
+    hit = np.zeros(len(codes), dtype=bool)
+    hit[present] = cleaned.isna().to_numpy()[codes[present]]
+    # a column is spread back to its rows only where its text changes (copying a million
+    # strings costs more than judging them): placeholders masked, values trimmed
+    rows = text
+    if hit.any():  # counted as the cell-by-cell path counts them
+        rows = text.mask(hit)
+        counts = {str(k): int(v) for k, v in text[hit].str.strip().value_counts().items()}
+        notes.append(
+            Problem(
+                "placeholders",
+                file,
+                column=spec.name,
+                values=tuple(list(counts)[:MAX_EXAMPLES]),
+                count=sum(counts.values()),
+                severity="info",
+            )
+        )
+    if spec.role in ("attribute", "source") and merge:
+        stripped = cleaned.str.strip()
+        spellings = stripped.dropna().unique()
+        if len({normalise_token(str(v)) for v in spellings}) < len(spellings):
+            return None  # spellings to merge: counted over the rows
+        trimmed = bool((stripped != cleaned).fillna(False).any())
+        return (per_row(stripped) if trimmed else rows), None, notes
+    if spec.role in DATE_ROLES:
+        written = cleaned.str.strip()
+        if date_order(written) in ("ambiguous", "mixed"):
+            return None  # refused, naming rows
+        dates = parse_dates(cleaned, serials=True)
+        serial = (parse_numbers(written).notna() & dates.notna()).to_numpy()
+        serial_rows = np.zeros(len(codes), dtype=bool)
+        serial_rows[present] = serial[codes[present]]
+        if serial_rows.any():
+            first = np.flatnonzero(serial_rows)[:MAX_EXAMPLES]
+            notes.append(
+                Problem(
+                    "excel_serial_dates",
+                    file,
+                    column=spec.name,
+                    values=tuple(str(written.iloc[codes[i]]) for i in first),
+                    count=int(serial_rows.sum()),
+                    severity="info",
+                )
+            )
+        return rows, per_row(dates), notes
+    if spec.role in NUMBER_ROLES:
+        return rows, per_row(parse_numbers(cleaned)), notes
+    return rows, None, notes
 
 
 def _date_notes(file: str, column: str, text: pd.Series, dates: pd.Series) -> list[Problem]:
