@@ -420,6 +420,10 @@ def test_spark_failures_are_named_and_store_nothing(lake: Path, store: Store) ->
     assert "query failed" in text
     text = failure(store, lambda: read_inputs(Source("spark-local", path="/no/such/lake")))
     assert "/no/such/lake" in text
+    # Delta needs delta-spark's jars in the session, which this one was not started with
+    delta = Source("spark-local", path=str(lake), format="delta")
+    text = failure(store, lambda: read_inputs(delta))
+    assert "cannot read the delta format" in text and "delta-spark" in text
     # this process runs Spark locally: another master is refused, not silently read locally
     cluster = "spark://ann:pw@cluster.example:7077"
     text = failure(store, lambda: read_inputs(Source(cluster, table="crm_leads")))
