@@ -29,7 +29,7 @@ demo: $(STAMP)
 # A laptop: no sign-in, loopback only. The secrets path does not exist on purpose, so a stray
 # .streamlit/secrets.toml cannot turn sign-in on here.
 run: $(STAMP) $(DB)
-	FUNNEL_DB=$(DB) $(BIN)/streamlit run app/main.py --server.address 127.0.0.1 --server.port $(PORT) \
+	FUNNEL_DB=$(DB) $(BIN)/python -m app.serve --server.address 127.0.0.1 --server.port $(PORT) \
 		--secrets.files $(VENV)/no-secrets.toml
 
 # A team server: address, port, data folder, sign-in and roles from $(CONFIG) (or

@@ -14,12 +14,13 @@ from typing import Any
 import streamlit as st
 
 from app import ui
-from funnel.filters import Filters, column_values, date_span
+from funnel.filters import Filters, column_values, count_leads, date_span
 from funnel.funnels import (
     CohortTrend,
     FunnelPage,
     Step,
     Transition,
+    Unavailable,
     compare_funnels,
     funnel_page,
 )
@@ -57,6 +58,9 @@ def analysis_page(title_key: str) -> tuple[DatasetInfo, Filters]:
     assert info is not None
     filters = filter_panel(info)
     show_active(filters)
+    if filters.active and _count(info, filters) == 0:
+        st.warning(ui.t("funnel.no_leads"))
+        st.stop()
     return info, filters
 
 
@@ -88,7 +92,11 @@ def filter_panel(info: DatasetInfo) -> Filters:
         options = column_options(info, source)
         key = _keep(state, prefix, "source", [], options)
         chosen = bar.multiselect(
-            ui.t("filters.source", column=source), options, key=key, placeholder=ui.t("ui.choose")
+            ui.t("filters.source", column=source),
+            options,
+            key=key,
+            placeholder=ui.t("ui.choose"),
+            format_func=ui.labels(options, ui.shown_value),
         )
         state["source"] = chosen
         if chosen:
@@ -101,7 +109,13 @@ def filter_panel(info: DatasetInfo) -> Filters:
     for col in columns:
         options = column_options(info, col)
         key = _keep(state, prefix, f"col:{col}", [], options)
-        chosen = bar.multiselect(col, options, key=key, placeholder=ui.t("ui.choose"))
+        chosen = bar.multiselect(
+            col,
+            options,
+            key=key,
+            placeholder=ui.t("ui.choose"),
+            format_func=ui.labels(options, ui.shown_value),
+        )
         state[f"col:{col}"] = chosen
         if chosen:
             equals.append((col, tuple(chosen)))
@@ -131,83 +145,75 @@ def show_active(filters: Filters) -> None:
 
 
 # --- cached calls -------------------------------------------------------------------------------
+# Arguments are hashed by ui.HASH_FUNCS: a dataset by its id (new on every reload), filters by
+# their key.
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _span_cached(dataset_id: int, name: str) -> tuple[date, date] | None:
-    return date_span(ui.store(), ui.store().require(name))
-
-
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=ui.HASH_FUNCS)
 def _span(info: DatasetInfo) -> tuple[date, date] | None:
-    return _span_cached(info.dataset_id, info.name)
+    return date_span(ui.store(), info)
 
 
-@st.cache_data(show_spinner=False, max_entries=1024)
-def _values_cached(dataset_id: int, name: str, column: str) -> list[str]:
-    return column_values(ui.store(), ui.store().require(name), column)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=ui.HASH_FUNCS)
+def _count(info: DatasetInfo, filters: Filters) -> int:
+    return count_leads(ui.store(), info, filters)
 
 
+@st.cache_data(show_spinner=False, max_entries=1024, hash_funcs=ui.HASH_FUNCS)
 def column_options(info: DatasetInfo, column: str) -> list[str]:
     """A column's values for a picker, most frequent first (cached per dataset)."""
-    return _values_cached(info.dataset_id, info.name, column)
+    return column_values(ui.store(), info, column)
 
 
-def _filters(key: str) -> Filters:
-    return Filters.from_key(key)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _page(dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str) -> FunnelPage:
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=ui.HASH_FUNCS)
+def _page(info: DatasetInfo, stages: tuple[str, ...], filters: Filters) -> FunnelPage:
     """The Funnel page's three views, from one scan of the filtered leads."""
-    return funnel_page(ui.store(), ui.store().require(name), stages, _filters(filters_key))
+    return funnel_page(ui.store(), info, stages, filters)
 
 
-def funnel(dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str) -> list[Step]:
-    return _page(dataset_id, name, stages, filters_key).steps
+def funnel(info: DatasetInfo, stages: tuple[str, ...], filters: Filters) -> list[Step]:
+    return _page(info, stages, filters).steps
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=ui.HASH_FUNCS)
 def comparison(
-    dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str, a: str, b: str
+    info: DatasetInfo, stages: tuple[str, ...], filters: Filters, a: Filters, b: Filters
 ) -> tuple[list[Step], list[Step]]:
-    info = ui.store().require(name)
-    return compare_funnels(
-        ui.store(), info, stages, _filters(filters_key), _filters(a), _filters(b)
-    )
+    return compare_funnels(ui.store(), info, stages, filters, a, b)
 
 
-def cohorts(
-    dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str
-) -> CohortTrend | str:
-    trend = _page(dataset_id, name, stages, filters_key).trend
+def cohorts(info: DatasetInfo, stages: tuple[str, ...], filters: Filters) -> CohortTrend | str:
+    try:
+        trend = _page(info, stages, filters).trend
+    except Unavailable as exc:
+        return exc.code
     return "no_dates" if trend is None else trend
 
 
-def times(
-    dataset_id: int, name: str, stages: tuple[str, ...], filters_key: str
-) -> list[Transition]:
-    return _page(dataset_id, name, stages, filters_key).transitions
+def times(info: DatasetInfo, stages: tuple[str, ...], filters: Filters) -> list[Transition]:
+    return _page(info, stages, filters).transitions
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=ui.HASH_FUNCS)
 def segments(
-    dataset_id: int,
-    name: str,
+    info: DatasetInfo,
     by: tuple[str, ...],
-    filters_key: str,
+    filters: Filters,
     from_stage: str,
     to_stage: str,
     min_n: int,
     bins: tuple[tuple[str, int, tuple[float, ...]], ...],
+    top: int | None = None,
 ) -> SegmentTable:
     binning = {c: Binning(q=q, edges=e) for c, q, e in bins}
     return segment_table(
         ui.store(),
-        ui.store().require(name),
+        info,
         by,
-        _filters(filters_key),
+        filters,
         from_stage=from_stage,
         to_stage=to_stage,
         min_n=min_n,
         bins=binning,
+        top=top,
     )

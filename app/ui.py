@@ -5,6 +5,7 @@ Pages stay thin: read widgets, call one library function, render what comes back
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -12,12 +13,31 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from funnel.filters import Filters
 from funnel.formats import Metric
 from funnel.handoff import to_csv_bytes
 from funnel.i18n import DEFAULT_LANG, LANGUAGES, CodedError
 from funnel.i18n import t as _t
-from funnel.problems import Problem
+from funnel.problems import Problem, format_rows
+from funnel.rules import RuleSet, encode_ruleset
 from funnel.store import DatasetInfo, Store, StoreError, default_db_path
+
+
+def _dataset_key(info: DatasetInfo) -> tuple[int, str]:
+    return (info.dataset_id, info.name)
+
+
+def _filters_key(filters: Filters) -> str:
+    return filters.key()
+
+
+#: How ``st.cache_data`` keys the library's objects: a dataset by its id (a reload gives it a
+#: new one) and name, a rule set by its encoded form, filters by their key.
+HASH_FUNCS: dict[type | str, Callable[[Any], Any]] = {
+    DatasetInfo: _dataset_key,
+    RuleSet: encode_ruleset,
+    Filters: _filters_key,
+}
 
 _LANG_KEY = "lang"
 _DATASET_KEY = "dataset"
@@ -71,6 +91,46 @@ def language_switch() -> None:
         format_func=lambda code: LANGUAGES[code],
         key=_LANG_KEY,
     )
+    # the URL says the language, so a reload (or a link) opens the page in it again
+    code = lang()
+    if code != DEFAULT_LANG and st.query_params.get("lang") != code:
+        st.query_params["lang"] = code
+    elif code == DEFAULT_LANG and "lang" in st.query_params:
+        del st.query_params["lang"]
+    st.html(f"<style>{uploader_css()}</style>")
+
+
+def uploader_css() -> str:
+    """Streamlit's file uploader writes "Upload" and "1GB per file" in English only: its limits
+    are said by each page under the uploader instead, and its button reads in the page's
+    language (CSS, as Streamlit has no setting for these words)."""
+    button = t("upload.button").replace("\\", "\\\\").replace('"', '\\"')
+    zone = '[data-testid="stFileUploaderDropzone"]'
+    return (
+        f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] {{ display: none; }}'
+        f' {zone} [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"]'
+        " { display: none; }"
+        f' {zone} [data-testid="stBaseButton-secondary"] span[data-has-shortcut]::after'
+        f' {{ content: "{button}"; }}'
+        # the "add files" button's hidden English words (its icon says it)
+        f' {zone} [data-testid="stBaseButton-borderlessIcon"] span[data-has-shortcut]'
+        " > span:first-child:not(:has([data-testid])) { display: none; }"
+    )
+
+
+def shown_value(value: str) -> str:
+    """A data value as shown: the markers for empty values and for the values folded into one
+    segment, ``(missing)`` and ``(other)``, in the page's language."""
+    from funnel.filters import MISSING
+    from funnel.segments import OTHER
+
+    return t("value.missing") if value == MISSING else t("value.other") if value == OTHER else value
+
+
+def upload_size() -> str:
+    """The most a file upload may hold (Streamlit's ``server.maxUploadSize``), e.g. "1GB"."""
+    megabytes = int(st.get_option("server.maxUploadSize"))
+    return f"{megabytes // 1024}GB" if megabytes % 1024 == 0 else f"{megabytes}MB"
 
 
 @st.cache_resource(show_spinner=False)
@@ -204,23 +264,53 @@ def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Problems shown as text before the rest are counted (all of them stay in the table below).
+PROBLEMS_SHOWN = 20
+
+
 def show_problems(problems: Sequence[Problem]) -> None:
-    """Show problems as a table: what is wrong and how to fix it get the room."""
-    if problems:
-        widths = {
-            "data.col.severity": "small",
-            "data.col.file": "small",
-            "data.col.column": "small",
-            "data.col.rows": "small",
-            "data.col.message": "large",
-            "data.col.fix": "large",
-        }
+    """Show problems as readable text: where (file, column, rows), what is wrong and how to fix
+    it, each in full; then every problem as a table to sort or download."""
+    if not problems:
+        return
+    code = lang()
+    for p in problems[:PROBLEMS_SHOWN]:
+        where = " · ".join(
+            part
+            for part in (
+                t(f"severity.{p.severity}"),
+                p.file,
+                p.column or "",
+                t("data.problem_rows", rows=format_rows(p.rows, p.count, code)) if p.rows else "",
+            )
+            if part
+        )
+        box = st.container(border=True)
+        box.markdown(f"**{escape_md(where)}**")
+        box.markdown(escape_md(p.message(code)))
+        fix = p.fix(code)
+        if fix:
+            box.markdown(f"{escape_md(t('data.col.fix'))}: {escape_md(fix)}")
+    if len(problems) > PROBLEMS_SHOWN:
+        st.caption(t("data.problems_more", count=f"{len(problems) - PROBLEMS_SHOWN:,}"))
+    widths = {
+        "data.col.severity": "small",
+        "data.col.file": "small",
+        "data.col.column": "small",
+        "data.col.rows": "small",
+        "data.col.message": "large",
+        "data.col.fix": "large",
+    }
+    with st.expander(t("data.problems_table", count=f"{len(problems):,}")):
+        frame = problems_frame(problems)
         dataframe(
-            problems_frame(problems),
+            frame,
             hide_index=True,
             width="stretch",
             column_config={t(k): st.column_config.TextColumn(width=w) for k, w in widths.items()},  # type: ignore[arg-type]
         )
+        digest = hashlib.sha1(repr([q.as_dict() for q in problems]).encode()).hexdigest()[:10]
+        download_table(frame, "problems", f"dl_problems_{digest}")
 
 
 def download_table(frame: pd.DataFrame, name: str, key: str, where: Any = st) -> None:
@@ -232,6 +322,7 @@ def download_table(frame: pd.DataFrame, name: str, key: str, where: Any = st) ->
         file_name=f"{name}.csv",
         mime="text/csv",
         key=key,
+        wrap=True,  # never cut short ("表をダウンロード（C…")
     )
 
 
@@ -245,6 +336,7 @@ def download_chart(fig: Any, name: str, key: str, where: Any = st) -> None:
         file_name=f"{name}.html",
         mime="text/html",
         key=key,
+        wrap=True,
     )
 
 

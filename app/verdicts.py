@@ -5,16 +5,18 @@ read and left out, and hot thresholds chosen on the holdout."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from app import ui
 from funnel.backtest import HotChoice
+from funnel.i18n import LANGUAGES, t
+from funnel.rules import RuleSet
 from funnel.stats import AucInterval
 from funnel.suggest import Suggestion, compare_suggestion
 from funnel.suggest.checks import ModelFigure
+from funnel.tunerstate import PROPOSALS, NoteText, SuggestionNote
 
 
 def _say(level: str, text: str) -> None:
@@ -22,56 +24,84 @@ def _say(level: str, text: str) -> None:
     (st.warning if level == "warning" else st.info)(ui.escape_md(text))
 
 
+def note_of(
+    s: Suggestion, before: RuleSet, exclude: tuple[str, ...], baseline: str
+) -> SuggestionNote:
+    """What a suggestion says, kept with the proposal it filled (in every UI language, so a
+    reload in either shows it as it was); ``baseline`` names the proposal it replaced."""
+
+    def said(lang: str) -> NoteText:
+        v = s.verdict
+        named = t(f"tuner.proposal.{baseline}", lang) if baseline in PROPOSALS else baseline
+        line = t("suggest.loaded", lang, rules=len(s.ruleset.rules))
+        if v.auc is not None:
+            line += " " + t(
+                "suggest.holdout_line",
+                lang,
+                leads=s.holdout.describe(lang),
+                n=f"{v.n:,}",
+                auc=f"{v.auc.auc:.3f}",
+                low=f"{v.auc.low:.3f}",
+                high=f"{v.auc.high:.3f}",
+                base="–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}",
+                baseline=named,
+            )
+        if s.no_better and not s.no_signal:
+            line += " " + t("suggest.no_better", lang)
+        columns = [(c.column, c.evidence(lang)) for c in s.columns if c.scored]
+        columns += [(x.column, x.reason(lang)) for x in s.left_out]
+        return NoteText(
+            line=line,
+            measured_on=s.measured_on(lang),
+            notes=tuple((level, text) for level, text in s.notes(lang)),
+            columns=tuple(columns),
+        )
+
+    return SuggestionNote(
+        text=tuple((lang, said(lang)) for lang in LANGUAGES),
+        no_better=s.no_better,
+        no_signal=s.no_signal,
+        before=before,
+        exclude=exclude,
+        leans_on=tuple(x.column for x in s.leans_on()),
+    )
+
+
 def suggestion_note(
-    note: dict[str, Any],
-    baseline: str,
+    note: SuggestionNote,
     *,
-    restore: Callable[[], None],
+    restore: Callable[[RuleSet], None],
     exclude: Callable[[str], None],
+    fitted: Callable[[], Suggestion],
 ) -> None:
     """The loaded suggestion's verdict on the holdout, its notes, one button per column it
     leans on (leave it out and suggest again), and how each column was read."""
-    s: Suggestion = note["result"]
-    v = s.verdict
-    line = ui.t("suggest.loaded", rules=len(s.ruleset.rules))
-    if v.auc is not None:
-        line += " " + ui.t(
-            "suggest.holdout_line",
-            leads=s.holdout.describe(ui.lang()),
-            n=f"{v.n:,}",
-            auc=f"{v.auc.auc:.3f}",
-            low=f"{v.auc.low:.3f}",
-            high=f"{v.auc.high:.3f}",
-            base="–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}",
-            baseline=baseline,
-        )
-    if s.no_signal:
-        _say("warning", line)
-    elif s.no_better:
-        _say("warning", line + " " + ui.t("suggest.no_better"))
+    said = note.said(ui.lang())
+    if note.no_signal or note.no_better:
+        _say("warning", said.line)
     else:
-        st.success(ui.escape_md(line))
-    if (s.no_better or s.no_signal) and note.get("before"):
+        st.success(ui.escape_md(said.line))
+    if (note.no_better or note.no_signal) and note.before is not None:
         # nothing gained on leads it was not fitted on: offer the rules it replaced back
         if st.button(ui.t("tuner.restore"), key="tuner_restore"):
-            restore()
-    if s.measured_on(ui.lang()):
-        st.caption(ui.escape_md(s.measured_on(ui.lang())))
-    for level, text in s.notes(ui.lang()):
+            restore(note.before)
+    if said.measured_on:
+        st.caption(ui.escape_md(said.measured_on))
+    for level, text in said.notes:
         _say(level, text)
-    for lean in s.leans_on():
-        label = ui.t("suggest.exclude_button", column=lean.column)
-        if st.button(label, key=f"tuner_exclude:{lean.column}"):
-            exclude(lean.column)
+    for column in note.leans_on:
+        label = ui.t("suggest.exclude_button", column=column)
+        if st.button(label, key=f"tuner_exclude:{column}"):
+            exclude(column)
     with st.expander(ui.t("suggest.columns_title")):
-        rows = [(c.column, c.evidence(ui.lang())) for c in s.columns if c.scored]
-        rows += [(x.column, x.reason(ui.lang())) for x in s.left_out]
         ui.dataframe(
-            pd.DataFrame(rows, columns=[ui.t("tuner.column"), ui.t("suggest.columns_title")]),
+            pd.DataFrame(
+                list(said.columns), columns=[ui.t("tuner.column"), ui.t("suggest.columns_title")]
+            ),
             hide_index=True,
             width="stretch",
         )
-    _models(s)
+    _models(fitted)
 
 
 def _suggestion_key(s: Suggestion) -> str:
@@ -93,16 +123,18 @@ def _ci(x: AucInterval | None, signed: bool = False) -> tuple[str, str]:
     return f.format(x.auc), f"{f.format(x.low)} – {f.format(x.high)}"
 
 
-def _models(s: Suggestion) -> None:
+def _models(fitted: Callable[[], Suggestion]) -> None:
     """The suggestion beside plain logistic regression and gradient boosting on the same
     columns and split: fitted only when the user turns it on (the three fits take most of a
-    suggestion's time), then kept for this suggestion."""
+    suggestion's time), then kept for this suggestion. ``fitted`` gives the suggestion (this
+    session's, cached; after a restart it is fitted again)."""
     with st.expander(ui.t("suggest.models_title")):
         st.caption(ui.t("suggest.models_help"))
         info = ui.current_dataset()
         if info is None or not st.toggle(ui.t("suggest.models_toggle"), key="tuner_compare"):
             return
         with st.spinner(ui.t("tuner.fitting")):
+            s = fitted()
             models = _compared(info.name, info.dataset_id, s)
         rows = [(ui.t("cli.suggest.name.suggestion"), *_ci(s.verdict.auc), "", "")]
         for m in models:
@@ -117,10 +149,16 @@ def _models(s: Suggestion) -> None:
         )
 
 
-def hot_choice(choice: HotChoice) -> None:
-    """What a "reach target" or "fill capacity" click chose, measured on the holdout."""
+def hot_choice(choice: HotChoice, before: int, after: int) -> None:
+    """What a "reach target" or "fill capacity" click chose, measured on the holdout, and what
+    it changed (the hot threshold ``before`` → ``after``)."""
     failed = choice.threshold is None or choice.few
-    _say("warning" if failed else "info", choice.sentence(ui.lang()))
+    said = choice.sentence(ui.lang())
+    if choice.threshold is None:
+        said += " " + ui.t("tuner.hot_kept", threshold=before)
+    else:
+        said = ui.t("tuner.hot_moved", before=before, after=after) + " " + said
+    _say("warning" if failed else "info", said)
 
 
 def in_sample_caption(n: int) -> None:

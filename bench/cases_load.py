@@ -65,7 +65,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import numpy as np
 
@@ -73,7 +73,7 @@ from bench.harness import Trial, Workspace, case
 from bench.server import CHROMIUM, CHROMIUM_ARGS, Server, chromium_missing
 from funnel.i18n import t
 from funnel.renderers import label
-from funnel.rules import RuleSet, decode_ruleset
+from funnel.rules import RuleSet, decode_ruleset, encode_ruleset
 from funnel.scoring.histogram import evaluate, score_histogram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -390,6 +390,18 @@ class LoadRig:
     def _run(self, coro: Any) -> Any:
         return self._runner.run(asyncio.wait_for(coro, MOVE_TIMEOUT_S * 2))
 
+    def _start_query(self) -> str:
+        """The query string a session opens the Tuner page with.
+
+        The tuner keeps its state per dataset, so a plain new tab shows the rules the sessions
+        already open have moved to; each session here is a user of their own, so every session
+        after the first opens a link to the rules the first one started from.
+        """
+        query = {"lang": LANG}
+        if self.base is not None:
+            query |= {"dataset": self.info.name, "rules": encode_ruleset(self.base)}
+        return urlencode(query)
+
     def _hot(self, points: Sequence[int]) -> str:
         """The hot-lead count as the page prints it, computed by the library (memoised)."""
         key = tuple(points)
@@ -636,7 +648,7 @@ class BrowserRig(LoadRig):
         context.set_default_timeout(MOVE_TIMEOUT_S * 1000)
         await context.add_init_script(PAGE_PROBE.replace("%LABEL%", json.dumps(self.hot_label)))
         page = await context.new_page()
-        await page.goto(f"{self.server.url}/tuner?lang={LANG}")
+        await page.goto(f"{self.server.url}/tuner?{self._start_query()}")
         await page.wait_for_function(
             "() => window.__funnelLoad.hotText() && window.__funnelLoad.rules()"
         )
@@ -780,6 +792,7 @@ class SocketRig(LoadRig):
         protocol = websockets.Subprotocol("streamlit")
         conn = await websockets.connect(url, subprotocols=[protocol], max_size=None)
         sock = _Socket(conn, self.hot_label)
+        sock.query = self._start_query()
         await sock.run()
         await asyncio.wait_for(sock.finished.wait(), MOVE_TIMEOUT_S)
         rules = sock.rules()

@@ -90,20 +90,20 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
 
 
 class Server:
-    """``streamlit run app/main.py`` on 127.0.0.1 with ``FUNNEL_DB`` set; stopped as one group."""
+    """``streamlit run app/main.py`` (through :mod:`app.serve`, as ``make run`` starts it) on
+    127.0.0.1 with ``FUNNEL_DB`` set; stopped as one group."""
 
     def __init__(self, db: Path, log: Path) -> None:
         self.db, self.log = db, log
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        streamlit = Path(sys.executable).with_name("streamlit")
         env = {
             **os.environ,
             "FUNNEL_DB": str(db),
             "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         }
         self.process = start_group(
-            [str(streamlit), "run", "app/main.py"]
+            [sys.executable, "-m", "app.serve"]  # streamlit run app/main.py, imports warm
             + ["--server.address", "127.0.0.1", "--server.port", str(port)]
             + ["--server.headless", "true", "--server.fileWatcherType", "none"],
             url=self.url,

@@ -357,9 +357,16 @@ def feedback_section(info: DatasetInfo) -> None:
             or None
         )
     mapping = propose_feedback(source, status=picked["status"])
-    mapping = replace(mapping, **{r: picked[r] for r in ("id", "status", "reason", "at", "by")})
+    mapping = replace(
+        mapping,
+        id=picked["id"],
+        status=picked["status"],
+        reason=picked["reason"],
+        at=picked["at"],
+        by=picked["by"],
+    )
     values = status_values(source, mapping.status)
-    chosen = {}
+    chosen: dict[str, list[str]] = {}
     for column, disposition in zip(st.columns(3), DISPOSITIONS, strict=True):
         chosen[disposition] = column.multiselect(
             ui.t(f"feedback.values.{disposition}"),
@@ -368,7 +375,12 @@ def feedback_section(info: DatasetInfo) -> None:
             key=f"fb_{disposition}_{upload.file_id}_{mapping.status}",
             placeholder=ui.t("ui.choose"),
         )
-    mapping = replace(mapping, **{d: tuple(v) for d, v in chosen.items()})
+    mapping = replace(
+        mapping,
+        accepted=tuple(chosen["accepted"]),
+        rejected=tuple(chosen["rejected"]),
+        not_contacted=tuple(chosen["not_contacted"]),
+    )
     if st.button(ui.t("feedback.load_button"), key="feedback_load"):
         try:
             stored = load_feedback(ui.store(), info.name, source, mapping, by=auth.actor())
@@ -401,10 +413,13 @@ st.subheader(ui.t("data.load_header"))
 manage = auth.may("manage_datasets")
 leads_up = outcomes_up = activities_up = None
 if manage:
+    limit = ui.t("data.upload_limit", size=ui.upload_size())
     leads_up = st.file_uploader(ui.t("data.leads_file"), key="up_leads")
+    st.caption(limit)
     with st.expander(ui.t("data.outcomes_file") + " · " + ui.t("data.activities_file")):
         outcomes_up = st.file_uploader(ui.t("data.outcomes_file"), key="up_outcomes")
         activities_up = st.file_uploader(ui.t("data.activities_file"), key="up_activities")
+        st.caption(limit)
     database_section()  # or read where the data lives (PostgreSQL, Spark)
 
 if not manage:
@@ -422,6 +437,10 @@ else:
     if read_problems:
         st.error(ui.t("data.failed"))
         ui.show_problems(read_problems)
+        if any(p.code == "looks_like_rules" for p in read_problems):  # its place, one click away
+            st.page_link(
+                "../pages/rulesets.py", label=ui.t("data.to_rulesets"), icon=":material/verified:"
+            )
         st.stop()
     leads: SourceFile = reads["leads"]  # type: ignore[assignment]
     outcomes: SourceFile | None = reads["outcomes"]  # type: ignore[assignment]
@@ -593,9 +612,9 @@ else:
     chosen = next(d for d in infos if d.name == target)
     with st.expander(ui.t("left.stored", name=chosen.name)):
         left_out_table(chosen.mapping)
-    cols = st.columns([2, 1, 1])
-    new_name = cols[0].text_input(ui.t("data.new_name"), key="new_name")
-    if cols[1].button(ui.t("data.rename"), key="rename") and new_name.strip():
+    actions = st.columns([2, 1, 1])
+    new_name = actions[0].text_input(ui.t("data.new_name"), key="new_name")
+    if actions[1].button(ui.t("data.rename"), key="rename") and new_name.strip():
         try:
             renamed = ui.store().rename(target, new_name, by=auth.actor())
         except CodedError as exc:
@@ -603,7 +622,7 @@ else:
         else:
             ui.select_dataset(renamed.name)
             st.rerun()
-    if cols[2].button(ui.t("data.delete"), key="delete"):
+    if actions[2].button(ui.t("data.delete"), key="delete"):
         st.session_state["_pending_delete"] = target
     pending = st.session_state.get("_pending_delete")
     if pending in names:

@@ -36,6 +36,9 @@ PCT = st.column_config.NumberColumn(format="%.1f%%")
 
 # --- stages --------------------------------------------------------------------------------
 available = list(stage_dates(info))
+if len(available) < 2:  # e.g. a closed-deals file loaded as leads: nothing to compare
+    st.info(ui.t("funnel.one_stage", dataset=info.name, stage=shared.stage_label(available[0])))
+    st.stop()
 current = stages_for(store, info)
 chosen = st.multiselect(
     ui.t("funnel.stages"),
@@ -54,7 +57,7 @@ if chosen != current:
         remember_stages(store, info, chosen)
 stages = tuple(chosen)
 
-steps = shared.funnel(info.dataset_id, info.name, stages, filters.key())
+steps = shared.funnel(info, stages, filters)
 if steps[0].n == 0:
     st.warning(ui.t("funnel.no_leads"))
     st.stop()
@@ -86,21 +89,28 @@ default_col = columns.index(source) if source in columns else 0
 c0, c1, c2 = st.columns(3)
 column = c0.selectbox(ui.t("funnel.compare_by"), columns, index=default_col, key="cmp_column")
 options = shared.column_options(info, column) if column else []
+shown = ui.labels(options, ui.shown_value)
 a_values = c1.multiselect(
-    ui.t("funnel.segment_a"), options, key=f"cmp_a:{column}", placeholder=ui.t("ui.choose")
+    ui.t("funnel.segment_a"),
+    options,
+    key=f"cmp_a:{column}",
+    placeholder=ui.t("ui.choose"),
+    format_func=shown,
 )
 b_values = c2.multiselect(
-    ui.t("funnel.segment_b"), options, key=f"cmp_b:{column}", placeholder=ui.t("ui.choose")
+    ui.t("funnel.segment_b"),
+    options,
+    key=f"cmp_b:{column}",
+    placeholder=ui.t("ui.choose"),
+    format_func=shown,
 )
 if column and a_values and b_values:
     a = Filters(equals=((column, tuple(a_values)),))
     b = Filters(equals=((column, tuple(b_values)),))
-    steps_a, steps_b = shared.comparison(
-        info.dataset_id, info.name, stages, filters.key(), a.key(), b.key()
-    )
-    name_a, name_b = ", ".join(a_values), ", ".join(b_values)
+    steps_a, steps_b = shared.comparison(info, stages, filters, a, b)
+    name_a, name_b = ", ".join(map(shown, a_values)), ", ".join(map(shown, b_values))
     compare_fig = charts.funnel_figure(
-        [(name_a, steps_a), (name_b, steps_b)], shared.stage_label, *shares
+        [(f"A: {name_a}", steps_a), (f"B: {name_b}", steps_b)], shared.stage_label, *shares
     )
     st.plotly_chart(compare_fig, key="compare_chart")
     compare = pd.DataFrame(
@@ -130,7 +140,7 @@ else:
 
 # --- monthly cohorts -------------------------------------------------------------------------
 st.subheader(ui.t("funnel.cohorts", stage=shared.stage_label(stages[-1])))
-trend = shared.cohorts(info.dataset_id, info.name, stages, filters.key())
+trend = shared.cohorts(info, stages, filters)
 if isinstance(trend, str):
     st.info(ui.t(f"analysis.{trend}"))
 else:
@@ -143,7 +153,11 @@ else:
         )
     )
     cohort_fig = charts.cohort_figure(
-        trend, ui.t("funnel.col.rate"), ui.t("funnel.immature"), ui.t("funnel.mature")
+        trend,
+        ui.t("funnel.col.rate"),
+        ui.t("funnel.immature"),
+        ui.t("funnel.mature"),
+        ui.t("funnel.wide_interval"),
     )
     st.plotly_chart(cohort_fig, key="cohort_chart")
     ui.download_chart(cohort_fig, f"cohorts-{info.name}", "dl_cohort_html")
@@ -173,7 +187,7 @@ else:
 
 # --- time to convert ---------------------------------------------------------------------------
 st.subheader(ui.t("funnel.times"))
-transitions = [tr for tr in shared.times(info.dataset_id, info.name, stages, filters.key()) if tr.n]
+transitions = [tr for tr in shared.times(info, stages, filters) if tr.n]
 if not transitions:
     st.info(ui.t("funnel.times_none"))
 for tr in transitions:

@@ -16,6 +16,7 @@ from funnel.i18n import CodedError
 from funnel.meeting import EXPORTS, Target, export, reads_activities
 from funnel.population import stored_description
 from funnel.rules import PROMISES, RuleSetError, ServiceLevel
+from funnel.store import DatasetInfo
 from funnel.versions.diff import VersionDiff, compare_versions
 from funnel.versions.files import import_version
 from funnel.versions.history import get_version, list_versions, save_version
@@ -38,7 +39,7 @@ form_round = st.session_state.setdefault(f"_rulesets_import:{info.dataset_id}", 
 signed_in = auth.signing_in()
 
 
-def import_form() -> None:
+def import_form(info: DatasetInfo) -> None:
     """Import a rule-set file as a new draft (offered to whom the roles let save versions)."""
     with st.expander(ui.t("rulesets.import")):
         with st.form(f"import_form:{info.dataset_id}"):
@@ -47,6 +48,7 @@ def import_form() -> None:
                 type=["yaml", "yml", "json"],
                 key=f"import_file:{info.dataset_id}:{form_round}",
             )
+            st.caption(ui.t("rulesets.upload_limit", size=f"{MAX_RULES_FILE / 1e6:g} MB"))
             importer = (
                 ""
                 if signed_in
@@ -80,7 +82,7 @@ def import_form() -> None:
 
 
 if auth.may("edit_versions"):
-    import_form()
+    import_form(info)
 
 versions = list_versions(store, info.name)
 if not versions:
@@ -89,16 +91,12 @@ if not versions:
 by_id = {v.version_id: v for v in versions}
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def version_diff(dataset_id: int, name: str, a_id: int, b_id: int, lang: str) -> VersionDiff:
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=ui.HASH_FUNCS)
+def version_diff(info: DatasetInfo, a_id: int, b_id: int, lang: str) -> VersionDiff:
     """Versions never change and a reload gives the dataset a new id: safe to keep."""
-    del dataset_id  # part of the cache key only
+    store = ui.store()
     return compare_versions(
-        ui.store(),
-        ui.store().require(name),
-        get_version(ui.store(), a_id),
-        get_version(ui.store(), b_id),
-        lang=lang,
+        store, info, get_version(store, a_id), get_version(store, b_id), lang=lang
     )
 
 
@@ -115,14 +113,15 @@ def signer(v: Version, role: str) -> str:
     return f"{done.name} <{done.email}>" if done.email else done.name
 
 
-def act(action: str, run: Callable[[], object]) -> None:
-    """Run a history action; keep its refusal as a message instead of a traceback."""
+def act(run: Callable[[], object]) -> bool:
+    """Run a sign-off action; a refusal is said where the action was asked for (its form),
+    never as a traceback. Returns whether it was done."""
     try:
         run()
     except CodedError as exc:
-        st.session_state["_rulesets_msg"] = ("error", ui.refusal(exc))
-    else:
-        st.session_state["_rulesets_msg"] = ("success", ui.t(f"rulesets.done.{action}"))
+        st.error(ui.refusal(exc))
+        return False
+    return True
 
 
 def promises_view(v: Version) -> None:
@@ -157,23 +156,19 @@ def promises_view(v: Version) -> None:
         if st.form_submit_button(ui.t("promise.save")):
             wanted = ServiceLevel(**{k: int(n) if n else None for k, n in typed.items()})
             if wanted == now:
-                st.session_state["_rulesets_msg"] = (
-                    "error",
-                    ui.t("promise.unchanged", label=v.label()),
+                st.error(ui.t("promise.unchanged", label=v.label()))  # beside the button
+            elif act(
+                lambda: save_version(
+                    store,
+                    info,
+                    replace(v.ruleset, service_level=wanted),
+                    author=who,
+                    rationale=v.rationale,
+                    by=auth.actor(),
                 )
-            else:
-                act(
-                    "promises",
-                    lambda: save_version(
-                        store,
-                        info,
-                        replace(v.ruleset, service_level=wanted),
-                        author=who,
-                        rationale=v.rationale,
-                        by=auth.actor(),
-                    ),
-                )
-            st.rerun()
+            ):
+                st.session_state["_rulesets_msg"] = ("success", ui.t("rulesets.done.promises"))
+                st.rerun()
 
 
 # --- the history ----------------------------------------------------------------------------------
@@ -265,49 +260,68 @@ with right:
             comment = f" — {done.comment}" if done.comment else ""
             st.text(f"{label}: {signer(v, role)} ({done.at:%Y-%m-%d %H:%M}){comment}")
     open_roles = [r for r in ROLES if v.signoff(r) is None and auth.may(f"sign_{r}")]
+    # A refusal is said under its button and keeps what was typed; a done action empties the
+    # form (new widget keys) and says so under it.
+    rounds: dict[int, int] = st.session_state.setdefault("_rulesets_rounds", {})
+    turn = rounds.get(v.version_id, 0)
+    again = f":{turn}" if turn else ""  # the first round keeps the plain keys
+    done_key = f"_rulesets_done:{v.version_id}"
     if v.status == "draft" and auth.may("edit_versions"):
-        with st.form(f"propose_form:{v.version_id}", clear_on_submit=True):
+        with st.form(f"propose_form:{v.version_id}"):
             who = (
                 ""
                 if signed_in
-                else st.text_input(ui.t("rulesets.your_name"), key=f"propose_name:{v.version_id}")
+                else st.text_input(
+                    ui.t("rulesets.your_name"), key=f"propose_name:{v.version_id}{again}"
+                )
             )
             if st.form_submit_button(ui.t("rulesets.propose")):
-                act("propose", lambda: propose(store, v.version_id, who, by=auth.actor()))
-                st.rerun()
+                if act(lambda: propose(store, v.version_id, who, by=auth.actor())):
+                    rounds[v.version_id] = turn + 1
+                    st.session_state[done_key] = ui.t("rulesets.done.propose")
+                    st.rerun()
     elif v.status == "proposed" and not open_roles:
         st.info(ui.t("rulesets.no_sign_role"))
     elif v.status == "proposed":
         # a form: the name and comment reach the server together with the click
-        with st.form(f"sign_form:{v.version_id}", clear_on_submit=True):
+        with st.form(f"sign_form:{v.version_id}"):
             role = st.radio(
                 ui.t("rulesets.sign_as"),
                 open_roles,
                 format_func=ui.labels(ROLES, lambda r: ui.t(f"report.role.{r}")),
                 horizontal=True,
-                key=f"sign_role:{v.version_id}",
+                key=f"sign_role:{v.version_id}{again}",
             )
             if signed_in:
                 me = auth.actor()
                 st.caption(ui.tm("rulesets.signing_as", name=me.name, email=me.id))
                 who = ""
             else:
-                who = st.text_input(ui.t("rulesets.your_name"), key=f"sign_name:{v.version_id}")
-            comment = st.text_input(ui.t("rulesets.comment"), key=f"sign_comment:{v.version_id}")
-            if st.form_submit_button(ui.t("rulesets.sign"), type="primary"):
-                act(
-                    "sign",
-                    lambda: sign(store, v.version_id, str(role), who, comment, by=auth.actor()),
+                who = st.text_input(
+                    ui.t("rulesets.your_name"), key=f"sign_name:{v.version_id}{again}"
                 )
-                st.rerun()
+            comment = st.text_input(
+                ui.t("rulesets.comment"), key=f"sign_comment:{v.version_id}{again}"
+            )
+            if st.form_submit_button(ui.t("rulesets.sign"), type="primary"):
+                if act(lambda: sign(store, v.version_id, str(role), who, comment, by=auth.actor())):
+                    rounds[v.version_id] = turn + 1
+                    st.session_state[done_key] = ui.t("rulesets.done.sign")
+                    st.rerun()
     elif v.status == "agreed":
         st.success(ui.t("rulesets.is_agreed"))
+    done = st.session_state.pop(done_key, None)
+    if done:
+        st.success(done)
 
-    def open_in_tuner() -> None:
-        state = tuning.state(info)
-        tuning.store_proposal(info, state["active"], v.ruleset, new_widgets=True)
+    def open_in_tuner(info: DatasetInfo, version: Version) -> None:
+        """Load the version into the proposal being edited on the Tuner."""
+        kept = tuning.state(info)
+        tuning.store_proposal(info, kept.active, version.ruleset, new_widgets=True)
 
-    if st.button(ui.t("rulesets.open"), key=f"open:{v.version_id}", on_click=open_in_tuner):
+    if st.button(
+        ui.t("rulesets.open"), key=f"open:{v.version_id}", on_click=open_in_tuner, args=(info, v)
+    ):
         st.switch_page("../pages/tuner.py")
 
 # --- exports --------------------------------------------------------------------------------------
@@ -375,7 +389,7 @@ d2.text(ui.t("rulesets.diff_to", label=f"#{v.version_id} {v.label()}"))
 a = by_id[int(a_id)]
 with st.spinner(ui.t("rulesets.diffing")):
     try:
-        diff = version_diff(info.dataset_id, info.name, a.version_id, v.version_id, lang)
+        diff = version_diff(info, a.version_id, v.version_id, lang)
     except RuleSetError as exc:  # an older version naming columns this dataset lost
         st.warning(ui.refusal(exc))
         st.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -20,6 +22,7 @@ from funnel.segments import (
 )
 from funnel.stats import DEFAULT_MIN_N
 
+TOP = 20  # values per column in a heatmap; the rest are one "(other)" segment
 info, filters = shared.analysis_page("segments.title")
 store = ui.store()
 
@@ -31,7 +34,10 @@ columns = segment_columns(info, after_sale=include_after)
 numeric = numeric_columns(info)
 stages = stages_for(store, info)
 if len(stages) < 2:
-    st.info(ui.t("analysis.too_few_stages"))
+    st.info(ui.t("funnel.one_stage", dataset=info.name, stage=shared.stage_label(stages[0])))
+    st.stop()
+if not columns:
+    st.info(ui.t("segments.no_columns", dataset=info.name))
     st.stop()
 
 
@@ -89,8 +95,22 @@ for col in chosen:
             edges = ()
         bins.append((col, q, edges))
 
+two = len(chosen) == 2  # a heatmap keeps each column's TOP values with the most leads
 table: SegmentTable = shared.segments(
-    info.dataset_id, info.name, tuple(chosen), filters.key(), start, end, min_n, tuple(bins)
+    info, tuple(chosen), filters, start, end, min_n, tuple(bins), TOP if two else None
+)
+for col, more in table.folded.items():
+    st.caption(ui.t("segments.folded", column=col, top=TOP, more=f"{more:,}"))
+ordered = table.segments
+# text columns best first by default; number bins keep their own order (low to high)
+if not two and st.toggle(
+    ui.t("segments.by_rate"), value=by not in numeric, key=f"seg_by_rate:{by}"
+):
+    # best conversion first; segments without one (no leads reached the start) last
+    ordered = sorted(ordered, key=lambda s: (s.rate is None, -(s.rate or 0.0)))
+# values as shown: the empty and the folded segments are named in the page's language
+table = replace(
+    table, segments=[replace(s, keys=tuple(map(ui.shown_value, s.keys))) for s in ordered]
 )
 st.caption(
     ui.t(

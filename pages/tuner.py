@@ -3,39 +3,41 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from app import auth, tuning, ui, verdicts
+from app import auth, leads, tuning, ui, verdicts
 from app import filters as shared
 from funnel import charts
 from funnel.backtest import Holdout, HotChoice, hot_for_capacity, hot_for_target
-from funnel.filters import Filters
-from funnel.formats import metric, shown_in
+from funnel.filters import NO_FILTERS, Filters
+from funnel.formats import fmt_pct, metric, shown_in
 from funnel.i18n import CodedError
 from funnel.renderers import EDITORS, Input, editor_kinds, label, rule_from_form
-from funnel.report import fmt_pct
 from funnel.rules import (
     MAX_RULES,
     Gate,
     Rule,
     RuleSet,
-    ruleset_from_dict,
-    ruleset_to_dict,
 )
 from funnel.scoring.histogram import (
     Evaluation,
     ScoreHistogram,
     evaluate,
 )
+from funnel.scoring.matrix import Band
 from funnel.scoring.source import activity_log
 from funnel.segments import numeric_columns
 from funnel.store import DatasetInfo
 from funnel.suggest import SuggestError, Suggestion, template_for
+from funnel.tunerstate import Capacity, Proposal, SuggestionNote
 from funnel.versions.history import save_version
 
 info, filters = shared.analysis_page("tuner.title")
@@ -47,27 +49,46 @@ state = tuning.state(info)
 # --- which proposal -----------------------------------------------------------------------------
 top = st.columns([2, 1, 1, 1])
 active_key = f"tuner_active:{info.dataset_id}"
-if active_key not in st.session_state:
-    st.session_state[active_key] = state["active"]  # the proposal being edited, across pages
-else:
-    st.session_state[active_key] = st.session_state[active_key]
-active = top[0].radio(
-    ui.t("tuner.proposal"),
-    tuning.PROPOSALS,
-    format_func=ui.labels(tuning.PROPOSALS, lambda p: ui.t(f"tuner.proposal.{p}")),
-    horizontal=True,
-    key=active_key,
+if active_key not in st.session_state or st.session_state[active_key] != state.active:
+    st.session_state[active_key] = state.active  # the proposal being edited, across pages
+active = str(
+    top[0].radio(
+        ui.t("tuner.proposal"),
+        tuning.PROPOSALS,
+        format_func=ui.labels(tuning.PROPOSALS, lambda p: ui.t(f"tuner.proposal.{p}")),
+        horizontal=True,
+        key=active_key,
+        on_change=lambda: tuning.set_state(
+            info, replace(tuning.state(info), active=str(st.session_state[active_key]))
+        ),
+    )
 )
-state["active"] = active
 other = tuning.PROPOSALS[1 - tuning.PROPOSALS.index(active)]
 rs = tuning.proposal(info, active)
-version = state["version"]
-prefix = f"{info.dataset_id}:{active}:{version}"
+prefix = f"{info.dataset_id}:{active}:{tuning.widgets(info)}"
 
 
-def load(new: RuleSet, note: dict[str, Any] | None = None) -> None:
-    tuning.store_proposal(info, active, new, new_widgets=True)
-    state["suggestion"][active] = note
+DONE = f"_tuner_done:{info.dataset_id}:{active}"  # what the last action did, shown once
+
+
+def hot_leads(rules: RuleSet) -> int:
+    return evaluate(tuning.histogram(info, rules, filters), rules).tiers[0].n
+
+
+def load(new: RuleSet, what: str, note: SuggestionNote | None = None) -> None:
+    """Put ``new`` into the proposal being edited, and say what changed."""
+    before = tuning.proposal(info, active)
+    s = tuning.state(info)
+    tuning.set_state(info, s.with_proposal(active, Proposal(new, note)), new_widgets=True)
+    st.session_state[DONE] = ui.t(
+        f"tuner.did_{what}",
+        name=ui.t(f"tuner.proposal.{active}"),
+        rules=len(new.rules),
+        before_rules=len(before.rules),
+        threshold=f"{new.hot.min_score:g}",
+        hot_before=f"{hot_leads(before):,}",
+        hot_after=f"{hot_leads(new):,}",
+    )
 
 
 def suggest(base: RuleSet, exclude: tuple[str, ...] = ()) -> None:
@@ -78,34 +99,62 @@ def suggest(base: RuleSet, exclude: tuple[str, ...] = ()) -> None:
         except SuggestError as exc:
             st.error(ui.refusal(exc))
             return
-    before = {"baseline": base.name, "before": ruleset_to_dict(base), "exclude": exclude}
-    load(suggestion.ruleset, {"result": suggestion} | before)
+    load(suggestion.ruleset, "suggest", verdicts.note_of(suggestion, base, exclude, active))
     st.rerun()
 
 
-if top[1].button(ui.t("tuner.from_data"), key="tuner_suggest", help=ui.t("tuner.from_data_help")):
+if top[1].button(
+    ui.t("tuner.from_data"), key="tuner_suggest", help=ui.t("tuner.from_data_help"), wrap=True
+):
     suggest(rs)
-if top[2].button(ui.t("tuner.template"), key="tuner_template"):
+if top[2].button(ui.t("tuner.template"), key="tuner_template", wrap=True):
     template = template_for(info)
     if template.rules:
-        load(template)
+        load(template, "template")
         st.rerun()
     st.warning(ui.t("tuner.template_empty"))  # nothing to start from: keep the rules there are
-if top[3].button(ui.t("tuner.copy", other=ui.t(f"tuner.proposal.{other}")), key="tuner_copy"):
-    tuning.store_proposal(info, other, rs, new_widgets=True)
-    st.toast(ui.t("tuner.copied", other=ui.t(f"tuner.proposal.{other}")))
+if top[3].button(
+    ui.t("tuner.copy", other=ui.t(f"tuner.proposal.{other}")), key="tuner_copy", wrap=True
+):
+    replaced = tuning.proposal(info, other)
+    tuning.set_state(info, tuning.state(info).with_proposal(other, Proposal(rs)), new_widgets=True)
+    st.session_state[DONE] = ui.t(
+        "tuner.did_copy",
+        name=ui.t(f"tuner.proposal.{active}"),
+        other=ui.t(f"tuner.proposal.{other}"),
+        rules=len(rs.rules),
+        threshold=f"{rs.hot.min_score:g}",
+        hot_before=f"{hot_leads(replaced):,}",
+        hot_after=f"{hot_leads(rs):,}",
+    )
 
-note = state["suggestion"].get(active)
-if isinstance(note, dict) and isinstance(note.get("result"), Suggestion):
-    replaced = ruleset_from_dict(note["before"], source=active)
+
+def restore(before: RuleSet) -> None:
+    load(before, "restore")
+    st.rerun()
+
+
+def suggest_without(note: SuggestionNote, column: str) -> None:
+    """Suggest again from the rules the note's suggestion replaced, leaving ``column`` out."""
+    suggest(note.before or rs, (*note.exclude, column))
+
+
+def fitted_again(note: SuggestionNote) -> Suggestion:
+    """The suggestion the note is about (this session's, cached; else fitted again)."""
+    return tuning.suggest(info, filters, note.before or rs, None, None, note.exclude)
+
+
+note = tuning.state(info).proposal(active).suggestion
+if note is not None:
     verdicts.suggestion_note(
         note,
-        ui.t(f"tuner.proposal.{note['baseline']}")
-        if note.get("baseline") in tuning.PROPOSALS
-        else str(note.get("baseline") or ""),
-        restore=lambda: (load(replaced), st.rerun()),
-        exclude=lambda column: suggest(replaced, (*note.get("exclude", ()), column)),
+        restore=restore,
+        exclude=partial(suggest_without, note),
+        fitted=partial(fitted_again, note),
     )
+done = st.session_state.pop(DONE, None)
+if done:
+    st.success(done, icon=":material/check:")
 
 
 RULES_IN_PAGE = 8
@@ -277,10 +326,12 @@ def tier_names(rs: RuleSet, prefix: str) -> RuleSet:
         )
 
 
-def thresholds(rs: RuleSet, hist: ScoreHistogram, prefix: str) -> tuple[RuleSet, int]:
+def thresholds(
+    info: DatasetInfo, rs: RuleSet, hist: ScoreHistogram, prefix: str
+) -> tuple[RuleSet, Capacity]:
     """Tier names, one threshold slider per tier above the last, and sales capacity.
 
-    Returns the rules with those thresholds and the hot leads sales can work a week.
+    Returns the rules with those thresholds and the capacity inputs.
     """
     low = math.floor(float(hist.score.min())) if hist.score.size else 0
     high = math.ceil(float(hist.score.max())) if hist.score.size else 100
@@ -303,19 +354,34 @@ def thresholds(rs: RuleSet, hist: ScoreHistogram, prefix: str) -> tuple[RuleSet,
         tiers[k] = replace(tier, min_score=float(value))
         upper = int(value) - 1
 
+    kept = tuning.state(info).capacity
+    keys = {f"tuner_{k}:{prefix}": v for k, v in kept.as_dict().items()}
+    for key, value in keys.items():  # seeded from the kept state, then the widgets hold it
+        if key not in st.session_state:
+            st.session_state[key] = (
+                round(100 * value, 1) if key.startswith("tuner_target") else value
+            )
+    reps_key, per_rep_key, target_key = keys
     c1, c2 = st.columns(2)
-    reps = int(c1.number_input(ui.t("tuner.reps"), 1, 1000, 5, key="tuner_reps"))
-    per_rep = int(c2.number_input(ui.t("tuner.per_rep"), 1, 10000, 20, key="tuner_per_rep"))
-    capacity = reps * per_rep
+    reps = int(c1.number_input(ui.t("tuner.reps"), 1, 1000, key=reps_key))
+    per_rep = int(c2.number_input(ui.t("tuner.per_rep"), 1, 10000, key=per_rep_key))
     c3, c4 = st.columns(2)
-    target = float(c3.number_input(ui.t("tuner.target"), 0.01, 1.0, 0.3, 0.05, key="tuner_target"))
+    target_pct = float(
+        c3.number_input(ui.t("tuner.target"), 1.0, 100.0, step=5.0, format="%.1f", key=target_key)
+    )
+    capacity = Capacity(reps, per_rep, target_pct / 100)
     hot_key = f"thr:{prefix}:0"
+    message_key = f"_tuner_msg:{prefix}"  # this proposal's: gone when the other is shown
 
     def set_hot(choice: HotChoice) -> None:
-        """Move the hot threshold to what was chosen on the holdout, and say what it means."""
-        st.session_state["_tuner_choice"] = choice
+        """Move the hot threshold to what was chosen on the holdout (this proposal keeps the
+        message saying what that means and what changed, until it is shown)."""
+        before = int(st.session_state[hot_key])
+        after = before
         if choice.threshold is not None:
-            st.session_state[hot_key] = int(min(max(math.ceil(choice.threshold), low), high))
+            after = int(min(max(math.ceil(choice.threshold), low), high))
+            st.session_state[hot_key] = after
+        st.session_state[message_key] = (choice, before, after)
 
     def held_out() -> tuple[Holdout, ScoreHistogram]:
         return tuning.held_out(info, rs, filters)
@@ -323,16 +389,16 @@ def thresholds(rs: RuleSet, hist: ScoreHistogram, prefix: str) -> tuple[RuleSet,
     c4.button(
         ui.t("tuner.fill_capacity"),
         key="fill_capacity",
-        on_click=lambda: set_hot(hot_for_capacity(held_out()[1], capacity, held_out()[0])),
+        on_click=lambda: set_hot(hot_for_capacity(held_out()[1], capacity.per_week, held_out()[0])),
     )
     c4.button(
         ui.t("tuner.reach_target"),
         key="reach_target",
-        on_click=lambda: set_hot(hot_for_target(held_out()[1], target, held_out()[0])),
+        on_click=lambda: set_hot(hot_for_target(held_out()[1], capacity.target, held_out()[0])),
     )
-    chosen = st.session_state.pop("_tuner_choice", None)
-    if isinstance(chosen, HotChoice):
-        verdicts.hot_choice(chosen)
+    message = st.session_state.pop(message_key, None)
+    if message is not None and isinstance(message[0], HotChoice):
+        verdicts.hot_choice(*message)
     return replace(rs, tiers=tuple(tiers)), capacity
 
 
@@ -347,7 +413,9 @@ def headline(result: Evaluation, capacity: int) -> None:
         "precision": f"{hot.ci_low:.1%}–{hot.ci_high:.1%}",
     }
     shown = shown_in("tuner")
-    for column, m in zip(st.columns(len(shown)), shown, strict=True):
+    # three to a row: each label has room to be read whole, in either language
+    columns = [c for _ in range(0, len(shown), 3) for c in st.columns(3)]
+    for column, m in zip(columns, shown, strict=False):
         column.metric(
             m.label(ui.lang()),
             m.text(m.value(result)),
@@ -369,15 +437,16 @@ def headline(result: Evaluation, capacity: int) -> None:
     )
 
 
-def moved_caption(info: DatasetInfo, state: dict[str, Any], rs: RuleSet, filters: Filters) -> None:
+def moved_caption(info: DatasetInfo, active: str, rs: RuleSet, filters: Filters) -> None:
     """How many leads the latest change moved into and out of the hot tier."""
-    current = ruleset_to_dict(rs)
-    if state.get("current") not in (None, current):
-        state["previous"] = state["current"]  # the definition before the latest change
-    state["current"] = current
-    if state.get("previous") is not None:
-        before = ruleset_from_dict(state["previous"])
-        change = tuning.moved_since(info, before, rs, filters)
+    seen: dict[str, RuleSet] = st.session_state.setdefault(
+        f"_tuner_moved:{info.dataset_id}:{active}", {}
+    )
+    if seen.get("current") not in (None, rs):
+        seen["previous"] = seen["current"]  # the definition before the latest change
+    seen["current"] = rs
+    if "previous" in seen:
+        change = tuning.moved_since(info, seen["previous"], rs, filters)
         st.caption(
             ui.t("tuner.moved", entered=f"{change['entered']:,}", left=f"{change['left']:,}")
         )
@@ -388,27 +457,23 @@ def tiers_tab(result: Evaluation) -> None:
         charts.tiers_figure(result, ui.t("funnel.col.leads"), ui.t("funnel.col.rate")),
         key="tiers_chart",
     )
-    percent = (
-        ui.t("tuner.col.share"),
-        ui.t("funnel.col.rate"),
-        ui.t("segments.ci_low"),
-        ui.t("segments.ci_high"),
-    )
     ui.dataframe(
         pd.DataFrame(
             {
                 ui.t("tuner.col.tier"): [t.name for t in result.tiers],
                 ui.t("funnel.col.leads"): [t.n for t in result.tiers],
-                percent[0]: [100 * (t.share or 0) for t in result.tiers],
+                ui.t("tuner.col.share"): [fmt_pct(t.share) for t in result.tiers],
                 ui.t("overview.won"): [t.won for t in result.tiers],
-                percent[1]: [None if t.rate is None else 100 * t.rate for t in result.tiers],
-                percent[2]: [100 * t.ci_low for t in result.tiers],
-                percent[3]: [100 * t.ci_high for t in result.tiers],
+                # an empty tier has no conversion: "—", never "None"
+                ui.t("funnel.col.rate"): [fmt_pct(t.rate) for t in result.tiers],
+                ui.t("segments.ci_low"): [fmt_pct(t.ci_low if t.n else None) for t in result.tiers],
+                ui.t("segments.ci_high"): [
+                    fmt_pct(t.ci_high if t.n else None) for t in result.tiers
+                ],
             }
         ),
         hide_index=True,
         width="stretch",
-        column_config={c: st.column_config.NumberColumn(format="%.1f%%") for c in percent},
     )
 
 
@@ -424,14 +489,11 @@ def compare_tab(
     shown = shown_in("tuner")
     for name, r in zip(names, (result, result_other), strict=True):
         rows.append(
-            {ui.t("tuner.col.proposal"): name} | {m.label(ui.lang()): m.value(r) for m in shown}
+            # as every output prints them: an empty tier's conversion or a missing AUC is "—"
+            {ui.t("tuner.col.proposal"): name}
+            | {m.label(ui.lang()): m.text(m.value(r)) for m in shown}
         )
-    ui.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        column_config=ui.metric_columns(shown),
-    )
+    ui.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     d = tuning.compare(info, rs, rs_other, filters)
     cells = (d.both, d.only_a, d.only_b, d.neither)
     ui.dataframe(
@@ -452,14 +514,32 @@ def compare_tab(
         width="stretch",
     )
     st.caption(d.measured_on(ui.lang()))  # the rate counts decided or mature leads
-    e1, e2 = st.columns(2)
-    e1.caption(ui.t("tuner.cell.only", name=names[0]))
-    e1.text(", ".join(d.examples["only_a"][:50]) or "–")
-    e2.caption(ui.t("tuner.cell.only", name=names[1]))
-    e2.text(", ".join(d.examples["only_b"][:50]) or "–")
+    for name, mine, theirs, key in (
+        (names[0], rs, rs_other, "only_active"),
+        (names[1], rs_other, rs, "only_other"),
+    ):
+        st.markdown(f"**{ui.escape_md(ui.t('tuner.cell.only', name=name))}**")
+        records = tuning.records(info, mine, filters, "hot", theirs)
+        leads.record_table(
+            records,
+            f"rec:{key}",
+            f"hot-only-{name}-{info.name}",
+            partial(tuning.records_handoff, info, mine, records, filters),
+        )
 
 
 TABS = ("tiers", "deciles", "curve", "matrix", "compare")
+
+
+def band_text(bands: Sequence[Band]) -> str:
+    """Each band's points and leads: "A = 10–15 (1,234 leads), B = 5 (2,000 leads)"."""
+
+    def points(b: Band) -> str:
+        return f"{b.low:g}" if b.low == b.high else f"{b.low:g}–{b.high:g}"
+
+    return ui.t("tuner.band_sep").join(
+        ui.t("tuner.band", band=b.name, points=points(b), n=f"{b.n:,}") for b in bands
+    )
 
 
 def result_tabs(
@@ -477,7 +557,12 @@ def result_tabs(
             if not result.monotonic:
                 st.warning(ui.t("tuner.not_monotonic"))
             st.plotly_chart(
-                charts.deciles_figure(result, ui.t("funnel.col.rate"), ui.t("tuner.decile")),
+                charts.deciles_figure(
+                    result,
+                    ui.t("funnel.col.rate"),
+                    ui.t("tuner.decile"),
+                    ui.t("charts.decile_rise"),
+                ),
                 key="deciles_chart",
             )
     with tabs["curve"]:
@@ -495,14 +580,20 @@ def result_tabs(
             )
     with tabs["matrix"]:
         if tabs["matrix"].open:
-            cells = tuning.matrix(info, rs, filters)
-            if cells is None:
+            matrix = tuning.matrix(info, rs, filters)
+            if matrix is None:
                 st.info(ui.t("tuner.matrix_needs_both"))
             else:
-                st.caption(ui.t("tuner.matrix_help"))
+                st.caption(
+                    ui.t(
+                        "tuner.matrix_bands",
+                        fit=band_text(matrix.fit),
+                        engagement=band_text(matrix.engagement),
+                    )
+                )
                 st.plotly_chart(
                     charts.matrix_figure(
-                        cells, ui.t("tuner.fit"), ui.t("tuner.engagement"), ui.t("funnel.col.rate")
+                        matrix, ui.t("tuner.fit"), ui.t("tuner.engagement"), ui.t("funnel.col.rate")
                     ),
                     key="matrix_chart",
                 )
@@ -512,42 +603,83 @@ def result_tabs(
 
 
 def explain(info: DatasetInfo, rs: RuleSet) -> None:
-    """One lead's score, rule by rule, for the id typed in."""
+    """One lead's score, rule by rule: found by its id or a value, or picked in a table."""
     st.subheader(ui.t("tuner.explain"))
-    lead_id = st.text_input(ui.t("tuner.lead_id"), key="explain_id").strip()
-    if not lead_id:
+    st.caption(ui.t("tuner.explain_help"))
+    text = st.text_input(ui.t("tuner.lead_search"), key=leads.EXPLAIN_KEY).strip()
+    if not text:
         return
-    explanation = tuning.explain(info, rs, lead_id)
+    explanation = tuning.explain(info, rs, text)
     if explanation is None:
-        st.warning(ui.t("tuner.no_lead"))
-        return
+        found = tuning.search(info, rs, text)
+        if not found:
+            st.warning(ui.t("tuner.no_match", text=text))
+            return
+        if len(found) > 1:
+            st.caption(ui.t("tuner.search_found", count=len(found), text=text))
+            records = tuning.records(info, rs, NO_FILTERS, "all", None, ids=tuple(found))
+            leads.record_table(
+                records,
+                "rec:search",
+                f"search-{info.name}",
+                lambda: tuning.records_handoff(info, rs, records),
+            )
+            return
+        explanation = tuning.explain(info, rs, found[0])
+        if explanation is None:
+            return
+    outcome = ui.t(f"records.outcome.{explanation.outcome}") if explanation.outcome else "—"
     st.text(
         ui.t(
             "tuner.explained",
             score=f"{explanation.score:g}",
             tier=explanation.tier,
-            outcome=explanation.outcome or "–",
+            outcome=outcome,
         )
     )
+    record = tuning.records(info, rs, NO_FILTERS, "all", None, ids=(explanation.lead_id,))
+    named = leads.headers()
     ui.dataframe(
-        pd.DataFrame(explanation.points, columns=[ui.t("tuner.rule"), ui.t("tuner.points")]),
+        record.drop(columns=["fired"])
+        .assign(outcome=record["outcome"].map(leads.outcome_words()).fillna("—"))
+        .rename(columns=named),
         hide_index=True,
         width="stretch",
+        column_config={named["created"]: leads.DATE},
     )
+    fired = [(sentence, points) for sentence, points in explanation.points if points]
+    if fired:
+        ui.dataframe(
+            pd.DataFrame(fired, columns=[ui.t("tuner.rule"), ui.t("tuner.points")]),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.caption(ui.t("tuner.none_fired"))
     for gate_text in explanation.gates:
         st.warning(gate_text)
 
 
+def link_notice(info: DatasetInfo, where: DeltaGenerator) -> None:
+    """Say when a shared link shows another state than the one kept for this dataset, and
+    offer the kept one (until a change here makes this state the kept one)."""
+    differs = tuning.differs(info)
+    if differs is None:
+        return
+    d1, d2 = where.columns([4, 1], vertical_alignment="center")
+    d1.info(
+        ui.t("tuner.link_differs", dataset=info.name, saved=f"{differs.saved_at:%Y-%m-%d %H:%M}"),
+        icon=":material/link:",
+    )
+    if d2.button(ui.t("tuner.open_saved"), key="tuner_open_saved"):
+        tuning.open_saved(info)
+        st.rerun()  # the whole page: the proposal picker and the rule widgets change
+
+
 @st.fragment
-def editor(
-    info: DatasetInfo,
-    filters: Filters,
-    state: dict[str, Any],
-    active: str,
-    other: str,
-    prefix: str,
-) -> None:
+def editor(info: DatasetInfo, filters: Filters, active: str, other: str, prefix: str) -> None:
     """Rules, thresholds and what they would have done: a slider move reruns only this part."""
+    notice = st.empty()  # filled once the state is kept (it may make the notice moot)
     rs = tuning.proposal(info, active)
     left, right = st.columns([1, 1], gap="large")
     with left:
@@ -556,19 +688,25 @@ def editor(
         rs = decay_input(info, rs, prefix)
     hist = tuning.histogram(info, rs, filters)
     with right:
-        rs, capacity = thresholds(rs, hist, prefix)
+        rs, capacity = thresholds(info, rs, hist, prefix)
         gate_editor(info, rs, active, prefix)  # its buttons store the rules and rerun
-    tuning.store_proposal(info, active, rs)
-    tuning.share(info, rs)
+    kept = tuning.state(info).with_rules(active, rs)
+    tuning.set_state(info, replace(kept, capacity=capacity))
+    tuning.persist(info)
+    link_notice(info, notice.container())
     result = evaluate(hist, rs)
-    headline(result, capacity)
-    moved_caption(info, state, rs, filters)
+    headline(result, capacity.per_week)
+    moved_caption(info, active, rs, filters)
     result_tabs(info, filters, rs, result, active, other)
     explain(info, rs)
     if st.toggle(ui.t("tuner.show_missed", count=f"{result.missed_won:,}"), key="show_missed"):
-        st.dataframe(
-            tuning.missed(info, rs, filters), hide_index=True, width="stretch"
-        )  # lead rows
+        missed = tuning.records(info, rs, filters, "missed", None)
+        leads.record_table(
+            missed,
+            "rec:missed",
+            f"missed-{info.name}",
+            lambda: tuning.records_handoff(info, rs, missed, filters),
+        )
     defining = st.expander(ui.t("tuner.definition"), key="definition_open", on_change="rerun")
     with defining:
         if defining.open:
@@ -576,7 +714,7 @@ def editor(
                 st.text("• " + line)
 
 
-editor(info, filters, state, active, other, prefix)
+editor(info, filters, active, other, prefix)
 rs = tuning.proposal(info, active)  # as the editor stored it
 
 # --- save as a version --------------------------------------------------------------------------

@@ -182,3 +182,13 @@ def column_values(store: Store, info: DatasetInfo, column: str, limit: int = 200
             [limit],
         ).fetchall()
     return [MISSING if v is None else str(v) for v, _ in rows]
+
+
+def count_leads(store: Store, info: DatasetInfo, filters: Filters) -> int:
+    """How many leads the filters keep."""
+    where = filters.where(info)
+    with store.cursor() as cur:
+        row = cur.execute(
+            f"SELECT count(*) FROM {info.table()} WHERE {where.sql}", where.args
+        ).fetchone()
+    return int(row[0]) if row else 0

@@ -198,7 +198,8 @@ tr.unsigned td { color: #b3261e; font-weight: 600; background: #fdecea; }
 .text { white-space: pre-wrap; overflow-wrap: anywhere; }
 figure { margin: .6em 0 1.2em; break-inside: avoid; page-break-inside: avoid; }
 figcaption { font-weight: 600; margin-bottom: .3em; }
-.chart { width: 100%; }
+/* a chart is never wider than an A4 page's text (180 mm): it prints as it is shown */
+.chart { width: 100%; max-width: 180mm; }
 footer { margin-top: 2.5em; color: var(--muted); font-size: .85em; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11pt; }
@@ -393,7 +394,12 @@ def _charts(data: ReportInput, lang: str) -> list[tuple[str, go.Figure]]:
         out.append(
             (
                 "deciles",
-                deciles_figure(ev, t("report.col.rate", lang), t("report.col.decile", lang)),
+                deciles_figure(
+                    ev,
+                    t("report.col.rate", lang),
+                    t("report.col.decile", lang),
+                    t("charts.decile_rise", lang),
+                ),
             )
         )
     return out

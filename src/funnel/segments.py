@@ -34,6 +34,9 @@ NUMERIC_ROLES = ("number", "behaviour", "amount")
 MISSING_ORDER = 10**6
 #: Family-wise error rate of the best/worst tests (Holm over the segments compared).
 ALPHA = 0.05
+#: The segment holding a column's values beyond its ``top`` (see :func:`segment_table`).
+OTHER = "(other)"
+OTHER_ORDER = MISSING_ORDER - 1
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,8 @@ class SegmentTable:
     after_sale: tuple[str, ...] = ()
     #: Whether a best and a worst segment are named, with the evidence.
     ranking: Ranking = field(default_factory=Ranking)
+    #: Per column cut to its ``top`` values: how many values went into :data:`OTHER`.
+    folded: dict[str, int] = field(default_factory=dict)
 
 
 def parse_edges(text: str) -> tuple[float, ...]:
@@ -338,9 +343,15 @@ def segment_table(
     to_stage: str | None = None,
     min_n: int = DEFAULT_MIN_N,
     bins: MappingABC[str, Binning] | None = None,
+    top: int | None = None,
 ) -> SegmentTable:
     """Conversion from ``from_stage`` (default: the first) to ``to_stage`` (default: the last)
-    by one or two columns."""
+    by one or two columns.
+
+    With ``top``, a text column keeps its ``top`` values with the most leads (in the
+    population) and puts the rest in one :data:`OTHER` segment (``folded`` says how many): a
+    heatmap of hundreds of values is unreadable.
+    """
     if not 1 <= len(by) <= 2:
         raise Unavailable("segment_by_count")
     allowed = segment_columns(info, after_sale=True)  # asked for by name: shown, marked
@@ -360,6 +371,7 @@ def segment_table(
     numeric = numeric_columns(info)
     key_exprs: list[Fragment] = []
     labels: dict[int, list[str]] = {}
+    folded: dict[str, int] = {}
     for i, col in enumerate(by):
         if col in numeric:
             binning = (bins or {}).get(col, Binning())
@@ -367,7 +379,22 @@ def segment_table(
             expr, labels[i] = _bin_expression(store, info, col, binning, within)
             key_exprs.append(expr)
         else:
-            key_exprs.append(Fragment(f"CAST({quote_ident(col)} AS VARCHAR)"))
+            text = Fragment(f"CAST({quote_ident(col)} AS VARCHAR)")
+            within = compose("{population} AND {where}", population=population, where=where)
+            kept = _top_values(store, info, text, within, top)
+            if kept is None:
+                key_exprs.append(text)
+            else:
+                values, more = kept
+                folded[col] = more
+                key_exprs.append(
+                    compose(
+                        "CASE WHEN {t} IS NULL OR {t} IN ({values}) THEN {t} ELSE {other} END",
+                        t=text,
+                        values=join(", ", [bind(v) for v in values], empty="NULL"),
+                        other=bind(OTHER),
+                    )
+                )
     low, high = wilson_sql("converted", "n")
     group = ", ".join(f"k{i}" for i in range(len(by)))
     query = compose(
@@ -411,6 +438,9 @@ def segment_table(
             elif i in labels:
                 keys.append(labels[i][int(raw)])
                 order.append(int(raw))
+            elif by[i] in folded and raw == OTHER:
+                keys.append(OTHER)
+                order.append(OTHER_ORDER)
             else:
                 keys.append(str(raw))
                 order.append(0)
@@ -443,9 +473,31 @@ def segment_table(
         overall,
         min_n,
         segments,
-        after_sale,
-        ranking,
+        after_sale=after_sale,
+        ranking=ranking,
+        folded=folded,
     )
+
+
+def _top_values(
+    store: Store, info: DatasetInfo, text: Fragment, within: Fragment, top: int | None
+) -> tuple[list[str], int] | None:
+    """A column's ``top`` values with the most leads, and how many others it has; None when
+    it has no more than ``top`` (nothing to fold)."""
+    if top is None:
+        return None
+    query = compose(
+        "SELECT {t} AS v, count(*) AS n FROM {leads} WHERE {within} AND {t} IS NOT NULL "
+        "GROUP BY 1 ORDER BY n DESC, v",
+        t=text,
+        leads=info.table(),
+        within=within,
+    )
+    with store.cursor() as cur:
+        rows = cur.execute(query.sql, query.args).fetchall()
+    if len(rows) <= top:
+        return None
+    return [str(v) for v, _ in rows[:top]], len(rows) - top
 
 
 def _versus(low: float, high: float, overall: float | None) -> str:

@@ -7,7 +7,9 @@ an AUC's 95% interval (and :func:`delong_difference` two rankings' paired differ
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,3 +187,41 @@ def delong_difference(
     se = math.sqrt(max(float(var), 0.0))
     d = a1 - a2
     return AucInterval(d, d - z * se, d + z * se, se)
+
+
+def near_thirds(counts: Sequence[int]) -> list[int]:
+    """Cut a histogram (counts per distinct value, best value first) into at most three bands
+    of whole values, as near to a third of the total each as ties allow; return each band's
+    number of values, best band first.
+
+    Values that tie are never split, so a score with two values gives two bands and one with
+    a single value one; with three or more values every band holds at least one.
+
+    >>> near_thirds([300, 700])  # two distinct scores: two bands, not "all in the top third"
+    [1, 1]
+    >>> near_thirds([10, 10, 10, 10, 10, 10])
+    [2, 2, 2]
+    >>> near_thirds([5, 90, 3, 1, 1])  # one value holds most leads: it is a band of its own
+    [1, 1, 3]
+    """
+    k = len(counts)
+    if k <= 3:
+        return [1] * k
+    total = sum(counts)
+    third = total / 3
+    prefix = [0]
+    for c in counts:
+        prefix.append(prefix[-1] + c)
+    best: tuple[float, int, int] | None = None
+    for i in range(1, k - 1):  # band 1 takes values [0, i)
+        # band 2 takes [i, j): for a fixed band 1 the cost is least where bands 2 and 3 split
+        # what is left evenly, so try the two ends either side of that
+        start = bisect.bisect_left(prefix, (prefix[i] + total) / 2, i + 1, k)
+        for j in {max(i + 1, min(k - 1, x)) for x in (start - 1, start)}:
+            sizes = (prefix[i], prefix[j] - prefix[i], total - prefix[j])
+            cost = sum((s - third) ** 2 for s in sizes)
+            if best is None or cost < best[0]:
+                best = (cost, i, j)
+    assert best is not None
+    _, i, j = best
+    return [i, j - i, k - j]

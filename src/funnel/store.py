@@ -57,6 +57,8 @@ AUDIT = audit.AUDIT
 _ACCESS_KEY = "access"
 #: Each lead's score and tier under the version in force when it arrived (arrivals.py).
 ARRIVALS = "funnel_arrivals"
+#: Each dataset's tuner state (both proposals, capacity), see tunerstate.py.
+TUNER_STATES = "funnel_tuner_states"
 #: Each lead's outcome, kept on the leads table too so metrics need no join (10x faster).
 OUTCOME_COL = "_funnel_outcome"
 CLOSED_COL = "_funnel_closed_at"
@@ -292,8 +294,9 @@ class Store:
             4: {_CATALOG, _SETTINGS, VERSIONS, AUDIT},
             5: {_CATALOG, _SETTINGS, VERSIONS, AUDIT, loads.LOADS},
             6: {_CATALOG, _SETTINGS, VERSIONS, AUDIT, loads.LOADS, feedback.FEEDBACK},
-            # 7 is H13's (the tuner's kept state, issue 13), landing after 8: a store already
-            # at 8 gets 7's table from an idempotent step, so 8 does not require it here
+            7: {_CATALOG, _SETTINGS, VERSIONS, AUDIT, loads.LOADS, feedback.FEEDBACK, TUNER_STATES},
+            # 7 (the tuner's kept state, issue 13) landed after 8: a store written at 8 before
+            # it gets 7's table from an idempotent step on opening, so 8 does not require it
             8: {_CATALOG, _SETTINGS, VERSIONS, AUDIT, loads.LOADS, feedback.FEEDBACK, ARRIVALS},
         }
         later = {2: {_SETTINGS}}  # the later tables a migration would not simply create
@@ -310,6 +313,7 @@ class Store:
             raise StoreError("db_too_new", path=str(self.path), version=version)
         with self.cursor() as cur:
             if version == SCHEMA_VERSION:
+                _migrate_tuner_states(cur)  # a store written at 8 before 7 landed (idempotent)
                 return
             if version < 1:
                 cur.begin()
@@ -359,6 +363,11 @@ class Store:
                 cur.begin()
                 feedback.create_table(cur)  # sales' verdict per lead (feedback.py)
                 _set_version(cur, 6)
+                cur.commit()
+            if version < 7:
+                cur.begin()
+                _migrate_tuner_states(cur)
+                _set_version(cur, 7)
                 cur.commit()
             if version < 8:
                 cur.begin()
@@ -651,6 +660,7 @@ class Store:
             cur.execute(f"UPDATE {loads.LOADS} SET dataset = ? WHERE dataset = ?", [new, old])
             cur.execute(f"UPDATE {feedback.FEEDBACK} SET dataset = ? WHERE dataset = ?", [new, old])
             cur.execute(f"UPDATE {ARRIVALS} SET dataset = ? WHERE dataset = ?", [new, old])
+            cur.execute(f"UPDATE {TUNER_STATES} SET dataset = ? WHERE dataset = ?", [new, old])
             # the history follows the dataset (each version keeps the name it was tuned on)
             cur.execute(f"UPDATE {VERSIONS} SET dataset = ? WHERE dataset = ?", [new, old])
         return self.require(new)
@@ -675,6 +685,7 @@ class Store:
             cur.execute(f"DELETE FROM {loads.LOADS} WHERE dataset = ?", [name])
             cur.execute(f"DELETE FROM {feedback.FEEDBACK} WHERE dataset = ?", [name])
             cur.execute(f"DELETE FROM {ARRIVALS} WHERE dataset = ?", [name])
+            cur.execute(f"DELETE FROM {TUNER_STATES} WHERE dataset = ?", [name])
             cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(info.schema)} CASCADE")
 
     def setting(self, dataset: str, key: str) -> Any:
@@ -692,6 +703,36 @@ class Store:
             cur.execute(
                 f"INSERT INTO {_SETTINGS} VALUES (?, ?, ?)",
                 [dataset, key, json.dumps(value, ensure_ascii=False)],
+            )
+
+    def tuner_state(self, dataset: str) -> tuple[str, datetime] | None:
+        """Return a dataset's kept tuner state (JSON text) and when it was saved, or None."""
+        with self.cursor() as cur:
+            kept = cur.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                [TUNER_STATES],
+            ).fetchone()
+            if not kept or not kept[0]:
+                return None  # read only, written at 8 before 7 landed: nothing kept yet
+            row = cur.execute(
+                f"SELECT state, saved_at FROM {TUNER_STATES} WHERE dataset = ?", [dataset]
+            ).fetchone()
+        return (str(row[0]), row[1]) if row else None
+
+    def save_tuner_state(self, dataset: str, state: str, *, by: Actor | None = None) -> None:
+        """Keep a dataset's tuner state (JSON text), replacing the one kept before.
+
+        The kept state is the team's meeting: ``by`` needs the ``edit_versions`` role where the
+        database requires sign-in (a viewer's tuning stays in their own session). It is a
+        working draft, not a decision: the audit log records the versions saved from it.
+        """
+        self._writable()
+        self.allow(by, "edit_versions")
+        with self.transaction() as cur:
+            cur.execute(f"DELETE FROM {TUNER_STATES} WHERE dataset = ?", [dataset])
+            cur.execute(
+                f"INSERT INTO {TUNER_STATES} VALUES (?, ?, ?)",
+                [dataset, state, datetime.now().replace(microsecond=0)],
             )
 
     # --- who may change what ------------------------------------------------------------------
@@ -953,6 +994,17 @@ def _migrate_load_history(cur: duckdb.DuckDBPyConnection) -> None:
         known = cur.execute(f"SELECT count(*) FROM {loads.LOADS} WHERE dataset = ?", [name])
         if (known.fetchone() or (0,))[0] == 0:
             loads.append(cur, str(name), loaded_at, json.loads(files), int(leads), replaced=False)
+
+
+def _migrate_tuner_states(cur: duckdb.DuckDBPyConnection) -> None:
+    """v7: each dataset's tuner state, so a meeting survives a reload and a restart."""
+    cur.execute(
+        f"""CREATE TABLE IF NOT EXISTS {TUNER_STATES} (
+            dataset VARCHAR NOT NULL,
+            state VARCHAR NOT NULL,
+            saved_at TIMESTAMP NOT NULL
+        )"""
+    )
 
 
 def _set_version(cur: duckdb.DuckDBPyConnection, version: int) -> None:

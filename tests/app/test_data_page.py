@@ -14,7 +14,9 @@ from streamlit.testing.v1 import AppTest
 from funnel.demo import generate_leads
 from funnel.i18n import t
 from funnel.problems import Problem
+from funnel.rules import ruleset_to_yaml
 from funnel.store import DatasetInfo, Store
+from funnel.suggest import template_for
 
 MARKUP_NAME = "**bold** <script>x</script>"
 OUTCOME_LABELS = {"en": ("Won", "Lost", "Open"), "ja": ("受注", "失注", "商談中")}
@@ -461,3 +463,45 @@ def test_a_workbook_with_several_visible_sheets_offers_a_picker_and_loads_the_ch
     with Store(db_path) as store:
         info = store.require("q2")
     assert info.leads == 3 and info.files[0]["sheet"] == "Q2"
+
+
+def test_problems_are_readable_text_where_what_and_how_to_fix_each_in_full(
+    open_app: Callable[..., AppTest],
+    checked: Callable[[AppTest], AppTest],
+    literal: Callable[[str], str],
+) -> None:
+    at = open_app("data")
+
+    checked(upload_leads(at, "empty.csv", b""))
+
+    problem = Problem("file_empty", "empty.csv")
+    shown = [literal(m.value.strip("*")) for m in at.main.markdown]
+    assert " · ".join([t("severity.error", "en"), "empty.csv"]) in shown
+    assert problem.message("en") in shown
+    assert f"{t('data.col.fix', 'en')}: {problem.fix('en')}" in shown
+
+
+def test_a_rule_set_uploaded_as_leads_is_recognised_and_pointed_to_rule_sets(
+    open_app: Callable[..., AppTest],
+    checked: Callable[[AppTest], AppTest],
+    seed: Callable[..., DatasetInfo],
+    literal: Callable[[str], str],
+) -> None:
+    info = seed("demo", leads=300)
+    yaml_text = ruleset_to_yaml(template_for(info)).encode()
+    at = open_app("data")
+
+    checked(upload_leads(at, "agreed.yaml", yaml_text))
+
+    shown = [literal(m.value.strip("*")) for m in at.main.markdown]
+    assert Problem("looks_like_rules", "agreed.yaml").message("en") in shown
+    assert not at.data_editor  # no "rows do not have 1 fields", nothing to load
+    assert "load" not in [b.key for b in at.button]
+    links = [p for p in at.get("page_link")]
+    assert [p.proto.label for p in links] == [t("data.to_rulesets", "en")]
+
+    checked(upload_leads(at, "mapping.yml", b"version: 1\nleads:\n  lead_id: id\n"))
+
+    shown = [literal(m.value.strip("*")) for m in at.main.markdown]
+    assert Problem("looks_like_mapping", "mapping.yml").message("en") in shown
+    assert not at.get("page_link")  # a mapping file belongs to funnel load, not Rule sets

@@ -300,11 +300,17 @@ def test_comparing_two_sources_draws_two_funnels_with_their_counts(
 
     traces = figure(at, "compare_chart")["data"]
     assert [(tr["type"], tr["name"]) for tr in traces] == [
-        ("funnel", "Ads"),
-        ("funnel", "Referral, Seminar"),
+        ("funnel", "A: Ads"),
+        ("funnel", "B: Referral, Seminar"),
     ]
     assert traces[0]["x"] == counts_a
     assert traces[1]["x"] == counts_b
+    # side by side, each on its own scale: neither bar (nor its labels) lies over the other
+    layout = figure(at, "compare_chart")["layout"]
+    axes = [tr.get("xaxis", "x") for tr in traces]
+    assert axes == ["x", "x2"]
+    (a0, a1), (b0, b1) = layout["xaxis"]["domain"], layout["xaxis2"]["domain"]
+    assert a0 < a1 < b0 < b1
     leads = t("funnel.col.leads", "en")
     compare = table_with(at, f"A: {leads}")
     assert list(compare[f"A: {leads}"]) == counts_a
@@ -374,6 +380,32 @@ def test_cohort_chart_draws_the_latest_months_apart_as_immature(
     assert list(table[t("funnel.col.mature", "en")]) == [
         t("funnel.mature" if m else "funnel.immature", "en") for m in cohorts["mature"]
     ]
+
+
+def test_a_thin_first_month_is_marked_and_does_not_squash_the_cohort_chart(
+    open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], db_path: Path
+) -> None:
+    """The first month keeps 4 of its leads (one won): its interval runs from ~5% to ~70%."""
+    frame = demo_frame()
+    first = frame["created_at"].dt.to_period("M") == frame["created_at"].dt.to_period("M").min()
+    won = frame["outcome"] == "Won"
+    keep = frame[first & won].head(1).index.union(frame[first & ~won].head(3).index)
+    thin = frame[~first | frame.index.isin(keep)]
+    with Store(db_path) as store:
+        load_files(store, "demo", read_bytes(thin.to_csv(index=False).encode(), "demo.csv"))
+
+    at = open_funnel(open_app, checked)
+
+    spec = figure(at, "cohort_chart")
+    mature = spec["data"][0]
+    assert mature["marker"]["symbol"][0] == "circle-open"  # the thin month, and only it
+    assert set(mature["marker"]["symbol"][1:]) == {"circle"}
+    assert spec["data"][-1]["name"] == t("funnel.wide_interval", "en")
+    top = spec["layout"]["yaxis"]["range"][1]
+    cohorts = expected_cohorts(thin)
+    rates = cohorts["converted"] / cohorts["n"]
+    assert top < 0.5  # the thin month's interval (to ~70%) does not set the axis ...
+    assert top >= rates.max()  # ... every month's rate is on it
 
 
 def bank_like_csv(n: int = 240) -> tuple[bytes, int]:

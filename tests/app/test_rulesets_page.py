@@ -17,6 +17,7 @@ from funnel.store import DatasetInfo, Store
 from funnel.suggest import template_for
 from funnel.versions.files import version_to_yaml
 from funnel.versions.history import list_versions, save_version
+from tests.support import tuner_prefix, tuner_state
 
 RULESETS = "../pages/rulesets.py"
 TUNER = "../pages/tuner.py"
@@ -88,15 +89,31 @@ def test_propose_and_both_sign_offs_make_the_version_agreed_and_current(
     assert list_versions(ui.store(), "demo")[0].status == "proposed"
     assert t("rulesets.done.propose", "en") in [s.value for s in at.success]
 
+    def field(name: str) -> Any:
+        """A sign-form widget (its key changes each time a signature is done)."""
+        widgets = (*at.radio, *at.text_input)
+        (found,) = [w for w in widgets if str(w.key) == name or str(w.key).startswith(name + ":")]
+        return found
+
     def sign_as(role: str, name: str, comment: str = "") -> None:
-        at.radio(key=f"sign_role:{vid}").set_value(role)
-        at.text_input(key=f"sign_name:{vid}").input(name)
-        at.text_input(key=f"sign_comment:{vid}").input(comment)
+        field(f"sign_role:{vid}").set_value(role)
+        field(f"sign_name:{vid}").input(name)
+        field(f"sign_comment:{vid}").input(comment)
         checked(button(at, "rulesets.sign").click().run())
 
     sign_as("marketing", "Aiko", "fits our MQL volume")
-    sign_as("sales", "aiko")  # the same person cannot sign for sales too
+    assert t("rulesets.done.sign", "en") in [s.value for s in at.success]
+    assert field(f"sign_name:{vid}").value == ""  # done: the form is empty again
+    sign_as("sales", "aiko", "looks right")  # the same person cannot sign for sales too
     assert [e.value for e in at.error] == [t("versions.same_person", "en", name="aiko")]
+    # refused: said in the form, beside its button, and what was typed is still there
+    form = [f for f in at.get("form") if "sign_form" in str(f.proto.form.form_id)]
+    assert [e.value for e in form[0].error] == [t("versions.same_person", "en", name="aiko")]
+    assert (field(f"sign_name:{vid}").value, field(f"sign_comment:{vid}").value) == (
+        "aiko",
+        "looks right",
+    )
+    assert field(f"sign_role:{vid}").value == "sales"
     sign_as("sales", "", "no name")
     assert [e.value for e in at.error] == [t("versions.empty", "en", what="name")]
     sign_as("sales", "Ben")
@@ -127,8 +144,7 @@ def test_diff_shows_the_changed_rule_and_both_versions_metrics(
     info = seed("demo", leads=1500)
     at = open_app("tuner")
     save_from_tuner(at, checked, "Aiko")
-    state = at.session_state["_tuner"]["demo"]
-    prefix = f"{info.dataset_id}:{state['active']}:{state['version']}"
+    prefix = tuner_prefix(at, info)
     checked(at.slider(key=f"pts:{prefix}:0").set_value(9).run())
     save_from_tuner(at, checked, "Ben")
     checked(at.switch_page(RULESETS).run())
@@ -149,18 +165,14 @@ def test_open_in_tuner_loads_the_version_into_the_active_proposal(
 ) -> None:
     info = seed("demo", leads=1000)
     at = open_app("tuner")
-    state = at.session_state["_tuner"]["demo"]
-    prefix = f"{info.dataset_id}:{state['active']}:{state['version']}"
+    prefix = tuner_prefix(at, info)
     checked(at.slider(key=f"pts:{prefix}:0").set_value(7).run())
     save_from_tuner(at, checked, "Aiko")
     checked(at.slider(key=f"pts:{prefix}:0").set_value(1).run())
     checked(at.switch_page(RULESETS).run())
     (v,) = list_versions(ui.store(), "demo")
     checked(at.button(key=f"open:{v.version_id}").click().run())
-    from funnel.rules import ruleset_from_dict
-
-    state = at.session_state["_tuner"]["demo"]
-    assert ruleset_from_dict(state["proposals"][state["active"]]).rules[0].points == 7
+    assert tuner_state(at, "demo").rules().rules[0].points == 7
 
 
 def test_japanese_rule_sets_page(

@@ -21,6 +21,8 @@ from funnel.charts import ACCENT, MUTED
 from funnel.demo import generate_leads
 from funnel.filters import MISSING, Filters
 from funnel.i18n import t
+from funnel.ingest import load_files
+from funnel.readers import read_bytes
 from funnel.segments import SegmentTable, ranking_evidence, segment_table
 from funnel.store import DatasetInfo, Store
 
@@ -119,8 +121,14 @@ def test_segments_by_source_equal_the_library_and_a_pandas_count(
     assert at.selectbox(key="seg_by").value == "source"
     assert at.selectbox(key="seg_by2").value == ""
     assert (at.selectbox(key="seg_from").value, at.selectbox(key="seg_to").value) == ("lead", "won")
+    # best conversion first by default ...
+    expected = expected_rows(library_table(db_path, ["source"]))
+    assert rows(at, "source") == sorted(expected, key=lambda r: -r[-1])
+    assert segments_frame(at)[t("funnel.col.rate", "en")].is_monotonic_decreasing
+    # ... or in the column's own order
+    checked(at.toggle(key="seg_by_rate:source").set_value(False).run())
     shown = rows(at, "source")
-    assert shown == expected_rows(library_table(db_path, ["source"]))
+    assert shown == expected
     assert [(r[0], r[1], r[2]) for r in shown] == [
         (str(k), int(v["size"]), int(v["sum"])) for k, v in by_source.iterrows()
     ]
@@ -377,6 +385,7 @@ def test_from_and_to_stages_change_the_population_and_the_conversion(
     mql = frame["mql_date"].notna() | frame["sql_date"].notna() | opportunity
     at = open_segments(open_app, checked)
 
+    checked(at.toggle(key="seg_by_rate:source").set_value(False).run())  # the column's order
     checked(at.selectbox(key="seg_from").set_value("mql").run())
     assert at.selectbox(key="seg_to").options == [
         t(f"stage.{s}", "en") for s in ("sql", "opportunity", "won")
@@ -420,7 +429,7 @@ def test_filters_set_on_the_funnel_page_still_apply_on_the_segments_page(
     filtered = Filters(equals=(("source", tuple(picked)),))
     expected = library_table(db_path, ["source"], filters=filtered)
     assert [s.keys[0] for s in expected.segments] == ["Ads", "Seminar"]
-    assert rows(at, "source") == expected_rows(expected)
+    assert rows(at, "source") == sorted(expected_rows(expected), key=lambda r: -r[-1])
 
 
 def test_a_filter_set_on_the_segments_page_applies_to_its_table(
@@ -438,7 +447,7 @@ def test_a_filter_set_on_the_segments_page_applies_to_its_table(
 
     filtered = Filters(equals=(("industry", ("Finance",)),))
     expected = library_table(db_path, ["source"], filters=filtered)
-    assert rows(at, "source") == expected_rows(expected)
+    assert rows(at, "source") == sorted(expected_rows(expected), key=lambda r: -r[-1])
     frame = demo_frame()
     assert expected.n == int((frame["industry"] == "Finance").sum())
     active = t("filters.active", "en", filters="industry = Finance")
@@ -474,3 +483,26 @@ def test_japanese_ui_renders_the_analysis_page_titles_in_japanese(
             t("segments.worst", "ja"),
             t("segments.small", "ja"),
         }
+
+
+def test_a_heatmap_keeps_each_columns_top_values_and_folds_the_rest_into_other(
+    open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], db_path: Path
+) -> None:
+    """A column with many values (60 cities) is cut to the 20 with the most leads."""
+    frame = demo_frame().assign(city=[f"City {i % 60:02d}" for i in range(LEADS)])
+    with Store(db_path) as store:
+        data = frame.to_csv(index=False).encode()
+        load_files(store, "demo", read_bytes(data, "demo.csv"))
+    at = open_segments(open_app, checked)
+
+    checked(at.selectbox(key="seg_by2").set_value("city").run())
+
+    columns = figure(at)["data"][1]["x"]
+    top = frame["city"].value_counts().sort_values(ascending=False, kind="stable")
+    assert len(columns) == 21 and columns[-1] == t("value.other", "en")
+    assert set(columns[:-1]) == set(top.index[:20])
+    folded = t("segments.folded", "en", column="city", top=20, more="40")
+    assert folded in [c.value for c in at.main.caption]
+    table = segments_frame(at)
+    other = table[table["city"] == t("value.other", "en")]
+    assert int(other[t("funnel.col.leads", "en")].sum()) == int(top.iloc[20:].sum())

@@ -9,9 +9,10 @@ from streamlit.testing.v1 import AppTest
 
 from funnel.i18n import t
 from funnel.ingest import load_files, read_inputs
-from funnel.rules import PerUnitRule, RuleSet, Tier, encode_ruleset, ruleset_from_dict
+from funnel.rules import PerUnitRule, RuleSet, Tier, encode_ruleset
 from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.store import DatasetInfo, Store
+from tests.support import tuner_prefix, tuner_state
 
 LEADS = "lead_id,created_at,industry,Converted\n" + "\n".join(
     f"L{i},2024-01-{i:02d},IT,{1 if i % 3 == 0 else 0}" for i in range(1, 21)
@@ -58,13 +59,12 @@ def test_half_life_input_rescores_with_decayed_activity_points(
     before = next(m.value for m in at.metric if m.label == hot_label)
     assert before == f"{expected[0]:,}"
 
-    state = at.session_state["_tuner"]["acts"]
-    key = f"decay:{info.dataset_id}:{state['active']}:{state['version']}"
+    key = f"decay:{tuner_prefix(at, info)}"
     checked(at.number_input(key=key).set_value(14).run())
 
     after = next(m.value for m in at.metric if m.label == hot_label)
     assert after == f"{expected[1]:,}"
-    kept = ruleset_from_dict(at.session_state["_tuner"]["acts"]["proposals"]["marketing"])
+    kept = tuner_state(at, "acts").rules("marketing")
     assert kept.decay_half_life == 14
 
 

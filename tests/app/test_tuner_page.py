@@ -41,13 +41,12 @@ from funnel.rules import (
     RuleSet,
     RuleSetError,
     decode_ruleset,
-    ruleset_from_dict,
 )
 from funnel.scoring.histogram import ScoreHistogram, evaluate, score_histogram
 from funnel.stats import wilson
 from funnel.store import DatasetInfo, Store
 from funnel.suggest import Suggestion, suggest_rules, template_for
-from tests.support import backtest_counted
+from tests.support import backtest_counted, tuner_prefix, tuner_state
 from tests.support import rule_points as hand_points
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,16 +211,12 @@ def metric_delta(at: AppTest, key: str) -> str:
     return str(next(m.proto.delta for m in at.metric if m.label == label))
 
 
-def tuner_state(at: AppTest) -> dict[str, Any]:
-    return dict(at.session_state["_tuner"][NAME])
-
-
 def prefix(at: AppTest, info: DatasetInfo, proposal: str = "marketing") -> str:
-    return f"{info.dataset_id}:{proposal}:{tuner_state(at)['version']}"
+    return tuner_prefix(at, info, proposal)
 
 
 def proposal(at: AppTest, name: str = "marketing") -> RuleSet:
-    return ruleset_from_dict(tuner_state(at)["proposals"][name])
+    return tuner_state(at, NAME).rules(name)
 
 
 def points_sliders(at: AppTest, info: DatasetInfo, proposal: str = "marketing") -> list[Any]:
@@ -467,8 +462,8 @@ def test_fill_sales_capacity_sets_the_lowest_hot_threshold_that_fits_the_holdout
     choice = hot_for_capacity(hist, 10, part)
     assert choice.threshold is not None and part.since is not None
     at = open_tuner(open_app, checked)
-    at.number_input(key="tuner_reps").set_value(1)
-    checked(at.number_input(key="tuner_per_rep").set_value(10).run())
+    at.number_input(key=f"tuner_reps:{prefix(at, demo)}").set_value(1)
+    checked(at.number_input(key=f"tuner_per_rep:{prefix(at, demo)}").set_value(10).run())
     assert thresholds(at, demo)[0] == A
 
     checked(at.button(key="fill_capacity").click().run())
@@ -482,8 +477,13 @@ def test_fill_sales_capacity_sets_the_lowest_hot_threshold_that_fits_the_holdout
     per_week = int((scores >= choice.threshold).sum()) / weeks
     assert per_week <= 10 < int((scores >= choice.threshold - 1).sum()) / weeks
     assert choice.per_week == pytest.approx(per_week)
-    assert ui.escape_md(choice.sentence("en")) in [i.value for i in at.info]
+    # the button says what it changed, and what that means on the holdout
+    did = t("tuner.hot_moved", "en", before=A, after=math.ceil(choice.threshold))
+    said = ui.escape_md(did + " " + choice.sentence("en"))
+    assert said in [i.value for i in at.info]
     assert metrics(at) == by_hand(template_rules(), [choice.threshold, B]).metrics
+    checked(at.radio(key=f"tuner_active:{demo.dataset_id}").set_value("sales").run())
+    assert said not in [i.value for i in at.info]  # it was marketing's message
 
 
 def test_reach_target_conversion_sets_the_lowest_threshold_whose_holdout_lower_bound_reaches_it(
@@ -503,13 +503,14 @@ def test_reach_target_conversion_sets_the_lowest_threshold_whose_holdout_lower_b
     reaching = sorted(v for v, (k, n) in hot.items() if wilson(k, n)[0] >= 0.15)
     assert choice.threshold == reaching[0]
     at = open_tuner(open_app, checked)
-    checked(at.number_input(key="tuner_target").set_value(0.15).run())
+    checked(at.number_input(key=f"tuner_target:{prefix(at, demo)}").set_value(15.0).run())
 
     checked(at.button(key="reach_target").click().run())
 
     assert thresholds(at, demo)[0] == math.ceil(choice.threshold)
     assert metrics(at) == by_hand(template_rules(), [choice.threshold, B]).metrics
-    said = ui.escape_md(choice.sentence("en"))
+    did = t("tuner.hot_moved", "en", before=A, after=math.ceil(choice.threshold))
+    said = ui.escape_md(did + " " + choice.sentence("en"))
     assert said in [i.value for i in at.info] + [w.value for w in at.warning]
     assert "holdout" in choice.sentence("en")
 
@@ -525,11 +526,12 @@ def test_unreachable_target_conversion_says_what_is_reachable_and_keeps_the_thre
     assert choice.threshold is None and choice.best is not None
     at = open_tuner(open_app, checked)
     before = metrics(at)
-    checked(at.number_input(key="tuner_target").set_value(1.0).run())
+    checked(at.number_input(key=f"tuner_target:{prefix(at, demo)}").set_value(100.0).run())
 
     checked(at.button(key="reach_target").click().run())
 
-    assert ui.escape_md(choice.sentence("en")) in [w.value for w in at.warning]
+    kept = t("tuner.hot_kept", "en", threshold=A)
+    assert ui.escape_md(choice.sentence("en") + " " + kept) in [w.value for w in at.warning]
     assert choice.sentence("en").startswith("No threshold reaches 100% with confidence")
     assert thresholds(at, demo) == [A, B]
     assert metrics(at) == before
@@ -608,16 +610,16 @@ def test_gate_columns_do_not_offer_columns_that_leak_the_outcome(
     assert options == allowed
 
 
-def test_explain_shows_each_rules_points_for_a_lead_and_warns_on_an_unknown_id(
+def test_explain_shows_the_lead_as_a_record_and_only_the_rules_that_fired(
     open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], demo: DatasetInfo
 ) -> None:
     frame = demo_frame()
-    busy = frame[(frame["web_visits"] > 0) & (frame["document_requests"] > 0)]
+    busy = frame[(frame["web_visits"] == 0) & (frame["document_requests"] > 0)]
     busy = busy[busy["inquiries"] > 0]
     lead = busy.iloc[0]
     rules = template_rules()
     points = [float(rule_points(frame, r)[busy.index[0]]) for r in rules]
-    assert sum(1 for p in points if p) >= 3
+    assert points[0] == 0 and sum(1 for p in points if p) >= 2
     total = sum(points)
     tier = "A" if total >= A else "B" if total >= B else "C"
     at = open_tuner(open_app, checked)
@@ -627,15 +629,29 @@ def test_explain_shows_each_rules_points_for_a_lead_and_warns_on_an_unknown_id(
     outcome = str(lead["outcome"]).lower()
     assert t("tuner.explained", "en", score=f"{total:g}", tier=tier, outcome=outcome) in texts(at)
     table = table_with(at, t("tuner.rule", "en"))
-    sentences = [
-        t("rule.per_unit_cap", "en", column=c, points=f"{p:+d}", cap=cap) for c, p, cap in TEMPLATE
+    fired = [
+        (t("rule.per_unit_cap", "en", column=c, points=f"{p:+d}", cap=cap), got)
+        for (c, p, cap), got in zip(TEMPLATE, points, strict=True)
+        if got
     ]
-    assert list(table[t("tuner.rule", "en")]) == sentences
-    assert list(table[t("tuner.points", "en")]) == points
+    rows = zip(table[t("tuner.rule", "en")], table[t("tuner.points", "en")], strict=True)
+    assert list(rows) == fired
+    record = table_with(at, t("records.col.created", "en"))
+    assert record.to_dict("records") == [
+        {
+            t("records.col.id", "en"): lead["lead_id"],
+            t("records.col.created", "en"): pd.Timestamp(lead["created_at"]),
+            t("records.col.source", "en"): lead["source"],
+            **{c: lead[c] for c, _, _ in TEMPLATE},
+            t("records.col.score", "en"): int(total),
+            t("records.col.tier", "en"): tier,
+            t("records.col.outcome", "en"): t(f"records.outcome.{outcome}", "en"),
+        }
+    ]
 
     checked(at.text_input(key="explain_id").set_value("L9999999").run())
 
-    assert t("tuner.no_lead", "en") in [w.value for w in at.warning]
+    assert t("tuner.no_match", "en", text="L9999999") in [w.value for w in at.warning]
     assert all(t("tuner.rule", "en") not in df.value.columns for df in at.dataframe)
 
 
@@ -660,8 +676,8 @@ def test_sales_proposal_is_tuned_separately_and_compared_side_by_side(
     side = table_with(at, t("tuner.col.proposal", "en"))
     names = [t("tuner.proposal.sales", "en"), t("tuner.proposal.marketing", "en")]
     assert list(side[t("tuner.col.proposal", "en")]) == names
-    assert list(side[t("metric.hot", "en")]) == [sales.tier_n[0], marketing.tier_n[0]]
-    assert list(side[t("metric.auc", "en")]) == pytest.approx([sales.auc, marketing.auc])
+    assert list(side[t("metric.hot", "en")]) == [f"{sales.tier_n[0]:,}", f"{marketing.tier_n[0]:,}"]
+    assert list(side[t("metric.auc", "en")]) == [f"{sales.auc:.3f}", f"{marketing.auc:.3f}"]
 
     y = won(demo_frame())
     leads = pd.crosstab(sales.hot, marketing.hot)
@@ -692,6 +708,54 @@ def test_sales_proposal_is_tuned_separately_and_compared_side_by_side(
     assert list(matrix[t("funnel.col.rate", "en")]) == rates
     out = int((~keep).sum())
     assert any(f"{out:,} still open or too recent are left out" in c for c in captions(at))
+
+
+def test_copy_to_sales_says_what_it_changed(
+    open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], demo: DatasetInfo
+) -> None:
+    at = open_tuner(open_app, checked)
+    checked(at.slider(key=f"pts:{prefix(at, demo)}:{INQUIRIES}").set_value(20).run())
+
+    checked(at.button(key="tuner_copy").click().run())
+
+    before = by_hand(template_rules(), [A, B]).tier_n[0]
+    after = by_hand(template_rules({"inquiries": 20}), [A, B]).tier_n[0]
+    did = t(
+        "tuner.did_copy",
+        "en",
+        name="Marketing",
+        other="Sales",
+        rules=len(TEMPLATE),
+        threshold=A,
+        hot_before=f"{before:,}",
+        hot_after=f"{after:,}",
+    )
+    assert did in [s.value for s in at.success]
+    assert proposal(at, "sales").rules == template_rules({"inquiries": 20})
+
+
+def test_start_from_the_data_says_what_it_changed(
+    open_app: Callable[..., AppTest],
+    checked: Callable[[AppTest], AppTest],
+    demo: DatasetInfo,
+    db_path: Path,
+) -> None:
+    at = open_tuner(open_app, checked)
+
+    checked(at.button(key="tuner_suggest").click().run())
+
+    fitted = proposal(at)
+    did = t(
+        "tuner.did_suggest",
+        "en",
+        name="Marketing",
+        rules=len(fitted.rules),
+        before_rules=len(TEMPLATE),
+        threshold=f"{fitted.hot.min_score:g}",
+        hot_before=f"{by_hand(template_rules(), [A, B]).tier_n[0]:,}",
+        hot_after=f"{expected_from(fitted).tier_n[0]:,}",
+    )
+    assert did in [s.value for s in at.success]
 
 
 def test_suggestion_message_stays_with_the_proposal_it_was_loaded_into(
@@ -890,4 +954,16 @@ def test_fit_by_engagement_matrix_appears_once_both_kinds_of_rules_exist(
     assert not any(i.value == t("tuner.matrix_needs_both", "en") for i in at.info)
     heat = figure(at, "matrix_chart")["data"][0]
     assert heat["type"] == "heatmap"
-    assert heat["y"] == ["A", "B", "C"] and heat["x"] == ["1", "2", "3"]
+    # budget = Yes gives fit two values (10 or 0): two bands, each named with its points
+    assert heat["y"] == ["A", "B"] and heat["x"] == ["1", "2", "3"]
+    frame = demo_frame()
+    frame = frame[counted(frame)]  # like every back-test figure
+    yes = int((frame["budget"] == "Yes").sum())
+    (caption,) = [c for c in captions(at) if c.startswith("Each score is cut")]
+    fit = ", ".join(
+        [
+            t("tuner.band", "en", band="A", points="10", n=f"{yes:,}"),
+            t("tuner.band", "en", band="B", points="0", n=f"{len(frame) - yes:,}"),
+        ]
+    )
+    assert f"Fit: {fit}." in caption

@@ -5,30 +5,25 @@ metrics follow: the hot count equals the leads scored by hand with pandas."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from funnel.demo import generate_leads
 from funnel.i18n import t
-from funnel.rules import CompareRule, RuleSet, SetRule, ruleset_from_dict
+from funnel.rules import CompareRule, RuleSet, SetRule
 from funnel.store import DatasetInfo
-from tests.support import backtest_counted
+from tests.support import backtest_counted, tuner_prefix, tuner_state
 
 LEADS = 3000
 
 
-def tuner_state(at: AppTest, info: DatasetInfo) -> dict[str, Any]:
-    return dict(at.session_state["_tuner"][info.name])
-
-
 def prefix(at: AppTest, info: DatasetInfo) -> str:
-    return f"{info.dataset_id}:marketing:{tuner_state(at, info)['version']}"
+    return tuner_prefix(at, info, "marketing")
 
 
 def proposal(at: AppTest, info: DatasetInfo) -> RuleSet:
-    return ruleset_from_dict(tuner_state(at, info)["proposals"]["marketing"])
+    return tuner_state(at, info.name).rules("marketing")
 
 
 def open_form(at: AppTest, info: DatasetInfo) -> str:

@@ -18,9 +18,10 @@ from app import tuning
 from app.ui import escape_md
 from funnel.i18n import t
 from funnel.ingest import load_files, read_inputs
-from funnel.rules import CategoryRule, RuleSet, Tier, encode_ruleset, ruleset_from_dict
+from funnel.rules import CategoryRule, RuleSet, Tier, encode_ruleset
 from funnel.store import DatasetInfo, Store
 from funnel.suggest import Suggestion, suggest_rules
+from tests.support import tuner_state
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 # No behaviour column at all: the template (visits, downloads, inquiries ...) has nothing to use.
@@ -52,7 +53,7 @@ def open_tuner(lang: str, checked: Callable[[AppTest], AppTest]) -> AppTest:
 
 
 def marketing(at: AppTest) -> RuleSet:
-    return ruleset_from_dict(at.session_state["_tuner"]["attrs"]["proposals"]["marketing"])
+    return tuner_state(at, "attrs").rules("marketing")
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

@@ -15,10 +15,11 @@ from streamlit.testing.v1 import AppTest
 from app.ui import escape_md
 from funnel.i18n import t
 from funnel.ingest import load_files, read_inputs
-from funnel.rules import RuleSet, ruleset_from_dict
+from funnel.rules import RuleSet
 from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.store import Store
 from funnel.suggest import compare_suggestion, suggest_rules
+from tests.support import tuner_state
 from tests.synthetic import awkward_leads
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
@@ -40,7 +41,7 @@ def open_tuner(name: str, lang: str, checked: Callable[[AppTest], AppTest]) -> A
 
 
 def marketing(at: AppTest, name: str) -> RuleSet:
-    return ruleset_from_dict(at.session_state["_tuner"][name]["proposals"]["marketing"])
+    return tuner_state(at, name).rules("marketing")
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
@@ -71,27 +72,33 @@ def test_a_column_it_leans_on_is_asked_about_and_left_out_with_one_click(
     db_path: Path, tmp_path: Path, checked: Callable[[AppTest], AppTest], lang: str
 ) -> None:
     seed(db_path, tmp_path, "strong", n=6000, seed=14, strong=3.0)
+    with Store(db_path) as store:
+        expected = suggest_rules(store, store.require("strong"))
     at = open_tuner("strong", lang, checked)
 
     checked(at.button(key="tuner_suggest").click().run())
 
-    note = at.session_state["_tuner"]["strong"]["suggestion"]["marketing"]["result"]
-    leaning = {x.column: x for x in note.leans_on()}
+    leaning = {x.column: x for x in expected.leans_on()}
     assert "pricing_visits" in leaning
+    note = tuner_state(at, "strong").proposal("marketing").suggestion
+    assert note is not None and note.leans_on == tuple(leaning)
     question = leaning["pricing_visits"].sentence(lang)
     assert f"{leaning['pricing_visits'].auc_with:.2f}" in question
     assert escape_md(question) in [w.value for w in at.warning]
     assert "pricing_visits" in {r.column for r in marketing(at, "strong").rules}
+    # the note is kept with the proposal: a new tab shows the question and its button too
+    other_tab = open_tuner("strong", lang, checked)
+    assert escape_md(question) in [w.value for w in other_tab.warning]
     button = at.button(key="tuner_exclude:pricing_visits")
     assert button.label == t("suggest.exclude_button", lang, column="pricing_visits")
 
     checked(button.click().run())
 
     assert "pricing_visits" not in {r.column for r in marketing(at, "strong").rules}
-    again = at.session_state["_tuner"]["strong"]["suggestion"]["marketing"]
-    assert again["exclude"] == ("pricing_visits",)
-    left_out = {x.column: x.why for x in again["result"].left_out}
-    assert left_out["pricing_visits"] == "excluded"
+    again = tuner_state(at, "strong").proposal("marketing").suggestion
+    assert again is not None and again.exclude == ("pricing_visits",)
+    read = dict(again.said(lang).columns)
+    assert read["pricing_visits"] == t("suggest.out.excluded", lang, column="pricing_visits")
 
 
 def test_the_columns_read_and_left_out_are_listed_with_their_evidence(
@@ -127,7 +134,7 @@ def test_the_comparison_models_are_fitted_only_when_turned_on(
 
     model_column = t("suggest.models.model", lang)
     assert not [df for df in at.dataframe if model_column in df.value.columns]
-    assert at.session_state["_tuner"]["awkward"]["suggestion"]["marketing"]["result"].models is None
+    assert tuner_state(at, "awkward").proposal("marketing").suggestion is not None  # loaded
     toggle = at.toggle(key="tuner_compare")
     assert toggle.label == t("suggest.models_toggle", lang)
 

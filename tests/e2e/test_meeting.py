@@ -3,12 +3,12 @@ more in English on a team server with sign-in, where Mara (marketing) and Sam (s
 themselves in two browsers and nobody types a name.
 
 Upload a CRM export (cp932 CSV, Japanese headers) → confirm the mapping → the funnel and a
-segment → the tuner: "start from the data" as marketing, a tweaked copy as sales, compare,
-settle on marketing's → save (in force since April) → propose → marketing and sales sign →
-download the YAML, the hand-off CSV and the report → refresh with the export two months later
-and open the review → score the leads with the downloaded YAML through the CLI and get
-exactly the hot leads (ids, scores, tiers) the app handed off. Every step leaves a screenshot
-in tests/artifacts/meeting-<lang>/.
+segment → the tuner: "start from the data" as marketing, a tweaked copy as sales, compare, reload
+the page (both proposals kept) → settle on marketing's → save (in force since April) → propose →
+marketing and sales sign → download the YAML, the hand-off CSV and the report → refresh with the
+export two months later and open the review → score the leads with the downloaded YAML through
+the CLI and get exactly the hot leads (ids, scores, tiers) the app handed off. Every step leaves
+a screenshot in tests/artifacts/meeting-<lang>/.
 """
 
 from __future__ import annotations
@@ -156,12 +156,25 @@ def test_the_whole_meeting(
     proposals.get_by_text(m.tr("tuner.proposal.sales"), exact=True).click()
     m.idle()
     thumb = page.get_by_test_id("stSlider").first.get_by_role("slider")
-    before = thumb.get_attribute("aria-valuenow")
+    before = thumb.input_value()
     thumb.focus()
     for _ in range(4):
         thumb.press("ArrowRight")
-    expect(thumb).not_to_have_attribute("aria-valuenow", before or "", timeout=WAIT)
+    expect(thumb).not_to_have_value(before, timeout=WAIT)
     m.idle()
+    page.wait_for_timeout(500)  # a key pressed during a rerun may land a moment later
+    m.idle()
+    tweaked = thumb.input_value()
+
+    # a reload (same URL, a new session) keeps both proposals and the one being edited
+    page.reload()
+    m.heading("tuner.title")
+    m.idle()
+    sales = proposals.get_by_role("radio", name=m.tr("tuner.proposal.sales"), exact=True)
+    expect(sales).to_be_checked(timeout=WAIT)
+    thumb = page.get_by_test_id("stSlider").first.get_by_role("slider")
+    expect(thumb).to_have_value(tweaked, timeout=WAIT)
+    m.shot("sales-after-reload")
     page.get_by_role("tab", name=m.tr("tuner.tab.compare")).click()
     m.idle()
     compared = page.get_by_text(m.tr("tuner.compare"), exact=True)

@@ -26,7 +26,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -43,7 +42,7 @@ from funnel.suggest import template_for
 from funnel.versions.files import version_to_yaml
 from funnel.versions.history import list_versions, save_version
 from funnel.versions.record import Version
-from tests.support import snapshot
+from tests.support import read_only, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "app" / "main.py"
@@ -108,27 +107,6 @@ def no_root_powers() -> list[str]:
     if setpriv is None or subprocess.run([*prefix, "true"], capture_output=True).returncode:
         pytest.skip("running as root without a working setpriv: a 0444 file stays writable")
     return prefix
-
-
-@contextmanager
-def read_only(path: Path) -> Iterator[None]:
-    """Make a file or folder read-only for this process (``chattr +i`` when root)."""
-    if os.geteuid() != 0:
-        mode = path.stat().st_mode
-        path.chmod(0o555 if path.is_dir() else 0o444)
-        try:
-            yield
-        finally:
-            path.chmod(mode)
-        return
-    chattr = shutil.which("chattr")
-    done = subprocess.run([chattr or "chattr", "+i", str(path)], capture_output=True, text=True)
-    if chattr is None or done.returncode:
-        pytest.skip(f"cannot make {path.name} read-only for root here: {done.stderr.strip()}")
-    try:
-        yield
-    finally:
-        subprocess.run([chattr, "-i", str(path)], check=True)
 
 
 class Cli:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
+from funnel.feedback import load_feedback
 from funnel.ingest import load_demo
+from funnel.readers import SourceFile
 from funnel.store import (
     AMOUNT_COL,
     CLOSED_COL,
@@ -20,6 +24,7 @@ from funnel.store import (
     StoreError,
 )
 from funnel.suggest import template_for
+from funnel.tunerstate import TunerState, load_state, save_state
 from funnel.versions.history import list_versions, save_version
 from tests.support import snapshot
 
@@ -68,8 +73,18 @@ def test_settings_follow_a_rename_and_go_with_a_delete(store: Store) -> None:
     assert store.setting("spring", "stages") is None
 
 
+def _downgrade_to_v6(path: Path) -> None:
+    """Make the file look like schema 6, from before the tuner state was kept."""
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE funnel_tuner_states")
+    con.execute("DROP TABLE funnel_arrivals")
+    con.execute("UPDATE funnel_meta SET value = '6' WHERE key = 'schema_version'")
+    con.close()
+
+
 def _downgrade_to_v3_without_the_audit_log(path: Path) -> None:
     """Make the file look like schema 3: no audit log, sign-offs without e-mail or via."""
+    _downgrade_to_v6(path)
     con = duckdb.connect(str(path))
     con.execute("DROP TABLE funnel_audit")
     con.execute("DROP SEQUENCE funnel_audit_seq")
@@ -81,6 +96,7 @@ def _downgrade_to_v3_without_the_audit_log(path: Path) -> None:
 
 def _downgrade_to_v4(path: Path) -> None:
     """Make the file look like schema 4: no load history, no first-seen times on leads."""
+    _downgrade_to_v6(path)
     con = duckdb.connect(str(path))
     for (schema,) in con.execute("SELECT schema_name FROM funnel_datasets").fetchall():
         for col in (FIRST_SEEN_COL, OUTCOME_SINCE_COL):
@@ -169,6 +185,7 @@ def test_a_version_5_database_gains_the_feedback_table_losing_nothing(db_path: P
         load_demo(store, "demo", leads=500)
         before = snapshot(store, "demo")
         history = store.load_history()
+    _downgrade_to_v6(db_path)
     con = duckdb.connect(str(db_path))
     con.execute("DROP TABLE funnel_feedback")
     con.execute("UPDATE funnel_meta SET value = '5' WHERE key = 'schema_version'")
@@ -180,3 +197,76 @@ def test_a_version_5_database_gains_the_feedback_table_losing_nothing(db_path: P
         empty = store.fetch_frame("SELECT count(*) AS n FROM funnel_feedback")["n"][0]
         version = store.fetch_frame("SELECT value FROM funnel_meta WHERE key='schema_version'")
     assert empty == 0 and version["value"].iloc[0] == str(SCHEMA_VERSION) == "8"
+
+
+def test_a_version_6_database_gains_the_tuner_state_table_and_keeps_everything(
+    db_path: Path,
+) -> None:
+    with Store(db_path) as store:
+        info = load_demo(store, "demo", leads=500).dataset
+        save_version(store, info, template_for(info), author="Aiko")
+        leads = store.fetch_frame(f"SELECT lead_id FROM {info.table()} ORDER BY lead_id")
+        verdicts = pd.DataFrame(
+            {"Lead ID": leads["lead_id"].iloc[:3], "Status": ["Accepted", "Rejected", "Accepted"]}
+        )
+        load_feedback(store, "demo", SourceFile("sales.csv", verdicts, "csv"))
+        before = snapshot(store, "demo")
+        feedback = store.fetch_frame("SELECT * FROM funnel_feedback ORDER BY lead_id")
+        history = store.load_history()
+    _downgrade_to_v6(db_path)
+    old = duckdb.connect(str(db_path), read_only=True)
+    assert old.execute("SELECT value FROM funnel_meta").fetchall() == [("6",)]
+    old.close()
+
+    with Store(db_path) as store:
+        assert snapshot(store, "demo") == before
+        assert store.load_history() == history
+        assert [v.author for v in list_versions(store)] == ["Aiko"]
+        kept_feedback = store.fetch_frame("SELECT * FROM funnel_feedback ORDER BY lead_id")
+        assert kept_feedback.equals(feedback) and len(feedback) == 3
+        info = store.require("demo")
+        assert load_state(store, info) is None  # nothing kept yet
+        meeting = TunerState.starting(template_for(info)).with_rules(
+            "sales", template_for(info).with_points(0, 9)
+        )
+        save_state(store, info, meeting)
+        version = store.fetch_frame("SELECT value FROM funnel_meta WHERE key='schema_version'")
+    assert version["value"].iloc[0] == str(SCHEMA_VERSION) == "8"
+    with Store(db_path, read_only=True) as store:
+        kept = load_state(store, store.require("demo"))
+    assert kept is not None and kept.state == meeting
+
+
+def test_the_tuner_state_follows_a_rename_survives_a_reload_and_goes_with_a_delete(
+    store: Store,
+) -> None:
+    info = load_demo(store, "demo", leads=500).dataset
+    meeting = replace(TunerState.starting(template_for(info)), active="sales")
+    save_state(store, info, meeting)
+    renamed = store.rename("demo", "spring")
+    assert store.tuner_state("demo") is None
+    assert (kept := load_state(store, renamed)) is not None and kept.state == meeting
+    reloaded = load_demo(store, "spring", leads=400, seed=3).dataset  # same columns
+    assert (kept := load_state(store, reloaded)) is not None and kept.state == meeting
+    store.delete("spring")
+    assert store.tuner_state("spring") is None
+
+
+def test_a_version_8_database_written_before_the_tuner_state_landed_gains_its_table(
+    db_path: Path,
+) -> None:
+    with Store(db_path) as store:
+        info = load_demo(store, "demo", leads=500).dataset
+        before = snapshot(store, "demo")
+    con = duckdb.connect(str(db_path))
+    con.execute("DROP TABLE funnel_tuner_states")  # schema 8 as main wrote it before 7 landed
+    con.close()
+    with Store(db_path, read_only=True) as store:
+        assert store.tuner_state("demo") is None  # read only: nothing kept, no error
+    with Store(db_path) as store:
+        assert snapshot(store, "demo") == before
+        meeting = TunerState.starting(template_for(info))
+        save_state(store, store.require("demo"), meeting)
+    with Store(db_path, read_only=True) as store:
+        kept = load_state(store, store.require("demo"))
+    assert kept is not None and kept.state == meeting

@@ -348,6 +348,7 @@ def _suggest(args: argparse.Namespace) -> int:
             max_points=args.max_points,
             baseline=template_for(info),
             exclude=tuple(args.exclude or ()),
+            lang=args.lang,
         )
         if args.compare:
             suggestion = compare_suggestion(store, info, suggestion)

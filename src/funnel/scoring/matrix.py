@@ -1,5 +1,5 @@
 """Conversion by fit band × engagement band (A1 … C3): each lead's points from fit rules
-and from engagement rules, cut into thirds.
+and from engagement rules, each cut into bands by its own distribution.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from funnel.fragment import Fragment, balanced, compose
 from funnel.population import backtest_population
 from funnel.rules import RuleSet
 from funnel.scoring.source import Source, source
-from funnel.stats import wilson
+from funnel.stats import near_thirds, wilson
 from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
 
 
 @dataclass(frozen=True)
 class MatrixCell:
-    """Leads in one fit band × engagement band (A = best third, C = worst)."""
+    """Leads in one fit band × engagement band (A and 1 are the best bands)."""
 
     fit: str
     engagement: str
@@ -28,21 +28,55 @@ class MatrixCell:
     ci_high: float
 
 
+@dataclass(frozen=True)
+class Band:
+    """One band of a sub-score: the leads scoring ``low`` to ``high`` points (both included)."""
+
+    name: str
+    low: float
+    high: float
+    n: int
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The fit × engagement matrix: its cells and how each sub-score was cut into bands."""
+
+    cells: list[MatrixCell]
+    fit: list[Band]
+    engagement: list[Band]
+
+
 def _part(src: Source, rs: RuleSet, group: str) -> Fragment:
     """The points of the rule set's ``fit`` or ``engagement`` rules (0 without any)."""
     parts = [compose("({p})", p=src.rule(rs, r)) for r in rs.rules if r.group == group]
     return balanced(" + ", parts) if parts else Fragment("0")
 
 
+def _bands(points: dict[float, int], names: str) -> tuple[list[Band], dict[float, str]]:
+    """Cut a sub-score's histogram into bands near thirds (ties kept together), best first."""
+    values = sorted(points, reverse=True)
+    bands: list[Band] = []
+    of: dict[float, str] = {}
+    start = 0
+    for name, size in zip(names, near_thirds([points[v] for v in values]), strict=False):
+        chunk = values[start : start + size]
+        start += size
+        bands.append(Band(name, chunk[-1], chunk[0], sum(points[v] for v in chunk)))
+        of.update(dict.fromkeys(chunk, name))
+    return bands, of
+
+
 def fit_engagement_matrix(
     store: Store, info: DatasetInfo, rs: RuleSet, filters: Filters = NO_FILTERS
-) -> list[MatrixCell] | None:
+) -> Matrix | None:
     """Conversion by fit band × engagement band (A1 … C3), where both kinds of rules exist.
 
-    Each sub-score is cut at its own 1/3 and 2/3 quantiles over the filtered leads: A holds
-    the leads scoring at or above the upper cut, C those below the lower cut. Like every
-    back-test figure it counts the leads whose outcome is decided or mature
-    (:mod:`funnel.population`).
+    Each sub-score is cut by its own distribution over the filtered leads
+    (:func:`~funnel.stats.near_thirds`): three bands as near to a third of the leads each as
+    ties allow, a lead's band set by its points alone. A sub-score with only two values has
+    two bands (A and B), one with a single value one band. Like every back-test figure it
+    counts the leads whose outcome is decided or mature (:mod:`funnel.population`).
     """
     groups = {rule.group for rule in rs.rules}
     if groups != {"fit", "engagement"}:
@@ -62,22 +96,27 @@ def fit_engagement_matrix(
     )
     query = compose(
         """
-        {with_},
-        cuts AS (
-            SELECT quantile_cont(f, 2 / 3) AS f_hi, quantile_cont(f, 1 / 3) AS f_lo,
-                   quantile_cont(e, 2 / 3) AS e_hi, quantile_cont(e, 1 / 3) AS e_lo FROM s
-        )
-        SELECT CASE WHEN f >= f_hi THEN 'A' WHEN f >= f_lo THEN 'B' ELSE 'C' END AS fb,
-               CASE WHEN e >= e_hi THEN '1' WHEN e >= e_lo THEN '2' ELSE '3' END AS eb,
-               count(*) AS n, count(*) FILTER (WHERE won) AS won
-        FROM s, cuts GROUP BY 1, 2 ORDER BY 1, 2
+        {with_}
+        SELECT f, e, count(*) AS n, count(*) FILTER (WHERE won) AS won FROM s GROUP BY 1, 2
         """,
         with_=src.with_(sub_scores),
     )
     with store.cursor() as cur:
         rows = cur.execute(query.sql, query.args).fetchall()
-    out = []
-    for fb, eb, n, won in rows:
-        low, high = wilson(int(won), int(n))
-        out.append(MatrixCell(fb, eb, int(n), int(won), won / n if n else None, low, high))
-    return out
+    by_fit: dict[float, int] = {}
+    by_eng: dict[float, int] = {}
+    for f, e, n, _ in rows:
+        by_fit[f] = by_fit.get(f, 0) + int(n)
+        by_eng[e] = by_eng.get(e, 0) + int(n)
+    fit_bands, fit_of = _bands(by_fit, "ABC")
+    eng_bands, eng_of = _bands(by_eng, "123")
+    counts: dict[tuple[str, str], list[int]] = {}
+    for f, e, n, won in rows:
+        cell = counts.setdefault((fit_of[f], eng_of[e]), [0, 0])
+        cell[0] += int(n)
+        cell[1] += int(won)
+    cells = []
+    for (fb, eb), (n, won) in sorted(counts.items()):
+        low, high = wilson(won, n)
+        cells.append(MatrixCell(fb, eb, n, won, won / n if n else None, low, high))
+    return Matrix(cells, fit_bands, eng_bands)

@@ -478,12 +478,14 @@ def suggest_rules(
     exclude: Sequence[str] = (),
     seed: int = 7,
     c: float | None = None,
+    lang: str = "en",
 ) -> Suggestion:
     """Fit, turn into points, choose the hot threshold on the holdout, and judge it there.
 
     ``exclude`` leaves columns out (a column the suggestion leans on that the user says is
     known only after the sale). Comparison models are fitted only when asked for
-    (:func:`compare_suggestion`).
+    (:func:`compare_suggestion`). The rule set's name, description and tier names are
+    written in ``lang``.
     """
     started = time.perf_counter()
     if info.mapping.outcome is None:
@@ -515,11 +517,12 @@ def suggest_rules(
     chosen_c = c if c is not None else choose_c(design(binners, idx), y, seed)
     fitted = fit_rules(binners, idx, y, the_plan, chosen_c, values, max_points)
     draft = RuleSet(
-        name=t("rules.name.suggested"),
+        name=t("rules.name.suggested", lang),
         description=t(
             "suggest.description",
+            lang,
             n=f"{len(y):,}",
-            split=part.describe(),
+            split=part.describe(lang),
         ),
         rules=fitted.rules,
         tiers=(Tier("hot", 1e9), Tier("warm", 1e8), Tier("cold", -math.inf)),  # set below
@@ -549,7 +552,10 @@ def suggest_rules(
             hot = _lead_quantile(everyone, 1 - HOT_SHARE)
     warm = _lead_quantile(everyone, 1 - WARM_SHARE) if everyone.total else hot - 1
     warm = min(warm, hot - 1)
-    ruleset = replace(draft, tiers=(Tier("hot", hot), Tier("warm", warm), Tier("cold", -math.inf)))
+    names = [t(f"tier.default.{tier}", lang) for tier in ("hot", "warm", "cold")]
+    ruleset = replace(
+        draft, tiers=(Tier(names[0], hot), Tier(names[1], warm), Tier(names[2], -math.inf))
+    )
     training = score_histogram(store, info, ruleset, filters, extra=part.training)
     base_auc = None
     if baseline is not None and baseline.rules:

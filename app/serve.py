@@ -1,0 +1,52 @@
+"""Serve the app: ``python -m app.serve [streamlit run options]`` is ``streamlit run app/main.py``
+with the libraries every page needs imported before the server listens.
+
+Streamlit imports a page's modules when a user first opens it: after a restart, the first page
+waited for pandas, DuckDB, pyarrow and the funnel library (a second or more on a busy 2-core
+machine) before it could compute anything. Imported here, while the server starts, they are
+ready when the first user arrives. Libraries only some actions need stay lazy where they are
+used: scikit-learn ("start from the data"), pandera (validating an upload), openpyxl (Excel).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: What every page imports (through app.ui and the analysis pages' shared modules).
+PRELOAD = (
+    "pandas",
+    "duckdb",
+    "pyarrow",
+    "funnel.store",
+    "funnel.filters",
+    "funnel.funnels",
+    "funnel.segments",
+    "funnel.scoring",
+    "funnel.charts",
+    "funnel.records",
+    "funnel.tunerstate",
+    "funnel.versions",
+    "funnel.meeting",
+    "funnel.mapping",
+    "funnel.readers",
+)
+
+
+def main() -> int:
+    import importlib
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", "run", str(ROOT / "app" / "main.py"), *sys.argv[1:]]
+    code = cli.main(prog_name="streamlit")  # exits with streamlit's own status
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
