@@ -1,5 +1,6 @@
-"""Serve the app: ``python -m app.serve [streamlit run options]`` is ``streamlit run app/main.py``
-with the libraries every page needs imported before the server listens.
+"""Serve the app: ``python -m app.serve [streamlit run options]`` (``make run``; ``funnel serve``
+runs this file) is ``streamlit run app/main.py`` with the libraries every page needs imported
+before the server listens.
 
 Streamlit imports a page's modules when a user first opens it: after a restart, the first page
 waited for pandas, DuckDB, pyarrow and the funnel library (a second or more on a busy 2-core
@@ -35,15 +36,24 @@ PRELOAD = (
 
 
 def main() -> int:
+    """Import :data:`PRELOAD`, then run Streamlit. A first argument naming a ``.py`` file is
+    the entry point (``funnel serve --app``), else ``app/main.py``; the rest are Streamlit's
+    options."""
     import importlib
 
+    if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "app":
+        sys.path[0] = str(ROOT)  # run as a file: app/ itself is no package root
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     for name in PRELOAD:
         importlib.import_module(name)
     from streamlit.web import cli
 
-    sys.argv = ["streamlit", "run", str(ROOT / "app" / "main.py"), *sys.argv[1:]]
+    args = sys.argv[1:]
+    entry = str(ROOT / "app" / "main.py")
+    if args and args[0].endswith(".py"):
+        entry, args = args[0], args[1:]
+    sys.argv = ["streamlit", "run", entry, *args]
     code = cli.main(prog_name="streamlit")  # exits with streamlit's own status
     return int(code or 0)
 

@@ -360,13 +360,17 @@ def prepare(config: ServerConfig, *, by: Actor) -> Access:
 
 
 def command(config: ServerConfig, app: Path, secrets: Path) -> list[str]:
-    """The ``streamlit run`` command line (options that could name users forced off)."""
+    """The server's command line (options that could name users forced off).
+
+    Where the app has its early-import entry beside it (``serve.py``, which ``make run``
+    starts), that runs the app, so the first page after a start does not wait for imports;
+    else ``streamlit run`` does.
+    """
+    entry = app.parent / "serve.py"
+    start = [str(entry), str(app)] if entry.is_file() else ["-m", "streamlit", "run", str(app)]
     return [
         sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app),
+        *start,
         "--server.address",
         config.address,
         "--server.port",

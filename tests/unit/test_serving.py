@@ -24,6 +24,7 @@ from funnel.serving import (
 )
 from funnel.store import Store
 
+APP = Path(__file__).resolve().parents[2] / "app" / "main.py"
 ROLES = {"sign_marketing": ["group:m"], "sign_sales": ["group:s"], "view": ["domain:example.com"]}
 METADATA = "http://127.0.0.1:9400/.well-known/openid-configuration"
 
@@ -146,8 +147,8 @@ def test_serving_with_sign_in_records_it_and_the_roles_and_without_refuses_that_
 ) -> None:
     config = load_config(team_config(tmp_path), env={})
     argv: list[str] = []
-    serve(config, Path("app/main.py"), by=Actor.cli("ops"), argv_out=argv)
-    assert argv[1:4] == ["-m", "streamlit", "run"] and "--secrets.files" in argv
+    serve(config, APP, by=Actor.cli("ops"), argv_out=argv)
+    assert argv[1:3] == [str(APP.parent / "serve.py"), str(APP)] and "--secrets.files" in argv
     with Store(config.database, read_only=True) as store:
         assert store.access() == Access(
             required=True,
@@ -196,3 +197,23 @@ def test_make_serve_refuses_in_words_through_the_cli(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "no roles are configured" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "funnel.duckdb").exists()  # refused before touching anything
+
+
+def test_funnel_serve_starts_the_app_the_way_make_run_does(tmp_path: Path) -> None:
+    config = load_config(team_config(tmp_path), env={})
+    # through the early-import entry beside the app (app/serve.py: the libraries every page
+    # needs are imported before the server listens) ...
+    cmd = command(config, APP, Path("s.toml"))
+    assert cmd[:3] == [sys.executable, str(APP.parent / "serve.py"), str(APP)]
+    assert cmd[cmd.index("--server.port") + 1] == str(config.port)
+    # ... which runs as a file, hands the app and the options to streamlit run ...
+    shown = subprocess.run(
+        [*cmd[:3], "--help"], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "Usage: streamlit run" in shown.stdout
+    # ... and an app without one is run by streamlit run itself
+    other = tmp_path / "elsewhere" / "main.py"
+    other.parent.mkdir()
+    other.write_text("", encoding="utf-8")
+    assert command(config, other, Path("s.toml"))[1:5] == ["-m", "streamlit", "run", str(other)]
