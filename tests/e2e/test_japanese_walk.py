@@ -40,6 +40,7 @@ ALLOWED = {
     "Parquet", "xlsx", "csv", "yaml", "yml", "json", "tsv", "parquet", "funnel", "Wilson",
     "vs", "n", "GB", "MB", "KB", "A", "B", "C", "Language",  # the switch is in both languages
     "English", "FUNNEL_DB", "duckdb", "sql", "html", "CRM", "MA", "SHA",
+    "Fisher", "Holm", "Bonferroni", "p",  # the segments ranking names its tests and p-values
 }  # fmt: skip
 WORD = re.compile(r"[A-Za-z][A-Za-z_]*")
 HEX = re.compile(r"\b[0-9a-f]{12,}\b")  # a data fingerprint
