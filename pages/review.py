@@ -79,8 +79,9 @@ except CodedError as exc:
 
 
 def open_in_tuner() -> None:
-    state = tuning.state(info)
-    tuning.store_proposal(info, state["active"], chosen.ruleset, new_widgets=True)
+    """Load the reviewed version into the proposal being edited on the Tuner."""
+    assert info is not None
+    tuning.store_proposal(info, tuning.state(info).active, chosen.ruleset, new_widgets=True)
 
 
 if st.button(ui.t("review.open_tuner"), key="review_open_tuner", on_click=open_in_tuner):

@@ -124,7 +124,7 @@ def act(run: Callable[[], object]) -> bool:
     return True
 
 
-def promises_view(v: Version) -> None:
+def promises_view(info: DatasetInfo, v: Version) -> None:
     """The service-level promises signed with ``v``; who may save versions can change them,
     which saves a new draft of the same rules."""
     st.caption(ui.t("promise.title"))
@@ -227,7 +227,7 @@ with left:
         st.text(v.rationale)
     for line in v.ruleset.describe(ui.lang()):
         st.text("• " + line)
-    promises_view(v)
+    promises_view(info, v)
     tiers = pd.DataFrame(v.metrics.get("tiers") or [])
     if not tiers.empty:
         st.caption(ui.t("rulesets.metrics_then"))

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -23,6 +22,7 @@ from funnel.review import agenda, review
 from funnel.store import Store
 from funnel.versions.history import save_version
 from funnel.versions.signoff import propose, sign
+from tests.support import tuner_state
 from tests.unit.test_review import RULES, verdicts
 
 APRIL = date(2026, 4, 1)
@@ -118,9 +118,7 @@ def test_the_button_opens_the_tuner_on_the_reviewed_version(
     build(db_path)
     at = open_app("review")
     checked(at.button(key="review_open_tuner").click().run())
-    state = at.session_state["_tuner"]["crm"]
-    active = state["active"]
-    rules = pd.DataFrame(state["proposals"][active]["rules"])
-    assert list(rules["column"]) == [r.column for r in RULES.rules]
-    assert [t["min_score"] for t in state["proposals"][active]["tiers"][:2]] == [35, 15]
+    loaded = tuner_state(at, "crm").rules()  # the proposal being edited
+    assert [r.column for r in loaded.rules] == [r.column for r in RULES.rules]
+    assert [x.min_score for x in loaded.tiers[:2]] == [35, 15]
     assert at.title[0].value == t("tuner.title", "en")
