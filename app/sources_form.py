@@ -13,6 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import auth, ui
+from app.done import rerun_saying, said, show
 from funnel.i18n import CodedError
 from funnel.problems import LoadError
 from funnel.sources import Source, default_name, load, read_inputs, typed_source
@@ -38,9 +39,7 @@ def database_section() -> None:
         name = st.text_input(ui.t("sources.page.dataset"), key="src_dataset")
         if st.button(ui.t("sources.page.load"), key="src_load", type="primary"):
             _load(origin.strip(), leads, outcomes, activities, name)
-        done = st.session_state.pop(_DONE, None)
-        if done is not None:
-            st.success(done)
+        show(said(_DONE))
 
 
 def _load(origin: str, leads: str, outcomes: str, activities: str, name: str) -> None:
@@ -68,13 +67,15 @@ def _load(origin: str, leads: str, outcomes: str, activities: str, name: str) ->
         return
     info = result.dataset
     ui.select_dataset(info.name)
-    st.session_state[_DONE] = ui.tm(
-        "sources.page.loaded",
-        name=info.name,
-        source=first.name,
-        leads=f"{info.leads:,}",
-        won=f"{info.won:,}",
-        lost=f"{info.lost:,}",
-        open=f"{info.open:,}",
+    rerun_saying(
+        _DONE,
+        ui.tm(
+            "sources.page.loaded",
+            name=info.name,
+            source=first.name,
+            leads=f"{info.leads:,}",
+            won=f"{info.won:,}",
+            lost=f"{info.lost:,}",
+            open=f"{info.open:,}",
+        ),
     )
-    st.rerun()

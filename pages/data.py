@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app import auth, ui
+from app.done import rerun_saying, said, show
 from app.sources_form import database_section
 from funnel.feedback import (
     DISPOSITIONS,
@@ -279,13 +280,13 @@ def refresh_section(
         except CodedError as exc:
             st.error(ui.refusal(exc))
             return
-        st.session_state[_LAST] = {
-            "message": ui.tm("refresh.done", **done.done_params(info)),
-            "notes": [p.as_dict() for p in preview["prepared"].problems],
-            "dataset": info.name,
-        }
         ui.select_dataset(info.name)
-        st.rerun()
+        rerun_saying(
+            _LAST,
+            ui.tm("refresh.done", **done.done_params(info)),
+            preview["prepared"].problems,
+            info.name,
+        )
 
 
 def history_section(name: str) -> None:
@@ -307,9 +308,7 @@ def feedback_section(info: DatasetInfo) -> None:
     """Sales' verdict on the dataset's leads: what is stored, and a file to replace it."""
     st.markdown(f"**{ui.t('feedback.header')}**")
     st.caption(ui.t("feedback.intro"))
-    done = st.session_state.pop(_FEEDBACK_DONE, None)
-    if done is not None:
-        st.success(done)
+    show(said(_FEEDBACK_DONE))
     summary = feedback_summary(ui.store(), info.name)
     if summary is None:
         st.info(ui.tm("feedback.none", name=info.name))
@@ -392,21 +391,23 @@ def feedback_section(info: DatasetInfo) -> None:
             st.error(ui.refusal(exc))
             return
         counts = stored.counts
-        st.session_state[_FEEDBACK_DONE] = ui.tm(
-            "feedback.loaded",
-            name=info.name,
-            leads=f"{sum(counts.values()):,}",
-            accepted=f"{counts['accepted']:,}",
-            rejected=f"{counts['rejected']:,}",
-            not_contacted=f"{counts['not_contacted']:,}",
+        rerun_saying(
+            _FEEDBACK_DONE,
+            ui.tm(
+                "feedback.loaded",
+                name=info.name,
+                leads=f"{sum(counts.values()):,}",
+                accepted=f"{counts['accepted']:,}",
+                rejected=f"{counts['rejected']:,}",
+                not_contacted=f"{counts['not_contacted']:,}",
+            ),
         )
-        st.rerun()
 
 
 st.title(ui.t("data.title"))
 st.caption(ui.t("data.intro"))
 
-last = st.session_state.pop(_LAST, None)
+last = said(_LAST)
 st.subheader(ui.t("data.load_header"))
 # loading, renaming and deleting are offered only to whom the roles allow (the library checks
 # again when it is asked)
@@ -572,8 +573,10 @@ else:
             st.error(ui.refusal(exc))
         else:
             info = result.dataset
-            st.session_state[_LAST] = {
-                "message": ui.tm(
+            ui.select_dataset(info.name)
+            rerun_saying(
+                _LAST,
+                ui.tm(
                     "data.loaded",
                     name=info.name,
                     leads=f"{info.leads:,}",
@@ -581,16 +584,13 @@ else:
                     lost=f"{info.lost:,}",
                     open=f"{info.open:,}",
                 ),
-                "notes": [p.as_dict() for p in result.problems],
-                "dataset": info.name,
-            }
-            ui.select_dataset(info.name)
-            st.rerun()
+                result.problems,
+                info.name,
+            )
 
-if last is not None:  # the result of the load that just finished, next to its button
-    st.success(last["message"])
-    ui.show_problems([Problem.from_dict(p) for p in last["notes"]])
-    loaded = ui.store().dataset(last["dataset"])
+show(last)  # the result of the load that just finished, next to its button
+if last is not None and last.dataset is not None:
+    loaded = ui.store().dataset(last.dataset)
     if loaded is not None:
         left_out_table(loaded.mapping)
 
