@@ -225,7 +225,7 @@ with left:
     )
     if v.rationale:
         st.text(v.rationale)
-    for line in v.ruleset.describe(ui.lang()):
+    for line in v.ruleset.describe(ui.lang(), info.mapping.labels()):
         st.text("• " + line)
     promises_view(info, v)
     tiers = pd.DataFrame(v.metrics.get("tiers") or [])

@@ -26,6 +26,8 @@ from funnel.rules import (
     Gate,
     Rule,
     RuleSet,
+    labelled,
+    points_text,
 )
 from funnel.scoring.histogram import (
     Evaluation,
@@ -171,15 +173,17 @@ def rule_sliders(info: DatasetInfo, rs: RuleSet, active: str, prefix: str) -> Ru
     # many rules (a suggestion from the data has dozens) scroll in a box of their own, so the
     # results stay in sight below them
     box = st.container(height=RULES_BOX_PX) if len(rs.rules) > RULES_IN_PAGE else st.container()
+    units = info.mapping.labels()  # "Each web visit", not "Each web_visits"
     for i, rule in enumerate(rs.rules):
         c1, c2 = box.columns([6, 1])
+        shown = labelled(rule, units, ui.lang())
         value = c1.slider(
-            label(rule, ui.lang()),
+            label(shown, ui.lang()),
             -50,
             50,
             int(rule.points),
             key=f"pts:{prefix}:{i}",
-            help=rule.describe(ui.lang()),
+            help=shown.describe(ui.lang()),
         )
         points.append(int(value))
         if c2.button("✕", key=f"rm:{prefix}:{i}", help=ui.t("tuner.remove")):
@@ -535,7 +539,9 @@ def band_text(bands: Sequence[Band]) -> str:
     """Each band's points and leads: "A = 10–15 (1,234 leads), B = 5 (2,000 leads)"."""
 
     def points(b: Band) -> str:
-        return f"{b.low:g}" if b.low == b.high else f"{b.low:g}–{b.high:g}"
+        if b.low == b.high:
+            return points_text(b.low, ui.lang(), signed=False)
+        return ui.t("rule.points.other", points=f"{b.low:g}–{b.high:g}")
 
     return ui.t("tuner.band_sep").join(
         ui.t("tuner.band", band=b.name, points=points(b), n=f"{b.n:,}") for b in bands
@@ -710,7 +716,7 @@ def editor(info: DatasetInfo, filters: Filters, active: str, other: str, prefix:
     defining = st.expander(ui.t("tuner.definition"), key="definition_open", on_change="rerun")
     with defining:
         if defining.open:
-            for line in rs.describe(ui.lang()):
+            for line in rs.describe(ui.lang(), info.mapping.labels()):
                 st.text("• " + line)
 
 

@@ -82,6 +82,7 @@ def report_input(store: Store, info: DatasetInfo, v: Version, *, lang: str = "en
         funnel=steps,
         diff=diff,
         verdict=verdict(store, info, rs),
+        labels=info.mapping.labels(),
         **_review(store, info, v, lang),
     )
 

@@ -85,6 +85,9 @@ class ReportInput:
     #: ``review_refusal`` says why there is none for an agreed version ("" for no section).
     review: Review | None = None
     review_refusal: str = ""
+    #: Each count column's unit label (:meth:`funnel.mapping.Mapping.labels`), for sentences
+    #: counting its units ("Each web visit").
+    labels: Mapping[str, str] = field(default_factory=dict)
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -272,7 +275,7 @@ def _header(data: ReportInput, lang: str) -> str:
 
 
 def _definition(data: ReportInput, lang: str) -> str:
-    items = "".join(f"<li>{_e(line)}</li>" for line in data.ruleset.describe(lang))
+    items = "".join(f"<li>{_e(line)}</li>" for line in data.ruleset.describe(lang, data.labels))
     parts = [
         f'<section id="definition">\n<h2>{_e(t("report.definition", lang))}</h2>',
         f'<p class="note">{_e(t("report.rule_set", lang))}: {_e(data.ruleset.name)}</p>',

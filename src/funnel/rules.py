@@ -104,6 +104,38 @@ def _number(value: Any, where: Where) -> float:
     return number
 
 
+def points_text(points: float, lang: str = "en", *, signed: bool = True) -> str:
+    """Points in words, signed, singular for one ("+1 point"; Japanese has one form).
+
+    >>> points_text(1), points_text(-1), points_text(12), points_text(0), points_text(1, "ja")
+    ('+1 point', '-1 point', '+12 points', '+0 points', '+1 点')
+    >>> points_text(1, signed=False)
+    '1 point'
+    """
+    shown = f"{points:+g}" if signed else f"{points:g}"
+    return t("rule.points.one" if abs(points) == 1 else "rule.points.other", lang, points=shown)
+
+
+#: Any rule kind (what :func:`labelled` hands back is of the kind it was given).
+AnyRule = TypeVar("AnyRule", bound="Rule")
+
+
+def labelled(rule: AnyRule, labels: Mapping[str, str] | None, lang: str = "en") -> AnyRule:
+    """The rule to show: one whose sentence counts units of its column names them by the
+    column's unit label, in English ("Each web visit", not "Each web_visits"); any other rule,
+    another language or a column without a label, as it is. For display only: the rule read,
+    scored and exported keeps its column.
+
+    >>> labelled(PerUnitRule("web_visits", 1, 10), {"web_visits": "web visit"}).describe()
+    'Each web visit: +1 point, up to 10'
+    >>> labelled(PerUnitRule("web_visits", 1), {"web_visits": "web visit"}, "ja").describe("ja")
+    'web_visits 1 回ごとに +1 点'
+    """
+    if not labels or lang != "en" or not rule.counts_units or rule.column not in labels:
+        return rule
+    return replace(rule, column=labels[rule.column])  # type: ignore[type-var]
+
+
 def num_text(x: float) -> str:
     """Render a number without a useless ``.0``.
 
@@ -130,6 +162,9 @@ class Rule:
     kind: ClassVar[str]
     #: Fit (who the lead is) or engagement (what the lead did, read from counts).
     group: ClassVar[Group]
+    #: Its sentence counts units of the column ("Each web visit"): a column's unit label
+    #: (:meth:`funnel.mapping.Mapping.labels`) names it there (see :func:`labelled`).
+    counts_units: ClassVar[bool] = False
     column: str
     points: int
 
@@ -199,7 +234,11 @@ class CategoryRule(Rule):
 
     def describe(self, lang: str = "en") -> str:
         return t(
-            "rule.category", lang, column=self.column, value=self.value, points=f"{self.points:+d}"
+            "rule.category",
+            lang,
+            column=self.column,
+            value=self.value,
+            points=points_text(self.points, lang),
         )
 
     def values(self) -> tuple[str, ...]:
@@ -232,7 +271,12 @@ class RangeRule(Rule):
         low = "…" if self.low is None else num_text(self.low)
         high = "…" if self.high is None else num_text(self.high)
         return t(
-            "rule.range", lang, column=self.column, low=low, high=high, points=f"{self.points:+d}"
+            "rule.range",
+            lang,
+            column=self.column,
+            low=low,
+            high=high,
+            points=points_text(self.points, lang),
         )
 
     @classmethod
@@ -268,7 +312,7 @@ class SetRule(Rule):
             lang,
             column=self.column,
             values=", ".join(self.one_of),
-            points=f"{self.points:+d}",
+            points=points_text(self.points, lang),
         )
 
     def values(self) -> tuple[str, ...]:
@@ -337,7 +381,7 @@ class CompareRule(Rule):
             column=self.column,
             op=self.symbol,
             value=num_text(self.value),
-            points=f"{self.points:+d}",
+            points=points_text(self.points, lang),
         )
 
     @classmethod
@@ -361,10 +405,11 @@ class PerUnitRule(Rule):
     cap: int | None = None
     kind: ClassVar[str] = "per_unit"
     group: ClassVar[Group] = "engagement"
+    counts_units: ClassVar[bool] = True
 
     def describe(self, lang: str = "en") -> str:
         key = "rule.per_unit_cap" if self.cap is not None else "rule.per_unit"
-        return t(key, lang, column=self.column, points=f"{self.points:+d}", cap=self.cap)
+        return t(key, lang, column=self.column, points=points_text(self.points, lang), cap=self.cap)
 
     @classmethod
     def read(cls, column: str, points: int, item: Mapping[str, Any], where: Where) -> PerUnitRule:
@@ -389,7 +434,7 @@ class CountRule(Rule):
             lang,
             column=self.column,
             at_least=num_text(self.at_least),
-            points=f"{self.points:+d}",
+            points=points_text(self.points, lang),
         )
 
     @classmethod
@@ -527,9 +572,10 @@ class RuleSet:
     def columns(self) -> set[str]:
         return {r.column for r in self.rules} | {g.column for g in self.gates}
 
-    def describe(self, lang: str = "en") -> list[str]:
-        """Every rule, gate and tier as sentences."""
-        lines = [r.describe(lang) for r in self.rules]
+    def describe(self, lang: str = "en", labels: Mapping[str, str] | None = None) -> list[str]:
+        """Every rule, gate and tier as sentences (a rule counting units names them by
+        ``labels``, see :func:`labelled`)."""
+        lines = [labelled(r, labels, lang).describe(lang) for r in self.rules]
         lines += [g.describe(lang) for g in self.gates]
         if self.score_cap is not None:
             lines.append(t("rule.score_cap", lang, cap=self.score_cap))

@@ -300,7 +300,10 @@ def test_initial_metrics_equal_the_simple_template_scored_by_hand(
 
     at = open_tuner(open_app, checked)
 
-    assert [s.label for s in points_sliders(at, demo)] == [f"Each {c}" for c, _, _ in TEMPLATE]
+    # each rule counting a column's units names one unit by the column's label
+    units = ["web visit", "document request", "newsletter signup", "inquiry"]
+    assert [s.label for s in points_sliders(at, demo)] == [f"Each {u}" for u in units]
+    assert points_sliders(at, demo)[0].help == "Each web visit: +1 point, up to 10"
     assert [s.value for s in points_sliders(at, demo)] == [p for _, p, _ in TEMPLATE]
     assert thresholds(at, demo) == [A, B]
     assert metrics(at) == expected.metrics
@@ -629,8 +632,9 @@ def test_explain_shows_the_lead_as_a_record_and_only_the_rules_that_fired(
     outcome = str(lead["outcome"]).lower()
     assert t("tuner.explained", "en", score=f"{total:g}", tier=tier, outcome=outcome) in texts(at)
     table = table_with(at, t("tuner.rule", "en"))
-    fired = [
-        (t("rule.per_unit_cap", "en", column=c, points=f"{p:+d}", cap=cap), got)
+    units = {"document_requests": "document request", "inquiries": "inquiry"}
+    fired = [  # each rule names one unit by the column's label, its points singular for one
+        (f"Each {units[c]}: {p:+d} point{'s' if abs(p) != 1 else ''}, up to {cap}", got)
         for (c, p, cap), got in zip(TEMPLATE, points, strict=True)
         if got
     ]
@@ -962,8 +966,8 @@ def test_fit_by_engagement_matrix_appears_once_both_kinds_of_rules_exist(
     (caption,) = [c for c in captions(at) if c.startswith("Each score is cut")]
     fit = ", ".join(
         [
-            t("tuner.band", "en", band="A", points="10", n=f"{yes:,}"),
-            t("tuner.band", "en", band="B", points="0", n=f"{len(frame) - yes:,}"),
+            t("tuner.band", "en", band="A", points="10 points", n=f"{yes:,}"),
+            t("tuner.band", "en", band="B", points="0 points", n=f"{len(frame) - yes:,}"),
         ]
     )
     assert f"Fit: {fit}." in caption

@@ -97,7 +97,7 @@ def test_moving_a_weight_slider_changes_the_hot_leads_and_their_conversion(
     expect_metrics(page, before)
     page.screenshot(path=str(artifacts / "e2e-tuner-before.png"))
 
-    slider = page.get_by_test_id("stSlider").filter(has_text="Each inquiries")
+    slider = page.get_by_test_id("stSlider").filter(has_text="Each inquiry")
     thumb = slider.get_by_role("slider")
     expect(thumb).to_have_value("3", timeout=WAIT)
     thumb.focus()

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from funnel.fragment import Fragment
+from funnel.mapping import ColumnSpec, Mapping
 from funnel.renderers import bound_sql
 from funnel.rules import (
     SCHEMA_VERSION,
@@ -29,6 +30,7 @@ from funnel.rules import (
     check_columns,
     decode_ruleset,
     encode_ruleset,
+    labelled,
     ruleset_from_dict,
     ruleset_from_text,
     ruleset_to_json,
@@ -208,7 +210,7 @@ def test_each_rule_reads_as_a_sentence_naming_column_value_and_points(
     for fragment in fragments:
         assert fragment in sentence
     assert ("点" in sentence) == (lang == "ja")
-    assert ("points" in sentence) == (lang == "en")
+    assert ("point" in sentence) == (lang == "en")
     assert ".0" not in sentence  # whole numbers are written without a useless .0
 
 
@@ -563,3 +565,33 @@ def test_a_misspelled_key_is_refused_naming_it_and_the_key_probably_meant(
 ) -> None:
     with pytest.raises(RuleSetError, match=re.escape(f"r.yaml: {message}")):
         ruleset_from_text(text, source="r.yaml")
+
+
+@pytest.mark.parametrize(
+    ("rule", "en", "ja"),
+    [
+        (PerUnitRule("web_visits", 1, 10), "Each web visit: +1 point, up to 10",
+         "web_visits 1 回ごとに +1 点（上限 10 点）"),
+        (PerUnitRule("inquiries", 3), "Each inquiry: +3 points", "inquiries 1 回ごとに +3 点"),
+        (CountRule("web_visits", 3, -1), "web_visits at least 3: -1 point",
+         "web_visits が 3 以上: -1 点"),
+        (CategoryRule("industry", "SaaS", 1), "industry = SaaS: +1 point",
+         "industry が SaaS: +1 点"),
+    ],
+)  # fmt: skip
+def test_one_point_is_singular_and_a_rule_counting_units_names_one_by_the_columns_label(
+    rule: Rule, en: str, ja: str
+) -> None:
+    mapping = Mapping(
+        leads=(
+            ColumnSpec("web_visits", "behaviour"),
+            ColumnSpec("inquiries", "behaviour"),
+            ColumnSpec("industry", "attribute"),
+        )
+    )
+    labels = mapping.labels()
+    assert labels == {"web_visits": "web visit", "inquiries": "inquiry"}
+    assert labelled(rule, labels, "en").describe("en") == en
+    assert labelled(rule, labels, "ja").describe("ja") == ja  # Japanese keeps the column's name
+    assert labelled(rule, labels, "en").column in (rule.column, labels.get(rule.column))
+    assert RuleSet(rules=(rule,)).describe("en", labels)[0] == en

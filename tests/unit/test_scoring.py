@@ -30,6 +30,7 @@ from funnel.rules import (
     RangeRule,
     RuleSet,
     Tier,
+    labelled,
 )
 from funnel.scoring.compare import disagreement, moved
 from funnel.scoring.histogram import (
@@ -454,7 +455,9 @@ def test_explain_lead_points_add_up_to_the_score_and_the_tier_matches(demo: Demo
         assert explained.score == pytest.approx(min(total, CAP)), why
         assert explained.score == scored.loc[lead, "score"], why
         assert explained.tier == scored.loc[lead, "tier"], why
-        assert [s for s, _ in explained.points] == [r.describe() for r in MIXED.rules]
+        units = demo.info.mapping.labels()  # a rule counting units names them by their label
+        said = [labelled(r, units).describe() for r in MIXED.rules]
+        assert [s for s, _ in explained.points] == said
         assert bool(explained.gates) == bool(scored.loc[lead, "gated"]), why
         assert explained.outcome == outcomes[lead], why
     gated = explain_lead(demo.store, demo.info, MIXED, picks["knocked out but high"])

@@ -69,6 +69,34 @@ def norm(name: str) -> str:
     return re.sub(r"[\s_\-./:()\[\]【】（）・]+", "", s)
 
 
+_WORDS = re.compile(r"[A-Za-z]+(?:[ _\-][A-Za-z]+)*")
+
+
+def unit_label(name: str) -> str | None:
+    """One unit of a count column, in words, when its name is English words ending in a plural
+    ("web_visits" → "web visit"); None otherwise (another script, or no plural to count).
+
+    >>> unit_label("web_visits"), unit_label("inquiries"), unit_label("Email Opens")
+    ('web visit', 'inquiry', 'email open')
+    >>> unit_label("webinars_attended"), unit_label("訪問回数"), unit_label("status")
+    (None, None, None)
+    """
+    text = name.strip()
+    if not _WORDS.fullmatch(text):
+        return None
+    words = [w.lower() for w in re.split(r"[ _\-]+", text)]
+    last = words[-1]
+    if last.endswith("ies") and len(last) > 4:
+        one = last[:-3] + "y"
+    elif last.endswith(("sses", "shes", "ches", "xes")):
+        one = last[:-2]
+    elif last.endswith("s") and not last.endswith(("ss", "us", "is")) and len(last) > 3:
+        one = last[:-1]
+    else:
+        return None
+    return " ".join([*words[:-1], one])
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     """How one column of an input file is used."""
@@ -208,6 +236,12 @@ class Mapping:
     def features(self) -> list[ColumnSpec]:
         """Columns a lead may be scored on: never leaks, never outcomes-file columns."""
         return [s for s in self.leads if s.role in FEATURE_ROLES and not s.leak]
+
+    def labels(self) -> dict[str, str]:
+        """Each behaviour column's unit label, where its name gives one (:func:`unit_label`):
+        what a rule counting its units calls one of them ("Each web visit")."""
+        found = {s.name: unit_label(s.name) for s in self.leads if s.role == "behaviour"}
+        return {name: label for name, label in found.items() if label is not None}
 
     def stage_columns(self) -> dict[str, str]:
         return {s.stage: s.name for s in self.leads if s.role == "stage" and s.stage}

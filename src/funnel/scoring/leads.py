@@ -13,7 +13,7 @@ import pandas as pd
 from funnel.filters import NO_FILTERS, Filters
 from funnel.fragment import Fragment, bind, compose, join
 from funnel.renderers import label
-from funnel.rules import Rule, RuleSet
+from funnel.rules import Rule, RuleSet, labelled
 from funnel.rulesql import gate_sql, gates_sql
 from funnel.scoring.histogram import tier_index
 from funnel.scoring.source import hot_sql, source
@@ -164,11 +164,15 @@ def explain_lead(
     values = [float(v or 0) for v in row[3 : 3 + len(rs.rules)]]
     hits = [bool(v) for v in row[3 + len(rs.rules) :]]
     idx = tier_index(np.array([total]), np.array([gated]), rs)[0]
+    units = info.mapping.labels()  # "Each web visit", not "Each web_visits"
     return Explanation(
         lead_id=lead_id,
         score=total,
         tier=rs.tiers[int(idx)].name,
         outcome=outcome,
-        points=[(r.describe(lang), v) for r, v in zip(rs.rules, values, strict=True)],
+        points=[
+            (labelled(r, units, lang).describe(lang), v)
+            for r, v in zip(rs.rules, values, strict=True)
+        ],
         gates=[g.describe(lang) for g, hit in zip(rs.gates, hits, strict=True) if hit],
     )

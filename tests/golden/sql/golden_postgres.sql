@@ -14,7 +14,7 @@
 --   従業員数 from … to under 50: -5 points
 --   従業員数 from 1000 to under …: +20 points
 --   Each Web visits: +2 points, up to 20
---   Each email opens: -1 points, up to 5
+--   Each email opens: -1 point, up to 5
 --   Each inquiries: +3 points
 --   inquiries at least 2: +15 points
 --   email opens at least 10: -10 points
@@ -122,7 +122,7 @@ lead_points AS (
         CASE WHEN n4 < 50 THEN -5 ELSE 0 END AS r5,  -- 従業員数 from … to under 50: -5 points
         CASE WHEN n4 >= 1000 THEN 20 ELSE 0 END AS r6,  -- 従業員数 from 1000 to under …: +20 points
         LEAST(COALESCE(n5, 0) * 2, 20) AS r7,  -- Each Web visits: +2 points, up to 20
-        GREATEST(COALESCE(n6, 0) * -1, -5) AS r8,  -- Each email opens: -1 points, up to 5
+        GREATEST(COALESCE(n6, 0) * -1, -5) AS r8,  -- Each email opens: -1 point, up to 5
         COALESCE(n7, 0) * 3 AS r9,  -- Each inquiries: +3 points
         CASE WHEN n7 >= 2 THEN 15 ELSE 0 END AS r10,  -- inquiries at least 2: +15 points
         CASE WHEN n6 >= 10 THEN -10 ELSE 0 END AS r11,  -- email opens at least 10: -10 points
