@@ -374,12 +374,10 @@ def _scratch() -> Iterator[Path]:
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 
-def _pg_connect(source: Source) -> Any:
-    """Connect read-only; a bad string, a refused login or an unreachable server is named."""
-    try:
-        import psycopg
-    except ImportError:
-        raise SourceError("needs_psycopg", where=source.name) from None
+def _pg_ready(source: Source) -> None:
+    """Refuse a connection string that does not parse, then a missing psycopg (the engines
+    extra, which ``make install`` leaves out), each with its message, before any psycopg code
+    runs."""
     origin = source.origin.strip()
     try:
         parts = urlsplit(origin)
@@ -390,6 +388,18 @@ def _pg_connect(source: Source) -> Any:
         ) from None
     if not parts.hostname and not parts.path.strip("/"):
         raise SourceError("bad_connection_string", where=masked(origin), reason="no host")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise SourceError("needs_psycopg", where=source.name) from None
+
+
+def _pg_connect(source: Source) -> Any:
+    """Connect read-only; a bad string, a refused login or an unreachable server is named."""
+    _pg_ready(source)
+    import psycopg
+
+    origin = source.origin.strip()
     try:
         return psycopg.connect(
             origin,
@@ -452,6 +462,7 @@ def _pg_errors(source: Source, conn: Any) -> Iterator[None]:
 
 def _pg_copy(source: Source, out: Path, *, limit: int | None, max_bytes: int | None) -> Path:
     """Stream a table or query into a CSV file with ``COPY ... TO STDOUT`` (never all in memory)."""
+    _pg_ready(source)
     from psycopg import sql
 
     from funnel.readers import max_bytes_default
@@ -491,6 +502,7 @@ def _pg_copy(source: Source, out: Path, *, limit: int | None, max_bytes: int | N
 def _pg_counts(
     source: Source, id_col: str, ts_col: str, type_col: str
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    _pg_ready(source)
     from psycopg import sql
 
     cols = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -100,6 +101,32 @@ def test_a_source_names_what_it_reads_without_a_secret() -> None:
         Source("postgresql://h/db", path="/lake/leads").check()
     with pytest.raises(SourceError):
         Source("exports/*.csv", table="t").check()
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_without_the_engines_extra_a_database_source_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    """`make install` leaves psycopg and pyspark out: the Data page's form and `funnel load
+    --from` then say how to install them (it was a ModuleNotFoundError traceback)."""
+    from funnel.sources import read, spark_session
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(SourceError) as caught:
+        read(Source("postgresql://ann:hunter2@db/crm", table="crm.leads"))
+    assert caught.value.code == "needs_psycopg"
+    assert "funnel[engines]" in caught.value.message(lang)
+    assert "hunter2" not in caught.value.message(lang)
+    # a connection string that does not parse is still named as such, psycopg or not
+    with pytest.raises(SourceError) as caught:
+        read(Source("postgresql://ann:hunter2@db:notaport/crm", table="crm.leads"))
+    assert caught.value.code == "bad_connection_string"
+    with pytest.raises(SourceError) as caught:
+        spark_session("spark-local")
+    assert caught.value.code == "needs_pyspark"
+    assert "funnel[engines]" in caught.value.message(lang)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
