@@ -86,9 +86,12 @@ def pandas_review(f: pd.DataFrame, fb: pd.DataFrame) -> dict[str, object]:
     cutoff = latest - pd.Timedelta(days=math.ceil(float(days.quantile(0.9))))
     counted = outcome.isin(["won", "lost"]) | (outcome.eq("open") & (created <= cutoff))
     new = created >= pd.Timestamp(SINCE)
+    aged = created <= cutoff  # the review's leads since count only when old enough, won or not
     out: dict[str, object] = {}
-    for part, mask in (("now", new), ("then", ~new)):
-        frame = pd.DataFrame({"tier": tier[mask], "counted": counted[mask], "won": won[mask]})
+    for part, mask, counts in (("now", new, aged), ("then", ~new, counted)):
+        frame = pd.DataFrame(
+            {"tier": tier[mask], "counted": counts[mask], "won": won[mask] & counts[mask]}
+        )
         g = frame.groupby("tier").agg(
             leads=("won", "size"), counted=("counted", "sum"), won=("won", "sum")
         )

@@ -129,14 +129,27 @@ def backtest_counted(
     ``outcome`` holds won/lost/open in any case; dates may be text or timestamps.
     """
     c = pd.to_datetime(created)
+    label = outcome.astype(str).str.lower()
+    cutoff = mature_cutoff(created, outcome, closed, *dates)
+    if cutoff is None:
+        return label.isin(["won", "lost"])
+    return label.isin(["won", "lost"]) | (label.eq("open") & (c <= cutoff))
+
+
+def mature_cutoff(
+    created: pd.Series, outcome: pd.Series, closed: pd.Series, *dates: pd.Series
+) -> pd.Timestamp | None:
+    """The latest created date old enough to have converted, by hand (see funnel.population):
+    the latest date anywhere in the data less the 90th percentile of created→won days (rounded
+    up); None without a won lead with a closed date."""
+    c = pd.to_datetime(created)
     d = pd.to_datetime(closed)
     label = outcome.astype(str).str.lower()
     won_days = ((d - c).dt.total_seconds() / 86400)[label.eq("won") & (d >= c)]
     if won_days.empty:
-        return label.isin(["won", "lost"])
+        return None
     latest = max(x.max() for x in (c, d, *(pd.to_datetime(x) for x in dates)))
-    cutoff = latest - pd.Timedelta(days=math.ceil(float(won_days.quantile(0.9))))
-    return label.isin(["won", "lost"]) | (label.eq("open") & (c <= cutoff))
+    return latest - pd.Timedelta(days=math.ceil(float(won_days.quantile(0.9))))
 
 
 # --- the tuner's session state in an AppTest ---------------------------------------------------

@@ -8,13 +8,16 @@ effective date are the review's *new* leads; those before are the ones it was tu
 Every figure is computed in DuckDB through the scoring helpers the Tuner uses
 (:func:`funnel.scoring.histogram.score_histogram` and :func:`evaluate`, the rule set's SQL from
 :mod:`funnel.rulesql`), so a conversion figure here is the one the Tuner shows for the same
-leads. Conversion counts the leads a back-test counts (decided, or open and mature:
-:mod:`funnel.population`); the still-maturing leads are counted separately. Volumes count
-every lead.
+leads. The promise's conversion counts the leads a back-test counts (decided, or open and
+mature: :mod:`funnel.population`); conversion since the date counts only the new leads old
+enough to have converted (created by the population's cut-off), won or not, since a recent
+period's early wins alone would overstate it; the younger leads are counted separately as
+still maturing. Volumes count every lead.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -113,7 +116,8 @@ class Promise:
 
 @dataclass(frozen=True)
 class TierFigure:
-    """A tier's new leads: every one, those counted (decided or mature), the won ones."""
+    """A tier's new leads: every one, those counted (old enough to have converted, or
+    decided where the data has no maturity cut-off), the won ones among those counted."""
 
     name: str
     leads: int
@@ -395,6 +399,8 @@ class Review:
     arrivals: Arrivals | None = None
     lang: str = "en"
     notes: tuple[tuple[str, dict[str, str]], ...] = field(default=())
+    #: conversion counts the new leads old enough to have converted (``population.mature_before``)
+    aged: bool = False
 
     @property
     def hot_per_week(self) -> float | None:
@@ -410,6 +416,16 @@ class Review:
         return self.hot.counted < DEFAULT_MIN_N
 
     def measured_on(self, lang: str = "en") -> str:
+        if self.aged and self.population.mature_before is not None:
+            p = self.population
+            return t(
+                "review.measured_aged",
+                lang,
+                n=f"{self.counted.counted:,}",
+                date=f"{p.mature_before:%Y-%m-%d}",
+                days=f"{math.ceil(p.days_to_convert or 0):,}",
+                out=f"{self.counted.left_out:,}",
+            )
         return self.population.describe(self.counted, lang)
 
     def as_dict(self) -> dict[str, Any]:
@@ -520,14 +536,26 @@ def review(
     old_eval = evaluate(hist_old, rs)
     promise = _promise(v, rs, old_eval, _signed_before(store, info, v, new))
     population = backtest_population(store, info)
-    tiers = _tiers(hist_new, now_eval, rs, promise)
+    # Conversion since the date counts only the new leads old enough to have converted, won or
+    # not: a young lead already won would count while a young lead still open would not, and
+    # wins are decided sooner than losses, so "decided or mature" overstates a recent period's
+    # conversion (45% against a promised 7% on the demo two months on).
+    aged = _aged(population, new)
+    if aged is not None:
+        hist_conv = score_histogram(store, info, rs, extra=aged)
+        conv_eval = evaluate(hist_conv, rs)
+        counted = Counted(leads, int(hist_conv.leads.sum()))
+    else:
+        conv_eval, counted = now_eval, hist_new.counted
+    tiers = _tiers(hist_new, conv_eval, rs, promise)
     hot = tiers[0]
     hot_leads = hot.leads
     before_leads = int(hist_old.leads.sum())
     hot_before = int(hist_old.leads[tier_index(hist_old.score, hist_old.gated, rs) == 0].sum())
     volume = compare(hot_leads, leads, hot_before, before_leads)
     promised_hot = promise.tier(rs.tiers[0].name)
-    recall = compare(hot.won, now_eval.won, promised_hot[2] if promised_hot else 0, promise.won)
+    hot_won = now_eval.tiers[0].won  # every won deal (decided), old enough or not
+    recall = compare(hot_won, now_eval.won, promised_hot[2] if promised_hot else 0, promise.won)
     recall = _adjust([recall])[0]
     volume = _adjust([volume])[0]
     rules, scores = _drift(store, info, rs, new, old, hist_new, hist_old, lang)
@@ -548,7 +576,8 @@ def review(
         arrival_column=column,
         leads=leads,
         before=before_leads,
-        counted=hist_new.counted,
+        counted=counted,
+        aged=aged is not None,
         population=population,
         weeks=hist_new.weeks,
         hot_leads=hot_leads,
@@ -653,6 +682,19 @@ def _promise(v: Version, rs: RuleSet, before: Evaluation, signed: bool) -> Promi
         tuple((x.name, x.n, x.won, x.ci_low, x.ci_high) for x in before.tiers),
         before.hot_per_week,
         before.won,
+    )
+
+
+def _aged(population: Population, new: Fragment) -> Fragment | None:
+    """The new leads created on or before the population's maturity cut-off (old enough to
+    have converted, whatever their outcome), or None when the dataset has no such cut-off."""
+    if population.rule != "mature" or population.created is None:
+        return None
+    return compose(
+        "({new}) AND {created} <= {cutoff}",
+        new=new,
+        created=quote_ident(population.created),
+        cutoff=bind(population.mature_before),
     )
 
 
