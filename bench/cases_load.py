@@ -72,8 +72,9 @@ import numpy as np
 from bench.harness import Trial, Workspace, case
 from bench.server import CHROMIUM, CHROMIUM_ARGS, Server, chromium_missing
 from funnel.i18n import t
+from funnel.mapping import unit_label
 from funnel.renderers import label
-from funnel.rules import RuleSet, decode_ruleset, encode_ruleset
+from funnel.rules import RuleSet, decode_ruleset, encode_ruleset, labelled
 from funnel.scoring.histogram import evaluate, score_histogram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -803,7 +804,12 @@ class SocketRig(LoadRig):
     def _widget(self, session: _Session, index: int) -> tuple[str, str]:
         assert self.base is not None
         sock: _Socket = session.page
-        return sock.sliders[label(self.base.rules[index], LANG)]
+        rule = self.base.rules[index]
+        # the Tuner labels a per-unit rule by the column's unit ("Each web visit"), as the
+        # mapping names it from the column's name
+        column = getattr(rule, "column", "")
+        unit = unit_label(column) if column else None
+        return sock.sliders[label(labelled(rule, {column: unit} if unit else None, LANG), LANG)]
 
     async def _arm(self, session: _Session, index: int, direction: int) -> None:
         self._widget(session, index)  # fails now, not mid-round, if the slider is missing

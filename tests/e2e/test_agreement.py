@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from funnel.demo import generate_leads
 from funnel.i18n import t
+from funnel.mapping import unit_label
 from funnel.versions.files import version_from_text
 
 pytestmark = pytest.mark.e2e
@@ -102,7 +103,8 @@ def test_tuner_save_sign_twice_and_download_the_yaml_and_the_report(
     report = artifacts / "e2e-agreed-report.html"
     download(page.get_by_role("button", name=tr("export.report")), report)
     html = report.read_text(encoding="utf-8")
-    assert "Aiko" in html and "Ben" in html and v.ruleset.describe(LANG)[0] in html
+    units = {c: u for c in ("web_visits",) if (u := unit_label(c))}  # "Each web visit"
+    assert "Aiko" in html and "Ben" in html and v.ruleset.describe(LANG, units)[0] in html
     sources: list[str] = []
 
     class Links(HTMLParser):

@@ -43,6 +43,7 @@ ALLOWED = {
     "Fisher", "Holm", "Bonferroni", "p",  # the segments ranking names its tests and p-values
 }  # fmt: skip
 WORD = re.compile(r"[A-Za-z][A-Za-z_]*")
+URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+")
 HEX = re.compile(r"\b[0-9a-f]{12,}\b")  # a data fingerprint
 VERSION = re.compile(r"(?<![A-Za-z])v(?=\d)")  # a version number: "春の定義 v2"
 #: In the page: the text shown (main and sidebar), placeholders and chart texts. Streamlit's and
@@ -97,7 +98,10 @@ def data_words(frame: pd.DataFrame, extra: tuple[str, ...]) -> set[str]:
 
 
 def english_words(text: str, allowed: set[str]) -> list[str]:
-    """The Latin words in ``text`` not in ``allowed`` (lead ids such as L0000123 are data)."""
+    """The Latin words in ``text`` not in ``allowed`` (lead ids such as L0000123 are data; a
+    connection string such as the database form's example postgresql://user@host:5432/db is
+    syntax, not words)."""
+    text = URL.sub(" ", text)
     return sorted({w for w in WORD.findall(text) if w not in allowed and w not in ALLOWED})
 
 
