@@ -78,6 +78,16 @@ from funnel.rules import RuleSet, decode_ruleset, encode_ruleset, labelled
 from funnel.scoring.histogram import evaluate, score_histogram
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def shown_label(rule: Any) -> str:
+    """The rule's slider label as the Tuner shows it: a per-unit rule by the column's unit
+    ("Each web visit"), as the mapping names it from the column's name."""
+    column = getattr(rule, "column", "")
+    unit = unit_label(column) if column else None
+    return label(labelled(rule, {column: unit} if unit else None, LANG), LANG)
+
+
 SESSION_COUNTS = (5, 10)
 GOAL_SESSIONS = 10
 GOAL_P95_MS = 1000.0
@@ -583,7 +593,7 @@ class LoadRig:
             per_session=tuple(
                 SessionFigures(
                     s.number,
-                    label(self.base.rules[s.slider], LANG),
+                    shown_label(self.base.rules[s.slider]),
                     s.direction,
                     tuple(s.latencies),
                 )
@@ -631,7 +641,7 @@ class BrowserRig(LoadRig):
 
     def _slider(self, session: _Session, index: int) -> Any:
         assert self.base is not None
-        name = label(self.base.rules[index], LANG)
+        name = shown_label(self.base.rules[index])
         return session.page.get_by_test_id("stSlider").filter(has_text=name).get_by_role("slider")
 
     async def _open(self) -> None:
@@ -804,12 +814,7 @@ class SocketRig(LoadRig):
     def _widget(self, session: _Session, index: int) -> tuple[str, str]:
         assert self.base is not None
         sock: _Socket = session.page
-        rule = self.base.rules[index]
-        # the Tuner labels a per-unit rule by the column's unit ("Each web visit"), as the
-        # mapping names it from the column's name
-        column = getattr(rule, "column", "")
-        unit = unit_label(column) if column else None
-        return sock.sliders[label(labelled(rule, {column: unit} if unit else None, LANG), LANG)]
+        return sock.sliders[shown_label(self.base.rules[index])]
 
     async def _arm(self, session: _Session, index: int, direction: int) -> None:
         self._widget(session, index)  # fails now, not mid-round, if the slider is missing
