@@ -88,9 +88,9 @@ def filter_to_nothing(page: Page, lang: str) -> None:
 
 
 # Known defect, open (issue 13): in Japanese, the sidebar filter on the filtered dataset never
-# offers the industry value 'Retail' (timed out in the last two CI runs and under load before, since the late
-# landings of 2026-12-02); the English case and every other dataset pass. Not strict: it must be
-# found and fixed, not hidden — see the closing note of 2026-12-02.
+# offers the industry value 'Retail' (timed out in the last two CI runs, and under load before,
+# since the late landings of 2026-12-02); the English case and every other dataset pass. Not
+# strict: it must be found and fixed, not hidden — see the closing note of 2026-12-02.
 CASES = [
     pytest.param(
         dataset,
