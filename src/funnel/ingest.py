@@ -1005,6 +1005,29 @@ def load_files(
         overrides = Overrides(outcome=outcome_column)
         mapping = choose_mapping(leads, outcomes, activities, overrides=overrides, stored=stored)
     prepared = prepare(leads, mapping, outcomes, activities, keep_last=keep_last, progress=progress)
+    return store_prepared(
+        store,
+        dataset,
+        prepared,
+        refresh=refresh,
+        accept_changed_outcomes=accept_changed_outcomes,
+        progress=progress,
+        by=by,
+    )
+
+
+def store_prepared(
+    store: Store,
+    dataset: str,
+    prepared: Prepared,
+    *,
+    refresh: bool = False,
+    accept_changed_outcomes: bool = False,
+    progress: Progress = _no_progress,
+    by: Actor | None = None,
+) -> LoadResult:
+    """Store a prepared dataset in one transaction: replace it, or refresh it by lead id (the
+    last step of every load, from files or from an engine)."""
     progress("store", 0.8)
     if refresh:
         info, plan = store.refresh(

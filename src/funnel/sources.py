@@ -44,6 +44,7 @@ from funnel.ingest import (
     activity_columns,
     choose_mapping,
     prepare,
+    store_prepared,
 )
 from funnel.mapping import Mapping, Overrides
 from funnel.problems import MAX_EXAMPLES, LoadError, Problem
@@ -878,16 +879,15 @@ def load(
             keep_last=keep_last,
             progress=progress,
         )
-    progress("store", 0.8)
-    if refresh:
-        info, plan = store.refresh(
-            dataset, prepared, accept_changed_outcomes=accept_changed_outcomes, by=by
-        )
-        progress("done", 1.0)
-        return LoadResult(info, prepared.problems, plan)
-    info = store.save(dataset, prepared, by=by)
-    progress("done", 1.0)
-    return LoadResult(info, prepared.problems)
+    return store_prepared(
+        store,
+        dataset,
+        prepared,
+        refresh=refresh,
+        accept_changed_outcomes=accept_changed_outcomes,
+        progress=progress,
+        by=by,
+    )
 
 
 _QUERY = re.compile(r"(?is)^\s*(select|with|values|table)\b")
