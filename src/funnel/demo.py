@@ -442,11 +442,13 @@ def _simulate(
     start: int = _START_DAY,
     end: int = _END_DAY,
     observed: int = _END_DAY,
+    decided_on: int | None = None,
 ) -> _Leads:
     """Leads created from day ``start`` to ``end``, their funnel as it stands on ``observed``.
 
     The random draws do not depend on ``observed``: the same leads observed later have the
-    same attributes and the same future, only more of it has happened.
+    same attributes and the same future, only more of it has happened. With ``decided_on``
+    (the first export's day), a lead won or lost by then stays as that export showed it.
     """
     rng = np.random.default_rng(seed)
 
@@ -525,7 +527,7 @@ def _simulate(
         + _NOISE_SD * rng.standard_normal(n)
     )
 
-    stage_days, outcome = _funnel(rng, created, propensity, competitor, observed)
+    stage_days, outcome = _funnel(rng, created, propensity, competitor, observed, decided_on)
     opportunity = stage_days[2] >= 0
     closed = stage_days[3] >= 0
 
@@ -569,8 +571,13 @@ def _funnel(
     propensity: FloatArray,
     competitor: BoolArray,
     observed: int = _END_DAY,
+    decided_on: int | None = None,
 ) -> tuple[tuple[IntArray, IntArray, IntArray, IntArray], IntArray]:
-    """Stage dates (-1 = not reached by day ``observed``) and outcome codes (Won/Lost/Open)."""
+    """Stage dates (-1 = not reached by day ``observed``) and outcome codes (Won/Lost/Open).
+
+    With ``decided_on`` (an earlier export's day), a lead already won or lost on that day
+    keeps that export's stages and outcome.
+    """
     n = len(created)
     x = propensity - _PROPENSITY_CENTER
     p = _sigmoid(_STAGE_INTERCEPT[:, None] + _STAGE_SLOPE[:, None] * x[None, :])
@@ -585,23 +592,35 @@ def _funnel(
     close_lag = rng.gamma(_CLOSE_SHAPE, _CLOSE_MEAN_DAYS / _CLOSE_SHAPE, n)
     closed = _business_days_after(opp, _business_lag(close_lag))
 
-    reach_mql = (u[0] < p[0]) & (mql <= observed)
-    reach_sql = reach_mql & (u[1] < p[1]) & (sql <= observed)
-    reach_opp = reach_sql & (u[2] < p[2]) & (opp <= observed)
-    is_closed = reach_opp & (closed <= observed)
-    won = is_closed & (u[3] < p[3])
+    reached = u < p  # MQL, SQL, opportunity, won: whether each happens at all, in time
 
-    stale = created < observed - LOST_AFTER_DAYS
-    outcome = np.where(
-        won, 0, np.where(is_closed, 1, np.where(reach_opp, 2, np.where(stale, 1, 2)))
-    ).astype(np.int64)
-    stage_days = (
-        np.where(reach_mql, mql, -1).astype(np.int64),
-        np.where(reach_sql, sql, -1).astype(np.int64),
-        np.where(reach_opp, opp, -1).astype(np.int64),
-        np.where(is_closed, closed, -1).astype(np.int64),
-    )
-    return stage_days, outcome
+    def as_of(day: int) -> tuple[tuple[IntArray, IntArray, IntArray, IntArray], IntArray]:
+        reach_mql = reached[0] & (mql <= day)
+        reach_sql = reach_mql & reached[1] & (sql <= day)
+        reach_opp = reach_sql & reached[2] & (opp <= day)
+        is_closed = reach_opp & (closed <= day)
+        won = is_closed & reached[3]
+        stale = created < day - LOST_AFTER_DAYS
+        outcome = np.where(
+            won, 0, np.where(is_closed, 1, np.where(reach_opp, 2, np.where(stale, 1, 2)))
+        ).astype(np.int64)
+        stage_days = (
+            np.where(reach_mql, mql, -1).astype(np.int64),
+            np.where(reach_sql, sql, -1).astype(np.int64),
+            np.where(reach_opp, opp, -1).astype(np.int64),
+            np.where(is_closed, closed, -1).astype(np.int64),
+        )
+        return stage_days, outcome
+
+    stage_days, outcome = as_of(observed)
+    if decided_on is None or decided_on >= observed:
+        return stage_days, outcome
+    # A lead decided on ``decided_on`` (won, lost, or gone stale: lost) stays as it was then:
+    # a stale lead whose opportunity would have come later does not come back to life.
+    first_days, first_outcome = as_of(decided_on)
+    decided = first_outcome != 2
+    frozen = tuple(np.where(decided, a, b) for a, b in zip(first_days, stage_days, strict=True))
+    return (frozen[0], frozen[1], frozen[2], frozen[3]), np.where(decided, first_outcome, outcome)
 
 
 # --------------------------------------------------------------------------------------
@@ -665,7 +684,7 @@ def generate_later(
     extra = round(n * months / 18) if new_leads is None else int(new_leads)
     if extra < 0:
         raise ValueError(f"new_leads must not be negative, got {new_leads!r}")
-    frames = [_frame(_simulate(n, seed, observed=observed), 1, lang)]
+    frames = [_frame(_simulate(n, seed, observed=observed, decided_on=_END_DAY), 1, lang)]
     if extra:
         fresh = _simulate(
             extra, (seed, months), start=_END_DAY + 1, end=observed, observed=observed

@@ -13,6 +13,7 @@ from funnel.demo import (
     HISTORY_START,
     LOST_AFTER_DAYS,
     VALUES_JA,
+    generate_later,
     generate_leads,
 )
 
@@ -424,3 +425,25 @@ def test_ja_keeps_company_size_digits(leads_ja: pd.DataFrame) -> None:
 
 def test_frame_has_no_python_objects(leads: pd.DataFrame) -> None:
     assert not any(dtype == np.dtype(object) for dtype in leads.dtypes)
+
+
+@pytest.mark.parametrize(
+    ("n", "seed", "months"),
+    [(20_000, 11, 2), (4_000, 11, 2), (3_000, 2, 6), (12_000, 5, 1), (8_000, 31, 3)],
+)
+def test_later_export_keeps_every_decided_outcome(n: int, seed: int, months: int) -> None:
+    """A lead won or lost at the first export is the same row in the later one (20k, seed 11:
+    L0015322 went stale in June, then reached an opportunity in October and reopened)."""
+    first = generate_leads(n, seed=seed)
+    later = generate_later(n, seed=seed, months=months).iloc[:n]
+    assert later["lead_id"].tolist() == first["lead_id"].tolist()
+    decided = first["outcome"].ne("Open").to_numpy()
+    pd.testing.assert_frame_equal(
+        later[decided].reset_index(drop=True), first[decided].reset_index(drop=True)
+    )
+    # open leads only move forward: a stage reached stays reached on the same day
+    still_open = first[~decided].reset_index(drop=True)
+    matured = later[~decided].reset_index(drop=True)
+    for stage in STAGES[1:]:
+        reached = still_open[stage].notna()
+        assert matured.loc[reached, stage].equals(still_open.loc[reached, stage])
