@@ -506,10 +506,10 @@ def _read_text(data: bytes, name: str, encoding: str | None, memory: int) -> Sou
     The header is the first CSV record, so a quoted line break in a column name (Excel's
     Alt+Enter) is part of that name and can never turn the rest of the header into a row.
     """
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+    if _NOT_BLANK.search(data) is None:  # only blanks and a BOM (searched, never copied)
         raise LoadError([Problem("file_empty", name)])
     text, enc = decode_text(data, name, encoding)
-    if not text.strip():
+    if not text or text.isspace():
         raise LoadError([Problem("file_empty", name)])
     nul = text.find("\x00")
     if nul >= 0:
@@ -564,8 +564,11 @@ def _read_text(data: bytes, name: str, encoding: str | None, memory: int) -> Sou
     return SourceFile(name, frame, "csv", encoding=enc, delimiter=delim, notes=tuple(problems))
 
 
-#: Every column of a text file is read as text (pyarrow names them f0, f1, ...).
-_TEXT_COLUMNS = {f"f{i}": pa.string() for i in range(4 * MAX_COLUMNS)}
+#: Every column of a text file is read as text (pyarrow names them f0, f1, ...), as the large
+#: strings pandas' ``str`` columns hold, so handing the table to pandas copies no text.
+_TEXT_COLUMNS = {f"f{i}": pa.large_string() for i in range(4 * MAX_COLUMNS)}
+#: A byte that is not a blank or part of a UTF-8 byte-order mark.
+_NOT_BLANK = re.compile(rb"[^ \t\r\n\xef\xbb\xbf]")
 
 
 def _check_text_memory(utf8: bytes, text: str, delim: str, name: str, memory: int) -> None:
