@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from bench.server import Server
 from funnel.i18n import t
@@ -63,45 +63,36 @@ def no_traceback(page: Page, where: str, shots: Path) -> None:
     assert failed.count() == 0, f"{where}: {failed.first.inner_text()[:500]}"
 
 
+def choose(page: Page, picker: Locator, option: str) -> None:
+    """Open a sidebar picker and click one of its options.
+
+    A click scrolls its target into view first, and Streamlit closes an open menu when the
+    sidebar scrolls; that scroll event arrives after the click has opened the menu, which then
+    closes with nothing to pick. The filtered dataset's third picker sits at the bottom edge of
+    the 1000 px window when the sidebar's database path wraps to one more line, as it does in
+    Japanese with the test's temporary path: its 'Retail' was never offered. So bring the
+    picker into view first, let the scroll pass, then click its box.
+    """
+    picker.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    picker.locator("input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+    idle(page)
+
+
 def filter_to_nothing(page: Page, lang: str) -> None:
     """Pick, in the sidebar, a source and an industry no lead has together."""
     bar = page.get_by_test_id("stSidebar")
     (source, source_value), (column, column_value) = EMPTY_VALUES
-    picker = bar.get_by_test_id("stMultiSelect").filter(
-        has_text=t("filters.source", lang, column=source)
-    )
-    picker.click()
-    page.get_by_role("option", name=source_value, exact=True).click()
-    page.keyboard.press("Escape")
-    idle(page)
-    more = bar.get_by_test_id("stMultiSelect").filter(has_text=t("filters.more", lang))
-    more.click()
-    page.get_by_role("option", name=column, exact=True).click()
-    page.keyboard.press("Escape")
-    idle(page)
     pickers = bar.get_by_test_id("stMultiSelect")
+    choose(page, pickers.filter(has_text=t("filters.source", lang, column=source)), source_value)
+    choose(page, pickers.filter(has_text=t("filters.more", lang)), column)
     expect(pickers).to_have_count(3, timeout=WAIT)  # the column's own values, below the others
-    pickers.nth(2).click()
-    page.get_by_role("option", name=column_value, exact=True).click()
-    page.keyboard.press("Escape")
-    idle(page)
+    choose(page, pickers.nth(2), column_value)
 
 
-# Known defect, open (issue 13): in Japanese, the sidebar filter on the filtered dataset never
-# offers the industry value 'Retail' (timed out in the last two CI runs, and under load before,
-# since the late landings of 2026-12-02); the English case and every other dataset pass. Not
-# strict: it must be found and fixed, not hidden — see the closing note of 2026-12-02.
-CASES = [
-    pytest.param(
-        dataset,
-        lang,
-        marks=pytest.mark.xfail(reason="JA filter never offers 'Retail' (open defect)")
-        if (dataset, lang) == (FILTERED, "ja")
-        else (),
-    )
-    for lang in ("en", "ja")
-    for dataset in sorted(AWKWARD_FILES)
-]
+CASES = [(dataset, lang) for lang in ("en", "ja") for dataset in sorted(AWKWARD_FILES)]
 
 
 @pytest.mark.parametrize(("dataset", "lang"), CASES)
