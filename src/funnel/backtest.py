@@ -117,9 +117,14 @@ def holdout(
 def histogram(
     store: Store, info: DatasetInfo, rs: RuleSet, filters: Filters, part: Holdout | None
 ) -> ScoreHistogram:
-    """Scores of the counted leads, of the holdout only when ``part`` is given."""
-    extra = counted(store, info) if part is None else part.condition
-    return score_histogram(store, info, rs, filters, extra=extra)
+    """Scores of the counted leads, of the holdout only when ``part`` is given.
+
+    ``n`` and ``won`` count the leads a back-test counts; ``every`` (volumes) counts every lead
+    of the same period, still-open young ones included: sales gets those too.
+    """
+    if part is None:
+        return score_histogram(store, info, rs, filters)
+    return score_histogram(store, info, rs, filters, extra=part.held)
 
 
 @dataclass(frozen=True)
@@ -198,11 +203,30 @@ class HotChoice:
     high: float
     per_week: float | None
     holdout: Holdout
-    holdout_n: int
+    holdout_n: int  # held-out leads a back-test counts (decided or mature)
+    volume: int = 0  # every held-out lead that would be hot: what ``per_week`` counts
+    holdout_won: int = 0
 
     @property
     def rate(self) -> float | None:
         return self.won / self.n if self.n else None
+
+    @property
+    def base_rate(self) -> float | None:
+        """How every counted held-out lead converted: what the hot group is measured against."""
+        return self.holdout_won / self.holdout_n if self.holdout_n else None
+
+    @property
+    def lift(self) -> float | None:
+        rate, base = self.rate, self.base_rate
+        return rate / base if rate is not None and base else None
+
+    @property
+    def no_better(self) -> bool:
+        """The hot group's 95% interval includes the base rate: at this threshold the points do
+        not pick better leads than taking every held-out lead."""
+        base = self.base_rate
+        return bool(self.n) and base is not None and self.low <= base <= self.high
 
     @property
     def few(self) -> bool:
@@ -221,6 +245,8 @@ class HotChoice:
             "target": f"{self.wanted:.0%}",
             "capacity": f"{self.wanted:,.0f}",
             "per_week": "–" if self.per_week is None else f"{self.per_week:,.1f}",
+            "base": "–" if self.base_rate is None else f"{self.base_rate:.0%}",
+            "lift": "–" if self.lift is None else f"{self.lift:.1f}",
         }
         if self.threshold is None:
             if self.best is None:
@@ -230,6 +256,9 @@ class HotChoice:
         text = t(f"backtest.{self.goal}.chosen", lang, score=_num(self.threshold), **figures)
         if self.few:
             text += " " + t("backtest.few", lang, **figures)
+        if self.base_rate is not None and self.n:
+            key = "backtest.no_better" if self.no_better else "backtest.vs_base"
+            text += " " + t(key, lang, **figures)
         return text
 
     def as_dict(self) -> dict[str, Any]:
@@ -247,6 +276,10 @@ class HotChoice:
             "hot_rate": self.rate,
             "hot_rate_ci": [self.low, self.high],
             "hot_per_week": self.per_week,
+            "hot_leads_all": self.volume,
+            "holdout_base_rate": self.base_rate,
+            "lift": self.lift,
+            "no_better_than_base": self.no_better,
             "few": self.few,
         }
 
@@ -273,40 +306,47 @@ def hot_for_target(hist: ScoreHistogram, target: float, part: Holdout) -> HotCho
 
 
 def hot_for_capacity(hist: ScoreHistogram, per_week: float, part: Holdout) -> HotChoice:
-    """The lowest threshold whose hot leads per week of the holdout fit ``per_week``."""
+    """The lowest threshold whose hot leads per week of the holdout fit ``per_week``.
+
+    The volume counts every held-out lead that would be hot, still-open young ones included:
+    sales must take them all, though only decided or mature ones can say how they convert.
+    """
     weeks = hist.weeks
     rows = _curve(hist)
-    fits = [r for r in rows if weeks and r[1] / weeks <= per_week]
+    fits = [r for r in rows if weeks and r[5] / weeks <= per_week]
     if fits:
         chosen = min(fits, key=lambda r: r[0])
         return _choice("capacity", per_week, chosen, chosen[0], weeks, hist, part)
     return _choice("capacity", per_week, None, None, weeks, hist, part)
 
 
-Row = tuple[float, int, int, float, float]
+Row = tuple[float, int, int, float, float, int]
 
 
 def _curve(hist: ScoreHistogram) -> list[Row]:
-    """For each possible hot threshold: the hot leads, their wins and Wilson interval.
+    """For each possible hot threshold: the hot leads a back-test counts, their wins and Wilson
+    interval, and every hot lead (decided, mature or still young: the volume sales gets).
 
     Knocked-out leads are never hot, as in the tiers.
 
     >>> h = ScoreHistogram(np.array([0.0, 5.0, 9.0]), np.array([False, False, True]),
-    ...                    np.array([50, 20, 5]), np.array([5, 10, 5]), None)
-    >>> [(t, n, w) for t, n, w, _, _ in _curve(h)]
-    [(5.0, 20, 10), (0.0, 70, 15)]
+    ...                    np.array([50, 20, 5]), np.array([5, 10, 5]), None,
+    ...                    np.array([80, 30, 5]))
+    >>> [(t, n, w, v) for t, n, w, _, _, v in _curve(h)]
+    [(5.0, 20, 10, 30), (0.0, 70, 15, 110)]
     """
     open_ = ~hist.gated
     scores = hist.score[open_]
     order = np.argsort(-scores, kind="stable")
     s, n, w = scores[order], hist.n[open_][order], hist.won[open_][order]
+    v = hist.leads[open_][order]
     uniq, start = np.unique(-s, return_index=True)
-    cum_n, cum_w = np.cumsum(n), np.cumsum(w)
+    cum_n, cum_w, cum_v = np.cumsum(n), np.cumsum(w), np.cumsum(v)
     last = np.r_[start[1:] - 1, len(s) - 1] if len(s) else np.zeros(0, dtype=np.int64)
     rows: list[Row] = []
     for u, j in zip(uniq, last, strict=True):
         leads, won = int(cum_n[j]), int(cum_w[j])
-        rows.append((float(-u), leads, won, *wilson(won, leads)))
+        rows.append((float(-u), leads, won, *wilson(won, leads), int(cum_v[j])))
     return rows
 
 
@@ -320,8 +360,10 @@ def _choice(
     part: Holdout,
 ) -> HotChoice:
     if row is None:
-        return HotChoice(goal, wanted, None, None, 0, 0, 0.0, 0.0, None, part, hist.total)
-    score, n, won, low, high = row
+        return HotChoice(
+            goal, wanted, None, None, 0, 0, 0.0, 0.0, None, part, hist.total, 0, hist.total_won
+        )
+    score, n, won, low, high, volume = row
     return HotChoice(
         goal,
         wanted,
@@ -331,7 +373,9 @@ def _choice(
         won,
         low,
         high,
-        n / weeks if weeks else None,
+        volume / weeks if weeks else None,
         part,
         hist.total,
+        volume,
+        hist.total_won,
     )

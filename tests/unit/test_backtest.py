@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 
 from funnel.cli import main
+from funnel.filters import NO_FILTERS
 from funnel.ingest import load_files
 from funnel.readers import read_bytes
 from funnel.rules import CategoryRule, RuleSet, Tier, ruleset_to_yaml
-from funnel.scoring.histogram import evaluate, score_histogram
+from funnel.scoring.histogram import ScoreHistogram, evaluate, score_histogram
 from funnel.store import Store
 
 RULES = RuleSet(
@@ -136,3 +137,65 @@ def test_a_saved_version_says_which_leads_its_metrics_counted(
 
     shown = capsys.readouterr().out
     assert f"まだ商談中または新しすぎる {out_n:,} 件は除外しています。" in shown
+
+
+def test_filling_capacity_counts_every_held_out_lead_sales_would_get(
+    export: tuple[Path, pd.DataFrame], store: Store
+) -> None:
+    """The holdout is the latest leads, most of them still open: a threshold chosen to fill a
+    capacity must count them (sales gets them all), while its conversion counts decided ones."""
+    from funnel.backtest import histogram, holdout, hot_for_capacity
+
+    path, frame = export
+    info = load_files(store, "opps", read_bytes(path.read_bytes(), path.name)).dataset
+    part = holdout(store, info)
+    held = histogram(store, info, RULES, NO_FILTERS, part)
+    created = pd.to_datetime(frame["Created Date"])
+    in_holdout = frame[created.dt.date >= part.since]
+    closed = in_holdout["Stage"].str.startswith("Closed")
+    it = in_holdout["Industry"].eq("IT")
+    weeks = ((created[created.dt.date >= part.since].agg(np.ptp)).days + 1) / 7
+
+    assert (held.leads.sum(), held.total) == (len(in_holdout), closed.sum())
+    assert (~closed).sum() > closed.sum()  # most held-out leads are still open
+
+    roomy = hot_for_capacity(held, it.sum() / weeks + 0.01, part)
+    assert roomy.threshold == 10
+    assert roomy.per_week == pytest.approx(it.sum() / weeks)
+    assert (roomy.n, roomy.volume) == ((it & closed).sum(), it.sum())
+    tight = hot_for_capacity(held, it.sum() / weeks - 0.01, part)  # IT alone is too many
+    assert tight.threshold is None
+    # the hot group is judged against every counted held-out lead
+    won = in_holdout["Stage"].eq("Closed Won")
+    assert roomy.base_rate == pytest.approx(won.sum() / closed.sum())
+    assert roomy.rate == pytest.approx((won & it).sum() / (closed & it).sum())
+    assert roomy.as_dict()["lift"] == pytest.approx(roomy.rate / roomy.base_rate)
+
+
+@pytest.mark.parametrize(
+    ("lang", "better", "same"),
+    [
+        ("en", "the hot group converts", "is no better than every counted held-out lead"),
+        ("ja", "ホットはその", "差がありません"),
+    ],
+)
+def test_a_chosen_threshold_says_how_it_compares_with_every_held_out_lead(
+    lang: str, better: str, same: str
+) -> None:
+    from funnel.backtest import Holdout, hot_for_target
+    from funnel.fragment import compose
+
+    part = Holdout("random", None, compose("TRUE"), compose("TRUE"))
+
+    def hist(won_hi: int, won_lo: int) -> ScoreHistogram:
+        return ScoreHistogram(
+            np.array([0.0, 10.0]), np.zeros(2, bool), np.array([400, 400]),
+            np.array([won_lo, won_hi]), None,
+        )  # fmt: skip
+
+    strong = hot_for_target(hist(200, 40), 0.3, part)  # hot 50% vs every lead 30%
+    assert strong.threshold == 10 and not strong.no_better
+    assert better in strong.sentence(lang) and same not in strong.sentence(lang)
+    flat = hot_for_target(hist(122, 118), 0.2, part)  # 30.5% vs 29.5%: every lead reaches 20%
+    assert flat.threshold == 0 and flat.no_better
+    assert same in flat.sentence(lang)
