@@ -1,8 +1,11 @@
 """The review meeting's agenda: the few discussion points that follow from a review's
 figures, each with its evidence in a sentence (English or Japanese).
 
-A point is raised only when the data supports it: a conversion or share that differs from
-the promise or from the leads tuned on by a real difference (:mod:`funnel.review.evidence`),
+A point is raised only when the data supports it: a tier's lift over the base rate, or a share,
+that differs from the promise or from the leads tuned on by a real difference
+(:mod:`funnel.review.evidence`); a base rate that moved for every lead; a lower tier
+converting better than a higher one beyond chance; one segment's hot leads rejected by sales
+far more than the others';
 a rejection reason that is a large part of enough rejections, hot leads rejected that were
 won all the same, more hot leads a week than promised beyond chance, a review later than the
 cadence signed. With too few mature leads there is no conversion point; the review's notes
@@ -60,27 +63,77 @@ def _n(x: float | int | None, digits: int = 0) -> str:
     return "–" if x is None else f"{x:,.{digits}f}"
 
 
+def _x(x: float | None) -> str:
+    """A lift as a number of times the base rate (the sentence adds the sign)."""
+    return "–" if x is None else f"{x:.1f}"
+
+
+def _p(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2g}"
+
+
 def agenda(r: Review) -> list[Point]:
     """The discussion points a review's figures support, most important first."""
     since = f"{r.since:%Y-%m-%d}"
     points: list[Point] = []
+    top = r.hot
+    base = r.base
+    if base.real and top.comparison is not None:
+        points.append(
+            Point(
+                "base_up" if (base.now or 0) > (base.then or 0) else "base_down",
+                {
+                    "since": since,
+                    "now": pct(base.now),
+                    "then": pct(base.then),
+                    "n": _n(base.n_now),
+                    "tier": top.name,
+                    "lift": _x(top.comparison.now),
+                    "promised": _x(top.comparison.then),
+                },
+            )
+        )
     for tier in r.tiers:
-        c = tier.comparison
-        if c is None or not c.real or tier.promised is None:
+        lift = tier.comparison
+        if lift is None or not lift.real:
             continue
         points.append(
             Point(
-                "conversion_below" if (c.now or 0) < (c.then or 0) else "conversion_above",
+                "lift_below" if (lift.now or 0) < (lift.then or 0) else "lift_above",
                 {
                     "tier": tier.name,
                     "since": since,
                     "rate": pct(tier.rate),
-                    "low": pct(tier.low),
-                    "high": pct(tier.high),
                     "n": _n(tier.counted),
-                    "promised": pct(tier.promised_rate),
-                    "promised_low": pct(tier.promised[3]),
-                    "promised_high": pct(tier.promised[4]),
+                    "base": pct(base.now),
+                    "lift": _x(lift.now),
+                    "low": _x(lift.low),
+                    "high": _x(lift.high),
+                    "promised": _x(lift.then),
+                    "promised_rate": pct(tier.promised_rate),
+                    "promised_base": pct(base.then),
+                },
+            )
+        )
+    for o in r.order:
+        if not o.real:
+            continue
+        points.append(
+            Point(
+                "tier_order",
+                {
+                    "since": since,
+                    "lower": o.lower.name,
+                    "higher": o.higher.name,
+                    "lower_rate": pct(o.lower.rate),
+                    "lower_low": pct(o.lower.low),
+                    "lower_high": pct(o.lower.high),
+                    "lower_n": _n(o.lower.counted),
+                    "higher_rate": pct(o.higher.rate),
+                    "higher_low": pct(o.higher.low),
+                    "higher_high": pct(o.higher.high),
+                    "higher_n": _n(o.higher.counted),
+                    "p": _p(o.p_adjusted),
                 },
             )
         )
@@ -184,6 +237,26 @@ def agenda(r: Review) -> list[Point]:
                         "low": pct(low),
                         "high": pct(high),
                         "n": _n(hot.decided),
+                    },
+                )
+            )
+        for seg in fb.hot_segments:
+            if not seg.real:
+                continue
+            points.append(
+                Point(
+                    "segment_rejected",
+                    {
+                        "tier": r.hot.name,
+                        "segment": fb.segment or "",
+                        "value": seg.value,
+                        "rate": pct(seg.rejection),
+                        "rejected": _n(seg.rejected),
+                        "n": _n(seg.decided),
+                        "rest": pct(seg.rest_rejection),
+                        "rest_rejected": _n(seg.rest_rejected),
+                        "rest_n": _n(seg.rest_decided),
+                        "p": _p(seg.p_adjusted),
                     },
                 )
             )

@@ -30,13 +30,19 @@ from funnel.fragment import Fragment, bind, compose, join
 from funnel.i18n import CodedError, t
 from funnel.population import Counted, Population, backtest_population
 from funnel.renderers import label
+from funnel.review.agenda import pct
 from funnel.review.evidence import (
     ALPHA,
+    MIN_RELATIVE,
     Comparison,
     Distributions,
+    Lift,
     adjusted,
     compare,
+    compare_lifts,
+    fisher_p,
     ks,
+    with_adjusted,
 )
 from funnel.rules import NO_PROMISES, RuleSet, ServiceLevel, check_columns
 from funnel.rulesql import gates_sql, tier_case_sql
@@ -62,6 +68,10 @@ from funnel.versions.record import Version
 
 #: How many segment values the acceptance table lists (the largest first).
 MAX_SEGMENTS = 20
+#: A segment value's hot leads are tested against the others' from this many verdicts ...
+MIN_SEGMENT_VERDICTS = 10
+#: ... among this many segment values at most (those with the most verdicts).
+MAX_TESTED_SEGMENTS = 200
 #: How many example lead ids a list names.
 MAX_EXAMPLES = 10
 #: The share of hot leads sales promises to contact in time; a point when clearly below.
@@ -126,7 +136,8 @@ class TierFigure:
     low: float
     high: float
     promised: tuple[str, int, int, float, float] | None
-    comparison: Comparison | None
+    #: the tier's lift over the base rate now against promised (None with too few leads)
+    comparison: Lift | None
 
     @property
     def rate(self) -> float | None:
@@ -160,7 +171,7 @@ class TierFigure:
             "promised_rate": self.promised_rate,
             "promised_ci": None if self.promised is None else [self.promised[3], self.promised[4]],
             "promised_n": None if self.promised is None else self.promised[1],
-            "test": None if self.comparison is None else self.comparison.as_dict(),
+            "lift": None if self.comparison is None else self.comparison.as_dict(),
         }
 
 
@@ -206,6 +217,58 @@ class Acceptance:
 
 
 @dataclass(frozen=True)
+class SegmentVerdicts:
+    """Sales' verdicts on the hot leads of one segment value against the other hot leads,
+    with Fisher's test of the two acceptance rates (adjusted over the segment values)."""
+
+    value: str
+    accepted: int
+    decided: int
+    rest_accepted: int
+    rest_decided: int
+    p: float | None
+    p_adjusted: float | None = None
+
+    @property
+    def rejected(self) -> int:
+        return self.decided - self.accepted
+
+    @property
+    def rest_rejected(self) -> int:
+        return self.rest_decided - self.rest_accepted
+
+    @property
+    def rejection(self) -> float | None:
+        return self.rejected / self.decided if self.decided else None
+
+    @property
+    def rest_rejection(self) -> float | None:
+        return self.rest_rejected / self.rest_decided if self.rest_decided else None
+
+    @property
+    def real(self) -> bool:
+        """Rejected more than the other hot leads, beyond chance and by enough to matter."""
+        mine, rest = self.rejection, self.rest_rejection
+        if self.p_adjusted is None or mine is None or rest is None or mine <= rest:
+            return False
+        return self.p_adjusted < ALPHA and mine - rest >= MIN_RELATIVE * max(rest, 1e-12)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "rejection_rate": self.rejection,
+            "others_accepted": self.rest_accepted,
+            "others_rejected": self.rest_rejected,
+            "others_rejection_rate": self.rest_rejection,
+            "p": self.p,
+            "p_adjusted": self.p_adjusted,
+            "real": self.real,
+        }
+
+
+@dataclass(frozen=True)
 class FeedbackFigures:
     """What sales said about the new leads: acceptance by tier and segment, the reasons, and
     the hot leads rejected that were won all the same."""
@@ -216,6 +279,8 @@ class FeedbackFigures:
     reasons: tuple[tuple[str, int], ...]
     rejected_won: int
     rejected_won_ids: tuple[str, ...]
+    #: the hot leads' verdicts by segment value, each against the other hot leads
+    hot_segments: tuple[SegmentVerdicts, ...] = ()
 
     @property
     def rejected(self) -> int:
@@ -237,6 +302,7 @@ class FeedbackFigures:
             ],
             "hot_rejected_won": self.rejected_won,
             "hot_rejected_won_ids": list(self.rejected_won_ids),
+            "hot_acceptance_by_segment": [x.as_dict() for x in self.hot_segments],
         }
 
 
@@ -364,6 +430,36 @@ class Arrivals:
 
 
 @dataclass(frozen=True)
+class Order:
+    """A tier and the next lower one, their conversions since the date and Fisher's test."""
+
+    higher: TierFigure
+    lower: TierFigure
+    p: float | None
+    p_adjusted: float | None
+
+    @property
+    def inverted(self) -> bool:
+        """The lower tier converted better."""
+        return (self.lower.rate or 0.0) > (self.higher.rate or 0.0)
+
+    @property
+    def real(self) -> bool:
+        """Inverted beyond chance (after the family's correction)."""
+        return self.inverted and self.p_adjusted is not None and self.p_adjusted < ALPHA
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "higher": self.higher.name,
+            "lower": self.lower.name,
+            "inverted": self.inverted,
+            "p": self.p,
+            "p_adjusted": self.p_adjusted,
+            "real": self.real,
+        }
+
+
+@dataclass(frozen=True)
 class Review:
     """Every figure of a review; :mod:`funnel.review.agenda` turns them into discussion
     points, and ``notes`` says what the data cannot support."""
@@ -392,6 +488,10 @@ class Review:
     score_now: tuple[tuple[float, int], ...]
     score_then: tuple[tuple[float, int], ...]
     weekly: tuple[Week, ...]
+    #: the base rate (every counted new lead) against the promise's
+    base: Comparison = Comparison(0, 0, 0, 0, None)
+    #: each tier beside the next lower one
+    order: tuple[Order, ...] = ()
     service_level: ServiceLevel = NO_PROMISES
     capacity: Capacity | None = None
     weeks_in_force: float | None = None
@@ -419,7 +519,7 @@ class Review:
         if self.aged and self.population.mature_before is not None:
             p = self.population
             return t(
-                "review.measured_aged",
+                "review.measured_aged" if self.counted.left_out else "review.measured_aged_all",
                 lang,
                 n=f"{self.counted.counted:,}",
                 date=f"{p.mature_before:%Y-%m-%d}",
@@ -450,6 +550,8 @@ class Review:
             "promise": self.promise.as_dict(),
             "volume": self.volume.as_dict(),
             "tiers": [x.as_dict() for x in self.tiers],
+            "base_rate": self.base.as_dict(),
+            "tier_order": [o.as_dict() for o in self.order],
             "won": self.won,
             "missed_won": self.missed_won,
             "missed_won_ids": list(self.missed_ids),
@@ -548,6 +650,8 @@ def review(
     else:
         conv_eval, counted = now_eval, hist_new.counted
     tiers = _tiers(hist_new, conv_eval, rs, promise)
+    base = _base(tiers, promise)
+    order = _order(tiers)
     hot = tiers[0]
     hot_leads = hot.leads
     before_leads = int(hist_old.leads.sum())
@@ -567,7 +671,7 @@ def review(
     weeks_in_force = _weeks_in_force(store, info, col, since)
     contact = _contact(store, info, rs, new, col)
     arrived = _arrivals(store, info, v, new)
-    notes = _notes(v, tiers, feedback, population, leads, now_eval, contact)
+    notes = _notes(v, tiers, feedback, population, leads, now_eval, contact, order, since)
     return Review(
         dataset=info.name,
         version=v,
@@ -583,6 +687,8 @@ def review(
         hot_leads=hot_leads,
         promise=promise,
         tiers=tiers,
+        base=base,
+        order=order,
         volume=volume,
         recall=recall,
         won=now_eval.won,
@@ -701,17 +807,23 @@ def _aged(population: Population, new: Fragment) -> Fragment | None:
 def _tiers(
     hist: ScoreHistogram, ev: Evaluation, rs: RuleSet, promise: Promise
 ) -> tuple[TierFigure, ...]:
+    """Each tier's new leads, and its lift over the base rate now against promised: a base
+    rate that moved for every lead (a better quarter, a price change) moves no tier."""
     idx = tier_index(hist.score, hist.gated, rs)
-    comparisons: list[Comparison | None] = []
+    won_all, n_all = sum(x.won for x in ev.tiers), sum(x.n for x in ev.tiers)
+    then_won, then_n = sum(x[2] for x in promise.tiers), sum(x[1] for x in promise.tiers)
+    lifts: list[Lift | None] = []
     for stat in ev.tiers:
         promised = promise.tier(stat.name)
         few = promised is None or stat.n < DEFAULT_MIN_N or promised[1] < DEFAULT_MIN_N
-        comparisons.append(
-            None if few or promised is None else compare(stat.won, stat.n, promised[2], promised[1])
+        lifts.append(
+            None
+            if few or promised is None
+            else compare_lifts(
+                (stat.won, stat.n, won_all, n_all), (promised[2], promised[1], then_won, then_n)
+            )
         )
-    tested = [c for c in comparisons if c is not None]
-    fixed = iter(_adjust(tested))
-    comparisons = [None if c is None else next(fixed) for c in comparisons]
+    lifts = with_adjusted(lifts)
     return tuple(
         TierFigure(
             name=stat.name,
@@ -721,9 +833,30 @@ def _tiers(
             low=stat.ci_low,
             high=stat.ci_high,
             promised=promise.tier(stat.name),
-            comparison=comparisons[i],
+            comparison=lifts[i],
         )
         for i, stat in enumerate(ev.tiers)
+    )
+
+
+def _base(tiers: tuple[TierFigure, ...], promise: Promise) -> Comparison:
+    """The base rate (every counted lead) since the date against the promise's."""
+    k_then, n_then = sum(x[2] for x in promise.tiers), sum(x[1] for x in promise.tiers)
+    base = compare(sum(x.won for x in tiers), sum(x.counted for x in tiers), k_then, n_then)
+    return _adjust([base])[0]
+
+
+def _order(tiers: tuple[TierFigure, ...]) -> tuple[Order, ...]:
+    """Each tier beside the next lower one where both have enough counted leads; Fisher's
+    test of their conversions, adjusted as one family."""
+    pairs = [
+        (a, b)
+        for a, b in zip(tiers, tiers[1:], strict=False)
+        if a.counted >= DEFAULT_MIN_N and b.counted >= DEFAULT_MIN_N
+    ]
+    p = [fisher_p(a.won, a.counted, b.won, b.counted) for a, b in pairs]
+    return tuple(
+        Order(a, b, pv, padj) for (a, b), pv, padj in zip(pairs, p, adjusted(p), strict=True)
     )
 
 
@@ -873,6 +1006,16 @@ def _feedback(
         "WHERE disposition = 'rejected' GROUP BY 1 ORDER BY 2 DESC, 1",
         head=head,
     )
+    hot_segments = compose(
+        "{head} SELECT coalesce(segment, '(missing)'), "
+        "count(*) FILTER (WHERE disposition = 'accepted'), "
+        "count(*) FILTER (WHERE disposition IN ('accepted', 'rejected')) "
+        "FROM judged WHERE hot GROUP BY 1 HAVING count(*) FILTER "
+        "(WHERE disposition IN ('accepted', 'rejected')) >= {least} ORDER BY 3 DESC, 1 LIMIT {n}",
+        head=head,
+        least=bind(MIN_SEGMENT_VERDICTS),
+        n=bind(MAX_TESTED_SEGMENTS),
+    )
     rejected_won = compose(
         "{head} SELECT id FROM judged WHERE hot AND disposition = 'rejected' "
         "AND outcome = 'won' ORDER BY id",
@@ -885,7 +1028,10 @@ def _feedback(
         segments = cur.execute(by_segment.sql, by_segment.args).fetchall()
         reason_rows = cur.execute(reasons.sql, reasons.args).fetchall()
         won_ids = [str(r[0]) for r in cur.execute(rejected_won.sql, rejected_won.args).fetchall()]
+        hot_rows = cur.execute(hot_segments.sql, hot_segments.args).fetchall() if column else []
     none = (0, 0, 0, 0, 0)
+    hot = tiers.get(rs.tiers[0].name, none)
+    hot_accepted, hot_decided = int(hot[1]), int(hot[1]) + int(hot[2])
     return FeedbackFigures(
         by_tier=tuple(
             Acceptance(x.name, *(int(c) for c in tiers.get(x.name, none)[:4])) for x in rs.tiers
@@ -899,6 +1045,24 @@ def _feedback(
         reasons=tuple((str(r[0]), int(r[1])) for r in reason_rows),
         rejected_won=len(won_ids),
         rejected_won_ids=tuple(won_ids[:MAX_EXAMPLES]),
+        hot_segments=_segment_tests(hot_rows, hot_accepted, hot_decided),
+    )
+
+
+def _segment_tests(
+    rows: list[tuple[Any, ...]], accepted: int, decided: int
+) -> tuple[SegmentVerdicts, ...]:
+    """Each segment value's hot verdicts against the other hot leads' (Fisher), adjusted as
+    one family (Benjamini-Hochberg)."""
+    found = []
+    for value, a, d in rows:
+        a, d = int(a), int(d)
+        ra, rd = accepted - a, decided - d
+        found.append(SegmentVerdicts(str(value), a, d, ra, rd, fisher_p(a, d, ra, rd)))
+    fixed = adjusted([x.p for x in found])
+    return tuple(
+        SegmentVerdicts(x.value, x.accepted, x.decided, x.rest_accepted, x.rest_decided, x.p, p)
+        for x, p in zip(found, fixed, strict=True)
     )
 
 
@@ -1028,9 +1192,26 @@ def _notes(
     leads: int,
     ev: Evaluation,
     contact: Contact | None = None,
+    order: tuple[Order, ...] = (),
+    since: date | None = None,
 ) -> tuple[tuple[str, dict[str, str]], ...]:
     """What the data cannot support, said plainly (never an agenda point)."""
     notes: list[tuple[str, dict[str, str]]] = []
+    for o in order:
+        if o.inverted and not o.real:
+            notes.append(
+                (
+                    "review.note.order_unclear",
+                    {
+                        "lower": o.lower.name,
+                        "higher": o.higher.name,
+                        "lower_rate": pct(o.lower.rate),
+                        "higher_rate": pct(o.higher.rate),
+                        "since": "–" if since is None else f"{since:%Y-%m-%d}",
+                        "p": "–" if o.p_adjusted is None else f"{o.p_adjusted:.2g}",
+                    },
+                )
+            )
     hot = tiers[0]
     counted = sum(x.counted for x in tiers)
     if counted == 0:

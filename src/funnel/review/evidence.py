@@ -12,8 +12,9 @@ matter (:data:`MIN_RELATIVE`): on a million leads, a share moving from 30.0% to 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
@@ -22,6 +23,8 @@ from scipy import stats
 ALPHA = 0.05
 #: A share must move by at least this fraction of itself to be flagged.
 MIN_RELATIVE = 0.2
+#: The normal quantile of a two-sided 95% interval.
+Z95 = float(stats.norm.ppf(0.975))
 #: Two score distributions must differ by at least this KS distance to be flagged.
 MIN_KS = 0.1
 
@@ -163,3 +166,99 @@ def ks(now: tuple[np.ndarray, np.ndarray], then: tuple[np.ndarray, np.ndarray]) 
         return Distributions(med_a, med_b, None, None)
     result = stats.ks_2samp(a, b, method="asymp")
     return Distributions(med_a, med_b, float(result.statistic), float(result.pvalue))
+
+
+def log_lift(k: int, n: int, k_all: int, n_all: int) -> tuple[float, float] | None:
+    """The log of a group's lift (its conversion ``k/n`` over the base rate ``k_all/n_all``
+    of every lead of the same period, the group among them) and its variance by the delta
+    method, the group's and the other leads' rates varying independently; None when the
+    group or the base has no conversion to divide by.
+
+    >>> g = log_lift(30, 100, 100, 1000)
+    >>> round(math.exp(g[0]), 2), round(g[1], 4)
+    (3.0, 0.0179)
+    """
+    if n <= 0 or k <= 0 or k_all <= 0 or n_all < n or k_all < k:
+        return None
+    p_t, p_all, w = k / n, k_all / n_all, n / n_all
+    rest = n_all - n
+    d_t = 1 / p_t - w / p_all
+    var = d_t * d_t * p_t * (1 - p_t) / n
+    if rest > 0:
+        p_r = (k_all - k) / rest
+        d_r = -(1 - w) / p_all
+        var += d_r * d_r * p_r * (1 - p_r) / rest
+    return math.log(p_t / p_all), var
+
+
+@dataclass(frozen=True)
+class Lift:
+    """A group's lift now against its lift when promised (each over the base rate of its own
+    period, so a base rate that moves for every lead moves no lift), with 95% intervals and
+    the z-test of the two log lifts (p adjusted within its family)."""
+
+    now: float | None
+    low: float | None
+    high: float | None
+    then: float | None
+    then_low: float | None
+    then_high: float | None
+    p: float | None
+    p_adjusted: float | None = None
+
+    @property
+    def real(self) -> bool:
+        """Significant after the correction and large enough to matter."""
+        if self.p_adjusted is None or self.now is None or not self.then:
+            return False
+        return self.p_adjusted < ALPHA and abs(self.now - self.then) >= MIN_RELATIVE * self.then
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "lift": self.now,
+            "ci_low": self.low,
+            "ci_high": self.high,
+            "promised_lift": self.then,
+            "promised_ci_low": self.then_low,
+            "promised_ci_high": self.then_high,
+            "p": self.p,
+            "p_adjusted": self.p_adjusted,
+            "real": self.real,
+        }
+
+
+def _interval(g: tuple[float, float] | None) -> tuple[float | None, float | None, float | None]:
+    if g is None:
+        return None, None, None
+    half = Z95 * math.sqrt(g[1])
+    return math.exp(g[0]), math.exp(g[0] - half), math.exp(g[0] + half)
+
+
+def compare_lifts(now: tuple[int, int, int, int], then: tuple[int, int, int, int]) -> Lift:
+    """A group's lift now against then, each given as (won, leads, won in all, all leads).
+
+    >>> c = compare_lifts((30, 100, 100, 1000), (30, 100, 100, 1000))
+    >>> round(c.now, 2), round(c.p, 3)
+    (3.0, 1.0)
+    >>> compare_lifts((0, 100, 100, 1000), (30, 100, 100, 1000)).p is None
+    True
+    """
+    g_now, g_then = log_lift(*now), log_lift(*then)
+    lift_now = now[0] / now[1] / (now[2] / now[3]) if now[1] and now[2] else None
+    _, low, high = _interval(g_now)
+    lift_then, then_low, then_high = _interval(g_then)
+    if lift_then is None and then[1] and then[2]:
+        lift_then = then[0] / then[1] / (then[2] / then[3])
+    p = None
+    if g_now is not None and g_then is not None and g_now[1] + g_then[1] > 0:
+        z = (g_now[0] - g_then[0]) / math.sqrt(g_now[1] + g_then[1])
+        p = float(2 * stats.norm.sf(abs(z)))
+    return Lift(lift_now, low, high, lift_then, then_low, then_high, p)
+
+
+def with_adjusted(lifts: Sequence[Lift | None]) -> list[Lift | None]:
+    """The lifts of one family with their p-values adjusted together (Benjamini-Hochberg)."""
+    fixed = adjusted([None if x is None else x.p for x in lifts])
+    return [
+        None if x is None else replace(x, p_adjusted=p) for x, p in zip(lifts, fixed, strict=True)
+    ]
