@@ -24,7 +24,14 @@ from funnel.funnels import (
     compare_funnels,
     funnel_page,
 )
-from funnel.segments import Binning, SegmentTable, numeric_columns, segment_columns, segment_table
+from funnel.segments import (
+    Binning,
+    SegmentTable,
+    numeric_columns,
+    segment_columns,
+    segment_table,
+)
+from funnel.segments import code_values as segment_code_values
 from funnel.store import DatasetInfo
 
 _STATE = "_filters"
@@ -192,6 +199,12 @@ def cohorts(info: DatasetInfo, stages: tuple[str, ...], filters: Filters) -> Coh
 
 def times(info: DatasetInfo, stages: tuple[str, ...], filters: Filters) -> list[Transition]:
     return _page(info, stages, filters).transitions
+
+
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=ui.HASH_FUNCS)
+def code_values(info: DatasetInfo, column: str) -> int | None:
+    """How many codes a number column holds when it holds codes, else None (cached)."""
+    return segment_code_values(ui.store(), info, column)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs=ui.HASH_FUNCS)

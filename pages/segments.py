@@ -83,10 +83,17 @@ min_n = int(
 )
 chosen = [c for c in (by, second) if c]
 bins: list[tuple[str, int, tuple[float, ...]]] = []
+codes = {c: n for c in chosen if c in numeric and (n := shared.code_values(info, c)) is not None}
 for col in chosen:
     if col in numeric:
         b1, b2 = st.columns([1, 3])
-        q = int(b1.number_input(ui.t("segments.bins", column=col), 2, 20, 5, key=f"bins:{col}"))
+        q = (  # codes are one segment per value: only edges the user gives cut them
+            5
+            if col in codes
+            else int(
+                b1.number_input(ui.t("segments.bins", column=col), 2, 20, 5, key=f"bins:{col}")
+            )
+        )
         text = b2.text_input(ui.t("segments.edges", column=col), key=f"edges:{col}")
         try:
             edges = parse_edges(text)
@@ -103,8 +110,10 @@ for col, more in table.folded.items():
     st.caption(ui.t("segments.folded", column=col, top=TOP, more=f"{more:,}"))
 ordered = table.segments
 # text columns best first by default; number bins keep their own order (low to high)
+for col, values in table.codes.items():
+    st.caption(ui.t("segments.codes", column=col, values=values))
 if not two and st.toggle(
-    ui.t("segments.by_rate"), value=by not in numeric, key=f"seg_by_rate:{by}"
+    ui.t("segments.by_rate"), value=by not in numeric or by in table.codes, key=f"seg_by_rate:{by}"
 ):
     # best conversion first; segments without one (no leads reached the start) last
     ordered = sorted(ordered, key=lambda s: (s.rate is None, -(s.rate or 0.0)))

@@ -2,8 +2,9 @@
 
 Per segment: leads, conversions, rate, Wilson 95% interval and lift against the overall rate
 of the same population. Segments under the minimum size are marked small and are never named
-best or worst. Numeric columns are binned (quantiles, or edges the user gives); missing values
-are their own bucket, labelled ``(missing)``.
+best or worst. Numeric columns are binned (quantiles, or edges the user gives), except number
+columns that hold codes (one segment per code); missing values are their own bucket, labelled
+``(missing)``.
 
 A segment is called best (or worst) only when the data supports it: its conversion differs
 from the rest of the population's (Fisher's exact test, segment against everyone else) after a
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import hypergeom
 
+from funnel.codes import looks_like_code
 from funnel.filters import MISSING, NO_FILTERS, Filters
 from funnel.fragment import Fragment, bind, compose, join
 from funnel.funnels import Unavailable, reach_conditions, stages_for
@@ -202,6 +204,9 @@ class SegmentTable:
     ranking: Ranking = field(default_factory=Ranking)
     #: Per column cut to its ``top`` values: how many values went into :data:`OTHER`.
     folded: dict[str, int] = field(default_factory=dict)
+    #: Number columns of ``by`` read as codes (one segment per value, not ranges), with how
+    #: many values each has: see :func:`is_code_column`.
+    codes: dict[str, int] = field(default_factory=dict)
 
 
 def parse_edges(text: str) -> tuple[float, ...]:
@@ -241,6 +246,29 @@ def segment_columns(info: DatasetInfo, *, after_sale: bool = False) -> list[str]
 
 def numeric_columns(info: DatasetInfo) -> set[str]:
     return {s.name for s in info.mapping.leads if s.role in NUMERIC_ROLES}
+
+
+def code_values(store: Store, info: DatasetInfo, column: str) -> int | None:
+    """How many values a number column holds when they are codes (a region or prefecture code:
+    whole numbers, few values, a name that does not count something — :mod:`funnel.codes`, the
+    rule the suggestion reads columns by), else None. Only plain ``number`` columns: behaviours
+    count and amounts measure. Read over every lead of the dataset, so a filter does not turn
+    a column's ranges into codes."""
+    roles = {s.name: s.role for s in info.mapping.leads}
+    if roles.get(column) != "number":
+        return None
+    c = quote_ident(column)
+    query = compose(
+        "SELECT count(DISTINCT {c}), coalesce(bool_and({c} = floor({c})), false) FROM {leads}",
+        c=Fragment(f"CAST({c} AS DOUBLE)"),
+        leads=info.table(),
+    )
+    with store.cursor() as cur:
+        row = cur.execute(query.sql, query.args).fetchone()
+    if row is None:
+        return None
+    distinct, whole = int(row[0]), bool(row[1])
+    return distinct if distinct > 1 and looks_like_code(column, distinct, whole) else None
 
 
 def _bin_expression(
@@ -372,14 +400,20 @@ def segment_table(
     key_exprs: list[Fragment] = []
     labels: dict[int, list[str]] = {}
     folded: dict[str, int] = {}
+    codes: dict[str, int] = {}
     for i, col in enumerate(by):
-        if col in numeric:
+        explicit = bool((bins or {}).get(col, Binning()).edges)  # the user's edges: ranges
+        n_codes = None if col not in numeric or explicit else code_values(store, info, col)
+        if n_codes is not None:
+            codes[col] = n_codes  # one segment per code, written as a whole number
+        if col in numeric and n_codes is None:
             binning = (bins or {}).get(col, Binning())
             within = compose("{population} AND {where}", population=population, where=where)
             expr, labels[i] = _bin_expression(store, info, col, binning, within)
             key_exprs.append(expr)
         else:
-            text = Fragment(f"CAST({quote_ident(col)} AS VARCHAR)")
+            cast = "CAST(CAST({} AS BIGINT) AS VARCHAR)" if col in codes else "CAST({} AS VARCHAR)"
+            text = Fragment(cast.format(quote_ident(col)))
             within = compose("{population} AND {where}", population=population, where=where)
             kept = _top_values(store, info, text, within, top)
             if kept is None:
@@ -461,6 +495,14 @@ def segment_table(
                 after_sale=bool(after_sale),
             )
         )
+    for i, col in enumerate(by):
+        if col in codes:  # codes in their own order (13 before 140), missing and other last
+            known = {s.keys[i] for s in segments} - {MISSING, OTHER}
+            at = {v: rank for rank, v in enumerate(sorted(known, key=int))}
+            segments = [
+                replace(s, order=(*s.order[:i], at.get(s.keys[i], s.order[i]), *s.order[i + 1 :]))
+                for s in segments
+            ]
     segments.sort(key=lambda s: (s.order, s.keys))
     ranking = Ranking("after_sale") if after_sale else rank_segments(segments)
     segments = _mark_extremes(segments, ranking)
@@ -476,6 +518,7 @@ def segment_table(
         after_sale=after_sale,
         ranking=ranking,
         folded=folded,
+        codes=codes,
     )
 
 

@@ -506,3 +506,32 @@ def test_a_heatmap_keeps_each_columns_top_values_and_folds_the_rest_into_other(
     table = segments_frame(at)
     other = table[table["city"] == t("value.other", "en")]
     assert int(other[t("funnel.col.leads", "en")].sum()) == int(top.iloc[20:].sum())
+
+
+def test_a_number_column_of_codes_is_one_segment_per_code_with_the_reason_said(
+    open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], db_path: Path
+) -> None:
+    """A prefecture code stored as a number is not cut into '14 ≤ x < 23': each code is a
+    segment, in the codes' own order, and the page says why; edges the user gives still cut it."""
+    frame = demo_frame().assign(pref_code=[(1, 13, 14, 23, 27, 140)[i % 6] for i in range(LEADS)])
+    with Store(db_path) as store:
+        info = load_files(store, "demo", read_bytes(frame.to_csv(index=False).encode(), "d.csv"))
+    assert {s.name: s.role for s in info.dataset.mapping.leads}["pref_code"] == "number"
+    at = open_segments(open_app, checked)
+
+    checked(at.selectbox(key="seg_by").set_value("pref_code").run())
+
+    assert not [n for n in at.number_input if n.key == "bins:pref_code"]  # no quantile bins
+    codes = t("segments.codes", "en", column="pref_code", values=6)
+    assert codes in [c.value for c in at.main.caption]
+    table = segments_frame(at)
+    by_code = frame.groupby("pref_code").size()
+    assert dict(zip(table["pref_code"], table[t("funnel.col.leads", "en")], strict=True)) == {
+        str(k): int(v) for k, v in by_code.items()
+    }
+    checked(at.toggle(key="seg_by_rate:pref_code").set_value(False).run())
+    assert list(segments_frame(at)["pref_code"]) == ["1", "13", "14", "23", "27", "140"]
+
+    checked(at.text_input(key="edges:pref_code").set_value("20").run())
+    assert list(segments_frame(at)["pref_code"]) == ["< 20", "≥ 20"]
+    assert codes not in [c.value for c in at.main.caption]

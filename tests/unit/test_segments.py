@@ -10,6 +10,7 @@ Moro, Cortez & Rita 2014, doi:10.1016/j.dss.2014.03.001), never from funnel's ta
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -703,3 +704,48 @@ def test_segment_records_carry_every_field_the_cli_prints(
         "lift",
         "small_sample",
     }
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_codes_stored_as_numbers_are_segments_by_value_in_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str
+) -> None:
+    """A region code (whole numbers, six values) is one segment per code; a quantity with few
+    values named as a count, and a number with many values, are still cut into ranges."""
+    from funnel.cli import main
+
+    rng = np.random.default_rng(3)
+    n = 1_200
+    frame = pd.DataFrame(
+        {
+            "lead_id": [f"L{i:05d}" for i in range(n)],
+            "created_at": "2025-03-01",
+            "region_code": rng.choice([1, 13, 14, 23, 27, 140], n),
+            "employees": rng.integers(1, 5_000, n),
+            "won": rng.random(n) < 0.2,
+        }
+    )
+    path = tmp_path / "leads.csv"
+    frame.to_csv(path, index=False)
+    db = str(tmp_path / "f.duckdb")
+    assert main(["load", str(path), "--outcome", "won", "--db", db]) == 0
+    capsys.readouterr()
+    args = ["segments", "--dataset", "leads", "--db", db, "--lang", lang]
+
+    assert main([*args, "--by", "region_code", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["codes"] == {"region_code": 6}
+    counts = frame["region_code"].value_counts()
+    assert [(s["segment"], s["n"]) for s in record["segments"]] == [
+        (str(code), int(counts[code])) for code in sorted(counts.index)
+    ]
+    assert main([*args, "--by", "region_code"]) == 0
+    assert t("segments.codes", lang, column="region_code", values=6) in capsys.readouterr().err
+
+    assert main([*args, "--by", "employees", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["codes"] == {} and len(record["segments"]) == 5  # quantile ranges
+    assert main([*args, "--by", "region_code", "--edges", "region_code=20", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["codes"] == {}
+    assert [s["segment"] for s in record["segments"]] == ["< 20", "≥ 20"]

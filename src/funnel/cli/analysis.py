@@ -147,6 +147,7 @@ def _segments(args: argparse.Namespace) -> int:
             "overall_rate": table.overall_rate,
             "min_n": table.min_n,
             "after_sale": list(table.after_sale),
+            "codes": table.codes,
             "best": None if ranking.best is None else ranking.best.segment,
             "worst": None if ranking.worst is None else ranking.worst.segment,
             "ranking": ranking.as_dict(),
@@ -171,6 +172,8 @@ def _segments(args: argparse.Namespace) -> int:
     if table.after_sale:
         columns = clean(", ".join(table.after_sale))
         note(t("segments.after_sale", lang, columns=columns), lang)
+    for column, values in table.codes.items():
+        note(t("segments.codes", lang, column=clean(column), values=values), lang)
     col = {k: t(f"cli.col.{k}", lang) for k in ("segment", "leads", "conv", "rate", "ci", "lift")}
     labels = [clean(s.label) for s in table.segments]
     width = max([display_width(col["segment"])] + [display_width(label) for label in labels])

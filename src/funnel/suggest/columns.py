@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from funnel.codes import CODE_MAX_VALUES, CODE_NAMED_MAX_VALUES, looks_like_code, named_count
 from funnel.i18n import t
 
 Kind = Literal[
@@ -52,20 +53,10 @@ KEY_PATTERN = re.compile(
     r"^(?:[0-9a-f]{16,}|[0-9A-F]{16,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     r"|[A-Za-z0-9_\-]{20,})$"
 )
-CODE_MAX_VALUES = 12  # whole numbers with at most this many values are codes
-CODE_NAMED_MAX_VALUES = 60  # ... or this many when named like a code (47 prefectures)
 SPIKE_SHARE = 0.3  # a value held by this share of leads gets a range of its own
 MOSTLY_ZERO = 0.5  # 0 for at least this share of leads: '0' and 'above 0' apart
 ID_NAME = re.compile(
     r"(^|[^a-z])(id|uuid|guid|hash|key|token|email|mail|phone|tel|url)($|[^a-z])|番号$|ｉｄ$"
-)
-CODE_NAME = re.compile(
-    r"(code|cd|type|kind|class|category|region|area|pref|segment|group|flag|status"
-    r"|区分|コード|種別|地域|都道府県|分類)"
-)
-COUNT_NAME = re.compile(
-    r"(visit|view|open|click|download|request|signup|submit|inquir|attend|trial|session"
-    r"|webinar|count|num|times|回数|訪問|閲覧|開封|件数|数$)"
 )
 KEY_SAMPLE = 2000  # values checked for the generated-key shape
 
@@ -180,13 +171,7 @@ def type_column(name: str, series: pd.Series) -> ColumnType:
         return ColumnType(name, "named_identifier", {"share": _pct(ratio)})
     if distinct == 2:
         return ColumnType(name, "flag", whole=whole)
-    named_count = bool(COUNT_NAME.search(key))
-    named_code = bool(CODE_NAME.search(key)) and not named_count
-    if (
-        whole
-        and not named_count
-        and (distinct <= CODE_MAX_VALUES or (named_code and distinct <= CODE_NAMED_MAX_VALUES))
-    ):
+    if looks_like_code(name, distinct, whole):
         low, high = _num(float(number.min())), _num(float(number.max()))
         params = {"values": distinct, "low": low, "high": high}
         message = "code_named" if distinct > CODE_MAX_VALUES else ""
@@ -200,7 +185,7 @@ def type_column(name: str, series: pd.Series) -> ColumnType:
         return ColumnType(
             name, "mostly_zero", {"share": _pct(zero)}, tuple(sorted(spikes)), whole=whole
         )
-    kind: Kind = "count" if named_count and whole else "number"
+    kind: Kind = "count" if named_count(name) and whole else "number"
     return ColumnType(
         name,
         kind,
