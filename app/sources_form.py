@@ -58,12 +58,8 @@ def _load(origin: str, leads: str, outcomes: str, activities: str, name: str) ->
                 first, typed_source(origin, outcomes), typed_source(origin, activities)
             )
             result = load(ui.store(), dataset, inputs, by=auth.actor())
-    except LoadError as exc:
-        st.error(ui.t("data.failed"))
-        ui.show_problems(exc.problems)
-        return
-    except CodedError as exc:
-        st.error(ui.refusal(exc))
+    except (LoadError, CodedError) as exc:
+        ui.load_refused(exc)
         return
     info = result.dataset
     ui.select_dataset(info.name)

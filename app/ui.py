@@ -18,7 +18,7 @@ from funnel.formats import Metric
 from funnel.handoff import to_csv_bytes
 from funnel.i18n import DEFAULT_LANG, LANGUAGES, CodedError
 from funnel.i18n import t as _t
-from funnel.problems import Problem, format_rows
+from funnel.problems import LoadError, Problem, format_rows
 from funnel.rules import RuleSet, encode_ruleset
 from funnel.store import DatasetInfo, Store, StoreError, default_db_path
 
@@ -161,6 +161,16 @@ def labels(options: Sequence[Any], label: Callable[[Any], str]) -> Callable[[Any
 def refusal(exc: CodedError) -> str:
     """A refusal as one sentence in the page's language, the user's text escaped for Markdown."""
     return exc.message(lang(), quote=escape_md)
+
+
+def load_refused(exc: LoadError | CodedError) -> None:
+    """Say why a load or an action on stored data was refused: a load's problems in full
+    (file, column, rows and the fix each), or a coded refusal's one sentence."""
+    if isinstance(exc, LoadError):
+        st.error(t("data.failed"))
+        show_problems(exc.problems)
+    else:
+        st.error(refusal(exc))
 
 
 def store() -> Store:

@@ -29,7 +29,14 @@ from funnel.formats import fmt_pct
 from funnel.i18n import CodedError
 from funnel.ingest import load_files, prepare_refresh
 from funnel.loads import history_row
-from funnel.mapping import Mapping, OutcomeSpec
+from funnel.mapping import (
+    DispositionSpec,
+    Mapping,
+    OutcomeSpec,
+    Overrides,
+    disposition_values,
+)
+from funnel.mapping.dispositions import with_status_meanings
 from funnel.mapping.leaks import left_out
 from funnel.mapping.propose import propose_mapping
 from funnel.mapping.rows import (
@@ -201,6 +208,60 @@ def outcome_controls(mapping: Mapping, leads: SourceFile, outcomes: SourceFile |
     )
 
 
+def lead_status_controls(mapping: Mapping, leads: SourceFile) -> Mapping:
+    """Which column holds sales' verdict on each lead and what each of its values means, as
+    proposed; a person confirms or changes each value (the CLI's ``--lead-status``,
+    ``--accepted``, ``--rejected`` and ``--not-contacted``, through the same library code)."""
+    st.markdown(f"**{ui.t('lead_status.header')}**")
+    st.caption(ui.t("lead_status.help"))
+    spec = mapping.disposition or DispositionSpec()
+    options = [""] + [s.name for s in mapping.leads if s.name != mapping.column("id")]
+    proposed = spec.column if spec.column in options else ""
+    column = st.selectbox(
+        ui.t("lead_status.column"),
+        options,
+        index=options.index(proposed),
+        format_func=ui.labels(options, lambda c: c or ui.t("data.none")),
+        key="lead_status_column",
+    )
+    if not column:
+        kept = replace(spec, column=None, accepted=(), rejected=(), not_contacted=())
+        return replace(mapping, disposition=kept if kept.columns() else None)
+    if column != spec.column:  # another column: propose its values' meanings afresh
+        fresh = replace(spec, column=column, accepted=(), rejected=(), not_contacted=())
+        spec = with_status_meanings(replace(mapping, disposition=fresh), leads).disposition or fresh
+    values = status_values(leads, column)
+    chosen: dict[str, tuple[str, ...]] = {}
+    for widget, disposition in zip(st.columns(3), DISPOSITIONS, strict=True):
+        chosen[disposition] = tuple(
+            widget.multiselect(
+                ui.t(f"feedback.values.{disposition}"),
+                values,
+                default=[v for v in values if spec.classify(v) == disposition],
+                key=f"lead_status_{disposition}:{column}",
+                placeholder=ui.t("ui.choose"),
+            )
+        )
+    placed = {v for vs in chosen.values() for v in vs}
+    unplaced = [v for v in values if v not in placed]
+    if unplaced:
+        st.warning(
+            ui.tm(
+                "lead_status.unplaced",
+                column=column,
+                values=", ".join(unplaced[:10]) + (" …" if len(unplaced) > 10 else ""),
+            )
+        )
+    said_here = Overrides(
+        lead_status=column,
+        accepted=chosen["accepted"],
+        rejected=chosen["rejected"],
+        not_contacted=chosen["not_contacted"],
+    )
+    blank = replace(spec, accepted=(), rejected=(), not_contacted=())
+    return disposition_values(replace(mapping, disposition=blank), said_here, leads.name)
+
+
 def refresh_section(
     existing: DatasetInfo,
     sources: tuple[SourceFile, SourceFile | None, SourceFile | None],
@@ -220,14 +281,9 @@ def refresh_section(
                 keep_last=keep_last,
                 progress=ui.progress_reporter(bar),
             )
-        except LoadError as exc:
+        except (LoadError, CodedError) as exc:
             bar.empty()
-            st.error(ui.t("data.failed"))
-            ui.show_problems(exc.problems)
-            return
-        except CodedError as exc:
-            bar.empty()
-            st.error(ui.refusal(exc))
+            ui.load_refused(exc)
             return
         bar.empty()
         st.session_state[_PREVIEW] = {"key": preview_key, "prepared": prepared, "plan": plan}
@@ -273,12 +329,8 @@ def refresh_section(
                 expected=plan,
                 by=auth.actor(),
             )
-        except LoadError as exc:
-            st.error(ui.t("data.failed"))
-            ui.show_problems(exc.problems)
-            return
-        except CodedError as exc:
-            st.error(ui.refusal(exc))
+        except (LoadError, CodedError) as exc:
+            ui.load_refused(exc)
             return
         ui.select_dataset(info.name)
         rerun_saying(
@@ -383,12 +435,8 @@ def feedback_section(info: DatasetInfo) -> None:
     if st.button(ui.t("feedback.load_button"), key="feedback_load"):
         try:
             stored = load_feedback(ui.store(), info.name, source, mapping, by=auth.actor())
-        except LoadError as exc:
-            st.error(ui.t("data.failed"))
-            ui.show_problems(exc.problems)
-            return
-        except CodedError as exc:
-            st.error(ui.refusal(exc))
+        except (LoadError, CodedError) as exc:
+            ui.load_refused(exc)
             return
         counts = stored.counts
         rerun_saying(
@@ -516,6 +564,7 @@ else:
     elif mapping.outcome is None and mapping.column("outcome") is not None:
         mapping = replace(mapping, outcome=OutcomeSpec("leads", mapping.column("outcome")))
     mapping = outcome_controls(mapping, leads, outcomes)
+    mapping = lead_status_controls(mapping, leads)
     left_out_table(mapping)
 
     cols = st.columns(3)
@@ -564,13 +613,9 @@ else:
                 progress=ui.progress_reporter(bar),
                 by=auth.actor(),
             )
-        except LoadError as exc:
+        except (LoadError, CodedError) as exc:  # refused: nothing was read or stored
             bar.empty()
-            st.error(ui.t("data.failed"))
-            ui.show_problems(exc.problems)
-        except CodedError as exc:  # refused for who asked: nothing was read or stored
-            bar.empty()
-            st.error(ui.refusal(exc))
+            ui.load_refused(exc)
         else:
             info = result.dataset
             ui.select_dataset(info.name)
