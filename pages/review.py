@@ -13,6 +13,7 @@ from funnel.review import Review, ReviewError, agenda, review
 from funnel.review.agenda import arrival_line, contact_lines, pct
 from funnel.review.engine import Acceptance
 from funnel.review.figures import conversion_figure, drift_figure, weekly_figure
+from funnel.review.tables import ci, times
 from funnel.versions.history import list_versions
 
 st.title(ui.t("review.title"))
@@ -150,12 +151,17 @@ ui.dataframe(
             ui.t("review.col.maturing"): [x.maturing for x in r.tiers],
             ui.t("review.col.won"): [x.won for x in r.tiers],
             ui.t("review.col.rate"): [pct(x.rate) for x in r.tiers],
-            ui.t("review.col.ci"): [
-                f"{pct(x.low)}–{pct(x.high)}" if x.counted else "–" for x in r.tiers
+            ui.t("review.col.ci"): [ci(x.low, x.high, x.counted) for x in r.tiers],
+            ui.t("review.col.lift"): [
+                times(None if x.comparison is None else x.comparison.now) for x in r.tiers
             ],
             ui.t("review.col.promised"): [pct(x.promised_rate) for x in r.tiers],
             ui.t("review.col.promised_ci"): [
-                f"{pct(x.promised[3])}–{pct(x.promised[4])}" if x.promised else "–" for x in r.tiers
+                ci(x.promised[3], x.promised[4], x.promised[1]) if x.promised else "–"
+                for x in r.tiers
+            ],
+            ui.t("review.col.promised_lift"): [
+                times(None if x.comparison is None else x.comparison.then) for x in r.tiers
             ],
         }
     ),
@@ -205,10 +211,7 @@ else:
                 ui.t("review.col.rejected"): [a.rejected for a in groups],
                 ui.t("review.col.not_contacted"): [a.not_contacted for a in groups],
                 ui.t("review.col.acceptance"): [pct(a.rate) for a in groups],
-                ui.t("review.col.ci"): [
-                    f"{pct(a.interval[0])}–{pct(a.interval[1])}" if a.decided else "–"
-                    for a in groups
-                ],
+                ui.t("review.col.ci"): [ci(*a.interval, a.decided) for a in groups],
             }
         )
 

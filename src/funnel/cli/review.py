@@ -10,7 +10,14 @@ from funnel.cli.common import open_store
 from funnel.cli.output import clean, display_width, pad, rpad, say
 from funnel.i18n import t
 from funnel.review import Review, agenda, review
-from funnel.review.agenda import arrival_line, contact_lines, pct
+from funnel.review.agenda import arrival_line, contact_lines
+from funnel.review.tables import (
+    Table,
+    acceptance_table,
+    drift_table,
+    reasons_table,
+    tier_table,
+)
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -56,8 +63,11 @@ def _table(head: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
-def _ci(low: float, high: float, n: int) -> str:
-    return "–" if not n else f"{pct(low)}–{pct(high)}"
+def _cleaned(table: Table) -> Table:
+    """A table with its first column (user text: tier, segment, reason, rule) made safe for a
+    terminal."""
+    head, rows = table
+    return head, [[clean(row[0]), *row[1:]] for row in rows]
 
 
 def lines(r: Review, lang: str) -> list[str]:
@@ -78,23 +88,7 @@ def lines(r: Review, lang: str) -> list[str]:
         r.measured_on(lang),
         "",
     ]
-    head = [t(f"review.col.{c}", lang) for c in ("tier", "leads", "counted", "maturing")]
-    head += [t(f"review.col.{c}", lang) for c in ("won", "rate", "ci", "promised", "promised_ci")]
-    rows = [
-        [
-            clean(x.name),
-            f"{x.leads:,}",
-            f"{x.counted:,}",
-            f"{x.maturing:,}",
-            f"{x.won:,}",
-            pct(x.rate),
-            _ci(x.low, x.high, x.counted),
-            pct(x.promised_rate),
-            "–" if x.promised is None else _ci(x.promised[3], x.promised[4], x.promised[1]),
-        ]
-        for x in r.tiers
-    ]
-    out += _table(head, rows)
+    out += _table(*_cleaned(tier_table(r, lang)))
     per_week = "–" if r.hot_per_week is None else f"{r.hot_per_week:,.1f}"
     promised = "–" if r.promise.hot_per_week is None else f"{r.promise.hot_per_week:,.1f}"
     out += [
@@ -119,53 +113,15 @@ def lines(r: Review, lang: str) -> list[str]:
     fb = r.feedback
     if fb is not None:
         out += ["", t("review.cli.acceptance", lang)]
-        head = [t(f"review.col.{c}", lang) for c in ("group", "leads", "accepted", "rejected")]
-        head += [t(f"review.col.{c}", lang) for c in ("not_contacted", "acceptance", "ci")]
-        groups = list(fb.by_tier) + list(fb.by_segment)
-        rows = [
-            [
-                clean(a.name) if i < len(fb.by_tier) else f"{clean(fb.segment)} = {clean(a.name)}",
-                f"{a.leads:,}",
-                f"{a.accepted:,}",
-                f"{a.rejected:,}",
-                f"{a.not_contacted:,}",
-                pct(a.rate),
-                _ci(*a.interval, a.decided),
-            ]
-            for i, a in enumerate(groups)
-        ]
-        out += _table(head, rows)
+        head, rows = acceptance_table(fb.by_tier, t("review.col.group", lang), lang)
+        _, by_segment = acceptance_table(fb.by_segment, "", lang)
+        rows += [[f"{fb.segment} = {row[0]}", *row[1:]] for row in by_segment]
+        out += _table(*_cleaned((head, rows)))
         if fb.reasons:
             out += ["", t("review.cli.reasons", lang)]
-            rows = [
-                [clean(reason) or t("feedback.no_reason", lang), f"{n:,}", pct(n / fb.rejected)]
-                for reason, n in fb.reasons
-            ]
-            head = [t(f"review.col.{c}", lang) for c in ("reason", "leads", "share")]
-            out += _table(head, rows)
+            out += _table(*_cleaned(reasons_table(r, lang)))
     out += ["", t("review.cli.drift", lang)]
-    head = [t(f"review.col.{c}", lang) for c in ("rule", "now", "then", "p", "flag")]
-    rows = [
-        [
-            clean(d.label),
-            pct(d.comparison.now),
-            pct(d.comparison.then),
-            "–" if d.comparison.p_adjusted is None else f"{d.comparison.p_adjusted:.3g}",
-            t("review.flag.real", lang) if d.comparison.real else "",
-        ]
-        for d in r.rules
-    ]
-    s = r.scores
-    rows.append(
-        [
-            t("review.col.scores", lang),
-            "–" if s.median_now is None else f"{s.median_now:g}",
-            "–" if s.median_then is None else f"{s.median_then:g}",
-            "–" if s.p_adjusted is None else f"{s.p_adjusted:.3g}",
-            t("review.flag.real", lang) if s.real else "",
-        ]
-    )
-    out += _table(head, rows)
+    out += _table(*_cleaned(drift_table(r, lang, scores=True)))
     points = agenda(r)
     out += ["", t("review.cli.agenda", lang)]
     if points:

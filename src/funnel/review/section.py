@@ -9,9 +9,10 @@ from __future__ import annotations
 from html import escape
 
 from funnel.i18n import t
-from funnel.review.agenda import agenda, arrival_line, contact_lines, pct
+from funnel.review.agenda import agenda, arrival_line, contact_lines
 from funnel.review.engine import Review
 from funnel.review.figures import conversion_figure
+from funnel.review.tables import acceptance_table, drift_table, reasons_table, tier_table
 
 
 def _e(value: object) -> str:
@@ -30,10 +31,6 @@ def _table(head: list[str], rows: list[list[str]], css: str) -> str:
         for row in rows
     )
     return f'<table class="{css}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _ci(low: float, high: float, n: int) -> str:
-    return f"{pct(low)}–{pct(high)}" if n else "–"
 
 
 def review_section(r: Review | None, lang: str, refusal: str = "") -> str:
@@ -90,22 +87,7 @@ def review_section(r: Review | None, lang: str, refusal: str = "") -> str:
         div_id="chart-review",
         config={"displaylogo": False, "responsive": True},
     )
-    head = [t(f"review.col.{c}", lang) for c in ("tier", "leads", "counted", "maturing", "won")]
-    head += [t(f"review.col.{c}", lang) for c in ("rate", "ci", "promised", "promised_ci")]
-    rows = [
-        [
-            x.name,
-            f"{x.leads:,}",
-            f"{x.counted:,}",
-            f"{x.maturing:,}",
-            f"{x.won:,}",
-            pct(x.rate),
-            _ci(x.low, x.high, x.counted),
-            pct(x.promised_rate),
-            "–" if x.promised is None else _ci(x.promised[3], x.promised[4], x.promised[1]),
-        ]
-        for x in r.tiers
-    ]
+    head, rows = tier_table(r, lang)
     parts.append(
         f'<figure id="figure-review"><figcaption>'
         f"{_e(t('review.section.conversion', lang))}</figcaption>"
@@ -134,40 +116,14 @@ def review_section(r: Review | None, lang: str, refusal: str = "") -> str:
     fb = r.feedback
     if fb is not None:
         parts.append(f"<h3>{_e(t('review.section.feedback', lang))}</h3>")
-        head = [t(f"review.col.{c}", lang) for c in ("tier", "leads", "accepted", "rejected")]
-        head += [t(f"review.col.{c}", lang) for c in ("not_contacted", "acceptance", "ci")]
-        rows = [
-            [
-                a.name,
-                f"{a.leads:,}",
-                f"{a.accepted:,}",
-                f"{a.rejected:,}",
-                f"{a.not_contacted:,}",
-                pct(a.rate),
-                _ci(*a.interval, a.decided),
-            ]
-            for a in fb.by_tier
-        ]
-        parts.append(_table(head, rows, "review-acceptance"))
+        parts.append(
+            _table(
+                *acceptance_table(fb.by_tier, t("review.col.tier", lang), lang), "review-acceptance"
+            )
+        )
         if fb.reasons:
-            head = [t(f"review.col.{c}", lang) for c in ("reason", "leads", "share")]
-            rows = [
-                [reason or t("feedback.no_reason", lang), f"{n:,}", pct(n / fb.rejected)]
-                for reason, n in fb.reasons
-            ]
-            parts.append(_table(head, rows, "review-reasons"))
+            parts.append(_table(*reasons_table(r, lang), "review-reasons"))
     parts.append(f"<h3>{_e(t('review.section.drift', lang))}</h3>")
-    head = [t(f"review.col.{c}", lang) for c in ("rule", "now", "then", "p", "flag")]
-    rows = [
-        [
-            d.label,
-            pct(d.comparison.now),
-            pct(d.comparison.then),
-            "–" if d.comparison.p_adjusted is None else f"{d.comparison.p_adjusted:.3g}",
-            t("review.flag.real", lang) if d.comparison.real else "",
-        ]
-        for d in r.rules
-    ]
-    parts.append(_table(head, rows, "review-drift"))
+    parts.append(_table(*drift_table(r, lang), "review-drift"))
     parts.append("</section>")
     return "\n".join(parts)
