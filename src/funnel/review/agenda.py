@@ -59,6 +59,15 @@ def pct(x: float | None) -> str:
     return f"{100 * x:.1f}%" if x < 0.1 else f"{x:.0%}"
 
 
+def pct1(x: float | None) -> str:
+    """A share to one decimal, for two rates set side by side that round alike.
+
+    >>> pct1(0.1453), pct1(0.1532), pct1(None)
+    ('14.5%', '15.3%', '–')
+    """
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
 def _n(x: float | int | None, digits: int = 0) -> str:
     return "–" if x is None else f"{x:,.{digits}f}"
 
@@ -125,11 +134,11 @@ def agenda(r: Review) -> list[Point]:
                     "since": since,
                     "lower": o.lower.name,
                     "higher": o.higher.name,
-                    "lower_rate": pct(o.lower.rate),
+                    "lower_rate": pct1(o.lower.rate),
                     "lower_low": pct(o.lower.low),
                     "lower_high": pct(o.lower.high),
                     "lower_n": _n(o.lower.counted),
-                    "higher_rate": pct(o.higher.rate),
+                    "higher_rate": pct1(o.higher.rate),
                     "higher_low": pct(o.higher.low),
                     "higher_high": pct(o.higher.high),
                     "higher_n": _n(o.higher.counted),

@@ -30,7 +30,7 @@ from funnel.fragment import Fragment, bind, compose, join
 from funnel.i18n import CodedError, t
 from funnel.population import Counted, Population, backtest_population
 from funnel.renderers import label
-from funnel.review.agenda import pct
+from funnel.review.agenda import pct1
 from funnel.review.evidence import (
     ALPHA,
     MIN_RELATIVE,
@@ -1205,8 +1205,8 @@ def _notes(
                     {
                         "lower": o.lower.name,
                         "higher": o.higher.name,
-                        "lower_rate": pct(o.lower.rate),
-                        "higher_rate": pct(o.higher.rate),
+                        "lower_rate": pct1(o.lower.rate),
+                        "higher_rate": pct1(o.higher.rate),
                         "since": "–" if since is None else f"{since:%Y-%m-%d}",
                         "p": "–" if o.p_adjusted is None else f"{o.p_adjusted:.2g}",
                     },
