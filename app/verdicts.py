@@ -46,6 +46,8 @@ def note_of(
                 base="–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}",
                 baseline=named,
             )
+        if s.logistic is not None:
+            line += " " + s.logistic.sentence(lang)
         if s.no_better and not s.no_signal:
             line += " " + t("suggest.no_better", lang)
         columns = [(c.column, c.evidence(lang)) for c in s.columns if c.scored]
@@ -124,10 +126,11 @@ def _ci(x: AucInterval | None, signed: bool = False) -> tuple[str, str]:
 
 
 def _models(fitted: Callable[[], Suggestion]) -> None:
-    """The suggestion beside plain logistic regression and gradient boosting on the same
-    columns and split: fitted only when the user turns it on (the three fits take most of a
-    suggestion's time), then kept for this suggestion. ``fitted`` gives the suggestion (this
-    session's, cached; after a restart it is fitted again)."""
+    """The suggestion beside plain logistic regression (fitted with it, said in its line) and
+    gradient boosting on the same columns and split: boosting is fitted only when the user
+    turns it on (the two fits take most of a suggestion's time), then kept for this suggestion.
+    ``fitted`` gives the suggestion (this session's, cached; after a restart it is fitted
+    again)."""
     with st.expander(ui.t("suggest.models_title")):
         st.caption(ui.t("suggest.models_help"))
         info = ui.current_dataset()

@@ -22,6 +22,7 @@ from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.scoring.source import activity_log
 from funnel.sqlexport import activity_columns, check_dataset, ruleset_sql
 from funnel.store import DatasetInfo, Store
+from funnel.suggest import logistic_beside
 from funnel.versions.diff import compare_versions
 from funnel.versions.files import version_to_json, version_to_yaml
 from funnel.versions.history import list_versions
@@ -65,6 +66,7 @@ def report_input(store: Store, info: DatasetInfo, v: Version, *, lang: str = "en
         )
     else:
         evaluation = evaluate(score_histogram(store, info, rs), rs)
+    judged = verdict(store, info, rs)
     return ReportInput(
         title=v.label(),
         lang=lang,
@@ -81,7 +83,8 @@ def report_input(store: Store, info: DatasetInfo, v: Version, *, lang: str = "en
         signoffs=v.signoffs,
         funnel=steps,
         diff=diff,
-        verdict=verdict(store, info, rs),
+        verdict=judged,
+        logistic=logistic_beside(store, info, rs, part=judged.holdout),
         labels=info.mapping.labels(),
         **_review(store, info, v, lang),
     )

@@ -32,6 +32,7 @@ from funnel.review.engine import Review
 from funnel.review.section import review_section
 from funnel.rules import RuleSet
 from funnel.scoring.histogram import Evaluation
+from funnel.suggest.checks import ModelFigure
 from funnel.versions.diff import diff_rules
 from funnel.versions.record import ROLES, Signoff
 
@@ -81,6 +82,9 @@ class ReportInput:
     diff: ReportDiff | None = None
     #: The rule set's AUC on the held-out leads (:func:`funnel.backtest.verdict`), or None.
     verdict: Verdict | None = None
+    #: Plain logistic regression on the columns the rules read, fitted on the training leads
+    #: and judged on the same held-out ones (:func:`funnel.suggest.logistic_beside`), or None.
+    logistic: ModelFigure | None = None
     #: How the version did since it took effect (:func:`funnel.review.review`), or None;
     #: ``review_refusal`` says why there is none for an agreed version ("" for no section).
     review: Review | None = None
@@ -349,6 +353,7 @@ def _metrics(data: ReportInput, lang: str) -> str:
         f'<section id="metrics">\n<h2>{_e(t("report.metrics", lang))}</h2>',
         f'<p class="note">{_e(note)} {_e(t("report.in_sample", lang))}</p>',
         *_verdict(data.verdict, lang),
+        *_logistic(data.logistic, lang),
         f'<table class="tiers"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>",
         f'<table class="key-metrics"><thead><tr><th>{_e(t("report.col.metric", lang))}</th>'
@@ -371,6 +376,13 @@ def _verdict(v: Verdict | None, lang: str) -> list[str]:
             f"{_e(t('report.no_hot_tier', lang))}</p>"
         ]
     return [f'<p class="note" id="holdout">{_e(v.sentence(lang))}</p>']
+
+
+def _logistic(m: ModelFigure | None, lang: str) -> list[str]:
+    """Plain logistic regression beside the rules, on the same held-out leads."""
+    if m is None:
+        return []
+    return [f'<p class="note" id="logistic">{_e(m.sentence(lang))}</p>']
 
 
 def _charts(data: ReportInput, lang: str) -> list[tuple[str, go.Figure]]:

@@ -120,18 +120,22 @@ def test_the_columns_read_and_left_out_are_listed_with_their_evidence(
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
-def test_the_comparison_models_are_fitted_only_when_turned_on(
+def test_logistic_regression_is_said_with_it_and_boosting_fitted_only_when_turned_on(
     db_path: Path, tmp_path: Path, checked: Callable[[AppTest], AppTest], lang: str
 ) -> None:
     seed(db_path, tmp_path, "awkward", n=6000)
     with Store(db_path) as store:
         info = store.require("awkward")
-        expected = compare_suggestion(store, info, suggest_rules(store, info))
-    assert expected.models is not None
+        plain = suggest_rules(store, info)
+        expected = compare_suggestion(store, info, plain)
+    assert plain.logistic is not None and not plain.compared and expected.compared
     at = open_tuner("awkward", lang, checked)
 
     checked(at.button(key="tuner_suggest").click().run())
 
+    (line,) = [s.value for s in at.success if "AUC" in s.value]
+    assert escape_md(plain.logistic.sentence(lang)) in line
+    assert escape_md(f"{plain.logistic.auc.auc:.3f}") in line  # type: ignore[union-attr]
     model_column = t("suggest.models.model", lang)
     assert not [df for df in at.dataframe if model_column in df.value.columns]
     assert tuner_state(at, "awkward").proposal("marketing").suggestion is not None  # loaded

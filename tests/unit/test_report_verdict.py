@@ -24,6 +24,7 @@ from funnel.rules import CategoryRule, CountRule, RuleSet, Tier
 from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.stats import AucInterval
 from funnel.store import DatasetInfo, Store
+from funnel.suggest import logistic_beside
 from funnel.versions.history import list_versions, save_version
 
 RULES = RuleSet(
@@ -77,6 +78,38 @@ def test_the_report_says_how_the_definition_ranks_the_held_out_leads(
     assert _text(html, "holdout") == f"note: {v.sentence(lang)}"
     assert _text(html, "no-signal") is None
     assert t("report.in_sample", lang) in unescape(html)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_report_sets_plain_logistic_regression_beside_the_rules_on_the_same_leads(
+    loaded: tuple[Path, DatasetInfo], lang: str
+) -> None:
+    db, info = loaded
+    with Store(db) as store:
+        (version,) = list_versions(store, info.name)
+        html = report_bytes(store, info, version, lang=lang).decode("utf-8")
+        v = verdict(store, info, RULES)
+        lr = logistic_beside(store, info, RULES, part=v.holdout)
+    assert lr is not None and lr.auc is not None and lr.difference is not None
+    assert lr.auc.auc > 0.6  # industry and visits carry the signal for it too
+    assert lr.difference.auc == pytest.approx(v.auc.auc - lr.auc.auc)  # type: ignore[union-attr]
+    said = _text(html, "logistic")
+    assert said == f"note: {lr.sentence(lang)}"
+    assert t("cli.suggest.name.logistic_regression", lang) in said
+    assert f"{lr.auc.auc:.3f}" in said and f"{lr.difference.auc:+.3f}" in said
+
+
+def test_rules_reading_no_usable_column_get_no_comparison(
+    loaded: tuple[Path, DatasetInfo],
+) -> None:
+    db, info = loaded
+    on_ids = RuleSet(
+        name="ids",
+        rules=(CategoryRule("lead_id", "L00001", 5),),
+        tiers=(Tier("hot", 5), Tier("cold", -math.inf)),
+    )
+    with Store(db) as store:
+        assert logistic_beside(store, info, on_ids) is None  # an identifier is never a feature
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

@@ -161,24 +161,33 @@ def test_the_report_names_every_figures_leads_in_both_languages(awkward: Case) -
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
-def test_comparison_models_are_fitted_only_when_asked_and_change_no_verdict(
+def test_logistic_regression_is_always_beside_it_and_boosting_only_when_asked(
     awkward: Case, lang: str
 ) -> None:
     plain, rules, _ = awkward.suggest(lang=lang)
     compared, rules_compared, _ = awkward.suggest("--compare", lang=lang)
-    assert plain["models"] is None
+    assert [m["model"] for m in plain["models"]] == ["logistic_regression"]
+    assert plain["gradient_boosting_compared"] is False
+    assert compared["gradient_boosting_compared"] is True
     assert [m["model"] for m in compared["models"]] == [
         "logistic_regression",
         "gradient_boosting",
         "gradient_boosting_additive",
     ]
+    lr = plain["logistic_regression"]
+    assert lr == plain["models"][0] == compared["models"][0] == compared["logistic_regression"]
+    assert lr["measured_on"] == "holdout" and lr["auc_ci"][0] < lr["auc"] < lr["auc_ci"][1]
+    assert lr["suggestion_minus_model"] == pytest.approx(plain["holdout"]["auc"] - lr["auc"])
     assert rules_compared == rules
     relied_on = ("holdout", "no_signal", "leans_on", "leave_one_column_out", "in_sample")
     assert {k: compared[k] for k in relied_on} == {k: plain[k] for k in relied_on}
     lines = awkward.report(lang=lang)[0].splitlines()
     assert t("cli.suggest.not_compared", lang) in lines
     named = t("cli.suggest.name.logistic_regression", lang)
-    assert not [x for x in lines if x.strip().startswith(named)]
+    (line,) = [x for x in lines if x.strip().startswith(named)]
+    assert f"{lr['auc']:.3f}" in line and f"{lr['suggestion_minus_model']:+.3f}" in line
+    boosting = t("cli.suggest.name.gradient_boosting", lang)
+    assert not [x for x in lines if x.strip().startswith(boosting)]
 
 
 # --- no signal ---------------------------------------------------------------------------------

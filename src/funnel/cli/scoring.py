@@ -173,8 +173,9 @@ def register_fit(sub: Any, common: argparse.ArgumentParser) -> None:
     su.add_argument(
         "--compare",
         action="store_true",
-        help="also fit plain logistic regression and gradient boosting on the same columns and "
-        "split, and print their holdout AUCs beside the suggestion's (slower)",
+        help="also fit gradient boosting (with and without interactions) on the same columns and "
+        "split, and print its holdout AUC beside the suggestion's and logistic regression's "
+        "(slower; logistic regression is always fitted)",
     )
     su.set_defaults(run=_suggest)
 
@@ -377,8 +378,8 @@ def _signed(x: float) -> str:
 
 def suggestion_report(s: Suggestion, out: str, lang: str) -> list[str]:
     """What ``funnel suggest`` prints: the file, every figure with the leads it is on, the
-    comparison with logistic regression and gradient boosting (or how to ask for it), and each
-    column's reading."""
+    comparison with logistic regression (always) and gradient boosting (or how to ask for it),
+    and each column's reading."""
     v = s.verdict
     lines = [t("cli.suggest.wrote", lang, file=out, rules=len(s.ruleset.rules))]
     lines.append(
@@ -393,7 +394,7 @@ def suggestion_report(s: Suggestion, out: str, lang: str) -> list[str]:
     if s.measured_on(lang):
         lines.append("  " + s.measured_on(lang))
     rows: list[tuple[str, Any, Any]] = [("suggestion", v.auc, None)]
-    rows += [(m.model, m.auc, m.difference) for m in s.models or ()]
+    rows += [(m.model, m.auc, m.difference) for m in s.models]
     names = {name: t(f"cli.suggest.name.{name}", lang) for name, _, _ in rows}
     width = max(display_width(x) for x in names.values())
     for name, ci, diff in rows:
@@ -415,7 +416,7 @@ def suggestion_report(s: Suggestion, out: str, lang: str) -> list[str]:
                     **figures,
                 )
             )
-    if s.models is None:
+    if not s.compared:
         lines.append(t("cli.suggest.not_compared", lang))
     if s.baseline_name is not None:
         name = t("rules.name.template", lang)  # the baseline is the template

@@ -6,7 +6,8 @@
 * :mod:`funnel.suggest.checks` — the columns it leans on; logistic regression and gradient
   boosting on the same columns and split;
 * :mod:`funnel.suggest.engine` — :func:`suggest_rules`, which puts them together, and
-  :func:`compare_suggestion`, the comparison models when asked for;
+  :func:`compare_suggestion`, gradient boosting beside it when asked for, and
+  :func:`logistic_beside`, plain logistic regression beside any rule set (the report's);
 * :mod:`funnel.suggest.template` — the simple template many teams start with.
 
 The method was chosen by measurement (/work/research/suggest/REPORT.md): scikit-learn only,
@@ -21,6 +22,7 @@ from funnel.suggest.engine import (
     Suggestion,
     _lead_quantile,
     compare_suggestion,
+    logistic_beside,
     suggest_rules,
 )
 from funnel.suggest.template import template_for
@@ -31,6 +33,7 @@ __all__ = [
     "Suggestion",
     "_lead_quantile",
     "compare_suggestion",
+    "logistic_beside",
     "suggest_rules",
     "template_for",
 ]

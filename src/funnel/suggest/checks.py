@@ -10,7 +10,9 @@ can too, so it is a question, never an automatic exclusion).
 *Models*: plain logistic regression (numbers standardised with median imputation and a
 missing indicator, categories one-hot) and scikit-learn's HistGradientBoostingClassifier
 (native categories), fitted on the same training leads and judged on the same held-out ones,
-with the paired DeLong interval of the suggestion's difference from each. Boosting is also
+with the paired DeLong interval of the suggestion's difference from each. Logistic regression
+is cheap and fitted with every suggestion (:data:`ALWAYS`); boosting only when asked for
+(:data:`ON_REQUEST`: most of a suggestion's time). Boosting is also
 fitted without interactions (``interaction_cst="no_interactions"``): points that add up cannot
 express an interaction, so when boosting beats the suggestion, this row says whether its edge
 is interactions (bank marketing's random split: 0.800 with them, 0.771 without, the rule set
@@ -140,6 +142,33 @@ class ModelFigure:
             else [self.difference.low, self.difference.high],
         }
 
+    @property
+    def beats_suggestion(self) -> bool:
+        """The model ranks the held-out leads better, beyond the paired-DeLong noise."""
+        return self.difference is not None and self.difference.high < 0
+
+    def sentence(self, lang: str = "en") -> str:
+        """The model's holdout AUC and the suggestion's difference from it, in one sentence."""
+        if self.auc is None:
+            return t("suggest.model_none", lang, name=t(f"cli.suggest.name.{self.model}", lang))
+        figures = {
+            "name": t(f"cli.suggest.name.{self.model}", lang),
+            "auc": f"{self.auc.auc:.3f}",
+            "low": f"{self.auc.low:.3f}",
+            "high": f"{self.auc.high:.3f}",
+        }
+        if self.difference is None:
+            return t("suggest.model_line", lang, **figures)
+        d = self.difference
+        return t(
+            "suggest.model_diff_line",
+            lang,
+            diff=f"{d.auc:+.3f}",
+            dlow=f"{d.low:+.3f}",
+            dhigh=f"{d.high:+.3f}",
+            **figures,
+        )
+
 
 def _numbers(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
@@ -156,13 +185,17 @@ def compare_models(
     types: Mapping[str, ColumnType],
     suggestion: np.ndarray,
     seed: int,
+    names: tuple[ModelName, ...] | None = None,
 ) -> tuple[ModelFigure, ...]:
-    """Plain logistic regression and gradient boosting (with and without interactions) on the
-    same columns and split."""
+    """The models ``names`` (by default plain logistic regression and gradient boosting with
+    and without interactions) on the same columns and split, each with the paired difference
+    of the suggestion's held-out ``suggestion`` scores from its own."""
     numeric = [c for c, k in types.items() if k.scored and k.numeric]
     categorical = [c for c, k in types.items() if k.scored and not k.numeric]
     out = []
     for name, make_model, make_prepare in MODELS:
+        if names is not None and name not in names:
+            continue
         prepare = make_prepare(train, numeric, categorical)
         score = _fit_predict(make_model(numeric, categorical, seed), prepare, train, y, hold)
         out.append(
@@ -273,3 +306,9 @@ MODELS: tuple[
         _coded_prepare,
     ),
 )
+#: Every comparison model's name, in the order they are reported.
+MODEL_NAMES: tuple[ModelName, ...] = tuple(name for name, _, _ in MODELS)
+#: Cheap enough to fit with every suggestion (and beside every report's holdout verdict).
+ALWAYS: tuple[ModelName, ...] = ("logistic_regression",)
+#: Fitted only when asked for (``--compare``, the tuner's toggle): most of a suggestion's time.
+ON_REQUEST: tuple[ModelName, ...] = ("gradient_boosting", "gradient_boosting_additive")

@@ -174,9 +174,10 @@ class Suggestion:
     c: float
     seconds: float
     leaning: tuple[checks.Leaning, ...] = ()
-    #: The comparison models on the same columns and split; ``None`` until asked for
-    #: (:func:`compare_suggestion`: three more fits, most of the time a suggestion takes).
-    models: tuple[checks.ModelFigure, ...] | None = None
+    #: The comparison models on the same columns and split: plain logistic regression always
+    #: (cheap), gradient boosting with and without interactions once asked for
+    #: (:func:`compare_suggestion`: two more fits, most of the time a suggestion takes).
+    models: tuple[checks.ModelFigure, ...] = ()
     hot: HotChoice | None = None
     #: Which leads training and holdout are drawn from (decided or mature) and how many
     #: (filtered) leads are left out.
@@ -229,6 +230,16 @@ class Suggestion:
         return self.holdout_auc is not None and self.holdout_auc >= checks.HIGH_AUC
 
     @property
+    def logistic(self) -> checks.ModelFigure | None:
+        """Plain logistic regression on the same columns and split (always fitted)."""
+        return next((m for m in self.models if m.model == "logistic_regression"), None)
+
+    @property
+    def compared(self) -> bool:
+        """Gradient boosting has been fitted beside it (:func:`compare_suggestion`)."""
+        return any(m.model in checks.ON_REQUEST for m in self.models)
+
+    @property
     def no_better(self) -> bool:
         """On the holdout it does no better than the rules it would replace."""
         if self.holdout_auc is None or self.baseline_auc is None:
@@ -253,6 +264,9 @@ class Suggestion:
             out.append(("warning", lean.sentence(lang)))
         if self.high_auc and self.holdout_auc is not None:
             out.append(("warning", t("suggest.high_auc", lang, auc=f"{self.holdout_auc:.2f}")))
+        lr = self.logistic
+        if lr is not None and lr.beats_suggestion and not self.no_signal:
+            out.append(("warning", t("suggest.behind_logistic", lang, line=lr.sentence(lang))))
         if self.small:
             out.append(
                 (
@@ -296,7 +310,9 @@ class Suggestion:
                 "measured_on": "holdout",
                 "auc": self.baseline_auc,
             },
-            "models": None if self.models is None else [m.as_dict() for m in self.models],
+            "models": [m.as_dict() for m in self.models],
+            "logistic_regression": None if self.logistic is None else self.logistic.as_dict(),
+            "gradient_boosting_compared": self.compared,
             "leans_on": [x.as_dict(lang) for x in self.leans_on()],
             "leave_one_column_out": [x.as_dict(lang) for x in self.leaning],
             "hot_tier": None if self.hot is None or self.no_signal else self.hot.as_dict(),
@@ -560,6 +576,10 @@ def suggest_rules(
     base_auc = None
     if baseline is not None and baseline.rules:
         base_auc = verdict(store, info, baseline, filters, part=part).auc
+    per_lead = _holdout_scores(store, info, ruleset, filters, part)
+    models = checks.compare_models(
+        train, y, hold, y_hold, scored, per_lead, seed, names=checks.ALWAYS
+    )
     hold_idx = {col: b.transform(hold[col]) for col, b in binners.items()}
     leaning: tuple[checks.Leaning, ...] = ()
     if fitted.rules and not result.no_signal:
@@ -581,6 +601,7 @@ def suggest_rules(
         c=chosen_c,
         seconds=time.perf_counter() - started,
         leaning=leaning,
+        models=models,
         hot=hot_choice,
         population=backtest_population(store, info),
         counted=backtest_population(store, info).count(store, info, where),
@@ -591,13 +612,16 @@ def suggest_rules(
 
 @one_thread
 def compare_suggestion(store: Store, info: DatasetInfo, suggestion: Suggestion) -> Suggestion:
-    """``suggestion`` beside plain logistic regression and gradient boosting (with and without
-    interactions), fitted on its training leads and judged on its held-out ones.
+    """``suggestion`` beside gradient boosting (with and without interactions) too, fitted on
+    its training leads and judged on its held-out ones (plain logistic regression is already
+    there: :func:`suggest_rules` fits it every time).
 
     Asked for apart from :func:`suggest_rules` (``funnel suggest --compare``, the tuner's
-    comparison button): the three fits take most of a suggestion's time, and none of the
+    comparison toggle): the two fits take most of a suggestion's time, and none of the
     verdicts (holdout AUC, no signal, the column it leans on) needs them.
     """
+    if suggestion.compared:
+        return suggestion
     scored = {c.column: c for c in suggestion.columns if c.scored}
     where = suggestion.filters.where(info)
     part = suggestion.holdout
@@ -607,8 +631,54 @@ def compare_suggestion(store: Store, info: DatasetInfo, suggestion: Suggestion) 
     _categories_as_text(train, scored, sql_types)
     _categories_as_text(hold, scored, sql_types)
     per_lead = _holdout_scores(store, info, suggestion.ruleset, suggestion.filters, part)
-    models = checks.compare_models(train, y, hold, y_hold, scored, per_lead, suggestion.seed)
-    return replace(suggestion, models=models)
+    have = {m.model for m in suggestion.models}
+    missing = tuple(name for name in checks.MODEL_NAMES if name not in have)
+    models = checks.compare_models(
+        train, y, hold, y_hold, scored, per_lead, suggestion.seed, names=missing
+    )
+    ordered = sorted((*suggestion.models, *models), key=lambda m: checks.MODEL_NAMES.index(m.model))
+    return replace(suggestion, models=tuple(ordered))
+
+
+@one_thread
+def logistic_beside(
+    store: Store,
+    info: DatasetInfo,
+    rs: RuleSet,
+    filters: Filters = NO_FILTERS,
+    *,
+    part: Holdout | None = None,
+    seed: int = 7,
+) -> checks.ModelFigure | None:
+    """Plain logistic regression on the columns ``rs`` reads, fitted on the training leads and
+    judged on the held-out ones beside ``rs`` (the report's comparison for any rule set).
+
+    None when the rules read no column a model can use, or training holds no won or no lost
+    lead: there is nothing to compare with.
+    """
+    part = part or holdout(store, info, filters, seed=seed)
+    where = filters.where(info)
+    columns = [c for c in info.columns if c in rs.columns() and c != OUTCOME_COL]
+    if not columns:
+        return None
+    train, y = _training(store, info, columns, where, part, seed)
+    if len(y) == 0 or y.all() or not y.any():
+        return None
+    types = {col: type_column(col, train[col]) for col in columns}
+    scored = {col: kind for col, kind in types.items() if kind.scored}
+    if not scored:
+        return None
+    sql_types = _column_types(store, info)
+    hold, y_hold = _held_out(store, info, list(scored), where, part)
+    if len(y_hold) == 0:
+        return None
+    _categories_as_text(train, scored, sql_types)
+    _categories_as_text(hold, scored, sql_types)
+    per_lead = _holdout_scores(store, info, rs, filters, part)
+    found = checks.compare_models(
+        train, y, hold, y_hold, scored, per_lead, seed, names=checks.ALWAYS
+    )
+    return found[0] if found else None
 
 
 def _holdout_scores(
@@ -635,5 +705,6 @@ __all__ = [
     "SuggestError",
     "Suggestion",
     "compare_suggestion",
+    "logistic_beside",
     "suggest_rules",
 ]
