@@ -133,6 +133,13 @@ def delong(key: np.ndarray, pos: np.ndarray, neg: np.ndarray, z: float = Z95) ->
     (0.75, 0.654, 0.846)
     >>> delong(np.zeros(1), np.array([5]), np.array([9])).includes_chance
     True
+
+    An AUC lies between 0 and 1, and so does its interval (a dozen leads would otherwise
+    give "0.50, 95% CI -0.15–1.15"):
+
+    >>> ci = delong(np.zeros(1), np.array([3]), np.array([9]))
+    >>> ci.low, ci.high
+    (0.0, 1.0)
     """
     found = _placements(np.asarray(key, float), np.asarray(pos), np.asarray(neg))
     if found is None:
@@ -144,7 +151,7 @@ def delong(key: np.ndarray, pos: np.ndarray, neg: np.ndarray, z: float = Z95) ->
     se = math.sqrt(max(s10 / m + s01 / n, 0.0))
     if se == 0.0:
         se = 0.5 * math.sqrt(1 / m + 1 / n)
-    return AucInterval(auc, auc - z * se, auc + z * se, se)
+    return AucInterval(auc, max(auc - z * se, 0.0), min(auc + z * se, 1.0), se)
 
 
 def delong_scores(score: np.ndarray, won: np.ndarray, z: float = Z95) -> AucInterval | None:
@@ -186,7 +193,7 @@ def delong_difference(
     var = np.var(x1 - x2, ddof=1) / m + np.var(y1 - y2, ddof=1) / n
     se = math.sqrt(max(float(var), 0.0))
     d = a1 - a2
-    return AucInterval(d, d - z * se, d + z * se, se)
+    return AucInterval(d, max(d - z * se, -1.0), min(d + z * se, 1.0), se)  # a difference of AUCs
 
 
 def near_thirds(counts: Sequence[int]) -> list[int]:

@@ -272,3 +272,35 @@ def test_excluding_a_column_the_dataset_lacks_names_it(strong: Case) -> None:
     )  # fmt: skip
     assert code == 2 and stdout == "" and "duration" in err
     assert not (strong.folder / "x.yaml").exists()
+
+
+# --- a file of a few dozen leads, with no behaviour column ------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_sixty_leads_keep_every_interval_between_0_and_1_and_the_template_says_why_it_has_no_auc(
+    tmp_path: Path, lang: str
+) -> None:
+    """A few dozen leads gave 'AUC 0.500 (95% CI -0.153–1.153)' and 'simple template: AUC –'."""
+    rng = np.random.default_rng(1)
+    n = 60
+    path = tmp_path / "tiny.csv"
+    pd.DataFrame(
+        {
+            "Lead ID": range(1, n + 1),
+            "Created": pd.date_range("2026-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "Industry": rng.choice(["SaaS", "Retail", "Bank"], n),
+            "Employees": rng.integers(5, 900, n),
+            "Status": rng.choice(["Closed Won", "Closed Lost"], n, p=[0.25, 0.75]),
+        }
+    ).to_csv(path, index=False)
+    db = tmp_path / "funnel.duckdb"
+    assert cli("load", path, "--db", db)[0] == 0
+    case = Case(db, "tiny", tmp_path)
+
+    out, _, _ = case.suggest(lang=lang)
+    low, high = out["holdout"]["auc_ci"]
+    assert 0.0 <= low <= high <= 1.0
+    text, _ = case.report(lang=lang)
+    name = t("rules.name.template", lang)
+    assert t("cli.suggest.baseline_none", lang, name=name, auc="–") in text

@@ -420,7 +420,9 @@ def suggestion_report(s: Suggestion, out: str, lang: str) -> list[str]:
         lines.append(t("cli.suggest.not_compared", lang))
     if s.baseline_name is not None:
         name = t("rules.name.template", lang)  # the baseline is the template
-        lines.append(t("cli.suggest.baseline", lang, name=name, auc=_auc(s.baseline_auc)))
+        empty = s.baseline_auc is None and s.holdout_auc is not None  # the template had no rule
+        key = "cli.suggest.baseline_none" if empty else "cli.suggest.baseline"
+        lines.append(t(key, lang, name=name, auc=_auc(s.baseline_auc)))
     lines.append(
         t(
             "cli.suggest.in_sample",
