@@ -34,9 +34,9 @@ def read_catalogs(root: Path = LOCALES) -> dict[str, tuple[str, str]]:
     messages: dict[str, tuple[str, str]] = {}
     for pot in sorted(root.glob("*.pot")):
         with pot.open("rb") as f:
-            english = read_po(f)
+            english = read_po(f, abort_invalid=True)  # a broken catalog fails loudly
         with (root / "ja" / f"{pot.stem}.po").open("rb") as f:
-            japanese = {m.context: m for m in read_po(f) if m.context}
+            japanese = {m.context: m for m in read_po(f, abort_invalid=True) if m.context}
         for m in english:
             if not m.context:
                 continue
