@@ -610,6 +610,41 @@ def suggest_rules(
     )
 
 
+@dataclass(frozen=True)
+class SplitFrames:
+    """A suggestion's training and held-out leads (its scored columns, categories as text),
+    their outcomes, and the suggestion's score of each, in the same order."""
+
+    train: pd.DataFrame
+    y: np.ndarray
+    hold: pd.DataFrame
+    y_hold: np.ndarray
+    train_scores: np.ndarray
+    hold_scores: np.ndarray
+
+
+def split_frames(store: Store, info: DatasetInfo, suggestion: Suggestion) -> SplitFrames:
+    """The leads ``suggestion`` was fitted on and judged on, read again with its scores: what
+    a model set beside it is fitted and judged on."""
+    scored = {c.column: c for c in suggestion.columns if c.scored}
+    where = suggestion.filters.where(info)
+    part = suggestion.holdout
+    train, y = _training(store, info, list(scored), where, part, suggestion.seed)
+    hold, y_hold = _held_out(store, info, list(scored), where, part)
+    sql_types = _column_types(store, info)
+    _categories_as_text(train, scored, sql_types)
+    _categories_as_text(hold, scored, sql_types)
+    rs, filters = suggestion.ruleset, suggestion.filters
+    return SplitFrames(
+        train,
+        y,
+        hold,
+        y_hold,
+        _training_scores(store, info, rs, filters, part, suggestion.seed),
+        _holdout_scores(store, info, rs, filters, part),
+    )
+
+
 @one_thread
 def compare_suggestion(store: Store, info: DatasetInfo, suggestion: Suggestion) -> Suggestion:
     """``suggestion`` beside gradient boosting (with and without interactions) too, fitted on
@@ -622,20 +657,14 @@ def compare_suggestion(store: Store, info: DatasetInfo, suggestion: Suggestion) 
     """
     if suggestion.compared:
         return suggestion
+    found = split_frames(store, info, suggestion)
     scored = {c.column: c for c in suggestion.columns if c.scored}
-    where = suggestion.filters.where(info)
-    part = suggestion.holdout
-    train, y = _training(store, info, list(scored), where, part, suggestion.seed)
-    hold, y_hold = _held_out(store, info, list(scored), where, part)
-    sql_types = _column_types(store, info)
-    _categories_as_text(train, scored, sql_types)
-    _categories_as_text(hold, scored, sql_types)
-    per_lead = _holdout_scores(store, info, suggestion.ruleset, suggestion.filters, part)
     have = {m.model for m in suggestion.models}
     missing = tuple(name for name in checks.MODEL_NAMES if name not in have)
     models = checks.compare_models(
-        train, y, hold, y_hold, scored, per_lead, suggestion.seed, names=missing
-    )
+        found.train, found.y, found.hold, found.y_hold, scored, found.hold_scores,
+        suggestion.seed, names=missing,
+    )  # fmt: skip
     ordered = sorted((*suggestion.models, *models), key=lambda m: checks.MODEL_NAMES.index(m.model))
     return replace(suggestion, models=tuple(ordered))
 
@@ -681,6 +710,29 @@ def logistic_beside(
     return found[0] if found else None
 
 
+def _training_scores(
+    store: Store, info: DatasetInfo, rs: RuleSet, filters: Filters, part: Holdout, seed: int
+) -> np.ndarray:
+    """Each training lead's score, in the order :func:`_training` reads them."""
+    from funnel.rulesql import score_sql
+
+    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
+    query = compose(
+        "SELECT ({score})::DOUBLE AS s FROM {leads} WHERE ({where}) AND {training} "
+        f"ORDER BY {{order}} LIMIT {FIT_ROWS}",
+        score=score_sql(rs),
+        leads=info.table(),
+        where=filters.where(info),
+        training=part.training,
+        order=compose(
+            "hash(CAST({id} AS VARCHAR) || {seed}), rowid", id=id_col, seed=bind(str(seed))
+        ),
+    )
+    frame = store.fetch_frame(query.sql, query.args)
+    scores: np.ndarray = frame["s"].to_numpy(dtype=float)
+    return scores
+
+
 def _holdout_scores(
     store: Store, info: DatasetInfo, rs: RuleSet, filters: Filters, part: Holdout
 ) -> np.ndarray:
@@ -705,6 +757,8 @@ __all__ = [
     "SuggestError",
     "Suggestion",
     "compare_suggestion",
+    "SplitFrames",
     "logistic_beside",
+    "split_frames",
     "suggest_rules",
 ]
