@@ -986,25 +986,42 @@ def load_files(
     *,
     mapping: Mapping | None = None,
     outcome_column: str | None = None,
+    overrides: Overrides | None = None,
     keep_last: bool = False,
     refresh: bool = False,
     accept_changed_outcomes: bool = False,
     progress: Progress = _no_progress,
     by: Actor | None = None,
+    count_log: Callable[[Prepared, Mapping], Prepared] | None = None,
 ) -> LoadResult:
-    """Map (if no mapping is given), prepare and store files as ``dataset``.
+    """Map (if no mapping is given), prepare and store files as ``dataset``: every load's one
+    path, from files or from an engine (:func:`funnel.sources.load`).
 
     With ``refresh`` the stored ``dataset`` is updated by lead id instead of replaced
     (:meth:`funnel.store.Store.refresh`); without a mapping, its stored decisions are kept.
-    ``by`` is who loads (see :meth:`Store.save`); a refusal comes before any file is read.
+    ``overrides`` (or just ``outcome_column``) guide the proposal. ``by`` is who loads (see
+    :meth:`Store.save`); a refusal comes before any file is read. ``count_log``, for an
+    activity log counted where it lives, adds its per-lead counts to the prepared leads:
+    ``activities`` is then only the log's sample, read to map it.
     """
     store.allow(by, "manage_datasets")
     stored = store.require(dataset).mapping if refresh else None
     if mapping is None:
         progress("map", 0.15)
-        overrides = Overrides(outcome=outcome_column)
+        if outcome_column is not None:
+            overrides = replace(overrides or Overrides(), outcome=outcome_column)
         mapping = choose_mapping(leads, outcomes, activities, overrides=overrides, stored=stored)
-    prepared = prepare(leads, mapping, outcomes, activities, keep_last=keep_last, progress=progress)
+    if count_log is None:
+        prepared = prepare(
+            leads, mapping, outcomes, activities, keep_last=keep_last, progress=progress
+        )
+    else:
+        if mapping.column("id") is None:  # as the file path: counts need the leads' ids
+            raise LoadError([Problem("leads_without_id", leads.name)])
+        # the leads first: a refusal there costs no pass over the log
+        prepared = prepare(leads, mapping, outcomes, None, keep_last=keep_last, progress=progress)
+        progress("validate", 0.7)
+        prepared = count_log(prepared, mapping)
     return store_prepared(
         store,
         dataset,

@@ -42,9 +42,7 @@ from funnel.ingest import (
     Progress,
     _no_progress,
     activity_columns,
-    choose_mapping,
-    prepare,
-    store_prepared,
+    load_files,
 )
 from funnel.mapping import Mapping, Overrides
 from funnel.problems import MAX_EXAMPLES, LoadError, Problem
@@ -851,42 +849,29 @@ def load(
     progress: Progress = _no_progress,
     by: Actor | None = None,
 ) -> LoadResult:
-    """Map, prepare and store what :func:`read_inputs` read, as :func:`funnel.ingest.load_files`
-    does for files; an engine's activity log is counted in the engine once mapped."""
-    store.allow(by, "manage_datasets")
-    stored = store.require(dataset).mapping if refresh else None
-    if mapping is None:
-        progress("map", 0.15)
-        mapping = choose_mapping(
-            inputs.leads, inputs.outcomes, inputs.activities, overrides=overrides, stored=stored
-        )
+    """Map, prepare and store what :func:`read_inputs` read, through
+    :func:`funnel.ingest.load_files`; an engine's activity log is counted in the engine once
+    mapped."""
     counted = inputs.counted
-    if counted is not None:
-        if mapping.column("id") is None:  # as the file path: counts need the leads' ids
-            raise LoadError([Problem("leads_without_id", inputs.leads.name)])
-        # the leads first: a refusal there costs no pass over the log
-        prepared = prepare(
-            inputs.leads, mapping, inputs.outcomes, None, keep_last=keep_last, progress=progress
-        )
-        progress("validate", 0.7)
-        prepared = with_activities(prepared, count_activities(counted, mapping))
-    else:
-        prepared = prepare(
-            inputs.leads,
-            mapping,
-            inputs.outcomes,
-            inputs.activities,
-            keep_last=keep_last,
-            progress=progress,
-        )
-    return store_prepared(
+
+    def count_log(prepared: Prepared, mapping: Mapping) -> Prepared:
+        assert counted is not None
+        return with_activities(prepared, count_activities(counted, mapping))
+
+    return load_files(
         store,
         dataset,
-        prepared,
+        inputs.leads,
+        inputs.outcomes,
+        inputs.activities,
+        mapping=mapping,
+        overrides=overrides,
+        keep_last=keep_last,
         refresh=refresh,
         accept_changed_outcomes=accept_changed_outcomes,
         progress=progress,
         by=by,
+        count_log=None if counted is None else count_log,
     )
 
 

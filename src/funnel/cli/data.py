@@ -21,14 +21,14 @@ from funnel.cli.output import (
 )
 from funnel.handoff import csv_text
 from funnel.i18n import t
-from funnel.ingest import LoadResult, choose_mapping, load_demo, load_files, read_inputs
+from funnel.ingest import LoadResult, choose_mapping, load_demo, read_inputs
 from funnel.loads import LoadRecord, history_row
 from funnel.mapping import Mapping, Overrides
 from funnel.mapping.files import mapping_to_yaml
 from funnel.mapping.leaks import LeftOut, left_out
 from funnel.problems import printable as escape
 from funnel.readers import SourceFile
-from funnel.sources import Source, SourceError, default_name, masked
+from funnel.sources import Inputs, Source, SourceError, default_name, masked
 from funnel.sources import load as load_sources
 from funnel.sources import read_inputs as read_sources
 from funnel.wrongfile import outcomes_file_problem
@@ -257,33 +257,46 @@ def _mapping_for(
 
 
 def _load(args: argparse.Namespace) -> int:
-    if args.origin is not None:
-        return _load_from(args)
-    if args.file is None:
-        raise SourceError("leads_missing")
+    """``funnel load``: read the files (or, with ``--from``, where the data lives), then store
+    them through the one load every source shares."""
     report = progress(args.lang)
     report("read", 0.0)
-    leads, outcomes, activities = read_inputs(
-        args.file,
-        args.outcomes,
-        args.activities,
-        max_bytes=args.max_size,
-        encoding=args.encoding,
-        sheet=args.sheet,
-        max_memory=args.max_memory,
-    )
-    report("map", 0.1)
-    name = args.dataset or Path(args.file).stem
-    with open_store(args) as store:
-        before = store.require(name) if args.refresh else store.dataset(name)
-        stored = before.mapping if args.refresh and before is not None else None
-        mapping = _mapping_for(args, leads, outcomes, activities, stored)
-        result = load_files(
-            store,
-            name,
+    if args.origin is not None:
+        leads, outcomes, activities = _sources_of(args)
+        inputs = read_sources(
             leads,
             outcomes,
             activities,
+            max_bytes=args.max_size,
+            max_memory=args.max_memory,
+            encoding=args.encoding,
+        )
+        name = args.dataset or default_name(leads)
+    elif args.file is None:
+        raise SourceError("leads_missing")
+    else:
+        inputs = Inputs(
+            *read_inputs(
+                args.file,
+                args.outcomes,
+                args.activities,
+                max_bytes=args.max_size,
+                encoding=args.encoding,
+                sheet=args.sheet,
+                max_memory=args.max_memory,
+            ),
+            counted=None,
+        )
+        name = args.dataset or Path(args.file).stem
+    report("map", 0.1)
+    with open_store(args) as store:
+        before = store.require(name) if args.refresh else store.dataset(name)
+        stored = before.mapping if args.refresh and before is not None else None
+        mapping = _mapping_for(args, inputs.leads, inputs.outcomes, inputs.activities, stored)
+        result = load_sources(
+            store,
+            name,
+            inputs,
             mapping=mapping,
             keep_last=args.keep_last,
             refresh=args.refresh,
@@ -333,40 +346,6 @@ def _sources_of(args: argparse.Namespace) -> tuple[Source, Source | None, Source
             origin, table=args.table, query=args.query, path=args.path, format=args.path_format
         )
     return leads, one("outcomes_", args.outcomes), one("activities_", args.activities)
-
-
-def _load_from(args: argparse.Namespace) -> int:
-    """``funnel load --from``: read where the data lives, then the files' own load."""
-    report = progress(args.lang)
-    report("read", 0.0)
-    leads, outcomes, activities = _sources_of(args)
-    inputs = read_sources(
-        leads,
-        outcomes,
-        activities,
-        max_bytes=args.max_size,
-        max_memory=args.max_memory,
-        encoding=args.encoding,
-    )
-    report("map", 0.1)
-    name = args.dataset or default_name(leads)
-    with open_store(args) as store:
-        before = store.require(name) if args.refresh else store.dataset(name)
-        stored = before.mapping if args.refresh and before is not None else None
-        mapping = _mapping_for(args, inputs.leads, inputs.outcomes, inputs.activities, stored)
-        result = load_sources(
-            store,
-            name,
-            inputs,
-            mapping=mapping,
-            keep_last=args.keep_last,
-            refresh=args.refresh,
-            accept_changed_outcomes=args.accept_changed_outcomes,
-            progress=report,
-            by=acting(args, store),
-        )
-    _print_loaded(result, args.lang, as_json=args.json)
-    return 0
 
 
 def _print_loaded(result: LoadResult, lang: str, *, as_json: bool) -> None:
