@@ -147,6 +147,22 @@ def test_cli_loads_a_glob_of_exports(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert payload["name"] == "exports" and payload["leads"] == 40
 
 
+def test_cli_says_a_from_load_replaced_a_dataset_as_a_file_load_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`funnel load --from` and `funnel load FILE` are one load: replacing a dataset of that
+    name is said the same way (the --from load said nothing)."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    month(folder, "a.csv", 1)
+    db = str(tmp_path / "f.duckdb")
+    assert run(capsys, "load", "--from", str(folder), "--db", db)[0] == 0
+    month(folder, "b.csv", 21)
+    code, _, err = run(capsys, "load", "--from", str(folder), "--db", db)
+    assert code == 0, err
+    assert "exports was replaced: its 20 leads are now the new files' 40" in " ".join(err.split())
+
+
 def test_cli_refuses_a_file_and_from_together(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
