@@ -625,8 +625,7 @@ def _typed_leads(
             out[col] = parsed.dates[col]
         elif col in parsed.numbers:
             values = parsed.numbers[col]
-            whole = values.dropna()
-            if len(whole) and (whole == whole.round()).all() and whole.abs().max() < 2**53:
+            if _whole_numbers(values):
                 out[col] = values.astype("Int64")
             else:
                 out[col] = values
@@ -649,6 +648,23 @@ def _typed_leads(
         mapping = replace(mapping, leads=(ColumnSpec(name, "id"),) + mapping.leads)
         notes.append(Problem("surrogate_id", file, column=name, severity="info"))
     return typed, mapping, notes
+
+
+def _whole_numbers(values: pd.Series) -> bool:
+    """Tell whether a parsed number column holds whole numbers only (some, all exact in a
+    float: below 2**53), so it is stored as integers; one pass, no copy of the column.
+
+    >>> _whole_numbers(pd.Series([1.0, float("nan"), -3.0])), _whole_numbers(pd.Series([1.5]))
+    (True, False)
+    >>> _whole_numbers(pd.Series([float("nan")])), _whole_numbers(pd.Series([2.0**53]))
+    (False, False)
+    """
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    present = ~np.isnan(numbers)
+    if not present.any():
+        return False
+    whole = bool(np.all((numbers == np.trunc(numbers)) | ~present))
+    return whole and float(np.nanmax(np.abs(numbers))) < 2**53
 
 
 def _as_text(series: pd.Series) -> pd.Series:
