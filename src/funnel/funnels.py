@@ -7,20 +7,33 @@ is every lead; ``won`` is the outcome. All counting happens in one DuckDB query 
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+import numpy as np
 
 from funnel.filters import NO_FILTERS, Filters
 from funnel.fragment import bind, compose
+from funnel.funnel_columns import (
+    NULL_INT,
+    LeadColumns,
+    histogram,
+    keep,
+    lead_columns,
+    quantiles_cont,
+)
 from funnel.i18n import CodedError
-from funnel.stats import wilson_sql
+from funnel.stats import wilson, wilson_sql
 from funnel.store import CLOSED_COL, OUTCOME_COL, DatasetInfo, Store, quote_ident
 
 STAGE_ORDER = ("lead", "mql", "sql", "opportunity", "won")
 STAGES_SETTING = "funnel_stages"
+#: What each transition reports: p25, median, p75, p90, and p99 (where its histogram stops).
+TRANSITION_QUANTILES = (0.25, 0.5, 0.75, 0.9, 0.99)
 
 
 class Unavailable(CodedError):
@@ -446,88 +459,108 @@ def funnel_page(
     *,
     quantile: float = 0.9,
 ) -> FunnelPage:
-    """The funnel, its monthly cohorts and the time between stages from one scan of the
-    filtered leads: the numbers :func:`compute_funnel`, :func:`cohort_trend` and
-    :func:`time_to_convert` give, which scan and filter the leads once each.
+    """The funnel, its monthly cohorts and the time between stages for one filter state: the
+    numbers :func:`compute_funnel`, :func:`cohort_trend` and :func:`time_to_convert` give.
 
-    The scan keeps one compact row per lead (the furthest stage it reached, its creation
-    month, the days of each transition); the three views are counted from those rows.
+    Counted with numpy from the dataset's leads read once as a few columns
+    (:mod:`funnel.funnel_columns`: each stage's evidence, the creation day and month, each
+    transition's days, a filter column's values as codes), so a filter change scans no table.
+    One ``bincount`` of (creation month, furthest stage reached) per filtered lead gives both
+    the funnel and the cohorts; each transition's quantiles are DuckDB's ``quantile_cont``.
     """
-    level = _reach_level(info, stages)
+    evidence = _stage_evidence(info, stages)
     last = len(stages) - 1
     created = info.mapping.column("created")
     pairs = _transition_days(info, stages)
     p90, as_of = _maturity(store, info, stages, quantile) if created else (None, None)
-    month = f"date_trunc('month', {quote_ident(created)})" if created else "NULL::TIMESTAMP"
-    columns = [f"{level} AS lvl", f"{month} AS month"]
-    columns += [f"{days} AS t{i}" for i, (_, _, days) in enumerate(pairs)]
-    low, high = wilson_sql("converted", "n")
-    k = range(len(pairs))
-    query = compose(
-        """
-        WITH rows AS MATERIALIZED (SELECT {columns} FROM {leads} WHERE {where}),
-        months AS (
-            SELECT month, count(*) AS n, count(*) FILTER (WHERE lvl >= {last}) AS converted
-            FROM rows WHERE month IS NOT NULL GROUP BY 1
-        ),
-        cohorts AS (
-            SELECT month, n, converted, converted / n AS rate, {low} AS ci_low, {high} AS ci_high,
-                   (month + INTERVAL 1 MONTH - INTERVAL 1 DAY
-                        + to_days(CAST(ceil(coalesce({p90}, 0)) AS INTEGER))) <= {as_of} AS mature
-            FROM months
-        ),
-        days AS (SELECT {days} FROM rows),
-        {stats}
-        SELECT (SELECT list([lvl, n]) FROM (SELECT lvl, count(*) AS n FROM rows GROUP BY lvl)),
-               (SELECT list(struct_pack(month, n, converted, rate, ci_low, ci_high, mature)
-                            ORDER BY month) FROM cohorts),
-               (SELECT [{per_pair}] FROM stats),
-               (SELECT list(struct_pack(t, b, n) ORDER BY t, b) FROM hist)
-        """,
-        columns=", ".join(columns),
-        leads=info.table(),
-        where=filters.where(info),
-        last=str(last),
-        low=low,
-        high=high,
-        p90=bind(p90),
-        as_of=bind(as_of),
-        days=", ".join(f"t{i}" for i in k) or "NULL AS t",
-        stats=_transition_stats(len(pairs))
-        if pairs
-        else "stats AS (SELECT 1), hist AS "
-        "(SELECT NULL::INTEGER AS t, NULL::DOUBLE AS b, NULL::BIGINT AS n WHERE FALSE)",
-        per_pair=", ".join(f"struct_pack(n := n{i}, q := q{i}, b := b{i})" for i in k),
+    columns = lead_columns(store, info)
+    mask = keep(columns, info, filters)
+
+    # one code per lead, (its creation month's index or "no date" last) x stages + the
+    # furthest stage it reached, doubled: adding the filter's mask makes the kept leads' odd
+    groups, months = columns.memo(
+        ("funnel", tuple(evidence), created), lambda: _groups(columns, evidence, created)
     )
-    with store.cursor() as cur:
-        row = cur.execute(query.sql, query.args).fetchone()
-    assert row is not None
-    counts, cohort_rows, pair_stats, hist_rows = row
+    width, size = len(stages), 2 * (len(months) + 1) * len(stages)
+    if mask is None:
+        counts = np.bincount(groups, minlength=size)[::2]
+    else:
+        counts = np.bincount(groups + mask, minlength=size)[1::2]
+    counts = counts.reshape(-1, width)
+    at_level = counts.sum(axis=0)
+    reached = [int(v) for v in np.cumsum(at_level[::-1])[::-1]]
+
     trend = None
     if created is not None:
-        cohorts = [
-            Cohort(
-                c["month"],
-                int(c["n"]),
-                int(c["converted"]),
-                c["rate"],
-                float(c["ci_low"]),
-                float(c["ci_high"]),
-                bool(c["mature"]),
-            )
-            for c in cohort_rows or []
-        ]
+        cohorts = []
+        for i, month in enumerate(months):
+            n = int(counts[i].sum())
+            if n:
+                converted = int(counts[i, last])
+                low, high = wilson(converted, n)
+                cohorts.append(
+                    Cohort(
+                        month, n, converted, converted / n, low, high, _mature(month, p90, as_of)
+                    )
+                )
         trend = CohortTrend(cohorts, p90, as_of, stages[-1])
-    hists: list[list[tuple[float, int]]] = [[] for _ in k]
-    for h in hist_rows or []:
-        hists[h["t"]].append((float(h["b"]), int(h["n"])))
+
     transitions = []
-    for i, (a, b, _) in enumerate(pairs):
-        stat = pair_stats[i]
-        q = stat["q"] if stat["q"] is not None else [None] * 5
-        transitions.append(
-            Transition(a, b, int(stat["n"]), q[1], q[0], q[2], q[3], hists[i], int(stat["b"]))
-        )
-    at_level = dict.fromkeys(range(len(stages)), 0) | {int(lv): int(n) for lv, n in counts or []}
-    reached = [sum(n for lv, n in at_level.items() if lv >= i) for i in range(len(stages))]
+    spans = columns.ranked([days for _, _, days in pairs])
+    for (a, b, _), (rows, values) in zip(pairs, spans, strict=True):
+        days = values if mask is None else values[mask[rows]]  # still smallest first
+        if not len(days):
+            transitions.append(Transition(a, b, 0, None, None, None, None, [], 1))
+            continue
+        q = quantiles_cont(days, TRANSITION_QUANTILES)
+        bucket = 7 if q[3] > 28 else 1
+        shown = histogram(days[: np.searchsorted(days, q[4], side="right")], bucket)
+        transitions.append(Transition(a, b, len(days), q[1], q[0], q[2], q[3], shown, bucket))
     return FunnelPage(_steps(stages, reached), trend, transitions)
+
+
+def _groups(
+    columns: LeadColumns, evidence: Sequence[str], created: str | None
+) -> tuple[np.ndarray, list[Any]]:
+    """Each lead's (creation month, furthest stage) code for :func:`funnel_page`, doubled,
+    in the narrowest integer type that holds it, and the months in order, each as DuckDB's
+    ``date_trunc('month', created)`` gives it."""
+    level = np.zeros(columns.rows, dtype=np.int64)
+    for i, flag in enumerate(columns.flags(evidence[1:]), start=1):
+        level[flag] = i  # the furthest stage with its own evidence, as _reach_level says
+    if created is None:
+        return _narrow(2 * level), []
+    c = quote_ident(created)
+    code_sql = f"(year({c}) * 12 + month({c}) - 1)"
+    (code,) = columns.ints([code_sql])
+    first = columns.lookup(code_sql, f"date_trunc('month', {c})")
+    known = sorted(first)
+    index = np.full(columns.rows, len(known), dtype=np.int64)  # no date: after every month
+    if known:
+        dated = code != NULL_INT
+        index[dated] = np.searchsorted(np.array(known, dtype=np.int32), code[dated])
+    return _narrow(2 * (index * len(evidence) + level)), [first[k] for k in known]
+
+
+def _narrow(codes: np.ndarray) -> np.ndarray:
+    """Non-negative codes in the smallest unsigned type that still holds each code + 1
+    (``bincount`` reads a byte per lead faster than eight).
+
+    >>> _narrow(np.array([0, 254])).dtype, _narrow(np.array([0, 255])).dtype
+    (dtype('uint8'), dtype('uint16'))
+    """
+    top = int(codes.max(initial=0)) + 1
+    for kind in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(kind).max:
+            return codes.astype(kind)
+    return codes
+
+
+def _mature(month: datetime, p90: float | None, as_of: datetime | None) -> bool:
+    """Whether a cohort has had time to convert, as :func:`cohort_trend`'s SQL decides: its
+    last day plus the whole days of ``p90`` is on or before ``as_of``."""
+    if as_of is None:
+        return False
+    next_month = month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
+    wait = timedelta(days=math.ceil(p90 or 0.0)) - timedelta(days=1)
+    return bool(next_month + wait <= as_of)

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from funnel.demo import generate_leads
-from funnel.filters import MISSING, NO_FILTERS, Filters
+from funnel.filters import MISSING, NO_FILTERS, FilterError, Filters
 from funnel.funnels import (
     Cohort,
     Step,
@@ -776,6 +776,10 @@ def test_no_filter_is_the_same_as_the_default(analysis_store: Store, demo: Datas
         Filters(date_from=date(2025, 10, 1), equals=(("source", ("Web form", "Ads")),)),
         Filters(equals=(("budget", (MISSING,)),)),
         Filters(equals=(("source", ("no such source",)),)),  # keeps no lead
+        Filters(date_to=date(2025, 3, 31)),
+        Filters(date_from=date(2025, 2, 1), date_to=date(2025, 2, 1)),  # one day
+        Filters(equals=(("web_visits", ("0", "3")),)),  # a number, compared as text
+        Filters(equals=(("budget", (MISSING, "Yes")), ("industry", ("Retail", "IT / Software")))),
     ],
 )
 @pytest.mark.parametrize(
@@ -804,3 +808,7 @@ def test_the_funnel_page_of_real_datasets_is_each_view_computed_alone(
     assert without_dates.transitions == []
     with pytest.raises(Unavailable):
         funnel_page(analysis_store, bank, ["lead"])
+    dated = Filters(date_from=date(2024, 1, 1))
+    with pytest.raises(FilterError) as refused:
+        funnel_page(analysis_store, bank, ["lead", "won"], dated)
+    assert refused.value.code == "filter_no_dates"
