@@ -71,19 +71,34 @@ class LeadColumns:
 
     def flags(self, exprs: Sequence[str]) -> list[np.ndarray]:
         """Each SQL condition per lead (bool; NULL is False)."""
-        return self._read("flag", exprs, lambda e: f"coalesce({e}, FALSE)", _as_bool)
+        return self.read([("flag", e) for e in exprs])
 
     def ints(self, exprs: Sequence[str]) -> list[np.ndarray]:
         """Each integer SQL expression per lead (int32; NULL is :data:`NULL_INT`)."""
-        return self._read(
-            "int", exprs, lambda e: f"coalesce(CAST({e} AS INTEGER), {NULL_INT})", _as_int32
-        )
+        return self.read([("int", e) for e in exprs])
 
     def ranked(self, exprs: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each numeric SQL expression where it is not NULL, smallest first: ``(rows,
         values)``, the values as DuckDB computed them (float64) and the lead of each. Any
         subset of the leads keeps them in order, so its quantiles need no sorting."""
-        return self._read("ranked", exprs, lambda e: f"CAST({e} AS DOUBLE)", _as_ranked)
+        return self.read([("ranked", e) for e in exprs])
+
+    def read(self, wanted: Sequence[tuple[str, str]]) -> list[Any]:
+        """The columns ``(kind, SQL expression)`` (kinds: ``flag``, ``int``, ``ranked``),
+        those not read yet in one scan of the table."""
+        with self._lock:
+            missing = list(dict.fromkeys(w for w in wanted if w not in self._columns))
+            if missing:
+                columns = ", ".join(
+                    f"{_KINDS[kind][0](expr)} AS c{i}" for i, (kind, expr) in enumerate(missing)
+                )
+                with self.store.cursor() as cur:
+                    found = cur.execute(f"SELECT {columns} FROM {self.table}").fetchnumpy()
+                for i, (kind, expr) in enumerate(missing):
+                    raw = found[f"c{i}"]
+                    self._check(raw)
+                    self._columns[(kind, expr)] = _KINDS[kind][1](raw)
+            return [self._columns[w] for w in wanted]
 
     def codes(self, column: str) -> tuple[np.ndarray, list[str]]:
         """A column's values as text (what a filter compares), dictionary-coded: each lead's
@@ -100,41 +115,6 @@ class LeadColumns:
                 self._columns[key] = (indices, encoded.dictionary.to_pylist())
             found: tuple[np.ndarray, list[str]] = self._columns[key]
             return found
-
-    def lookup(self, key_expr: str, value_expr: str) -> dict[int, Any]:
-        """``value_expr`` for each distinct integer ``key_expr`` (NULL keys left out): e.g. a
-        month code's first day, as DuckDB gives it."""
-        key = ("lookup", key_expr, value_expr)
-        with self._lock:
-            if key not in self._columns:
-                sql = (
-                    f"SELECT DISTINCT CAST({key_expr} AS INTEGER), {value_expr} FROM {self.table}"
-                    f" WHERE {key_expr} IS NOT NULL"
-                )
-                with self.store.cursor() as cur:
-                    self._columns[key] = {int(k): v for k, v in cur.execute(sql).fetchall()}
-            found: dict[int, Any] = self._columns[key]
-            return found
-
-    def _read(
-        self,
-        kind: str,
-        exprs: Sequence[str],
-        select: Callable[[str], str],
-        convert: Callable[[Any], Any],
-    ) -> list[Any]:
-        """The columns of ``exprs``, those not read yet in one scan of the table."""
-        with self._lock:
-            missing = list(dict.fromkeys(e for e in exprs if (kind, e) not in self._columns))
-            if missing:
-                columns = ", ".join(f"{select(e)} AS c{i}" for i, e in enumerate(missing))
-                with self.store.cursor() as cur:
-                    found = cur.execute(f"SELECT {columns} FROM {self.table}").fetchnumpy()
-                for i, expr in enumerate(missing):
-                    raw = found[f"c{i}"]
-                    self._check(raw)
-                    self._columns[(kind, expr)] = convert(raw)
-            return [self._columns[(kind, e)] for e in exprs]
 
     def _check(self, column: Any) -> None:
         """Refuse a column that is not one value per lead (the table changed under us)."""
@@ -154,8 +134,16 @@ def _as_ranked(values: Any) -> tuple[np.ndarray, np.ndarray]:
     data = np.ma.asarray(values)
     rows = np.flatnonzero(~np.ma.getmaskarray(data))
     present = np.asarray(data.data, dtype=np.float64)[rows]
-    order = np.argsort(present, kind="stable")
+    order = np.argsort(present)  # ties in any order: equal values either way
     return rows[order].astype(np.int32 if len(data) < 2**31 else np.int64), present[order]
+
+
+#: How each kind of column is selected and kept.
+_KINDS: dict[str, tuple[Callable[[str], str], Callable[[Any], Any]]] = {
+    "flag": (lambda e: f"coalesce({e}, FALSE)", _as_bool),
+    "int": (lambda e: f"coalesce(CAST({e} AS INTEGER), {NULL_INT})", _as_int32),
+    "ranked": (lambda e: f"CAST({e} AS DOUBLE)", _as_ranked),
+}
 
 
 def _nbytes(value: Any) -> int:

@@ -21,6 +21,7 @@ from funnel.fragment import bind, compose
 from funnel.funnel_columns import (
     NULL_INT,
     LeadColumns,
+    day_sql,
     histogram,
     keep,
     lead_columns,
@@ -473,7 +474,14 @@ def funnel_page(
     created = info.mapping.column("created")
     pairs = _transition_days(info, stages)
     p90, as_of = _maturity(store, info, stages, quantile) if created else (None, None)
+    filters.where(info)  # an unknown column or a dateless dataset: refused before reading
     columns = lead_columns(store, info)
+    wanted = [("flag", e) for e in evidence[1:]] + [("ranked", days) for _, _, days in pairs]
+    if created is not None:
+        wanted.append(("int", _month_code(created)))
+        if filters.date_from or filters.date_to:
+            wanted.append(("int", day_sql(created)))
+    columns.read(wanted)  # what this dataset's first page needs, in one scan
     mask = keep(columns, info, filters)
 
     # one code per lead, (its creation month's index or "no date" last) x stages + the
@@ -521,25 +529,34 @@ def funnel_page(
 
 def _groups(
     columns: LeadColumns, evidence: Sequence[str], created: str | None
-) -> tuple[np.ndarray, list[Any]]:
+) -> tuple[np.ndarray, list[datetime]]:
     """Each lead's (creation month, furthest stage) code for :func:`funnel_page`, doubled,
-    in the narrowest integer type that holds it, and the months in order, each as DuckDB's
-    ``date_trunc('month', created)`` gives it."""
-    level = np.zeros(columns.rows, dtype=np.int64)
+    in the narrowest integer type that holds it, and the months in order, each the first
+    instant of the month as ``date_trunc('month', created)`` gives it (a DATE or TIMESTAMP
+    column, what loading stores, truncates to a TIMESTAMP)."""
+    level = np.zeros(columns.rows, dtype=np.int32)
     for i, flag in enumerate(columns.flags(evidence[1:]), start=1):
         level[flag] = i  # the furthest stage with its own evidence, as _reach_level says
     if created is None:
         return _narrow(2 * level), []
+    (code,) = columns.ints([_month_code(created)])
+    dated = code != NULL_INT
+    if not dated.any():
+        return _narrow(2 * level), []
+    # months present, numbered in date order; a lead without a date after the last month
+    low = int(code[dated].min())
+    shifted = np.where(dated, code - (low - 1), 0)  # 0: no date
+    present = np.bincount(shifted)[1:] > 0
+    known = low + np.flatnonzero(present)
+    index = np.concatenate(([len(known)], np.cumsum(present) - 1)).astype(np.int32)[shifted]
+    months = [datetime(int(k) // 12, int(k) % 12 + 1, 1) for k in known]
+    return _narrow(2 * (index * len(evidence) + level)), months
+
+
+def _month_code(created: str) -> str:
+    """SQL numbering a lead's creation month (``year * 12 + month - 1``), in date order."""
     c = quote_ident(created)
-    code_sql = f"(year({c}) * 12 + month({c}) - 1)"
-    (code,) = columns.ints([code_sql])
-    first = columns.lookup(code_sql, f"date_trunc('month', {c})")
-    known = sorted(first)
-    index = np.full(columns.rows, len(known), dtype=np.int64)  # no date: after every month
-    if known:
-        dated = code != NULL_INT
-        index[dated] = np.searchsorted(np.array(known, dtype=np.int32), code[dated])
-    return _narrow(2 * (index * len(evidence) + level)), [first[k] for k in known]
+    return f"(year({c}) * 12 + month({c}) - 1)"
 
 
 def _narrow(codes: np.ndarray) -> np.ndarray:
