@@ -240,23 +240,77 @@ def keep(columns: LeadColumns, info: DatasetInfo, filters: Filters) -> np.ndarra
     return mask
 
 
+class Chosen:
+    """The values a mask keeps of a :meth:`LeadColumns.ranked` column, counted in place:
+    ``before[i]`` is how many of the first ``i`` values are kept, so the k-th smallest kept
+    value and the kept values in a range are found without copying them out."""
+
+    def __init__(self, values: np.ndarray, kept: np.ndarray | None = None) -> None:
+        self.values = values  # smallest first
+        self.before: np.ndarray | None = None
+        if kept is not None:
+            self.before = np.zeros(len(values) + 1, dtype=np.int64)
+            np.cumsum(kept, out=self.before[1:])
+        self.n = len(values) if self.before is None else int(self.before[-1])
+
+    def smallest(self, ks: Sequence[int]) -> list[float]:
+        """The ``k``-th smallest kept value (from 0) for each ``k``."""
+        at = np.asarray(ks, dtype=np.int64)
+        if self.before is not None:  # the first position with k + 1 kept up to it
+            at = np.searchsorted(self.before, at + 1) - 1
+        return [float(v) for v in self.values[at]]
+
+    def quantiles(self, qs: Sequence[float]) -> list[float]:
+        """DuckDB's ``quantile_cont`` of the kept values, to the last bit: the value at
+        position ``(n - 1) * q``, interpolated between its two neighbours as DuckDB does
+        (:func:`_interpolate`; numpy's ``quantile`` rounds differently in the last bit)."""
+        positions = [(self.n - 1) * float(q) for q in qs]
+        ks = sorted({k for p in positions for k in (math.floor(p), math.ceil(p))})
+        value = dict(zip(ks, self.smallest(ks), strict=True))
+        out = []
+        for p in positions:
+            lo, hi = math.floor(p), math.ceil(p)
+            out.append(value[lo] if lo == hi else _interpolate(value[lo], value[hi], p - lo))
+        return out
+
+    def histogram(
+        self, bucket: int, upto: float, starts: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> list[tuple[float, int]]:
+        """The kept values up to ``upto`` counted per bucket of ``bucket`` days, each at
+        ``floor(days / bucket) * bucket`` as SQL counts them: ``(bucket start, count)`` in
+        order, empty buckets left out. ``starts`` is :func:`bucket_starts` of the values
+        (computed here when not given)."""
+        found, first = starts if starts is not None else bucket_starts(self.values, bucket)
+        end = int(np.searchsorted(self.values, upto, side="right"))
+        k = int(np.searchsorted(first, end))
+        bounds = np.append(first[:k], end)
+        counts = np.diff(bounds) if self.before is None else np.diff(self.before[bounds])
+        shown = counts > 0
+        return [
+            (float(s) * bucket, int(c))
+            for s, c in zip(found[:k][shown], counts[shown], strict=True)
+        ]
+
+
+def bucket_starts(ordered: np.ndarray, bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """Values in ascending order cut into buckets of ``bucket``: each bucket's
+    ``floor(value / bucket)`` and the position of its first value.
+
+    >>> bucket_starts(np.array([0.5, 1.2, 6.9, 8.0]), 7)
+    (array([0., 1.]), array([0, 3]))
+    """
+    starts = np.floor(ordered / bucket)  # ascending too
+    first = np.flatnonzero(np.r_[True, starts[1:] != starts[:-1]]) if len(starts) else starts
+    return starts[first.astype(np.int64)], first.astype(np.int64)
+
+
 def quantiles_cont(ordered: np.ndarray, qs: Sequence[float]) -> list[float]:
-    """DuckDB's ``quantile_cont`` of non-empty values in ascending order, to the last bit:
-    the value at position ``(n - 1) * q``, interpolated between its two neighbours as DuckDB
-    does (:func:`_interpolate`; numpy's ``quantile`` rounds differently in the last bit).
+    """DuckDB's ``quantile_cont`` of non-empty values in ascending order (:class:`Chosen`).
 
     >>> quantiles_cont(np.array([1.0, 2.0, 3.0, 4.0]), [0.0, 0.5, 0.9, 1.0])
     [1.0, 2.5, 3.7, 4.0]
     """
-    out = []
-    for q in qs:
-        p = (len(ordered) - 1) * float(q)
-        lo, hi = math.floor(p), math.ceil(p)
-        if lo == hi:
-            out.append(float(ordered[lo]))
-        else:
-            out.append(_interpolate(float(ordered[lo]), float(ordered[hi]), p - lo))
-    return out
+    return Chosen(ordered).quantiles(qs)
 
 
 def _interpolate(lo: float, hi: float, d: float) -> float:
@@ -271,16 +325,11 @@ def _interpolate(lo: float, hi: float, d: float) -> float:
 
 
 def histogram(ordered: np.ndarray, bucket: int) -> list[tuple[float, int]]:
-    """Values in ascending order counted per bucket of ``bucket`` days, each counted at
-    ``floor(days / bucket) * bucket`` as SQL does: ``(bucket start, count)`` in order, empty
-    buckets left out.
+    """Values in ascending order counted per bucket of ``bucket`` days (:class:`Chosen`).
 
     >>> histogram(np.array([0.5, 1.2, 6.9, 8.0]), 7)
     [(0.0, 3), (7.0, 1)]
     """
     if not len(ordered):
         return []
-    starts = np.floor(ordered / bucket)  # ascending too
-    first = np.concatenate(([0], np.flatnonzero(starts[1:] != starts[:-1]) + 1))
-    counts = np.diff(np.append(first, len(starts)))
-    return [(float(s) * bucket, int(c)) for s, c in zip(starts[first], counts, strict=True)]
+    return Chosen(ordered).histogram(bucket, float(ordered[-1]))

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,12 +21,12 @@ from funnel.filters import NO_FILTERS, Filters
 from funnel.fragment import bind, compose
 from funnel.funnel_columns import (
     NULL_INT,
+    Chosen,
     LeadColumns,
+    bucket_starts,
     day_sql,
-    histogram,
     keep,
     lead_columns,
-    quantiles_cont,
 )
 from funnel.i18n import CodedError
 from funnel.stats import wilson, wilson_sql
@@ -515,15 +516,16 @@ def funnel_page(
 
     transitions = []
     spans = columns.ranked([days for _, _, days in pairs])
-    for (a, b, _), (rows, values) in zip(pairs, spans, strict=True):
-        days = values if mask is None else values[mask[rows]]  # still smallest first
-        if not len(days):
+    for (a, b, days), (rows, values) in zip(pairs, spans, strict=True):
+        chosen = Chosen(values, None if mask is None else mask[rows])
+        if not chosen.n:
             transitions.append(Transition(a, b, 0, None, None, None, None, [], 1))
             continue
-        q = quantiles_cont(days, TRANSITION_QUANTILES)
+        q = chosen.quantiles(TRANSITION_QUANTILES)
         bucket = 7 if q[3] > 28 else 1
-        shown = histogram(days[: np.searchsorted(days, q[4], side="right")], bucket)
-        transitions.append(Transition(a, b, len(days), q[1], q[0], q[2], q[3], shown, bucket))
+        starts = columns.memo(("buckets", days, bucket), partial(bucket_starts, values, bucket))
+        shown = chosen.histogram(bucket, q[4], starts)
+        transitions.append(Transition(a, b, chosen.n, q[1], q[0], q[2], q[3], shown, bucket))
     return FunnelPage(_steps(stages, reached), trend, transitions)
 
 
