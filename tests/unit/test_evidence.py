@@ -342,3 +342,37 @@ def test_olist_flags_the_deals_file_columns_and_not_its_landing_pages(
         c for c in deals.columns if c not in ("mql_id", "won_date")
     }
     assert [s.name for s in mapping.features()] == ["landing_page_id", "origin"]
+
+
+def test_a_column_filled_when_the_deal_closes_is_flagged_though_won_and_lost_both_have_it() -> None:
+    """Days to close: filled for every decided deal (won or lost alike), empty for every open
+    one. Won against lost cannot see it; decided against open can. A behaviour filled for
+    every lead, and a column empty for a few leads of each kind, are not flagged."""
+    rng = np.random.default_rng(8)
+    n = 900
+    won = rng.random(n) < 0.2
+    is_open = rng.random(n) < 0.3
+    sparse = np.where(rng.random(n) < 0.15, np.nan, rng.integers(1, 50, n))
+    frame = pd.DataFrame(
+        {
+            "opportunity_id": [f"O{i:05d}" for i in range(n)],
+            "created_at": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "industry": rng.choice(["IT", "Retail", "Finance"], n),
+            "web_visits": rng.poisson(3, n),
+            "headcount": sparse,
+            "days_to_close": np.where(is_open, np.nan, rng.integers(5, 200, n)),
+            "stage": np.where(is_open, "Negotiation", np.where(won, "Closed Won", "Closed Lost")),
+        }
+    )
+    specs = {s.name: s for s in propose_mapping(csv_source(frame)).leads}
+    n_open = f"{int(is_open.sum()):,}"
+
+    spec = specs["days_to_close"]
+    assert spec.leak and spec.reason == "leak.closing_fill"
+    assert reason_text(spec) == (
+        f"filled for 100% of decided (won or lost) leads and 0% of the {n_open} still open: "
+        "written when the deal closes"
+    )
+    assert n_open in reason_text(spec, "ja") and "商談の終了時" in reason_text(spec, "ja")
+    assert not specs["web_visits"].leak and not specs["headcount"].leak
+    assert not specs["industry"].leak

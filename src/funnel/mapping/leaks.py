@@ -11,7 +11,10 @@ flagged when, alone, it separates the two almost perfectly, or is filled only af
   set of values) is at least 0.90, values held by fewer than 10 decided leads pooled first;
 * filled: the share filled among won and among lost differ by at least 0.80 — "amount is filled
   for 100% of won leads and 10% of lost leads" —, or it is filled for at least 20% of won and at
-  most 1% of lost, or for no won lead and at least 5% of lost (a lost reason).
+  most 1% of lost, or for no won lead and at least 5% of lost (a lost reason);
+* filled at the close: where at least 10 leads are still open, the share filled among decided
+  leads (won or lost) and among open ones differ by at least 0.80 — "days_to_close is filled for
+  100% of decided leads and 0% of the 774 still open" (won against lost cannot see it).
 
 A name that says the column is written during the sale (lead status, sales status, deal stage,
 lost reason — whole words, so a demographic ``Marital_Status`` is not one) lowers the bar to
@@ -60,7 +63,7 @@ MIN_FILLED = 20
 #: compared with the limits above then vary by about 0.005 between samples).
 LEAK_SAMPLE_ROWS = 100_000
 
-Check = Literal["number", "date", "category", "fill"]
+Check = Literal["number", "date", "category", "fill", "closing_fill"]
 
 # Names of columns written during or after the sale, as whole words (English) ...
 _NAME_HINTS: tuple[tuple[str, ...], ...] = tuple(
@@ -126,6 +129,8 @@ class Evidence:
     def leaks(self, *, named: bool = False) -> bool:
         """Whether this evidence flags the column (a sale-status name lowers the bar)."""
         bar = NAMED_SEPARATION if named else LEAK_SEPARATION
+        if self.check == "closing_fill":
+            return self.stat >= FILL_GAP
         if self.check == "fill":
             p = dict(self.params)
             fw, fl = float(p["fw"]), float(p["fl"])
@@ -159,6 +164,35 @@ def fill_evidence(name: str, filled: np.ndarray, won: np.ndarray) -> Evidence:
     fw, fl = float(filled[won].mean()), float(filled[~won].mean())
     params = (("won", _pct(fw)), ("lost", _pct(fl)), ("fw", repr(fw)), ("fl", repr(fl)))
     return Evidence(name, "fill", abs(fw - fl), params)
+
+
+def closing_fill_evidence(
+    name: str,
+    column: pd.Series,
+    decided: np.ndarray,
+    open_: np.ndarray,
+    placeholders: tuple[str, ...],
+) -> Evidence:
+    """Share filled among decided (won or lost) leads − among still-open ones: a column written
+    when the deal closes (a close date, days to close), whoever won. Won against lost cannot see
+    it: both sides have it.
+
+    >>> col = pd.Series([12.0, 40.0, 7.0, None, None, "-"])
+    >>> e = closing_fill_evidence("days_to_close", col, np.r_[[True] * 3, [False] * 3],
+    ...                           np.r_[[False] * 3, [True] * 3], ("-",))
+    >>> e.stat, dict(e.params)["decided"], dict(e.params)["open"], e.leaks()
+    (1.0, '100%', '0%', True)
+    """
+    filled = null_placeholders(column, placeholders)[0].notna().to_numpy()
+    fd, fo = float(filled[decided].mean()), float(filled[open_].mean())
+    params = (
+        ("decided", _pct(fd)),
+        ("open", _pct(fo)),
+        ("n_open", f"{int(open_.sum()):,}"),
+        ("fd", repr(fd)),
+        ("fo", repr(fo)),
+    )
+    return Evidence(name, "closing_fill", fd - fo, params)
 
 
 def number_evidence(
@@ -376,6 +410,9 @@ def flag_leaks(
         rows = np.random.RandomState(0).choice(len(frame), LEAK_SAMPLE_ROWS, replace=False)
     labels = outcome_labels(mapping, leads, outcomes, rows)
     sides = decided_sides(labels) if labels is not None else None
+    open_ = closed = None
+    if labels is not None and labels.eq("open").sum() >= MIN_DECIDED:  # else too few to tell
+        open_, closed = labels.eq("open").to_numpy(), labels.isin(["won", "lost"]).to_numpy()
     kinds = kinds or {}
     specs = []
     for spec in mapping.leads:
@@ -391,9 +428,12 @@ def flag_leaks(
             decided, won, others = sides
             column = frame[spec.name] if rows is None else frame[spec.name].iloc[rows]
             series = column[decided]
-            found = strongest(
-                column_evidence(spec.name, series, kind, won, mapping.placeholders), named=named
-            )
+            evidence_found = column_evidence(spec.name, series, kind, won, mapping.placeholders)
+            if open_ is not None and closed is not None:
+                evidence_found.append(
+                    closing_fill_evidence(spec.name, column, closed, open_, mapping.placeholders)
+                )
+            found = strongest(evidence_found, named=named)
             if found is not None:
                 reason = found.reason if not (named and not found.leaks()) else "leak.named"
                 evidence = found.params + (("others", others),)
