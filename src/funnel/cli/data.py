@@ -256,6 +256,24 @@ def _mapping_for(
     )
 
 
+def _read_files(
+    args: argparse.Namespace,
+) -> tuple[SourceFile, SourceFile | None, SourceFile | None]:
+    """The leads file and its outcomes and activity files, as ``load`` and ``mapping`` read
+    them (size, memory, encoding and sheet from the flags)."""
+    if args.file is None:
+        raise SourceError("leads_missing")
+    return read_inputs(
+        args.file,
+        args.outcomes,
+        args.activities,
+        max_bytes=args.max_size,
+        encoding=args.encoding,
+        sheet=args.sheet,
+        max_memory=args.max_memory,
+    )
+
+
 def _load(args: argparse.Namespace) -> int:
     """``funnel load``: read the files (or, with ``--from``, where the data lives), then store
     them through the one load every source shares."""
@@ -272,21 +290,8 @@ def _load(args: argparse.Namespace) -> int:
             encoding=args.encoding,
         )
         name = args.dataset or default_name(leads)
-    elif args.file is None:
-        raise SourceError("leads_missing")
     else:
-        inputs = Inputs(
-            *read_inputs(
-                args.file,
-                args.outcomes,
-                args.activities,
-                max_bytes=args.max_size,
-                encoding=args.encoding,
-                sheet=args.sheet,
-                max_memory=args.max_memory,
-            ),
-            counted=None,
-        )
+        inputs = Inputs(*_read_files(args), counted=None)
         name = args.dataset or Path(args.file).stem
     report("map", 0.1)
     with open_store(args) as store:
@@ -407,18 +412,8 @@ def _mapping(args: argparse.Namespace) -> int:
             encoding=args.encoding,
         )
         leads, outcomes, activities = inputs.leads, inputs.outcomes, inputs.activities
-    elif args.file is None:
-        raise SourceError("leads_missing")
     else:
-        leads, outcomes, activities = read_inputs(
-            args.file,
-            args.outcomes,
-            args.activities,
-            max_bytes=args.max_size,
-            encoding=args.encoding,
-            sheet=args.sheet,
-            max_memory=args.max_memory,
-        )
+        leads, outcomes, activities = _read_files(args)
     mapping = _mapping_for(args, leads, outcomes, activities)
     wrong = outcomes_file_problem(leads, mapping)
     print_problems([wrong] if wrong else [], args.lang, sys.stderr)
