@@ -87,3 +87,26 @@ def test_every_registered_metric_and_export_has_its_label(lang: str) -> None:
         assert t(f"metric.{m.key}", lang) != f"metric.{m.key}"
     for e in EXPORTS:
         assert t(f"export.{e.name}", lang) != f"export.{e.name}"
+
+
+def test_no_page_relies_on_streamlit_magic() -> None:
+    """Magic is off (.streamlit/config.toml, for a faster first open): a bare expression in a
+    page or in the app's modules would silently show nothing. Calls, docstrings and ``...`` are
+    statements, not magic."""
+    config = (ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")
+    assert re.search(r"^magicEnabled = false$", config, re.M)
+    bare = []
+    for path in [*sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "app").glob("*.py"))]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Expr):
+                continue
+            value = node.value
+            if isinstance(value, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)):
+                continue
+            if isinstance(value, ast.Constant) and (
+                isinstance(value.value, str) or value.value is Ellipsis
+            ):
+                continue
+            bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not bare, bare
