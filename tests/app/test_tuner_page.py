@@ -427,6 +427,8 @@ def test_start_from_the_data_loads_the_fitted_rule_set_with_its_holdout_auc(
             baseline=t("tuner.proposal.marketing", "en"),  # the proposal, by its shown name
         )
     )
+    assert suggestion.logistic is not None  # plain logistic regression, always beside it
+    message += " " + suggestion.logistic.sentence("en")
     assert [s.value for s in at.success][0] == ui.escape_md(message)
     # The holdout is every lead a back-test counts created since the date the message names.
     frame = demo_frame()

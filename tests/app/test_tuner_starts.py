@@ -79,18 +79,23 @@ def fitted(db_path: Path, **changes: object) -> Suggestion:
 
 
 def holdout_line(s: Suggestion, lang: str) -> str:
+    """The holdout's sentence, and plain logistic regression's beside it when it was fitted."""
     v = s.verdict
     assert v.auc is not None
-    return t(
-        "suggest.holdout_line",
-        lang,
-        leads=s.holdout.describe(lang),
-        n=f"{v.n:,}",
-        auc=f"{v.auc.auc:.3f}",
-        low=f"{v.auc.low:.3f}",
-        high=f"{v.auc.high:.3f}",
-        base="–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}",
-        baseline=t("tuner.proposal.marketing", lang),
+    beside = "" if s.logistic is None else " " + s.logistic.sentence(lang)
+    return (
+        t(
+            "suggest.holdout_line",
+            lang,
+            leads=s.holdout.describe(lang),
+            n=f"{v.n:,}",
+            auc=f"{v.auc.auc:.3f}",
+            low=f"{v.auc.low:.3f}",
+            high=f"{v.auc.high:.3f}",
+            base="–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}",
+            baseline=t("tuner.proposal.marketing", lang),
+        )
+        + beside
     )
 
 
