@@ -201,9 +201,9 @@ def times(info: DatasetInfo, stages: tuple[str, ...], filters: Filters) -> list[
     return _page(info, stages, filters).transitions
 
 
-@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=ui.HASH_FUNCS)
 def code_values(info: DatasetInfo, column: str) -> int | None:
-    """How many codes a number column holds when it holds codes, else None (cached)."""
+    """How many codes a number column holds when it holds codes, else None (the library
+    keeps the answer per load)."""
     return segment_code_values(ui.store(), info, column)
 
 

@@ -160,15 +160,11 @@ _KEPT: OrderedDict[tuple[Hashable, ...], LeadColumns] = OrderedDict()
 _KEPT_LOCK = threading.Lock()
 
 
-def lead_columns(store: Store, info: DatasetInfo) -> LeadColumns:
-    """The columns of this load of the dataset, kept for the next filter state.
-
-    The key is the load itself (schema, time, fingerprint, mapping), so a dataset reloaded
-    or refreshed gets new columns; the least recently used datasets are dropped beyond
-    :data:`KEPT_DATASETS` or :data:`KEPT_BYTES`.
-    """
+def load_key(store: Store, info: DatasetInfo) -> tuple[Hashable, ...]:
+    """One load of one dataset in one database: what is computed from its rows can be kept
+    under this key (a reload or refresh gets a new one)."""
     where: Hashable = str(store.path) if str(store.path) != ":memory:" else id(store)
-    key = (
+    return (
         where,
         info.dataset_id,
         info.schema,
@@ -177,6 +173,16 @@ def lead_columns(store: Store, info: DatasetInfo) -> LeadColumns:
         info.leads,
         repr(info.mapping),
     )
+
+
+def lead_columns(store: Store, info: DatasetInfo) -> LeadColumns:
+    """The columns of this load of the dataset, kept for the next filter state.
+
+    The key is the load itself (schema, time, fingerprint, mapping), so a dataset reloaded
+    or refreshed gets new columns; the least recently used datasets are dropped beyond
+    :data:`KEPT_DATASETS` or :data:`KEPT_BYTES`.
+    """
+    key = load_key(store, info)
     with _KEPT_LOCK:
         found = _KEPT.get(key)
         if found is not None:

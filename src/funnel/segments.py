@@ -15,7 +15,8 @@ with the closest segment's figures as the evidence.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Hashable, Sequence
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -26,6 +27,7 @@ from scipy.stats import hypergeom
 from funnel.codes import looks_like_code
 from funnel.filters import MISSING, NO_FILTERS, Filters
 from funnel.fragment import Fragment, bind, compose, join
+from funnel.funnel_columns import load_key
 from funnel.funnels import Unavailable, reach_conditions, stages_for
 from funnel.i18n import t
 from funnel.stats import DEFAULT_MIN_N, wilson, wilson_sql
@@ -257,6 +259,23 @@ def code_values(store: Store, info: DatasetInfo, column: str) -> int | None:
     roles = {s.name: s.role for s in info.mapping.leads}
     if roles.get(column) != "number":
         return None
+    key = (load_key(store, info), column)  # one query per column and load, not per table
+    with _CODES_LOCK:
+        if key in _CODES:
+            return _CODES[key]
+    found = _code_values(store, info, column)
+    with _CODES_LOCK:
+        if len(_CODES) >= 1_024:
+            _CODES.clear()
+        _CODES[key] = found
+    return found
+
+
+_CODES: dict[tuple[Hashable, ...], int | None] = {}
+_CODES_LOCK = threading.Lock()
+
+
+def _code_values(store: Store, info: DatasetInfo, column: str) -> int | None:
     c = quote_ident(column)
     query = compose(
         "SELECT count(DISTINCT {c}), coalesce(bool_and({c} = floor({c})), false) FROM {leads}",

@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -749,3 +750,37 @@ def test_codes_stored_as_numbers_are_segments_by_value_in_the_cli(
     record = json.loads(capsys.readouterr().out)
     assert record["codes"] == {}
     assert [s["segment"] for s in record["segments"]] == ["< 20", "≥ 20"]
+
+
+def test_whether_a_column_holds_codes_is_read_again_when_the_dataset_is_reloaded(
+    tmp_path: Path,
+) -> None:
+    """The answer is kept per load (one query per column, not per table): a reload whose column
+    now holds many values is read again."""
+    from funnel.segments import code_values
+
+    def frame(values: int) -> bytes:
+        n = 600
+        return (
+            pd.DataFrame(
+                {
+                    "lead_id": [f"L{i}" for i in range(n)],
+                    "area_code": [i % values for i in range(n)],
+                    "won": [i % 5 == 0 for i in range(n)],
+                }
+            )
+            .to_csv(index=False)
+            .encode()
+        )
+
+    with Store(tmp_path / "f.duckdb") as store:
+        info = load_files(store, "d", *read_inputs_bytes(frame(6)), outcome_column="won").dataset
+        assert code_values(store, info, "area_code") == 6
+        info = load_files(store, "d", *read_inputs_bytes(frame(300)), outcome_column="won").dataset
+        assert code_values(store, info, "area_code") is None
+
+
+def read_inputs_bytes(data: bytes) -> tuple[Any, ...]:
+    from funnel.readers import read_bytes
+
+    return (read_bytes(data, "leads.csv"),)
