@@ -4,6 +4,7 @@ the gate; boosting's lead is reported, with the "no interactions" figure, never 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from quality.__main__ import Case, report
@@ -78,3 +79,39 @@ def test_leaks_and_the_target_are_printed() -> None:
     assert any(
         x.startswith("  target 50%: met on the holdout: the hot tier converts 55.0%") for x in lines
     )
+
+
+def test_bank_call_dates_move_to_the_next_year_when_the_month_goes_back() -> None:
+    from quality.dated import call_dates
+
+    months = ["may", "may", "dec", "jan", "feb", "feb", "nov", "mar"]
+    days = [5, 31, 9, 2, 1, 28, 17, 4]
+    assert call_dates(months, days) == [
+        "2008-05-05",
+        "2008-05-31",
+        "2008-12-09",
+        "2009-01-02",
+        "2009-02-01",
+        "2009-02-28",
+        "2009-11-17",
+        "2010-03-04",
+    ]
+
+
+def test_the_dated_bank_file_keeps_every_row_and_adds_its_call_date(tmp_path: Path) -> None:
+    from quality.dated import write_dated
+
+    src = tmp_path / "bank.csv"
+    src.write_text('"age";"day";"month";"y"\n30;5;"may";"no"\n41;2;"jan";"yes"\n', "utf-8")
+    dest = write_dated(src, tmp_path / "dated.csv")
+    assert dest.read_text("utf-8").splitlines() == [
+        "age;day;month;y;call_date",
+        "30;5;may;no;2008-05-05",
+        "41;2;jan;yes;2009-01-02",
+    ]
+
+
+def test_a_suggestion_ahead_of_boosting_beyond_the_noise_says_so() -> None:
+    lines, failed = report(REAL, out(lr=(0.001, 0.01), hgb=(0.005, 0.02)), 1.0)
+    assert not failed
+    assert any(line.startswith("  versus gradient boosting: 0.013 ahead") for line in lines)

@@ -11,9 +11,10 @@ training leads, and the columns it leans on (:mod:`funnel.suggest.checks`).
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -118,12 +119,17 @@ def fit_rules(
     c: float,
     values: dict[str, np.ndarray],
     max_points: int = MAX_POINTS,
+    recent: Mapping[str, np.ndarray] | None = None,
 ) -> Fitted:
-    """Fine fit, optimal merge, budget, whole points: the rules for these columns."""
+    """Fine fit, optimal merge, budget, whole points: the rules for these columns.
+
+    ``recent``: the fine bins of the latest period's leads, which weigh in the merge as much
+    as the training leads (:func:`funnel.suggest.fit.fit_shapes`).
+    """
     usable = {col: b for col, b in binners.items() if len(np.unique(idx[col])) > 1}
     if not usable or y.all() or not y.any():
         return Fitted((), {}, {})
-    shapes = fit_shapes(usable, idx, y, c)
+    shapes = fit_shapes(usable, idx, y, c, recent)
     choices = {s.column: options(s, the_plan.kmax, the_plan.min_leads) for s in shapes}
     unit = float(shapes[0].weight.sum())  # the total Fisher information (every column's bins)
     chosen = allocate(choices, the_plan.budget, PRICE * unit)
@@ -186,6 +192,8 @@ class Suggestion:
     #: What it was fitted with, so that :func:`compare_suggestion` reads the same leads.
     filters: Filters = NO_FILTERS
     seed: int = 7
+    #: Leads of the held-out period whose columns weighed in the merge (0: a random split).
+    recent_n: int = 0
 
     def measured_on(self, lang: str = "en") -> str:
         """Which leads training and holdout count, in one sentence ("" when not known)."""
@@ -280,6 +288,18 @@ class Suggestion:
                     ),
                 )
             )
+        if self.recent_n and self.holdout.since is not None:
+            out.append(
+                (
+                    "info",
+                    t(
+                        "suggest.latest_weighed",
+                        lang,
+                        n=f"{self.recent_n:,}",
+                        since=f"{self.holdout.since:%Y-%m-%d}",
+                    ),
+                )
+            )
         if self.hot is not None and not self.no_signal:
             level: Literal["warning", "info"] = "info"
             if self.hot.threshold is None or self.hot.few:
@@ -324,6 +344,7 @@ class Suggestion:
                 "rule_budget": self.plan.budget,
                 "groups_per_column": self.plan.kmax,
                 "min_group_leads": self.plan.min_leads,
+                "latest_period_leads_weighed": self.recent_n,
                 "seconds": round(self.seconds, 2),
             },
             # kept from before, for scripts that read them
@@ -392,6 +413,31 @@ def _training(
         compose("hash(CAST({id} AS VARCHAR) || {seed}), rowid", id=id_col, seed=bind(str(seed))),
         FIT_ROWS,
     )
+
+
+def _latest(
+    store: Store,
+    info: DatasetInfo,
+    columns: Sequence[str],
+    where: Fragment,
+    part: Holdout,
+    seed: int,
+) -> pd.DataFrame | None:
+    """Every lead of the held-out period, open ones too (a seeded ``FIT_ROWS`` beyond): the
+    leads the rules will score next, whose columns (never outcomes) weigh in the merge. None
+    on a random split, where no period is later than the training leads."""
+    if part.split != "time":
+        return None
+    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
+    frame, _ = _frame(
+        store,
+        info,
+        columns,
+        compose("({where}) AND {held}", where=where, held=part.held),
+        compose("hash(CAST({id} AS VARCHAR) || {seed}), rowid", id=id_col, seed=bind(str(seed))),
+        FIT_ROWS,
+    )
+    return frame if len(frame) else None
 
 
 def _held_out(
@@ -531,7 +577,13 @@ def suggest_rules(
         if kind.numeric
     }
     chosen_c = c if c is not None else choose_c(design(binners, idx), y, seed)
-    fitted = fit_rules(binners, idx, y, the_plan, chosen_c, values, max_points)
+    latest = _latest(store, info, list(scored), where, part, seed)
+    recent: dict[str, np.ndarray] | None = None
+    if latest is not None:
+        _categories_as_text(latest, scored, sql_types)
+        recent = {col: b.transform(latest[col]) for col, b in binners.items()}
+    refit = functools.partial(fit_rules, recent=recent)
+    fitted = refit(binners, idx, y, the_plan, chosen_c, values, max_points)
     draft = RuleSet(
         name=t("rules.name.suggested", lang),
         description=t(
@@ -585,7 +637,7 @@ def suggest_rules(
     if fitted.rules and not result.no_signal:
         leaning = checks.leaning(
             fitted, binners, idx, y, hold_idx, y_hold, the_plan, chosen_c, values, max_points,
-            fit_rules,
+            refit,
         )  # fmt: skip
     return Suggestion(
         ruleset=ruleset,
@@ -607,6 +659,7 @@ def suggest_rules(
         counted=backtest_population(store, info).count(store, info, where),
         filters=filters,
         seed=seed,
+        recent_n=0 if latest is None else len(latest),
     )
 
 
