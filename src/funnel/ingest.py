@@ -247,6 +247,27 @@ def prepare(
     )
 
 
+def _no_won_value(source: SourceFile, column: str) -> Problem:
+    """No value of the outcome column is known to mean won: name the values it holds (the most
+    frequent first) for the message that says how to place them.
+
+    >>> frame = pd.DataFrame({"r": ["Lost", "Signed", "Lost", None, " "]})
+    >>> p = _no_won_value(SourceFile("f.csv", frame, "csv"), "r")
+    >>> p.values, p.count
+    (('Lost', 'Signed'), 2)
+    """
+    values: pd.Series = pd.Series([], dtype=str)
+    if column in source.frame.columns:
+        text = source.frame[column].dropna().astype(str).str.strip()
+        values = text[text != ""].value_counts(sort=True)
+    shown = tuple(str(v) for v in values.index[:_SHOWN_VALUES])
+    return Problem("no_won_value", source.name, column=column, values=shown, count=len(values))
+
+
+#: How many of an outcome column's values a message names.
+_SHOWN_VALUES = 8
+
+
 def _outcome_fixes(problems: list[Problem], outcome: OutcomeSpec | None) -> list[Problem]:
     """Give an unknown-outcome-value problem the exact flag and mapping line that fix it.
 
@@ -384,7 +405,8 @@ def _structural_problems(
         ):
             problems.append(Problem("outcomes_without_id", outcomes.name))
         if o.column is not None and not o.won_only and not o.won:
-            problems.append(Problem("no_won_value", leads.name, column=o.column))
+            source = outcomes if o.file == "outcomes" and outcomes is not None else leads
+            problems.append(_no_won_value(source, o.column))
         if outcomes is not None and mapping.column("id") is None:
             problems.append(Problem("leads_without_id", leads.name))
     if activities is not None:
