@@ -1,0 +1,207 @@
+"""Issue 12's synthetic cases through the command line in English and Japanese, where the
+other tests cover one language only: an innocent ``*_Status`` column is scored and a status
+that follows the outcome is left out, with its evidence, by ``load`` and ``suggest``; a numeric
+leak never becomes a rule and ``suggest`` says why; mostly-zero, code and identifier columns
+are read and said in the reader's language; an opportunity export with open stages says which
+leads its figures count."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from funnel.cli import main
+from funnel.i18n import t
+from funnel.rules import ruleset_from_text
+from tests.synthetic import awkward_leads
+
+EVIDENCE = {
+    "basket_value": {
+        "en": "won 100% above 0, lost 0%",
+        "ja": "受注の 100% が 0 より大きい（失注は 0%）",
+    },
+}
+
+
+def cli(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    assert "Traceback" not in err.getvalue()
+    return code, out.getvalue(), err.getvalue()
+
+
+def suggest(db: Path, name: str, lang: str, folder: Path) -> tuple[dict[str, Any], set[str], str]:
+    """``suggest --json``: the record, the columns its rules use, and the text report."""
+    out = folder / f"{name}-{lang}.yaml"
+    code, stdout, err = cli(
+        "--lang", lang, "suggest", "--dataset", name, "--out", out, "--json", "--db", db
+    )
+    assert code == 0, err
+    rules = {r.column for r in ruleset_from_text(out.read_text(encoding="utf-8")).rules}
+    code, text, err = cli("--lang", lang, "suggest", "--dataset", name, "--out", out, "--db", db)
+    assert code == 0, err
+    return json.loads(stdout), rules, text
+
+
+def leads_with_leaks(n: int = 1500, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    won = rng.random(n) < 0.25
+    status = np.where(won & (rng.random(n) < 0.8), "Converted", rng.choice(["Working", "New"], n))
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i:05d}" for i in range(n)],
+            "created_at": pd.date_range("2024-01-01", periods=n, freq="12h").strftime("%Y-%m-%d"),
+            "industry": rng.choice(["IT", "Retail", "Finance"], n),
+            "web_visits": rng.poisson(np.where(won, 5, 3)),
+            "Marital_Status": rng.choice(["Single", "Married", "Divorced"], n),
+            "lead_status": status,
+            "basket_value": np.where(won, rng.integers(1_000, 9_000, n), 0),
+            "outcome": np.where(won, "Won", "Lost"),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def leaky(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("leaky")
+    path = folder / "leaky.csv"
+    leads_with_leaks().to_csv(path, index=False)
+    db = folder / "funnel.duckdb"
+    assert cli("load", path, "--db", db)[0] == 0
+    return db, folder
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_load_says_why_leaks_are_left_out_and_keeps_an_innocent_status_column(
+    tmp_path: Path, lang: str
+) -> None:
+    path = tmp_path / "leads.csv"
+    leads_with_leaks().to_csv(path, index=False)
+
+    code, out, _ = cli("--lang", lang, "load", path, "--db", tmp_path / "f.duckdb", "--json")
+
+    assert code == 0
+    listed = {x["column"]: x for x in json.loads(out)["left_out"]}
+    assert "Marital_Status" not in listed
+    assert listed["basket_value"]["why"] == EVIDENCE["basket_value"][lang]
+    assert listed["lead_status"]["reason"] == "leak.named"
+    assert "Converted" in listed["lead_status"]["why"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_suggest_never_scores_a_leak_says_why_and_reads_the_innocent_status(
+    leaky: tuple[Path, Path], lang: str
+) -> None:
+    db, folder = leaky
+
+    out, rules, text = suggest(db, "leaky", lang, folder)
+
+    assert not rules & {"basket_value", "lead_status"}
+    left_out = {x["column"]: x for x in out["left_out"]}
+    assert EVIDENCE["basket_value"][lang] in left_out["basket_value"]["reason"]
+    assert "Converted" in left_out["lead_status"]["reason"]
+    read = {c["column"]: c for c in out["columns"]}
+    assert read["Marital_Status"]["scored"] and read["Marital_Status"]["read_as"] == "category"
+    assert "Marital_Status" not in left_out
+    assert "  " + left_out["basket_value"]["reason"] in text.splitlines()
+
+
+@pytest.fixture(scope="module")
+def awkward(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("awkward")
+    frame = awkward_leads(n=4000, seed=21)
+    refs = np.random.default_rng(2).permutation(len(frame))
+    frame.insert(2, "contact_ref", [f"C-{i:07d}" for i in refs])
+    path = folder / "awkward.csv"
+    frame.to_csv(path, index=False)
+    db = folder / "funnel.duckdb"
+    assert cli("load", path, "--outcome", "won", "--db", db)[0] == 0
+    return db, folder
+
+
+def test_zeros_codes_and_identifiers_are_read_alike_and_said_in_japanese(
+    awkward: tuple[Path, Path],
+) -> None:
+    db, folder = awkward
+    en, rules, _ = suggest(db, "awkward", "en", folder)
+    ja, rules_ja, text = suggest(db, "awkward", "ja", folder)
+
+    assert rules_ja == rules
+    assert not rules & {"lead_id", "customer_id", "session_hash", "contact_ref"}
+    kinds = {c["column"]: c["read_as"] for c in ja["columns"]}
+    assert kinds == {c["column"]: c["read_as"] for c in en["columns"]}
+    assert (kinds["pricing_visits"], kinds["basket_value"]) == ("mostly_zero", "mostly_zero")
+    assert (kinds["region_code"], kinds["device_code"]) == ("code", "code")
+    lines = text.splitlines()
+    for c in ja["columns"]:
+        assert f"  {c['evidence']}" in lines, c["column"]
+    left_out = {x["column"]: x["reason"] for x in ja["left_out"]}
+    assert {"contact_ref", "session_hash", "customer_id"} <= set(left_out)
+    assert "識別子" in left_out["contact_ref"] and "contact_ref" in left_out["contact_ref"]
+    for column in ("contact_ref", "session_hash"):
+        assert "  " + left_out[column] in lines
+
+
+def opportunities(n: int = 1600, seed: int = 8) -> pd.DataFrame:
+    """Two years of opportunities; most of the last four months' are still open, and so are a
+    few old ones nobody closed."""
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
+    industry = rng.choice(["IT", "Retail", "Finance"], n)
+    is_won = rng.random(n) < np.where(industry == "IT", 0.45, 0.2)
+    still_open = ((created >= pd.Timestamp("2025-09-01")) & (rng.random(n) < 0.6)) | (
+        rng.random(n) < 0.03
+    )
+    stage = np.where(
+        still_open,
+        rng.choice(["Prospecting", "Negotiation/Review"], n),
+        np.where(is_won, "Closed Won", "Closed Lost"),
+    )
+    closed = created + pd.to_timedelta(rng.integers(3, 40, n), unit="D")
+    return pd.DataFrame(
+        {
+            "Opportunity ID": [f"O{i:05d}" for i in range(n)],
+            "Created Date": created.strftime("%Y-%m-%d"),
+            "Industry": industry,
+            "Stage": stage,
+            "Close Date": np.where(still_open, "", closed.strftime("%Y-%m-%d")),
+        }
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_open_stages_are_not_counted_as_lost_and_suggest_says_which_leads_it_counts(
+    tmp_path: Path, lang: str
+) -> None:
+    frame = opportunities()
+    path = tmp_path / "opps.csv"
+    frame.to_csv(path, index=False)
+    db = tmp_path / "funnel.duckdb"
+    code, out, _ = cli("--lang", lang, "load", path, "--db", db, "--json")
+    assert code == 0
+    loaded = json.loads(out)
+    still_open = int(frame["Stage"].isin(["Prospecting", "Negotiation/Review"]).sum())
+    assert loaded["open"] == still_open
+
+    record, _, text = suggest(db, "opps", lang, tmp_path)
+
+    population = record["population"]
+    assert population["rule"] != "all_decided" and population["left_out"] > 0
+    assert population["counted"] + population["left_out"] == len(frame)
+    assert population["counted"] >= loaded["won"] + loaded["lost"]  # decided, and mature open
+    assert population["rule"] == "mature"  # created dates tell an old open deal from a new one
+    sentence = t(
+        "population.left_out_mature",
+        lang,
+        n=f"{population['counted']:,}",
+        out=f"{population['left_out']:,}",
+    )
+    assert text.splitlines()[2] == "  " + sentence
