@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from funnel.cli import main
 from funnel.i18n import t
 from funnel.rules import ruleset_from_text
+from tests.issue12_files import OPEN_STAGES, five_strong_columns, leads_with_leaks, opportunities
 from tests.synthetic import awkward_leads
 
 EVIDENCE = {
@@ -49,24 +49,6 @@ def suggest(db: Path, name: str, lang: str, folder: Path) -> tuple[dict[str, Any
     code, text, err = cli("--lang", lang, "suggest", "--dataset", name, "--out", out, "--db", db)
     assert code == 0, err
     return json.loads(stdout), rules, text
-
-
-def leads_with_leaks(n: int = 1500, seed: int = 3) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    won = rng.random(n) < 0.25
-    status = np.where(won & (rng.random(n) < 0.8), "Converted", rng.choice(["Working", "New"], n))
-    return pd.DataFrame(
-        {
-            "lead_id": [f"L{i:05d}" for i in range(n)],
-            "created_at": pd.date_range("2024-01-01", periods=n, freq="12h").strftime("%Y-%m-%d"),
-            "industry": rng.choice(["IT", "Retail", "Finance"], n),
-            "web_visits": rng.poisson(np.where(won, 5, 3)),
-            "Marital_Status": rng.choice(["Single", "Married", "Divorced"], n),
-            "lead_status": status,
-            "basket_value": np.where(won, rng.integers(1_000, 9_000, n), 0),
-            "outcome": np.where(won, "Won", "Lost"),
-        }
-    )
 
 
 @pytest.fixture(scope="module")
@@ -150,33 +132,6 @@ def test_zeros_codes_and_identifiers_are_read_alike_and_said_in_japanese(
         assert "  " + left_out[column] in lines
 
 
-def opportunities(n: int = 1600, seed: int = 8) -> pd.DataFrame:
-    """Two years of opportunities; most of the last four months' are still open, and so are a
-    few old ones nobody closed."""
-    rng = np.random.default_rng(seed)
-    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
-    industry = rng.choice(["IT", "Retail", "Finance"], n)
-    is_won = rng.random(n) < np.where(industry == "IT", 0.45, 0.2)
-    still_open = ((created >= pd.Timestamp("2025-09-01")) & (rng.random(n) < 0.6)) | (
-        rng.random(n) < 0.03
-    )
-    stage = np.where(
-        still_open,
-        rng.choice(["Prospecting", "Negotiation/Review"], n),
-        np.where(is_won, "Closed Won", "Closed Lost"),
-    )
-    closed = created + pd.to_timedelta(rng.integers(3, 40, n), unit="D")
-    return pd.DataFrame(
-        {
-            "Opportunity ID": [f"O{i:05d}" for i in range(n)],
-            "Created Date": created.strftime("%Y-%m-%d"),
-            "Industry": industry,
-            "Stage": stage,
-            "Close Date": np.where(still_open, "", closed.strftime("%Y-%m-%d")),
-        }
-    )
-
-
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_open_stages_are_not_counted_as_lost_and_suggest_says_which_leads_it_counts(
     tmp_path: Path, lang: str
@@ -188,7 +143,7 @@ def test_open_stages_are_not_counted_as_lost_and_suggest_says_which_leads_it_cou
     code, out, _ = cli("--lang", lang, "load", path, "--db", db, "--json")
     assert code == 0
     loaded = json.loads(out)
-    still_open = int(frame["Stage"].isin(["Prospecting", "Negotiation/Review"]).sum())
+    still_open = int(frame["Stage"].isin(OPEN_STAGES).sum())
     assert loaded["open"] == still_open
 
     record, _, text = suggest(db, "opps", lang, tmp_path)
@@ -205,3 +160,34 @@ def test_open_stages_are_not_counted_as_lost_and_suggest_says_which_leads_it_cou
         out=f"{population['left_out']:,}",
     )
     assert text.splitlines()[2] == "  " + sentence
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_an_implausibly_high_auc_is_said_and_the_column_it_leans_on_most_is_asked_about(
+    tmp_path: Path, lang: str
+) -> None:
+    path = tmp_path / "high.csv"
+    five_strong_columns().to_csv(path, index=False)
+    db = tmp_path / "funnel.duckdb"
+    code, out, _ = cli("load", path, "--db", db, "--json")
+    assert code == 0 and [x["column"] for x in json.loads(out)["left_out"]] == ["lead_id"]
+
+    record, rules, text = suggest(db, "high", lang, tmp_path)
+
+    auc = record["holdout"]["auc"]
+    assert auc >= 0.9
+    assert t("suggest.high_auc", lang, auc=f"{auc:.2f}") in record["notes"]
+    drops = {x["column"]: x["drop"] for x in record["leave_one_column_out"]}
+    assert max(drops.values()) <= 0.05  # no column crosses the leaning threshold by itself
+    (asked,) = record["leans_on"]
+    assert asked["column"] == max(drops, key=lambda c: drops[c])
+    question = t(
+        "suggest.leans_on",
+        lang,
+        column=asked["column"],
+        auc=f"{asked['auc_with']:.2f}",
+        without=f"{asked['auc_without']:.2f}",
+    )
+    assert question in record["notes"]
+    assert asked["question"] == question  # the JSON asks what the report asks
+    assert asked["column"] in rules  # asked about, never left out by itself

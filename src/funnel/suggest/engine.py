@@ -333,7 +333,9 @@ class Suggestion:
             "models": [m.as_dict() for m in self.models],
             "logistic_regression": None if self.logistic is None else self.logistic.as_dict(),
             "gradient_boosting_compared": self.compared,
-            "leans_on": [x.as_dict(lang) for x in self.leans_on()],
+            # every column listed here is asked about (with an implausibly high AUC, one whose
+            # drop is below the threshold too): its question is the one the notes ask
+            "leans_on": [x.as_dict(lang) | {"question": x.sentence(lang)} for x in self.leans_on()],
             "leave_one_column_out": [x.as_dict(lang) for x in self.leaning],
             "hot_tier": None if self.hot is None or self.no_signal else self.hot.as_dict(),
             "columns": [c.as_dict(lang) for c in self.columns],
