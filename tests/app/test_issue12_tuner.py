@@ -23,6 +23,7 @@ from funnel.readers import read_bytes
 from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.store import Store
 from funnel.suggest import Suggestion, suggest_rules
+from tests.issue12_files import five_strong_columns, leads_with_leaks, opportunities
 from tests.support import tuner_state
 from tests.synthetic import awkward_leads
 
@@ -121,58 +122,18 @@ def test_zeros_codes_and_identifiers_are_read_as_such_and_said_in_the_users_lang
 def test_flagged_leaks_never_become_rules_and_are_listed_with_their_evidence(
     db_path: Path, checked: Callable[[AppTest], AppTest], lang: str
 ) -> None:
-    rng = np.random.default_rng(3)
-    n = 1500
-    won = rng.random(n) < 0.25
-    frame = pd.DataFrame(
-        {
-            "lead_id": [f"L{i:05d}" for i in range(n)],
-            "created_at": pd.date_range("2024-01-01", periods=n, freq="12h").strftime("%Y-%m-%d"),
-            "industry": rng.choice(["IT", "Retail", "Finance"], n),
-            "web_visits": rng.poisson(np.where(won, 5, 3)),
-            "Marital_Status": rng.choice(["Single", "Married"], n),
-            "basket_value": np.where(won, rng.integers(1_000, 9_000, n), 0),
-            "outcome": np.where(won, "Won", "Lost"),
-        }
-    )
+    frame = leads_with_leaks()
     store_frame(db_path, "leaky", frame)
     at = open_tuner("leaky", lang, checked)
 
     suggest(at, checked)
 
-    assert "basket_value" not in marketing_columns(at, "leaky")
+    assert not {"basket_value", "lead_status"} & marketing_columns(at, "leaky")
     reasons = columns_read(at, lang)
     evidence = {"en": "won 100% above 0, lost 0%", "ja": "受注の 100% が 0 より大きい（失注は 0%）"}
     assert evidence[lang] in reasons["basket_value"]
     assert "Marital_Status" in reasons  # read, not left out: an innocent *_Status column
     assert evidence[lang] not in reasons["Marital_Status"]
-
-
-def opportunities(n: int = 1600, seed: int = 8) -> pd.DataFrame:
-    """Two years of opportunities; a third of the last four months' are still open, and so are
-    a few old ones nobody closed."""
-    rng = np.random.default_rng(seed)
-    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
-    industry = rng.choice(["IT", "Retail", "Finance"], n)
-    is_won = rng.random(n) < np.where(industry == "IT", 0.45, 0.2)
-    recent = created >= pd.Timestamp("2025-09-01")
-    still_open = (recent & (rng.random(n) < 0.6)) | (rng.random(n) < 0.03)
-    stage = np.where(
-        still_open,
-        rng.choice(["Prospecting", "Negotiation/Review"], n),
-        np.where(is_won, "Closed Won", "Closed Lost"),
-    )
-    closed = created + pd.to_timedelta(rng.integers(3, 40, n), unit="D")
-    return pd.DataFrame(
-        {
-            "Opportunity ID": [f"O{i:05d}" for i in range(n)],
-            "Created Date": created.strftime("%Y-%m-%d"),
-            "Industry": industry,
-            "Lead Source": rng.choice(["Web", "Partner", "Event"], n),
-            "Stage": stage,
-            "Close Date": np.where(still_open, "", closed.strftime("%Y-%m-%d")),
-        }
-    )
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
@@ -195,3 +156,22 @@ def test_open_stages_the_holdout_and_the_tiles_say_which_leads_they_count(
     assert tiles.n < len(frame)  # the still-open deals are not counted as lost
     assert t("suggest.in_sample_caption", lang, n=f"{tiles.n:,}") in shown
     assert tiles.measured_on(lang) in shown
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_an_implausibly_high_auc_is_said_and_the_column_it_leans_on_most_can_be_left_out(
+    db_path: Path, checked: Callable[[AppTest], AppTest], lang: str
+) -> None:
+    expected = store_frame(db_path, "high", five_strong_columns())
+    assert expected.high_auc and not [x for x in expected.leaning if x.flagged]
+    (asked,) = expected.leans_on()
+    at = open_tuner("high", lang, checked)
+
+    suggest(at, checked)
+
+    warned = [w.value for w in at.warning]
+    auc = f"{expected.holdout_auc:.2f}"
+    assert escape_md(t("suggest.high_auc", lang, auc=auc)) in warned
+    assert escape_md(asked.sentence(lang)) in warned
+    button = at.button(key=f"tuner_exclude:{asked.column}")
+    assert button.label == t("suggest.exclude_button", lang, column=asked.column)
