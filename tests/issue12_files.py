@@ -76,3 +76,23 @@ def five_strong_columns(n: int = 3000, seed: int = 5) -> pd.DataFrame:
     for name in ("pages_viewed", "emails_opened", "demo_minutes", "webinar_minutes", "seats"):
         frame[name] = np.round(rng.normal(np.where(won, 1.3, 0), 1, n) * 10 + 50, 1)
     return frame.assign(outcome=np.where(won, "Won", "Lost"))
+
+
+def a_rare_sure_value(n: int = 6000, seed: int = 9) -> pd.DataFrame:
+    """A ``plan`` whose rare 'enterprise' value (1% of leads) is won almost always, beside
+    ordinary columns: a high conversion target is met on the holdout by only a handful of
+    leads (about 20)."""
+    rng = np.random.default_rng(seed)
+    plan = rng.choice(["basic", "pro", "enterprise"], n, p=[0.7, 0.29, 0.01])
+    industry = rng.choice(["IT", "Retail", "Finance"], n)
+    rate = np.where(plan == "enterprise", 0.97, np.where(plan == "pro", 0.15, 0.08))
+    won = rng.random(n) < np.minimum(rate * np.where(industry == "IT", 1.2, 1.0), 1)
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i:05d}" for i in range(n)],
+            "created_at": pd.date_range("2024-01-01", periods=n, freq="3h").strftime("%Y-%m-%d"),
+            "plan": plan,
+            "industry": industry,
+            "outcome": np.where(won, "Won", "Lost"),
+        }
+    )

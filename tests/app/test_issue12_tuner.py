@@ -23,8 +23,13 @@ from funnel.readers import read_bytes
 from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.store import Store
 from funnel.suggest import Suggestion, suggest_rules
-from tests.issue12_files import five_strong_columns, leads_with_leaks, opportunities
-from tests.support import tuner_state
+from tests.issue12_files import (
+    a_rare_sure_value,
+    five_strong_columns,
+    leads_with_leaks,
+    opportunities,
+)
+from tests.support import tuner_prefix, tuner_state
 from tests.synthetic import awkward_leads
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
@@ -175,3 +180,24 @@ def test_an_implausibly_high_auc_is_said_and_the_column_it_leans_on_most_can_be_
     assert escape_md(asked.sentence(lang)) in warned
     button = at.button(key=f"tuner_exclude:{asked.column}")
     assert button.label == t("suggest.exclude_button", lang, column=asked.column)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_target_only_a_handful_of_held_out_leads_meet_says_so_on_the_tuner(
+    db_path: Path, checked: Callable[[AppTest], AppTest], lang: str
+) -> None:
+    store_frame(db_path, "rare", a_rare_sure_value())
+    at = open_tuner("rare", lang, checked)
+    suggest(at, checked)
+    with Store(db_path) as store:
+        info = store.require("rare")
+    key = f"tuner_target:{tuner_prefix(at, info)}"
+    checked(at.number_input(key=key).set_value(70.0).run())
+
+    checked(at.button(key="reach_target").click().run())
+
+    (said,) = [w.value for w in at.warning if "70%" in w.value]
+    start, end = t("backtest.few", lang).split("{n}")
+    assert escape_md(start) in said and escape_md(end) in said
+    n = int(said.split(escape_md(start))[1].split(" ")[0].replace(",", ""))
+    assert 0 < n < 30

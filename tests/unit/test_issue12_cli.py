@@ -19,7 +19,13 @@ import pytest
 from funnel.cli import main
 from funnel.i18n import t
 from funnel.rules import ruleset_from_text
-from tests.issue12_files import OPEN_STAGES, five_strong_columns, leads_with_leaks, opportunities
+from tests.issue12_files import (
+    OPEN_STAGES,
+    a_rare_sure_value,
+    five_strong_columns,
+    leads_with_leaks,
+    opportunities,
+)
 from tests.synthetic import awkward_leads
 
 EVIDENCE = {
@@ -191,3 +197,23 @@ def test_an_implausibly_high_auc_is_said_and_the_column_it_leans_on_most_is_aske
     assert question in record["notes"]
     assert asked["question"] == question  # the JSON asks what the report asks
     assert asked["column"] in rules  # asked about, never left out by itself
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_target_only_a_handful_of_held_out_leads_meet_says_so(tmp_path: Path, lang: str) -> None:
+    path = tmp_path / "rare.csv"
+    a_rare_sure_value().to_csv(path, index=False)
+    db = tmp_path / "funnel.duckdb"
+    assert cli("load", path, "--db", db, "--dataset", "rare")[0] == 0
+    out = tmp_path / "rare.yaml"
+
+    code, stdout, err = cli(
+        "--lang", lang, "suggest", "--dataset", "rare", "--out", out, "--json", "--db", db,
+        "--target-conversion", "0.7",
+    )  # fmt: skip
+
+    assert code == 0, err
+    hot = json.loads(stdout)["hot_tier"]
+    assert hot["reachable"] and hot["measured_on"] == "holdout" and hot["hot_rate_ci"][0] >= 0.7
+    assert hot["few"] is True and 0 < hot["hot_n"] < 30
+    assert t("backtest.few", lang, n=f"{hot['hot_n']:,}") in err
