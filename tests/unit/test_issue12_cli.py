@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from funnel.cli import main
@@ -217,3 +218,50 @@ def test_a_target_only_a_handful_of_held_out_leads_meet_says_so(tmp_path: Path, 
     assert hot["reachable"] and hot["measured_on"] == "holdout" and hot["hot_rate_ci"][0] >= 0.7
     assert hot["few"] is True and 0 < hot["hot_n"] < 30
     assert t("backtest.few", lang, n=f"{hot['hot_n']:,}") in err
+
+
+@pytest.mark.parametrize(
+    ("lang", "category", "date"),
+    [
+        (
+            "en",
+            "handover: won 100% in {Account team, Onboarding}, lost 0%",
+            "last_touch: won 100% after 2024-01-15, lost 0%",
+        ),
+        (
+            "ja",
+            "handover: 受注の 100% が {Account team, Onboarding}（失注は 0%）",
+            "last_touch: 受注の 100% が 2024-01-15 より後（失注は 0%）",
+        ),
+    ],
+)
+def test_a_category_and_a_date_known_only_after_the_sale_are_left_out_with_their_figures(
+    tmp_path: Path, lang: str, category: str, date: str
+) -> None:
+    """Neither name hints at a sale: the data alone flag them (issue 12: "a column (number,
+    category or date) that alone separates won from lost")."""
+    rng = np.random.default_rng(2)
+    n = 800
+    won = rng.random(n) < 0.3
+    path = tmp_path / "leads.csv"
+    pd.DataFrame(
+        {
+            "lead_id": [f"L{i:04d}" for i in range(n)],
+            "created_at": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "industry": rng.choice(["IT", "Retail"], n),
+            "handover": np.where(
+                won,
+                rng.choice(["Onboarding", "Account team"], n),
+                rng.choice(["None", "Nurture"], n),
+            ),
+            "last_touch": np.where(won, "2026-06-30", "2024-01-15"),
+            "outcome": np.where(won, "Won", "Lost"),
+        }
+    ).to_csv(path, index=False)
+
+    code, out, _ = cli("--lang", lang, "load", path, "--db", tmp_path / "f.duckdb")
+
+    assert code == 0
+    lines = out.splitlines()
+    assert "  " + category in lines and "  " + date in lines
+    assert not [x for x in lines if x.startswith("  industry")]
