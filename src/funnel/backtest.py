@@ -204,8 +204,8 @@ class HotChoice:
     per_week: float | None
     holdout: Holdout
     holdout_n: int  # held-out leads a back-test counts (decided or mature)
-    volume: int = 0  # every held-out lead that would be hot: what ``per_week`` counts
-    holdout_won: int = 0
+    volume: int  # every held-out lead that would be hot: what ``per_week`` counts
+    holdout_won: int  # won among the ``holdout_n`` counted held-out leads
 
     @property
     def rate(self) -> float | None:
