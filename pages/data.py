@@ -552,9 +552,13 @@ else:
             f"map_act_{uploads_key}",
         )
 
-    if mapping.outcome is None and outcomes is None:
-        st.warning(ui.t("data.outcome_none"))
-        text_cols = [s.name for s in mapping.leads if s.role in ("attribute", "number", "ignore")]
+    if outcomes is None and (mapping.outcome is None or outcome_choice):
+        # The picker stays on the page once a column is picked: a widget not drawn in a run
+        # loses its value, and the next click would go back to the proposal without an outcome.
+        if mapping.outcome is None:
+            st.warning(ui.t("data.outcome_none"))
+        picked = ("attribute", "number", "ignore", "outcome")
+        text_cols = [s.name for s in mapping.leads if s.role in picked]
         st.selectbox(
             ui.t("data.outcome_pick"),
             [""] + text_cols,

@@ -1,0 +1,67 @@
+"""The Data page on a file whose outcome column funnel does not find by itself (issue 12, "Won,
+lost and still open"): the column a person picks stays picked while they place its values, and
+the load counts won, lost and still-open leads as they placed them — in English and Japanese.
+
+Before the fix, the picker vanished once a column was picked, Streamlit dropped its value, and
+the next click (placing a value, or Load) went back to "no outcome": 300 leads stored as open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from funnel.i18n import t
+from funnel.store import DatasetInfo
+
+
+def results(n: int = 300, seed: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i:04d}" for i in range(n)],
+            "created_at": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "industry": rng.choice(["IT", "Retail"], n),
+            "result": rng.choice(["Dropped", "Signed", "Pending"], n, p=[0.6, 0.25, 0.15]),
+        }
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_picked_outcome_column_stays_picked_while_its_values_are_placed_and_loads(
+    open_app: Callable[..., AppTest],
+    checked: Callable[[AppTest], AppTest],
+    stored: Callable[[], dict[str, DatasetInfo]],
+    lang: str,
+) -> None:
+    frame = results()
+    at = open_app("data", lang=lang)
+    at.file_uploader(key="up_leads").upload("results.csv", frame.to_csv(index=False).encode())
+    checked(at.run())
+    assert t("data.outcome_none", lang) in [w.value for w in at.warning]
+
+    checked(at.selectbox(key="outcome_column").set_value("result").run())
+    checked(at.multiselect(key="won_values").set_value(["Signed"]).run())
+    checked(at.multiselect(key="lost_values").set_value(["Dropped"]).run())
+    at.multiselect(key="open_values").set_value(["Pending"])
+    checked(at.run())
+
+    assert at.selectbox(key="outcome_column").value == "result"
+    assert t("data.outcome_none", lang) not in [w.value for w in at.warning]
+    assert at.multiselect(key="won_values").value == ["Signed"]
+    assert not [w for w in at.warning if "Signed" in w.value or "Dropped" in w.value]
+
+    checked(at.button(key="load").click().run())
+
+    info = stored()["results"]
+    assert info.mapping.outcome is not None and info.mapping.outcome.column == "result"
+    counts = frame["result"].value_counts()
+    assert (info.won, info.lost, info.open) == (
+        counts["Signed"],
+        counts["Dropped"],
+        counts["Pending"],
+    )
