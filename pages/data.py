@@ -98,7 +98,7 @@ def left_out_table(mapping: Mapping) -> None:
         pd.DataFrame(
             {
                 ui.t("data.col.column"): [item.column for item in items],
-                ui.t("data.col.reason"): [item.why(ui.lang()) for item in items],
+                ui.t("left.col.why"): [item.why(ui.lang()) for item in items],
             }
         ),
         hide_index=True,

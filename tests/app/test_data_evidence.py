@@ -42,7 +42,7 @@ def editor_rows(at: AppTest) -> dict[str, dict[str, object]]:
 
 
 def left_out_rows(at: AppTest, lang: str) -> dict[str, str]:
-    column, reason = t("data.col.column", lang), t("data.col.reason", lang)
+    column, reason = t("data.col.column", lang), t("left.col.why", lang)
     return {
         str(row[column]): str(row[reason])
         for table in at.dataframe

@@ -65,3 +65,22 @@ def test_a_picked_outcome_column_stays_picked_while_its_values_are_placed_and_lo
         counts["Dropped"],
         counts["Pending"],
     )
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_left_out_table_says_why_each_column_is_left_out_not_why_it_was_flagged(
+    open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], lang: str
+) -> None:
+    """The id and a flagged leak are listed together: the table's header fits both."""
+    frame = results().assign(
+        result=lambda f: np.where(np.arange(len(f)) % 3 == 0, "Won", "Lost"),
+        basket=lambda f: np.where(f["result"] == "Won", 500, 0),
+    )
+    at = open_app("data", lang=lang)
+    at.file_uploader(key="up_leads").upload("leads.csv", frame.to_csv(index=False).encode())
+    checked(at.run())
+
+    heads = [t("data.col.column", lang), t("left.col.why", lang)]
+    (table,) = [tb.value for tb in at.dataframe if list(tb.value.columns) == heads]
+    assert list(table[heads[0]]) == ["lead_id", "basket"]
+    assert table[heads[1]][0] == t("left.id", lang)
