@@ -84,3 +84,33 @@ def test_the_left_out_table_says_why_each_column_is_left_out_not_why_it_was_flag
     (table,) = [tb.value for tb in at.dataframe if list(tb.value.columns) == heads]
     assert list(table[heads[0]]) == ["lead_id", "basket"]
     assert table[heads[1]][0] == t("left.id", lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_column_filled_after_the_sale_and_a_category_that_follows_it_are_flagged_on_the_page(
+    open_app: Callable[..., AppTest], checked: Callable[[AppTest], AppTest], lang: str
+) -> None:
+    rng = np.random.default_rng(7)
+    frame = results(n=600)
+    won = rng.random(len(frame)) < 0.3
+    frame = frame.assign(
+        result=np.where(won, "Won", "Lost"),
+        contract_value=np.where(won | (rng.random(len(frame)) < 0.1), 500.0, np.nan),
+        handover=np.where(won, "Onboarding", rng.choice(["None", "Nurture"], len(frame))),
+    )
+    at = open_app("data", lang=lang)
+    at.file_uploader(key="up_leads").upload("leads.csv", frame.to_csv(index=False).encode())
+    checked(at.run())
+
+    rows = {str(r["column"]): r for r in at.data_editor[0].value.to_dict("records")}
+    said = {
+        "en": ("filled for 100% of won leads and ", "won 100% in {Onboarding}, lost 0%"),
+        "ja": ("受注リードの 100%、", "受注の 100% が {Onboarding}（失注は 0%）"),
+    }[lang]
+    assert rows["contract_value"]["leak"] is True
+    assert str(rows["contract_value"]["why"]).startswith(said[0])
+    assert rows["handover"]["leak"] is True and rows["handover"]["why"] == said[1]
+    assert rows["industry"]["leak"] is False
+    heads = [t("data.col.column", lang), t("left.col.why", lang)]
+    (table,) = [tb.value for tb in at.dataframe if list(tb.value.columns) == heads]
+    assert {"contract_value", "handover"} <= set(table[heads[0]])

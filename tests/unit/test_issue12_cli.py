@@ -20,6 +20,7 @@ import pytest
 from funnel.cli import main
 from funnel.i18n import t
 from funnel.rules import ruleset_from_text
+from funnel.store import Store
 from tests.issue12_files import (
     OPEN_STAGES,
     a_rare_sure_value,
@@ -265,3 +266,26 @@ def test_a_category_and_a_date_known_only_after_the_sale_are_left_out_with_their
     lines = out.splitlines()
     assert "  " + category in lines and "  " + date in lines
     assert not [x for x in lines if x.startswith("  industry")]
+
+
+def test_a_persons_word_either_way_is_said_back_in_japanese(tmp_path: Path) -> None:
+    """--not-leak scores a flagged column, --leak leaves an honest one out; the load says so
+    in the reader's language (the English is checked in test_evidence)."""
+    path = tmp_path / "leads.csv"
+    leads_with_leaks().to_csv(path, index=False)
+    db = tmp_path / "f.duckdb"
+
+    code, out, _ = cli(
+        "--lang", "ja", "load", path, "--db", db, "--not-leak", "basket_value", "--leak",
+        "industry",
+    )  # fmt: skip
+
+    assert code == 0
+    lines = out.splitlines()
+    kept = t("leak.kept", "ja", why=EVIDENCE["basket_value"]["ja"])
+    assert t("left.kept_header", "ja") in lines
+    assert lines[lines.index(t("left.kept_header", "ja")) + 1] == f"  basket_value: {kept}"
+    assert f"  industry: {t('leak.user', 'ja')}" in lines
+    with Store(db, read_only=True) as store:
+        features = [s.name for s in store.require("leads").mapping.features()]
+    assert "basket_value" in features and "industry" not in features
