@@ -35,15 +35,16 @@ def note_of(
         named = t(f"tuner.proposal.{baseline}", lang) if baseline in PROPOSALS else baseline
         line = t("suggest.loaded", lang, rules=len(s.ruleset.rules))
         if v.auc is not None:
+            # the proposal it replaced is compared only when it had an AUC to compare
             line += " " + t(
-                "suggest.holdout_line",
+                "suggest.holdout_line" if s.baseline_auc is not None else "suggest.holdout_alone",
                 lang,
                 leads=s.holdout.describe(lang),
                 n=f"{v.n:,}",
                 auc=f"{v.auc.auc:.3f}",
                 low=f"{v.auc.low:.3f}",
                 high=f"{v.auc.high:.3f}",
-                base="–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}",
+                base="" if s.baseline_auc is None else f"{s.baseline_auc:.3f}",
                 baseline=named,
             )
         if s.logistic is not None:

@@ -85,14 +85,14 @@ def holdout_line(s: Suggestion, lang: str) -> str:
     beside = "" if s.logistic is None else " " + s.logistic.sentence(lang)
     return (
         t(
-            "suggest.holdout_line",
+            "suggest.holdout_line" if s.baseline_auc is not None else "suggest.holdout_alone",
             lang,
             leads=s.holdout.describe(lang),
             n=f"{v.n:,}",
             auc=f"{v.auc.auc:.3f}",
             low=f"{v.auc.low:.3f}",
             high=f"{v.auc.high:.3f}",
-            base="–" if s.baseline_auc is None else f"{s.baseline_auc:.3f}",
+            base="" if s.baseline_auc is None else f"{s.baseline_auc:.3f}",
             baseline=t("tuner.proposal.marketing", lang),
         )
         + beside
@@ -152,3 +152,35 @@ def test_a_better_suggestion_is_reported_as_a_success(
     assert suggested == [escape_md(t("suggest.loaded", rules=1) + " " + holdout_line(better, "en"))]
     assert "0.700" in suggested[0].replace("\\", "")
     assert not [b for b in at.button if b.key == "tuner_restore"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_suggestion_replacing_a_proposal_without_rules_says_there_was_nothing_to_compare(
+    db_path: Path,
+    tmp_path: Path,
+    checked: Callable[[AppTest], AppTest],
+    monkeypatch: pytest.MonkeyPatch,
+    lang: str,
+) -> None:
+    seed_attributes_only(db_path, tmp_path)
+    real = fitted(db_path)
+    assert real.verdict.auc is not None
+    alone = replace(real, baseline_auc=None)
+    monkeypatch.setattr(tuning, "suggest", lambda *_a: alone)
+    at = open_tuner(lang, checked)
+
+    checked(at.button(key="tuner_suggest").click().run())
+
+    start = escape_md(t("suggest.loaded", lang, rules=1))
+    said = [m.value for m in (*at.success, *at.warning) if m.value.startswith(start)]
+    expected = t(
+        "suggest.holdout_alone",
+        lang,
+        leads=alone.holdout.describe(lang),
+        n=f"{alone.verdict.n:,}",
+        auc=f"{real.verdict.auc.auc:.3f}",
+        low=f"{real.verdict.auc.low:.3f}",
+        high=f"{real.verdict.auc.high:.3f}",
+        baseline=t("tuner.proposal.marketing", lang),
+    )
+    assert len(said) == 1 and said[0].startswith(start + " " + escape_md(expected))
