@@ -96,3 +96,29 @@ def a_rare_sure_value(n: int = 6000, seed: int = 9) -> pd.DataFrame:
             "outcome": np.where(won, "Won", "Lost"),
         }
     )
+
+
+def leads_and_deals(n: int = 800, seed: int = 6) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Olist's shape: marketing-qualified leads, and a deals file known only for the won ones
+    whose ``business_segment`` and ``lead_type`` would rank 'best' at 100% conversion."""
+    rng = np.random.default_rng(seed)
+    leads = pd.DataFrame(
+        {
+            "mql_id": [f"m{i:05d}" for i in range(n)],
+            "first_contact_date": pd.date_range("2024-01-01", periods=n, freq="12h").strftime(
+                "%Y-%m-%d"
+            ),
+            "origin": rng.choice(["organic_search", "paid_search", "social"], n),
+        }
+    )
+    won = leads.sample(frac=0.15, random_state=1)
+    deals = pd.DataFrame(
+        {
+            "mql_id": won["mql_id"].to_numpy(),
+            "seller_id": [f"s{i:04d}" for i in range(len(won))],
+            "won_date": pd.to_datetime(won["first_contact_date"]).add(pd.Timedelta(days=20)),
+            "business_segment": rng.choice(["pet", "car_accessories", "home_decor"], len(won)),
+            "lead_type": rng.choice(["online_big", "industry"], len(won)),
+        }
+    )
+    return leads, deals

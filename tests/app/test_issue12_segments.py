@@ -17,6 +17,7 @@ from funnel.i18n import t
 from funnel.ingest import load_files
 from funnel.readers import read_bytes
 from funnel.store import Store
+from tests.issue12_files import leads_and_deals
 
 SEGMENTS_PAGE = "../pages/segments.py"
 N = 800
@@ -107,26 +108,7 @@ def test_an_outcomes_files_deal_columns_are_kept_out_of_segments_and_filters(
 ) -> None:
     """Olist's shape: a leads file, and a deals file known only for the won leads, whose
     ``business_segment`` and ``lead_type`` would rank 'best' at 100% conversion."""
-    rng = np.random.default_rng(6)
-    leads = pd.DataFrame(
-        {
-            "mql_id": [f"m{i:05d}" for i in range(N)],
-            "first_contact_date": pd.date_range("2024-01-01", periods=N, freq="12h").strftime(
-                "%Y-%m-%d"
-            ),
-            "origin": rng.choice(["organic_search", "paid_search", "social"], N),
-        }
-    )
-    won = leads.sample(frac=0.15, random_state=1)
-    deals = pd.DataFrame(
-        {
-            "mql_id": won["mql_id"].to_numpy(),
-            "seller_id": [f"s{i:04d}" for i in range(len(won))],
-            "won_date": pd.to_datetime(won["first_contact_date"]).add(pd.Timedelta(days=20)),
-            "business_segment": rng.choice(["pet", "car_accessories", "home_decor"], len(won)),
-            "lead_type": rng.choice(["online_big", "industry"], len(won)),
-        }
-    )
+    leads, deals = leads_and_deals()
     store_frames(db_path, "olistlike", leads, deals)
     at = open_segments(open_app, checked, lang)
 

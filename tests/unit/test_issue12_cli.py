@@ -25,6 +25,7 @@ from tests.issue12_files import (
     OPEN_STAGES,
     a_rare_sure_value,
     five_strong_columns,
+    leads_and_deals,
     leads_with_leaks,
     opportunities,
 )
@@ -289,3 +290,38 @@ def test_a_persons_word_either_way_is_said_back_in_japanese(tmp_path: Path) -> N
     with Store(db, read_only=True) as store:
         features = [s.name for s in store.require("leads").mapping.features()]
     assert "basket_value" in features and "industry" not in features
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_an_outcomes_files_deal_columns_are_never_called_best_by_segments(
+    tmp_path: Path, lang: str
+) -> None:
+    leads, deals = leads_and_deals()
+    leads.to_csv(tmp_path / "leads.csv", index=False)
+    deals.to_csv(tmp_path / "deals.csv", index=False)
+    db = tmp_path / "f.duckdb"
+    code, out, _ = cli(
+        "load", tmp_path / "leads.csv", "--outcomes", tmp_path / "deals.csv", "--db", db,
+        "--dataset", "mql", "--json",
+    )  # fmt: skip
+    assert code == 0
+    listed = {x["column"]: x["reason"] for x in json.loads(out)["left_out"]}
+    assert listed["business_segment"] == listed["lead_type"] == "leak.outcomes_file"
+
+    code, out, err = cli(
+        "--lang", lang, "segments", "--dataset", "mql", "--by", "business_segment", "--db", db,
+        "--json",
+    )  # fmt: skip
+
+    assert code == 0, err
+    record = json.loads(out)
+    assert (record["best"], record["worst"]) == (None, None)
+    assert record["ranking"]["verdict"] == "after_sale"
+    assert all(
+        row["after_sale"] and not (row["best"] or row["worst"]) for row in record["segments"]
+    )
+    code, out, err = cli(
+        "--lang", lang, "segments", "--dataset", "mql", "--by", "business_segment", "--db", db
+    )
+    assert code == 0
+    assert t("segments.after_sale", lang, columns="business_segment") in err
