@@ -325,3 +325,32 @@ def test_an_outcomes_files_deal_columns_are_never_called_best_by_segments(
     )
     assert code == 0
     assert t("segments.after_sale", lang, columns="business_segment") in err
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", ("a date other than the creation date", "a record number", "another role")),
+        ("ja", ("作成日以外の日付", "連番", "別の役割")),
+    ],
+)
+def test_columns_the_proposal_set_aside_say_why_not_as_if_the_user_had(
+    tmp_path: Path, lang: str, words: tuple[str, ...]
+) -> None:
+    """A unique whole-number ``customer_id`` and a second date are proposed as 'ignore'; the
+    load said "set to ignore: not used", as if the user had set it, with no reason."""
+    frame = leads_with_leaks(n=600)
+    frame.insert(1, "customer_id", np.random.default_rng(1).permutation(len(frame)) + 10_000)
+    frame["signup_ts"] = pd.date_range("2024-01-01", periods=len(frame), freq="7h").strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+    path = tmp_path / "leads.csv"
+    frame.to_csv(path, index=False)
+
+    code, out, _ = cli("--lang", lang, "load", path, "--db", tmp_path / "f.duckdb", "--json")
+
+    assert code == 0
+    listed = {x["column"]: x for x in json.loads(out)["left_out"]}
+    for column in ("customer_id", "signup_ts"):
+        assert listed[column]["reason"] == "left.ignore"
+        assert all(w in listed[column]["why"] for w in words), listed[column]["why"]
