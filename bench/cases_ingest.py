@@ -39,8 +39,9 @@ def propose_mapping_case(ws: Workspace) -> Trial:
     # can: "is each column numbers, dates or text?", with pandas' own parsers on the same
     # in-memory string frame and over the same rows funnel inspects for kinds (the first
     # SAMPLE_ROWS). funnel does more on top: it picks the id/created/source/outcome columns and
-    # checks a seeded sample of up to LEAK_SAMPLE_ROWS rows for leak flags, so a ratio above 1
-    # is expected; what the issue asks is at most 0.5 s whatever the file's size.
+    # checks a seeded sample for leak flags (up to LEAK_CLASS_ROWS rows of each outcome, drawn
+    # from LEAK_POOL_ROWS: funnel.mapping.sample), so a ratio above 1 is expected; what the
+    # issue asks is at most 0.5 s whatever the file's size.
     source = ws.memo(
         "read_csv", lambda: read_file(ws.demo_csv(), max_bytes=MAX_BYTES, max_memory=MAX_BYTES)
     )

@@ -44,6 +44,13 @@ import pandas as pd
 
 from funnel.i18n import t
 from funnel.mapping import ColumnSpec, Mapping, norm
+from funnel.mapping.sample import (
+    LEAK_CLASS_ROWS,
+    LEAK_POOL_ROWS,
+    draw_rows,
+    stratify,
+    take_rows,
+)
 from funnel.parsing import normalise_token, null_placeholders, parse_dates, parse_numbers
 from funnel.readers import SourceFile
 
@@ -59,9 +66,10 @@ MIN_VALUE_LEADS = 10
 MIN_DECIDED = 10
 #: Numbers and dates are compared on at least this many filled cells, both sides at least 5.
 MIN_FILLED = 20
-#: Files above this many rows are checked on a seeded sample of this size (the distances
-#: compared with the limits above then vary by about 0.005 between samples).
-LEAK_SAMPLE_ROWS = 100_000
+#: Files of at most this many rows are checked whole; above, on a seeded sample of rows
+#: (:mod:`funnel.mapping.sample`: up to LEAK_CLASS_ROWS of each outcome, drawn from
+#: LEAK_POOL_ROWS), each row weighted by how many of its outcome it stands for.
+WHOLE_FILE_ROWS = 50_000
 
 Check = Literal["number", "date", "category", "fill", "closing_fill"]
 
@@ -159,9 +167,27 @@ def _cut(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
 
 
-def fill_evidence(name: str, filled: np.ndarray, won: np.ndarray) -> Evidence:
-    """|share filled among won − among lost|: a column written once the outcome is known."""
-    fw, fl = float(filled[won].mean()), float(filled[~won].mean())
+def _share(mask: np.ndarray, weights: np.ndarray | None) -> float:
+    """The share of True in ``mask``, each row counting its weight (once without weights).
+
+    >>> _share(np.array([True, False, False]), None), _share(np.r_[True, False], np.r_[3.0, 1.0])
+    (0.3333333333333333, 0.75)
+    """
+    if weights is None:
+        return float(mask.mean())
+    return round(float(weights[mask].sum() / weights.sum()), 12)
+
+
+def fill_evidence(
+    name: str, filled: np.ndarray, won: np.ndarray, weights: np.ndarray | None = None
+) -> Evidence:
+    """|share filled among won − among lost|: a column written once the outcome is known.
+
+    ``weights`` (per row) say how many rows of a sample each one stands for.
+    """
+    w_won = None if weights is None else weights[won]
+    w_lost = None if weights is None else weights[~won]
+    fw, fl = _share(filled[won], w_won), _share(filled[~won], w_lost)
     params = (("won", _pct(fw)), ("lost", _pct(fl)), ("fw", repr(fw)), ("fl", repr(fl)))
     return Evidence(name, "fill", abs(fw - fl), params)
 
@@ -172,10 +198,14 @@ def closing_fill_evidence(
     decided: np.ndarray,
     open_: np.ndarray,
     placeholders: tuple[str, ...],
+    weights: np.ndarray | None = None,
+    *,
+    filled: np.ndarray | None = None,
 ) -> Evidence:
     """Share filled among decided (won or lost) leads − among still-open ones: a column written
     when the deal closes (a close date, days to close), whoever won. Won against lost cannot see
-    it: both sides have it.
+    it: both sides have it. ``filled`` (per row) spares cleaning the column again; ``weights``
+    as :func:`fill_evidence`'s.
 
     >>> col = pd.Series([12.0, 40.0, 7.0, None, None, "-"])
     >>> e = closing_fill_evidence("days_to_close", col, np.r_[[True] * 3, [False] * 3],
@@ -183,8 +213,10 @@ def closing_fill_evidence(
     >>> e.stat, dict(e.params)["decided"], dict(e.params)["open"], e.leaks()
     (1.0, '100%', '0%', True)
     """
-    filled = null_placeholders(column, placeholders)[0].notna().to_numpy()
-    fd, fo = float(filled[decided].mean()), float(filled[open_].mean())
+    if filled is None:  # which cells are filled, unless the caller cleaned them already
+        filled = null_placeholders(column, placeholders)[0].notna().to_numpy()
+    fd = _share(filled[decided], None if weights is None else weights[decided])
+    fo = _share(filled[open_], None if weights is None else weights[open_])
     params = (
         ("decided", _pct(fd)),
         ("open", _pct(fo)),
@@ -196,9 +228,14 @@ def closing_fill_evidence(
 
 
 def number_evidence(
-    name: str, values: np.ndarray, won: np.ndarray, check: Check = "number"
+    name: str,
+    values: np.ndarray,
+    won: np.ndarray,
+    check: Check = "number",
+    weights: np.ndarray | None = None,
 ) -> Evidence | None:
-    """The Kolmogorov–Smirnov distance between won and lost values (NaN ignored).
+    """The Kolmogorov–Smirnov distance between won and lost values (NaN ignored); ``weights``
+    as :func:`fill_evidence`'s (the minimum counts are of rows, unweighted).
 
     >>> won = np.array([True] * 20 + [False] * 20)
     >>> e = number_evidence("deal_value", np.r_[np.arange(1.0, 21.0), np.zeros(20)], won)
@@ -213,8 +250,13 @@ def number_evidence(
     order = np.argsort(v, kind="stable")
     vs, ws = v[order], w[order]
     last = np.r_[vs[1:] != vs[:-1], True]  # the last row of each distinct value
-    cw = np.cumsum(ws)[last] / nw  # share of won at or below each distinct value
-    cl = np.cumsum(~ws)[last] / nl
+    if weights is None:
+        cw = np.cumsum(ws)[last] / nw  # share of won at or below each distinct value
+        cl = np.cumsum(~ws)[last] / nl
+    else:
+        wt = weights[ok][order]  # shares rounded: 1 − a sum of weights is never "-0%"
+        cw = np.round(np.cumsum(np.where(ws, wt, 0.0))[last] / wt[ws].sum(), 12)
+        cl = np.round(np.cumsum(np.where(ws, 0.0, wt))[last] / wt[~ws].sum(), 12)
     diff = cl - cw  # > 0: won lie above the cut more often than lost
     i = int(np.argmax(np.abs(diff)))
     cut = float(vs[last][i])
@@ -232,12 +274,14 @@ def number_evidence(
     return Evidence(name, check, float(abs(diff[i])), params)
 
 
-def category_evidence(name: str, values: pd.Series, won: np.ndarray) -> Evidence:
+def category_evidence(
+    name: str, values: pd.Series, won: np.ndarray, weights: np.ndarray | None = None
+) -> Evidence:
     """The total-variation distance between the won and the lost value mixes.
 
     Values are compared as loading compares them (case and spacing ignored); values with
-    fewer than :data:`MIN_VALUE_LEADS` decided leads are pooled first; a missing cell is a
-    value of its own.
+    fewer than :data:`MIN_VALUE_LEADS` decided leads (rows, unweighted) are pooled first; a
+    missing cell is a value of its own. ``weights`` as :func:`fill_evidence`'s.
 
     >>> won = np.array([True] * 30 + [False] * 30)
     >>> e = category_evidence("status", pd.Series(["Closed"] * 30 + ["Open"] * 30), won)
@@ -253,6 +297,9 @@ def category_evidence(name: str, values: pd.Series, won: np.ndarray) -> Evidence
     n_won = np.bincount(per_row[won], minlength=k).astype(float)
     n_lost = np.bincount(per_row[~won], minlength=k).astype(float)
     pooled = (n_won + n_lost) < MIN_VALUE_LEADS
+    if weights is not None:
+        n_won = np.bincount(per_row[won], weights=weights[won], minlength=k)
+        n_lost = np.bincount(per_row[~won], weights=weights[~won], minlength=k)
     pw = np.r_[n_won[~pooled], n_won[pooled].sum()] / max(n_won.sum(), 1.0)
     pl = np.r_[n_lost[~pooled], n_lost[pooled].sum()] / max(n_lost.sum(), 1.0)
     stat = float(np.clip(pw - pl, 0, None).sum())
@@ -275,42 +322,74 @@ def category_evidence(name: str, values: pd.Series, won: np.ndarray) -> Evidence
 
 
 def column_evidence(
-    name: str, series: pd.Series, kind: str, won: np.ndarray, placeholders: tuple[str, ...]
+    name: str,
+    series: pd.Series,
+    kind: str,
+    won: np.ndarray,
+    placeholders: tuple[str, ...],
+    *,
+    decided: np.ndarray | None = None,
+    closing: tuple[np.ndarray, np.ndarray] | None = None,
+    weights: np.ndarray | None = None,
 ) -> list[Evidence]:
-    """Every check of one column among decided leads (``won`` marks the won ones).
+    """Every check of one column: won against the others among the ``decided`` rows (all of
+    them by default; ``won`` marks the won ones among those), and with ``closing`` (the rows
+    won or lost, the rows still open) whether it is filled when the deal closes.
 
-    A text column's distinct values are cleaned and parsed once each, then spread to its rows.
+    A text column's distinct values are cleaned once each, for every check, then spread to
+    its rows; those of the decided rows are parsed as numbers or dates, in the order they
+    first appear there. ``weights`` (per row of ``series``) as :func:`fill_evidence`'s.
     """
+    if decided is None:
+        decided = np.ones(len(series), dtype=bool)
+    index = series.index[decided]
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         codes, uniques = pd.factorize(series.astype("str"), use_na_sentinel=True)
         missing = pd.Series([None], dtype="str")  # code -1 takes the last value: missing
-        distinct = pd.concat([pd.Series(uniques, dtype="str"), missing], ignore_index=True)
-        distinct = null_placeholders(distinct, placeholders)[0]
+        raw = pd.concat([pd.Series(uniques, dtype="str"), missing], ignore_index=True)
+        cleaned_values = null_placeholders(raw, placeholders)[0]  # the one cleaning
+        filled = cleaned_values.notna().to_numpy()[codes]
+        # the decided rows' own distinct values, in the order they first appear there
+        decided_codes = codes[decided]
+        present = pd.unique(decided_codes[decided_codes >= 0])
+        recode = np.full(len(raw), len(present), dtype=np.intp)
+        recode[present] = np.arange(len(present))
+        row_codes = recode[decided_codes]
+        distinct = pd.concat(
+            [cleaned_values.iloc[present], cleaned_values.iloc[[-1]]], ignore_index=True
+        )
 
         def per_row(parsed: pd.Series) -> pd.Series:
-            return pd.Series(parsed.array.take(codes), index=series.index, name=series.name)
+            return pd.Series(parsed.array.take(row_codes), index=index, name=series.name)
 
         cleaned = per_row(distinct)
     else:
-        distinct = null_placeholders(series, placeholders)[0]
-        cleaned = distinct
+        everything = null_placeholders(series, placeholders)[0]
+        filled = everything.notna().to_numpy()
+        distinct = cleaned = everything[decided]
 
         def per_row(parsed: pd.Series) -> pd.Series:
             return parsed
 
-    found = [fill_evidence(name, cleaned.notna().to_numpy(), won)]
+    w = None if weights is None else weights[decided]
+    found = [fill_evidence(name, filled[decided], won, w)]
     if kind == "number":
         numbers = per_row(parse_numbers(distinct)).to_numpy(dtype=float, na_value=np.nan)
-        evidence = number_evidence(name, numbers, won)
+        evidence = number_evidence(name, numbers, won, weights=w)
     elif kind == "date":
         dates = per_row(parse_dates(distinct))
         seconds = dates.astype("datetime64[s]").astype("int64").astype(float)
         seconds[dates.isna().to_numpy()] = np.nan
-        evidence = number_evidence(name, seconds.to_numpy(), won, "date")
+        evidence = number_evidence(name, seconds.to_numpy(), won, "date", w)
     else:
-        evidence = category_evidence(name, cleaned, won)
+        evidence = category_evidence(name, cleaned, won, w)
     if evidence is not None:
         found.append(evidence)
+    if closing is not None:
+        closed, open_ = closing
+        found.append(
+            closing_fill_evidence(name, series, closed, open_, placeholders, weights, filled=filled)
+        )
     return found
 
 
@@ -331,7 +410,7 @@ def outcome_labels(
 ) -> pd.Series | None:
     """Each lead row's outcome: ``won``, ``lost``, ``open``, or NaN (absent or unknown).
 
-    ``rows`` (positions) reads only those lead rows, in that order. None when the mapping has
+    ``rows`` (sorted positions) reads only those lead rows. None when the mapping has
     no outcome to read.
     """
     spec = mapping.outcome
@@ -340,7 +419,7 @@ def outcome_labels(
 
     def lead_column(name: str) -> pd.Series:
         column = leads.frame[name]
-        return column if rows is None else column.iloc[rows]
+        return column if rows is None else take_rows(column, rows)
 
     if spec.file == "leads" and spec.column is not None and spec.column in leads.frame.columns:
         return spec.labels(lead_column(spec.column))
@@ -404,11 +483,17 @@ def flag_leaks(
     """
     frame = leads.frame
     rows: np.ndarray | None = None
-    if mapping.outcome is not None and len(frame) > LEAK_SAMPLE_ROWS:  # a sample is ample
-        # the rows frame.sample(n, random_state=0) picks, each checked column (the outcome's
-        # too) taken alone: the checks cost the same on a file of any size
-        rows = np.random.RandomState(0).choice(len(frame), LEAK_SAMPLE_ROWS, replace=False)
-    labels = outcome_labels(mapping, leads, outcomes, rows)
+    weights: np.ndarray | None = None
+    if mapping.outcome is not None and len(frame) > WHOLE_FILE_ROWS:  # a sample is ample
+        # the outcome of a seeded draw of rows, then at most LEAK_CLASS_ROWS of each outcome:
+        # the checks cost the same on a file of any size, and a rare outcome keeps its rows
+        pool = draw_rows(len(frame), LEAK_POOL_ROWS)
+        labels = outcome_labels(mapping, leads, outcomes, pool)
+        if labels is not None:
+            kept, weights = stratify(labels, LEAK_CLASS_ROWS)
+            rows, labels = pool[kept], labels.iloc[kept]
+    else:
+        labels = outcome_labels(mapping, leads, outcomes)
     sides = decided_sides(labels) if labels is not None else None
     open_ = closed = None
     if labels is not None and labels.eq("open").sum() >= MIN_DECIDED:  # else too few to tell
@@ -426,13 +511,18 @@ def flag_leaks(
                 spec = replace(spec, leak=not spec.by_user, reason="leak.name_only")
         else:
             decided, won, others = sides
-            column = frame[spec.name] if rows is None else frame[spec.name].iloc[rows]
-            series = column[decided]
-            evidence_found = column_evidence(spec.name, series, kind, won, mapping.placeholders)
-            if open_ is not None and closed is not None:
-                evidence_found.append(
-                    closing_fill_evidence(spec.name, column, closed, open_, mapping.placeholders)
-                )
+            column = frame[spec.name] if rows is None else take_rows(frame[spec.name], rows)
+            closing = (closed, open_) if open_ is not None and closed is not None else None
+            evidence_found = column_evidence(
+                spec.name,
+                column,
+                kind,
+                won,
+                mapping.placeholders,
+                decided=decided,
+                closing=closing,
+                weights=weights,
+            )
             found = strongest(evidence_found, named=named)
             if found is not None:
                 reason = found.reason if not (named and not found.leaks()) else "leak.named"

@@ -258,6 +258,8 @@ def infer_kind(series: pd.Series, placeholders: Sequence[str] = DEFAULT_PLACEHOL
         return "number" if series.notna().any() else "empty"
     if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
         return _infer_kind_by_row(series, placeholders)
+    if not series.notna().any():  # a wide export's unused columns: nothing to judge
+        return "empty"
     # Each distinct value is judged once and weighted by how often it occurs: the same
     # shares as judging every cell (parsing decides from a value alone, or from the set of
     # values, as the day/month order does), at the cost of the column's distinct values.
