@@ -46,6 +46,7 @@ from funnel.mapping.rows import (
     mapping_rows,
     outcome_value_options,
 )
+from funnel.mapping.sample import proposal_sample
 from funnel.parsing import DEFAULT_PLACEHOLDERS
 from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile, read_bytes
@@ -536,6 +537,9 @@ else:
 
     st.subheader(ui.t("data.mapping_header"))
     st.caption(ui.t("data.mapping_help"))
+    sample = proposal_sample(len(leads.frame))
+    if sample is not None:  # a big file: the proposal read a sample, loading reads every row
+        st.caption(sample.sentence(ui.lang()))
     mapping = editor(mapping, leads, "leads", ROLE_CHOICES, f"map_leads_{uploads_key}")
     if outcomes is not None:
         st.caption(ui.escape_md(outcomes.name))

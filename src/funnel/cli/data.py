@@ -26,6 +26,7 @@ from funnel.loads import LoadRecord, history_row
 from funnel.mapping import Mapping, Overrides
 from funnel.mapping.files import mapping_to_yaml
 from funnel.mapping.leaks import LeftOut, left_out
+from funnel.mapping.sample import ProposalSample, proposal_sample
 from funnel.problems import printable as escape
 from funnel.readers import SourceFile
 from funnel.sources import Inputs, Source, SourceError, default_name, masked
@@ -309,7 +310,8 @@ def _load(args: argparse.Namespace) -> int:
             progress=report,
             by=acting(args, store),
         )
-    _print_loaded(result, args.lang, as_json=args.json)
+    sample = proposal_sample(len(inputs.leads.frame)) if args.mapping is None else None
+    _print_loaded(result, args.lang, as_json=args.json, sample=sample)
     if before is not None and not args.refresh and not args.json:
         info = result.dataset
         note(
@@ -353,7 +355,10 @@ def _sources_of(args: argparse.Namespace) -> tuple[Source, Source | None, Source
     return leads, one("outcomes_", args.outcomes), one("activities_", args.activities)
 
 
-def _print_loaded(result: LoadResult, lang: str, *, as_json: bool) -> None:
+def _print_loaded(
+    result: LoadResult, lang: str, *, as_json: bool, sample: ProposalSample | None = None
+) -> None:
+    """What a load stored and left out; with ``sample``, that the proposal read a sample."""
     info = result.dataset
     kept_out = left_out(info.mapping)
     plan = result.refresh
@@ -364,8 +369,12 @@ def _print_loaded(result: LoadResult, lang: str, *, as_json: bool) -> None:
         }
         if plan is not None:
             payload["refresh"] = plan.as_dict()
+        if sample is not None:
+            payload["proposal_sample"] = sample.as_dict()
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
+    if sample is not None:
+        note(sample.sentence(lang), lang)
     shown = [p for p in result.problems if p.severity != "info" or p.code.startswith("sheet_")]
     print_problems(shown, lang, sys.stderr)  # notes only for the sheet read, if any
     if plan is not None:
@@ -419,6 +428,9 @@ def _mapping(args: argparse.Namespace) -> int:
     print_problems([wrong] if wrong else [], args.lang, sys.stderr)
     sys.stdout.write(mapping_to_yaml(mapping))
     _print_left_out(left_out(mapping), args.lang, sys.stderr)
+    sample = proposal_sample(len(leads.frame)) if args.mapping is None else None
+    if sample is not None:
+        note(sample.sentence(args.lang), args.lang)
     return 0
 
 

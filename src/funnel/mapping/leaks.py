@@ -47,6 +47,7 @@ from funnel.mapping import ColumnSpec, Mapping, norm
 from funnel.mapping.sample import (
     LEAK_CLASS_ROWS,
     LEAK_POOL_ROWS,
+    PROPOSAL_ROWS,
     draw_rows,
     stratify,
     take_rows,
@@ -69,7 +70,7 @@ MIN_FILLED = 20
 #: Files of at most this many rows are checked whole; above, on a seeded sample of rows
 #: (:mod:`funnel.mapping.sample`: up to LEAK_CLASS_ROWS of each outcome, drawn from
 #: LEAK_POOL_ROWS), each row weighted by how many of its outcome it stands for.
-WHOLE_FILE_ROWS = 50_000
+WHOLE_FILE_ROWS = PROPOSAL_ROWS
 
 Check = Literal["number", "date", "category", "fill", "closing_fill"]
 

@@ -17,6 +17,7 @@ import pandas as pd
 from funnel.mapping import ColumnSpec, Mapping, OutcomeSpec, Role, norm
 from funnel.mapping.dispositions import propose_disposition, propose_first_contact
 from funnel.mapping.leaks import flag_leaks
+from funnel.mapping.sample import PROPOSAL_ROWS
 from funnel.parsing import (
     DEFAULT_PLACEHOLDERS,
     is_placeholder,
@@ -150,7 +151,8 @@ def outcome_word(value: str) -> str | None:
     return None
 
 
-SAMPLE_ROWS = 50_000
+#: A bigger file's column kinds and roles are judged on its first rows (:mod:`.sample`).
+SAMPLE_ROWS = PROPOSAL_ROWS
 
 
 def propose_mapping(

@@ -7,10 +7,18 @@ checks from rows drawn here); loading still cleans and validates every row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from funnel.i18n import t
+
+#: A file of at most this many rows is read whole by the proposal; a bigger one has its
+#: column kinds and roles judged on its first rows, and its leak checks on rows drawn here.
+PROPOSAL_ROWS = 50_000
 #: Rows whose outcome is read to choose a big file's leak-check rows (a uniform draw).
 LEAK_POOL_ROWS = 200_000
 #: Of those, at most this many rows of each outcome (won, lost, open, unknown) are checked:
@@ -101,3 +109,50 @@ def stratify(
         return positions, None
     weights = weight_of[codes[positions]]
     return positions, weights
+
+
+@dataclass(frozen=True)
+class ProposalSample:
+    """How much of a big file the mapping proposal read (loading reads every row)."""
+
+    rows: int  # the file's
+    first_rows: int  # column kinds and roles
+    pool: int  # rows whose outcome was read for the leak checks
+    per_outcome: int  # at most this many of them of each outcome were checked
+
+    def sentence(self, lang: str = "en") -> str:
+        """The proposal's sample, in the reader's words.
+
+        >>> print(proposal_sample(1_000_000).sentence())  # doctest: +NORMALIZE_WHITESPACE
+        Proposed from a sample of this file's 1,000,000 rows: column kinds and roles from its
+        first 50,000 rows, leak checks on up to 10,000 rows of each outcome drawn at random
+        from 200,000. Loading still validates every row.
+        """
+        return t(
+            "sample.proposal",
+            lang,
+            rows=f"{self.rows:,}",
+            sample=f"{self.first_rows:,}",
+            pool=f"{self.pool:,}",
+            per_outcome=f"{self.per_outcome:,}",
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON record (``funnel load --json``'s ``proposal_sample``)."""
+        return {
+            "rows": self.rows,
+            "first_rows": self.first_rows,
+            "leak_pool_rows": self.pool,
+            "leak_rows_per_outcome": self.per_outcome,
+        }
+
+
+def proposal_sample(rows: int) -> ProposalSample | None:
+    """What the proposal reads of a leads file of ``rows`` rows; None when it reads it whole.
+
+    >>> proposal_sample(50_000) is None, proposal_sample(60_000).pool
+    (True, 60000)
+    """
+    if rows <= PROPOSAL_ROWS:
+        return None
+    return ProposalSample(rows, PROPOSAL_ROWS, min(rows, LEAK_POOL_ROWS), LEAK_CLASS_ROWS)
