@@ -114,3 +114,31 @@ def test_a_column_filled_after_the_sale_and_a_category_that_follows_it_are_flagg
     heads = [t("data.col.column", lang), t("left.col.why", lang)]
     (table,) = [tb.value for tb in at.dataframe if list(tb.value.columns) == heads]
     assert {"contract_value", "handover"} <= set(table[heads[0]])
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_loading_with_no_value_placed_as_won_is_refused_naming_the_values_and_where_to_place_them(
+    open_app: Callable[..., AppTest],
+    checked: Callable[[AppTest], AppTest],
+    stored: Callable[[], dict[str, DatasetInfo]],
+    lang: str,
+) -> None:
+    at = open_app("data", lang=lang)
+    at.file_uploader(key="up_leads").upload("results.csv", results().to_csv(index=False).encode())
+    checked(at.run())
+    checked(at.selectbox(key="outcome_column").set_value("result").run())
+
+    checked(at.button(key="load").click().run())
+
+    assert t("data.failed", lang) in [e.value for e in at.error]
+    fix, message = t("data.col.fix", lang), t("data.col.message", lang)
+    (row,) = [
+        r
+        for tb in at.dataframe
+        if fix in tb.value.columns
+        for r in tb.value.to_dict("records")
+        if "result" in str(r[message])
+    ]
+    assert "'Dropped', 'Signed', 'Pending'" in str(row[message])
+    assert t("data.won_values", lang) in str(row[fix]) and "--won VALUE" in str(row[fix])
+    assert stored() == {}
