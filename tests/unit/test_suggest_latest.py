@@ -121,3 +121,30 @@ def test_a_random_split_weighs_only_the_training_leads(db: Path) -> None:
     assert out["holdout"]["split"] == "random"
     assert out["fit"]["latest_period_leads_weighed"] == 0
     assert not any("counted as much as the training leads" in n for n in out["notes"])
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_column_the_proposal_ignores_is_listed_with_why_and_how_to_score_it(
+    tmp_path: Path, lang: str
+) -> None:
+    frame = shifted_leads(n=3_000)
+    frame["last_visit"] = frame["created"] + pd.to_timedelta(5, "D")  # a second date
+    path = tmp_path / "two_dates.csv"
+    frame.to_csv(path, index=False)
+    db = tmp_path / "funnel.duckdb"
+    code, _, err = cli("load", path, "--outcome", "won", "--created", "created", "--db", db)
+    assert code == 0, err
+    code, stdout, err = cli(
+        "--lang", lang, "suggest", "--dataset", "two_dates", "--out", tmp_path / "r.yaml",
+        "--json", "--db", db,
+    )  # fmt: skip
+    assert code == 0, err
+    left = {x["column"]: x for x in json.loads(stdout)["left_out"]}
+    assert left["last_visit"]["why"] == "role"
+    assert left["last_visit"]["reason"] == t("suggest.out.role.ignore", lang, column="last_visit")
+    code, text, err = cli(
+        "--lang", lang, "suggest", "--dataset", "two_dates", "--out", tmp_path / "r.yaml",
+        "--db", db,
+    )  # fmt: skip
+    assert code == 0, err
+    assert t("suggest.out.role.ignore", lang, column="last_visit") in text + err
