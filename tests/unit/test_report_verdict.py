@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from html import unescape
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from funnel.ingest import load_files
 from funnel.meeting import report_bytes
 from funnel.readers import SourceFile
 from funnel.report import ReportInput, build_report
-from funnel.rules import CategoryRule, CountRule, RuleSet, Tier
+from funnel.rules import CategoryRule, CountRule, Gate, RuleSet, Tier
 from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.stats import AucInterval
 from funnel.store import DatasetInfo, Store
@@ -97,6 +98,22 @@ def test_the_report_sets_plain_logistic_regression_beside_the_rules_on_the_same_
     assert said == f"note: {lr.sentence(lang)}"
     assert t("cli.suggest.name.logistic_regression", lang) in said
     assert f"{lr.auc.auc:.3f}" in said and f"{lr.difference.auc:+.3f}" in said
+
+
+def test_with_a_gate_the_comparison_is_taken_on_the_ranking_whose_auc_is_shown(
+    loaded: tuple[Path, DatasetInfo],
+) -> None:
+    # A knocked-out lead ranks below every open one in the holdout AUC; the paired difference
+    # from logistic regression must be taken on that ranking too (it read scores alone).
+    db, info = loaded
+    gated = replace(RULES, gates=(Gate("industry", ("Food",)),))
+    with Store(db) as store:
+        v = verdict(store, info, gated)
+        plain = verdict(store, info, RULES)
+        lr = logistic_beside(store, info, gated, part=v.holdout)
+    assert v.auc is not None and plain.auc is not None and v.auc.auc != plain.auc.auc
+    assert lr is not None and lr.auc is not None and lr.difference is not None
+    assert lr.difference.auc == pytest.approx(v.auc.auc - lr.auc.auc)
 
 
 def test_rules_reading_no_usable_column_get_no_comparison(

@@ -281,13 +281,22 @@ def _ranked(hist: ScoreHistogram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return hist.score[order], hist.n[order], hist.won[order]
 
 
+def rank_key(score: np.ndarray, gated: np.ndarray) -> np.ndarray:
+    """One number per lead (or group) ordering leads as the tiers do: knocked-out leads below
+    every open lead, each by score (the ranking every AUC of a rule set is taken on).
+
+    >>> rank_key(np.array([5.0, 9.0, 1.0]), np.array([False, True, False])).tolist()
+    [5.0, 0.0, 1.0]
+    """
+    if score.size == 0:
+        return score
+    span = float(score.max() - score.min()) + 1.0
+    return np.where(gated, score - span, score)
+
+
 def _rank_key(hist: ScoreHistogram) -> np.ndarray:
-    """One number per group ordering leads as the tiers do: knocked-out leads below every
-    open lead, each group by score (the same ranking as the decile table)."""
-    if hist.score.size == 0:
-        return hist.score
-    span = float(hist.score.max() - hist.score.min()) + 1.0
-    return np.where(hist.gated, hist.score - span, hist.score)
+    """:func:`rank_key` of the histogram's groups (the same ranking as the decile table)."""
+    return rank_key(hist.score, hist.gated)
 
 
 def auc(hist: ScoreHistogram) -> float | None:

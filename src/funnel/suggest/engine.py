@@ -37,7 +37,7 @@ from funnel.i18n import CodedError, t
 from funnel.mapping import FEATURE_ROLES, leaks
 from funnel.population import Counted, Population, backtest_population
 from funnel.rules import MAX_RULES, Rule, RuleSet, Tier
-from funnel.scoring.histogram import ScoreHistogram, auc, score_histogram
+from funnel.scoring.histogram import ScoreHistogram, auc, rank_key, score_histogram
 from funnel.store import OUTCOME_COL, DatasetInfo, Store, quote_ident
 from funnel.suggest import checks
 from funnel.suggest.bins import UNSEEN, Binner
@@ -768,14 +768,13 @@ def logistic_beside(
 def _training_scores(
     store: Store, info: DatasetInfo, rs: RuleSet, filters: Filters, part: Holdout, seed: int
 ) -> np.ndarray:
-    """Each training lead's score, in the order :func:`_training` reads them."""
-    from funnel.rulesql import score_sql
-
+    """Each training lead's ranking by ``rs`` (:func:`_ranked`), in the order :func:`_training`
+    reads them."""
     id_col = quote_ident(info.mapping.column("id") or info.columns[0])
     query = compose(
-        "SELECT ({score})::DOUBLE AS s FROM {leads} WHERE ({where}) AND {training} "
+        "SELECT {ranked} FROM {leads} WHERE ({where}) AND {training} "
         f"ORDER BY {{order}} LIMIT {FIT_ROWS}",
-        score=score_sql(rs),
+        ranked=_ranked_columns(rs),
         leads=info.table(),
         where=filters.where(info),
         training=part.training,
@@ -783,27 +782,38 @@ def _training_scores(
             "hash(CAST({id} AS VARCHAR) || {seed}), rowid", id=id_col, seed=bind(str(seed))
         ),
     )
-    frame = store.fetch_frame(query.sql, query.args)
-    scores: np.ndarray = frame["s"].to_numpy(dtype=float)
-    return scores
+    return _ranked(store.fetch_frame(query.sql, query.args))
 
 
 def _holdout_scores(
     store: Store, info: DatasetInfo, rs: RuleSet, filters: Filters, part: Holdout
 ) -> np.ndarray:
-    """Each held-out lead's score, in the order the holdout frame was read (by row)."""
-    from funnel.rulesql import score_sql
-
+    """Each held-out lead's ranking by ``rs`` (:func:`_ranked`), in the order the holdout frame
+    was read (by row)."""
     query = compose(
-        "SELECT ({score})::DOUBLE AS s FROM {leads} WHERE ({where}) AND {held} ORDER BY rowid",
-        score=score_sql(rs),
+        "SELECT {ranked} FROM {leads} WHERE ({where}) AND {held} ORDER BY rowid",
+        ranked=_ranked_columns(rs),
         leads=info.table(),
         where=filters.where(info),
         held=part.condition,
     )
-    frame = store.fetch_frame(query.sql, query.args)
-    scores: np.ndarray = frame["s"].to_numpy(dtype=float)
-    return scores
+    return _ranked(store.fetch_frame(query.sql, query.args))
+
+
+def _ranked_columns(rs: RuleSet) -> Fragment:
+    """Each lead's score and whether a gate knocks it out."""
+    from funnel.rulesql import gates_sql, score_sql
+
+    return compose(
+        "({score})::DOUBLE AS s, ({gated}) AS g", score=score_sql(rs), gated=gates_sql(rs)
+    )
+
+
+def _ranked(frame: pd.DataFrame) -> np.ndarray:
+    """The leads' ranking as the tiers and the holdout AUC rank them: a lead a gate knocks out
+    below every open one (:func:`funnel.scoring.histogram.rank_key`), so a comparison model's
+    paired difference is taken on the ranking whose AUC is shown."""
+    return rank_key(frame["s"].to_numpy(dtype=float), frame["g"].to_numpy(dtype=bool))
 
 
 __all__ = [
