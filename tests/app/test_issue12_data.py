@@ -142,3 +142,116 @@ def test_loading_with_no_value_placed_as_won_is_refused_naming_the_values_and_wh
     assert "'Dropped', 'Signed', 'Pending'" in str(row[message])
     assert t("data.won_values", lang) in str(row[fix]) and "--won VALUE" in str(row[fix])
     assert stored() == {}
+
+
+def separated(n: int = 400, seed: int = 2) -> pd.DataFrame:
+    """A basket value 0 on every lost deal (flagged) beside an innocent ``Marital_Status``."""
+    rng = np.random.default_rng(seed)
+    won = rng.random(n) < 0.3
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i:04d}" for i in range(n)],
+            "created_at": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "industry": rng.choice(["IT", "Retail", "Finance"], n),
+            "Marital_Status": rng.choice(["Single", "Married"], n),
+            "basket_value": np.where(won, rng.integers(100, 900, n), 0),
+            "outcome": np.where(won, "Won", "Lost"),
+        }
+    )
+
+
+def left_out_rows(at: AppTest, lang: str) -> dict[str, str]:
+    """The Data page's left-out table: column → why, in ``lang``'s headers."""
+    heads = [t("data.col.column", lang), t("left.col.why", lang)]
+    return {
+        str(row[heads[0]]): str(row[heads[1]])
+        for table in at.dataframe
+        if list(table.value.columns) == heads
+        for row in table.value.to_dict("records")
+    }
+
+
+def test_unticking_and_ticking_a_flag_in_japanese_is_said_back_in_japanese(
+    open_app: Callable[..., AppTest],
+    checked: Callable[[AppTest], AppTest],
+    stored: Callable[[], dict[str, DatasetInfo]],
+) -> None:
+    """A person overrules the page both ways (the English case is in test_data_evidence): the
+    flagged basket value is scored and said to be kept, the innocent status column is left out
+    as theirs — before Load, after it, and under the stored dataset's name, all in Japanese."""
+    at = open_app("data", lang="ja")
+    checked(upload_csv(at, "leads.csv", separated()))
+    table = at.data_editor[0]
+    index = {c: i for i, c in enumerate(table.value["column"])}
+    at.session_state[table.key] = {
+        "edited_rows": {
+            index["basket_value"]: {"leak": False},
+            index["Marital_Status"]: {"leak": True},
+        },
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    checked(at.run())
+    why = "受注の 100% が 0 より大きい（失注は 0%）"
+    kept = t("leak.kept", "ja", why=why)
+    assert kept.startswith("検出（")  # the Japanese sentence, not the English one
+    assert left_out_rows(at, "ja")["basket_value"] == kept
+
+    checked(at.button(key="load").click().run())
+
+    mapping = stored()["leads"].mapping
+    features = [s.name for s in mapping.features()]
+    assert "basket_value" in features and "Marital_Status" not in features
+    listed = left_out_rows(at, "ja")
+    assert listed["Marital_Status"] == t("leak.user", "ja")
+    assert listed["basket_value"] == kept
+    assert t("left.stored", "ja", name="leads") in [e.label for e in at.expander]
+
+
+def upload_csv(at: AppTest, name: str, frame: pd.DataFrame) -> AppTest:
+    at.file_uploader(key="up_leads").upload(name, frame.to_csv(index=False).encode(), "text/csv")
+    return at.run()
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_column_filled_when_the_deal_closes_is_flagged_on_the_page_and_stays_out_once_loaded(
+    open_app: Callable[..., AppTest],
+    checked: Callable[[AppTest], AppTest],
+    stored: Callable[[], dict[str, DatasetInfo]],
+    lang: str,
+) -> None:
+    """A "Days to Close" column: filled for every decided deal, won or lost alike, and no open one.
+    Won against lost cannot see it (both have it); decided against open can."""
+    rng = np.random.default_rng(8)
+    n = 600
+    won = rng.random(n) < 0.25
+    is_open = rng.random(n) < 0.3
+    frame = pd.DataFrame(
+        {
+            "opportunity_id": [f"O{i:05d}" for i in range(n)],
+            "created_at": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "industry": rng.choice(["IT", "Retail", "Finance"], n),
+            "web_visits": rng.poisson(3, n),
+            "Days to Close": np.where(is_open, np.nan, rng.integers(5, 200, n)),
+            "stage": np.where(is_open, "Negotiation", np.where(won, "Closed Won", "Closed Lost")),
+        }
+    )
+    why = t("leak.closing_fill", lang, decided="100%", open="0%", n_open=f"{int(is_open.sum()):,}")
+    at = open_app("data", lang=lang)
+    checked(upload_csv(at, "opportunities.csv", frame))
+
+    rows = {str(r["column"]): r for r in at.data_editor[0].value.to_dict("records")}
+    assert rows["Days to Close"]["leak"] is True and rows["Days to Close"]["why"] == why
+    assert rows["web_visits"]["leak"] is False and rows["industry"]["leak"] is False
+    assert left_out_rows(at, lang)["Days to Close"] == why
+
+    checked(at.button(key="load").click().run())
+
+    info = stored()["opportunities"]
+    assert (info.won, info.lost, info.open) == (
+        int((won & ~is_open).sum()),
+        int((~won & ~is_open).sum()),
+        int(is_open.sum()),
+    )
+    assert "Days to Close" not in [s.name for s in info.mapping.features()]
+    assert left_out_rows(at, lang)["Days to Close"] == why
