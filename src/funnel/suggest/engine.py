@@ -58,6 +58,7 @@ from funnel.suggest.fit import (
     options,
     plan,
 )
+from funnel.suggest.knockouts import Knockout, as_gates, find_knockouts
 
 FIT_ROWS = 300_000  # training leads fitted on, at most (a seeded sample beyond)
 HOT_SHARE = 0.1  # without a target or capacity: the top tenth of leads is hot ...
@@ -194,6 +195,8 @@ class Suggestion:
     seed: int = 7
     #: Leads of the held-out period whose columns weighed in the merge (0: a random split).
     recent_n: int = 0
+    #: Values made knock-out gates (never hot), with their figures.
+    knockouts: tuple[Knockout, ...] = ()
 
     def measured_on(self, lang: str = "en") -> str:
         """Which leads training and holdout count, in one sentence ("" when not known)."""
@@ -288,6 +291,7 @@ class Suggestion:
                     ),
                 )
             )
+        out += [("info", k.sentence(lang)) for k in self.knockouts]
         if self.recent_n and self.holdout.since is not None:
             out.append(
                 (
@@ -337,6 +341,7 @@ class Suggestion:
             # drop is below the threshold too): its question is the one the notes ask
             "leans_on": [x.as_dict(lang) | {"question": x.sentence(lang)} for x in self.leans_on()],
             "leave_one_column_out": [x.as_dict(lang) for x in self.leaning],
+            "knockouts": [k.as_dict(lang) for k in self.knockouts],
             "hot_tier": None if self.hot is None or self.no_signal else self.hot.as_dict(),
             "columns": [c.as_dict(lang) for c in self.columns],
             "left_out": [x.as_dict(lang) for x in self.left_out],
@@ -586,6 +591,7 @@ def suggest_rules(
         recent = {col: b.transform(latest[col]) for col, b in binners.items()}
     refit = functools.partial(fit_rules, recent=recent)
     fitted = refit(binners, idx, y, the_plan, chosen_c, values, max_points)
+    knocked = find_knockouts(train, y, hold, y_hold, scored)
     draft = RuleSet(
         name=t("rules.name.suggested", lang),
         description=t(
@@ -595,6 +601,7 @@ def suggest_rules(
             split=part.describe(lang),
         ),
         rules=fitted.rules,
+        gates=as_gates(knocked),
         tiers=(Tier("hot", 1e9), Tier("warm", 1e8), Tier("cold", -math.inf)),  # set below
     )
     result = verdict(store, info, draft, filters, part=part)
@@ -662,6 +669,7 @@ def suggest_rules(
         filters=filters,
         seed=seed,
         recent_n=0 if latest is None else len(latest),
+        knockouts=knocked,
     )
 
 
