@@ -206,6 +206,17 @@ def report(case: Case, out: dict[str, Any], seconds: float) -> tuple[list[str], 
             leaks.setdefault(reason, []).append(x["column"])
     lines.append("  leaks flagged:" + (" none" if not leaks else ""))
     lines += [f"    {', '.join(cols)}: {reason}" for reason, cols in leaks.items()]
+    gates = out.get("knockouts") or []
+    lines.append(
+        "  knock-out gates suggested:"
+        + (" none" if not gates else "")
+        + "".join(
+            f"\n    {k['column']} = {k['value']}: 0 of {k['in_sample']['n']:,} training leads "
+            f"won ({k['expected_won_at_base_rate']:.1f} expected at the base rate); held out "
+            f"{k['holdout']['won']:,} of {k['holdout']['n']:,}"
+            for k in gates
+        )
+    )
     excluded = [x["column"] for x in out["left_out"] if x["why"] == "excluded"]
     if excluded:
         lines.append("  left out by the user: " + ", ".join(excluded))

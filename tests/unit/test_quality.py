@@ -115,3 +115,23 @@ def test_a_suggestion_ahead_of_boosting_beyond_the_noise_says_so() -> None:
     lines, failed = report(REAL, out(lr=(0.001, 0.01), hgb=(0.005, 0.02)), 1.0)
     assert not failed
     assert any(line.startswith("  versus gradient boosting: 0.013 ahead") for line in lines)
+
+
+def test_suggested_knockout_gates_are_printed_with_their_figures() -> None:
+    found = out(lr=(0.001, 0.01))
+    found["knockouts"] = [
+        {
+            "column": "email_type",
+            "value": "Competitor",
+            "in_sample": {"measured_on": "in_sample", "n": 177, "won": 0},
+            "expected_won_at_base_rate": 10.8,
+            "holdout": {"measured_on": "holdout", "n": 61, "won": 0},
+        }
+    ]
+    lines, _ = report(REAL, found, 1.0)
+    text = "\n".join(lines)
+    assert (
+        "  knock-out gates suggested:\n    email_type = Competitor: 0 of 177 training leads won "
+        "(10.8 expected at the base rate); held out 0 of 61"
+    ) in text
+    assert "  knock-out gates suggested: none" in report(REAL, out(lr=(0.001, 0.01)), 1.0)[0]
