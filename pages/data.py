@@ -8,6 +8,7 @@ confirmed before anything is stored) or replace it. Also lists stored datasets, 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from funnel.mapping import (
     disposition_values,
 )
 from funnel.mapping.dispositions import with_status_meanings
-from funnel.mapping.leaks import left_out
+from funnel.mapping.leaks import LeftOut, left_out
 from funnel.mapping.propose import propose_mapping
 from funnel.mapping.rows import (
     OUTCOMES_FILE_CHOICES,
@@ -52,6 +53,7 @@ from funnel.problems import LoadError, Problem
 from funnel.readers import SourceFile, read_bytes
 from funnel.refresh import carry_mapping
 from funnel.store import DatasetInfo
+from funnel.suggest.columns import file_left_out, stored_left_out
 from funnel.wrongfile import HEAD_BYTES, outcomes_file_problem, yaml_file_problem
 
 _LAST = "_data_last_load"
@@ -89,9 +91,33 @@ def pick_sheet(upload: Any) -> str | None:
     return picked
 
 
-def left_out_table(mapping: Mapping) -> None:
-    """The columns kept out of scoring and why (and those scored although flagged)."""
-    items = left_out(mapping)
+def read_out(key: tuple[Any, ...], compute: Callable[[], list[LeftOut]]) -> list[LeftOut]:
+    """The columns the suggestion's reading leaves out, read once per file or stored dataset
+    and mapping (not on every rerun of the page)."""
+    cache: dict[tuple[Any, ...], list[LeftOut]] = st.session_state.setdefault("_read_out", {})
+    if key not in cache:
+        if len(cache) >= 4:  # the file being mapped, the last load, the dataset managed
+            cache.clear()
+        cache[key] = compute()
+    return cache[key]
+
+
+def file_read_out(mapping: Mapping, leads: SourceFile) -> list[LeftOut]:
+    features = tuple((s.name, s.role) for s in mapping.features())
+    key = ("file", leads.name, leads.digest, len(leads.frame), features, mapping.placeholders)
+    return read_out(key, lambda: file_left_out(mapping, leads.frame))
+
+
+def stored_read_out(info: DatasetInfo) -> list[LeftOut]:
+    features = tuple((s.name, s.role) for s in info.mapping.features())
+    key = ("stored", info.name, info.fingerprint, info.loaded_at, features)
+    return read_out(key, lambda: stored_left_out(ui.store(), info))
+
+
+def left_out_table(mapping: Mapping, read: Sequence[LeftOut] = ()) -> None:
+    """The columns kept out of scoring and why (and those scored although flagged); ``read``:
+    those the suggestion's reading of their values leaves out."""
+    items = left_out(mapping, read)
     if not items:
         return
     st.markdown(f"**{ui.t('left.header')}**")
@@ -573,7 +599,7 @@ else:
         mapping = replace(mapping, outcome=OutcomeSpec("leads", mapping.column("outcome")))
     mapping = outcome_controls(mapping, leads, outcomes)
     mapping = lead_status_controls(mapping, leads)
-    left_out_table(mapping)
+    left_out_table(mapping, file_read_out(mapping, leads))
 
     cols = st.columns(3)
     name = cols[0].text_input(
@@ -645,7 +671,7 @@ show(last)  # the result of the load that just finished, next to its button
 if last is not None and last.dataset is not None:
     loaded = ui.store().dataset(last.dataset)
     if loaded is not None:
-        left_out_table(loaded.mapping)
+        left_out_table(loaded.mapping, stored_read_out(loaded))
 
 st.divider()
 st.subheader(ui.t("data.stored_header"))
@@ -664,7 +690,7 @@ else:
     target = st.selectbox(ui.t("app.dataset"), names, key="manage_dataset")
     chosen = next(d for d in infos if d.name == target)
     with st.expander(ui.t("left.stored", name=chosen.name)):
-        left_out_table(chosen.mapping)
+        left_out_table(chosen.mapping, stored_read_out(chosen))
     actions = st.columns([2, 1, 1])
     new_name = actions[0].text_input(ui.t("data.new_name"), key="new_name")
     if actions[1].button(ui.t("data.rename"), key="rename") and new_name.strip():

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from funnel.i18n import t
 from funnel.store import DatasetInfo
+from tests.synthetic import awkward_leads
 
 
 def results(n: int = 300, seed: int = 4) -> pd.DataFrame:
@@ -255,3 +256,39 @@ def test_a_column_filled_when_the_deal_closes_is_flagged_on_the_page_and_stays_o
     )
     assert "Days to Close" not in [s.name for s in info.mapping.features()]
     assert left_out_rows(at, lang)["Days to Close"] == why
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_hash_key_and_a_constant_column_are_listed_as_left_out_before_and_after_load(
+    open_app: Callable[..., AppTest],
+    checked: Callable[[AppTest], AppTest],
+    stored: Callable[[], dict[str, DatasetInfo]],
+    lang: str,
+) -> None:
+    """The suggestion never scores 32-hex session keys or a column with one value; the Data
+    page's left-out table says so with the suggestion's own sentence, as suggest and the Tuner
+    do. Before, the page listed only the mapping's reasons (the id, leaks, roles)."""
+    frame = awkward_leads(n=1200).assign(channel="web")
+    at = open_app("data", lang=lang)
+    checked(upload_csv(at, "awkward.csv", frame))
+
+    def said() -> tuple[str, str]:
+        listed = left_out_rows(at, lang)
+        hashed = f"session_hash: {listed['session_hash']}"
+        values = f"{frame['session_hash'].nunique():,}"
+        assert hashed.startswith(
+            t("suggest.type.generated_key", lang, column="session_hash", share="100%", example="")
+            .split("(", 1)[0]
+            .split("（", 1)[0]
+        ), hashed
+        assert values in hashed
+        constant = t("suggest.type.constant", lang, column="channel")
+        assert f"channel: {listed['channel']}" == constant
+        assert "pricing_visits" not in listed and "Marital_Status" not in listed
+        return listed["session_hash"], listed["channel"]
+
+    before = said()
+    checked(at.button(key="load").click().run())
+    info = stored()["awkward"]
+    assert "session_hash" in [s.name for s in info.mapping.features()]  # the mapping scores it
+    assert said() == before  # read the same way from the stored leads

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,6 +33,7 @@ from funnel.readers import SourceFile
 from funnel.sources import Inputs, Source, SourceError, default_name, masked
 from funnel.sources import load as load_sources
 from funnel.sources import read_inputs as read_sources
+from funnel.suggest.columns import stored_left_out
 from funnel.wrongfile import outcomes_file_problem
 
 
@@ -224,7 +226,8 @@ def _demo(args: argparse.Namespace) -> int:
             progress=progress(args.lang),
             by=acting(args, store),
         )
-    _print_loaded(result, args.lang, as_json=False)
+        read = stored_left_out(store, result.dataset)
+    _print_loaded(result, args.lang, as_json=False, read=read)
     return 0
 
 
@@ -310,8 +313,9 @@ def _load(args: argparse.Namespace) -> int:
             progress=report,
             by=acting(args, store),
         )
+        read = stored_left_out(store, result.dataset)
     sample = proposal_sample(len(inputs.leads.frame)) if args.mapping is None else None
-    _print_loaded(result, args.lang, as_json=args.json, sample=sample)
+    _print_loaded(result, args.lang, as_json=args.json, sample=sample, read=read)
     if before is not None and not args.refresh and not args.json:
         info = result.dataset
         note(
@@ -356,11 +360,17 @@ def _sources_of(args: argparse.Namespace) -> tuple[Source, Source | None, Source
 
 
 def _print_loaded(
-    result: LoadResult, lang: str, *, as_json: bool, sample: ProposalSample | None = None
+    result: LoadResult,
+    lang: str,
+    *,
+    as_json: bool,
+    sample: ProposalSample | None = None,
+    read: Sequence[LeftOut] = (),
 ) -> None:
-    """What a load stored and left out; with ``sample``, that the proposal read a sample."""
+    """What a load stored and left out (``read``: the columns the suggestion's reading of the
+    stored values leaves out); with ``sample``, that the proposal read a sample."""
     info = result.dataset
-    kept_out = left_out(info.mapping)
+    kept_out = left_out(info.mapping, read)
     plan = result.refresh
     if as_json:
         payload = info.as_dict() | {

@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping as MappingABC
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -594,13 +595,23 @@ class LeftOut:
     file: str = "leads"
     scored: bool = False  # flagged from evidence, scored because a person said so
 
+    @property
+    def read(self) -> bool:
+        """Left out by the suggestion's reading of its values (``suggest.type.*``: an
+        identifier, a generated key, an empty or constant column), not by the mapping."""
+        return self.reason.startswith(READ_PREFIX)
+
     def why(self, lang: str = "en") -> str:
         """Why, in the reader's words (without the column's name)."""
+        if self.read:  # the suggestion's own sentence, which starts with "{column}: "
+            return self.line(lang).removeprefix(f"{self.column}: ")
         text = _render(self.reason, self.evidence, lang)
         return t("leak.kept", lang, why=text) if self.scored else text
 
     def line(self, lang: str = "en") -> str:
         """``column: why``, as the CLI prints it."""
+        if self.read:
+            return t(self.reason, lang, column=self.column, **dict(self.evidence))
         return t("left.line", lang, column=self.column, why=self.why(lang))
 
     @property
@@ -623,10 +634,16 @@ class LeftOut:
         }
 
 
-def left_out(mapping: Mapping) -> list[LeftOut]:
+#: The message keys of the suggestion's reading of a column (funnel.suggest.columns).
+READ_PREFIX = "suggest.type."
+
+
+def left_out(mapping: Mapping, read: Sequence[LeftOut] = ()) -> list[LeftOut]:
     """Every column kept out of scoring and why — flagged leaks, the id, the deal's amount and
-    closing date, columns set to ignore, the outcomes file's deal details — then the columns
-    scored although flagged (a person overruled the flag).
+    closing date, columns set to ignore, the outcomes file's deal details, then ``read``: the
+    columns the suggestion's reading of the values leaves out
+    (:func:`funnel.suggest.columns.read_left_out`) — then the columns scored although flagged
+    (a person overruled the flag).
 
     >>> m = Mapping(leads=(ColumnSpec("id", "id"), ColumnSpec("x", "number", leak=True,
     ...     reason="leak.user"), ColumnSpec("y", "attribute")))
@@ -649,4 +666,5 @@ def left_out(mapping: Mapping) -> list[LeftOut]:
         for spec in mapping.outcomes:
             if spec.role in ("attribute", "number"):
                 out.append(LeftOut(spec.name, "leak.outcomes_file", file="outcomes"))
-    return out + kept
+    listed = {item.column for item in (*out, *kept)}
+    return out + [item for item in read if item.column not in listed] + kept

@@ -19,6 +19,10 @@ import pandas as pd
 
 from funnel.codes import CODE_MAX_VALUES, CODE_NAMED_MAX_VALUES, looks_like_code, named_count
 from funnel.i18n import t
+from funnel.mapping import Mapping
+from funnel.mapping.leaks import READ_PREFIX, LeftOut
+from funnel.parsing import null_placeholders, parse_numbers
+from funnel.store import DatasetInfo, Store, quote_ident
 
 Kind = Literal[
     "empty",
@@ -59,6 +63,8 @@ ID_NAME = re.compile(
     r"(^|[^a-z])(id|uuid|guid|hash|key|token|email|mail|phone|tel|url)($|[^a-z])|番号$|ｉｄ$"
 )
 KEY_SAMPLE = 2000  # values checked for the generated-key shape
+NUMBER_ROLES = ("number", "behaviour")  # mapping roles stored as numbers
+READ_ROWS = 300_000  # leads read to list what the reading leaves out (as many as a fit reads)
 
 
 @dataclass(frozen=True)
@@ -196,3 +202,51 @@ def type_column(name: str, series: pd.Series) -> ColumnType:
         tuple(sorted(spikes)),
         whole=whole,
     )
+
+
+def read_left_out(mapping: Mapping, frame: pd.DataFrame) -> list[LeftOut]:
+    """The columns the mapping would score that this reading of their values leaves out (an
+    identifier, generated keys, empty or constant), each with the suggestion's own sentence —
+    for the lists of what is left out (:func:`funnel.mapping.leaks.left_out`'s ``read``).
+
+    >>> from funnel.mapping import ColumnSpec
+    >>> m = Mapping(leads=(ColumnSpec("plan", "attribute"), ColumnSpec("ref", "attribute")))
+    >>> f = pd.DataFrame({"plan": ["a", "b"] * 30, "ref": [f"{i:032x}" for i in range(60)]})
+    >>> [item.line() for item in read_left_out(m, f)]
+    ['ref: 60 different values for 60 leads (100% unique) — an identifier, never scored']
+    """
+    out: list[LeftOut] = []
+    for spec in mapping.features():
+        if spec.name not in frame.columns:
+            continue
+        kind = type_column(spec.name, frame[spec.name])
+        if not kind.scored:
+            params = tuple((k, str(v)) for k, v in kind.params.items())
+            out.append(LeftOut(spec.name, f"{READ_PREFIX}{kind.message or kind.kind}", params))
+    return out
+
+
+def stored_left_out(store: Store, info: DatasetInfo, rows: int = READ_ROWS) -> list[LeftOut]:
+    """:func:`read_left_out` on a stored dataset, read on a seeded sample of ``rows`` leads."""
+    names = [s.name for s in info.mapping.features() if s.name in info.columns]
+    if not names:
+        return []
+    select = ", ".join(quote_ident(c) for c in names)
+    frame = store.fetch_frame(  # in stored order, as the file was (the example it shows)
+        f"SELECT {select} FROM (SELECT rowid AS __row, {select} FROM {info.table()} "
+        f"USING SAMPLE reservoir({int(rows)} ROWS) REPEATABLE (7)) ORDER BY __row"
+    )
+    return read_left_out(info.mapping, frame)
+
+
+def file_left_out(mapping: Mapping, frame: pd.DataFrame, rows: int = READ_ROWS) -> list[LeftOut]:
+    """:func:`read_left_out` on a file not yet loaded (its cells as text): missing-value
+    placeholders cleared and numbers parsed as the load will, on a seeded sample of ``rows``."""
+    if len(frame) > rows:
+        frame = frame.sample(rows, random_state=7).sort_index()  # in the file's order
+    typed: dict[str, pd.Series] = {}
+    for spec in mapping.features():
+        if spec.name in frame.columns:
+            series = null_placeholders(frame[spec.name], mapping.placeholders)[0]
+            typed[spec.name] = parse_numbers(series) if spec.role in NUMBER_ROLES else series
+    return read_left_out(mapping, pd.DataFrame(typed))
