@@ -146,3 +146,17 @@ def test_a_file_not_yet_loaded_is_read_as_the_load_will() -> None:
     )
     read = {x.column: x.reason for x in file_left_out(mapping, frame)}
     assert read == {"notes": "suggest.type.empty"}
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_mapping_proposal_lists_them_too(tmp_path: Path, lang: str) -> None:
+    path, frame = the_file(tmp_path)
+
+    code, _, err = cli("--lang", lang, "mapping", path)
+
+    assert code == 0, err
+    lines = [line.strip() for line in err.splitlines()]
+    values = f"{frame['session_hash'].nunique():,}"
+    key = sentence("suggest.type.generated_key", lang, share="100%", values=values)
+    assert [line for line in lines if key.fullmatch(line)]
+    assert t("suggest.type.constant", lang, column="channel") in lines

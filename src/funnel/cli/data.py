@@ -33,7 +33,7 @@ from funnel.readers import SourceFile
 from funnel.sources import Inputs, Source, SourceError, default_name, masked
 from funnel.sources import load as load_sources
 from funnel.sources import read_inputs as read_sources
-from funnel.suggest.columns import stored_left_out
+from funnel.suggest.columns import file_left_out, stored_left_out
 from funnel.wrongfile import outcomes_file_problem
 
 
@@ -437,7 +437,7 @@ def _mapping(args: argparse.Namespace) -> int:
     wrong = outcomes_file_problem(leads, mapping)
     print_problems([wrong] if wrong else [], args.lang, sys.stderr)
     sys.stdout.write(mapping_to_yaml(mapping))
-    _print_left_out(left_out(mapping), args.lang, sys.stderr)
+    _print_left_out(left_out(mapping, file_left_out(mapping, leads.frame)), args.lang, sys.stderr)
     sample = proposal_sample(len(leads.frame)) if args.mapping is None else None
     if sample is not None:
         note(sample.sentence(args.lang), args.lang)

@@ -247,6 +247,12 @@ def file_left_out(mapping: Mapping, frame: pd.DataFrame, rows: int = READ_ROWS) 
     typed: dict[str, pd.Series] = {}
     for spec in mapping.features():
         if spec.name in frame.columns:
-            series = null_placeholders(frame[spec.name], mapping.placeholders)[0]
-            typed[spec.name] = parse_numbers(series) if spec.role in NUMBER_ROLES else series
+            series = frame[spec.name]
+            if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(
+                series.dtype
+            ):  # text (a database's columns come typed)
+                series = null_placeholders(series, mapping.placeholders)[0]
+                if spec.role in NUMBER_ROLES:
+                    series = parse_numbers(series)
+            typed[spec.name] = series
     return read_left_out(mapping, pd.DataFrame(typed))
