@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from funnel.demo import generate_leads
 from funnel.i18n import t
+from tests.e2e.pickers import pick_option
 
 pytestmark = pytest.mark.e2e
 
@@ -109,9 +110,7 @@ def test_source_filter_set_on_the_funnel_page_still_applies_on_the_segments_page
     assert wait_for_rows(main_grid(page), unfiltered, 2) == unfiltered
 
     # Pick one source in the sidebar filter.
-    source_filter(page).click()
-    page.get_by_role("option", name=PICKED, exact=True).click()
-    page.keyboard.press("Escape")
+    pick_option(source_filter(page), PICKED)
 
     expect(active_info(page, active)).to_be_visible(timeout=WAIT)
     expect(no_filter).to_have_count(0)

@@ -17,6 +17,7 @@ from playwright.sync_api import Locator, Page, expect
 from bench.server import Server
 from funnel.i18n import t
 from funnel.store import Store
+from tests.e2e.pickers import pick_option
 from tests.support import AWKWARD_FILES, EMPTY_VALUES, FILTERED, store_awkward
 
 pytestmark = pytest.mark.e2e
@@ -73,11 +74,7 @@ def choose(page: Page, picker: Locator, option: str) -> None:
     Japanese with the test's temporary path: its 'Retail' was never offered. So bring the
     picker into view first, let the scroll pass, then click its box.
     """
-    picker.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
-    picker.locator("input").click()
-    page.get_by_role("option", name=option, exact=True).click()
-    page.keyboard.press("Escape")
+    pick_option(picker, option)
     idle(page)
 
 
