@@ -411,15 +411,20 @@ def _training(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The training leads a suggestion is fitted on: a seeded ``FIT_ROWS`` of the counted leads
     not held out (the same leads whichever ``columns`` are read)."""
-    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
     return _frame(
         store,
         info,
         columns,
         compose("({where}) AND {training}", where=where, training=part.training),
-        compose("hash(CAST({id} AS VARCHAR) || {seed}), rowid", id=id_col, seed=bind(str(seed))),
+        _seeded(info, seed),
         FIT_ROWS,
     )
+
+
+def _seeded(info: DatasetInfo, seed: int) -> Fragment:
+    """The order a seeded sample of ``FIT_ROWS`` leads is drawn in (by a hash of the lead id)."""
+    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
+    return compose("hash(CAST({id} AS VARCHAR) || {seed}), rowid", id=id_col, seed=bind(str(seed)))
 
 
 def _latest(
@@ -435,13 +440,12 @@ def _latest(
     on a random split, where no period is later than the training leads."""
     if part.split != "time":
         return None
-    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
     frame, _ = _frame(
         store,
         info,
         columns,
         compose("({where}) AND {held}", where=where, held=part.held),
-        compose("hash(CAST({id} AS VARCHAR) || {seed}), rowid", id=id_col, seed=bind(str(seed))),
+        _seeded(info, seed),
         FIT_ROWS,
     )
     return frame if len(frame) else None
@@ -778,7 +782,6 @@ def _training_scores(
 ) -> np.ndarray:
     """Each training lead's ranking by ``rs`` (:func:`_ranked`), in the order :func:`_training`
     reads them."""
-    id_col = quote_ident(info.mapping.column("id") or info.columns[0])
     query = compose(
         "SELECT {ranked} FROM {leads} WHERE ({where}) AND {training} "
         f"ORDER BY {{order}} LIMIT {FIT_ROWS}",
@@ -786,9 +789,7 @@ def _training_scores(
         leads=info.table(),
         where=filters.where(info),
         training=part.training,
-        order=compose(
-            "hash(CAST({id} AS VARCHAR) || {seed}), rowid", id=id_col, seed=bind(str(seed))
-        ),
+        order=_seeded(info, seed),
     )
     return _ranked(store.fetch_frame(query.sql, query.args))
 
