@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import math
 import operator
 import os
@@ -17,6 +19,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from funnel.cli import main as funnel_main
 from funnel.rules import (
     CategoryRule,
     CompareRule,
@@ -38,6 +41,15 @@ class Snapshot:
     counts: tuple[int, int, int, int]
     leads_sha: str
     outcomes_sha: str
+
+
+def cli(*argv: str | Path) -> tuple[int, str, str]:
+    """``funnel ARGV`` in this process: exit code, stdout, stderr (never a traceback)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = funnel_main([str(a) for a in argv])
+    assert "Traceback" not in err.getvalue()
+    return code, out.getvalue(), err.getvalue()
 
 
 def table_sha(store: Store, sql: str) -> str:

@@ -7,8 +7,6 @@ leads its figures count."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel.cli import main
 from funnel.i18n import t
 from funnel.rules import ruleset_from_text
 from funnel.store import Store
@@ -29,6 +26,7 @@ from tests.issue12_files import (
     leads_with_leaks,
     opportunities,
 )
+from tests.support import cli
 from tests.synthetic import awkward_leads
 
 EVIDENCE = {
@@ -37,14 +35,6 @@ EVIDENCE = {
         "ja": "受注の 100% が 0 より大きい（失注は 0%）",
     },
 }
-
-
-def cli(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    assert "Traceback" not in err.getvalue()
-    return code, out.getvalue(), err.getvalue()
 
 
 def suggest(db: Path, name: str, lang: str, folder: Path) -> tuple[dict[str, Any], set[str], str]:

@@ -5,8 +5,6 @@ text and JSON. Before, only ``suggest`` and the Tuner listed them."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 import string
@@ -15,20 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from funnel.cli import main
 from funnel.i18n import MESSAGES, t
 from funnel.mapping import ColumnSpec, Mapping
 from funnel.mapping.leaks import READ_PREFIX, LeftOut, left_out
 from funnel.suggest.columns import UNSCORED, file_left_out, read_left_out
+from tests.support import cli
 from tests.synthetic import awkward_leads
-
-
-def cli(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    assert "Traceback" not in err.getvalue()
-    return code, out.getvalue(), err.getvalue()
 
 
 def sentence(key: str, lang: str, **known: str) -> re.Pattern[str]:

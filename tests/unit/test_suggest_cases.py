@@ -5,8 +5,6 @@ the suggestion leans on it."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,24 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel.cli import main
 from funnel.i18n import t
 from funnel.ingest import load_files, read_inputs
 from funnel.rules import RuleSet, ruleset_from_text
 from funnel.scoring.histogram import evaluate, score_histogram
 from funnel.store import Store
-from tests.support import rule_points
+from tests.support import cli, rule_points
 from tests.synthetic import awkward_leads
 
 IDENTIFIERS = {"lead_id", "customer_id", "session_hash", "contact_ref"}
-
-
-def cli(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    assert "Traceback" not in err.getvalue()
-    return code, out.getvalue(), err.getvalue()
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ left to the points, and a file without signal gets none."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -14,18 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel.cli import main
 from funnel.i18n import t
 from funnel.rules import Gate, ruleset_from_text
+from tests.support import cli
 from tests.synthetic import awkward_leads
-
-
-def cli(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    assert "Traceback" not in err.getvalue()
-    return code, out.getvalue(), err.getvalue()
 
 
 def leads(n: int = 6_000, seed: int = 5) -> pd.DataFrame:

@@ -11,8 +11,6 @@ the training leads in that merge, and the suggestion says so.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -21,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel.cli import main
 from funnel.i18n import t
 from funnel.rules import CategoryRule, ruleset_from_text
+from tests.support import cli
 
 
 def shifted_leads(n: int = 12_000, seed: int = 3) -> pd.DataFrame:
@@ -52,14 +50,6 @@ def shifted_leads(n: int = 12_000, seed: int = 3) -> pd.DataFrame:
             "won": np.where(won, "yes", "no"),
         }
     )
-
-
-def cli(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    assert "Traceback" not in err.getvalue()
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

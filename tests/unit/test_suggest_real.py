@@ -11,24 +11,14 @@ is at least as good; logistic regression's is there without asking (Olist's case
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from funnel.cli import main
 from funnel.rules import RuleSet, ruleset_from_text
-
-
-def cli(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    assert "Traceback" not in err.getvalue()
-    return code, out.getvalue(), err.getvalue()
+from tests.support import cli
 
 
 def suggested(db: Path, folder: Path, name: str, *extra: str) -> tuple[dict[str, Any], RuleSet]:
